@@ -1,0 +1,30 @@
+import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+import { functionRegistry } from '../src/registry.js';
+import { durableClientStarter } from '../src/jobs/durableClientStarter.js';
+
+/** Binds every function of the registry to its Azure Functions trigger. No logic lives here. */
+for (const fn of functionRegistry) {
+  switch (fn.kind) {
+    case 'http':
+      app.http(fn.name, { methods: fn.methods, route: fn.route, authLevel: 'function', handler: fn.handler });
+      break;
+    case 'timer':
+      app.timer(fn.name, { schedule: fn.schedule, handler: (_timer, context) => fn.handler(context) });
+      break;
+    case 'queue':
+      app.storageQueue(fn.name, {
+        queueName: `%${fn.queueSetting}%${fn.suffix}`,
+        connection: 'AzureWebJobsStorage',
+        extraInputs: [df.input.durableClient()],
+        handler: (message, context) => fn.handler(message, context, durableClientStarter(df.getClient(context))),
+      });
+      break;
+    case 'orchestration':
+      df.app.orchestration(fn.name, fn.handler);
+      break;
+    case 'activity':
+      df.app.activity(fn.name, { handler: fn.handler });
+      break;
+  }
+}

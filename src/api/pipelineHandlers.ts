@@ -1,0 +1,57 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { getServices } from '../services.js';
+import { pipelineIdSchema, pipelineSpecInputSchema } from '../spec/pipelineSpec.js';
+import { ConcurrencyConflictError } from '../store/tableErrors.js';
+import type { StoredPipeline } from '../store/pipelineStore.js';
+import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
+
+function pipelineBody(stored: StoredPipeline) {
+  return { ...stored.spec, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
+}
+
+/** POST /api/pipelines */
+export async function createPipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const body = await parseJsonBody(request, pipelineSpecInputSchema);
+  if (!body.ok) return body.response;
+  const services = await getServices();
+  const created = await services.pipelines.create(body.value, services.now());
+  if (!created) return problem(409, `Pipeline ${body.value.id} already exists`, 'update it with PUT /api/pipelines/{id} and If-Match');
+  return json(201, pipelineBody(created), { etag: created.etag, location: `/api/pipelines/${created.spec.id}` });
+}
+
+/** GET /api/pipelines */
+export async function listPipelines(): Promise<HttpResponseInit> {
+  const services = await getServices();
+  const pipelines = await services.pipelines.list();
+  return json(200, { pipelines: pipelines.map(pipelineBody) });
+}
+
+/** GET /api/pipelines/{id} */
+export async function getPipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = parseParam(request, 'id', pipelineIdSchema);
+  if (!id.ok) return id.response;
+  const services = await getServices();
+  const stored = await services.pipelines.get(id.value);
+  if (!stored) return problem(404, `Pipeline ${id.value} does not exist`);
+  return json(200, pipelineBody(stored), { etag: stored.etag });
+}
+
+/** PUT /api/pipelines/{id} with If-Match: the ETag from the last read. */
+export async function updatePipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = parseParam(request, 'id', pipelineIdSchema);
+  if (!id.ok) return id.response;
+  const body = await parseJsonBody(request, pipelineSpecInputSchema);
+  if (!body.ok) return body.response;
+  if (body.value.id !== id.value) return problem(400, 'The request body is invalid', `id: must equal the pipeline id in the path (${id.value})`, [{ path: 'id', message: 'must equal the path id' }]);
+  const ifMatch = request.headers.get('if-match');
+  if (!ifMatch) return problem(428, 'If-Match is required', 'send the ETag of the pipeline you read, so a concurrent change is not overwritten');
+  const services = await getServices();
+  if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
+  try {
+    const updated = await services.pipelines.update(body.value, ifMatch, services.now());
+    return json(200, pipelineBody(updated), { etag: updated.etag });
+  } catch (err) {
+    if (err instanceof ConcurrencyConflictError) return problem(409, err.message, 'read the pipeline again and reapply your change');
+    throw err;
+  }
+}

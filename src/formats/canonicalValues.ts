@@ -1,0 +1,45 @@
+/**
+ * The canonical in-memory form of a value of each output type, the contract between connectors
+ * (which decode their wire formats into it) and writers (which encode it):
+ *
+ * | output type      | canonical value                                  |
+ * | ---------------- | ------------------------------------------------ |
+ * | int16, int32     | number                                           |
+ * | int64            | bigint                                           |
+ * | decimal(p,s)     | string, plain decimal digits ("-12.30")          |
+ * | float32, float64 | number                                           |
+ * | boolean          | boolean                                          |
+ * | string, json     | string                                           |
+ * | uuid             | string, lowercase 8-4-4-4-12                     |
+ * | binary           | Uint8Array                                       |
+ * | date             | number, days since 1970-01-01                    |
+ * | timestamp        | bigint, microseconds since 1970-01-01T00:00:00 (UTC instant when utc, wall clock otherwise) |
+ *
+ * NULL is null in every type.
+ */
+export const microsPerDay = 86_400_000_000n;
+
+/** Days since the epoch of a proleptic Gregorian calendar date; works for years 1 to 9999. */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return Math.round(date.getTime() / 86_400_000);
+}
+
+export function civilFromDays(days: number): string {
+  const date = new Date(days * 86_400_000);
+  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+}
+
+/** ISO text of a microsecond timestamp, with a Z when it is a UTC instant. */
+export function isoFromMicros(micros: bigint, utc: boolean): string {
+  const millis = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const fraction = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  const date = new Date(Number(millis));
+  const text = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}T${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(Number(fraction), 6)}`;
+  return utc ? `${text}Z` : text;
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}

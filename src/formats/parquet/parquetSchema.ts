@@ -1,0 +1,53 @@
+import type { SchemaElement } from 'hyparquet';
+import type { Column, OutputType } from '../../spec/columns.js';
+
+/**
+ * Output type to Parquet physical and logical type. Decimals keep precision and scale in the
+ * smallest physical type that holds them; timestamps are microseconds, flagged UTC-adjusted only
+ * when the source type is an instant.
+ */
+export function parquetSchema(columns: Column[]): SchemaElement[] {
+  return [
+    { name: 'root', num_children: columns.length },
+    ...columns.map((column) => ({
+      name: column.name,
+      repetition_type: column.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const),
+      ...physicalType(column.type),
+    })),
+  ];
+}
+
+function physicalType(type: OutputType): Omit<SchemaElement, 'name' | 'repetition_type'> {
+  switch (type.kind) {
+    case 'int16': return { type: 'INT32', converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true } };
+    case 'int32': return { type: 'INT32' };
+    case 'int64': return { type: 'INT64' };
+    case 'float32': return { type: 'FLOAT' };
+    case 'float64': return { type: 'DOUBLE' };
+    case 'boolean': return { type: 'BOOLEAN' };
+    case 'string': return { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+    // Written as UTF-8 bytes already, so the writer does not re-serialize the document.
+    case 'json': return { type: 'BYTE_ARRAY', logical_type: { type: 'JSON' } };
+    case 'uuid': return { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 16, logical_type: { type: 'UUID' } };
+    case 'binary': return { type: 'BYTE_ARRAY' };
+    case 'date': return { type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' } };
+    case 'timestamp':
+      return type.utc
+        ? { type: 'INT64', converted_type: 'TIMESTAMP_MICROS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } }
+        : { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' } };
+    case 'decimal': {
+      const decimal = { converted_type: 'DECIMAL' as const, precision: type.precision, scale: type.scale, logical_type: { type: 'DECIMAL' as const, precision: type.precision, scale: type.scale } };
+      if (type.precision <= 9) return { type: 'INT32', ...decimal };
+      if (type.precision <= 18) return { type: 'INT64', ...decimal };
+      return { type: 'FIXED_LEN_BYTE_ARRAY', type_length: decimalBytes(type.precision), ...decimal };
+    }
+  }
+}
+
+/** The fewest bytes whose two's complement holds every value of the given precision. */
+function decimalBytes(precision: number): number {
+  const max = 10n ** BigInt(precision) - 1n;
+  let bytes = 1;
+  while (max >= 1n << BigInt(8 * bytes - 1)) bytes++;
+  return bytes;
+}

@@ -1,0 +1,19 @@
+import type { DurableClient } from 'durable-functions';
+import type { OrchestrationStarter } from './orchestrationStarter.js';
+
+/** The job starter's view of the Functions host's durable client. */
+export function durableClientStarter(client: DurableClient): OrchestrationStarter {
+  return {
+    async startIfAbsent(orchestrationName, instanceId, input) {
+      try {
+        await client.getStatus(instanceId);
+        return 'exists';
+      } catch (err) {
+        // The client reports an unknown instance as an error carrying HTTP 404.
+        if (!(err instanceof Error) || !err.message.includes('404')) throw err;
+      }
+      await client.startNew(orchestrationName, { instanceId, input });
+      return 'started';
+    },
+  };
+}

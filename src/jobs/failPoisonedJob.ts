@@ -1,0 +1,21 @@
+import type { Services } from '../services.js';
+import { jobMessageSchema } from '../spec/jobMessage.js';
+import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
+
+/**
+ * The poison queue's handler: a job message that failed every delivery marks its run failed, so
+ * the run does not sit in `queued` forever. A message too broken to name a run is only reported.
+ */
+export async function failPoisonedJob(services: Services, message: unknown, dequeueCount: number): Promise<string> {
+  const parsed = jobMessageSchema.safeParse(message);
+  if (!parsed.success) return 'poison message names no run; nothing to mark';
+  const { pipelineId, runId } = parsed.data;
+  const run = await services.runs.get(pipelineId, runId);
+  if (!run) return `poison message for unknown run ${runId} of pipeline ${pipelineId}`;
+  await services.runs.update(pipelineId, runId, (current) =>
+    terminalRunStatuses.has(current.status)
+      ? undefined
+      : { ...current, status: RunStatus.failed, endedAt: services.now().toISOString(), error: `The job message could not be processed after ${dequeueCount} attempts and was moved to the poison queue` },
+  );
+  return `run ${runId} of pipeline ${pipelineId} marked failed`;
+}

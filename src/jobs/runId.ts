@@ -1,0 +1,26 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Run ids start with their UTC time, so they sort and read well; the suffix is random for manual
+ * runs and a hash of pipeline + fire time for scheduled ones, so a tick that fires twice names the
+ * same run and enqueues it once.
+ */
+export function newRunId(now: Date): string {
+  return `${compactTime(now)}-${randomBytes(4).toString('hex')}`;
+}
+
+export function scheduledRunId(pipelineId: string, fireTime: Date): string {
+  const hash = createHash('sha256').update(`${pipelineId}|${fireTime.toISOString()}`).digest('hex');
+  return `${compactTime(fireTime)}-${hash.slice(0, 8)}`;
+}
+
+/** The time a run id was made from. */
+export function runIdTime(runId: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/.exec(runId);
+  if (!m) throw new Error(`Not a run id: ${runId}`);
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+function compactTime(time: Date): string {
+  return time.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}

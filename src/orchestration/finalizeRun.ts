@@ -1,0 +1,53 @@
+import { NonRetryableError, withContext } from '../errors/errorTypes.js';
+import type { Services } from '../services.js';
+import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
+import { manifestPath, successMarkerPath } from '../sink/blobPaths.js';
+import type { Manifest } from '../sink/manifest.js';
+import type { RunRef } from './activityContracts.js';
+
+/**
+ * Writes the manifest, then `_SUCCESS`, then closes the run record. Every step overwrites the
+ * same names with the same content, so finalize can run again after a crash.
+ */
+export async function finalizeRun(services: Services, ref: RunRef): Promise<{ rows: number; files: number; bytes: number }> {
+  try {
+    const run = await services.runs.get(ref.pipelineId, ref.runId);
+    if (!run?.spec || !run.columns) throw new NonRetryableError('the run has not been prepared');
+    const chunks = await services.chunks.list(ref.runId);
+    const unfinished = chunks.filter((chunk) => chunk.status !== ChunkStatus.done).map((chunk) => chunk.index);
+    if (unfinished.length) throw new NonRetryableError(`chunks ${unfinished.join(', ')} are not done`);
+
+    const files = chunks.flatMap((chunk) => chunk.files.map((file) => ({ ...file, chunk: chunk.index })));
+    const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
+    const manifest: Manifest = {
+      manifestVersion: 1,
+      pipelineId: ref.pipelineId,
+      runId: ref.runId,
+      // The run's start, not the wall clock, so a repeated finalize writes identical bytes.
+      createdAt: run.startedAt ?? run.requestedAt,
+      format: 'parquet',
+      compression: run.spec.output.compression,
+      source: { engine: run.spec.source.engine, table: `${run.spec.table.schema}.${run.spec.table.name}` },
+      columns: run.columns,
+      rows: totals.rows,
+      bytes: totals.bytes,
+      files,
+    };
+    const container = services.dataBlobs.getContainerClient(run.spec.output.container);
+    await container.createIfNotExists();
+    const manifestBody = JSON.stringify(manifest, null, 2);
+    await container.getBlockBlobClient(manifestPath(ref.pipelineId, ref.runId)).upload(manifestBody, Buffer.byteLength(manifestBody), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+    await container.getBlockBlobClient(successMarkerPath(ref.pipelineId, ref.runId)).upload('', 0);
+
+    await services.runs.update(ref.pipelineId, ref.runId, (current) =>
+      terminalRunStatuses.has(current.status)
+        ? undefined
+        : { ...current, status: RunStatus.succeeded, endedAt: services.now().toISOString(), ...totals, manifestPath: `${run.spec!.output.container}/${manifestPath(ref.pipelineId, ref.runId)}` },
+    );
+    return totals;
+  } catch (err) {
+    throw withContext(err, `Pipeline ${ref.pipelineId}, run ${ref.runId}, finalize`);
+  }
+}

@@ -1,0 +1,110 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { OrchestrationHandler } from 'durable-functions';
+import { createPipeline, getPipeline, listPipelines, updatePipeline } from './api/pipelineHandlers.js';
+import { getRun, listRuns, triggerRun } from './api/runHandlers.js';
+import { health } from './api/healthHandler.js';
+import { problem } from './api/httpResponses.js';
+import { errorMessage } from './errors/errorTypes.js';
+import { getServices } from './services.js';
+import { schedulerTick } from './schedule/schedulerTick.js';
+import { startRun } from './jobs/startRun.js';
+import { failPoisonedJob } from './jobs/failPoisonedJob.js';
+import type { OrchestrationStarter } from './jobs/orchestrationStarter.js';
+import { copyRunOrchestrator } from './orchestration/copyRunOrchestrator.js';
+import { Activities, Orchestrations } from './orchestration/functionNames.js';
+import { prepareRun } from './orchestration/prepareRun.js';
+import { copyChunkActivity } from './orchestration/copyChunkActivity.js';
+import { finalizeRun } from './orchestration/finalizeRun.js';
+import { failRun } from './orchestration/failRun.js';
+import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
+
+/**
+ * Every function Siphon has: its name, its trigger, and its handler. functions/ registers these
+ * with the Azure Functions host and the local runtime serves the same list, so the two can never
+ * disagree. Handlers take plain inputs; the host-specific parts (the durable client) come in
+ * through small interfaces.
+ */
+export type HttpFunction = {
+  kind: 'http';
+  name: string;
+  methods: Array<'GET' | 'POST' | 'PUT' | 'DELETE'>;
+  route: string;
+  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+};
+export type TimerFunction = { kind: 'timer'; name: string; schedule: string; handler: (context: InvocationContext) => Promise<void> };
+export type QueueFunction = {
+  kind: 'queue';
+  name: string;
+  /** The app setting that holds the queue name; `suffix` is appended to its value. */
+  queueSetting: 'SIPHON_JOB_QUEUE';
+  suffix: '' | '-poison';
+  handler: (message: unknown, context: InvocationContext, starter: OrchestrationStarter) => Promise<void>;
+};
+export type OrchestrationFunction = { kind: 'orchestration'; name: string; handler: OrchestrationHandler };
+export type ActivityFunction = { kind: 'activity'; name: string; handler: (input: unknown, context: InvocationContext) => Promise<unknown> };
+
+export type FunctionDefinition = HttpFunction | TimerFunction | QueueFunction | OrchestrationFunction | ActivityFunction;
+
+/** Unexpected errors become a 500 whose message carries no secret. */
+function http(name: string, methods: HttpFunction['methods'], route: string, handler: HttpFunction['handler']): HttpFunction {
+  return {
+    kind: 'http',
+    name,
+    methods,
+    route,
+    handler: async (request, context) => {
+      try {
+        return await handler(request, context);
+      } catch (err) {
+        context.error(`${name} failed: ${errorMessage(err)}`);
+        return problem(500, 'Internal error', errorMessage(err));
+      }
+    },
+  };
+}
+
+export const functionRegistry: FunctionDefinition[] = [
+  http('health', ['GET'], 'health', health),
+  http('createPipeline', ['POST'], 'pipelines', createPipeline),
+  http('listPipelines', ['GET'], 'pipelines', listPipelines),
+  http('getPipeline', ['GET'], 'pipelines/{id}', getPipeline),
+  http('updatePipeline', ['PUT'], 'pipelines/{id}', updatePipeline),
+  http('triggerRun', ['POST'], 'pipelines/{id}/runs', triggerRun),
+  http('listRuns', ['GET'], 'pipelines/{id}/runs', listRuns),
+  http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', getRun),
+  {
+    kind: 'timer',
+    name: 'schedulerTick',
+    schedule: '0 * * * * *',
+    handler: async (context) => {
+      const result = await schedulerTick(await getServices());
+      for (const run of result.enqueued) context.log(`Scheduled run ${run.runId} of pipeline ${run.pipelineId} enqueued`);
+      for (const error of result.errors) context.error(error);
+    },
+  },
+  {
+    kind: 'queue',
+    name: 'startRun',
+    queueSetting: 'SIPHON_JOB_QUEUE',
+    suffix: '',
+    handler: async (message, context, starter) => {
+      const outcome = await startRun(message, starter);
+      context.log(`Job ${JSON.stringify(message)}: orchestration ${outcome}`);
+    },
+  },
+  {
+    kind: 'queue',
+    name: 'failPoisonedRun',
+    queueSetting: 'SIPHON_JOB_QUEUE',
+    suffix: '-poison',
+    handler: async (message, context) => {
+      const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 0);
+      context.warn(await failPoisonedJob(await getServices(), message, dequeueCount));
+    },
+  },
+  { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },
+  { kind: 'activity', name: Activities.prepareRun, handler: async (input) => prepareRun(await getServices(), runRefSchema.parse(input)) },
+  { kind: 'activity', name: Activities.copyChunk, handler: async (input) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input)) },
+  { kind: 'activity', name: Activities.finalizeRun, handler: async (input) => finalizeRun(await getServices(), runRefSchema.parse(input)) },
+  { kind: 'activity', name: Activities.failRun, handler: async (input) => failRun(await getServices(), failRunInputSchema.parse(input)) },
+];

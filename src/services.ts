@@ -1,0 +1,75 @@
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { QueueClient } from '@azure/storage-queue';
+import { ChunkStore } from './store/chunkStore.js';
+import { PipelineStore } from './store/pipelineStore.js';
+import { RunStore } from './store/runStore.js';
+import { dataStorage, hostStorage, readSettings, type Settings } from './settings.js';
+import { createBlobServiceClient, createQueueServiceClient, createTableClient } from './storageClients.js';
+import { openSource } from './sources/openSource.js';
+import type { SourceConnector } from './sources/sourceConnector.js';
+import type { PipelineSpec } from './spec/pipelineSpec.js';
+import { hasStatus } from './store/tableErrors.js';
+
+/** Everything a handler reaches outside itself, built once per process from the app settings. */
+export type Services = {
+  settings: Settings;
+  pipelines: PipelineStore;
+  runs: RunStore;
+  chunks: ChunkStore;
+  jobQueue: QueueClient;
+  poisonQueue: QueueClient;
+  dataBlobs: BlobServiceClient;
+  openSource: (source: PipelineSpec['source']) => Promise<SourceConnector>;
+  now: () => Date;
+};
+
+export const tableNames = (settings: Settings) => ({
+  pipelines: `${settings.SIPHON_TABLE_PREFIX}Pipelines`,
+  runs: `${settings.SIPHON_TABLE_PREFIX}Runs`,
+  chunks: `${settings.SIPHON_TABLE_PREFIX}Chunks`,
+});
+
+let services: Promise<Services> | undefined;
+
+/** The process's services; tables and queues are created on first use (cheap when they exist). */
+export function getServices(): Promise<Services> {
+  services ??= createServices(readSettings()).catch((err: unknown) => {
+    services = undefined;
+    throw err;
+  });
+  return services;
+}
+
+/** Forgets the cached services, for a process that changes its settings (tests, the local runtime). */
+export function resetServices(): void {
+  services = undefined;
+}
+
+async function createServices(settings: Settings): Promise<Services> {
+  const host = hostStorage(settings);
+  const names = tableNames(settings);
+  const tables = {
+    pipelines: createTableClient(host, names.pipelines),
+    runs: createTableClient(host, names.runs),
+    chunks: createTableClient(host, names.chunks),
+  };
+  const queues = createQueueServiceClient(host);
+  const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
+  const poisonQueue = queues.getQueueClient(`${settings.SIPHON_JOB_QUEUE}-poison`);
+  await Promise.all([
+    ...Object.values(tables).map((table) => table.createTable().catch((err: unknown) => { if (!hasStatus(err, 409)) throw err; })),
+    jobQueue.createIfNotExists(),
+    poisonQueue.createIfNotExists(),
+  ]);
+  return {
+    settings,
+    pipelines: new PipelineStore(tables.pipelines),
+    runs: new RunStore(tables.runs),
+    chunks: new ChunkStore(tables.chunks),
+    jobQueue,
+    poisonQueue,
+    dataBlobs: createBlobServiceClient(dataStorage(settings)),
+    openSource,
+    now: () => new Date(),
+  };
+}

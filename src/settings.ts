@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { formatZodError } from './spec/formatZodError.js';
+import { NonRetryableError } from './errors/errorTypes.js';
+
+/**
+ * Every app setting Siphon reads. local.settings.sample.json lists the same names with local
+ * defaults, and infra/main.bicep sets them in Azure.
+ *
+ * Storage is reached either by a connection string (Azurite, local) or by account name with the
+ * app's managed identity (`<name>__accountName`, as the Functions host does for AzureWebJobsStorage).
+ */
+export const settingsSchema = z.object({
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__accountName: z.string().min(3).optional(),
+  SIPHON_DATA_STORAGE: z.string().min(1).optional(),
+  SIPHON_DATA_STORAGE__accountName: z.string().min(3).optional(),
+  SIPHON_JOB_QUEUE: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a storage queue name: 3-63 lowercase letters, digits, single hyphens').default('siphon-jobs'),
+  SIPHON_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, 'letters and digits, starting with a letter').default('siphon'),
+  SIPHON_SCHEDULER_CATCHUP_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export type StorageTarget =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; accountName: string };
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) throw new NonRetryableError(`Invalid app settings: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Where the host's own storage lives: queues, tables, durable history. */
+export function hostStorage(settings: Settings): StorageTarget {
+  return storageTarget('AzureWebJobsStorage', settings.AzureWebJobsStorage, settings.AzureWebJobsStorage__accountName);
+}
+
+/** Where output files land; the host storage unless a separate data lake is configured. */
+export function dataStorage(settings: Settings): StorageTarget {
+  if (settings.SIPHON_DATA_STORAGE || settings.SIPHON_DATA_STORAGE__accountName) {
+    return storageTarget('SIPHON_DATA_STORAGE', settings.SIPHON_DATA_STORAGE, settings.SIPHON_DATA_STORAGE__accountName);
+  }
+  return hostStorage(settings);
+}
+
+function storageTarget(name: string, connectionString: string | undefined, accountName: string | undefined): StorageTarget {
+  if (connectionString) return { kind: 'connectionString', connectionString: expandDevelopmentStorage(connectionString) };
+  if (accountName) return { kind: 'identity', accountName };
+  throw new NonRetryableError(`App setting ${name} (a connection string) or ${name}__accountName (managed identity) is required`);
+}
+
+/** The well-known Azurite account, for `UseDevelopmentStorage=true`. */
+export const azuriteAccount = {
+  name: 'devstoreaccount1',
+  key: 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+};
+
+function expandDevelopmentStorage(connectionString: string): string {
+  if (!/^UseDevelopmentStorage=true/i.test(connectionString.trim())) return connectionString;
+  const { name, key } = azuriteAccount;
+  return `DefaultEndpointsProtocol=http;AccountName=${name};AccountKey=${key};` +
+    `BlobEndpoint=http://127.0.0.1:10000/${name};QueueEndpoint=http://127.0.0.1:10001/${name};TableEndpoint=http://127.0.0.1:10002/${name};`;
+}
+
+/** Reads a source connection string from the app setting a pipeline names (a Key Vault reference in Azure). */
+export function readConnectionSetting(settingName: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[settingName];
+  if (!value) throw new NonRetryableError(`App setting ${settingName}, named by the pipeline's source.connectionSetting, is not set`);
+  return value;
+}

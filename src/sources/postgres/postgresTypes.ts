@@ -1,0 +1,73 @@
+import { NonRetryableError } from '../../errors/errorTypes.js';
+import type { OutputType } from '../../spec/columns.js';
+import { daysFromCivil, microsPerDay } from '../../formats/canonicalValues.js';
+import type { KeyKind } from '../sourceConnector.js';
+
+/**
+ * PostgreSQL type to output type. Everything not listed fails prepare with the column named,
+ * before anything is written.
+ */
+export function outputTypeOf(typeName: string, typmod: number, where: string): OutputType {
+  switch (typeName) {
+    case 'int2': return { kind: 'int16' };
+    case 'int4': return { kind: 'int32' };
+    case 'int8': return { kind: 'int64' };
+    case 'float4': return { kind: 'float32' };
+    case 'float8': return { kind: 'float64' };
+    case 'bool': return { kind: 'boolean' };
+    case 'text': case 'varchar': case 'bpchar': case 'name': case 'citext': return { kind: 'string' };
+    case 'json': case 'jsonb': return { kind: 'json' };
+    case 'uuid': return { kind: 'uuid' };
+    case 'bytea': return { kind: 'binary' };
+    case 'date': return { kind: 'date' };
+    case 'timestamp': return { kind: 'timestamp', utc: false };
+    case 'timestamptz': return { kind: 'timestamp', utc: true };
+    case 'numeric': {
+      if (typmod < 0) throw new NonRetryableError(`${where}: numeric without precision and scale has no exact Parquet decimal type; declare numeric(p,s) with p <= 38 or cast it in a view`);
+      const precision = ((typmod - 4) >> 16) & 0xffff;
+      const scale = (typmod - 4) & 0xffff;
+      if (precision > 38) throw new NonRetryableError(`${where}: numeric(${precision},${scale}) exceeds the 38 digits a Parquet decimal holds exactly`);
+      return { kind: 'decimal', precision, scale };
+    }
+    default:
+      throw new NonRetryableError(`${where}: type ${typeName} is not supported`);
+  }
+}
+
+export function keyKindOf(typeName: string, where: string): KeyKind {
+  switch (typeName) {
+    case 'int2': case 'int4': case 'int8': return 'integer';
+    case 'timestamp': return 'timestamp';
+    case 'timestamptz': return 'timestamptz';
+    case 'date': return 'date';
+    default: throw new NonRetryableError(`${where}: a chunk key must be an integer, date or timestamp column, not ${typeName}`);
+  }
+}
+
+/** Type oids whose text form pg would otherwise turn into lossy JS values. */
+export const typeOids = { int8: 20, numeric: 1700, date: 1082, timestamp: 1114, timestamptz: 1184, json: 114, jsonb: 3802 } as const;
+
+// Sessions run with DateStyle ISO and TimeZone UTC, so times arrive as `1999-01-08 04:05:06.789+00`.
+const timestampText = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/;
+const dateText = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/;
+
+export function parseTimestampMicros(text: string): bigint {
+  const m = timestampText.exec(text);
+  if (!m) throw new NonRetryableError(`Timestamp ${text} cannot be represented (infinite or out of range)`);
+  const year = m[12] ? 1 - Number(m[1]) : Number(m[1]);
+  const days = daysFromCivil(year, Number(m[2]), Number(m[3]));
+  const seconds = Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]);
+  const fraction = m[7] ? BigInt(m[7].padEnd(6, '0')) : 0n;
+  let micros = BigInt(days) * microsPerDay + BigInt(seconds) * 1_000_000n + fraction;
+  if (m[8]) {
+    const offsetSeconds = Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0);
+    micros -= BigInt(m[8] === '-' ? -offsetSeconds : offsetSeconds) * 1_000_000n;
+  }
+  return micros;
+}
+
+export function parseDateDays(text: string): number {
+  const m = dateText.exec(text);
+  if (!m) throw new NonRetryableError(`Date ${text} cannot be represented (infinite or out of range)`);
+  return daysFromCivil(m[4] ? 1 - Number(m[1]) : Number(m[1]), Number(m[2]), Number(m[3]));
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/** The output type of a column: what a source type becomes in every format. */
+export const outputTypeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('int16') }),
+  z.object({ kind: z.literal('int32') }),
+  z.object({ kind: z.literal('int64') }),
+  z.object({ kind: z.literal('decimal'), precision: z.number().int().min(1).max(38), scale: z.number().int().min(0).max(38) }),
+  z.object({ kind: z.literal('float32') }),
+  z.object({ kind: z.literal('float64') }),
+  z.object({ kind: z.literal('boolean') }),
+  z.object({ kind: z.literal('string') }),
+  z.object({ kind: z.literal('json') }),
+  z.object({ kind: z.literal('uuid') }),
+  z.object({ kind: z.literal('binary') }),
+  z.object({ kind: z.literal('date') }),
+  z.object({ kind: z.literal('timestamp'), utc: z.boolean() }),
+]);
+
+export type OutputType = z.infer<typeof outputTypeSchema>;
+
+export const columnSchema = z.object({
+  name: z.string().min(1),
+  sourceType: z.string().min(1),
+  nullable: z.boolean(),
+  type: outputTypeSchema,
+});
+
+export type Column = z.infer<typeof columnSchema>;
+
+/**
+ * One chunk of a table: a half-open range of the split key, the last one closed at the top so the
+ * maximum captured at prepare time is included; a separate chunk holds rows whose key is NULL.
+ * Bounds are integer digits (see KeyBounds) so no value is rounded on the way.
+ */
+export const chunkRangeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('range'), lower: z.string(), upper: z.string(), upperInclusive: z.boolean() }),
+  z.object({ kind: z.literal('nullKey') }),
+]);
+
+export type ChunkRange = z.infer<typeof chunkRangeSchema>;
+
+export const fileEntrySchema = z.object({
+  path: z.string(),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  md5: z.string(),
+});
+
+export type FileEntry = z.infer<typeof fileEntrySchema>;

@@ -1,0 +1,78 @@
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { z } from 'zod';
+import { chunkRangeSchema, fileEntrySchema } from '../spec/columns.js';
+import { ChunkStatus } from '../spec/runStatus.js';
+import { hasStatus } from './tableErrors.js';
+
+export const chunkRecordSchema = z.object({
+  runId: z.string(),
+  index: z.number().int().nonnegative(),
+  range: chunkRangeSchema,
+  status: z.enum([ChunkStatus.planned, ChunkStatus.copying, ChunkStatus.done]),
+  rows: z.number(),
+  bytes: z.number(),
+  files: z.array(fileEntrySchema),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+});
+
+export type ChunkRecord = z.infer<typeof chunkRecordSchema>;
+
+/** Chunks are partitioned by run: a run's chunks are one partition query, a chunk a point read. */
+export function chunkRowKey(index: number): string {
+  return String(index).padStart(6, '0');
+}
+
+const maxBatch = 100;
+
+export class ChunkStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Writes the plan; rewriting it (a retried prepare) leaves the same rows. */
+  async savePlan(chunks: ChunkRecord[]): Promise<void> {
+    for (let start = 0; start < chunks.length; start += maxBatch) {
+      const actions: TransactionAction[] = chunks.slice(start, start + maxBatch).map((chunk) => ['upsert', toEntity(chunk), 'Replace']);
+      await this.table.submitTransaction(actions);
+    }
+  }
+
+  async get(runId: string, index: number): Promise<ChunkRecord | undefined> {
+    try {
+      return fromEntity(await this.table.getEntity<Record<string, unknown>>(runId, chunkRowKey(index)));
+    } catch (err) {
+      if (hasStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(runId: string): Promise<ChunkRecord[]> {
+    const chunks: ChunkRecord[] = [];
+    const entities = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${runId}'` } });
+    for await (const entity of entities) chunks.push(fromEntity(entity));
+    return chunks.sort((a, b) => a.index - b.index);
+  }
+
+  /** Records progress or the final result of a chunk; its copy activity is the only writer. */
+  async save(chunk: ChunkRecord): Promise<void> {
+    await this.table.upsertEntity(toEntity(chunk), 'Replace');
+  }
+}
+
+function toEntity(chunk: ChunkRecord) {
+  const defined = Object.fromEntries(Object.entries(chunk).filter(([, value]) => value !== undefined));
+  return {
+    ...defined,
+    partitionKey: chunk.runId,
+    rowKey: chunkRowKey(chunk.index),
+    range: JSON.stringify(chunk.range),
+    files: JSON.stringify(chunk.files),
+  };
+}
+
+function fromEntity(entity: Record<string, unknown>): ChunkRecord {
+  return chunkRecordSchema.parse({
+    ...entity,
+    range: JSON.parse(String(entity.range)),
+    files: JSON.parse(String(entity.files)),
+  });
+}

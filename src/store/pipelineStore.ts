@@ -1,0 +1,63 @@
+import type { TableClient } from '@azure/data-tables';
+import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
+import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+
+/**
+ * Pipelines live in one partition: a point read gets one, a single-partition query lists them.
+ * Specs never hold secrets (the API refuses them), so storing them whole is safe.
+ */
+const partitionKey = 'pipeline';
+
+type PipelineEntity = { partitionKey: string; rowKey: string; spec: string; createdAt: string; updatedAt: string };
+
+export type StoredPipeline = { spec: PipelineSpec; etag: string; createdAt: string; updatedAt: string };
+
+export class PipelineStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Creates the pipeline; false when one with the same id exists. */
+  async create(spec: PipelineSpec, now: Date): Promise<StoredPipeline | undefined> {
+    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: now.toISOString(), updatedAt: now.toISOString() };
+    try {
+      const response = await this.table.createEntity(entity);
+      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt };
+    } catch (err) {
+      if (hasStatus(err, 409)) return undefined;
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<StoredPipeline | undefined> {
+    try {
+      return toStored(await this.table.getEntity<PipelineEntity>(partitionKey, id));
+    } catch (err) {
+      if (hasStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(): Promise<StoredPipeline[]> {
+    const result: StoredPipeline[] = [];
+    const entities = this.table.listEntities<PipelineEntity>({ queryOptions: { filter: `PartitionKey eq '${partitionKey}'` } });
+    for await (const entity of entities) result.push(toStored(entity));
+    return result;
+  }
+
+  /** Replaces the spec only if it is still at `etag`. */
+  async update(spec: PipelineSpec, etag: string, now: Date): Promise<StoredPipeline> {
+    const existing = await this.get(spec.id);
+    if (!existing) throw new ConcurrencyConflictError(`Pipeline ${spec.id} does not exist`);
+    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: existing.createdAt, updatedAt: now.toISOString() };
+    try {
+      const response = await this.table.updateEntity(entity, 'Replace', { etag });
+      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt };
+    } catch (err) {
+      if (hasStatus(err, 412)) throw new ConcurrencyConflictError(`Pipeline ${spec.id} was changed by someone else (ETag mismatch)`);
+      throw err;
+    }
+  }
+}
+
+function toStored(entity: PipelineEntity & { etag: string }): StoredPipeline {
+  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt };
+}

@@ -1,0 +1,124 @@
+import type { TableClient } from '@azure/data-tables';
+import { z } from 'zod';
+import { pipelineSpecSchema } from '../spec/pipelineSpec.js';
+import { columnSchema } from '../spec/columns.js';
+import { RunStatus } from '../spec/runStatus.js';
+import { runReasonSchema } from '../spec/jobMessage.js';
+import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+
+export const runRecordSchema = z.object({
+  pipelineId: z.string(),
+  runId: z.string(),
+  status: z.enum(Object.values(RunStatus) as [RunStatus, ...RunStatus[]]),
+  reason: runReasonSchema,
+  requestedAt: z.string(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  rows: z.number(),
+  bytes: z.number(),
+  files: z.number(),
+  chunksPlanned: z.number(),
+  rowsEstimate: z.number().optional(),
+  outputFolder: z.string().optional(),
+  manifestPath: z.string().optional(),
+  error: z.string().optional(),
+  errorChunk: z.number().optional(),
+  spec: pipelineSpecSchema.optional(),
+  columns: z.array(columnSchema).optional(),
+  keyKind: z.enum(['integer', 'timestamp', 'timestamptz', 'date']).optional(),
+  orderBy: z.array(z.string()).optional(),
+});
+
+export type RunRecord = z.infer<typeof runRecordSchema>;
+export type StoredRun = RunRecord & { etag: string };
+
+/**
+ * Runs are partitioned by pipeline. The row key starts with the run's time with every digit
+ * inverted, so a plain partition query lists a pipeline's runs newest first, and a run id alone
+ * gives its row key for a point read.
+ */
+export function runRowKey(runId: string): string {
+  const digits = runId.slice(0, 8) + runId.slice(9, 15);
+  const inverted = [...digits].map((d) => String(9 - Number(d))).join('');
+  return `${inverted}-${runId}`;
+}
+
+type JsonColumns = 'spec' | 'columns' | 'orderBy';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy'];
+
+export class RunStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Creates the run; false when it exists already (a scheduler tick that fired twice). */
+  async create(run: RunRecord): Promise<boolean> {
+    try {
+      await this.table.createEntity(toEntity(run));
+      return true;
+    } catch (err) {
+      if (hasStatus(err, 409)) return false;
+      throw err;
+    }
+  }
+
+  async get(pipelineId: string, runId: string): Promise<StoredRun | undefined> {
+    try {
+      return fromEntity(await this.table.getEntity<Record<string, unknown>>(pipelineId, runRowKey(runId)));
+    } catch (err) {
+      if (hasStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async listByPipeline(pipelineId: string, limit: number): Promise<StoredRun[]> {
+    const runs: StoredRun[] = [];
+    const pages = this.table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${pipelineId.replace(/'/g, "''")}'` } })
+      .byPage({ maxPageSize: Math.min(limit, 1000) });
+    for await (const page of pages) {
+      for (const entity of page) {
+        runs.push(fromEntity(entity));
+        if (runs.length >= limit) return runs;
+      }
+    }
+    return runs;
+  }
+
+  /**
+   * Read-modify-write under the run's ETag, retried when another writer got there first, so two
+   * concurrent writers never lose an update. `change` returns undefined to leave the run as is.
+   */
+  async update(pipelineId: string, runId: string, change: (run: RunRecord) => RunRecord | undefined): Promise<StoredRun> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(pipelineId, runId);
+      if (!current) throw new Error(`Run ${runId} of pipeline ${pipelineId} does not exist`);
+      const { etag, ...record } = current;
+      const next = change(record);
+      if (!next) return current;
+      try {
+        const response = await this.table.updateEntity(toEntity(next), 'Replace', { etag });
+        return { ...next, etag: response.etag ?? '' };
+      } catch (err) {
+        if (!hasStatus(err, 412)) throw err;
+        if (attempt >= 20) throw new ConcurrencyConflictError(`Run ${runId} of pipeline ${pipelineId}: gave up after ${attempt} conflicting updates`);
+      }
+    }
+  }
+}
+
+function toEntity(run: RunRecord): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: run.pipelineId, rowKey: runRowKey(run.runId) };
+  for (const [key, value] of Object.entries(run)) {
+    if (value === undefined) continue;
+    entity[key] = jsonColumns.includes(key as JsonColumns) ? JSON.stringify(value) : value;
+  }
+  return entity;
+}
+
+function fromEntity(entity: Record<string, unknown>): StoredRun {
+  const plain: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entity)) {
+    if (['partitionKey', 'rowKey', 'timestamp', 'etag', 'odata.etag'].includes(key)) continue;
+    plain[key] = jsonColumns.includes(key as JsonColumns) && typeof value === 'string' ? JSON.parse(value) : value;
+  }
+  return { ...runRecordSchema.parse(plain), etag: String(entity.etag ?? '') };
+}
