@@ -1,4 +1,5 @@
-import { app } from '@azure/functions';
+// The library is a CommonJS bundle whose named exports Node's ESM loader cannot see.
+import functions from '@azure/functions';
 import * as df from 'durable-functions';
 import { functionRegistry } from '../src/registry.js';
 import { durableClientStarter } from '../src/jobs/durableClientStarter.js';
@@ -7,13 +8,13 @@ import { durableClientStarter } from '../src/jobs/durableClientStarter.js';
 for (const fn of functionRegistry) {
   switch (fn.kind) {
     case 'http':
-      app.http(fn.name, { methods: fn.methods, route: fn.route, authLevel: 'function', handler: fn.handler });
+      functions.app.http(fn.name, { methods: fn.methods, route: fn.route, authLevel: 'function', handler: fn.handler });
       break;
     case 'timer':
-      app.timer(fn.name, { schedule: fn.schedule, handler: (_timer, context) => fn.handler(context) });
+      functions.app.timer(fn.name, { schedule: fn.schedule, handler: (_timer, context) => fn.handler(context) });
       break;
     case 'queue':
-      app.storageQueue(fn.name, {
+      functions.app.storageQueue(fn.name, {
         queueName: `%${fn.queueSetting}%${fn.suffix}`,
         connection: 'AzureWebJobsStorage',
         extraInputs: [df.input.durableClient()],

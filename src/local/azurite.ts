@@ -28,9 +28,11 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
     '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
     '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
-    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence', '--location', mkdtempSync(join(tmpdir(), 'siphon-azurite-'))]),
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // In memory, Azurite still writes a debug log and lock files to its working folder; give it a scratch one.
+  const cwd = options.location ?? mkdtempSync(join(tmpdir(), 'siphon-azurite-'));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   const stopChild = () => child.kill('SIGTERM');
   process.once('exit', stopChild);
   await waitForListening(child, 3);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { HttpRequest, InvocationContext, type HttpResponseInit, type LogHandler } from '@azure/functions';
+import functions, { type HttpResponseInit, type LogHandler } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction } from '../registry.js';
 
@@ -45,7 +45,7 @@ async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const headers = Object.fromEntries(Object.entries(req.headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
-  const request = new HttpRequest({
+  const request = new functions.HttpRequest({
     method: req.method ?? 'GET',
     url: url.toString(),
     headers,
@@ -53,7 +53,7 @@ async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse
     query: Object.fromEntries(url.searchParams),
     body: chunks.length ? { string: Buffer.concat(chunks).toString('utf8') } : undefined,
   });
-  const context = new InvocationContext({ functionName: found.route.fn.name, invocationId: randomUUID(), logHandler: log });
+  const context = new functions.InvocationContext({ functionName: found.route.fn.name, invocationId: randomUUID(), logHandler: log });
   try {
     send(res, await found.route.fn.handler(request, context));
   } catch (err) {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import type { LogHandler } from '@azure/functions';
@@ -30,7 +31,17 @@ export type LocalRuntime = {
   stop: () => Promise<void>;
 };
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The folder holding host.json: the project root, whether this runs from src/ or dist/src/. */
+function findHostJson(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = resolve(folder, 'host.json');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(folder);
+    if (parent === folder) throw new Error('host.json not found above the local runtime');
+    folder = parent;
+  }
+}
 
 export const consoleLog: LogHandler = (level, ...args) => {
   if (level === 'trace' || level === 'debug') return;
@@ -45,7 +56,7 @@ export const consoleLog: LogHandler = (level, ...args) => {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const log = options.log ?? consoleLog;
-  const host = readHostJson(options.hostJsonPath ?? resolve(projectRoot, 'host.json'));
+  const host = readHostJson(options.hostJsonPath ?? findHostJson());
   resetServices();
   const settings = readSettings();
   await getServices();

@@ -1,5 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { InvocationContext, type LogHandler } from '@azure/functions';
+import functions, { type InvocationContext, type LogHandler } from '@azure/functions';
 import { decodeQueueText } from '../jobs/jobQueueMessage.js';
 import { errorMessage } from '../errors/errorTypes.js';
 import type { HostSettings } from './hostSettings.js';
@@ -54,7 +54,7 @@ export class QueuePoller {
   }
 
   private async process(item: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number; insertedOn: Date }): Promise<void> {
-    const context = new InvocationContext({
+    const context = new functions.InvocationContext({
       functionName: this.name,
       invocationId: item.messageId,
       logHandler: this.log,

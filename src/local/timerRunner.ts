@@ -1,5 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
-import { InvocationContext, type LogHandler } from '@azure/functions';
+import functions, { type LogHandler } from '@azure/functions';
+
+const { InvocationContext } = functions;
 import { errorMessage } from '../errors/errorTypes.js';
 import type { TimerFunction } from '../registry.js';
 

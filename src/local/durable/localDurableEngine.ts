@@ -1,4 +1,4 @@
-import { InvocationContext, type LogHandler } from '@azure/functions';
+import functions, { type InvocationContext, type LogHandler } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
 import { ensureErrorType, NonRetryableError } from '../../errors/errorTypes.js';
 import type { OrchestrationStarter } from '../../jobs/orchestrationStarter.js';
@@ -204,7 +204,7 @@ export class LocalDurableEngine implements OrchestrationStarter {
     let event: HistoryEvent;
     try {
       if (!handler) throw new NonRetryableError(`No activity named ${functionName} is registered`);
-      const context = new InvocationContext({ functionName, invocationId: `${instance.record.instanceId}:${id}`, logHandler: this.options.log });
+      const context = new functions.InvocationContext({ functionName, invocationId: `${instance.record.instanceId}:${id}`, logHandler: this.options.log });
       event = taskCompleted(id, await handler(input, context));
     } catch (err) {
       const error = ensureErrorType(err);
