@@ -1,0 +1,27 @@
+/** A tiny client for the HTTP API, used the way a user would: plain fetch and JSON. */
+export function apiClient(baseUrl: string) {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  };
+  return {
+    get: (path: string) => call('GET', path),
+    post: (path: string, body?: unknown) => call('POST', path, body),
+    put: (path: string, body: unknown, headers?: Record<string, string>) => call('PUT', path, body, headers),
+    /** Polls a run until it reaches a final status. */
+    async waitForRun(runUrl: string, timeoutInMs = 90_000): Promise<Record<string, any>> {
+      const deadline = Date.now() + timeoutInMs;
+      for (;;) {
+        const run = (await call('GET', runUrl)).body!;
+        if (['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'].includes(run.status)) return run;
+        if (Date.now() > deadline) throw new Error(`Run ${runUrl} still ${run.status} after ${timeoutInMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
