@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { pipelineIdSchema, pipelineSpecInputSchema } from '../../src/spec/pipelineSpec.js';
+
+function validSpec(): Record<string, any> {
+  return {
+    id: 'orders',
+    source: { engine: 'postgres', connectionSetting: 'SIPHON_X' },
+    table: { schema: 'sales', name: 'orders' },
+    chunking: { column: 'id' },
+    output: { container: 'exports' },
+  };
+}
+
+function issues(value: unknown): Array<{ path: string; code: string; message: string }> {
+  const result = pipelineSpecInputSchema.safeParse(value);
+  expect(result.success).toBe(false);
+  return result.error!.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message }));
+}
+
+describe('pipelineSpecInputSchema', () => {
+  it('parses a minimal valid spec and fills every default', () => {
+    const spec = { ...validSpec(), table: { name: 'orders' } };
+    expect(pipelineSpecInputSchema.parse(spec)).toEqual({
+      id: 'orders',
+      source: { engine: 'postgres', connectionSetting: 'SIPHON_X' },
+      table: { schema: 'public', name: 'orders' },
+      chunking: { column: 'id', chunks: 8, maxParallel: 4 },
+      output: { container: 'exports', format: 'parquet', compression: 'snappy', maxRowsPerFile: 5_000_000, rowGroupRows: 100_000 },
+    });
+  });
+
+  it('keeps explicit values and fills the schedule time zone', () => {
+    const spec = {
+      ...validSpec(),
+      description: 'nightly',
+      columns: ['id', 'total'],
+      chunking: { column: 'id', chunks: 32, maxParallel: 8 },
+      output: { container: 'exports', compression: 'gzip', maxRowsPerFile: 1000, rowGroupRows: 1000 },
+      schedule: { cron: '0 0 2 * * *' },
+    };
+    const parsed = pipelineSpecInputSchema.parse(spec);
+    expect(parsed.chunking).toEqual({ column: 'id', chunks: 32, maxParallel: 8 });
+    expect(parsed.output).toEqual({ container: 'exports', format: 'parquet', compression: 'gzip', maxRowsPerFile: 1000, rowGroupRows: 1000 });
+    expect(parsed.schedule).toEqual({ cron: '0 0 2 * * *', timeZone: 'UTC' });
+    expect(parsed.columns).toEqual(['id', 'total']);
+    expect(parsed.table.schema).toBe('sales');
+  });
+
+  it('accepts a schedule with an IANA time zone', () => {
+    const parsed = pipelineSpecInputSchema.parse({ ...validSpec(), schedule: { cron: '30 2 * * 1-5', timeZone: 'Europe/Berlin' } });
+    expect(parsed.schedule).toEqual({ cron: '30 2 * * 1-5', timeZone: 'Europe/Berlin' });
+  });
+
+  it.each(['Orders', 'bad_id', '-orders', 'orders-', '', 'a'.repeat(49), 'ord ers'])('rejects the id %j at path id', (id) => {
+    const found = issues({ ...validSpec(), id });
+    expect(found.map((i) => i.path)).toEqual(['id']);
+  });
+
+  it('pipelineIdSchema accepts 1 and 48 character ids', () => {
+    expect(pipelineIdSchema.safeParse('a').success).toBe(true);
+    expect(pipelineIdSchema.safeParse('a'.repeat(48)).success).toBe(true);
+    expect(pipelineIdSchema.safeParse('a-1').success).toBe(true);
+  });
+
+  it('rejects unknown top-level keys', () => {
+    const found = issues({ ...validSpec(), extra: 1 });
+    expect(found).toHaveLength(1);
+    expect(found[0]!.code).toBe('unrecognized_keys');
+    expect(found[0]!.path).toBe('');
+    expect(found[0]!.message).toContain('extra');
+  });
+
+  it('rejects unknown nested keys at the nested path', () => {
+    const found = issues({ ...validSpec(), output: { container: 'exports', bogus: true } });
+    expect(found).toEqual([expect.objectContaining({ path: 'output', code: 'unrecognized_keys' })]);
+  });
+
+  it('names missing required fields', () => {
+    const { chunking: _c, ...spec } = validSpec();
+    expect(issues(spec).map((i) => i.path)).toEqual(['chunking']);
+    expect(issues({ ...validSpec(), source: { engine: 'postgres' } }).map((i) => i.path)).toEqual(['source.connectionSetting']);
+  });
+
+  it('rejects out-of-range numbers at their path', () => {
+    expect(issues({ ...validSpec(), chunking: { column: 'id', chunks: 0 } }).map((i) => i.path)).toEqual(['chunking.chunks']);
+    expect(issues({ ...validSpec(), chunking: { column: 'id', maxParallel: 65 } }).map((i) => i.path)).toEqual(['chunking.maxParallel']);
+    expect(issues({ ...validSpec(), output: { container: 'exports', rowGroupRows: 999 } }).map((i) => i.path)).toEqual(['output.rowGroupRows']);
+  });
+
+  it('rejects a bad container name', () => {
+    expect(issues({ ...validSpec(), output: { container: 'Ex' } }).map((i) => i.path)).toEqual(['output.container']);
+    expect(issues({ ...validSpec(), output: { container: 'a--b' } }).map((i) => i.path)).toEqual(['output.container']);
+  });
+
+  it('rejects a NUL in an identifier', () => {
+    expect(issues({ ...validSpec(), table: { name: 'a\u0000b' } }).map((i) => i.path)).toEqual(['table.name']);
+  });
+
+  it.each(['not a cron', '61 * * * *', '0 0 30 2 *'])('rejects the cron %j at schedule.cron', (cron) => {
+    const found = issues({ ...validSpec(), schedule: { cron } });
+    expect(found.map((i) => i.path)).toEqual(['schedule.cron']);
+    expect(found[0]!.message).toMatch(/not a cron expression/);
+  });
+
+  it('rejects an unknown time zone at schedule.timeZone', () => {
+    const found = issues({ ...validSpec(), schedule: { cron: '0 2 * * *', timeZone: 'Mars/Olympus_Mons' } });
+    expect(found.map((i) => i.path)).toEqual(['schedule.timeZone']);
+    expect(found[0]!.message).toContain('Mars/Olympus_Mons');
+  });
+
+  it('rejects a password key anywhere, at its path', () => {
+    expect(issues({ ...validSpec(), password: 'hunter2' }).map((i) => i.path)).toEqual(['password']);
+    expect(issues({ ...validSpec(), source: { engine: 'postgres', connectionSetting: 'SIPHON_X', password: 'x' } }).map((i) => i.path)).toEqual([
+      'source.password',
+    ]);
+  });
+
+  it('reports only the secret when a spec carries one, whatever else is wrong', () => {
+    const found = issues({ id: 'BAD ID', output: { password: 'x' } });
+    expect(found.map((i) => i.path)).toEqual(['output.password']);
+    expect(found[0]!.message).toMatch(/secrets are not accepted/);
+  });
+
+  it.each(['Server=x;Password=y', 'postgres://u:p@h/db'])('rejects the connectionSetting %j at source.connectionSetting', (value) => {
+    const found = issues({ ...validSpec(), source: { engine: 'postgres', connectionSetting: value } });
+    expect(found.map((i) => i.path)).toEqual(['source.connectionSetting']);
+    expect(found[0]!.message).toMatch(/connection string with a credential/);
+  });
+
+  it('rejects a connectionSetting that is not an app setting name', () => {
+    const found = issues({ ...validSpec(), source: { engine: 'postgres', connectionSetting: 'host=db user=u' } });
+    expect(found.map((i) => i.path)).toEqual(['source.connectionSetting']);
+  });
+
+  it('never echoes the secret value in messages', () => {
+    const found = issues({ ...validSpec(), source: { engine: 'postgres', connectionSetting: 'Server=x;Password=hunter2' } });
+    expect(JSON.stringify(found)).not.toContain('hunter2');
+  });
+});

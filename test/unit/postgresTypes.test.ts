@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { NonRetryableError } from '../../src/errors/errorTypes.js';
+import { keyKindOf, outputTypeOf, parseDateDays, parseTimestampMicros } from '../../src/sources/postgres/postgresTypes.js';
+
+const microsPerSecond = 1_000_000n;
+const microsPerDay = 86_400_000_000n;
+/** 0001-01-01T00:00:00Z in microseconds since the epoch (-62135596800 s). */
+const year1 = -62_135_596_800_000_000n;
+/** 0000-01-01T00:00:00Z, i.e. 1 BC January 1st (-62167219200 s); year 0 is a leap year: 366 days before year1. */
+const year0 = -62_167_219_200_000_000n;
+
+/** Microseconds from Date.UTC (valid for years >= 1970 here) plus a fraction. */
+function utcMicros(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, fraction = 0n): bigint {
+  return BigInt(Date.UTC(y, mo - 1, d, h, mi, s)) * 1000n + fraction;
+}
+
+function expectNonRetryable(fn: () => unknown, pattern?: RegExp): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(NonRetryableError);
+  if (pattern) expect((thrown as Error).message).toMatch(pattern);
+}
+
+describe('parseTimestampMicros', () => {
+  it('parses a UTC timestamp with six fractional digits', () => {
+    expect(parseTimestampMicros('2024-05-01 12:34:56.123456+00')).toBe(utcMicros(2024, 5, 1, 12, 34, 56, 123_456n));
+  });
+
+  it('pads a short fraction (.5 is 500000 µs, .000001 is 1 µs)', () => {
+    expect(parseTimestampMicros('2024-05-01 12:34:56.5+00')).toBe(utcMicros(2024, 5, 1, 12, 34, 56, 500_000n));
+    expect(parseTimestampMicros('2024-05-01 12:34:56.000001+00')).toBe(utcMicros(2024, 5, 1, 12, 34, 56, 1n));
+  });
+
+  it('parses a timestamp without a fraction', () => {
+    expect(parseTimestampMicros('2024-05-01 12:34:56+00')).toBe(utcMicros(2024, 5, 1, 12, 34, 56));
+  });
+
+  it('subtracts a positive offset with minutes (+05:30)', () => {
+    expect(parseTimestampMicros('2024-05-01 12:34:56+05:30')).toBe(utcMicros(2024, 5, 1, 7, 4, 56));
+  });
+
+  it('adds a negative hour offset (-08)', () => {
+    expect(parseTimestampMicros('2024-05-01 12:34:56.25-08')).toBe(utcMicros(2024, 5, 1, 20, 34, 56, 250_000n));
+  });
+
+  it('handles an offset that crosses midnight and a seconds offset', () => {
+    expect(parseTimestampMicros('2024-01-01 01:00:00+02')).toBe(utcMicros(2023, 12, 31, 23, 0, 0));
+    expect(parseTimestampMicros('2024-01-01 00:00:00+00:09:21')).toBe(utcMicros(2024, 1, 1) - 561n * microsPerSecond);
+  });
+
+  it('reads a timestamp without time zone as wall-clock microseconds', () => {
+    expect(parseTimestampMicros('2024-05-01 12:34:56.000007')).toBe(utcMicros(2024, 5, 1, 12, 34, 56, 7n));
+  });
+
+  it('is 0 at the epoch and -1 one microsecond before', () => {
+    expect(parseTimestampMicros('1970-01-01 00:00:00+00')).toBe(0n);
+    expect(parseTimestampMicros('1969-12-31 23:59:59.999999+00')).toBe(-1n);
+  });
+
+  it('parses pre-1970 timestamps', () => {
+    // 1969-07-20 20:17:40 UTC is -14182940 s
+    expect(parseTimestampMicros('1969-07-20 20:17:40.5+00')).toBe(-14_182_940n * microsPerSecond + 500_000n);
+  });
+
+  it('parses 0001-01-01 00:00:00+00', () => {
+    expect(parseTimestampMicros('0001-01-01 00:00:00+00')).toBe(year1);
+  });
+
+  it('parses 9999-12-31 23:59:59.999999+00', () => {
+    // 253402300799 s is 9999-12-31T23:59:59Z
+    expect(parseTimestampMicros('9999-12-31 23:59:59.999999+00')).toBe(253_402_300_799_999_999n);
+    expect(parseTimestampMicros('9999-12-31 23:59:59.999999+00')).toBe(utcMicros(9999, 12, 31, 23, 59, 59, 999_999n));
+  });
+
+  it('parses BC timestamps (1 BC is astronomical year 0)', () => {
+    expect(parseTimestampMicros('0001-01-01 00:00:00+00 BC')).toBe(year0);
+    expect(parseTimestampMicros('0001-12-31 23:59:59.999999+00 BC')).toBe(year1 - 1n);
+    // 2 BC (year -1) is not a leap year: 365 days before year 0
+    expect(parseTimestampMicros('0002-01-01 12:00:00+00 BC')).toBe(year0 - 365n * microsPerDay + 12n * 3600n * microsPerSecond);
+  });
+
+  it.each(['infinity', '-infinity', '', '2024-05-01', '2024-05-01T12:34:56Z', '2024-05-01 12:34:56.1234567+00', 'garbage'])(
+    'throws NonRetryableError on %j',
+    (text) => {
+      expectNonRetryable(() => parseTimestampMicros(text));
+    },
+  );
+});
+
+describe('parseDateDays', () => {
+  it.each([
+    ['1970-01-01', 0],
+    ['1970-01-02', 1],
+    ['1969-12-31', -1],
+    ['2000-03-01', 11_017],
+    ['2024-05-01', Date.UTC(2024, 4, 1) / 86_400_000],
+    ['0001-01-01', -719_162],
+    ['9999-12-31', 2_932_896],
+    ['0001-01-01 BC', -719_528],
+    ['0001-12-31 BC', -719_163],
+  ] as const)('%s is day %i', (text, days) => {
+    expect(parseDateDays(text)).toBe(days);
+  });
+
+  it.each(['infinity', '-infinity', '2024-05-01 00:00:00', '24-05-01', ''])('throws NonRetryableError on %j', (text) => {
+    expectNonRetryable(() => parseDateDays(text));
+  });
+});
+
+describe('outputTypeOf', () => {
+  const numericTypmod = (precision: number, scale: number) => ((precision << 16) | scale) + 4;
+
+  it('maps numeric(12,2) through its typmod', () => {
+    expect(numericTypmod(12, 2)).toBe(786_438);
+    expect(outputTypeOf('numeric', 786_438, 'col')).toEqual({ kind: 'decimal', precision: 12, scale: 2 });
+  });
+
+  it('maps numeric(38,0), numeric(1,0) and numeric(38,38)', () => {
+    expect(outputTypeOf('numeric', numericTypmod(38, 0), 'c')).toEqual({ kind: 'decimal', precision: 38, scale: 0 });
+    expect(outputTypeOf('numeric', numericTypmod(1, 0), 'c')).toEqual({ kind: 'decimal', precision: 1, scale: 0 });
+    expect(outputTypeOf('numeric', numericTypmod(38, 38), 'c')).toEqual({ kind: 'decimal', precision: 38, scale: 38 });
+  });
+
+  it('rejects numeric with more than 38 digits, naming the column', () => {
+    expectNonRetryable(() => outputTypeOf('numeric', numericTypmod(39, 2), 'Table s.t, column "big"'), /^Table s\.t, column "big": .*numeric\(39,2\)/);
+  });
+
+  it('rejects numeric without typmod with a NonRetryableError naming the column', () => {
+    const where = 'Table sales.orders, column "amount" (numeric)';
+    expectNonRetryable(() => outputTypeOf('numeric', -1, where), /^Table sales\.orders, column "amount" \(numeric\): numeric without precision/);
+  });
+
+  it('rejects an unknown type with a NonRetryableError naming the column and type', () => {
+    const where = 'Table sales.orders, column "span" (interval)';
+    expectNonRetryable(() => outputTypeOf('interval', -1, where), /^Table sales\.orders, column "span" \(interval\): type interval is not supported$/);
+  });
+
+  it.each([
+    ['int2', { kind: 'int16' }],
+    ['int4', { kind: 'int32' }],
+    ['int8', { kind: 'int64' }],
+    ['float4', { kind: 'float32' }],
+    ['float8', { kind: 'float64' }],
+    ['bool', { kind: 'boolean' }],
+    ['text', { kind: 'string' }],
+    ['varchar', { kind: 'string' }],
+    ['bpchar', { kind: 'string' }],
+    ['json', { kind: 'json' }],
+    ['jsonb', { kind: 'json' }],
+    ['uuid', { kind: 'uuid' }],
+    ['bytea', { kind: 'binary' }],
+    ['date', { kind: 'date' }],
+    ['timestamp', { kind: 'timestamp', utc: false }],
+    ['timestamptz', { kind: 'timestamp', utc: true }],
+  ] as const)('maps %s', (typeName, expected) => {
+    expect(outputTypeOf(typeName, -1, 'c')).toEqual(expected);
+  });
+});
+
+describe('keyKindOf', () => {
+  it('accepts integer, date and timestamp keys', () => {
+    expect(['int2', 'int4', 'int8', 'date', 'timestamp', 'timestamptz'].map((t) => keyKindOf(t, 'c'))).toEqual([
+      'integer',
+      'integer',
+      'integer',
+      'date',
+      'timestamp',
+      'timestamptz',
+    ]);
+  });
+
+  it('rejects other key types, naming the column', () => {
+    expectNonRetryable(() => keyKindOf('uuid', 'Table s.t, chunk key "id"'), /^Table s\.t, chunk key "id": .*not uuid$/);
+  });
+});
