@@ -54,9 +54,9 @@ describe('daysFromCivil', () => {
     expect(daysFromCivil(0, 1, 1)).toBe(-719_528);
   });
 
-  it('matches the reference every 37 days from 0001-01-01 to 9999-12-31', () => {
+  it('matches the reference every 101 days from 0001-01-01 to 9999-12-31', () => {
     const mismatches: string[] = [];
-    for (let days = -719_162; days <= 2_932_896; days += 37) {
+    for (let days = -719_162; days <= 2_932_896; days += 101) {
       const [y, m, d] = refCivil(days);
       if (daysFromCivil(y, m, d) !== days) mismatches.push(text(y, m, d));
     }
@@ -76,10 +76,10 @@ describe('civilFromDays', () => {
     expect(civilFromDays(days)).toBe(expected);
   });
 
-  it('round-trips with daysFromCivil every 37 days from 0001-01-01 to 9999-12-31 and at both ends', () => {
+  it('round-trips with daysFromCivil every 101 days from 0001-01-01 to 9999-12-31 and at both ends', () => {
     const mismatches: string[] = [];
     const days = [-719_162, 2_932_896];
-    for (let day = -719_162; day <= 2_932_896; day += 37) days.push(day);
+    for (let day = -719_162; day <= 2_932_896; day += 101) days.push(day);
     for (const day of days) {
       const [y, m, d] = refCivil(day);
       const expected = text(y, m, d);

@@ -31,7 +31,6 @@ export const taskFailed = (id: number, error: { type: string; message: string; s
 });
 export const timerCreated = (id: number, fireAt: Date): HistoryEvent => ({ ...base(EventType.TimerCreated, id), FireAt: fireAt });
 export const timerFired = (id: number, fireAt: Date): HistoryEvent => ({ ...base(EventType.TimerFired), TimerId: id, FireAt: fireAt });
-export const eventRaised = (name: string, input: unknown): HistoryEvent => ({ ...base(EventType.EventRaised), Name: name, Input: JSON.stringify(input ?? null) });
 
 /** Events come back from storage as JSON; the executor compares Timestamp as a Date. */
 export function reviveEvent(json: string): HistoryEvent {

@@ -4,7 +4,7 @@ import { ensureErrorType, NonRetryableError } from '../../errors/errorTypes.js';
 import type { OrchestrationStarter } from '../../jobs/orchestrationStarter.js';
 import { Semaphore } from '../semaphore.js';
 import {
-  executionStarted, eventRaised, orchestratorStarted, scheduledIds, taskCompleted, taskFailed, taskScheduled, timerCreated, timerFired,
+  executionStarted, orchestratorStarted, scheduledIds, taskCompleted, taskFailed, taskScheduled, timerCreated, timerFired,
   type HistoryEvent,
 } from './historyEvents.js';
 import { replay, type OpenTask } from './durableInternals.js';
@@ -65,31 +65,6 @@ export class LocalDurableEngine implements OrchestrationStarter {
     const active = await this.options.store.listActive();
     for (const record of active) await this.activate(record);
     return active.length;
-  }
-
-  async getStatus(instanceId: string): Promise<InstanceRecord | undefined> {
-    return this.live.get(instanceId)?.record ?? (await this.options.store.get(instanceId));
-  }
-
-  async raiseEvent(instanceId: string, name: string, data: unknown): Promise<void> {
-    const instance = this.live.get(instanceId);
-    if (!instance) throw new Error(`Orchestration ${instanceId} is not running`);
-    this.deliver(instance, eventRaised(name, data));
-  }
-
-  async terminate(instanceId: string, reason: string): Promise<void> {
-    const instance = this.live.get(instanceId);
-    const record = instance?.record ?? (await this.options.store.get(instanceId));
-    if (!record || ['Completed', 'Failed', 'Terminated'].includes(record.status)) return;
-    await instance?.episode;
-    await this.finish(instance ?? { record, history: [], inbox: [], dispatched: new Set(), again: false }, { ...record, status: 'Terminated', error: reason });
-  }
-
-  /** Waits until no instance of this process has work left (tests and the demo use it). */
-  async idle(): Promise<void> {
-    while ([...this.live.values()].some((instance) => instance.episode)) {
-      await Promise.all([...this.live.values()].map((instance) => instance.episode));
-    }
   }
 
   /** Stops arming timers and starting episodes; activities already running finish on their own. */
