@@ -26,18 +26,29 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   return Math.round(date.getTime() / 86_400_000);
 }
 
+/** ISO calendar text of a day; years before 1 AD are written the SQL way, `0044-03-15 BC`. */
 export function civilFromDays(days: number): string {
   const date = new Date(days * 86_400_000);
-  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+  return `${yearText(date)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}${era(date)}`;
 }
 
-/** ISO text of a microsecond timestamp, with a Z when it is a UTC instant. */
+/** ISO text of a microsecond timestamp, with a Z when it is a UTC instant, and ` BC` before year 1. */
 export function isoFromMicros(micros: bigint, utc: boolean): string {
   const millis = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
   const fraction = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
   const date = new Date(Number(millis));
-  const text = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}T${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(Number(fraction), 6)}`;
-  return utc ? `${text}Z` : text;
+  const text = `${yearText(date)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}T${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(Number(fraction), 6)}`;
+  return `${text}${utc ? 'Z' : ''}${era(date)}`;
+}
+
+// Astronomical year 0 is 1 BC, -43 is 44 BC.
+function yearText(date: Date): string {
+  const year = date.getUTCFullYear();
+  return pad(year > 0 ? year : 1 - year, 4);
+}
+
+function era(date: Date): string {
+  return date.getUTCFullYear() > 0 ? '' : ' BC';
 }
 
 function pad(value: number, width: number): string {

@@ -123,3 +123,13 @@ describe('isoFromMicros', () => {
     expect(isoFromMicros(253_402_300_799_999_999n, true)).toBe('9999-12-31T23:59:59.999999Z');
   });
 });
+
+describe('years before 1 AD, as chunk bounds sent back to PostgreSQL', () => {
+  // Without the BC form, a table whose key starts before 1 AD failed its chunk query.
+  it('writes dates and timestamps in the SQL BC form', async () => {
+    const { parseDateDays, parseTimestampMicros } = await import('../../src/sources/postgres/postgresTypes.js');
+    expect(civilFromDays(parseDateDays('0001-01-01 BC'))).toBe('0001-01-01 BC');
+    expect(civilFromDays(parseDateDays('0044-03-15 BC'))).toBe('0044-03-15 BC');
+    expect(isoFromMicros(parseTimestampMicros('0044-03-15 12:00:00+00 BC'), true)).toBe('0044-03-15T12:00:00.000000Z BC');
+  });
+});

@@ -79,3 +79,9 @@ describe('withContext', () => {
     expect(withContext(original, 'ctx').stack).toBe(stack);
   });
 });
+
+describe('thrown objects', () => {
+  it('hides a password property of a thrown plain object', () => {
+    expect(ensureErrorType({ user: 'u', password: 'hunter2' }).message).not.toContain('hunter2');
+  });
+});

@@ -177,3 +177,17 @@ describe('keyKindOf', () => {
     expectNonRetryable(() => keyKindOf('uuid', 'Table s.t, chunk key "id"'), /^Table s\.t, chunk key "id": .*not uuid$/);
   });
 });
+
+describe('values and types with no faithful output fail clearly, without retries', () => {
+  it('rejects dates and timestamps past year 9999 with NonRetryableError', async () => {
+    const { NonRetryableError } = await import('../../src/errors/errorTypes.js');
+    expect(() => parseDateDays('300000-01-01')).toThrow(NonRetryableError);
+    expect(() => parseTimestampMicros('294276-12-31 23:59:59.999999+00')).toThrow(NonRetryableError);
+  });
+
+  it('rejects numeric with a negative scale or a scale above the precision', async () => {
+    const { NonRetryableError } = await import('../../src/errors/errorTypes.js');
+    expect(() => outputTypeOf('numeric', 329730, 'Table t, column "c"')).toThrow(NonRetryableError); // numeric(5,-2)
+    expect(() => outputTypeOf('numeric', 131081, 'Table t, column "c"')).toThrow(/column "c"/); // numeric(2,5)
+  });
+});

@@ -66,3 +66,15 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets(text)).toBe(text);
   });
 });
+
+describe('quoted and spaced passwords', () => {
+  it.each([
+    ["Server=x;Password='my pass';Database=d", 'my pass'],
+    ['Server=x;Password="a;b";Database=d', 'a;b'],
+    ['Server=x;Password=correct horse battery;Database=d', 'horse battery'],
+    ["host=db user=u password='s3cr3t' dbname=app", 's3cr3t'],
+    ['{"user":"u","password":"hunter2"}', 'hunter2'],
+  ])('hides the whole password in %j', (text, secret) => {
+    expect(scrubSecrets(text)).not.toContain(secret);
+  });
+});

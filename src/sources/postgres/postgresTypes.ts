@@ -26,6 +26,7 @@ export function outputTypeOf(typeName: string, typmod: number, where: string): O
       if (typmod < 0) throw new NonRetryableError(`${where}: numeric without precision and scale has no exact Parquet decimal type; declare numeric(p,s) with p <= 38 or cast it in a view`);
       const precision = ((typmod - 4) >> 16) & 0xffff;
       const scale = (typmod - 4) & 0xffff;
+      if (scale > precision) throw new NonRetryableError(`${where}: numeric with a negative scale or a scale above its precision has no Parquet decimal type; cast it in a view`);
       if (precision > 38) throw new NonRetryableError(`${where}: numeric(${precision},${scale}) exceeds the 38 digits a Parquet decimal holds exactly`);
       return { kind: 'decimal', precision, scale };
     }
@@ -58,6 +59,7 @@ export function parseTimestampMicros(text: string): bigint {
   const days = daysFromCivil(year, Number(m[2]), Number(m[3]));
   const seconds = Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]);
   const fraction = m[7] ? BigInt(m[7].padEnd(6, '0')) : 0n;
+  if (!Number.isFinite(days) || Math.abs(year) > 9999) throw new NonRetryableError(`Timestamp ${text} is outside years 1 BC..9999 that Siphon writes`);
   let micros = BigInt(days) * microsPerDay + BigInt(seconds) * 1_000_000n + fraction;
   if (m[8]) {
     const offsetSeconds = Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0);
@@ -69,5 +71,8 @@ export function parseTimestampMicros(text: string): bigint {
 export function parseDateDays(text: string): number {
   const m = dateText.exec(text);
   if (!m) throw new NonRetryableError(`Date ${text} cannot be represented (infinite or out of range)`);
-  return daysFromCivil(m[4] ? 1 - Number(m[1]) : Number(m[1]), Number(m[2]), Number(m[3]));
+  const year = m[4] ? 1 - Number(m[1]) : Number(m[1]);
+  const days = daysFromCivil(year, Number(m[2]), Number(m[3]));
+  if (!Number.isFinite(days) || Math.abs(year) > 9999) throw new NonRetryableError(`Date ${text} is outside years 1 BC..9999 that Siphon writes`);
+  return days;
 }
