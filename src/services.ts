@@ -8,7 +8,7 @@ import { createBlobServiceClient, createQueueServiceClient, createTableClient } 
 import { openSource } from './sources/openSource.js';
 import type { SourceConnector } from './sources/sourceConnector.js';
 import type { PipelineSpec } from './spec/pipelineSpec.js';
-import { hasStatus } from './store/tableErrors.js';
+import { createTableIfNotExists } from './store/tableErrors.js';
 
 /** Everything a handler reaches outside itself, built once per process from the app settings. */
 export type Services = {
@@ -57,7 +57,7 @@ async function createServices(settings: Settings): Promise<Services> {
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
   const poisonQueue = queues.getQueueClient(`${settings.SIPHON_JOB_QUEUE}-poison`);
   await Promise.all([
-    ...Object.values(tables).map((table) => table.createTable().catch((err: unknown) => { if (!hasStatus(err, 409)) throw err; })),
+    ...Object.values(tables).map(createTableIfNotExists),
     jobQueue.createIfNotExists(),
     poisonQueue.createIfNotExists(),
   ]);

@@ -1,6 +1,6 @@
 import type { Services } from '../services.js';
 import { jobMessageSchema } from '../spec/jobMessage.js';
-import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
+import { failRun } from '../orchestration/failRun.js';
 
 /**
  * The poison queue's handler: a job message that failed every delivery marks its run failed, so
@@ -12,10 +12,6 @@ export async function failPoisonedJob(services: Services, message: unknown, dequ
   const { pipelineId, runId } = parsed.data;
   const run = await services.runs.get(pipelineId, runId);
   if (!run) return `poison message for unknown run ${runId} of pipeline ${pipelineId}`;
-  await services.runs.update(pipelineId, runId, (current) =>
-    terminalRunStatuses.has(current.status)
-      ? undefined
-      : { ...current, status: RunStatus.failed, endedAt: services.now().toISOString(), error: `The job message could not be processed after ${dequeueCount} attempts and was moved to the poison queue` },
-  );
+  await failRun(services, { pipelineId, runId, error: `The job message could not be processed after ${dequeueCount} attempts and was moved to the poison queue` });
   return `run ${runId} of pipeline ${pipelineId} marked failed`;
 }

@@ -1,15 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from './azurite.js';
 import { startEmbeddedPostgres } from './embeddedPostgres.js';
 import { startLocalRuntime } from './localRuntime.js';
-import { freePort } from './freePort.js';
+import { freePort, isPortFree } from './freePort.js';
+import { queryManifestFiles, readManifest } from './manifestReader.js';
 import { sampleOrdersSql } from './sampleOrders.js';
 import { ProgressBar, formatBytes, formatCount } from './progressBar.js';
-import { manifestSchema } from '../sink/manifest.js';
 
 /**
  * `npm run demo`: the main job end to end on embedded defaults. Azurite and an embedded
@@ -29,7 +24,7 @@ async function main(): Promise<void> {
 
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env.SIPHON_DEMO_SOURCE = postgres.connectionString;
-  const port = (await isFree(7071)) ? 7071 : await freePort();
+  const port = (await isPortFree(7071)) ? 7071 : await freePort();
   const runtime = await startLocalRuntime({ port, log: quietLog });
   say(`Local Functions runtime listening on ${runtime.url}`);
 
@@ -87,35 +82,15 @@ type RunView = {
   progress: { rowsCopied: number; chunksDone: number };
 };
 
-/** Downloads the files the manifest lists and lets DuckDB, not our writer, count their rows. */
+/** Counts the rows of the manifest's files with DuckDB, not with our writer. */
 async function countRowsWithDuckDb(connectionString: string, manifestAt: string): Promise<number> {
-  const [containerName, ...rest] = manifestAt.split('/');
-  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName!);
-  const manifest = manifestSchema.parse(JSON.parse((await container.getBlockBlobClient(rest.join('/')).downloadToBuffer()).toString('utf8')));
-  const folder = mkdtempSync(join(tmpdir(), 'siphon-demo-'));
-  try {
-    const paths = await Promise.all(manifest.files.map(async (file, index) => {
-      const local = join(folder, `${index}.parquet`);
-      writeFileSync(local, await container.getBlockBlobClient(file.path).downloadToBuffer());
-      return local;
-    }));
-    const duckdb = await (await DuckDBInstance.create()).connect();
-    const result = await duckdb.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet([${paths.map((p) => `'${p}'`).join(', ')}])`);
-    return Number(result.getRowObjects()[0]!.n);
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
+  const manifest = await readManifest(connectionString, manifestAt);
+  const [row] = await queryManifestFiles(connectionString, manifestAt.split('/')[0]!, manifest, 'SELECT count(*)::INTEGER AS n FROM {files}');
+  return Number(row!.n);
 }
 
 function quietLog(level: string, ...args: unknown[]): void {
   if (level === 'error' || level === 'warning') console.error(`[${level}]`, ...args);
-}
-
-async function isFree(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { RestError } from '@azure/data-tables';
+import { RestError, type TableClient } from '@azure/data-tables';
 
 export function hasStatus(err: unknown, ...statuses: number[]): boolean {
   return err instanceof RestError && err.statusCode !== undefined && statuses.includes(err.statusCode);
@@ -7,4 +7,11 @@ export function hasStatus(err: unknown, ...statuses: number[]): boolean {
 /** Thrown when an ETag no longer matches: someone else wrote first. */
 export class ConcurrencyConflictError extends Error {
   override readonly name = 'ConcurrencyConflictError';
+}
+
+/** Creates the table unless it exists. */
+export async function createTableIfNotExists(table: TableClient): Promise<void> {
+  await table.createTable().catch((err: unknown) => {
+    if (!hasStatus(err, 409)) throw err;
+  });
 }

@@ -8,7 +8,7 @@ import { freePort } from '../../src/local/freePort.js';
 import { ChunkStore } from '../../src/store/chunkStore.js';
 import { createTestDatabase, type TestDatabase } from '../support/testPostgres.js';
 import { apiClient } from '../support/api.js';
-import { queryManifestFiles, readManifest } from '../support/readOutput.js';
+import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
 import { quietLog, testSourceSetting } from '../support/testEnvironment.js';
 
 /**

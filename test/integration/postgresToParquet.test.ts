@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
-import { queryManifestFiles, readManifest } from '../support/readOutput.js';
+import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
 
 /**
  * The whole path on a real PostgreSQL server: HTTP trigger, job queue, orchestrator, activities,

@@ -1,5 +1,5 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import { hasStatus } from '../../store/tableErrors.js';
+import { createTableIfNotExists, hasStatus } from '../../store/tableErrors.js';
 import { reviveEvent, type HistoryEvent } from './historyEvents.js';
 
 export type InstanceStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated';
@@ -19,9 +19,7 @@ export class InstanceStore {
   constructor(private readonly instances: TableClient, private readonly history: TableClient) {}
 
   async ensureTables(): Promise<void> {
-    for (const table of [this.instances, this.history]) {
-      await table.createTable().catch((err: unknown) => { if (!hasStatus(err, 409)) throw err; });
-    }
+    await Promise.all([this.instances, this.history].map(createTableIfNotExists));
   }
 
   /** Creates the instance; false when it exists already. */

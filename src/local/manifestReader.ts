@@ -1,9 +1,10 @@
+/** Reads a run's output back through DuckDB, the independent reader used by the demo and the tests. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { manifestSchema, type Manifest } from '../../src/sink/manifest.js';
+import { manifestSchema, type Manifest } from '../sink/manifest.js';
 
 /** Reads a run's manifest with a fresh blob client, not through any of Siphon's own code paths. */
 export async function readManifest(connectionString: string, manifestPath: string): Promise<Manifest> {
