@@ -1,20 +1,21 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Column, ChunkRange, FileEntry } from '../spec/columns.js';
-import type { PipelineSpec } from '../spec/pipelineSpec.js';
-import type { KeyKind, SourceConnector } from '../sources/sourceConnector.js';
-import { ParquetFileWriter } from '../formats/parquet/parquetFileWriter.js';
+import type { OutputSpec } from '../spec/pipelineSpec.js';
+import type { KeyKind, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
+import { contentType, fileExtension, openFormatWriter, type FormatWriter } from '../formats/formatWriter.js';
 import { StagedBlobWriter } from '../sink/stagedBlobWriter.js';
-import { partFilePath } from '../sink/blobPaths.js';
+import type { RunPaths } from '../sink/blobPaths.js';
+import { partitionRouter } from './partitionFolders.js';
 
 export type CopyChunkRequest = {
-  pipelineId: string;
-  runId: string;
   chunk: number;
   range: ChunkRange;
-  spec: PipelineSpec;
+  target: ReadTarget;
+  output: OutputSpec;
   columns: Column[];
-  keyKind: KeyKind;
+  key?: { column: string; kind: KeyKind } | undefined;
   orderBy: string[];
+  paths: RunPaths;
 };
 
 export type CopyChunkResult = { rows: number; bytes: number; files: FileEntry[] };
@@ -23,67 +24,118 @@ export type CopyChunkResult = { rows: number; bytes: number; files: FileEntry[] 
 const readBatchRows = 10_000;
 
 /**
- * Streams one chunk from the source into Parquet files: rows are read batch by batch, encoded a
- * row group at a time, and uploaded as staged blocks; a file is committed when it reaches
- * maxRowsPerFile or the chunk ends. Memory holds one row group and a few upload blocks.
+ * Files open at once when rows of a partitioned chunk alternate between partition folders. Each
+ * holds an upload block buffer, so the cap bounds memory; the least recently used file is
+ * committed to make room, and its partition continues in a new file if more rows come.
  */
-export async function copyChunk(
-  source: SourceConnector,
-  container: ContainerClient,
-  request: CopyChunkRequest,
-  onProgress: (rows: number) => void,
-): Promise<CopyChunkResult> {
-  const { output } = request.spec;
+const maxOpenFiles = 8;
+
+type OpenFile = { path: string; blob: StagedBlobWriter; writer: FormatWriter; rows: number };
+type FolderState = { folder: string; group: unknown[][]; open?: OpenFile };
+
+/**
+ * Streams one chunk from the source into files: rows are read batch by batch, encoded a row
+ * group at a time, and uploaded as staged blocks; a file is committed when it reaches
+ * maxRowsPerFile or the chunk ends. With partition folders, each folder has its own files.
+ * Memory holds at most a row group of rows and a few upload blocks per open file. File names
+ * come from (chunk, folder, sequence) and rows arrive in a fixed order, so a rerun writes the
+ * same names with the same bytes.
+ */
+export async function copyChunk(source: SourceConnector, container: ContainerClient, request: CopyChunkRequest, onProgress: (rows: number) => void): Promise<CopyChunkResult> {
+  const { output, paths } = request;
+  const router = partitionRouter(request.columns, output.partitionBy ?? []);
+  const extension = fileExtension(output);
   const files: FileEntry[] = [];
-  let open: { path: string; blob: StagedBlobWriter; parquet: ParquetFileWriter; rows: number } | undefined;
-  let group: unknown[][] = [];
+  const states = new Map<string, FolderState>();
+  const nextFileNumber = new Map<string, number>();
+  let buffered = 0;
   let rows = 0;
 
-  const closeFile = async () => {
+  const closeFile = async (state: FolderState) => {
+    const open = state.open;
     if (!open) return;
-    await open.parquet.finish();
+    state.open = undefined;
+    await open.writer.finish();
     const committed = await open.blob.commit();
     files.push({ path: open.path, rows: open.rows, bytes: committed.bytes, md5: committed.md5 });
-    open = undefined;
   };
 
-  const writeGroup = async (groupRows: unknown[][]) => {
-    if (!open) {
-      const path = partFilePath(request.pipelineId, request.runId, request.chunk, files.length, 'parquet');
-      const blob = new StagedBlobWriter(container.getBlockBlobClient(path), { contentType: 'application/vnd.apache.parquet' });
-      open = { path, blob, rows: 0, parquet: new ParquetFileWriter(request.columns, output.compression, (bytes) => blob.write(bytes)) };
+  const groupLimit = (state: FolderState) => Math.min(output.rowGroupRows, output.maxRowsPerFile - (state.open?.rows ?? 0));
+
+  const writeGroup = async (state: FolderState) => {
+    if (state.group.length === 0) return;
+    if (!state.open) {
+      const number = nextFileNumber.get(state.folder) ?? 0;
+      nextFileNumber.set(state.folder, number + 1);
+      const path = paths.file(request.chunk, number, state.folder, extension);
+      const blob = new StagedBlobWriter(container.getBlockBlobClient(path), { contentType: contentType(output) });
+      state.open = { path, blob, rows: 0, writer: openFormatWriter(output, router.fileColumns, (bytes) => blob.write(bytes)) };
     }
-    await open.parquet.writeRowGroup(groupRows);
-    open.rows += groupRows.length;
-    if (open.rows >= output.maxRowsPerFile) await closeFile();
+    const group = state.group;
+    state.group = [];
+    buffered -= group.length;
+    await state.open.writer.writeRows(group);
+    state.open.rows += group.length;
+    if (state.open.rows >= output.maxRowsPerFile) await closeFile(state);
   };
 
-  const rowsForNextGroup = () => Math.min(output.rowGroupRows, output.maxRowsPerFile - (open?.rows ?? 0));
+  const stateFor = async (folder: string): Promise<FolderState> => {
+    const existing = states.get(folder);
+    if (existing) {
+      // Map order is recency order: re-inserting marks the folder as most recently used.
+      states.delete(folder);
+      states.set(folder, existing);
+      return existing;
+    }
+    if (states.size >= maxOpenFiles) {
+      const [oldestFolder, oldest] = states.entries().next().value as [string, FolderState];
+      await writeGroup(oldest);
+      await closeFile(oldest);
+      states.delete(oldestFolder);
+    }
+    const state: FolderState = { folder, group: [] };
+    states.set(folder, state);
+    return state;
+  };
+
+  const add = async (state: FolderState, row: unknown[]) => {
+    state.group.push(row);
+    buffered++;
+    if (state.group.length >= groupLimit(state)) {
+      await writeGroup(state);
+    } else if (buffered >= output.rowGroupRows) {
+      // Rows spread over many folders: write the fullest group early rather than hold more.
+      let fullest = state;
+      for (const candidate of states.values()) if (candidate.group.length > fullest.group.length) fullest = candidate;
+      await writeGroup(fullest);
+    }
+  };
 
   const batches = source.readChunk({
-    table: request.spec.table,
+    target: request.target,
     columns: request.columns,
-    keyColumn: request.spec.chunking.column,
-    keyKind: request.keyKind,
+    key: request.key,
     orderBy: request.orderBy,
     range: request.range,
     batchRows: readBatchRows,
   });
   for await (const batch of batches) {
-    let offset = 0;
-    while (offset < batch.length) {
-      const take = Math.min(batch.length - offset, rowsForNextGroup() - group.length);
-      for (let i = 0; i < take; i++) group.push(batch[offset + i]!);
-      offset += take;
-      if (group.length >= rowsForNextGroup()) {
-        await writeGroup(group);
-        group = [];
+    if (router.partitioned) {
+      for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
+    } else {
+      const state = await stateFor('');
+      for (const row of batch) {
+        state.group.push(row);
+        buffered++;
+        if (state.group.length >= groupLimit(state)) await writeGroup(state);
       }
     }
     rows += batch.length;
     onProgress(rows);
   }
-  if (group.length > 0) await writeGroup(group);
-  await closeFile();
+  for (const state of states.values()) {
+    await writeGroup(state);
+    await closeFile(state);
+  }
   return { rows, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files };
 }

@@ -6,6 +6,7 @@
  * | ---------------- | ------------------------------------------------ |
  * | int16, int32     | number                                           |
  * | int64            | bigint                                           |
+ * | uint64           | bigint, 0 to 2^64-1                              |
  * | decimal(p,s)     | string, plain decimal digits ("-12.30")          |
  * | float32, float64 | number                                           |
  * | boolean          | boolean                                          |
@@ -13,11 +14,15 @@
  * | uuid             | string, lowercase 8-4-4-4-12                     |
  * | binary           | Uint8Array                                       |
  * | date             | number, days since 1970-01-01                    |
+ * | time             | bigint, microseconds since midnight (0 to 86,399,999,999) |
  * | timestamp        | bigint, microseconds since 1970-01-01T00:00:00 (UTC instant when utc, wall clock otherwise) |
+ * | timestampOffset  | TimestampWithOffset: the UTC instant in microseconds and the source's offset in minutes |
  *
  * NULL is null in every type.
  */
 export const microsPerDay = 86_400_000_000n;
+
+export type TimestampWithOffset = { micros: bigint; offsetMinutes: number };
 
 /** Days since the epoch of a proleptic Gregorian calendar date; works for years 1 to 9999. */
 export function daysFromCivil(year: number, month: number, day: number): number {

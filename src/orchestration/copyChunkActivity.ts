@@ -2,6 +2,8 @@ import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { copyChunk } from '../copy/copyChunk.js';
 import { ChunkStatus } from '../spec/runStatus.js';
+import { readTargetOf, tableName } from '../sources/readTarget.js';
+import { runPaths } from '../sink/blobPaths.js';
 import type { ChunkStats, CopyChunkInput } from './activityContracts.js';
 
 const progressIntervalInMs = 1_000;
@@ -15,7 +17,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
   const context = `Pipeline ${input.pipelineId}, run ${input.runId}, chunk ${input.chunk}`;
   try {
     const run = await services.runs.get(input.pipelineId, input.runId);
-    if (!run?.spec || !run.columns || !run.keyKind || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
+    if (!run?.spec || !run.columns || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
     const chunk = await services.chunks.get(input.runId, input.chunk);
     if (!chunk) throw new NonRetryableError('the chunk is not in the run plan');
     const { spec } = run;
@@ -35,15 +37,16 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
 
     const source = await services.openSource(spec.source);
     try {
+      const target = readTargetOf(spec);
       const result = await copyChunk(source, container, {
-        pipelineId: input.pipelineId,
-        runId: input.runId,
         chunk: input.chunk,
         range: chunk.range,
-        spec,
+        target,
+        output: spec.output,
         columns: run.columns,
-        keyKind: run.keyKind,
+        key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
         orderBy: run.orderBy,
+        paths: runPaths({ pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), template: spec.output.pathTemplate }),
       }, onProgress);
       await progressWrite;
       const ended = services.now();

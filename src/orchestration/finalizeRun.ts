@@ -1,7 +1,8 @@
 import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import { manifestPath, successMarkerPath } from '../sink/blobPaths.js';
+import { runPaths } from '../sink/blobPaths.js';
+import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
 import type { RunRef } from './activityContracts.js';
 
@@ -17,6 +18,9 @@ export async function finalizeRun(services: Services, ref: RunRef): Promise<{ ro
     const unfinished = chunks.filter((chunk) => chunk.status !== ChunkStatus.done).map((chunk) => chunk.index);
     if (unfinished.length) throw new NonRetryableError(`chunks ${unfinished.join(', ')} are not done`);
 
+    const { spec } = run;
+    const target = readTargetOf(spec);
+    const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), template: spec.output.pathTemplate });
     const files = chunks.flatMap((chunk) => chunk.files.map((file) => ({ ...file, chunk: chunk.index })));
     const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
     const manifest: Manifest = {
@@ -25,26 +29,27 @@ export async function finalizeRun(services: Services, ref: RunRef): Promise<{ ro
       runId: ref.runId,
       // The run's start, not the wall clock, so a repeated finalize writes identical bytes.
       createdAt: run.startedAt ?? run.requestedAt,
-      format: 'parquet',
-      compression: run.spec.output.compression,
-      source: { engine: run.spec.source.engine, table: `${run.spec.table.schema}.${run.spec.table.name}` },
+      format: spec.output.format,
+      compression: spec.output.compression,
+      source: { engine: spec.source.engine, ...(target.kind === 'table' ? { table: tableName(target) } : { query: target.sql }) },
+      ...(spec.output.partitionBy ? { partitionBy: spec.output.partitionBy } : {}),
       columns: run.columns,
       rows: totals.rows,
       bytes: totals.bytes,
       files,
     };
-    const container = services.dataBlobs.getContainerClient(run.spec.output.container);
+    const container = services.dataBlobs.getContainerClient(spec.output.container);
     await container.createIfNotExists();
     const manifestBody = JSON.stringify(manifest, null, 2);
-    await container.getBlockBlobClient(manifestPath(ref.pipelineId, ref.runId)).upload(manifestBody, Buffer.byteLength(manifestBody), {
+    await container.getBlockBlobClient(paths.manifest).upload(manifestBody, Buffer.byteLength(manifestBody), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
     });
-    await container.getBlockBlobClient(successMarkerPath(ref.pipelineId, ref.runId)).upload('', 0);
+    await container.getBlockBlobClient(paths.successMarker).upload('', 0);
 
     await services.runs.update(ref.pipelineId, ref.runId, (current) =>
       terminalRunStatuses.has(current.status)
         ? undefined
-        : { ...current, status: RunStatus.succeeded, endedAt: services.now().toISOString(), ...totals, manifestPath: `${run.spec!.output.container}/${manifestPath(ref.pipelineId, ref.runId)}` },
+        : { ...current, status: RunStatus.succeeded, endedAt: services.now().toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}` },
     );
     return totals;
   } catch (err) {

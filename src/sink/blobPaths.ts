@@ -1,26 +1,52 @@
 import { runIdTime } from '../jobs/runId.js';
+import { defaultPathTemplate } from '../spec/pipelineSpec.js';
 
 /**
  * Where a run's files go. Every name is a pure function of (pipeline, run id, chunk, file
- * number), so a retried or repeated activity writes the same names and overwrites, never adds.
- * Default layout: <pipeline>/<yyyy>/<MM>/<dd>/run=<runId>/part-<chunk>-<file>.parquet
+ * number, partition), so a retried or repeated activity writes the same names and overwrites,
+ * never adds. The path template's folder holds {runId} (the spec checks it), so the manifest and
+ * `_SUCCESS` sit beside the files in a folder no other run writes to.
+ * Default layout: <pipeline>/<yyyy>/<MM>/<dd>/run=<runId>/part-<chunk>-<file>.<ext>
  */
-export function runFolder(pipelineId: string, runId: string): string {
+export type RunPaths = {
+  folder: string;
+  manifest: string;
+  successMarker: string;
+  /** `partitionFolder` is the Hive-style folder (`order_date=2024-05-01`), empty when not partitioned. */
+  file(chunk: number, file: number, partitionFolder: string, extension: string): string;
+};
+
+export type RunPathInput = { pipelineId: string; runId: string; table: string; template?: string | undefined };
+
+export function runPaths({ pipelineId, runId, table, template = defaultPathTemplate }: RunPathInput): RunPaths {
   const time = runIdTime(runId);
-  const yyyy = String(time.getUTCFullYear()).padStart(4, '0');
-  const MM = String(time.getUTCMonth() + 1).padStart(2, '0');
-  const dd = String(time.getUTCDate()).padStart(2, '0');
-  return `${pipelineId}/${yyyy}/${MM}/${dd}/run=${runId}`;
+  const values: Record<string, string> = {
+    pipeline: pipelineId,
+    table: table.replace(/[/\\]/g, '_'),
+    runId,
+    yyyy: pad(time.getUTCFullYear(), 4),
+    MM: pad(time.getUTCMonth() + 1, 2),
+    dd: pad(time.getUTCDate(), 2),
+    HH: pad(time.getUTCHours(), 2),
+  };
+  const render = (text: string, extra: Record<string, string> = {}) =>
+    text.replace(/\{([^{}]*)\}/g, (_, token: string) => {
+      const value = extra[token] ?? values[token];
+      if (value === undefined) throw new Error(`Path template token {${token}} has no value here`);
+      return value;
+    });
+  const slash = template.lastIndexOf('/');
+  const folder = render(template.slice(0, slash));
+  const fileName = template.slice(slash + 1);
+  return {
+    folder,
+    manifest: `${folder}/_manifest.json`,
+    successMarker: `${folder}/_SUCCESS`,
+    file: (chunk, file, partitionFolder, extension) =>
+      `${folder}/${partitionFolder ? `${partitionFolder}/` : ''}${render(fileName, { chunk: pad(chunk, 5), file: pad(file, 4) })}.${extension}`,
+  };
 }
 
-export function partFilePath(pipelineId: string, runId: string, chunk: number, file: number, extension: string): string {
-  return `${runFolder(pipelineId, runId)}/part-${String(chunk).padStart(5, '0')}-${String(file).padStart(4, '0')}.${extension}`;
-}
-
-export function manifestPath(pipelineId: string, runId: string): string {
-  return `${runFolder(pipelineId, runId)}/_manifest.json`;
-}
-
-export function successMarkerPath(pipelineId: string, runId: string): string {
-  return `${runFolder(pipelineId, runId)}/_SUCCESS`;
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { columnSchema, fileEntrySchema } from '../spec/columns.js';
+import { outputFormats } from '../spec/pipelineSpec.js';
 
 /**
  * `_manifest.json`: the list of a run's files that readers may trust. It is written after every
@@ -10,9 +11,12 @@ export const manifestSchema = z.object({
   pipelineId: z.string(),
   runId: z.string(),
   createdAt: z.string(),
-  format: z.literal('parquet'),
+  format: z.enum(outputFormats),
   compression: z.string(),
-  source: z.object({ engine: z.string(), table: z.string() }),
+  source: z.object({ engine: z.string(), table: z.string().optional(), query: z.string().optional() }),
+  /** Columns whose values are in the folder names (`col=value/`) rather than in the files. */
+  partitionBy: z.array(z.string()).optional(),
+  /** Every column read, partition columns included, with its source and output type. */
   columns: z.array(columnSchema),
   rows: z.number(),
   bytes: z.number(),

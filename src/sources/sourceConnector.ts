@@ -1,6 +1,10 @@
 import type { Column, ChunkRange } from '../spec/columns.js';
 
-export type TableRef = { schema: string; name: string };
+/** A table; without a schema, the engine's default (PostgreSQL `public`, MySQL the connection's database, SQL Server `dbo`). */
+export type TableRef = { schema?: string | undefined; name: string };
+
+/** What a pipeline reads: a table, or the result set of the user's own SELECT. */
+export type ReadTarget = { kind: 'table'; table: TableRef } | { kind: 'query'; sql: string };
 
 export type KeyKind = 'integer' | 'timestamp' | 'timestamptz' | 'date';
 
@@ -16,25 +20,37 @@ export type KeyBounds = {
   rowsEstimate: number;
 };
 
+/**
+ * How the rows of a table spread over its split key, as the engine's statistics (or a sample)
+ * tell it: points in ascending key order (integer digits, as in KeyBounds), each weighing the
+ * share of rows between the previous point and itself. Used to cut chunks of equal row counts.
+ */
+export type KeyDistribution = { method: 'statistics' | 'sample'; points: KeyPoint[] };
+export type KeyPoint = { key: string; weight: number };
+
 export type TableDescription = { columns: Column[]; primaryKey: string[] };
 
 /**
- * One connector per engine. Rows come out as arrays in the column order of `describeTable`,
- * each value in its canonical form (see formats/canonicalValues.ts), batch by batch: the next
- * batch is only read from the server when the caller asks for it, so memory stays bounded.
+ * One connector per engine; each owns its dialect (quoting, introspection, range queries,
+ * statistics) and its type map. Rows come out as arrays in the column order of `describe`, each
+ * value in its canonical form (see formats/canonicalValues.ts), batch by batch: the next batch is
+ * only read from the server when the caller asks for it, so memory stays bounded.
  */
 export interface SourceConnector {
-  describeTable(table: TableRef, columns?: string[]): Promise<TableDescription>;
-  keyBounds(table: TableRef, keyColumn: string): Promise<KeyBounds>;
+  /** Columns with their output types; fails naming table, column and type when one has no exact mapping. */
+  describe(target: ReadTarget, columns?: string[]): Promise<TableDescription>;
+  keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds>;
+  /** Statistics first (histograms), a sample of about `samplePoints` keys when there are none. */
+  keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution>;
   readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]>;
   close(): Promise<void>;
 }
 
 export type ReadChunkRequest = {
-  table: TableRef;
+  target: ReadTarget;
   columns: Column[];
-  keyColumn: string;
-  keyKind: KeyKind;
+  /** The split key; absent only for the single `all` chunk of an unchunked pipeline. */
+  key?: { column: string; kind: KeyKind } | undefined;
   orderBy: string[];
   range: ChunkRange;
   batchRows: number;

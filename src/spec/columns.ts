@@ -5,6 +5,7 @@ export const outputTypeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('int16') }),
   z.object({ kind: z.literal('int32') }),
   z.object({ kind: z.literal('int64') }),
+  z.object({ kind: z.literal('uint64') }),
   z.object({ kind: z.literal('decimal'), precision: z.number().int().min(1).max(38), scale: z.number().int().min(0).max(38) }),
   z.object({ kind: z.literal('float32') }),
   z.object({ kind: z.literal('float64') }),
@@ -14,7 +15,10 @@ export const outputTypeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('uuid') }),
   z.object({ kind: z.literal('binary') }),
   z.object({ kind: z.literal('date') }),
+  z.object({ kind: z.literal('time') }),
   z.object({ kind: z.literal('timestamp'), utc: z.boolean() }),
+  /** An instant with the offset the source recorded it in (SQL Server datetimeoffset). */
+  z.object({ kind: z.literal('timestampOffset') }),
 ]);
 
 export type OutputType = z.infer<typeof outputTypeSchema>;
@@ -31,11 +35,13 @@ export type Column = z.infer<typeof columnSchema>;
 /**
  * One chunk of a table: a half-open range of the split key, the last one closed at the top so the
  * maximum captured at prepare time is included; a separate chunk holds rows whose key is NULL.
- * Bounds are integer digits (see KeyBounds) so no value is rounded on the way.
+ * Bounds are integer digits (see KeyBounds) so no value is rounded on the way. A pipeline without
+ * chunking reads everything as one chunk (`all`).
  */
 export const chunkRangeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('range'), lower: z.string(), upper: z.string(), upperInclusive: z.boolean() }),
   z.object({ kind: z.literal('nullKey') }),
+  z.object({ kind: z.literal('all') }),
 ]);
 
 export type ChunkRange = z.infer<typeof chunkRangeSchema>;

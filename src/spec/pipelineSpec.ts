@@ -12,34 +12,101 @@ const appSettingName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'the name of an app setting that holds the connection string (letters, digits, underscores), not the connection string itself');
 
-export const sourceSchema = z
+const postgresSource = z.object({ engine: z.literal('postgres'), connectionSetting: appSettingName }).strict();
+const mysqlSource = z.object({ engine: z.literal('mysql'), connectionSetting: appSettingName }).strict();
+const sqlServerSource = z
   .object({
-    engine: z.literal('postgres'),
+    engine: z.literal('sqlserver'),
     connectionSetting: appSettingName,
+    /** `sql`: user and password from the connection string; `entraId`: a token from the app's managed identity (Azure SQL). */
+    authentication: z.enum(['sql', 'entraId']).default('sql'),
+    encrypt: z.boolean().default(true),
+    trustServerCertificate: z.boolean().default(false),
+    /** Bytes per TDS packet; larger packets mean fewer round trips when streaming wide rows. */
+    packetSize: z.number().int().min(512).max(32_767).default(32_767),
   })
   .strict();
 
-export const tableSchema = z.object({ schema: identifier.default('public'), name: identifier }).strict();
+export const sourceSchema = z.discriminatedUnion('engine', [postgresSource, mysqlSource, sqlServerSource]);
+
+export const engines = ['postgres', 'mysql', 'sqlserver'] as const;
+export type Engine = (typeof engines)[number];
+
+/** Without a schema, the engine's default: `public`, the connection's database, or `dbo`. */
+export const tableSchema = z.object({ schema: identifier.optional(), name: identifier }).strict();
 
 export const chunkingSchema = z
   .object({
     column: identifier,
     chunks: z.number().int().min(1).max(10_000).default(8),
     maxParallel: z.number().int().min(1).max(64).default(4),
+    /** `statistics`: boundaries from the engine's histograms (or a sample) so chunks hold equal rows; `equalWidth`: equal key ranges. */
+    strategy: z.enum(['statistics', 'equalWidth']).default('statistics'),
   })
   .strict();
 
 const containerName = z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a blob container name: 3-63 lowercase letters, digits, single hyphens');
 
+export const outputFormats = ['parquet', 'csv', 'jsonl'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+export const compressionsByFormat = {
+  parquet: ['snappy', 'zstd', 'gzip', 'none'],
+  csv: ['gzip', 'none'],
+  jsonl: ['gzip', 'none'],
+} as const satisfies Record<OutputFormat, readonly string[]>;
+export type Compression = (typeof compressionsByFormat)[OutputFormat][number];
+
+export const pathTokens = ['pipeline', 'table', 'runId', 'chunk', 'file', 'yyyy', 'MM', 'dd', 'HH'] as const;
+export const defaultPathTemplate = '{pipeline}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}';
+
+/**
+ * Where files go inside the container, without the extension (the format adds it). The folder
+ * must hold {runId}, so each run's files, manifest and _SUCCESS share a folder no other run
+ * writes to; the file name must hold {chunk} and {file}, so every name is a pure function of
+ * (run, chunk, file sequence) and a retry overwrites instead of adding.
+ */
+export const pathTemplateSchema = z
+  .string()
+  .min(1)
+  .max(400)
+  .superRefine((template, ctx) => {
+    const problems: string[] = [];
+    const tokens = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
+    const unknown = tokens.filter((token) => !(pathTokens as readonly string[]).includes(token));
+    if (unknown.length) problems.push(`unknown token ${unknown.map((t) => `{${t}}`).join(', ')} (known: ${pathTokens.map((t) => `{${t}}`).join(' ')})`);
+    const slash = template.lastIndexOf('/');
+    const folder = slash < 0 ? '' : template.slice(0, slash);
+    const fileName = template.slice(slash + 1);
+    if (!folder.includes('{runId}')) problems.push('the folder part must contain {runId}');
+    if (!fileName.includes('{chunk}') || !fileName.includes('{file}')) problems.push('the file name (after the last /) must contain {chunk} and {file}');
+    if (template.startsWith('/') || template.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) problems.push('segments must not be empty, "." or ".."');
+    if (/[\\?#\u0000-\u001f]/.test(template.replace(/\{[^{}]*\}/g, ''))) problems.push('must not contain backslashes, ?, # or control characters');
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+  });
+
 export const outputSchema = z
   .object({
     container: containerName,
-    format: z.literal('parquet').default('parquet'),
-    compression: z.enum(['snappy', 'gzip', 'none']).default('snappy'),
+    format: z.enum(outputFormats).default('parquet'),
+    /** Defaults to snappy for Parquet and none for CSV and JSON Lines. */
+    compression: z.enum(['snappy', 'zstd', 'gzip', 'none']).optional(),
     maxRowsPerFile: z.number().int().min(1_000).max(100_000_000).default(5_000_000),
     rowGroupRows: z.number().int().min(1_000).max(1_000_000).default(100_000),
+    pathTemplate: pathTemplateSchema.default(defaultPathTemplate),
+    /** Hive-style folders (`order_date=2024-05-01/`) by these columns' values; the columns then live in the path, not in the files. */
+    partitionBy: z.array(identifier).min(1).max(4).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((output, ctx) => {
+    const allowed: readonly string[] = compressionsByFormat[output.format];
+    if (output.compression !== undefined && !allowed.includes(output.compression)) {
+      ctx.addIssue({ code: 'custom', path: ['compression'], message: `${output.format} files can be compressed with ${allowed.join(', ')}, not ${output.compression}` });
+    }
+    if (output.partitionBy && new Set(output.partitionBy).size !== output.partitionBy.length) {
+      ctx.addIssue({ code: 'custom', path: ['partitionBy'], message: 'a column is named twice' });
+    }
+  })
+  .transform((output) => ({ ...output, compression: (output.compression ?? (output.format === 'parquet' ? 'snappy' : 'none')) as Compression }));
 
 export const scheduleSchema = z
   .object({
@@ -61,13 +128,24 @@ export const pipelineSpecSchema = z
     id: pipelineIdSchema,
     description: z.string().max(1_000).optional(),
     source: sourceSchema,
-    table: tableSchema,
+    /** What to read: a table, or (instead) a SELECT of the user's own. */
+    table: tableSchema.optional(),
+    query: z.string().min(1).max(30_000).optional(),
     columns: z.array(identifier).min(1).max(1_000).optional(),
-    chunking: chunkingSchema,
+    /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
+    chunking: chunkingSchema.optional(),
     output: outputSchema,
     schedule: scheduleSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    if ((spec.table === undefined) === (spec.query === undefined)) {
+      ctx.addIssue({ code: 'custom', path: spec.table ? ['query'] : ['table'], message: 'give exactly one of table and query' });
+    }
+    if (spec.query !== undefined && spec.columns !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'a query pipeline selects its columns in the query' });
+    }
+  });
 
 /**
  * The spec as the API accepts it. Secrets are looked for before the shape is checked, so a body
@@ -80,6 +158,8 @@ export const pipelineSpecInputSchema = z.unknown().superRefine((value, ctx) => {
 }).pipe(pipelineSpecSchema);
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
+export type OutputSpec = PipelineSpec['output'];
+export type SourceSpec = PipelineSpec['source'];
 
 function isTimeZone(name: string): boolean {
   try {

@@ -27,6 +27,8 @@ export const runRecordSchema = z.object({
   columns: z.array(columnSchema).optional(),
   keyKind: z.enum(['integer', 'timestamp', 'timestamptz', 'date']).optional(),
   orderBy: z.array(z.string()).optional(),
+  /** How the chunk boundaries were found: from statistics, a sample, equal widths, or one chunk for everything. */
+  planMethod: z.enum(['single', 'equalWidth', 'statistics', 'sample']).optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;

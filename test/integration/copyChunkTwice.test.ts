@@ -6,7 +6,7 @@ import { enqueueRun } from '../../src/jobs/enqueueRun.js';
 import { newRunId } from '../../src/jobs/runId.js';
 import { prepareRun } from '../../src/orchestration/prepareRun.js';
 import { copyChunkActivity } from '../../src/orchestration/copyChunkActivity.js';
-import { runFolder } from '../../src/sink/blobPaths.js';
+import { runPaths } from '../../src/sink/blobPaths.js';
 import { pipelineSpecSchema } from '../../src/spec/pipelineSpec.js';
 import { createTestDatabase, type TestDatabase } from '../support/testPostgres.js';
 import { testSourceSetting } from '../support/testEnvironment.js';
@@ -61,14 +61,14 @@ it('leaves the same blobs and the same chunk record when run twice with the same
 
   const input = { pipelineId: 'readings', runId, chunk: 0 };
   const first = await copyChunkActivity(services, input);
-  const blobsAfterFirst = await blobsUnder(runFolder('readings', runId));
+  const blobsAfterFirst = await blobsUnder(runPaths({ pipelineId: 'readings', runId, table: 'x' }).folder);
   const recordAfterFirst = await services.chunks.get(runId, 0);
 
   const second = await copyChunkActivity(services, input);
-  const blobsAfterSecond = await blobsUnder(runFolder('readings', runId));
+  const blobsAfterSecond = await blobsUnder(runPaths({ pipelineId: 'readings', runId, table: 'x' }).folder);
   const recordAfterSecond = await services.chunks.get(runId, 0);
 
-  expect(blobsAfterFirst.map((blob) => blob.name)).toEqual([0, 1, 2, 3, 4].map((file) => `${runFolder('readings', runId)}/part-00000-000${file}.parquet`));
+  expect(blobsAfterFirst.map((blob) => blob.name)).toEqual([0, 1, 2, 3, 4].map((file) => `${runPaths({ pipelineId: 'readings', runId, table: 'x' }).folder}/part-00000-000${file}.parquet`));
   expect(blobsAfterSecond).toEqual(blobsAfterFirst);
   // Timings are when the attempt ran, so they differ by design; everything else is identical.
   const { startedAt: _s1, endedAt: _e1, ...firstRecord } = recordAfterFirst!;

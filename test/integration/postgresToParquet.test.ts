@@ -109,7 +109,7 @@ describe('a PostgreSQL table copied to Parquet through the functions', () => {
     const pipelines = await env.api.get('/api/pipelines');
     expect(pipelines.body!.pipelines.map((p: { id: string }) => p.id)).toEqual(['shop-events']);
     const one = await env.api.get('/api/pipelines/shop-events');
-    expect(one.body!.chunking).toEqual({ column: 'seq', chunks: 6, maxParallel: 3 });
+    expect(one.body!.chunking).toEqual({ column: 'seq', chunks: 6, maxParallel: 3, strategy: 'statistics' });
   });
 
   describe('bad input gets a clear error and changes nothing', () => {

@@ -23,9 +23,12 @@ describe('pipelineSpecInputSchema', () => {
     expect(pipelineSpecInputSchema.parse(spec)).toEqual({
       id: 'orders',
       source: { engine: 'postgres', connectionSetting: 'SIPHON_X' },
-      table: { schema: 'public', name: 'orders' },
-      chunking: { column: 'id', chunks: 8, maxParallel: 4 },
-      output: { container: 'exports', format: 'parquet', compression: 'snappy', maxRowsPerFile: 5_000_000, rowGroupRows: 100_000 },
+      table: { name: 'orders' },
+      chunking: { column: 'id', chunks: 8, maxParallel: 4, strategy: 'statistics' },
+      output: {
+        container: 'exports', format: 'parquet', compression: 'snappy', maxRowsPerFile: 5_000_000, rowGroupRows: 100_000,
+        pathTemplate: '{pipeline}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}',
+      },
     });
   });
 
@@ -39,11 +42,11 @@ describe('pipelineSpecInputSchema', () => {
       schedule: { cron: '0 0 2 * * *' },
     };
     const parsed = pipelineSpecInputSchema.parse(spec);
-    expect(parsed.chunking).toEqual({ column: 'id', chunks: 32, maxParallel: 8 });
-    expect(parsed.output).toEqual({ container: 'exports', format: 'parquet', compression: 'gzip', maxRowsPerFile: 1000, rowGroupRows: 1000 });
+    expect(parsed.chunking).toEqual({ column: 'id', chunks: 32, maxParallel: 8, strategy: 'statistics' });
+    expect(parsed.output).toMatchObject({ container: 'exports', format: 'parquet', compression: 'gzip', maxRowsPerFile: 1000, rowGroupRows: 1000 });
     expect(parsed.schedule).toEqual({ cron: '0 0 2 * * *', timeZone: 'UTC' });
     expect(parsed.columns).toEqual(['id', 'total']);
-    expect(parsed.table.schema).toBe('sales');
+    expect(parsed.table?.schema).toBe('sales');
   });
 
   it('accepts a schedule with an IANA time zone', () => {
@@ -76,8 +79,8 @@ describe('pipelineSpecInputSchema', () => {
   });
 
   it('names missing required fields', () => {
-    const { chunking: _c, ...spec } = validSpec();
-    expect(issues(spec).map((i) => i.path)).toEqual(['chunking']);
+    const { output: _o, ...spec } = validSpec();
+    expect(issues(spec).map((i) => i.path)).toEqual(['output']);
     expect(issues({ ...validSpec(), source: { engine: 'postgres' } }).map((i) => i.path)).toEqual(['source.connectionSetting']);
   });
 
@@ -135,5 +138,74 @@ describe('pipelineSpecInputSchema', () => {
   it('never echoes the secret value in messages', () => {
     const found = issues({ ...validSpec(), source: { engine: 'postgres', connectionSetting: 'Server=x;Password=hunter2' } });
     expect(JSON.stringify(found)).not.toContain('hunter2');
+  });
+});
+
+describe('what to read', () => {
+  it('takes a query instead of a table, chunked or as one streamed chunk', () => {
+    const { table: _t, chunking: _c, ...rest } = validSpec();
+    const parsed = pipelineSpecInputSchema.parse({ ...rest, query: 'SELECT id, total FROM sales.orders' });
+    expect(parsed.query).toBe('SELECT id, total FROM sales.orders');
+    expect(parsed.chunking).toBeUndefined();
+  });
+
+  it('wants exactly one of table and query', () => {
+    const { table: _t, ...rest } = validSpec();
+    expect(issues(rest).map((i) => i.path)).toEqual(['table']);
+    expect(issues({ ...validSpec(), query: 'SELECT 1' }).map((i) => i.path)).toEqual(['query']);
+  });
+
+  it('does not take a column list beside a query', () => {
+    const { table: _t, ...rest } = validSpec();
+    expect(issues({ ...rest, query: 'SELECT 1 AS id', columns: ['id'] }).map((i) => i.path)).toEqual(['columns']);
+  });
+
+  it('accepts each engine and SQL Server connection options with defaults', () => {
+    expect(pipelineSpecInputSchema.parse({ ...validSpec(), source: { engine: 'mysql', connectionSetting: 'SIPHON_M' } }).source).toEqual({ engine: 'mysql', connectionSetting: 'SIPHON_M' });
+    expect(pipelineSpecInputSchema.parse({ ...validSpec(), source: { engine: 'sqlserver', connectionSetting: 'SIPHON_S' } }).source).toEqual({
+      engine: 'sqlserver', connectionSetting: 'SIPHON_S', authentication: 'sql', encrypt: true, trustServerCertificate: false, packetSize: 32_767,
+    });
+    expect(issues({ ...validSpec(), source: { engine: 'oracle', connectionSetting: 'X' } }).map((i) => i.path)).toEqual(['source.engine']);
+    expect(issues({ ...validSpec(), source: { engine: 'postgres', connectionSetting: 'X', encrypt: true } }).map((i) => i.path)).toEqual(['source']);
+  });
+});
+
+describe('output options', () => {
+  const output = (extra: Record<string, unknown>) => ({ ...validSpec(), output: { container: 'exports', ...extra } });
+
+  it('defaults compression by format', () => {
+    expect(pipelineSpecInputSchema.parse(output({ format: 'csv' })).output.compression).toBe('none');
+    expect(pipelineSpecInputSchema.parse(output({ format: 'jsonl', compression: 'gzip' })).output.compression).toBe('gzip');
+    expect(pipelineSpecInputSchema.parse(output({ compression: 'zstd' })).output.compression).toBe('zstd');
+  });
+
+  it('refuses a compression the format does not have', () => {
+    const found = issues(output({ format: 'csv', compression: 'snappy' }));
+    expect(found.map((i) => i.path)).toEqual(['output.compression']);
+    expect(found[0]!.message).toBe('csv files can be compressed with gzip, none, not snappy');
+  });
+
+  it.each([
+    ['{pipeline}/part-{chunk}-{file}', 'the folder part must contain {runId}'],
+    ['{pipeline}/{runId}/part-{chunk}', 'the file name (after the last /) must contain {chunk} and {file}'],
+    ['{runId}/{chunk}-{file}-{minute}', 'unknown token {minute}'],
+    ['/{runId}/{chunk}-{file}', 'segments must not be empty'],
+    ['a/../{runId}/{chunk}-{file}', 'segments must not be empty'],
+    ['{runId}/{chunk}-{file}?x', 'must not contain backslashes'],
+  ])('refuses the path template %j', (pathTemplate, message) => {
+    const found = issues(output({ pathTemplate }));
+    expect(found.map((i) => i.path)).toEqual(['output.pathTemplate']);
+    expect(found[0]!.message).toContain(message);
+  });
+
+  it('accepts a template using every token', () => {
+    const pathTemplate = '{table}/{yyyy}/{MM}/{dd}/{HH}/{pipeline}-{runId}/{chunk}_{file}';
+    expect(pipelineSpecInputSchema.parse(output({ pathTemplate })).output.pathTemplate).toBe(pathTemplate);
+  });
+
+  it('takes up to four distinct partition columns', () => {
+    expect(pipelineSpecInputSchema.parse(output({ partitionBy: ['order_date', 'region'] })).output.partitionBy).toEqual(['order_date', 'region']);
+    expect(issues(output({ partitionBy: ['a', 'a'] })).map((i) => i.path)).toEqual(['output.partitionBy']);
+    expect(issues(output({ partitionBy: ['a', 'b', 'c', 'd', 'e'] })).map((i) => i.path)).toEqual(['output.partitionBy']);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { chunkQuery, keyBoundsQuery, quoteIdentifier, quoteTable } from '../../src/sources/postgres/postgresDialect.js';
+import { chunkQuery, keyBoundsQuery, keySampleQuery, quoteIdentifier, quoteTable } from '../../src/sources/postgres/postgresDialect.js';
+import type { TableRef } from '../../src/sources/sourceConnector.js';
+
+/** chunkQuery on a table with plain columns; the select list is the quoted names. */
+function chunk(t: TableRef, columns: string[], ...rest: Parameters<typeof chunkQuery> extends [unknown, unknown, ...infer R] ? R : never) {
+  return chunkQuery({ kind: 'table', table: t }, columns.map(quoteIdentifier), ...rest);
+}
 
 const table = { schema: 'sales', name: 'orders' };
 
@@ -29,7 +35,7 @@ describe('chunkQuery', () => {
   const identity = (digits: string) => digits;
 
   it('binds a half-open range as $1 and $2', () => {
-    const q = chunkQuery(table, ['id', 'total'], 'id', ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false }, identity);
+    const q = chunk(table, ['id', 'total'], 'id', ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false }, identity);
     expect(q).toEqual({
       text: 'SELECT "id", "total" FROM "sales"."orders" WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"',
       values: ['918273', '918999'],
@@ -37,7 +43,7 @@ describe('chunkQuery', () => {
   });
 
   it('uses <= for the last (inclusive) range', () => {
-    const q = chunkQuery(table, ['id'], 'id', ['id'], { kind: 'range', lower: '1', upper: '9', upperInclusive: true }, identity);
+    const q = chunk(table, ['id'], 'id', ['id'], { kind: 'range', lower: '1', upper: '9', upperInclusive: true }, identity);
     expect(q.text).toBe('SELECT "id" FROM "sales"."orders" WHERE "id" >= $1 AND "id" <= $2 ORDER BY "id"');
     expect(q.values).toEqual(['1', '9']);
   });
@@ -45,7 +51,7 @@ describe('chunkQuery', () => {
   it('never inlines bound values, even hostile ones', () => {
     const lower = "1; DROP TABLE sales.orders; --";
     const upper = "2' OR '1'='1";
-    const q = chunkQuery(table, ['id'], 'id', ['id'], { kind: 'range', lower, upper, upperInclusive: false }, identity);
+    const q = chunk(table, ['id'], 'id', ['id'], { kind: 'range', lower, upper, upperInclusive: false }, identity);
     expect(q.text).not.toContain('DROP');
     expect(q.text).not.toContain("'");
     expect(q.values).toEqual([lower, upper]);
@@ -53,7 +59,7 @@ describe('chunkQuery', () => {
 
   it('passes bounds through keyParameter, lower then upper', () => {
     const keyParameter = vi.fn((digits: string) => `p(${digits})`);
-    const q = chunkQuery(table, ['ts'], 'ts', ['ts'], { kind: 'range', lower: '-5', upper: '7', upperInclusive: false }, keyParameter);
+    const q = chunk(table, ['ts'], 'ts', ['ts'], { kind: 'range', lower: '-5', upper: '7', upperInclusive: false }, keyParameter);
     expect(q.values).toEqual(['p(-5)', 'p(7)']);
     expect(keyParameter.mock.calls).toEqual([['-5'], ['7']]);
     expect(q.text).not.toContain('p(');
@@ -61,19 +67,54 @@ describe('chunkQuery', () => {
 
   it('selects NULL keys with IS NULL and no parameters', () => {
     const keyParameter = vi.fn(identity);
-    const q = chunkQuery(table, ['id', 'k'], 'k', ['id'], { kind: 'nullKey' }, keyParameter);
+    const q = chunk(table, ['id', 'k'], 'k', ['id'], { kind: 'nullKey' }, keyParameter);
     expect(q).toEqual({ text: 'SELECT "id", "k" FROM "sales"."orders" WHERE "k" IS NULL ORDER BY "id"', values: [] });
     expect(keyParameter).not.toHaveBeenCalled();
   });
 
   it('quotes every identifier, including multi-column ORDER BY', () => {
-    const q = chunkQuery({ schema: 's"x', name: 'T' }, ['a"b', 'C'], 'K"', ['K"', 'a"b'], { kind: 'range', lower: '0', upper: '1', upperInclusive: false }, identity);
+    const q = chunk({ schema: 's"x', name: 'T' }, ['a"b', 'C'], 'K"', ['K"', 'a"b'], { kind: 'range', lower: '0', upper: '1', upperInclusive: false }, identity);
     expect(q.text).toBe('SELECT "a""b", "C" FROM "s""x"."T" WHERE "K""" >= $1 AND "K""" < $2 ORDER BY "K""", "a""b"');
+  });
+});
+
+describe('chunkQuery on other targets', () => {
+  const identity = (digits: string) => digits;
+  const query = { kind: 'query', sql: 'SELECT id, total FROM sales.orders WHERE total > 0' } as const;
+
+  it('reads a whole table in one chunk without a WHERE, ordered by the primary key', () => {
+    expect(chunk(table, ['id'], undefined, ['id'], { kind: 'all' }, identity)).toEqual({ text: 'SELECT "id" FROM "sales"."orders" ORDER BY "id"', values: [] });
+  });
+
+  it('streams a query unordered when it is one chunk, keeping its own ORDER BY if any', () => {
+    expect(chunkQuery(query, ['"id"'], undefined, [], { kind: 'all' }, identity).text).toBe('SELECT "id" FROM (SELECT id, total FROM sales.orders WHERE total > 0) AS siphon_query');
+  });
+
+  it('ranges over a query as a derived table', () => {
+    const q = chunkQuery(query, ['"id"', '"total"'], 'id', ['id'], { kind: 'range', lower: '1', upper: '5', upperInclusive: false }, identity);
+    expect(q.text).toBe('SELECT "id", "total" FROM (SELECT id, total FROM sales.orders WHERE total > 0) AS siphon_query WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"');
+    expect(q.values).toEqual(['1', '5']);
+  });
+
+  it('leaves a table without a schema to the search path', () => {
+    expect(quoteTable({ name: 'orders' })).toBe('"orders"');
+  });
+
+  it('refuses a range without a key', () => {
+    expect(() => chunk(table, ['id'], undefined, [], { kind: 'nullKey' }, identity)).toThrow(/needs a split key/);
   });
 });
 
 describe('keyBoundsQuery', () => {
   it('selects min and max as text', () => {
-    expect(keyBoundsQuery(table, 'id')).toBe('SELECT min("id")::text AS min, max("id")::text AS max FROM "sales"."orders"');
+    expect(keyBoundsQuery({ kind: 'table', table }, 'id')).toBe('SELECT min("id")::text AS min, max("id")::text AS max FROM "sales"."orders"');
+  });
+});
+
+describe('keySampleQuery', () => {
+  it('samples pages of a table and rows of a query, clamping the percentage', () => {
+    expect(keySampleQuery({ kind: 'table', table }, 'id', 2.5)).toBe('SELECT "id"::text AS key FROM "sales"."orders" TABLESAMPLE SYSTEM (2.5000) WHERE "id" IS NOT NULL');
+    expect(keySampleQuery({ kind: 'table', table }, 'id', 250)).toContain('SYSTEM (100.0000)');
+    expect(keySampleQuery({ kind: 'query', sql: 'SELECT 1 AS id' }, 'id', 10)).toBe('SELECT "id"::text AS key FROM (SELECT 1 AS id) AS siphon_query WHERE "id" IS NOT NULL AND random() * 100 < 10.0000');
   });
 });

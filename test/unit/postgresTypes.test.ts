@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../src/errors/errorTypes.js';
-import { keyKindOf, outputTypeOf, parseDateDays, parseTimestampMicros } from '../../src/sources/postgres/postgresTypes.js';
+import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, type PgType } from '../../src/sources/postgres/postgresTypes.js';
+
+/** A base type as the catalog reports it; `category` 'A' marks arrays, typtype 'e' enums. */
+function pg(typeName: string, typmod = -1, extra: Partial<PgType> = {}): PgType {
+  return { typeName, typmod, typtype: 'b', category: 'X', formatted: typeName, ...extra };
+}
 
 const microsPerSecond = 1_000_000n;
 const microsPerDay = 86_400_000_000n;
@@ -116,27 +121,39 @@ describe('outputTypeOf', () => {
 
   it('maps numeric(12,2) through its typmod', () => {
     expect(numericTypmod(12, 2)).toBe(786_438);
-    expect(outputTypeOf('numeric', 786_438, 'col')).toEqual({ kind: 'decimal', precision: 12, scale: 2 });
+    expect(outputTypeOf(pg('numeric', 786_438), 'col')).toEqual({ kind: 'decimal', precision: 12, scale: 2 });
   });
 
   it('maps numeric(38,0), numeric(1,0) and numeric(38,38)', () => {
-    expect(outputTypeOf('numeric', numericTypmod(38, 0), 'c')).toEqual({ kind: 'decimal', precision: 38, scale: 0 });
-    expect(outputTypeOf('numeric', numericTypmod(1, 0), 'c')).toEqual({ kind: 'decimal', precision: 1, scale: 0 });
-    expect(outputTypeOf('numeric', numericTypmod(38, 38), 'c')).toEqual({ kind: 'decimal', precision: 38, scale: 38 });
+    expect(outputTypeOf(pg('numeric', numericTypmod(38, 0)), 'c')).toEqual({ kind: 'decimal', precision: 38, scale: 0 });
+    expect(outputTypeOf(pg('numeric', numericTypmod(1, 0)), 'c')).toEqual({ kind: 'decimal', precision: 1, scale: 0 });
+    expect(outputTypeOf(pg('numeric', numericTypmod(38, 38)), 'c')).toEqual({ kind: 'decimal', precision: 38, scale: 38 });
   });
 
   it('rejects numeric with more than 38 digits, naming the column', () => {
-    expectNonRetryable(() => outputTypeOf('numeric', numericTypmod(39, 2), 'Table s.t, column "big"'), /^Table s\.t, column "big": .*numeric\(39,2\)/);
+    expectNonRetryable(() => outputTypeOf(pg('numeric', numericTypmod(39, 2)), 'Table s.t, column "big"'), /^Table s\.t, column "big": .*numeric\(39,2\)/);
   });
 
   it('rejects numeric without typmod with a NonRetryableError naming the column', () => {
     const where = 'Table sales.orders, column "amount" (numeric)';
-    expectNonRetryable(() => outputTypeOf('numeric', -1, where), /^Table sales\.orders, column "amount" \(numeric\): numeric without precision/);
+    expectNonRetryable(() => outputTypeOf(pg('numeric', -1), where), /^Table sales\.orders, column "amount" \(numeric\): numeric without precision/);
   });
 
   it('rejects an unknown type with a NonRetryableError naming the column and type', () => {
-    const where = 'Table sales.orders, column "span" (interval)';
-    expectNonRetryable(() => outputTypeOf('interval', -1, where), /^Table sales\.orders, column "span" \(interval\): type interval is not supported$/);
+    const where = 'Table sales.orders, column "spot" (point)';
+    expectNonRetryable(() => outputTypeOf(pg('point', -1), where), /^Table sales\.orders, column "spot" \(point\): type point is not supported$/);
+  });
+
+  it('rejects interval and timetz, saying why and what to do instead', () => {
+    expectNonRetryable(() => outputTypeOf(pg('interval'), 'Table s.t, column "span" (interval)'), /^Table s\.t, column "span" \(interval\): type interval has no faithful output type.*query pipeline$/);
+    expectNonRetryable(() => outputTypeOf(pg('timetz'), 'Table s.t, column "at" (time with time zone)'), /column "at".*timetz.*cast it to time or text/);
+  });
+
+  it('maps arrays to JSON, enums to strings, money to decimal(19,2), domains through their base type', () => {
+    expect(outputTypeOf(pg('_int8', -1, { category: 'A', formatted: 'bigint[]' }), 'c')).toEqual({ kind: 'json' });
+    expect(outputTypeOf(pg('mood', -1, { typtype: 'e', category: 'E' }), 'c')).toEqual({ kind: 'string' });
+    expect(outputTypeOf(pg('money'), 'c')).toEqual({ kind: 'decimal', precision: 19, scale: 2 });
+    expect(outputTypeOf(pg('time'), 'c')).toEqual({ kind: 'time' });
   });
 
   it.each([
@@ -157,7 +174,27 @@ describe('outputTypeOf', () => {
     ['timestamp', { kind: 'timestamp', utc: false }],
     ['timestamptz', { kind: 'timestamp', utc: true }],
   ] as const)('maps %s', (typeName, expected) => {
-    expect(outputTypeOf(typeName, -1, 'c')).toEqual(expected);
+    expect(outputTypeOf(pg(typeName), 'c')).toEqual(expected);
+  });
+});
+
+describe('selectExpression', () => {
+  it('reads arrays as JSON text and money as numeric, everything else as it is', () => {
+    expect(selectExpression({ name: 'tags', sourceType: 'text[]', nullable: true, type: { kind: 'json' } }, '"tags"')).toBe('to_json("tags")::text AS "tags"');
+    expect(selectExpression({ name: 'doc', sourceType: 'jsonb', nullable: true, type: { kind: 'json' } }, '"doc"')).toBe('"doc"');
+    expect(selectExpression({ name: 'price', sourceType: 'money', nullable: true, type: { kind: 'decimal', precision: 19, scale: 2 } }, '"price"')).toBe('"price"::numeric AS "price"');
+  });
+});
+
+describe('parseTimeMicros', () => {
+  it('reads times of day to the microsecond', () => {
+    expect(parseTimeMicros('00:00:00')).toBe(0n);
+    expect(parseTimeMicros('23:59:59.999999')).toBe(86_399_999_999n);
+    expect(parseTimeMicros('12:34:56.5')).toBe(45_296_500_000n);
+  });
+
+  it('rejects 24:00:00, which PostgreSQL allows and a Parquet TIME does not', () => {
+    expectNonRetryable(() => parseTimeMicros('24:00:00'), /24:00:00 is outside/);
   });
 });
 
@@ -187,7 +224,7 @@ describe('values and types with no faithful output fail clearly, without retries
 
   it('rejects numeric with a negative scale or a scale above the precision', async () => {
     const { NonRetryableError } = await import('../../src/errors/errorTypes.js');
-    expect(() => outputTypeOf('numeric', 329730, 'Table t, column "c"')).toThrow(NonRetryableError); // numeric(5,-2)
-    expect(() => outputTypeOf('numeric', 131081, 'Table t, column "c"')).toThrow(/column "c"/); // numeric(2,5)
+    expect(() => outputTypeOf(pg('numeric', 329730), 'Table t, column "c"')).toThrow(NonRetryableError); // numeric(5,-2)
+    expect(() => outputTypeOf(pg('numeric', 131081), 'Table t, column "c"')).toThrow(/column "c"/); // numeric(2,5)
   });
 });

@@ -1,5 +1,12 @@
 import type { SchemaElement } from 'hyparquet';
+import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { Column, OutputType } from '../../spec/columns.js';
+
+/**
+ * Parquet has no timestamp-with-offset type, so a timestampOffset column becomes two: the UTC
+ * instant under the column's own name and the source's offset in minutes under this suffix.
+ */
+export const offsetColumnSuffix = '_offset_minutes';
 
 /**
  * Output type to Parquet physical and logical type. Decimals keep precision and scale in the
@@ -7,21 +14,36 @@ import type { Column, OutputType } from '../../spec/columns.js';
  * when the source type is an instant.
  */
 export function parquetSchema(columns: Column[]): SchemaElement[] {
-  return [
-    { name: 'root', num_children: columns.length },
-    ...columns.map((column) => ({
-      name: column.name,
-      repetition_type: column.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const),
-      ...physicalType(column.type),
-    })),
-  ];
+  const leaves = columns.flatMap((column): SchemaElement[] => {
+    const repetition_type = column.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const);
+    if (column.type.kind !== 'timestampOffset') return [{ name: column.name, repetition_type, ...physicalType(column.type) }];
+    return [
+      { name: column.name, repetition_type, ...physicalType({ kind: 'timestamp', utc: true }) },
+      { name: column.name + offsetColumnSuffix, repetition_type, ...physicalType({ kind: 'int16' }) },
+    ];
+  });
+  const seen = new Set<string>();
+  for (const leaf of leaves) {
+    if (seen.has(leaf.name)) {
+      const owner = columns.find((column) => column.type.kind === 'timestampOffset' && column.name + offsetColumnSuffix === leaf.name);
+      throw new NonRetryableError(
+        owner
+          ? `Column ${owner.name} (${owner.sourceType}) is written to Parquet as ${owner.name} and ${leaf.name}, but the table already has a column named ${leaf.name}; rename one of them`
+          : `Two columns are named ${leaf.name}`,
+      );
+    }
+    seen.add(leaf.name);
+  }
+  return [{ name: 'root', num_children: leaves.length }, ...leaves];
 }
 
-function physicalType(type: OutputType): Omit<SchemaElement, 'name' | 'repetition_type'> {
+function physicalType(type: Exclude<OutputType, { kind: 'timestampOffset' }>): Omit<SchemaElement, 'name' | 'repetition_type'> {
   switch (type.kind) {
     case 'int16': return { type: 'INT32', converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true } };
     case 'int32': return { type: 'INT32' };
     case 'int64': return { type: 'INT64' };
+    // hyparquet-writer takes the unsigned bigint and stores its two's complement, as the spec wants.
+    case 'uint64': return { type: 'INT64', converted_type: 'UINT_64', logical_type: { type: 'INTEGER', bitWidth: 64, isSigned: false } };
     case 'float32': return { type: 'FLOAT' };
     case 'float64': return { type: 'DOUBLE' };
     case 'boolean': return { type: 'BOOLEAN' };
@@ -31,6 +53,7 @@ function physicalType(type: OutputType): Omit<SchemaElement, 'name' | 'repetitio
     case 'uuid': return { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 16, logical_type: { type: 'UUID' } };
     case 'binary': return { type: 'BYTE_ARRAY' };
     case 'date': return { type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' } };
+    case 'time': return { type: 'INT64', converted_type: 'TIME_MICROS', logical_type: { type: 'TIME', isAdjustedToUTC: false, unit: 'MICROS' } };
     case 'timestamp':
       return type.utc
         ? { type: 'INT64', converted_type: 'TIMESTAMP_MICROS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } }

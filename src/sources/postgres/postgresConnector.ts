@@ -3,9 +3,13 @@ import Cursor from 'pg-cursor';
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { Column } from '../../spec/columns.js';
 import { civilFromDays, isoFromMicros } from '../../formats/canonicalValues.js';
-import type { KeyBounds, KeyKind, ReadChunkRequest, SourceConnector, TableDescription, TableRef } from '../sourceConnector.js';
-import { chunkQuery, describeColumnsQuery, keyBoundsQuery, primaryKeyQuery, rowEstimateQuery } from './postgresDialect.js';
-import { keyKindOf, outputTypeOf, parseDateDays, parseTimestampMicros, typeOids } from './postgresTypes.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
+import { readTargetLabel } from '../readTarget.js';
+import {
+  chunkQuery, columnStatisticsQuery, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keySampleQuery,
+  primaryKeyQuery, quoteIdentifier, rowEstimateQuery, typeInfoQuery,
+} from './postgresDialect.js';
+import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, typeOids, type PgType } from './postgresTypes.js';
 
 const identity = (text: string) => text;
 
@@ -17,11 +21,17 @@ const exactTypes: pg.CustomTypesConfig = {
       case typeOids.numeric: return identity;
       case typeOids.json: case typeOids.jsonb: return identity;
       case typeOids.date: return parseDateDays;
+      case typeOids.time: return parseTimeMicros;
       case typeOids.timestamp: case typeOids.timestamptz: return parseTimestampMicros;
       default: return pg.types.getTypeParser(oid, format as 'text');
     }
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
+
+/** Statistics gathered before this share of the table changed are too stale to cut chunks by. */
+const staleStatisticsShare = 0.1;
+
+type RawColumn = { name: string; typeOid: number; typmod: number; nullable: boolean };
 
 export class PostgresConnector implements SourceConnector {
   private constructor(private readonly client: pg.Client) {}
@@ -34,32 +44,33 @@ export class PostgresConnector implements SourceConnector {
     return new PostgresConnector(client);
   }
 
-  async describeTable(table: TableRef, wanted?: string[]): Promise<TableDescription> {
-    const tableName = `${table.schema}.${table.name}`;
-    const result = await this.client.query<{ name: string; type_name: string; typmod: number; nullable: boolean; formatted: string }>(describeColumnsQuery, [table.schema, table.name]);
-    if (result.rows.length === 0) throw new NonRetryableError(`Table ${tableName} was not found in the source (or has no columns)`);
-    const byName = new Map(result.rows.map((row) => [row.name, row]));
+  async describe(target: ReadTarget, wanted?: string[]): Promise<TableDescription> {
+    const label = readTargetLabel(target);
+    const raw = await this.rawColumns(target);
+    const byName = new Map(raw.map((column) => [column.name, column]));
     const missing = (wanted ?? []).filter((name) => !byName.has(name));
-    if (missing.length) throw new NonRetryableError(`Table ${tableName} has no column ${missing.map((name) => `"${name}"`).join(', ')}`);
-    const rows = wanted ? wanted.map((name) => byName.get(name)!) : result.rows;
-    const columns: Column[] = rows.map((row) => ({
-      name: row.name,
-      sourceType: row.formatted,
-      nullable: row.nullable,
-      type: outputTypeOf(row.type_name, row.typmod, `Table ${tableName}, column "${row.name}" (${row.formatted})`),
-    }));
-    const primaryKey = (await this.client.query<{ name: string }>(primaryKeyQuery, [table.schema, table.name])).rows.map((row) => row.name);
+    if (missing.length) throw new NonRetryableError(`${label} has no column ${missing.map((name) => `"${name}"`).join(', ')}`);
+    const chosen = wanted ? wanted.map((name) => byName.get(name)!) : raw;
+    const types = await this.client.query<{ formatted: string; type_name: string; typmod: number; typtype: string; category: string }>(
+      typeInfoQuery, [chosen.map((column) => column.typeOid), chosen.map((column) => column.typmod)]);
+    const columns: Column[] = chosen.map((column, index) => {
+      const info = types.rows[index]!;
+      const type: PgType = { typeName: info.type_name, typmod: info.typmod, typtype: info.typtype, category: info.category, formatted: info.formatted };
+      return { name: column.name, sourceType: info.formatted, nullable: column.nullable, type: outputTypeOf(type, `${label}, column "${column.name}" (${info.formatted})`) };
+    });
+    const primaryKey = target.kind === 'table'
+      ? (await this.client.query<{ name: string }>(primaryKeyQuery, [target.table.schema ?? null, target.table.name])).rows.map((row) => row.name)
+      : [];
     return { columns, primaryKey };
   }
 
-  async keyBounds(table: TableRef, keyColumn: string): Promise<KeyBounds> {
-    const tableName = `${table.schema}.${table.name}`;
-    const described = await this.client.query<{ name: string; type_name: string; nullable: boolean }>(describeColumnsQuery, [table.schema, table.name]);
-    const key = described.rows.find((row) => row.name === keyColumn);
-    if (!key) throw new NonRetryableError(`Table ${tableName} has no chunk key column "${keyColumn}"`);
-    const kind = keyKindOf(key.type_name, `Table ${tableName}, chunk key "${keyColumn}"`);
-    const bounds = await this.client.query<{ min: string | null; max: string | null }>(keyBoundsQuery(table, keyColumn));
-    const estimate = await this.client.query<{ estimate: number }>(rowEstimateQuery, [table.schema, table.name]);
+  async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {
+    const label = readTargetLabel(target);
+    const key = (await this.rawColumns(target)).find((column) => column.name === keyColumn);
+    if (!key) throw new NonRetryableError(`${label} has no chunk key column "${keyColumn}"`);
+    const typeName = (await this.client.query<{ type_name: string }>(typeInfoQuery, [[key.typeOid], [key.typmod]])).rows[0]!.type_name;
+    const kind = keyKindOf(typeName, `${label}, chunk key "${keyColumn}"`);
+    const bounds = await this.client.query<{ min: string | null; max: string | null }>(keyBoundsQuery(target, keyColumn));
     const min = bounds.rows[0]?.min;
     const max = bounds.rows[0]?.max;
     return {
@@ -67,13 +78,26 @@ export class PostgresConnector implements SourceConnector {
       min: min == null ? undefined : keyDigits(kind, min),
       max: max == null ? undefined : keyDigits(kind, max),
       nullable: key.nullable,
-      rowsEstimate: Math.max(0, estimate.rows[0]?.estimate ?? 0),
+      rowsEstimate: await this.rowsEstimate(target),
     };
   }
 
+  async keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution> {
+    if (target.kind === 'table') {
+      const fromStatistics = await this.statisticsDistribution(target.table.schema, target.table.name, keyColumn, kind);
+      if (fromStatistics) return fromStatistics;
+    }
+    const rows = target.kind === 'table' ? await this.rowsEstimate(target) : 0;
+    const total = rows > 0 ? rows : Number((await this.client.query<{ count: number }>(countQuery(target))).rows[0]!.count);
+    const percent = total > 0 ? (samplePoints / total) * 100 : 100;
+    const sample = await this.client.query<{ key: string }>(keySampleQuery(target, keyColumn, percent));
+    return { method: 'sample', points: sample.rows.map((row) => ({ key: keyDigits(kind, row.key), weight: 1 })) };
+  }
+
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
-    const columns = request.columns.map((column) => column.name);
-    const query = chunkQuery(request.table, columns, request.keyColumn, request.orderBy, request.range, (digits) => keyParameter(request.keyKind, digits));
+    const selectList = request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name)));
+    const key = request.key;
+    const query = chunkQuery(request.target, selectList, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits));
     // A portal read batch by batch: the server sends the next rows only when asked, which is the
     // driver's backpressure, so a chunk of any size holds one batch in memory.
     const cursor = this.client.query(new Cursor(query.text, query.values, { rowMode: 'array', types: exactTypes }));
@@ -90,6 +114,40 @@ export class PostgresConnector implements SourceConnector {
 
   async close(): Promise<void> {
     await this.client.end();
+  }
+
+  private async rawColumns(target: ReadTarget): Promise<RawColumn[]> {
+    if (target.kind === 'table') {
+      const result = await this.client.query<{ name: string; type_oid: number; typmod: number; nullable: boolean }>(describeColumnsQuery, [target.table.schema ?? null, target.table.name]);
+      if (result.rows.length === 0) throw new NonRetryableError(`${readTargetLabel(target)} was not found in the source (or has no columns)`);
+      return result.rows.map((row) => ({ name: row.name, typeOid: row.type_oid, typmod: row.typmod, nullable: row.nullable }));
+    }
+    // The server describes a query's result without running it to completion.
+    const result = await this.client.query({ text: `SELECT * FROM ${fromClause(target)} LIMIT 0`, rowMode: 'array' });
+    return result.fields.map((field) => ({ name: field.name, typeOid: field.dataTypeID, typmod: field.dataTypeModifier, nullable: true }));
+  }
+
+  private async rowsEstimate(target: ReadTarget): Promise<number> {
+    if (target.kind !== 'table') return 0;
+    const estimate = await this.client.query<{ estimate: number }>(rowEstimateQuery, [target.table.schema ?? null, target.table.name]);
+    return Math.max(0, estimate.rows[0]?.estimate ?? 0);
+  }
+
+  /**
+   * The histogram's buckets each hold an equal share of the rows that are not among the most
+   * common values; those carry their own frequencies. Statistics missing, or gathered before a
+   * tenth of the table changed, give way to a sample.
+   */
+  private async statisticsDistribution(schema: string | undefined, table: string, keyColumn: string, kind: KeyKind): Promise<KeyDistribution | undefined> {
+    const stats = (await this.client.query<{ null_frac: number; histogram: string[] | null; common_values: string[] | null; common_freqs: number[] | null; modified: number; analyzed_rows: number }>(
+      columnStatisticsQuery, [schema ?? null, table, keyColumn])).rows[0];
+    if (!stats || !stats.histogram || stats.histogram.length < 2) return undefined;
+    if (stats.analyzed_rows <= 0 || stats.modified > stats.analyzed_rows * staleStatisticsShare) return undefined;
+    const commonShare = (stats.common_freqs ?? []).reduce((sum, freq) => sum + freq, 0);
+    const bucketShare = Math.max(0, 1 - stats.null_frac - commonShare) / (stats.histogram.length - 1);
+    const points: KeyPoint[] = stats.histogram.map((value, index) => ({ key: keyDigits(kind, value), weight: index === 0 ? 0 : bucketShare }));
+    (stats.common_values ?? []).forEach((value, index) => points.push({ key: keyDigits(kind, value), weight: stats.common_freqs![index]! }));
+    return { method: 'statistics', points };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ChunkRange } from '../../spec/columns.js';
-import type { TableRef } from '../sourceConnector.js';
+import type { ReadTarget, TableRef } from '../sourceConnector.js';
 
 /** The one place PostgreSQL identifiers are quoted: double quotes, embedded quotes doubled. */
 export function quoteIdentifier(name: string): string {
@@ -7,39 +7,81 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** Without a schema the name resolves through the search path, as it would in psql. */
 export function quoteTable(table: TableRef): string {
-  return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
+  return table.schema === undefined ? quoteIdentifier(table.name) : `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
+}
+
+/** A table, or the user's SELECT as a derived table so the same WHERE and ORDER BY apply to both. */
+export function fromClause(target: ReadTarget): string {
+  return target.kind === 'table' ? quoteTable(target.table) : `(${target.sql}) AS siphon_query`;
 }
 
 export type SqlWithParams = { text: string; values: string[] };
 
-/** The rows of one chunk: a key range (values bound, never inlined) or the rows whose key is NULL. */
-export function chunkQuery(table: TableRef, columns: string[], keyColumn: string, orderBy: string[], range: ChunkRange, keyParameter: (digits: string) => string): SqlWithParams {
+/**
+ * The rows of one chunk: a key range (values bound, never inlined), the rows whose key is NULL,
+ * or everything. `selectList` holds one expression per column (see selectExpression).
+ */
+export function chunkQuery(target: ReadTarget, selectList: string[], keyColumn: string | undefined, orderBy: string[], range: ChunkRange, keyParameter: (digits: string) => string): SqlWithParams {
+  const select = `SELECT ${selectList.join(', ')} FROM ${fromClause(target)}`;
+  const order = orderBy.length ? ` ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
+  if (range.kind === 'all') return { text: `${select}${order}`, values: [] };
+  if (keyColumn === undefined) throw new Error(`A ${range.kind} chunk needs a split key`);
   const key = quoteIdentifier(keyColumn);
-  const select = `SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${quoteTable(table)}`;
-  const order = `ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}`;
-  if (range.kind === 'nullKey') return { text: `${select} WHERE ${key} IS NULL ${order}`, values: [] };
+  if (range.kind === 'nullKey') return { text: `${select} WHERE ${key} IS NULL${order}`, values: [] };
   const upper = range.upperInclusive ? '<=' : '<';
-  return { text: `${select} WHERE ${key} >= $1 AND ${key} ${upper} $2 ${order}`, values: [keyParameter(range.lower), keyParameter(range.upper)] };
+  return { text: `${select} WHERE ${key} >= $1 AND ${key} ${upper} $2${order}`, values: [keyParameter(range.lower), keyParameter(range.upper)] };
 }
 
-export function keyBoundsQuery(table: TableRef, keyColumn: string): string {
+export function keyBoundsQuery(target: ReadTarget, keyColumn: string): string {
   const key = quoteIdentifier(keyColumn);
-  return `SELECT min(${key})::text AS min, max(${key})::text AS max FROM ${quoteTable(table)}`;
+  return `SELECT min(${key})::text AS min, max(${key})::text AS max FROM ${fromClause(target)}`;
 }
 
+/**
+ * Non-NULL keys of a sample. SYSTEM samples whole pages, so it reads only the pages it keeps,
+ * which is what makes sampling a large table cheap; a derived table cannot be sampled that way,
+ * so queries keep each row with the given probability instead.
+ */
+export function keySampleQuery(target: ReadTarget, keyColumn: string, percent: number): string {
+  const key = quoteIdentifier(keyColumn);
+  const p = Math.min(100, Math.max(0.0001, percent)).toFixed(4);
+  if (target.kind === 'table') return `SELECT ${key}::text AS key FROM ${quoteTable(target.table)} TABLESAMPLE SYSTEM (${p}) WHERE ${key} IS NOT NULL`;
+  return `SELECT ${key}::text AS key FROM ${fromClause(target)} WHERE ${key} IS NOT NULL AND random() * 100 < ${p}`;
+}
+
+export function countQuery(target: ReadTarget): string {
+  return `SELECT count(*)::float8 AS count FROM ${fromClause(target)}`;
+}
+
+/** The columns of a table as type oids and modifiers; resolved to type names by typeInfoQuery. */
 export const describeColumnsQuery = `
 SELECT a.attname AS name,
-       format_type(a.atttypid, a.atttypmod) AS formatted,
-       t.typname AS type_name,
+       a.atttypid::int AS type_oid,
        a.atttypmod AS typmod,
        NOT a.attnotnull AS nullable
   FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
- WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum`;
+
+/**
+ * What each (type oid, modifier) is: its SQL name, and for domains the base type underneath, so
+ * a domain over numeric(12,2) maps like numeric(12,2).
+ */
+export const typeInfoQuery = `
+SELECT c.ord::int AS ord,
+       format_type(c.oid, c.typmod) AS formatted,
+       coalesce(bt.typname, t.typname) AS type_name,
+       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE c.typmod END AS typmod,
+       coalesce(bt.typtype, t.typtype) AS typtype,
+       coalesce(bt.typcategory, t.typcategory) AS category
+  FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS c(oid, typmod, ord)
+  JOIN pg_catalog.pg_type t ON t.oid = c.oid
+  LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+ ORDER BY c.ord`;
 
 export const primaryKeyQuery = `
 SELECT a.attname AS name
@@ -47,11 +89,29 @@ SELECT a.attname AS name
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
- WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary
+ WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2 AND i.indisprimary
  ORDER BY array_position(i.indkey, a.attnum)`;
 
 /** reltuples is -1 for a table never analyzed; the planner's estimate is enough for progress. */
 export const rowEstimateQuery = `
 SELECT c.reltuples::float8 AS estimate
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = $1 AND c.relname = $2`;
+ WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2`;
+
+/**
+ * The planner's statistics for a column: its histogram (equal-count buckets, most common values
+ * excluded) and most common values with their frequencies, as text elements; plus how many rows
+ * changed since they were gathered, so stale statistics can be told from fresh ones.
+ */
+export const columnStatisticsQuery = `
+SELECT s.null_frac::float8 AS null_frac,
+       (SELECT array_agg(v) FROM unnest(s.histogram_bounds::text::text[]) v) AS histogram,
+       (SELECT array_agg(v) FROM unnest(s.most_common_vals::text::text[]) v) AS common_values,
+       s.most_common_freqs::float8[] AS common_freqs,
+       coalesce(u.n_mod_since_analyze, 0)::float8 AS modified,
+       greatest(c.reltuples, 0)::float8 AS analyzed_rows
+  FROM pg_catalog.pg_stats s
+  JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
+  LEFT JOIN pg_catalog.pg_stat_user_tables u ON u.relid = c.oid
+ WHERE s.schemaname = coalesce($1, current_schema()) AND s.tablename = $2 AND s.attname = $3 AND NOT s.inherited`;

@@ -1,38 +1,64 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import type { OutputType } from '../../spec/columns.js';
+import type { Column, OutputType } from '../../spec/columns.js';
 import { daysFromCivil, microsPerDay } from '../../formats/canonicalValues.js';
 import type { KeyKind } from '../sourceConnector.js';
+
+/** A column's type as the catalog describes it (domains already resolved to their base type). */
+export type PgType = { typeName: string; typmod: number; typtype: string; category: string; formatted: string };
+
+/** money's text form depends on lc_monetary; cast to numeric it is plain digits with two decimals. */
+const moneyType = { kind: 'decimal', precision: 19, scale: 2 } as const;
 
 /**
  * PostgreSQL type to output type. Everything not listed fails prepare with the column named,
  * before anything is written.
  */
-export function outputTypeOf(typeName: string, typmod: number, where: string): OutputType {
-  switch (typeName) {
+export function outputTypeOf(type: PgType, where: string): OutputType {
+  // Arrays become JSON arrays: Parquet LIST would need nested writers downstream tools disagree on.
+  if (type.category === 'A') return { kind: 'json' };
+  if (type.typtype === 'e') return { kind: 'string' };
+  switch (type.typeName) {
     case 'int2': return { kind: 'int16' };
     case 'int4': return { kind: 'int32' };
     case 'int8': return { kind: 'int64' };
     case 'float4': return { kind: 'float32' };
     case 'float8': return { kind: 'float64' };
     case 'bool': return { kind: 'boolean' };
-    case 'text': case 'varchar': case 'bpchar': case 'name': case 'citext': return { kind: 'string' };
+    case 'text': case 'varchar': case 'bpchar': case 'name': case 'citext': case 'xml': case 'bit': case 'varbit': case 'inet': case 'cidr': case 'macaddr': case 'macaddr8':
+      return { kind: 'string' };
     case 'json': case 'jsonb': return { kind: 'json' };
     case 'uuid': return { kind: 'uuid' };
     case 'bytea': return { kind: 'binary' };
     case 'date': return { kind: 'date' };
+    case 'time': return { kind: 'time' };
     case 'timestamp': return { kind: 'timestamp', utc: false };
     case 'timestamptz': return { kind: 'timestamp', utc: true };
+    case 'money': return moneyType;
     case 'numeric': {
-      if (typmod < 0) throw new NonRetryableError(`${where}: numeric without precision and scale has no exact Parquet decimal type; declare numeric(p,s) with p <= 38 or cast it in a view`);
-      const precision = ((typmod - 4) >> 16) & 0xffff;
-      const scale = (typmod - 4) & 0xffff;
-      if (scale > precision) throw new NonRetryableError(`${where}: numeric with a negative scale or a scale above its precision has no Parquet decimal type; cast it in a view`);
+      if (type.typmod < 0) throw new NonRetryableError(`${where}: numeric without precision and scale has no exact Parquet decimal type; declare numeric(p,s) with p <= 38 or cast it in a query pipeline`);
+      const precision = ((type.typmod - 4) >> 16) & 0xffff;
+      const scale = (type.typmod - 4) & 0xffff;
+      if (scale > precision) throw new NonRetryableError(`${where}: numeric with a negative scale or a scale above its precision has no Parquet decimal type; cast it in a query pipeline`);
       if (precision > 38) throw new NonRetryableError(`${where}: numeric(${precision},${scale}) exceeds the 38 digits a Parquet decimal holds exactly`);
       return { kind: 'decimal', precision, scale };
     }
+    case 'timetz':
+      throw new NonRetryableError(`${where}: type timetz (a time of day with an offset) has no faithful output type; cast it to time or text in a query pipeline`);
+    case 'interval':
+      throw new NonRetryableError(`${where}: type interval has no faithful output type (Parquet INTERVAL cannot hold microseconds); cast it to text or a number of seconds in a query pipeline`);
     default:
-      throw new NonRetryableError(`${where}: type ${typeName} is not supported`);
+      throw new NonRetryableError(`${where}: type ${type.formatted} is not supported`);
   }
+}
+
+/**
+ * The select-list entry for a column: most are read as they are; money and arrays are cast on
+ * the server into forms the exact parsers below take (plain numeric digits, JSON text).
+ */
+export function selectExpression(column: Column, qualifiedName: string): string {
+  if (column.type.kind === 'json' && column.sourceType.endsWith('[]')) return `to_json(${qualifiedName})::text AS ${qualifiedName}`;
+  if (column.sourceType === 'money') return `${qualifiedName}::numeric AS ${qualifiedName}`;
+  return qualifiedName;
 }
 
 export function keyKindOf(typeName: string, where: string): KeyKind {
@@ -46,7 +72,7 @@ export function keyKindOf(typeName: string, where: string): KeyKind {
 }
 
 /** Type oids whose text form pg would otherwise turn into lossy JS values. */
-export const typeOids = { int8: 20, numeric: 1700, date: 1082, timestamp: 1114, timestamptz: 1184, json: 114, jsonb: 3802 } as const;
+export const typeOids = { int8: 20, numeric: 1700, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, json: 114, jsonb: 3802 } as const;
 
 // Sessions run with DateStyle ISO and TimeZone UTC, so times arrive as `1999-01-08 04:05:06.789+00`.
 const timestampText = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/;
@@ -75,4 +101,15 @@ export function parseDateDays(text: string): number {
   const days = daysFromCivil(year, Number(m[2]), Number(m[3]));
   if (!Number.isFinite(days) || Math.abs(year) > 9999) throw new NonRetryableError(`Date ${text} is outside years 1 BC..9999 that Siphon writes`);
   return days;
+}
+
+const timeText = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
+
+/** `HH:MM:SS[.ffffff]` to microseconds since midnight; PostgreSQL's 24:00:00 has no place in a Parquet TIME. */
+export function parseTimeMicros(text: string): bigint {
+  const m = timeText.exec(text);
+  if (!m) throw new NonRetryableError(`Time ${text} cannot be represented`);
+  const micros = (BigInt(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1_000_000n) + BigInt((m[4] ?? '').padEnd(6, '0') || '0');
+  if (micros >= microsPerDay) throw new NonRetryableError(`Time ${text} is outside 00:00:00 to 23:59:59.999999 that a Parquet TIME holds`);
+  return micros;
 }

@@ -1,0 +1,104 @@
+import { NonRetryableError } from '../../errors/errorTypes.js';
+import type { Column, OutputType } from '../../spec/columns.js';
+import type { ByteSink, FormatWriter } from '../formatWriter.js';
+import { float32Text, float64Text, textForm, type TextForm } from '../textForms.js';
+import { TextOutput, textChunkChars } from '../textOutput.js';
+
+/**
+ * JSON Lines: one object per row, keys in column order, `\n` after every line, UTF-8. NULL is
+ * null. Integers of every width are JSON numbers with their exact digits (written from the bigint,
+ * never through a double); decimals are strings, exact with their scale, because most JSON readers
+ * parse numbers as doubles; NaN and the infinities, which JSON numbers cannot spell, are the strings
+ * "NaN", "Infinity", "-Infinity"; json columns are embedded as JSON values; binary is base64;
+ * everything else is a string in the shared text forms (textForms.ts).
+ */
+export class JsonLinesFileWriter implements FormatWriter {
+  private readonly output: TextOutput;
+  private readonly fields: TextForm[];
+  /** `{"name":` and `,"name":`, built once. */
+  private readonly keys: string[];
+  private pending = '';
+  private finished = false;
+
+  constructor(private readonly columns: Column[], gzip: boolean, sink: ByteSink) {
+    this.output = new TextOutput(sink, gzip);
+    this.fields = columns.map((column) => jsonForm(column.type));
+    this.keys = columns.map((column, index) => `${index === 0 ? '{' : ','}${JSON.stringify(column.name)}:`);
+  }
+
+  async writeRows(rows: unknown[][]): Promise<void> {
+    if (this.finished) throw new Error('JSON Lines file already finished');
+    const { fields, keys } = this;
+    const width = fields.length;
+    let text = this.pending;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let line = width === 0 ? '{' : '';
+      for (let c = 0; c < width; c++) {
+        const value = row[c];
+        line += keys[c]!;
+        if (value === null || value === undefined) {
+          line += 'null';
+        } else {
+          try {
+            line += fields[c]!(value);
+          } catch (err) {
+            throw new NonRetryableError(`column ${this.columns[c]!.name}: ${(err as Error).message}`);
+          }
+        }
+      }
+      text += line + '}\n';
+      if (text.length >= textChunkChars) {
+        this.pending = '';
+        await this.output.write(text);
+        text = '';
+      }
+    }
+    // Carried over to the next batch, so chunking depends on the rows alone, not on batch sizes.
+    this.pending = text;
+  }
+
+  async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const text = this.pending;
+    this.pending = '';
+    await this.output.write(text);
+    await this.output.end();
+  }
+}
+
+const lineBreaks = /[\r\n]/g;
+
+function jsonForm(type: OutputType): TextForm {
+  switch (type.kind) {
+    case 'int16':
+    case 'int32':
+    case 'int64':
+    case 'uint64':
+      return (value) => String(value);
+    case 'float32': return (value) => jsonNumber(float32Text(value as number));
+    case 'float64': return (value) => jsonNumber(float64Text(value as number));
+    case 'boolean': return (value) => (value ? 'true' : 'false');
+    case 'string': return (value) => JSON.stringify(value as string);
+    case 'json':
+      // A JSON document can hold a raw line break only as whitespace between tokens (inside a
+      // string it must be escaped), so turning it into a space keeps the document and the line.
+      // The text is not re-serialized, which would round big numbers through doubles.
+      return (value) => {
+        const text = value as string;
+        if (text.length === 0) throw new Error('an empty string is not a JSON document');
+        return text.includes('\n') || text.includes('\r') ? text.replace(lineBreaks, ' ') : text;
+      };
+    default: {
+      // Decimal, uuid, binary (base64) and the temporal forms are plain ASCII with no quote or
+      // backslash, so they need quotes but no escaping.
+      const form = textForm(type);
+      return (value) => `"${form(value)}"`;
+    }
+  }
+}
+
+function jsonNumber(text: string): string {
+  return text === 'NaN' || text === 'Infinity' || text === '-Infinity' ? `"${text}"` : text;
+}

@@ -1,0 +1,19 @@
+import type { PipelineSpec } from '../spec/pipelineSpec.js';
+import type { ReadTarget } from './sourceConnector.js';
+
+/** What a pipeline reads; the spec guarantees exactly one of table and query. */
+export function readTargetOf(spec: Pick<PipelineSpec, 'table' | 'query'>): ReadTarget {
+  if (spec.table) return { kind: 'table', table: spec.table };
+  return { kind: 'query', sql: spec.query! };
+}
+
+/** How errors and manifests name what was read: `Table shop.orders`, or `Query`. */
+export function readTargetLabel(target: ReadTarget): string {
+  return target.kind === 'table' ? `Table ${tableName(target)}` : 'Query';
+}
+
+/** `schema.name` or `name`, or `query`, for the {table} path token and the manifest. */
+export function tableName(target: ReadTarget): string {
+  if (target.kind === 'query') return 'query';
+  return target.table.schema === undefined ? target.table.name : `${target.table.schema}.${target.table.name}`;
+}
