@@ -3,9 +3,11 @@ import { startLocalRuntime, type LocalRuntime } from '../../src/local/localRunti
 import { createTestDatabase, type TestDatabase } from './testPostgres.js';
 import { apiClient } from './api.js';
 
-export type TestEnvironment = {
+export type SourceDatabase = { url: string; drop: () => Promise<void> };
+
+export type TestEnvironment<D extends SourceDatabase = TestDatabase> = {
   azurite: AzuriteHandle;
-  database: TestDatabase;
+  database: D;
   runtime: LocalRuntime;
   api: ReturnType<typeof apiClient>;
   stop: () => Promise<void>;
@@ -15,11 +17,18 @@ export type TestEnvironment = {
 export const testSourceSetting = 'SIPHON_TEST_SOURCE';
 
 /**
- * Azurite from node_modules, a fresh PostgreSQL database, and the local Functions runtime on a
- * free port, wired together through app settings exactly as a deployment would be.
+ * Azurite from node_modules, a fresh source database (PostgreSQL unless another is given), and
+ * the local Functions runtime on a free port, wired together through app settings exactly as a
+ * deployment would be.
  */
-export async function startTestEnvironment(label: string, prepareSource: (database: TestDatabase) => Promise<void>): Promise<TestEnvironment> {
-  const [azurite, database] = await Promise.all([startAzurite(), createTestDatabase(label)]);
+export async function startTestEnvironment(label: string, prepareSource: (database: TestDatabase) => Promise<void>): Promise<TestEnvironment>;
+export async function startTestEnvironment<D extends SourceDatabase>(label: string, prepareSource: (database: D) => Promise<void>, createDatabase: (label: string) => Promise<D>): Promise<TestEnvironment<D>>;
+export async function startTestEnvironment(
+  label: string,
+  prepareSource: (database: SourceDatabase) => Promise<void>,
+  createDatabase: (label: string) => Promise<SourceDatabase> = createTestDatabase,
+): Promise<TestEnvironment<SourceDatabase>> {
+  const [azurite, database] = await Promise.all([startAzurite(), createDatabase(label)]);
   await prepareSource(database);
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env[testSourceSetting] = database.url;

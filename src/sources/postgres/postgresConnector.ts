@@ -31,6 +31,9 @@ const exactTypes: pg.CustomTypesConfig = {
 /** Statistics gathered before this share of the table changed are too stale to cut chunks by. */
 const staleStatisticsShare = 0.1;
 
+/** 2,000 pages of 8 KiB: a 16 MiB read, small next to any table worth chunking. */
+const minSampledPages = 2_000;
+
 type RawColumn = { name: string; typeOid: number; typmod: number; nullable: boolean };
 
 export class PostgresConnector implements SourceConnector {
@@ -87,10 +90,12 @@ export class PostgresConnector implements SourceConnector {
       const fromStatistics = await this.statisticsDistribution(target.table.schema, target.table.name, keyColumn, kind);
       if (fromStatistics) return fromStatistics;
     }
-    const rows = target.kind === 'table' ? await this.rowsEstimate(target) : 0;
-    const total = rows > 0 ? rows : Number((await this.client.query<{ count: number }>(countQuery(target))).rows[0]!.count);
-    const percent = total > 0 ? (samplePoints / total) * 100 : 100;
-    const sample = await this.client.query<{ key: string }>(keySampleQuery(target, keyColumn, percent));
+    const size = target.kind === 'table' ? await this.tableSize(target) : { rows: 0, pages: 0 };
+    const total = size.rows > 0 ? size.rows : Number((await this.client.query<{ count: number }>(countQuery(target))).rows[0]!.count);
+    // Pages are sampled whole, and rows written together often have neighbouring keys, so the
+    // sample is only as varied as its number of pages: take at least minSampledPages of them.
+    const share = Math.max(total > 0 ? samplePoints / total : 1, size.pages > 0 ? minSampledPages / size.pages : 0);
+    const sample = await this.client.query<{ key: string }>(keySampleQuery(target, keyColumn, share * 100));
     return { method: 'sample', points: sample.rows.map((row) => ({ key: keyDigits(kind, row.key), weight: 1 })) };
   }
 
@@ -128,9 +133,12 @@ export class PostgresConnector implements SourceConnector {
   }
 
   private async rowsEstimate(target: ReadTarget): Promise<number> {
-    if (target.kind !== 'table') return 0;
-    const estimate = await this.client.query<{ estimate: number }>(rowEstimateQuery, [target.table.schema ?? null, target.table.name]);
-    return Math.max(0, estimate.rows[0]?.estimate ?? 0);
+    return target.kind === 'table' ? (await this.tableSize(target)).rows : 0;
+  }
+
+  private async tableSize(target: Extract<ReadTarget, { kind: 'table' }>): Promise<{ rows: number; pages: number }> {
+    const size = (await this.client.query<{ estimate: number; pages: number }>(rowEstimateQuery, [target.table.schema ?? null, target.table.name])).rows[0];
+    return { rows: Math.max(0, size?.estimate ?? 0), pages: size?.pages ?? 0 };
   }
 
   /**

@@ -92,9 +92,13 @@ SELECT a.attname AS name
  WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2 AND i.indisprimary
  ORDER BY array_position(i.indkey, a.attnum)`;
 
-/** reltuples is -1 for a table never analyzed; the planner's estimate is enough for progress. */
+/**
+ * reltuples is -1 for a table never analyzed; the planner's estimate is enough for progress.
+ * Pages come from the file size, which is current even when the statistics are not.
+ */
 export const rowEstimateQuery = `
-SELECT c.reltuples::float8 AS estimate
+SELECT c.reltuples::float8 AS estimate,
+       (pg_relation_size(c.oid) / current_setting('block_size')::int)::float8 AS pages
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2`;
 
