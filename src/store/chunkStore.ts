@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { chunkRangeSchema, fileEntrySchema } from '../spec/columns.js';
 import { ChunkStatus } from '../spec/runStatus.js';
 import { hasStatus } from './tableErrors.js';
+import { NonRetryableError } from '../errors/errorTypes.js';
 
 export const chunkRecordSchema = z.object({
   runId: z.string(),
@@ -24,6 +25,13 @@ export function chunkRowKey(index: number): string {
 }
 
 const maxBatch = 100;
+
+/**
+ * A string property holds at most 32K characters and an entity 1 MiB (UTF-16: 2 bytes a character), so a chunk's file list
+ * (long with many partition folders) is spread over numbered properties, and refused beyond them.
+ */
+const filesPropertyChars = 30_000;
+const maxFilesProperties = 15;
 
 export class ChunkStore {
   constructor(private readonly table: TableClient) {}
@@ -60,19 +68,27 @@ export class ChunkStore {
 
 function toEntity(chunk: ChunkRecord) {
   const defined = Object.fromEntries(Object.entries(chunk).filter(([, value]) => value !== undefined));
+  const files = JSON.stringify(chunk.files);
+  const parts = Math.ceil(files.length / filesPropertyChars);
+  if (parts > maxFilesProperties) {
+    throw new NonRetryableError(`chunk ${chunk.index} wrote ${chunk.files.length} files, more than a chunk record can list; plan more chunks or partition by fewer values`);
+  }
+  const fileProperties = Object.fromEntries(Array.from({ length: Math.max(1, parts) }, (_, i) => [i === 0 ? 'files' : `files${i}`, files.slice(i * filesPropertyChars, (i + 1) * filesPropertyChars)]));
   return {
     ...defined,
     partitionKey: chunk.runId,
     rowKey: chunkRowKey(chunk.index),
     range: JSON.stringify(chunk.range),
-    files: JSON.stringify(chunk.files),
+    ...fileProperties,
   };
 }
 
 function fromEntity(entity: Record<string, unknown>): ChunkRecord {
+  let files = String(entity.files);
+  for (let i = 1; typeof entity[`files${i}`] === 'string'; i++) files += entity[`files${i}`] as string;
   return chunkRecordSchema.parse({
     ...entity,
     range: JSON.parse(String(entity.range)),
-    files: JSON.parse(String(entity.files)),
+    files: JSON.parse(files),
   });
 }
