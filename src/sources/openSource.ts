@@ -1,6 +1,8 @@
 import { readConnectionSetting } from '../settings.js';
 import type { SourceSpec } from '../spec/pipelineSpec.js';
 import { PostgresConnector } from './postgres/postgresConnector.js';
+import { MysqlConnector } from './mysql/mysqlConnector.js';
+import { SqlServerConnector } from './sqlserver/sqlServerConnector.js';
 import type { SourceConnector } from './sourceConnector.js';
 
 /** Connects to a pipeline's source with the connection string held by the app setting it names. */
@@ -10,7 +12,8 @@ export async function openSource(source: SourceSpec): Promise<SourceConnector> {
     case 'postgres':
       return PostgresConnector.connect(connectionString);
     case 'mysql':
+      return MysqlConnector.connect(connectionString);
     case 'sqlserver':
-      throw new Error(`engine ${source.engine} is being wired in`);
+      return SqlServerConnector.connect(connectionString, source);
   }
 }

@@ -1,0 +1,404 @@
+import mysql from 'mysql2';
+import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
+import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
+import type { Column } from '../../spec/columns.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
+import {
+  chunkQuery,
+  countQuery,
+  describeColumnsQuery,
+  isJsonCheck,
+  keyBoundsQuery,
+  mariadbCheckConstraintsQuery,
+  mariadbHistogramQuery,
+  mysqlHistogramQuery,
+  primaryKeyQuery,
+  probeQuery,
+  rowEstimateQuery,
+  sampleQuery,
+  serverQuery,
+  sessionSettings,
+  type SqlSource,
+  type SqlWithValues,
+} from './mysqlDialect.js';
+import {
+  decoderFor,
+  fieldNullable,
+  keyDigitsOf,
+  keyKindOf,
+  keyParameter,
+  mariadbHistogramPoints,
+  mysqlHistogramPoints,
+  outputTypeOf,
+  typeInfoFromField,
+  type MysqlTypeInfo,
+} from './mysqlTypes.js';
+
+/**
+ * Driver options every decoder in mysqlTypes relies on: 64-bit integers and decimals as text,
+ * dates and times as the server's text, JSON as text, so no value passes through a JS float on
+ * its way in. They override the same names in the connection string's query.
+ */
+const exactOptions = {
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  dateStrings: true,
+  decimalNumbers: false,
+  jsonStrings: true,
+  multipleStatements: false,
+  charset: 'UTF8MB4_GENERAL_CI',
+} satisfies ConnectionOptions;
+const fixedUrlOptions = [...Object.keys(exactOptions), 'typeCast', 'rowsAsArray', 'nestTables', 'timezone'];
+
+/** Server errors that name a mistake in the spec or the grants; retrying them cannot help. */
+const permanentErrnos = new Set([
+  1044, // ER_DBACCESS_DENIED_ERROR
+  1045, // ER_ACCESS_DENIED_ERROR
+  1049, // ER_BAD_DB_ERROR
+  1054, // ER_BAD_FIELD_ERROR
+  1060, // ER_DUP_FIELDNAME
+  1064, // ER_PARSE_ERROR
+  1142, // ER_TABLEACCESS_DENIED_ERROR
+  1143, // ER_COLUMNACCESS_DENIED_ERROR
+  1146, // ER_NO_SUCH_TABLE
+  1248, // ER_DERIVED_MUST_HAVE_ALIAS
+  1292, // ER_TRUNCATED_WRONG_VALUE
+]);
+/** Statistics the user may not be allowed to read, or a server without them: sample instead. */
+const missingStatisticsErrnos = new Set([1044, 1142, 1143, 1146, 1054, 1109]);
+
+type Flavor = 'mysql' | 'mariadb';
+type Described = { column: Column; info: MysqlTypeInfo };
+type Resolved = { source: SqlSource; label: string };
+type QueryResult = { rows: unknown[][]; fields: FieldPacket[] };
+
+export class MysqlConnector implements SourceConnector {
+  private session: Promise<Connection> | undefined;
+  private streaming = 0;
+
+  private constructor(
+    private readonly options: ConnectionOptions,
+    /** MySQL and MariaDB keep their statistics and JSON columns in different places. */
+    readonly flavor: Flavor,
+    /** The database of the connection string: the schema of tables named without one. */
+    private readonly database: string | null,
+    connection: Connection,
+  ) {
+    this.session = Promise.resolve(connection);
+  }
+
+  static async connect(connectionString: string): Promise<MysqlConnector> {
+    const options = connectionOptions(connectionString);
+    const connection = await openSession(options);
+    try {
+      const [row] = (await run(connection, serverQuery)).rows;
+      const version = String(row?.[0] ?? '');
+      const database = row?.[1] == null ? null : String(row[1]);
+      return new MysqlConnector(options, /mariadb/i.test(version) ? 'mariadb' : 'mysql', database, connection);
+    } catch (err) {
+      connection.destroy();
+      throw err;
+    }
+  }
+
+  async describe(target: ReadTarget, columns?: string[]): Promise<TableDescription> {
+    const resolved = this.resolve(target);
+    const described = await this.describeColumns(resolved, columns);
+    const primaryKey = resolved.source.kind === 'table'
+      ? (await this.query(primaryKeyQuery, [resolved.source.schema, resolved.source.name], resolved.label)).rows.map((row) => String(row[0]))
+      : [];
+    return { columns: described.map((entry) => entry.column), primaryKey };
+  }
+
+  async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {
+    const resolved = this.resolve(target);
+    const { column, kind } = await this.describeKey(resolved, keyColumn);
+    const decode = decoderFor(column.type, `${resolved.label}, chunk key "${keyColumn}"`);
+    const [row] = (await this.query(keyBoundsQuery(resolved.source, keyColumn), [], resolved.label)).rows;
+    const min = decode(row?.[0]);
+    const max = decode(row?.[1]);
+    const table = resolved.source.kind === 'table' ? resolved.source : undefined;
+    return {
+      kind,
+      min: min === null ? undefined : keyDigitsOf(min),
+      max: max === null ? undefined : keyDigitsOf(max),
+      // A query's column may come from an outer join or an expression; NULL keys are assumed possible.
+      nullable: table ? column.nullable : true,
+      rowsEstimate: table ? await this.rowEstimate(table, resolved.label) : 0,
+    };
+  }
+
+  async keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution> {
+    const resolved = this.resolve(target);
+    const { column } = await this.describeKey(resolved, keyColumn);
+    if (resolved.source.kind === 'table') {
+      const points = await this.statisticsPoints(resolved.source, keyColumn, kind, resolved.label);
+      if (points) return { method: 'statistics', points };
+    }
+    return { method: 'sample', points: await this.sample(resolved, column, samplePoints) };
+  }
+
+  async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
+    const resolved = this.resolve(request.target);
+    const key = request.key;
+    if (request.range.kind !== 'all' && !key) throw new NonRetryableError(`${resolved.label}: a ${request.range.kind} chunk needs a split key`);
+    const query = chunkQuery(resolved.source, request.columns, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits));
+    const decoders = request.columns.map((column) => decoderFor(column.type, `${resolved.label}, column "${column.name}" (${column.sourceType})`));
+    for await (const rows of this.stream(query, Math.max(1, request.batchRows), resolved.label)) {
+      for (const row of rows) {
+        for (let i = 0; i < decoders.length; i++) row[i] = decoders[i]!(row[i]);
+      }
+      yield rows;
+    }
+  }
+
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (!session) return;
+    const connection = await session.catch(() => undefined);
+    if (!connection) return;
+    // A stream the caller never finished would make a polite QUIT wait for the rest of its rows.
+    if (this.streaming > 0 || connection.state === 'error' || connection.state === 'disconnected') {
+      connection.destroy();
+      return;
+    }
+    await new Promise<void>((resolve) => connection.end(() => resolve()));
+  }
+
+  private resolve(target: ReadTarget): Resolved {
+    if (target.kind === 'query') return { source: { kind: 'query', sql: target.sql }, label: 'Query' };
+    const schema = target.table.schema ?? this.database;
+    if (!schema) throw new NonRetryableError(`Table ${target.table.name}: no schema given and the connection string names no database`);
+    return { source: { kind: 'table', schema, name: target.table.name }, label: `Table ${schema}.${target.table.name}` };
+  }
+
+  private async describeColumns(resolved: Resolved, wanted?: string[]): Promise<Described[]> {
+    const found = resolved.source.kind === 'table' ? await this.tableColumns(resolved.source, resolved.label) : await this.queryColumns(resolved.source, resolved.label);
+    const byName = new Map(found.map((entry) => [entry.name, entry]));
+    const missing = (wanted ?? []).filter((name) => !byName.has(name));
+    if (missing.length > 0) throw new NonRetryableError(`${resolved.label} has no column ${missing.map((name) => `"${name}"`).join(', ')}`);
+    const picked = wanted ? wanted.map((name) => byName.get(name)!) : found;
+    // Every unsupported column at once, so one failed prepare tells the whole story.
+    const problems: string[] = [];
+    const described: Described[] = [];
+    for (const entry of picked) {
+      try {
+        const type = outputTypeOf(entry.info, `${resolved.label}, column "${entry.name}" (${entry.info.columnType})`);
+        described.push({ column: { name: entry.name, sourceType: entry.info.columnType, nullable: entry.nullable, type }, info: entry.info });
+      } catch (err) {
+        problems.push(errorMessage(err));
+      }
+    }
+    if (problems.length > 0) throw new NonRetryableError(problems.join('; '));
+    return described;
+  }
+
+  private async tableColumns(table: Extract<SqlSource, { kind: 'table' }>, label: string): Promise<Array<{ name: string; nullable: boolean; info: MysqlTypeInfo }>> {
+    const { rows } = await this.query(describeColumnsQuery, [table.schema, table.name], label);
+    if (rows.length === 0) throw new NonRetryableError(`${label} was not found in the source (or has no columns)`);
+    const checks = this.flavor === 'mariadb' ? (await this.query(mariadbCheckConstraintsQuery, [table.schema, table.name], label)).rows.map((row) => String(row[0])) : [];
+    return rows.map(([name, dataType, columnType, isNullable, precision, scale]) => {
+      const columnName = String(name);
+      const declared = String(columnType);
+      const info: MysqlTypeInfo = {
+        dataType: String(dataType).toLowerCase(),
+        unsigned: /\b(unsigned|zerofill)\b/i.test(declared),
+        precision: precision == null ? undefined : Number(precision),
+        scale: scale == null ? undefined : Number(scale),
+        columnType: declared,
+      };
+      // MariaDB's JSON is an alias of LONGTEXT whose only trace is the json_valid() check it adds.
+      if (/^(char|varchar|tinytext|text|mediumtext|longtext)$/.test(info.dataType) && checks.some((check) => isJsonCheck(check, columnName))) {
+        return { name: columnName, nullable: isNullable === 'YES', info: { ...info, dataType: 'json', columnType: 'json' } };
+      }
+      return { name: columnName, nullable: isNullable === 'YES', info };
+    });
+  }
+
+  private async queryColumns(source: SqlSource, label: string): Promise<Array<{ name: string; nullable: boolean; info: MysqlTypeInfo }>> {
+    const { fields } = await this.query(probeQuery(source), [], label);
+    return fields.map((field) => ({ name: field.name, nullable: fieldNullable(field), info: typeInfoFromField(field) }));
+  }
+
+  private async describeKey(resolved: Resolved, keyColumn: string): Promise<{ column: Column; kind: KeyKind }> {
+    const [entry] = await this.describeColumns(resolved, [keyColumn]);
+    const kind = keyKindOf(entry!.info, `${resolved.label}, chunk key "${keyColumn}" (${entry!.info.columnType})`);
+    return { column: entry!.column, kind };
+  }
+
+  private async rowEstimate(table: Extract<SqlSource, { kind: 'table' }>, label: string): Promise<number> {
+    const [row] = (await this.query(rowEstimateQuery, [table.schema, table.name], label)).rows;
+    const estimate = Number(row?.[0] ?? 0);
+    return Number.isFinite(estimate) && estimate > 0 ? estimate : 0;
+  }
+
+  /** Histogram points when the server keeps a usable histogram of the key; undefined otherwise. */
+  private async statisticsPoints(table: Extract<SqlSource, { kind: 'table' }>, keyColumn: string, kind: KeyKind, label: string): Promise<KeyPoint[] | undefined> {
+    const values = [table.schema, table.name, keyColumn];
+    try {
+      if (this.flavor === 'mysql') {
+        const [row] = (await this.query(mysqlHistogramQuery, values, label)).rows;
+        return row?.[0] == null ? undefined : mysqlHistogramPoints(String(row[0]), kind);
+      }
+      const [row] = (await this.query(mariadbHistogramQuery, values, label)).rows;
+      if (!row) return undefined;
+      return mariadbHistogramPoints({ minValue: textOrNull(row[0]), maxValue: textOrNull(row[1]), histType: textOrNull(row[2]), histogram: row[3] instanceof Uint8Array ? row[3] : null }, kind);
+    } catch (err) {
+      if (missingStatisticsErrnos.has(errnoOf(err))) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * About `samplePoints` keys drawn uniformly from the rows, each weighing 1. The server keeps a
+   * fraction sized from the row estimate; a reservoir caps what arrives when the estimate was low,
+   * so memory stays at `samplePoints` keys however wrong the estimate is.
+   */
+  private async sample(resolved: Resolved, column: Column, samplePoints: number): Promise<KeyPoint[]> {
+    const wanted = Math.max(1, Math.floor(samplePoints));
+    let rows = resolved.source.kind === 'table' ? await this.rowEstimate(resolved.source, resolved.label) : 0;
+    if (rows === 0) rows = Number((await this.query(countQuery(resolved.source), [], resolved.label)).rows[0]?.[0] ?? 0);
+    if (rows === 0) return [];
+    const fraction = Math.min(1, (2 * wanted) / rows);
+    const decode = decoderFor(column.type, `${resolved.label}, chunk key "${column.name}"`);
+    const reservoir: bigint[] = [];
+    let seen = 0;
+    for await (const batch of this.stream(sampleQuery(resolved.source, column.name, fraction), 10_000, resolved.label)) {
+      for (const row of batch) {
+        const key = BigInt(keyDigitsOf(decode(row[0])));
+        seen++;
+        if (reservoir.length < wanted) reservoir.push(key);
+        else {
+          const slot = Math.floor(Math.random() * seen);
+          if (slot < wanted) reservoir[slot] = key;
+        }
+      }
+    }
+    reservoir.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return reservoir.map((key) => ({ key: key.toString(), weight: 1 }));
+  }
+
+  /**
+   * The session, reopened (with its settings) when the last one was discarded or died: a dropped
+   * idle connection or an abandoned stream costs a reconnect, not a failed run.
+   */
+  private async connection(): Promise<Connection> {
+    const current = this.session ? await this.session.catch(() => undefined) : undefined;
+    if (current && (current.state === 'error' || current.state === 'disconnected')) {
+      current.destroy();
+      this.session = undefined;
+    } else if (!current) {
+      this.session = undefined;
+    }
+    this.session ??= openSession(this.options);
+    try {
+      return await this.session;
+    } catch (err) {
+      this.session = undefined;
+      throw err;
+    }
+  }
+
+  /** Drops a connection left mid-result; the next call opens a fresh session. */
+  private discard(connection: Connection): void {
+    connection.destroy();
+  }
+
+  private async query(sql: string, values: unknown[], label: string): Promise<QueryResult> {
+    const connection = await this.connection();
+    try {
+      return await run(connection, sql, values);
+    } catch (err) {
+      throw queryError(err, label);
+    }
+  }
+
+  /**
+   * Rows in batches of `batchRows`, read only as fast as the caller takes them: the stream holds
+   * one batch, and when it is full mysql2 pauses the socket, so the server waits (TCP backpressure).
+   * A caller that stops early leaves rows on the wire; the connection is then destroyed, which
+   * ends the query on the server, rather than drained to the end of a possibly huge chunk.
+   */
+  private async *stream(query: SqlWithValues, batchRows: number, label: string): AsyncGenerator<unknown[][]> {
+    const connection = await this.connection();
+    const rows = connection.query({ sql: query.sql, values: query.values, rowsAsArray: true }).stream({ highWaterMark: batchRows });
+    let complete = false;
+    this.streaming++;
+    try {
+      let batch: unknown[][] = [];
+      try {
+        for await (const row of rows) {
+          batch.push(row as unknown[]);
+          if (batch.length >= batchRows) {
+            yield batch;
+            batch = [];
+          }
+        }
+      } catch (err) {
+        throw queryError(err, label);
+      }
+      if (batch.length > 0) yield batch;
+      complete = true;
+    } finally {
+      this.streaming--;
+      if (!complete) this.discard(connection);
+    }
+  }
+}
+
+function connectionOptions(connectionString: string): ConnectionOptions {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    // The string holds the password: never repeat it.
+    throw new NonRetryableError('The MySQL/MariaDB connection string is not a URL like mysql://user:password@host:3306/database');
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') throw new NonRetryableError(`The MySQL/MariaDB connection string must start with mysql://, not ${url.protocol}//`);
+  url.protocol = 'mysql:';
+  for (const name of fixedUrlOptions) url.searchParams.delete(name);
+  return { ...exactOptions, uri: url.toString() };
+}
+
+async function openSession(options: ConnectionOptions): Promise<Connection> {
+  const connection = mysql.createConnection(options);
+  // An idle connection the server drops emits 'error'; without a listener that kills the process.
+  connection.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve, reject) => connection.connect((err) => (err ? reject(err) : resolve())));
+    for (const statement of sessionSettings) await run(connection, statement);
+    return connection;
+  } catch (err) {
+    connection.destroy();
+    const message = `Cannot open a MySQL/MariaDB session: ${errorMessage(err)}`;
+    throw permanentErrnos.has(errnoOf(err)) ? new NonRetryableError(message) : new Error(message);
+  }
+}
+
+function run(connection: Connection, sql: string, values: unknown[] = []): Promise<QueryResult> {
+  return new Promise((resolve, reject) => {
+    connection.query({ sql, values, rowsAsArray: true }, (err, rows, fields) => {
+      if (err) reject(err);
+      else resolve({ rows: Array.isArray(rows) ? (rows as unknown[][]) : [], fields: fields ?? [] });
+    });
+  });
+}
+
+function errnoOf(err: unknown): number {
+  return typeof err === 'object' && err !== null && 'errno' in err && typeof err.errno === 'number' ? err.errno : 0;
+}
+
+/** The server's message with where it happened; mistakes in the spec are not retried. */
+function queryError(err: unknown, label: string): Error {
+  if (err instanceof NonRetryableError) return err;
+  const message = `${label}: ${errorMessage(err)}`;
+  const wrapped = permanentErrnos.has(errnoOf(err)) ? new NonRetryableError(message) : new Error(message);
+  if (err instanceof Error && err.stack) wrapped.stack = `${wrapped.name}: ${message}\n${err.stack.split('\n').slice(1).join('\n')}`;
+  return wrapped;
+}
+
+function textOrNull(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8') : String(value);
+}

@@ -1,0 +1,122 @@
+import { NonRetryableError } from '../../errors/errorTypes.js';
+import type { ChunkRange, Column } from '../../spec/columns.js';
+
+/** The one place MySQL/MariaDB identifiers are quoted: backticks, embedded backticks doubled. */
+export function quoteIdentifier(name: string): string {
+  if (name.length === 0) throw new NonRetryableError('An identifier cannot be empty');
+  if (name.includes('\u0000')) throw new NonRetryableError(`Identifier contains NUL: ${JSON.stringify(name)}`);
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/** What a statement reads from: a table of a known database, or the user's own SELECT. */
+export type SqlSource = { kind: 'table'; schema: string; name: string } | { kind: 'query'; sql: string };
+
+/** A user query is read as a derived table under this alias. */
+export const queryAlias = 'siphon_query';
+
+export function fromClause(source: SqlSource): string {
+  if (source.kind === 'table') return `${quoteIdentifier(source.schema)}.${quoteIdentifier(source.name)}`;
+  // A trailing semicolon would end the statement early; the newlines keep a trailing `-- comment`
+  // in the user's SQL from swallowing the closing parenthesis.
+  const sql = source.sql.replace(/[\s;]+$/, '');
+  if (sql.trim() === '') throw new NonRetryableError('The source query is empty');
+  return `(\n${sql}\n) AS ${quoteIdentifier(queryAlias)}`;
+}
+
+/** Values are bound by mysql2 (`?`), never spliced in; bigints become integer literals. */
+export type SqlWithValues = { sql: string; values: Array<string | bigint | number> };
+
+export type SelectColumn = Pick<Column, 'name' | 'type'>;
+
+/**
+ * The select list of a chunk. FLOAT is sent as text rounded to 6 significant digits, which loses
+ * float32 precision; widened to DOUBLE it is sent with every digit it has and rounds back exactly.
+ */
+export function selectList(columns: SelectColumn[]): string {
+  if (columns.length === 0) throw new NonRetryableError('A chunk must read at least one column');
+  return columns
+    .map((column) => {
+      const quoted = quoteIdentifier(column.name);
+      return column.type.kind === 'float32' ? `CAST(${quoted} AS DOUBLE) AS ${quoted}` : quoted;
+    })
+    .join(', ');
+}
+
+/** The rows of one chunk: a key range (bounds bound, never inlined), the rows whose key is NULL, or all rows. */
+export function chunkQuery(
+  source: SqlSource,
+  columns: SelectColumn[],
+  keyColumn: string | undefined,
+  orderBy: string[],
+  range: ChunkRange,
+  keyParameter: (digits: string) => string | bigint,
+): SqlWithValues {
+  const select = `SELECT ${selectList(columns)} FROM ${fromClause(source)}`;
+  const order = orderBy.length > 0 ? ` ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
+  if (range.kind === 'all') return { sql: `${select}${order}`, values: [] };
+  if (keyColumn === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key column`);
+  const key = quoteIdentifier(keyColumn);
+  if (range.kind === 'nullKey') return { sql: `${select} WHERE ${key} IS NULL${order}`, values: [] };
+  const upper = range.upperInclusive ? '<=' : '<';
+  return { sql: `${select} WHERE ${key} >= ? AND ${key} ${upper} ?${order}`, values: [keyParameter(range.lower), keyParameter(range.upper)] };
+}
+
+export function keyBoundsQuery(source: SqlSource, keyColumn: string): string {
+  const key = quoteIdentifier(keyColumn);
+  return `SELECT MIN(${key}), MAX(${key}) FROM ${fromClause(source)}`;
+}
+
+export function countQuery(source: SqlSource): string {
+  return `SELECT COUNT(*) FROM ${fromClause(source)}`;
+}
+
+/** A Bernoulli sample of the non-NULL keys; the server filters, so only the sample crosses the network. */
+export function sampleQuery(source: SqlSource, keyColumn: string, fraction: number): SqlWithValues {
+  const key = quoteIdentifier(keyColumn);
+  return { sql: `SELECT ${key} FROM ${fromClause(source)} WHERE ${key} IS NOT NULL AND RAND() < ?`, values: [fraction] };
+}
+
+/** No rows, only the column definitions of a query's result. */
+export function probeQuery(source: SqlSource): string {
+  return `SELECT * FROM ${fromClause(source)} LIMIT 0`;
+}
+
+/** Sessions see TIMESTAMPs as UTC wall clock and exchange text as full UTF-8 (emoji included). */
+export const sessionSettings = [`SET time_zone = '+00:00'`, 'SET NAMES utf8mb4'];
+
+export const serverQuery = 'SELECT VERSION(), DATABASE()';
+
+export const describeColumnsQuery = `
+SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, NUMERIC_PRECISION, NUMERIC_SCALE
+  FROM information_schema.COLUMNS
+ WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+ ORDER BY ORDINAL_POSITION`;
+
+export const primaryKeyQuery = `
+SELECT COLUMN_NAME
+  FROM information_schema.KEY_COLUMN_USAGE
+ WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY'
+ ORDER BY ORDINAL_POSITION`;
+
+/** MariaDB's JSON is LONGTEXT plus a json_valid() check; MySQL has no TABLE_NAME here and a real JSON type. */
+export const mariadbCheckConstraintsQuery = `
+SELECT CHECK_CLAUSE
+  FROM information_schema.CHECK_CONSTRAINTS
+ WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`;
+
+/** Whether a check constraint is the one MariaDB adds for a JSON column (or a user's identical one). */
+export function isJsonCheck(checkClause: string, column: string): boolean {
+  return checkClause.replace(/\s+/g, '').toLowerCase() === `json_valid(${quoteIdentifier(column)})`.toLowerCase();
+}
+
+/** InnoDB's estimate, NULL for views; good enough for progress and sample sizes. */
+export const rowEstimateQuery = `
+SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`;
+
+export const mysqlHistogramQuery = `
+SELECT HISTOGRAM FROM information_schema.COLUMN_STATISTICS
+ WHERE SCHEMA_NAME = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?`;
+
+export const mariadbHistogramQuery = `
+SELECT min_value, max_value, hist_type, histogram FROM mysql.column_stats
+ WHERE db_name = ? AND table_name = ? AND column_name = ?`;

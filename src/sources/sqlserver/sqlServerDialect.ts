@@ -1,0 +1,314 @@
+import { NonRetryableError } from '../../errors/errorTypes.js';
+import type { ChunkRange, Column } from '../../spec/columns.js';
+import type { KeyKind, ReadTarget, TableRef } from '../sourceConnector.js';
+import { wireFormOf } from './sqlServerTypes.js';
+
+/**
+ * Every piece of T-SQL the SQL Server connector sends. Identifiers are quoted by quoteIdentifier
+ * and nothing else; values travel as named parameters (@name), typed as SqlParam says.
+ */
+
+/** A table named without a schema is read from `dbo`, SQL Server's default schema. */
+export const defaultSchema = 'dbo';
+
+/** The one place SQL Server identifiers are quoted: square brackets, an embedded `]` doubled. */
+export function quoteIdentifier(name: string): string {
+  if (name.includes('\u0000')) throw new NonRetryableError(`Identifier contains NUL: ${JSON.stringify(name)}`);
+  return `[${name.replace(/]/g, ']]')}]`;
+}
+
+export function schemaOf(table: TableRef): string {
+  return table.schema ?? defaultSchema;
+}
+
+export function quoteTable(table: TableRef): string {
+  return `${quoteIdentifier(schemaOf(table))}.${quoteIdentifier(table.name)}`;
+}
+
+/**
+ * A table, or the user's SELECT as a derived table so the same WHERE and ORDER BY apply to both.
+ * The query sits on lines of its own so a trailing `-- comment` cannot swallow the alias.
+ */
+export function fromClause(target: ReadTarget): string {
+  if (target.kind === 'table') return quoteTable(target.table);
+  const sql = target.sql.replace(/[\s;]+$/, '');
+  return `(\n${sql}\n) AS siphon_query`;
+}
+
+/**
+ * A bound parameter: the SQL type it is declared with and the JS value tedious encodes.
+ * datetime2/datetimeoffset values are Dates carrying `nanosecondDelta` (the fraction below the
+ * millisecond, in seconds), which is how tedious takes sub-millisecond precision.
+ */
+export type SqlParam =
+  | { name: string; type: 'bigint'; value: bigint }
+  | { name: string; type: 'int'; value: number }
+  | { name: string; type: 'nvarchar'; length: number | 'max'; value: string }
+  | { name: string; type: 'date'; value: Date }
+  | { name: string; type: 'datetime2'; scale: 7; value: PreciseDate }
+  | { name: string; type: 'datetimeoffset'; scale: 7; value: PreciseDate };
+
+export type PreciseDate = Date & { nanosecondDelta: number };
+
+export type SqlQuery = { text: string; params: SqlParam[] };
+
+/** sysname is nvarchar(128). */
+const name = (paramName: string, value: string): SqlParam => ({ name: paramName, type: 'nvarchar', length: 128, value });
+
+function tableParams(table: TableRef): SqlParam[] {
+  return [name('schema', schemaOf(table)), name('table', table.name)];
+}
+
+/** The object behind a table reference; views count, as they can be read like tables. */
+const objectFilter = `s.name = @schema AND o.name = @table AND o.type IN ('U', 'V')`;
+
+/**
+ * A table's (or view's) columns in order. Alias types resolve to the system type underneath
+ * (TYPE_NAME(system_type_id)), so `CREATE TYPE Phone FROM varchar(20)` maps like varchar(20);
+ * CLR types (hierarchyid, geometry, geography, user assemblies) keep their own name, which the
+ * type map refuses.
+ */
+export function describeTableQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT c.name AS name,
+       CASE WHEN t.is_assembly_type = 1 THEN t.name ELSE TYPE_NAME(c.system_type_id) END AS type_name,
+       CAST(c.max_length AS int) AS max_length,
+       CAST(c.precision AS int) AS precision,
+       CAST(c.scale AS int) AS scale,
+       c.is_nullable AS is_nullable
+  FROM sys.columns c
+  JOIN sys.objects o ON o.object_id = c.object_id
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  JOIN sys.types t ON t.user_type_id = c.user_type_id
+ WHERE ${objectFilter}
+ ORDER BY c.column_id`,
+    params: tableParams(table),
+  };
+}
+
+/**
+ * A query's result columns, from the server's own description of it (the query is compiled,
+ * not run). system_type_name is the declared type (decimal(18,2), nvarchar(max)); an error
+ * comes back as a row with error_message set.
+ */
+export function describeQueryQuery(sql: string): SqlQuery {
+  return {
+    text: `SELECT name,
+       system_type_name,
+       CAST(max_length AS int) AS max_length,
+       CAST(precision AS int) AS precision,
+       CAST(scale AS int) AS scale,
+       is_nullable,
+       error_number,
+       error_message
+  FROM sys.dm_exec_describe_first_result_set(@sql, NULL, 0)
+ ORDER BY column_ordinal`,
+    params: [{ name: 'sql', type: 'nvarchar', length: 'max', value: sql }],
+  };
+}
+
+export function primaryKeyQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT c.name AS name
+  FROM sys.indexes i
+  JOIN sys.objects o ON o.object_id = i.object_id
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+  JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+ WHERE ${objectFilter} AND i.is_primary_key = 1 AND ic.key_ordinal > 0
+ ORDER BY ic.key_ordinal`,
+    params: tableParams(table),
+  };
+}
+
+/**
+ * Rows in the heap or clustered index, as the storage engine counts them. sys.partitions is
+ * readable by anyone who can see the table, unlike sys.dm_db_partition_stats (VIEW DATABASE
+ * STATE), which a read-only copy login usually lacks. A view has no partitions: 0.
+ */
+export function rowEstimateQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT RTRIM(o.type) AS object_type,
+       CAST(ISNULL(SUM(p.rows), 0) AS float) AS row_estimate
+  FROM sys.objects o
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  LEFT JOIN sys.partitions p ON p.object_id = o.object_id AND p.index_id IN (0, 1)
+ WHERE ${objectFilter}
+ GROUP BY o.type`,
+    params: tableParams(table),
+  };
+}
+
+/**
+ * A key expression as text the type module parses into integer digits (keyDigits): integers as
+ * digits, dates as yyyy-mm-dd, timestamps as ISO 8601 with all seven fractional digits, and
+ * datetimeoffset with its offset. The CONVERT to the kind's widest type also reads the
+ * sql_variant of a statistics histogram.
+ */
+export function keyText(kind: KeyKind, expression: string): string {
+  switch (kind) {
+    case 'integer': return `CONVERT(varchar(20), CONVERT(bigint, ${expression}))`;
+    case 'date': return `CONVERT(char(10), CONVERT(date, ${expression}), 23)`;
+    case 'timestamp': return `CONVERT(varchar(27), CONVERT(datetime2(7), ${expression}), 121)`;
+    case 'timestamptz': return `CONVERT(varchar(34), CONVERT(datetimeoffset(7), ${expression}), 121)`;
+  }
+}
+
+/**
+ * Smallest and largest key. A table's row count comes from its partitions (a COUNT would scan
+ * it); a query has no such count, so it is counted here in the same pass.
+ */
+export function keyBoundsQuery(target: ReadTarget, keyColumn: string, kind: KeyKind): SqlQuery {
+  const key = quoteIdentifier(keyColumn);
+  const count = target.kind === 'query' ? `,\n       CAST(COUNT_BIG(*) AS float) AS row_count` : '';
+  return {
+    text: `SELECT ${keyText(kind, `MIN(${key})`)} AS min_key,
+       ${keyText(kind, `MAX(${key})`)} AS max_key${count}
+  FROM ${fromClause(target)}`,
+    params: [],
+  };
+}
+
+/**
+ * The histogram of the freshest statistics object whose leading column is the key: each step
+ * holds range_rows rows strictly between the previous step's high key and its own, and
+ * equal_rows rows equal to it. Also how many rows the statistics saw and how many changed
+ * since, so stale statistics can be told from fresh ones. dm_db_stats_histogram needs SQL
+ * Server 2016 SP1 CU2 or Azure SQL; where it is missing the caller samples instead.
+ */
+export function statisticsHistogramQuery(table: TableRef, keyColumn: string, kind: KeyKind): SqlQuery {
+  return {
+    text: `WITH chosen AS (
+SELECT TOP (1) st.object_id, st.stats_id, sp.rows, sp.modification_counter
+  FROM sys.stats st
+  JOIN sys.objects o ON o.object_id = st.object_id
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  JOIN sys.stats_columns sc ON sc.object_id = st.object_id AND sc.stats_id = st.stats_id AND sc.stats_column_id = 1
+  JOIN sys.columns c ON c.object_id = sc.object_id AND c.column_id = sc.column_id
+ CROSS APPLY sys.dm_db_stats_properties(st.object_id, st.stats_id) sp
+ WHERE ${objectFilter} AND c.name = @column AND sp.rows > 0
+ ORDER BY sp.last_updated DESC, sp.rows_sampled DESC
+)
+SELECT CAST(chosen.rows AS float) AS stats_rows,
+       CAST(chosen.modification_counter AS float) AS modified_rows,
+       ${keyText(kind, 'h.range_high_key')} AS high_key,
+       CAST(h.range_rows AS float) AS range_rows,
+       CAST(h.equal_rows AS float) AS equal_rows
+  FROM chosen
+ CROSS APPLY sys.dm_db_stats_histogram(chosen.object_id, chosen.stats_id) h
+ ORDER BY h.step_number`,
+    params: [...tableParams(table), name('column', keyColumn)],
+  };
+}
+
+/**
+ * Keys of a page sample of a table: TABLESAMPLE reads only the pages it keeps, which is what
+ * makes sampling a large table cheap. Its argument must be a constant, so the percentage is a
+ * literal, but one Siphon computes from row counts and formats itself, never input. TOP only
+ * caps memory: with the percentage sized for the wanted sample it does not cut in.
+ */
+export function tableSampleQuery(table: TableRef, keyColumn: string, kind: KeyKind, percent: number, limit: number): SqlQuery {
+  if (!Number.isFinite(percent)) throw new Error(`Sample percentage ${percent} is not a number`);
+  const literal = Math.min(100, Math.max(0.000001, percent)).toFixed(6);
+  const key = quoteIdentifier(keyColumn);
+  return {
+    text: `SELECT TOP (@limit) ${keyText(kind, key)} AS sample_key
+  FROM ${quoteTable(table)} TABLESAMPLE SYSTEM (${literal} PERCENT)
+ WHERE ${key} IS NOT NULL`,
+    params: [{ name: 'limit', type: 'int', value: limit }],
+  };
+}
+
+/**
+ * A uniform sample of keys for what TABLESAMPLE cannot sample (views, queries, small tables):
+ * one scan, and a TOP-N sort of random numbers that holds only `limit` rows.
+ */
+export function randomSampleQuery(target: ReadTarget, keyColumn: string, kind: KeyKind, limit: number): SqlQuery {
+  const key = quoteIdentifier(keyColumn);
+  return {
+    text: `SELECT TOP (@limit) ${keyText(kind, key)} AS sample_key
+  FROM ${fromClause(target)}
+ WHERE ${key} IS NOT NULL
+ ORDER BY NEWID()`,
+    params: [{ name: 'limit', type: 'int', value: limit }],
+  };
+}
+
+/**
+ * One column of a chunk's SELECT. Types tedious would decode lossily are converted to text the
+ * type module parses exactly (see wireFormOf), under the column's own name:
+ * decimals in full (style 0 keeps every digit of the scale), money with all four decimals
+ * (style 2; style 0 would round to two), datetime2/datetimeoffset/time with all seven
+ * fractional digits and the offset (style 121).
+ */
+export function selectExpression(column: Column): string {
+  const quoted = quoteIdentifier(column.name);
+  switch (wireFormOf(column)) {
+    case 'native': return quoted;
+    case 'decimalText': return `CONVERT(varchar(42), ${quoted}) AS ${quoted}`;
+    case 'moneyText': return `CONVERT(varchar(24), ${quoted}, 2) AS ${quoted}`;
+    case 'datetime2Text': return `CONVERT(varchar(27), ${quoted}, 121) AS ${quoted}`;
+    case 'datetimeoffsetText': return `CONVERT(varchar(34), ${quoted}, 121) AS ${quoted}`;
+    case 'timeText': return `CONVERT(varchar(16), ${quoted}, 121) AS ${quoted}`;
+    case 'nvarcharText': return `CONVERT(nvarchar(max), ${quoted}) AS ${quoted}`;
+  }
+}
+
+const maxMicros = 253_402_300_799_999_999n; // 9999-12-31T23:59:59.999999
+const minMicros = -62_135_596_800_000_000n; // 0001-01-01T00:00:00
+const minDays = -719_162; // 0001-01-01
+const maxDays = 2_932_896; // 9999-12-31
+
+/**
+ * A bound of KeyBounds digits as the parameter it is compared with. Integer keys compare with
+ * a bigint (SQL Server still seeks an int index through the widening); dates with a date;
+ * datetime, smalldatetime and datetime2 with a datetime2(7) and datetimeoffset with a
+ * datetimeoffset(7), both exact to the microsecond. Ranges meet at the same bound value, so
+ * however the server widens a datetime to compare it, each row falls in exactly one chunk.
+ */
+export function keyParameter(paramName: string, kind: KeyKind, digits: string): SqlParam {
+  if (!/^-?\d+$/.test(digits)) throw new NonRetryableError(`Chunk bound ${JSON.stringify(digits)} is not integer digits`);
+  switch (kind) {
+    case 'integer':
+      return { name: paramName, type: 'bigint', value: BigInt(digits) };
+    case 'date': {
+      const days = Number(digits);
+      if (days < minDays || days > maxDays) throw new NonRetryableError(`Chunk bound ${digits} days is outside years 1-9999`);
+      return { name: paramName, type: 'date', value: new Date(days * 86_400_000) };
+    }
+    case 'timestamp':
+    case 'timestamptz': {
+      const micros = BigInt(digits);
+      if (micros < minMicros || micros > maxMicros) throw new NonRetryableError(`Chunk bound ${digits} µs is outside years 1-9999`);
+      const remainder = ((micros % 1000n) + 1000n) % 1000n;
+      const date = new Date(Number((micros - remainder) / 1000n)) as PreciseDate;
+      date.nanosecondDelta = Number(remainder) / 1_000_000;
+      return kind === 'timestamp'
+        ? { name: paramName, type: 'datetime2', scale: 7, value: date }
+        : { name: paramName, type: 'datetimeoffset', scale: 7, value: date };
+    }
+  }
+}
+
+/**
+ * The rows of one chunk: a key range between @lower and @upper (bound, never inlined), the rows
+ * whose key is NULL, or everything.
+ *
+ * No WITH (NOLOCK) / READ UNCOMMITTED: dirty reads can return a row twice or not at all when
+ * pages split under the scan, and rows of transactions that later roll back. Each chunk reads
+ * committed data, as any other reader of the table would.
+ */
+export function chunkQuery(target: ReadTarget, columns: Column[], key: { column: string; kind: KeyKind } | undefined, orderBy: string[], range: ChunkRange): SqlQuery {
+  if (columns.length === 0) throw new NonRetryableError('A chunk needs at least one column');
+  const select = `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}`;
+  const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
+  if (range.kind === 'all') return { text: `${select}${order}`, params: [] };
+  if (key === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key`);
+  const quotedKey = quoteIdentifier(key.column);
+  if (range.kind === 'nullKey') return { text: `${select}\n WHERE ${quotedKey} IS NULL${order}`, params: [] };
+  const upper = range.upperInclusive ? '<=' : '<';
+  return {
+    text: `${select}\n WHERE ${quotedKey} >= @lower AND ${quotedKey} ${upper} @upper${order}`,
+    params: [keyParameter('lower', key.kind, range.lower), keyParameter('upper', key.kind, range.upper)],
+  };
+}
