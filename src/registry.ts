@@ -17,6 +17,7 @@ import { copyChunkActivity } from './orchestration/copyChunkActivity.js';
 import { finalizeRun } from './orchestration/finalizeRun.js';
 import { failRun } from './orchestration/failRun.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
+import { runEventLog } from './observability/runEvents.js';
 
 /**
  * Every function Siphon has: its name, its trigger, and its handler. functions/ registers these
@@ -99,12 +100,12 @@ export const functionRegistry: FunctionDefinition[] = [
     suffix: '-poison',
     handler: async (message, context) => {
       const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 0);
-      context.warn(await failPoisonedJob(await getServices(), message, dequeueCount));
+      context.warn(await failPoisonedJob(await getServices(), message, dequeueCount, runEventLog(context)));
     },
   },
   { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },
   { kind: 'activity', name: Activities.prepareRun, handler: async (input) => prepareRun(await getServices(), runRefSchema.parse(input)) },
-  { kind: 'activity', name: Activities.copyChunk, handler: async (input) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input)) },
-  { kind: 'activity', name: Activities.finalizeRun, handler: async (input) => finalizeRun(await getServices(), runRefSchema.parse(input)) },
-  { kind: 'activity', name: Activities.failRun, handler: async (input) => failRun(await getServices(), failRunInputSchema.parse(input)) },
+  { kind: 'activity', name: Activities.copyChunk, handler: async (input, context) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input), runEventLog(context)) },
+  { kind: 'activity', name: Activities.finalizeRun, handler: async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context)) },
+  { kind: 'activity', name: Activities.failRun, handler: async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context)) },
 ];

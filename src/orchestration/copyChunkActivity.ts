@@ -5,6 +5,7 @@ import { ChunkStatus } from '../spec/runStatus.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import { runPaths } from '../sink/blobPaths.js';
 import type { ChunkStats, CopyChunkInput } from './activityContracts.js';
+import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 
 const progressIntervalInMs = 1_000;
 
@@ -13,7 +14,7 @@ const progressIntervalInMs = 1_000;
  * same input rewrites the same blob names with the same rows and the same record, which is what
  * makes at-least-once execution produce exactly-once output.
  */
-export async function copyChunkActivity(services: Services, input: CopyChunkInput): Promise<ChunkStats> {
+export async function copyChunkActivity(services: Services, input: CopyChunkInput, events: RunEventLog = discardRunEvents): Promise<ChunkStats> {
   const context = `Pipeline ${input.pipelineId}, run ${input.runId}, chunk ${input.chunk}`;
   try {
     const run = await services.runs.get(input.pipelineId, input.runId);
@@ -51,7 +52,9 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       await progressWrite;
       const ended = services.now();
       await services.chunks.save({ ...chunk, status: ChunkStatus.done, rows: result.rows, bytes: result.bytes, files: result.files, startedAt: started.toISOString(), endedAt: ended.toISOString() });
-      return { chunk: input.chunk, rows: result.rows, bytes: result.bytes, files: result.files.length, durationInMs: ended.getTime() - started.getTime() };
+      const stats = { chunk: input.chunk, rows: result.rows, bytes: result.bytes, files: result.files.length, durationInMs: ended.getTime() - started.getTime() };
+      events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
+      return stats;
     } finally {
       await source.close();
     }

@@ -2,12 +2,21 @@ import type { Services } from '../services.js';
 import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { scrubSecrets } from '../errors/scrubSecrets.js';
 import type { FailRunInput } from './activityContracts.js';
+import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 
 /** Marks a run failed with the error and the chunk that caused it; a finished run stays as it is. */
-export async function failRun(services: Services, input: FailRunInput): Promise<void> {
-  await services.runs.update(input.pipelineId, input.runId, (run) =>
-    terminalRunStatuses.has(run.status)
-      ? undefined
-      : { ...run, status: RunStatus.failed, endedAt: services.now().toISOString(), error: scrubSecrets(input.error), errorChunk: input.chunk },
-  );
+export async function failRun(services: Services, input: FailRunInput, events: RunEventLog = discardRunEvents): Promise<void> {
+  let endedAt: Date | undefined; // set only by the call that fails the run, so the event is logged once
+  let startedAt: string | undefined;
+  await services.runs.update(input.pipelineId, input.runId, (run) => {
+    endedAt = terminalRunStatuses.has(run.status) ? undefined : services.now();
+    startedAt = run.startedAt;
+    return endedAt
+      ? { ...run, status: RunStatus.failed, endedAt: endedAt.toISOString(), error: scrubSecrets(input.error), errorChunk: input.chunk }
+      : undefined;
+  });
+  if (endedAt) {
+    const durationInMs = startedAt ? endedAt.getTime() - Date.parse(startedAt) : undefined;
+    events(RunEvent.runFailed, { pipelineId: input.pipelineId, runId: input.runId, chunk: input.chunk, durationInMs, status: RunStatus.failed, error: input.error });
+  }
 }

@@ -5,12 +5,13 @@ import { runPaths } from '../sink/blobPaths.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
 import type { RunRef } from './activityContracts.js';
+import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 
 /**
  * Writes the manifest, then `_SUCCESS`, then closes the run record. Every step overwrites the
  * same names with the same content, so finalize can run again after a crash.
  */
-export async function finalizeRun(services: Services, ref: RunRef): Promise<{ rows: number; files: number; bytes: number }> {
+export async function finalizeRun(services: Services, ref: RunRef, events: RunEventLog = discardRunEvents): Promise<{ rows: number; files: number; bytes: number }> {
   try {
     const run = await services.runs.get(ref.pipelineId, ref.runId);
     if (!run?.spec || !run.columns) throw new NonRetryableError('the run has not been prepared');
@@ -46,11 +47,17 @@ export async function finalizeRun(services: Services, ref: RunRef): Promise<{ ro
     });
     await container.getBlockBlobClient(paths.successMarker).upload('', 0);
 
-    await services.runs.update(ref.pipelineId, ref.runId, (current) =>
-      terminalRunStatuses.has(current.status)
-        ? undefined
-        : { ...current, status: RunStatus.succeeded, endedAt: services.now().toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}` },
-    );
+    let endedAt: Date | undefined; // set only by the call that closes the run, so the event is logged once
+    await services.runs.update(ref.pipelineId, ref.runId, (current) => {
+      endedAt = terminalRunStatuses.has(current.status) ? undefined : services.now();
+      return endedAt
+        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}` }
+        : undefined;
+    });
+    if (endedAt) {
+      const durationInMs = endedAt.getTime() - Date.parse(run.startedAt ?? run.requestedAt);
+      events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded });
+    }
     return totals;
   } catch (err) {
     throw withContext(err, `Pipeline ${ref.pipelineId}, run ${ref.runId}, finalize`);

@@ -1,0 +1,303 @@
+// Siphon in one resource group: a Function App on the Flex Consumption plan with a system-assigned
+// identity, its host storage, a data lake for the output, a Key Vault for source connection
+// strings, Application Insights on a Log Analytics workspace, two alert rules, and (optionally) a
+// virtual network for sources that are only reachable privately.
+//
+// No key, password or connection string appears here: storage is reached with the app's identity
+// (`<setting>__accountName`), source connection strings live in Key Vault and reach the app as Key
+// Vault references, and Application Insights takes Entra ID tokens only.
+//
+// Deploy with infra/deploy.sh; the parameters are described in infra/README.md.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------
+
+@description('Short name used in every resource name: lowercase letters, digits and hyphens.')
+@minLength(2)
+@maxLength(12)
+param baseName string = 'siphon'
+
+@description('Region of every resource; it must offer the Flex Consumption plan.')
+param location string = resourceGroup().location
+
+@description('Tags applied to every resource.')
+param tags object = {
+  product: 'siphon'
+}
+
+@description('Memory of each Function App instance, in MB (CPU and network scale with it).')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the app scales out to; also bounds how many chunks hit the sources at once.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Always-ready instances for the Durable Functions group (orchestrators and activities); 0 turns always-ready off.')
+@minValue(0)
+@maxValue(20)
+param alwaysReadyInstances int = 0
+
+@description('Node.js version of the Functions runtime.')
+@allowed([
+  '20'
+  '22'
+])
+param nodeVersion string = '20'
+
+@description('Queue of job messages (app setting SIPHON_JOB_QUEUE); its poison queue is <name>-poison.')
+@minLength(3)
+@maxLength(56)
+param jobQueueName string = 'siphon-jobs'
+
+@description('Prefix of the Pipelines, Runs and Chunks tables (app setting SIPHON_TABLE_PREFIX).')
+@minLength(1)
+@maxLength(41)
+param tablePrefix string = 'siphon'
+
+@description('How far back the scheduler looks for a missed fire time, in minutes (SIPHON_SCHEDULER_CATCHUP_MINUTES).')
+@minValue(1)
+@maxValue(1440)
+param schedulerCatchupMinutes int = 10
+
+@description('Container created on the data lake for output; pipelines may name others (created on first use).')
+param landingContainerName string = 'landing'
+
+@description('Redundancy of the data lake account that holds the output.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+])
+param dataLakeSku string = 'Standard_LRS'
+
+@description('Source connections: [{ setting: app setting a pipeline names in source.connectionSetting, secretName: Key Vault secret holding the connection string }]. The secret values are set in Key Vault, never here.')
+param sourceConnections array = []
+
+@description('Email address that receives the run-failure and poison-message alerts.')
+param alertEmail string
+
+@description('Days the Log Analytics workspace keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Integrate the app with a new virtual network (peer it to the network of private sources) and reach storage and Key Vault through private endpoints only.')
+param vnetEnabled bool = false
+
+@description('Address space of the virtual network (vnetEnabled only).')
+param vnetAddressPrefix string = '10.40.0.0/16'
+
+@description('Subnet the Function App is integrated with (vnetEnabled only).')
+param appSubnetPrefix string = '10.40.0.0/24'
+
+@description('Subnet of the private endpoints (vnetEnabled only).')
+param privateEndpointSubnetPrefix string = '10.40.1.0/24'
+
+@description('Public network access to the data lake; downstream readers outside the network need Enabled.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param dataLakePublicNetworkAccess string = 'Enabled'
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+var cleanBase = toLower(replace(baseName, '-', ''))
+var token = uniqueString(resourceGroup().id, baseName)
+var names = {
+  hostStorage: 'st${take(cleanBase, 9)}${token}'
+  dataLake: 'dl${take(cleanBase, 9)}${token}'
+  keyVault: 'kv${take(cleanBase, 9)}${token}'
+  plan: 'plan-${baseName}-${token}'
+  functionApp: 'func-${baseName}-${token}'
+  logAnalytics: 'log-${baseName}-${token}'
+  appInsights: 'appi-${baseName}-${token}'
+  actionGroup: 'ag-${baseName}-${token}'
+  vnet: 'vnet-${baseName}-${token}'
+}
+
+// Flex Consumption keeps the deployed package in a blob container of the host storage account.
+var deploymentContainerName = 'app-package'
+
+// The tables src/services.ts opens (tableNames); the Durable extension creates its own task hub.
+var siphonTables = [
+  '${tablePrefix}Pipelines'
+  '${tablePrefix}Runs'
+  '${tablePrefix}Chunks'
+]
+
+// ---------------------------------------------------------------------------------------------
+// App settings: every setting src/settings.ts reads, in its identity-based form
+// ---------------------------------------------------------------------------------------------
+
+// Each source connection is a Key Vault reference, resolved by the platform with the app's identity.
+var sourceConnectionSettings = [for source in sourceConnections: {
+  name: source.setting
+  value: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${source.secretName})'
+}]
+
+var appSettings = concat([
+  {
+    name: 'AzureWebJobsStorage__accountName'
+    value: hostStorage.outputs.name
+  }
+  {
+    name: 'AzureWebJobsStorage__credential'
+    value: 'managedidentity'
+  }
+  {
+    name: 'SIPHON_DATA_STORAGE__accountName'
+    value: dataLake.outputs.name
+  }
+  {
+    name: 'SIPHON_JOB_QUEUE'
+    value: jobQueueName
+  }
+  {
+    name: 'SIPHON_TABLE_PREFIX'
+    value: tablePrefix
+  }
+  {
+    name: 'SIPHON_SCHEDULER_CATCHUP_MINUTES'
+    value: string(schedulerCatchupMinutes)
+  }
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+    value: monitoring.outputs.connectionString
+  }
+  {
+    name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+    value: 'Authorization=AAD'
+  }
+], sourceConnectionSettings)
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+module monitoring './modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module hostStorage './modules/hostStorage.bicep' = {
+  name: 'hostStorage'
+  params: {
+    location: location
+    tags: tags
+    name: names.hostStorage
+    deploymentContainerName: deploymentContainerName
+    jobQueueName: jobQueueName
+    tableNames: siphonTables
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+  }
+}
+
+module dataLake './modules/dataLake.bicep' = {
+  name: 'dataLake'
+  params: {
+    location: location
+    tags: tags
+    name: names.dataLake
+    sku: dataLakeSku
+    containerNames: [
+      landingContainerName
+    ]
+    publicNetworkAccess: dataLakePublicNetworkAccess
+  }
+}
+
+module keyVault './modules/keyVault.bicep' = {
+  name: 'keyVault'
+  params: {
+    location: location
+    tags: tags
+    name: names.keyVault
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+  }
+}
+
+module network './modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  params: {
+    location: location
+    tags: tags
+    vnetName: names.vnet
+    addressPrefix: vnetAddressPrefix
+    appSubnetPrefix: appSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+    hostStorageId: hostStorage.outputs.id
+    dataLakeId: dataLake.outputs.id
+    keyVaultId: keyVault.outputs.id
+  }
+}
+
+module functionApp './modules/functionApp.bicep' = {
+  name: 'functionApp'
+  params: {
+    location: location
+    tags: tags
+    planName: names.plan
+    appName: names.functionApp
+    hostStorageName: hostStorage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    appSettings: appSettings
+    nodeVersion: nodeVersion
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    alwaysReadyInstances: alwaysReadyInstances
+    appSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
+  }
+}
+
+module roleAssignments './modules/roleAssignments.bicep' = {
+  name: 'roleAssignments'
+  params: {
+    principalId: functionApp.outputs.principalId
+    hostStorageName: hostStorage.outputs.name
+    dataLakeName: dataLake.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
+module alerts './modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    ruleNamePrefix: baseName
+    actionGroupName: names.actionGroup
+    alertEmail: alertEmail
+    appInsightsId: monitoring.outputs.appInsightsId
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (read by infra/deploy.sh)
+// ---------------------------------------------------------------------------------------------
+
+output functionAppName string = functionApp.outputs.name
+output functionAppUrl string = 'https://${functionApp.outputs.defaultHostName}'
+output hostStorageName string = hostStorage.outputs.name
+output dataLakeName string = dataLake.outputs.name
+output keyVaultName string = keyVault.outputs.name
+output appInsightsName string = monitoring.outputs.appInsightsName
