@@ -32,7 +32,12 @@ export function fileExtension(output: OutputSpec): string {
   return output.compression === 'gzip' && output.format !== 'parquet' ? `${base}.gz` : base;
 }
 
+/**
+ * A gzip file is labelled application/gzip rather than text with Content-Encoding gzip: with the
+ * encoding header, HTTP clients decompress on download, and a reader expecting a .gz gets text.
+ */
 export function contentType(output: OutputSpec): string {
+  if (output.format !== 'parquet' && output.compression === 'gzip') return 'application/gzip';
   switch (output.format) {
     case 'parquet': return 'application/vnd.apache.parquet';
     case 'csv': return 'text/csv; charset=utf-8';

@@ -1,8 +1,8 @@
-import { NonRetryableError } from '../../errors/errorTypes.js';
+import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import type { Column } from '../../spec/columns.js';
 import type { FormatWriter, ByteSink } from '../formatWriter.js';
 import { textForm, type TextForm } from '../textForms.js';
-import { TextOutput, textChunkChars } from '../textOutput.js';
+import { TextOutput, textPieceChars } from '../textOutput.js';
 
 /**
  * RFC 4180 CSV: a header row of column names, comma-separated fields, CRLF after every record
@@ -11,8 +11,9 @@ import { TextOutput, textChunkChars } from '../textOutput.js';
  *
  * NULL is an empty unquoted field and the empty string is `""`, so the two stay distinguishable
  * for readers that honour quoting (DuckDB with allow_quoted_nulls=false, PostgreSQL COPY, Spark
- * with emptyValue). A field is quoted when it holds `"`, `,`, CR or LF, or starts or ends with
- * whitespace, which some readers would otherwise trim; `"` inside is doubled.
+ * with emptyValue). A field is quoted when it holds `"`, `,`, CR or LF, or starts or ends with a
+ * space, tab or other control character, which some readers would otherwise trim; `"` inside is
+ * doubled.
  */
 export class CsvFileWriter implements FormatWriter {
   private readonly output: TextOutput;
@@ -24,8 +25,17 @@ export class CsvFileWriter implements FormatWriter {
     this.output = new TextOutput(sink, gzip);
     this.fields = columns.map((column) => {
       const form = textForm(column.type);
-      // Only free text can hold a delimiter, quote or edge whitespace; every other form is known-safe.
-      return column.type.kind === 'string' || column.type.kind === 'json' ? (value: unknown) => csvField(form(value)) : form;
+      switch (column.type.kind) {
+        // Only free text can hold a delimiter, quote or edge whitespace; every other form is known-safe.
+        case 'string':
+        case 'json':
+          return (value: unknown) => csvField(form(value));
+        // Empty bytes are an empty base64 text, which must not read back as NULL.
+        case 'binary':
+          return (value: unknown) => form(value) || '""';
+        default:
+          return form;
+      }
     });
     this.pending = columns.map((column) => csvField(column.name)).join(',') + '\r\n';
   }
@@ -45,15 +55,18 @@ export class CsvFileWriter implements FormatWriter {
           try {
             line += fields[c]!(value);
           } catch (err) {
-            throw new NonRetryableError(`column ${this.columns[c]!.name}: ${(err as Error).message}`);
+            throw new NonRetryableError(`column ${this.columns[c]!.name}: ${errorMessage(err)}`);
           }
         }
       }
       text += line + '\r\n';
-      if (text.length >= textChunkChars) {
-        this.pending = '';
-        await this.output.write(text);
+      if (text.length >= textPieceChars) {
+        const full = this.output.append(text);
         text = '';
+        if (full) {
+          this.pending = '';
+          await this.output.flush();
+        }
       }
     }
     // Carried over to the next batch, so chunking depends on the rows alone, not on batch sizes.
@@ -63,17 +76,20 @@ export class CsvFileWriter implements FormatWriter {
   async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    const text = this.pending;
+    this.output.append(this.pending);
     this.pending = '';
-    await this.output.write(text);
     await this.output.end();
   }
 }
 
-const needsQuotes = /[",\r\n]|^\s|\s$/;
+const special = /[",\r\n]/;
 const quote = /"/g;
 
 export function csvField(text: string): string {
-  if (text.length === 0) return '""';
-  return needsQuotes.test(text) ? `"${text.replace(quote, '""')}"` : text;
+  const length = text.length;
+  if (length === 0) return '""';
+  // Edge whitespace (space, tab, any control character) is checked by code, not by a regex
+  // anchored at both ends, which costs a scan per alternative.
+  if (text.charCodeAt(0) > 32 && text.charCodeAt(length - 1) > 32 && !special.test(text)) return text;
+  return `"${text.replace(quote, '""')}"`;
 }

@@ -1,15 +1,16 @@
-import { NonRetryableError } from '../../errors/errorTypes.js';
+import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import type { Column, OutputType } from '../../spec/columns.js';
 import type { ByteSink, FormatWriter } from '../formatWriter.js';
 import { float32Text, float64Text, textForm, type TextForm } from '../textForms.js';
-import { TextOutput, textChunkChars } from '../textOutput.js';
+import { TextOutput, textPieceChars } from '../textOutput.js';
 
 /**
  * JSON Lines: one object per row, keys in column order, `\n` after every line, UTF-8. NULL is
  * null. Integers of every width are JSON numbers with their exact digits (written from the bigint,
  * never through a double); decimals are strings, exact with their scale, because most JSON readers
- * parse numbers as doubles; NaN and the infinities, which JSON numbers cannot spell, are the strings
- * "NaN", "Infinity", "-Infinity"; json columns are embedded as JSON values; binary is base64;
+ * parse numbers as doubles; NaN and the infinities, which JSON numbers cannot spell, are the
+ * strings "NaN", "Infinity", "-Infinity", and -0 is `-0.0`; json columns are embedded as JSON
+ * values (so a document that is the JSON literal null reads back like NULL); binary is base64;
  * everything else is a string in the shared text forms (textForms.ts).
  */
 export class JsonLinesFileWriter implements FormatWriter {
@@ -43,15 +44,18 @@ export class JsonLinesFileWriter implements FormatWriter {
           try {
             line += fields[c]!(value);
           } catch (err) {
-            throw new NonRetryableError(`column ${this.columns[c]!.name}: ${(err as Error).message}`);
+            throw new NonRetryableError(`column ${this.columns[c]!.name}: ${errorMessage(err)}`);
           }
         }
       }
       text += line + '}\n';
-      if (text.length >= textChunkChars) {
-        this.pending = '';
-        await this.output.write(text);
+      if (text.length >= textPieceChars) {
+        const full = this.output.append(text);
         text = '';
+        if (full) {
+          this.pending = '';
+          await this.output.flush();
+        }
       }
     }
     // Carried over to the next batch, so chunking depends on the rows alone, not on batch sizes.
@@ -61,9 +65,8 @@ export class JsonLinesFileWriter implements FormatWriter {
   async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    const text = this.pending;
+    this.output.append(this.pending);
     this.pending = '';
-    await this.output.write(text);
     await this.output.end();
   }
 }
@@ -100,5 +103,7 @@ function jsonForm(type: OutputType): TextForm {
 }
 
 function jsonNumber(text: string): string {
-  return text === 'NaN' || text === 'Infinity' || text === '-Infinity' ? `"${text}"` : text;
+  if (text === 'NaN' || text === 'Infinity' || text === '-Infinity') return `"${text}"`;
+  // Many parsers (DuckDB, Python) read `-0` as the integer 0 and lose the sign; `-0.0` is a float.
+  return text === '-0' ? '-0.0' : text;
 }

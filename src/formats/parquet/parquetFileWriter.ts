@@ -1,7 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import type { SchemaElement } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { NonRetryableError } from '../../errors/errorTypes.js';
+import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import type { Column, OutputType } from '../../spec/columns.js';
 import type { TimestampWithOffset } from '../canonicalValues.js';
 import { unscaledDecimal } from '../decimalText.js';
@@ -61,11 +62,13 @@ type ColumnData = { name: string; data: unknown[] };
 /** Writes one Parquet file from row batches (arrays of canonical values in column order). */
 export class ParquetFileWriter implements FormatWriter {
   private readonly writer: ParquetWriter;
+  private readonly schema: SchemaElement[];
 
   constructor(private readonly columns: Column[], private readonly compression: ParquetCompression, sink: ByteSink) {
+    this.schema = parquetSchema(columns);
     this.writer = new ParquetWriter({
       writer: new SinkByteWriter(sink),
-      schema: parquetSchema(columns),
+      schema: this.schema,
       codec: codecs[compression],
       compressors: compressors[compression],
       createdBy: 'siphon',
@@ -88,13 +91,21 @@ export class ParquetFileWriter implements FormatWriter {
           columnData.push({ name: column.name, data: columnValues(rows, index, column.type) });
         }
       } catch (err) {
-        throw new NonRetryableError(`column ${column.name}: ${(err as Error).message}`);
+        throw new NonRetryableError(`column ${column.name}: ${errorMessage(err)}`);
       }
     });
     await this.writer.write({ columnData, rowGroupSize: rows.length });
   }
 
   async finish(): Promise<void> {
+    // JSON columns are written as the document's own UTF-8 bytes under the JSON logical type only,
+    // because with the JSON converted type hyparquet-writer re-serializes each value (rounding big
+    // numbers through doubles). The footer is written from this same schema array, so adding the
+    // converted type now gives readers that only know converted types (DuckDB among them) a string
+    // column instead of bytes, without touching the pages already written.
+    for (const element of this.schema) {
+      if (element.logical_type?.type === 'JSON') element.converted_type = 'JSON';
+    }
     await this.writer.finish();
   }
 }

@@ -39,16 +39,21 @@ export function parquetSchema(columns: Column[]): SchemaElement[] {
 
 function physicalType(type: Exclude<OutputType, { kind: 'timestampOffset' }>): Omit<SchemaElement, 'name' | 'repetition_type'> {
   switch (type.kind) {
-    case 'int16': return { type: 'INT32', converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true } };
+    // Integer widths carry the converted type only: hyparquet-writer 0.17 serializes the INTEGER
+    // logical type's bitWidth as a Thrift i32 where the spec has an i8, and DuckDB then rejects the
+    // whole footer. Every reader maps INT_16 / UINT_64 to the same types the logical one would.
+    case 'int16': return { type: 'INT32', converted_type: 'INT_16' };
     case 'int32': return { type: 'INT32' };
     case 'int64': return { type: 'INT64' };
-    // hyparquet-writer takes the unsigned bigint and stores its two's complement, as the spec wants.
-    case 'uint64': return { type: 'INT64', converted_type: 'UINT_64', logical_type: { type: 'INTEGER', bitWidth: 64, isSigned: false } };
+    // hyparquet-writer takes the unsigned bigint, orders statistics unsigned, and stores the two's
+    // complement, as the spec wants.
+    case 'uint64': return { type: 'INT64', converted_type: 'UINT_64' };
     case 'float32': return { type: 'FLOAT' };
     case 'float64': return { type: 'DOUBLE' };
     case 'boolean': return { type: 'BOOLEAN' };
     case 'string': return { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
-    // Written as UTF-8 bytes already, so the writer does not re-serialize the document.
+    // Written as UTF-8 bytes already, so the writer does not re-serialize the document; the JSON
+    // converted type is added at finish (see ParquetFileWriter.finish).
     case 'json': return { type: 'BYTE_ARRAY', logical_type: { type: 'JSON' } };
     case 'uuid': return { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 16, logical_type: { type: 'UUID' } };
     case 'binary': return { type: 'BYTE_ARRAY' };
