@@ -50,9 +50,10 @@ function filesRelation(manifest: Manifest, paths: string[]): string {
   const partitionBy = manifest.partitionBy ?? [];
   const fileColumns = manifest.columns.filter((column) => !partitionBy.includes(column.name));
   const partitionColumns = manifest.columns.filter((column) => partitionBy.includes(column.name));
+  // Off unless the run was partitioned: DuckDB would otherwise read `run=<runId>/` as a column.
   const hive = partitionColumns.length
     ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((column) => `${sqlText(column.name)}: '${duckDbType(column.type, manifest.format)}'`).join(', ')}}`
-    : '';
+    : ', hive_partitioning = false';
   if (manifest.format === 'parquet') return `read_parquet(${list}${hive})`;
   const declared = `{${fileColumns.map((column) => `${sqlText(column.name)}: '${duckDbType(column.type, manifest.format)}'`).join(', ')}}`;
   const reader = manifest.format === 'csv'

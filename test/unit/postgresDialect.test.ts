@@ -113,7 +113,7 @@ describe('keyBoundsQuery', () => {
 
 describe('keySampleQuery', () => {
   it('samples pages of a table and rows of a query, clamping the percentage', () => {
-    expect(keySampleQuery({ kind: 'table', table }, 'id', 2.5)).toBe('SELECT "id"::text AS key FROM "sales"."orders" TABLESAMPLE SYSTEM (2.5000) WHERE "id" IS NOT NULL');
+    expect(keySampleQuery({ kind: 'table', table }, 'id', 2.5)).toBe('SELECT "id"::text AS key FROM "sales"."orders" TABLESAMPLE SYSTEM (2.5000) REPEATABLE (0) WHERE "id" IS NOT NULL');
     expect(keySampleQuery({ kind: 'table', table }, 'id', 250)).toContain('SYSTEM (100.0000)');
     expect(keySampleQuery({ kind: 'query', sql: 'SELECT 1 AS id' }, 'id', 10)).toBe('SELECT "id"::text AS key FROM (SELECT 1 AS id) AS siphon_query WHERE "id" IS NOT NULL AND random() * 100 < 10.0000');
   });

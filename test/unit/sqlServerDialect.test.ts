@@ -164,7 +164,7 @@ describe('sampling queries', () => {
     const q = tableSampleQuery({ schema: 'sales', name: 'orders' }, 'id', 'integer', 0.0123456789, 5000);
     expect(q.text).toBe(
       'SELECT TOP (@limit) CONVERT(varchar(20), CONVERT(bigint, [id])) AS sample_key\n' +
-      '  FROM [sales].[orders] TABLESAMPLE SYSTEM (0.012346 PERCENT)\n' +
+      '  FROM [sales].[orders] TABLESAMPLE SYSTEM (0.012346 PERCENT) REPEATABLE (1)\n' +
       ' WHERE [id] IS NOT NULL',
     );
     expect(q.params).toEqual([{ name: 'limit', type: 'int', value: 5000 }]);

@@ -17,6 +17,7 @@ import {
   rowEstimateQuery,
   sampleQuery,
   serverQuery,
+  sampleSeed,
   sessionSettings,
   type SqlSource,
   type SqlWithValues,
@@ -263,6 +264,7 @@ export class MysqlConnector implements SourceConnector {
     const fraction = Math.min(1, (2 * wanted) / rows);
     const decode = decoderFor(column.type, `${resolved.label}, chunk key "${column.name}"`);
     const reservoir: bigint[] = [];
+    const random = seededRandom(sampleSeed);
     let seen = 0;
     for await (const batch of this.stream(sampleQuery(resolved.source, column.name, fraction), 10_000, resolved.label)) {
       for (const row of batch) {
@@ -270,7 +272,7 @@ export class MysqlConnector implements SourceConnector {
         seen++;
         if (reservoir.length < wanted) reservoir.push(key);
         else {
-          const slot = Math.floor(Math.random() * seen);
+          const slot = Math.floor(random() * seen);
           if (slot < wanted) reservoir[slot] = key;
         }
       }
@@ -401,4 +403,16 @@ function queryError(err: unknown, label: string): Error {
 function textOrNull(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8') : String(value);
+}
+
+/** mulberry32: a small seeded generator, so the reservoir keeps the same keys on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

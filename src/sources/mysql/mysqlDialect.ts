@@ -1,6 +1,9 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { ChunkRange, Column } from '../../spec/columns.js';
 
+/** A fixed seed: unchanged data gives the same sample, so the same plan and files on every run. */
+export const sampleSeed = 20_261_121;
+
 /** The one place MySQL/MariaDB identifiers are quoted: backticks, embedded backticks doubled. */
 export function quoteIdentifier(name: string): string {
   if (name.length === 0) throw new NonRetryableError('An identifier cannot be empty');
@@ -73,7 +76,7 @@ export function countQuery(source: SqlSource): string {
 /** A Bernoulli sample of the non-NULL keys; the server filters, so only the sample crosses the network. */
 export function sampleQuery(source: SqlSource, keyColumn: string, fraction: number): SqlWithValues {
   const key = quoteIdentifier(keyColumn);
-  return { sql: `SELECT ${key} FROM ${fromClause(source)} WHERE ${key} IS NOT NULL AND RAND() < ?`, values: [fraction] };
+  return { sql: `SELECT ${key} FROM ${fromClause(source)} WHERE ${key} IS NOT NULL AND RAND(?) < ?`, values: [sampleSeed, fraction] };
 }
 
 /** No rows, only the column definitions of a query's result. */

@@ -7,7 +7,7 @@ import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, R
 import { readTargetLabel } from '../readTarget.js';
 import {
   chunkQuery, columnStatisticsQuery, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keySampleQuery,
-  primaryKeyQuery, quoteIdentifier, rowEstimateQuery, typeInfoQuery,
+  primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, typeInfoQuery,
 } from './postgresDialect.js';
 import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, typeOids, type PgType } from './postgresTypes.js';
 
@@ -95,6 +95,7 @@ export class PostgresConnector implements SourceConnector {
     // Pages are sampled whole, and rows written together often have neighbouring keys, so the
     // sample is only as varied as its number of pages: take at least minSampledPages of them.
     const share = Math.max(total > 0 ? samplePoints / total : 1, size.pages > 0 ? minSampledPages / size.pages : 0);
+    if (target.kind === 'query') await this.client.query(seedRandomQuery);
     const sample = await this.client.query<{ key: string }>(keySampleQuery(target, keyColumn, share * 100));
     return { method: 'sample', points: sample.rows.map((row) => ({ key: keyDigits(kind, row.key), weight: 1 })) };
   }

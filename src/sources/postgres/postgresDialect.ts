@@ -42,14 +42,18 @@ export function keyBoundsQuery(target: ReadTarget, keyColumn: string): string {
 /**
  * Non-NULL keys of a sample. SYSTEM samples whole pages, so it reads only the pages it keeps,
  * which is what makes sampling a large table cheap; a derived table cannot be sampled that way,
- * so queries keep each row with the given probability instead.
+ * so queries keep each row with the given probability instead. Both are seeded (REPEATABLE, and
+ * setseed before a query's sample) so unchanged data gives the same plan, and the same files, on
+ * every run.
  */
 export function keySampleQuery(target: ReadTarget, keyColumn: string, percent: number): string {
   const key = quoteIdentifier(keyColumn);
   const p = Math.min(100, Math.max(0.0001, percent)).toFixed(4);
-  if (target.kind === 'table') return `SELECT ${key}::text AS key FROM ${quoteTable(target.table)} TABLESAMPLE SYSTEM (${p}) WHERE ${key} IS NOT NULL`;
+  if (target.kind === 'table') return `SELECT ${key}::text AS key FROM ${quoteTable(target.table)} TABLESAMPLE SYSTEM (${p}) REPEATABLE (0) WHERE ${key} IS NOT NULL`;
   return `SELECT ${key}::text AS key FROM ${fromClause(target)} WHERE ${key} IS NOT NULL AND random() * 100 < ${p}`;
 }
+
+export const seedRandomQuery = 'SELECT setseed(0)';
 
 export function countQuery(target: ReadTarget): string {
   return `SELECT count(*)::float8 AS count FROM ${fromClause(target)}`;

@@ -213,7 +213,7 @@ export function tableSampleQuery(table: TableRef, keyColumn: string, kind: KeyKi
   const key = quoteIdentifier(keyColumn);
   return {
     text: `SELECT TOP (@limit) ${keyText(kind, key)} AS sample_key
-  FROM ${quoteTable(table)} TABLESAMPLE SYSTEM (${literal} PERCENT)
+  FROM ${quoteTable(table)} TABLESAMPLE SYSTEM (${literal} PERCENT) REPEATABLE (1)
  WHERE ${key} IS NOT NULL`,
     params: [{ name: 'limit', type: 'int', value: limit }],
   };
