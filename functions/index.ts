@@ -8,7 +8,13 @@ import { durableClientStarter } from '../src/jobs/durableClientStarter.js';
 for (const fn of functionRegistry) {
   switch (fn.kind) {
     case 'http':
-      functions.app.http(fn.name, { methods: fn.methods, route: fn.route, authLevel: 'function', handler: fn.handler });
+      functions.app.http(fn.name, {
+        methods: fn.methods,
+        route: fn.route,
+        authLevel: 'function',
+        extraInputs: [df.input.durableClient()],
+        handler: (request, context) => fn.handler(request, context, durableClientStarter(df.getClient(context))),
+      });
       break;
     case 'timer':
       functions.app.timer(fn.name, { schedule: fn.schedule, handler: (_timer, context) => fn.handler(context) });

@@ -136,6 +136,7 @@ var siphonTables = [
   '${tablePrefix}Pipelines'
   '${tablePrefix}Runs'
   '${tablePrefix}Chunks'
+  '${tablePrefix}Watermarks'
 ]
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
-import { createPipeline, getPipeline, listPipelines, updatePipeline } from './api/pipelineHandlers.js';
-import { getRun, listRuns, triggerRun } from './api/runHandlers.js';
+import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePipeline } from './api/pipelineHandlers.js';
+import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { health } from './api/healthHandler.js';
 import { problem } from './api/httpResponses.js';
 import { errorMessage } from './errors/errorTypes.js';
@@ -11,6 +11,7 @@ import { startRun } from './jobs/startRun.js';
 import { failPoisonedJob } from './jobs/failPoisonedJob.js';
 import type { OrchestrationStarter } from './jobs/orchestrationStarter.js';
 import { copyRunOrchestrator } from './orchestration/copyRunOrchestrator.js';
+import { copyChunksOrchestrator } from './orchestration/copyChunksOrchestrator.js';
 import { Activities, Orchestrations } from './orchestration/functionNames.js';
 import { prepareRun } from './orchestration/prepareRun.js';
 import { copyChunkActivity } from './orchestration/copyChunkActivity.js';
@@ -30,7 +31,8 @@ export type HttpFunction = {
   name: string;
   methods: Array<'GET' | 'POST' | 'PUT' | 'DELETE'>;
   route: string;
-  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+  /** `orchestrations` is the durable client (the Functions host) or the local engine. */
+  handler: (request: HttpRequest, context: InvocationContext, orchestrations?: OrchestrationStarter) => Promise<HttpResponseInit>;
 };
 export type TimerFunction = { kind: 'timer'; name: string; schedule: string; handler: (context: InvocationContext) => Promise<void> };
 export type QueueFunction = {
@@ -53,9 +55,9 @@ function http(name: string, methods: HttpFunction['methods'], route: string, han
     name,
     methods,
     route,
-    handler: async (request, context) => {
+    handler: async (request, context, orchestrations) => {
       try {
-        return await handler(request, context);
+        return await handler(request, context, orchestrations);
       } catch (err) {
         context.error(`${name} failed: ${errorMessage(err)}`);
         return problem(500, 'Internal error', errorMessage(err));
@@ -73,6 +75,10 @@ export const functionRegistry: FunctionDefinition[] = [
   http('triggerRun', ['POST'], 'pipelines/{id}/runs', triggerRun),
   http('listRuns', ['GET'], 'pipelines/{id}/runs', listRuns),
   http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', getRun),
+  http('cancelRun', ['POST'], 'pipelines/{id}/runs/{runId}/cancel', cancelRun),
+  http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', retryRun),
+  http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', setSchedulePaused(true)),
+  http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', setSchedulePaused(false)),
   {
     kind: 'timer',
     name: 'schedulerTick',
@@ -104,6 +110,7 @@ export const functionRegistry: FunctionDefinition[] = [
     },
   },
   { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },
+  { kind: 'orchestration', name: Orchestrations.copyChunks, handler: copyChunksOrchestrator },
   { kind: 'activity', name: Activities.prepareRun, handler: async (input) => prepareRun(await getServices(), runRefSchema.parse(input)) },
   { kind: 'activity', name: Activities.copyChunk, handler: async (input, context) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input), runEventLog(context)) },
   { kind: 'activity', name: Activities.finalizeRun, handler: async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context)) },

@@ -3,6 +3,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { ChunkStore } from './store/chunkStore.js';
 import { PipelineStore } from './store/pipelineStore.js';
 import { RunStore } from './store/runStore.js';
+import { WatermarkStore } from './store/watermarkStore.js';
 import { dataStorage, hostStorage, readSettings, type Settings } from './settings.js';
 import { createBlobServiceClient, createQueueServiceClient, createTableClient } from './storageClients.js';
 import { openSource } from './sources/openSource.js';
@@ -16,6 +17,7 @@ export type Services = {
   pipelines: PipelineStore;
   runs: RunStore;
   chunks: ChunkStore;
+  watermarks: WatermarkStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
   dataBlobs: BlobServiceClient;
@@ -27,6 +29,7 @@ export const tableNames = (settings: Settings) => ({
   pipelines: `${settings.SIPHON_TABLE_PREFIX}Pipelines`,
   runs: `${settings.SIPHON_TABLE_PREFIX}Runs`,
   chunks: `${settings.SIPHON_TABLE_PREFIX}Chunks`,
+  watermarks: `${settings.SIPHON_TABLE_PREFIX}Watermarks`,
 });
 
 let services: Promise<Services> | undefined;
@@ -52,6 +55,7 @@ async function createServices(settings: Settings): Promise<Services> {
     pipelines: createTableClient(host, names.pipelines),
     runs: createTableClient(host, names.runs),
     chunks: createTableClient(host, names.chunks),
+    watermarks: createTableClient(host, names.watermarks),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -66,6 +70,7 @@ async function createServices(settings: Settings): Promise<Services> {
     pipelines: new PipelineStore(tables.pipelines),
     runs: new RunStore(tables.runs),
     chunks: new ChunkStore(tables.chunks),
+    watermarks: new WatermarkStore(tables.watermarks),
     jobQueue,
     poisonQueue,
     dataBlobs: createBlobServiceClient(dataStorage(settings)),

@@ -1,12 +1,32 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { getServices } from '../services.js';
-import { pipelineIdSchema, pipelineSpecInputSchema } from '../spec/pipelineSpec.js';
+import { getServices, type Services } from '../services.js';
+import { findDependencyCycle } from './dependencyCycle.js';
+import { pipelineIdSchema, pipelineSpecInputSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { ConcurrencyConflictError } from '../store/tableErrors.js';
 import type { StoredPipeline } from '../store/pipelineStore.js';
 import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
 
 function pipelineBody(stored: StoredPipeline) {
-  return { ...stored.spec, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
+  return { ...stored.spec, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
+}
+
+/**
+ * A spec whose dependsOn names an unknown pipeline or closes a cycle is refused with 400 at
+ * `dependsOn`: a cycle would leave every pipeline in it skipped forever.
+ */
+async function dependencyProblem(services: Services, spec: PipelineSpec): Promise<HttpResponseInit | undefined> {
+  const dependsOn = spec.dependsOn ?? [];
+  if (dependsOn.length === 0) return undefined;
+  const pipelines = new Map((await services.pipelines.list()).map((stored) => [stored.spec.id, stored.spec.dependsOn ?? []]));
+  const unknown = dependsOn.filter((upstream) => !pipelines.has(upstream));
+  if (unknown.length) return invalidDependsOn(`unknown pipeline ${unknown.join(', ')}`);
+  const cycle = findDependencyCycle(spec.id, dependsOn, (id) => pipelines.get(id) ?? []);
+  if (cycle) return invalidDependsOn(`dependency cycle ${cycle.join(' -> ')}`);
+  return undefined;
+}
+
+function invalidDependsOn(message: string): HttpResponseInit {
+  return problem(400, 'The request body is invalid', `dependsOn: ${message}`, [{ path: 'dependsOn', message }]);
 }
 
 /** POST /api/pipelines */
@@ -14,6 +34,8 @@ export async function createPipeline(request: HttpRequest): Promise<HttpResponse
   const body = await parseJsonBody(request, pipelineSpecInputSchema);
   if (!body.ok) return body.response;
   const services = await getServices();
+  const invalid = await dependencyProblem(services, body.value);
+  if (invalid) return invalid;
   const created = await services.pipelines.create(body.value, services.now());
   if (!created) return problem(409, `Pipeline ${body.value.id} already exists`, 'update it with PUT /api/pipelines/{id} and If-Match');
   return json(201, pipelineBody(created), { etag: created.etag, location: `/api/pipelines/${created.spec.id}` });
@@ -47,6 +69,8 @@ export async function updatePipeline(request: HttpRequest): Promise<HttpResponse
   if (!ifMatch) return problem(428, 'If-Match is required', 'send the ETag of the pipeline you read, so a concurrent change is not overwritten');
   const services = await getServices();
   if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
+  const invalid = await dependencyProblem(services, body.value);
+  if (invalid) return invalid;
   try {
     const updated = await services.pipelines.update(body.value, ifMatch, services.now());
     return json(200, pipelineBody(updated), { etag: updated.etag });
@@ -54,4 +78,23 @@ export async function updatePipeline(request: HttpRequest): Promise<HttpResponse
     if (err instanceof ConcurrencyConflictError) return problem(409, err.message, 'read the pipeline again and reapply your change');
     throw err;
   }
+}
+
+/** POST /api/pipelines/{id}/schedule/pause and .../resume, with If-Match: runs on demand still start. */
+export function setSchedulePaused(paused: boolean) {
+  return async (request: HttpRequest): Promise<HttpResponseInit> => {
+    const id = parseParam(request, 'id', pipelineIdSchema);
+    if (!id.ok) return id.response;
+    const ifMatch = request.headers.get('if-match');
+    if (!ifMatch) return problem(428, 'If-Match is required', 'send the ETag of the pipeline you read, so a concurrent change is not overwritten');
+    const services = await getServices();
+    if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
+    try {
+      const updated = await services.pipelines.setSchedulePaused(id.value, paused, ifMatch, services.now());
+      return json(200, pipelineBody(updated), { etag: updated.etag });
+    } catch (err) {
+      if (err instanceof ConcurrencyConflictError) return problem(409, err.message, 'read the pipeline again and retry');
+      throw err;
+    }
+  };
 }

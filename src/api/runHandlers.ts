@@ -1,13 +1,17 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { getServices } from '../services.js';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { getServices, type Services } from '../services.js';
+import { runInstanceId } from '../jobs/runInstanceId.js';
+import { encodeJobMessage } from '../jobs/jobQueueMessage.js';
+import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
+import { cancelEventName } from '../orchestration/functionNames.js';
 import { pipelineIdSchema } from '../spec/pipelineSpec.js';
 import { runIdSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
 import { enqueueRun } from '../jobs/enqueueRun.js';
 import { newRunId } from '../jobs/runId.js';
-import { ChunkStatus } from '../spec/runStatus.js';
+import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import type { StoredRun } from '../store/runStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
-import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
+import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 
 const runUrl = (pipelineId: string, runId: string) => `/api/pipelines/${pipelineId}/runs/${runId}`;
 
@@ -33,9 +37,15 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
   const body = await parseJsonBody(request, triggerRunBodySchema, { options: {} });
   if (!body.ok) return body.response;
   const services = await getServices();
-  if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
+  const pipeline = await services.pipelines.get(id.value);
+  if (!pipeline) return problem(404, `Pipeline ${id.value} does not exist`);
+  const { options } = body.value;
+  if ((options.fullRefresh || options.backfill) && !pipeline.spec.incremental) {
+    const field = options.fullRefresh ? 'options.fullRefresh' : 'options.backfill';
+    return problem(400, 'The request body is invalid', `${field}: pipeline ${id.value} is not incremental`, [{ path: field, message: 'the pipeline is not incremental' }]);
+  }
   const runId = newRunId(services.now());
-  const { run } = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options });
+  const { run } = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options, attempt: 0 });
   return json(202, runSummary(run), { location: runUrl(id.value, runId) });
 }
 
@@ -67,4 +77,58 @@ export async function getRun(request: HttpRequest): Promise<HttpResponseInit> {
     progress: runProgress(chunks),
     chunks: chunks.map(({ index, status, rows, bytes, files, startedAt, endedAt }) => ({ index, status, rows, bytes, files: files.length, startedAt, endedAt })),
   });
+}
+
+const retryableStatuses: ReadonlySet<string> = new Set([RunStatus.failed, RunStatus.timedOut, RunStatus.cancelled]);
+
+async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Services; run: StoredRun }>> {
+  const id = parseParam(request, 'id', pipelineIdSchema);
+  if (!id.ok) return id;
+  const runId = parseParam(request, 'runId', runIdSchema);
+  if (!runId.ok) return runId;
+  const services = await getServices();
+  const run = await services.runs.get(id.value, runId.value);
+  if (!run) return { ok: false, response: problem(404, `Run ${runId.value} of pipeline ${id.value} does not exist`) };
+  return { ok: true, value: { services, run } };
+}
+
+/**
+ * POST /api/pipelines/{id}/runs/{runId}/cancel: the run ends `cancelled` at once; its chunks
+ * notice within seconds and stop, and the orchestration is told through the cancel event. The
+ * files of chunks already copied stay, unlisted: no manifest is written for a cancelled run.
+ */
+export async function cancelRun(request: HttpRequest, _context: InvocationContext, orchestrations?: OrchestrationStarter): Promise<HttpResponseInit> {
+  const loaded = await loadRun(request);
+  if (!loaded.ok) return loaded.response;
+  const { services, run } = loaded.value;
+  let cancelled = false;
+  const updated = await services.runs.update(run.pipelineId, run.runId, (current) => {
+    cancelled = !terminalRunStatuses.has(current.status);
+    return cancelled ? { ...current, status: RunStatus.cancelled, endedAt: services.now().toISOString(), statusReason: 'cancelled through the API' } : undefined;
+  });
+  if (!cancelled) return problem(409, `Run ${run.runId} is already ${updated.status}`);
+  // Best effort: a queued run has no instance yet, and its prepare sees the status anyway.
+  await orchestrations?.raiseEvent(runInstanceId(run.runId, updated.attempt), cancelEventName, {}).catch(() => undefined);
+  return json(200, runSummary(updated));
+}
+
+/**
+ * POST /api/pipelines/{id}/runs/{runId}/retry: a failed, timed-out or cancelled run runs again
+ * under the same id, as a new attempt. Its plan is kept, chunks already done are not copied again
+ * (their files stay and are listed in the manifest), and the others are copied to the same names.
+ */
+export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> {
+  const loaded = await loadRun(request);
+  if (!loaded.ok) return loaded.response;
+  const { services, run } = loaded.value;
+  let retried = false;
+  const updated = await services.runs.update(run.pipelineId, run.runId, (current) => {
+    retried = retryableStatuses.has(current.status);
+    if (!retried) return undefined;
+    const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, ...rest } = current;
+    return { ...rest, status: RunStatus.queued, attempt: current.attempt + 1 };
+  });
+  if (!retried) return problem(409, `Run ${run.runId} is ${updated.status}; only failed, timed-out or cancelled runs can be retried`);
+  await services.jobQueue.sendMessage(encodeJobMessage({ runId: run.runId, pipelineId: run.pipelineId, reason: 'retry', options: updated.options ?? {}, attempt: updated.attempt }));
+  return json(202, runSummary(updated), { location: runUrl(run.pipelineId, run.runId) });
 }

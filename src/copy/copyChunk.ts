@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Column, ChunkRange, FileEntry } from '../spec/columns.js';
 import type { OutputSpec } from '../spec/pipelineSpec.js';
-import type { KeyKind, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
+import type { KeyKind, ReadChunkRequest, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
 import { contentType, fileExtension, openFormatWriter, type FormatWriter } from '../formats/formatWriter.js';
 import { StagedBlobWriter } from '../sink/stagedBlobWriter.js';
 import type { RunPaths } from '../sink/blobPaths.js';
@@ -14,6 +14,8 @@ export type CopyChunkRequest = {
   output: OutputSpec;
   columns: Column[];
   key?: { column: string; kind: KeyKind } | undefined;
+  /** An incremental run's cursor range, applied on top of the chunk's key range. */
+  window?: ReadChunkRequest['window'];
   orderBy: string[];
   paths: RunPaths;
 };
@@ -115,6 +117,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     target: request.target,
     columns: request.columns,
     key: request.key,
+    window: request.window,
     orderBy: request.orderBy,
     range: request.range,
     batchRows: readBatchRows,

@@ -1,7 +1,7 @@
 import type { DurableClient } from 'durable-functions';
 import type { OrchestrationStarter } from './orchestrationStarter.js';
 
-/** The job starter's view of the Functions host's durable client. */
+/** The app's view of the Functions host's durable client. */
 export function durableClientStarter(client: DurableClient): OrchestrationStarter {
   return {
     async startIfAbsent(orchestrationName, instanceId, input) {
@@ -14,6 +14,13 @@ export function durableClientStarter(client: DurableClient): OrchestrationStarte
       }
       await client.startNew(orchestrationName, { instanceId, input });
       return 'started';
+    },
+    // The client rejects for an unknown instance and ignores one that is not running (HTTP 410).
+    async raiseEvent(instanceId, eventName, data) {
+      await client.raiseEvent(instanceId, eventName, data);
+    },
+    async terminate(instanceId, reason) {
+      await client.terminate(instanceId, reason);
     },
   };
 }

@@ -15,6 +15,8 @@ export async function enqueueRun(services: Services, job: JobMessage): Promise<{
     runId: job.runId,
     status: RunStatus.queued,
     reason: job.reason,
+    options: job.options,
+    attempt: job.attempt,
     requestedAt: services.now().toISOString(),
     rows: 0,
     bytes: 0,

@@ -4,15 +4,16 @@ import { NonRetryableError } from '../errors/errorTypes.js';
 import { Orchestrations } from '../orchestration/functionNames.js';
 import type { RunRef } from '../orchestration/activityContracts.js';
 import type { OrchestrationStarter } from './orchestrationStarter.js';
+import { runInstanceId } from './runInstanceId.js';
 
 /**
- * The job queue's handler: starts the run's orchestration with the run id as instance id, so a
- * duplicate message finds the instance there and does nothing.
+ * The job queue's handler: starts the run's orchestration with the run id (and attempt) as
+ * instance id, so a duplicate message finds the instance there and does nothing.
  */
 export async function startRun(message: unknown, starter: OrchestrationStarter): Promise<'started' | 'exists'> {
   const parsed = jobMessageSchema.safeParse(message);
   if (!parsed.success) throw new NonRetryableError(`Invalid job message: ${formatZodError(parsed.error)}`);
-  const { runId, pipelineId } = parsed.data;
+  const { runId, pipelineId, attempt } = parsed.data;
   const input: RunRef = { pipelineId, runId };
-  return starter.startIfAbsent(Orchestrations.copyRun, runId, input);
+  return starter.startIfAbsent(Orchestrations.copyRun, runInstanceId(runId, attempt), input);
 }

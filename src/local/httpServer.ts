@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import functions, { type HttpResponseInit, type LogHandler } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction } from '../registry.js';
+import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
 
 type Route = { fn: HttpFunction; pattern: RegExp; names: string[] };
 
@@ -22,12 +23,13 @@ function compileRoute(fn: HttpFunction): Route {
 
 /**
  * Serves the registry's HTTP functions on the same paths as the Functions host, turning each
- * Node request into the library's own HttpRequest so handlers cannot tell the difference.
+ * Node request into the library's own HttpRequest so handlers cannot tell the difference; they
+ * get `orchestrations` where the host passes its durable client.
  */
-export function startHttpServer(functions: HttpFunction[], port: number, log: LogHandler): Promise<Server> {
+export function startHttpServer(functions: HttpFunction[], port: number, log: LogHandler, orchestrations?: OrchestrationStarter): Promise<Server> {
   const routes = functions.map(compileRoute);
   const server = createServer((req, res) => {
-    void handle(routes, req, res, log);
+    void handle(routes, req, res, log, orchestrations);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -35,7 +37,7 @@ export function startHttpServer(functions: HttpFunction[], port: number, log: Lo
   });
 }
 
-async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse, log: LogHandler): Promise<void> {
+async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse, log: LogHandler, orchestrations: OrchestrationStarter | undefined): Promise<void> {
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
   const matching = routes.map((route) => ({ route, match: route.pattern.exec(url.pathname) })).filter((item) => item.match);
   const found = matching.find((item) => item.route.fn.methods.includes((req.method ?? 'GET') as 'GET'));
@@ -55,7 +57,7 @@ async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse
   });
   const context = new functions.InvocationContext({ functionName: found.route.fn.name, invocationId: randomUUID(), logHandler: log });
   try {
-    send(res, await found.route.fn.handler(request, context));
+    send(res, await found.route.fn.handler(request, context, orchestrations));
   } catch (err) {
     send(res, { status: 500, jsonBody: { error: { title: 'Internal error' } } });
     log('error', `${found.route.fn.name}: ${String(err)}`);

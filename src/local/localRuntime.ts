@@ -89,7 +89,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const timers = new Map(functionRegistry.filter((fn): fn is TimerFunction => fn.kind === 'timer').map((fn) => [fn.name, new TimerRunner(fn, log)]));
   if (options.timers ?? true) for (const timer of timers.values()) timer.start();
 
-  const server: Server = await startHttpServer(functionRegistry.filter((fn): fn is HttpFunction => fn.kind === 'http'), options.port ?? 7071, log);
+  const server: Server = await startHttpServer(functionRegistry.filter((fn): fn is HttpFunction => fn.kind === 'http'), options.port ?? 7071, log, engine);
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : options.port}`;
 
@@ -104,7 +104,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stop: async () => {
       for (const timer of timers.values()) timer.stop();
       await Promise.all(pollers.map((poller) => poller.stop()));
-      engine.stop();
+      await engine.stop();
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
       server.closeAllConnections();
     },

@@ -1,39 +1,68 @@
-import { NonRetryableError, withContext } from '../errors/errorTypes.js';
+import { NonRetryableError, errorMessage, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { copyChunk } from '../copy/copyChunk.js';
-import { ChunkStatus } from '../spec/runStatus.js';
+import { ChunkStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import { runPaths } from '../sink/blobPaths.js';
-import type { ChunkStats, CopyChunkInput } from './activityContracts.js';
+import type { ChunkOutcome, CopyChunkInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 
 const progressIntervalInMs = 1_000;
+/** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
+const statusIntervalInMs = 2_000;
+
+/** Thrown from the progress callback to abandon a copy whose run has ended meanwhile. */
+class RunEndedError extends Error {
+  constructor(readonly status: string) {
+    super(`the run is ${status}`);
+  }
+}
 
 /**
- * Copies one planned chunk and records its files in the chunk record. Running it again with the
- * same input rewrites the same blob names with the same rows and the same record, which is what
- * makes at-least-once execution produce exactly-once output.
+ * Copies one planned chunk and records its files in the chunk record. A chunk already done (a
+ * retried run, a repeated message) is not copied again, and a copy that runs twice writes the same
+ * blob names with the same bytes: at-least-once execution, exactly-once output. Errors a retry can
+ * fix are thrown for the orchestrator's retry policy; the rest come back as outcomes.
  */
-export async function copyChunkActivity(services: Services, input: CopyChunkInput, events: RunEventLog = discardRunEvents): Promise<ChunkStats> {
+export async function copyChunkActivity(services: Services, input: CopyChunkInput, events: RunEventLog = discardRunEvents): Promise<ChunkOutcome> {
   const context = `Pipeline ${input.pipelineId}, run ${input.runId}, chunk ${input.chunk}`;
   try {
     const run = await services.runs.get(input.pipelineId, input.runId);
     if (!run?.spec || !run.columns || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
+    if (terminalRunStatuses.has(run.status)) return { outcome: 'stopped', chunk: input.chunk, status: run.status };
     const chunk = await services.chunks.get(input.runId, input.chunk);
     if (!chunk) throw new NonRetryableError('the chunk is not in the run plan');
+    if (chunk.status === ChunkStatus.done) {
+      return { outcome: 'done', chunk: input.chunk, rows: chunk.rows, bytes: chunk.bytes, files: chunk.files.length, durationInMs: 0 };
+    }
     const { spec } = run;
+    const { etag: readEtag, ...record } = chunk;
+    let etag: string | undefined = readEtag;
     const started = services.now();
     const container = services.dataBlobs.getContainerClient(spec.output.container);
     await container.createIfNotExists();
 
-    // Progress is best effort: a lost heartbeat only makes a progress bar lag.
+    // Progress is best effort: a lost heartbeat only makes a progress bar lag. Writes carry the
+    // record's ETag, so once another attempt has written this chunk, this one stops reporting.
     let lastProgressAt = 0;
     let progressWrite: Promise<void> = Promise.resolve();
+    let endedAs: string | undefined;
+    const statusCheck = setInterval(() => {
+      services.runs.get(input.pipelineId, input.runId).then((current) => {
+        if (current && terminalRunStatuses.has(current.status)) endedAs = current.status;
+      }, () => undefined);
+    }, statusIntervalInMs);
     const onProgress = (rows: number) => {
+      if (endedAs) throw new RunEndedError(endedAs);
       const now = Date.now();
-      if (now - lastProgressAt < progressIntervalInMs) return;
+      if (now - lastProgressAt < progressIntervalInMs || !etag) return;
       lastProgressAt = now;
-      progressWrite = services.chunks.save({ ...chunk, status: ChunkStatus.copying, rows, startedAt: started.toISOString() }).catch(() => undefined);
+      const sent = etag;
+      progressWrite = progressWrite
+        .then(() => services.chunks.replaceIfUnchanged({ ...record, status: ChunkStatus.copying, rows, startedAt: started.toISOString() }, sent))
+        .then((next) => {
+          etag = next;
+        }, () => undefined);
     };
 
     const source = await services.openSource(spec.source);
@@ -46,19 +75,27 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         output: spec.output,
         columns: run.columns,
         key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
+        window: run.window,
         orderBy: run.orderBy,
         paths: runPaths({ pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), template: spec.output.pathTemplate }),
       }, onProgress);
       await progressWrite;
       const ended = services.now();
-      await services.chunks.save({ ...chunk, status: ChunkStatus.done, rows: result.rows, bytes: result.bytes, files: result.files, startedAt: started.toISOString(), endedAt: ended.toISOString() });
+      const done = { ...record, status: ChunkStatus.done, rows: result.rows, bytes: result.bytes, files: result.files, startedAt: started.toISOString(), endedAt: ended.toISOString() };
+      // Another attempt wrote the record meanwhile: its files have the same names and bytes as
+      // ours, so whichever finishes records the result.
+      if (!etag || !(await services.chunks.replaceIfUnchanged(done, etag))) await services.chunks.save(done);
       const stats = { chunk: input.chunk, rows: result.rows, bytes: result.bytes, files: result.files.length, durationInMs: ended.getTime() - started.getTime() };
       events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
-      return stats;
+      return { outcome: 'done', ...stats };
     } finally {
+      clearInterval(statusCheck);
       await source.close();
     }
   } catch (err) {
-    throw withContext(err, `${context}`);
+    if (err instanceof RunEndedError) return { outcome: 'stopped', chunk: input.chunk, status: err.status };
+    const error = withContext(err, context);
+    if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: errorMessage(error) };
+    throw error;
   }
 }

@@ -4,19 +4,24 @@ import { scrubSecrets } from '../errors/scrubSecrets.js';
 import type { FailRunInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 
-/** Marks a run failed with the error and the chunk that caused it; a finished run stays as it is. */
+/**
+ * Marks a run failed (or timed_out) with the error and the chunk that caused it; a run that has
+ * already ended (succeeded, cancelled, failed) stays as it is, so a late or repeated call cannot
+ * overwrite a newer state.
+ */
 export async function failRun(services: Services, input: FailRunInput, events: RunEventLog = discardRunEvents): Promise<void> {
+  const status = input.status ?? RunStatus.failed;
   let endedAt: Date | undefined; // set only by the call that fails the run, so the event is logged once
   let startedAt: string | undefined;
   await services.runs.update(input.pipelineId, input.runId, (run) => {
     endedAt = terminalRunStatuses.has(run.status) ? undefined : services.now();
     startedAt = run.startedAt;
     return endedAt
-      ? { ...run, status: RunStatus.failed, endedAt: endedAt.toISOString(), error: scrubSecrets(input.error), errorChunk: input.chunk }
+      ? { ...run, status, endedAt: endedAt.toISOString(), error: scrubSecrets(input.error), errorChunk: input.chunk }
       : undefined;
   });
   if (endedAt) {
     const durationInMs = startedAt ? endedAt.getTime() - Date.parse(startedAt) : undefined;
-    events(RunEvent.runFailed, { pipelineId: input.pipelineId, runId: input.runId, chunk: input.chunk, durationInMs, status: RunStatus.failed, error: input.error });
+    events(RunEvent.runFailed, { pipelineId: input.pipelineId, runId: input.runId, chunk: input.chunk, durationInMs, status, error: input.error });
   }
 }

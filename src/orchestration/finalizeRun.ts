@@ -4,6 +4,8 @@ import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.j
 import { runPaths } from '../sink/blobPaths.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
+import type { CursorWindow } from '../spec/cursorWindow.js';
+import { cursorText } from '../copy/cursorValues.js';
 import type { RunRef } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 
@@ -15,6 +17,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
   try {
     const run = await services.runs.get(ref.pipelineId, ref.runId);
     if (!run?.spec || !run.columns) throw new NonRetryableError('the run has not been prepared');
+    // Cancelled (or timed out) after its last chunk: no manifest, so no reader takes its files.
+    if (terminalRunStatuses.has(run.status) && run.status !== RunStatus.succeeded) return { rows: run.rows, files: run.files, bytes: run.bytes };
     const chunks = await services.chunks.list(ref.runId);
     const unfinished = chunks.filter((chunk) => chunk.status !== ChunkStatus.done).map((chunk) => chunk.index);
     if (unfinished.length) throw new NonRetryableError(`chunks ${unfinished.join(', ')} are not done`);
@@ -34,6 +38,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       compression: spec.output.compression,
       source: { engine: spec.source.engine, ...(target.kind === 'table' ? { table: tableName(target) } : { query: target.sql }) },
       ...(spec.output.partitionBy ? { partitionBy: spec.output.partitionBy } : {}),
+      ...(run.window ? { window: manifestWindow(run.window) } : {}),
       columns: run.columns,
       rows: totals.rows,
       bytes: totals.bytes,
@@ -46,6 +51,11 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       blobHTTPHeaders: { blobContentType: 'application/json' },
     });
     await container.getBlockBlobClient(paths.successMarker).upload('', 0);
+    // Only now, with the manifest written, may the next run start above this one's range. A
+    // backfill re-reads history and leaves the watermark where it is.
+    if (run.window && run.window.mode !== 'backfill') {
+      await services.watermarks.advance(ref.pipelineId, { column: run.window.column, kind: run.window.kind, value: run.window.upTo, runId: ref.runId, updatedAt: services.now().toISOString() });
+    }
 
     let endedAt: Date | undefined; // set only by the call that closes the run, so the event is logged once
     await services.runs.update(ref.pipelineId, ref.runId, (current) => {
@@ -62,4 +72,17 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
   } catch (err) {
     throw withContext(err, `Pipeline ${ref.pipelineId}, run ${ref.runId}, finalize`);
   }
+}
+
+/** The run's cursor range as digits (exact) and as text people read. */
+function manifestWindow(window: CursorWindow): NonNullable<Manifest['window']> {
+  return {
+    column: window.column,
+    mode: window.mode,
+    after: window.after,
+    upTo: window.upTo,
+    afterText: window.after === undefined ? undefined : cursorText(window.kind, window.after),
+    upToText: cursorText(window.kind, window.upTo),
+    lookback: window.lookback,
+  };
 }

@@ -1,5 +1,5 @@
-/** Names shared by the registrations and the orchestrator's callActivity. */
-export const Orchestrations = { copyRun: 'copyRunOrchestrator' } as const;
+/** Names shared by the registrations and the orchestrators' calls. */
+export const Orchestrations = { copyRun: 'copyRunOrchestrator', copyChunks: 'copyChunksOrchestrator' } as const;
 
 export const Activities = {
   prepareRun: 'prepareRun',
@@ -7,3 +7,6 @@ export const Activities = {
   finalizeRun: 'finalizeRun',
   failRun: 'failRun',
 } as const;
+
+/** The external event the cancel API raises, so a run stops waiting at once. */
+export const cancelEventName = 'cancel';

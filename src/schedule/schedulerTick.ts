@@ -13,13 +13,13 @@ export type TickResult = { enqueued: Array<{ pipelineId: string; runId: string }
 export async function schedulerTick(services: Services): Promise<TickResult> {
   const now = services.now();
   const result: TickResult = { enqueued: [], errors: [] };
-  for (const { spec } of await services.pipelines.list()) {
-    if (!spec.schedule) continue;
+  for (const { spec, schedulePaused } of await services.pipelines.list()) {
+    if (!spec.schedule || schedulePaused) continue;
     try {
       const fire = dueFireTime(spec.schedule.cron, spec.schedule.timeZone, now, services.settings.SIPHON_SCHEDULER_CATCHUP_MINUTES);
       if (!fire) continue;
       const runId = scheduledRunId(spec.id, fire);
-      const { created } = await enqueueRun(services, { runId, pipelineId: spec.id, reason: 'schedule', options: {} });
+      const { created } = await enqueueRun(services, { runId, pipelineId: spec.id, reason: 'schedule', options: {}, attempt: 0 });
       if (created) result.enqueued.push({ pipelineId: spec.id, runId });
     } catch (err) {
       // One broken pipeline must not stop the others from being scheduled.

@@ -16,6 +16,20 @@ export const manifestSchema = z.object({
   source: z.object({ engine: z.string(), table: z.string().optional(), query: z.string().optional() }),
   /** Columns whose values are in the folder names (`col=value/`) rather than in the files. */
   partitionBy: z.array(z.string()).optional(),
+  /**
+   * An incremental run's cursor range, `after < cursor <= upTo`: digits (integers, days or
+   * microseconds since the epoch, exact) and the same as text. With a lookback, `after` lies that
+   * far below the watermark the run started from, so rows near it may also be in an earlier run.
+   */
+  window: z.object({
+    column: z.string(),
+    mode: z.enum(['incremental', 'fullRefresh', 'backfill']),
+    after: z.string().optional(),
+    upTo: z.string(),
+    afterText: z.string().optional(),
+    upToText: z.string(),
+    lookback: z.string().optional(),
+  }).optional(),
   /** Every column read, partition columns included, with its source and output type. */
   columns: z.array(columnSchema),
   rows: z.number(),

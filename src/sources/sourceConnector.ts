@@ -1,4 +1,5 @@
 import type { Column, ChunkRange } from '../spec/columns.js';
+import type { CursorWindow, keyKinds } from '../spec/cursorWindow.js';
 
 /** A table; without a schema, the engine's default (PostgreSQL `public`, MySQL the connection's database, SQL Server `dbo`). */
 export type TableRef = { schema?: string | undefined; name: string };
@@ -6,7 +7,7 @@ export type TableRef = { schema?: string | undefined; name: string };
 /** What a pipeline reads: a table, or the result set of the user's own SELECT. */
 export type ReadTarget = { kind: 'table'; table: TableRef } | { kind: 'query'; sql: string };
 
-export type KeyKind = 'integer' | 'timestamp' | 'timestamptz' | 'date';
+export type KeyKind = (typeof keyKinds)[number];
 
 export type KeyBounds = {
   kind: KeyKind;
@@ -53,5 +54,7 @@ export type ReadChunkRequest = {
   key?: { column: string; kind: KeyKind } | undefined;
   orderBy: string[];
   range: ChunkRange;
+  /** An incremental run's cursor range, applied to every chunk on top of its key range. */
+  window?: Pick<CursorWindow, 'column' | 'kind' | 'after' | 'upTo'> | undefined;
   batchRows: number;
 };

@@ -3,9 +3,25 @@ import { pipelineIdSchema } from './pipelineSpec.js';
 
 export const runIdSchema = z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9]{8}$/, 'a run id like 20261121T163000Z-1a2b3c4d');
 
-export const runReasonSchema = z.enum(['manual', 'schedule']);
+export const runReasonSchema = z.enum(['manual', 'schedule', 'retry']);
 
-export const runOptionsSchema = z.object({}).strict().default({});
+/**
+ * How a run reads an incremental pipeline: `fullRefresh` ignores the watermark once (and then
+ * moves it as usual); `backfill` reads `from < cursor <= to` and leaves the watermark alone.
+ * Bounds are cursor values as text: digits, `YYYY-MM-DD`, or ISO 8601 timestamps.
+ */
+export const runOptionsSchema = z
+  .object({
+    fullRefresh: z.literal(true).optional(),
+    backfill: z.object({ from: z.string().min(1).max(40), to: z.string().min(1).max(40) }).strict().optional(),
+  })
+  .strict()
+  .superRefine((options, ctx) => {
+    if (options.fullRefresh && options.backfill) ctx.addIssue({ code: 'custom', path: ['backfill'], message: 'a run is a full refresh or a backfill, not both' });
+  })
+  .default({});
+
+export type RunOptions = z.infer<typeof runOptionsSchema>;
 
 /** The message on the job queue: one per run, written by the trigger API and the scheduler. */
 export const jobMessageSchema = z
@@ -14,6 +30,8 @@ export const jobMessageSchema = z
     pipelineId: pipelineIdSchema,
     reason: runReasonSchema,
     options: runOptionsSchema,
+    /** 0 for the first try; a retry of a failed run is a new orchestration instance of the same run. */
+    attempt: z.number().int().min(0).max(1_000).default(0),
   })
   .strict();
 

@@ -123,6 +123,37 @@ export const scheduleSchema = z
     }
   });
 
+/**
+ * Incremental loads: each run reads `column > watermark AND column <= high`, where high is the
+ * column's maximum captured at prepare (for SQL Server rowversion, bounded by
+ * MIN_ACTIVE_ROWVERSION() so rows of open transactions are never skipped); the watermark moves
+ * to high only after the run's manifest is written. A lookback re-reads rows whose cursor landed
+ * below the watermark late (a long transaction committing after a run): seconds for date and
+ * timestamp cursors, values for integer and rowversion cursors.
+ */
+export const incrementalSchema = z
+  .object({
+    column: identifier,
+    lookbackSeconds: z.number().int().min(1).max(31 * 86_400).optional(),
+    lookbackValues: z.number().int().min(1).max(1_000_000_000).optional(),
+  })
+  .strict()
+  .superRefine((incremental, ctx) => {
+    if (incremental.lookbackSeconds !== undefined && incremental.lookbackValues !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['lookbackValues'], message: 'give lookbackSeconds (date and timestamp cursors) or lookbackValues (integer and rowversion cursors), not both' });
+    }
+  });
+
+/** Retries of a chunk that failed for a reason a retry can fix (a dropped connection, a throttled upload). */
+export const retrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(10).default(4),
+    firstDelaySeconds: z.number().min(0.1).max(600).default(5),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+    maxDelaySeconds: z.number().min(0.1).max(3_600).default(300),
+  })
+  .strict();
+
 export const pipelineSpecSchema = z
   .object({
     id: pipelineIdSchema,
@@ -136,9 +167,16 @@ export const pipelineSpecSchema = z
     chunking: chunkingSchema.optional(),
     output: outputSchema,
     schedule: scheduleSchema.optional(),
+    incremental: incrementalSchema.optional(),
+    retry: retrySchema.default(retrySchema.parse({})),
+    /** A run still going after this long ends `timed_out` and its chunks stop. */
+    timeoutMinutes: z.number().min(0.05).max(7 * 24 * 60).default(24 * 60),
+    /** Pipelines whose latest run must have succeeded for a run of this one to go ahead. */
+    dependsOn: z.array(pipelineIdSchema).max(50).optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
+    if (spec.dependsOn?.includes(spec.id)) ctx.addIssue({ code: 'custom', path: ['dependsOn'], message: `a pipeline cannot depend on itself (${spec.id} -> ${spec.id})` });
     if ((spec.table === undefined) === (spec.query === undefined)) {
       ctx.addIssue({ code: 'custom', path: spec.table ? ['query'] : ['table'], message: 'give exactly one of table and query' });
     }

@@ -18,6 +18,7 @@ export const chunkRecordSchema = z.object({
 });
 
 export type ChunkRecord = z.infer<typeof chunkRecordSchema>;
+export type StoredChunk = ChunkRecord & { etag: string };
 
 /** Chunks are partitioned by run: a run's chunks are one partition query, a chunk a point read. */
 export function chunkRowKey(index: number): string {
@@ -44,9 +45,10 @@ export class ChunkStore {
     }
   }
 
-  async get(runId: string, index: number): Promise<ChunkRecord | undefined> {
+  async get(runId: string, index: number): Promise<StoredChunk | undefined> {
     try {
-      return fromEntity(await this.table.getEntity<Record<string, unknown>>(runId, chunkRowKey(index)));
+      const entity = await this.table.getEntity<Record<string, unknown>>(runId, chunkRowKey(index));
+      return { ...fromEntity(entity), etag: entity.etag };
     } catch (err) {
       if (hasStatus(err, 404)) return undefined;
       throw err;
@@ -60,9 +62,23 @@ export class ChunkStore {
     return chunks.sort((a, b) => a.index - b.index);
   }
 
-  /** Records progress or the final result of a chunk; its copy activity is the only writer. */
+  /** Records a chunk whatever is stored (tests, and plans). */
   async save(chunk: ChunkRecord): Promise<void> {
     await this.table.upsertEntity(toEntity(chunk), 'Replace');
+  }
+
+  /**
+   * Records progress or the result of a chunk only if nobody wrote it since `etag` was read, so a
+   * stale attempt of the copy (one the host gave up on) cannot set a finished chunk back to
+   * copying. Returns the new ETag, or undefined when the record had moved on.
+   */
+  async replaceIfUnchanged(chunk: ChunkRecord, etag: string): Promise<string | undefined> {
+    try {
+      return (await this.table.updateEntity(toEntity(chunk), 'Replace', { etag })).etag;
+    } catch (err) {
+      if (hasStatus(err, 412)) return undefined;
+      throw err;
+    }
   }
 }
 

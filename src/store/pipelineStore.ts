@@ -8,9 +8,10 @@ import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
  */
 const partitionKey = 'pipeline';
 
-type PipelineEntity = { partitionKey: string; rowKey: string; spec: string; createdAt: string; updatedAt: string };
+type PipelineEntity = { partitionKey: string; rowKey: string; spec: string; createdAt: string; updatedAt: string; schedulePaused?: boolean };
 
-export type StoredPipeline = { spec: PipelineSpec; etag: string; createdAt: string; updatedAt: string };
+/** `schedulePaused` is state, not configuration: pausing a schedule does not change the spec. */
+export type StoredPipeline = { spec: PipelineSpec; etag: string; createdAt: string; updatedAt: string; schedulePaused: boolean };
 
 export class PipelineStore {
   constructor(private readonly table: TableClient) {}
@@ -20,7 +21,7 @@ export class PipelineStore {
     const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: now.toISOString(), updatedAt: now.toISOString() };
     try {
       const response = await this.table.createEntity(entity);
-      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt };
+      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: false };
     } catch (err) {
       if (hasStatus(err, 409)) return undefined;
       throw err;
@@ -47,10 +48,22 @@ export class PipelineStore {
   async update(spec: PipelineSpec, etag: string, now: Date): Promise<StoredPipeline> {
     const existing = await this.get(spec.id);
     if (!existing) throw new ConcurrencyConflictError(`Pipeline ${spec.id} does not exist`);
-    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: existing.createdAt, updatedAt: now.toISOString() };
+    return this.replace({ ...existing, spec, updatedAt: now.toISOString() }, etag);
+  }
+
+  /** Pauses or resumes the pipeline's schedule, only if the pipeline is still at `etag`. */
+  async setSchedulePaused(id: string, paused: boolean, etag: string, now: Date): Promise<StoredPipeline> {
+    const existing = await this.get(id);
+    if (!existing) throw new ConcurrencyConflictError(`Pipeline ${id} does not exist`);
+    return this.replace({ ...existing, schedulePaused: paused, updatedAt: now.toISOString() }, etag);
+  }
+
+  private async replace(pipeline: Omit<StoredPipeline, 'etag'>, etag: string): Promise<StoredPipeline> {
+    const { spec } = pipeline;
+    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt, schedulePaused: pipeline.schedulePaused };
     try {
       const response = await this.table.updateEntity(entity, 'Replace', { etag });
-      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt };
+      return { ...pipeline, etag: response.etag ?? '' };
     } catch (err) {
       if (hasStatus(err, 412)) throw new ConcurrencyConflictError(`Pipeline ${spec.id} was changed by someone else (ETag mismatch)`);
       throw err;
@@ -59,5 +72,5 @@ export class PipelineStore {
 }
 
 function toStored(entity: PipelineEntity & { etag: string }): StoredPipeline {
-  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt };
+  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: entity.schedulePaused === true };
 }

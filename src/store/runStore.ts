@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { pipelineSpecSchema } from '../spec/pipelineSpec.js';
 import { columnSchema } from '../spec/columns.js';
 import { RunStatus } from '../spec/runStatus.js';
-import { runReasonSchema } from '../spec/jobMessage.js';
+import { runOptionsSchema, runReasonSchema } from '../spec/jobMessage.js';
+import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 
 export const runRecordSchema = z.object({
@@ -25,10 +26,17 @@ export const runRecordSchema = z.object({
   errorChunk: z.number().optional(),
   spec: pipelineSpecSchema.optional(),
   columns: z.array(columnSchema).optional(),
-  keyKind: z.enum(['integer', 'timestamp', 'timestamptz', 'date']).optional(),
+  keyKind: keyKindSchema.optional(),
   orderBy: z.array(z.string()).optional(),
   /** How the chunk boundaries were found: from statistics, a sample, equal widths, or one chunk for everything. */
   planMethod: z.enum(['single', 'equalWidth', 'statistics', 'sample']).optional(),
+  options: runOptionsSchema.optional(),
+  /** Which try of the run this is: 0, then one more for each retry through the API. */
+  attempt: z.number().int().nonnegative().default(0),
+  /** The cursor range an incremental run reads, fixed at prepare. */
+  window: cursorWindowSchema.optional(),
+  /** Why a run was skipped (an upstream pipeline, another run in progress) or cancelled. */
+  statusReason: z.string().optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
@@ -45,8 +53,8 @@ export function runRowKey(runId: string): string {
   return `${inverted}-${runId}`;
 }
 
-type JsonColumns = 'spec' | 'columns' | 'orderBy';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy'];
+type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window'];
 
 export class RunStore {
   constructor(private readonly table: TableClient) {}

@@ -92,7 +92,7 @@ describe('every MySQL/MariaDB type in every format', () => {
         const text = row[c.name] == null ? null : String(row[c.name]);
         return [c.name, c.parse ? c.parse(text) : text];
       })));
-    }, createTestMysqlDatabase);
+    }, { createDatabase: createTestMysqlDatabase });
   });
 
   afterAll(async () => {

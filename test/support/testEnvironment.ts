@@ -16,23 +16,29 @@ export type TestEnvironment<D extends SourceDatabase = TestDatabase> = {
 /** The app setting that test pipelines name as their source connection. */
 export const testSourceSetting = 'SIPHON_TEST_SOURCE';
 
+export type TestEnvironmentOptions<D extends SourceDatabase> = {
+  createDatabase?: (label: string) => Promise<D>;
+  /** A host.json of the test's own (shorter queue timeouts, fewer dequeues). */
+  hostJsonPath?: string;
+};
+
 /**
  * Azurite from node_modules, a fresh source database (PostgreSQL unless another is given), and
  * the local Functions runtime on a free port, wired together through app settings exactly as a
  * deployment would be.
  */
-export async function startTestEnvironment(label: string, prepareSource: (database: TestDatabase) => Promise<void>): Promise<TestEnvironment>;
-export async function startTestEnvironment<D extends SourceDatabase>(label: string, prepareSource: (database: D) => Promise<void>, createDatabase: (label: string) => Promise<D>): Promise<TestEnvironment<D>>;
+export async function startTestEnvironment(label: string, prepareSource: (database: TestDatabase) => Promise<void>, options?: { hostJsonPath?: string }): Promise<TestEnvironment>;
+export async function startTestEnvironment<D extends SourceDatabase>(label: string, prepareSource: (database: D) => Promise<void>, options: TestEnvironmentOptions<D> & { createDatabase: (label: string) => Promise<D> }): Promise<TestEnvironment<D>>;
 export async function startTestEnvironment(
   label: string,
   prepareSource: (database: SourceDatabase) => Promise<void>,
-  createDatabase: (label: string) => Promise<SourceDatabase> = createTestDatabase,
+  options: TestEnvironmentOptions<SourceDatabase> = {},
 ): Promise<TestEnvironment<SourceDatabase>> {
-  const [azurite, database] = await Promise.all([startAzurite(), createDatabase(label)]);
+  const [azurite, database] = await Promise.all([startAzurite(), (options.createDatabase ?? createTestDatabase)(label)]);
   await prepareSource(database);
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env[testSourceSetting] = database.url;
-  const runtime = await startLocalRuntime({ port: 0, timers: false, log: quietLog });
+  const runtime = await startLocalRuntime({ port: 0, timers: false, log: quietLog, hostJsonPath: options.hostJsonPath });
   return {
     azurite,
     database,

@@ -29,6 +29,8 @@ describe('pipelineSpecInputSchema', () => {
         container: 'exports', format: 'parquet', compression: 'snappy', maxRowsPerFile: 5_000_000, rowGroupRows: 100_000,
         pathTemplate: '{pipeline}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}',
       },
+      retry: { maxAttempts: 4, firstDelaySeconds: 5, backoffCoefficient: 2, maxDelaySeconds: 300 },
+      timeoutMinutes: 1440,
     });
   });
 
@@ -207,5 +209,25 @@ describe('output options', () => {
     expect(pipelineSpecInputSchema.parse(output({ partitionBy: ['order_date', 'region'] })).output.partitionBy).toEqual(['order_date', 'region']);
     expect(issues(output({ partitionBy: ['a', 'a'] })).map((i) => i.path)).toEqual(['output.partitionBy']);
     expect(issues(output({ partitionBy: ['a', 'b', 'c', 'd', 'e'] })).map((i) => i.path)).toEqual(['output.partitionBy']);
+  });
+});
+
+describe('incremental, retries, timeouts and dependencies', () => {
+  it('takes a cursor column with one kind of lookback', () => {
+    const parsed = pipelineSpecInputSchema.parse({ ...validSpec(), incremental: { column: 'updated_at', lookbackSeconds: 300 } });
+    expect(parsed.incremental).toEqual({ column: 'updated_at', lookbackSeconds: 300 });
+    expect(issues({ ...validSpec(), incremental: { column: 'v', lookbackSeconds: 1, lookbackValues: 1 } }).map((i) => i.path)).toEqual(['incremental.lookbackValues']);
+  });
+
+  it('bounds retries and timeouts', () => {
+    expect(issues({ ...validSpec(), retry: { maxAttempts: 11 } }).map((i) => i.path)).toEqual(['retry.maxAttempts']);
+    expect(issues({ ...validSpec(), timeoutMinutes: 0 }).map((i) => i.path)).toEqual(['timeoutMinutes']);
+    expect(pipelineSpecInputSchema.parse({ ...validSpec(), retry: { maxAttempts: 2 } }).retry).toEqual({ maxAttempts: 2, firstDelaySeconds: 5, backoffCoefficient: 2, maxDelaySeconds: 300 });
+  });
+
+  it('refuses a pipeline that depends on itself', () => {
+    const found = issues({ ...validSpec(), dependsOn: ['orders'] });
+    expect(found.map((i) => i.path)).toEqual(['dependsOn']);
+    expect(found[0]!.message).toContain('orders -> orders');
   });
 });

@@ -11,14 +11,23 @@ const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator.js') as { Orchestrator: new (fn: OrchestrationHandler) => any };
 const { DurableOrchestrationInput, DummyOrchestrationContext } = require('durable-functions/lib/src/util/testingUtils.js') as {
-  DurableOrchestrationInput: new (instanceId: string, history: unknown[], input: unknown) => unknown;
+  DurableOrchestrationInput: new (
+    instanceId: string, history: unknown[], input: unknown,
+    longRunningTimerIntervalDuration?: string, maximumShortTimerDuration?: string, defaultHttpAsyncRequestSleepTimeMillseconds?: number,
+    schemaVersion?: number, isReplaying?: boolean, parentInstanceId?: string,
+  ) => unknown;
   DummyOrchestrationContext: new (functionName: string, invocationId: string, logHandler: LogHandler) => InvocationContext;
 };
 
+/**
+ * What the orchestrator waits on. A retry of callActivityWithRetry / callSubOrchestratorWithRetry
+ * shows up as a `retryTimer` (the backoff) and then as a plain activity / subOrchestration task:
+ * each attempt has its own sequence id.
+ */
 export type OpenTask =
   | { kind: 'activity'; functionName: string; input: unknown; retry?: RetryPolicy }
+  | { kind: 'subOrchestration'; functionName: string; input: unknown; instanceId?: string; retry?: RetryPolicy }
   | { kind: 'retryTimer'; delayInMs: number }
-  | { kind: 'retryAttempt'; functionName: string; input: unknown }
   | { kind: 'timer'; fireAt: Date }
   | { kind: 'externalEvent'; name: string }
   | { kind: 'unsupported'; description: string };
@@ -28,21 +37,28 @@ export type RetryPolicy = { firstRetryIntervalInMilliseconds: number; maxNumberO
 export type ReplayResult =
   | { outcome: 'completed'; output: unknown; openTasks: Map<number, OpenTask> }
   | { outcome: 'running'; openTasks: Map<number, OpenTask> }
-  | { outcome: 'failed'; error: string; openTasks: Map<number, OpenTask> };
+  | { outcome: 'failed'; error: string; errorType: string; openTasks: Map<number, OpenTask> };
 
 /** Replays an orchestrator over its history and reports the tasks it now waits on, by sequence id. */
-export async function replay(handler: OrchestrationHandler, name: string, instanceId: string, history: unknown[], input: unknown, logHandler: LogHandler): Promise<ReplayResult> {
+export async function replay(
+  handler: OrchestrationHandler, name: string, instanceId: string, history: unknown[], input: unknown, logHandler: LogHandler, parentInstanceId?: string,
+): Promise<ReplayResult> {
   const orchestrator = new Orchestrator(handler);
   const context = new DummyOrchestrationContext(name, `${instanceId}:${history.length}`, logHandler);
-  const trigger = new DurableOrchestrationInput(instanceId, history, input);
+  // The middle arguments keep the library's defaults.
+  const trigger = new DurableOrchestrationInput(instanceId, history, input, undefined, undefined, undefined, undefined, undefined, parentInstanceId ?? '');
   try {
     const state = await orchestrator.handle(trigger, context);
     const openTasks = describeOpenTasks(orchestrator.taskOrchestrationExecutor);
     return state.isDone ? { outcome: 'completed', output: state.output, openTasks } : { outcome: 'running', openTasks };
   } catch (err) {
     const executor = orchestrator.taskOrchestrationExecutor;
-    const message = err instanceof Error && err.name === 'OrchestrationFailureError' ? String(executor?.exception?.message ?? err.message) : err instanceof Error ? err.message : String(err);
-    return { outcome: 'failed', error: message, openTasks: new Map() };
+    // The library reports the orchestrator's own error as an OrchestrationFailureError whose
+    // message is its out-of-proc payload; the error itself stays on the executor.
+    const cause: unknown = executor?.exception !== undefined ? executor.exception : err;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const errorType = cause instanceof Error ? cause.name : 'Error';
+    return { outcome: 'failed', error: message, errorType, openTasks: new Map() };
   }
 }
 
@@ -57,30 +73,46 @@ function describeOpenTasks(executor: any): Map<number, OpenTask> {
   return tasks;
 }
 
-// ActionType values of durable-functions' actions.
+// ActionType values of durable-functions' actions (lib/src/actions/ActionType).
 const CallActivity = 0;
 const CallActivityWithRetry = 1;
+const CallSubOrchestrator = 2;
+const CallSubOrchestratorWithRetry = 3;
 const CreateTimer = 5;
 
 function describeTask(task: any): OpenTask {
   const parent = task.parent;
-  // A retry of callActivityWithRetry shows up as a placeholder task under its RetryableTask:
-  // first the backoff timer, then the next attempt.
-  if (!task.actionObj && parent?.retryOptions) {
+  // A retry shows up as a placeholder task (a NoOpTask, whose action is the string "noOp") under
+  // its RetryableTask: first the backoff timer, then the next attempt, which runs the
+  // RetryableTask's own action again.
+  if (typeof task.actionObj !== 'object' && parent?.retryOptions) {
     if (parent.isWaitingOnTimer) {
       const options = parent.retryOptions;
       const delay = options.firstRetryIntervalInMilliseconds * Math.pow(options.backoffCoefficient ?? 1, Math.max(0, parent.attemptNumber - 2));
       const capped = options.maxRetryIntervalInMilliseconds > 0 ? Math.min(delay, options.maxRetryIntervalInMilliseconds) : delay;
       return { kind: 'retryTimer', delayInMs: capped };
     }
-    return { kind: 'retryAttempt', functionName: parent.actionObj.functionName, input: parseInput(parent.actionObj.input) };
+    const attempt = describeAction(parent.actionObj);
+    return attempt.kind === 'activity' || attempt.kind === 'subOrchestration' ? { ...attempt, retry: undefined } : attempt;
   }
-  const action = task.actionObj;
+  return describeAction(task.actionObj);
+}
+
+function describeAction(action: any): OpenTask {
   switch (action?.actionType) {
     case CallActivity:
-      return { kind: 'activity', functionName: action.functionName, input: parseInput(action.input) };
+      return { kind: 'activity', functionName: action.functionName, input: activityInput(action.input) };
     case CallActivityWithRetry:
-      return { kind: 'activity', functionName: action.functionName, input: parseInput(action.input), retry: action.retryOptions };
+      return { kind: 'activity', functionName: action.functionName, input: activityInput(action.input), retry: action.retryOptions };
+    case CallSubOrchestrator:
+    case CallSubOrchestratorWithRetry:
+      return {
+        kind: 'subOrchestration',
+        functionName: action.functionName,
+        input: parseInput(action.input),
+        ...(action.instanceId ? { instanceId: String(action.instanceId) } : {}),
+        ...(action.actionType === CallSubOrchestratorWithRetry ? { retry: action.retryOptions } : {}),
+      };
     case CreateTimer:
       return { kind: 'timer', fireAt: new Date(action.fireAt) };
     default:
@@ -88,7 +120,15 @@ function describeTask(task: any): OpenTask {
   }
 }
 
-/** Actions carry their input as given; keep it a plain JSON value. */
+/**
+ * Activity actions hold a string input already JSON-encoded (the library's Utils.processInput,
+ * which the extension decodes); the activity gets the string itself.
+ */
+function activityInput(input: unknown): unknown {
+  return typeof input === 'string' ? JSON.parse(input) : parseInput(input);
+}
+
+/** Other actions carry their input as given; keep it a plain JSON value. */
 function parseInput(input: unknown): unknown {
   return input === undefined ? undefined : JSON.parse(JSON.stringify(input));
 }

@@ -4,7 +4,23 @@ import { reviveEvent, type HistoryEvent } from './historyEvents.js';
 
 export type InstanceStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated';
 
-export type InstanceRecord = { instanceId: string; name: string; status: InstanceStatus; input: unknown; output?: unknown; error?: string; createdAt: string; updatedAt: string };
+export type InstanceRecord = {
+  instanceId: string;
+  name: string;
+  status: InstanceStatus;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  /** The error's type (its name) when the instance failed; a parent's failure event carries it. */
+  errorType?: string;
+  /** A sub-orchestration's parent and the sequence id of the parent's task it answers. */
+  parentInstanceId?: string;
+  parentTaskId?: number;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export const isTerminal = (status: InstanceStatus): boolean => status === 'Completed' || status === 'Failed' || status === 'Terminated';
 
 // A table property holds 64 KiB of UTF-16; staying under that keeps each event one property.
 const maxEventChars = 30_000;
@@ -60,6 +76,16 @@ export class InstanceStore {
     return events.sort((a, b) => a.sequence - b.sequence).map((item) => item.event);
   }
 
+  /** Removes an instance's history, before the instance id is used again for a new instance. */
+  async deleteHistory(instanceId: string): Promise<void> {
+    const actions: TransactionAction[] = [];
+    const entities = this.history.listEntities<{ partitionKey: string; rowKey: string }>({ queryOptions: { filter: `PartitionKey eq '${escape(instanceId)}'` } });
+    for await (const entity of entities) actions.push(['delete', { partitionKey: instanceId, rowKey: entity.rowKey }]);
+    for (let start = 0; start < actions.length; start += 100) {
+      await this.history.submitTransaction(actions.slice(start, start + 100));
+    }
+  }
+
   /** Appends events after the first `offset` ones, in transactions of at most 100. */
   async appendHistory(instanceId: string, offset: number, events: HistoryEvent[]): Promise<void> {
     const actions: TransactionAction[] = events.map((event, index) => {
@@ -86,6 +112,9 @@ function toEntity(record: InstanceRecord) {
     input: JSON.stringify(record.input ?? null),
     output: JSON.stringify(record.output ?? null),
     error: record.error ?? '',
+    errorType: record.errorType ?? '',
+    parentInstanceId: record.parentInstanceId ?? '',
+    parentTaskId: record.parentTaskId ?? -1,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -99,6 +128,9 @@ function fromEntity(entity: Record<string, unknown>): InstanceRecord {
     input: JSON.parse(String(entity.input)),
     output: JSON.parse(String(entity.output)),
     error: entity.error ? String(entity.error) : undefined,
+    errorType: entity.errorType ? String(entity.errorType) : undefined,
+    parentInstanceId: entity.parentInstanceId ? String(entity.parentInstanceId) : undefined,
+    parentTaskId: entity.parentInstanceId ? Number(entity.parentTaskId) : undefined,
     createdAt: String(entity.createdAt),
     updatedAt: String(entity.updatedAt),
   };

@@ -143,7 +143,8 @@ export class MysqlConnector implements SourceConnector {
     const resolved = this.resolve(request.target);
     const key = request.key;
     if (request.range.kind !== 'all' && !key) throw new NonRetryableError(`${resolved.label}: a ${request.range.kind} chunk needs a split key`);
-    const query = chunkQuery(resolved.source, request.columns, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits));
+    const window = request.window && { column: request.window.column, after: request.window.after === undefined ? undefined : keyParameter(request.window.kind, request.window.after), upTo: keyParameter(request.window.kind, request.window.upTo) };
+    const query = chunkQuery(resolved.source, request.columns, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits), window);
     const decoders = request.columns.map((column) => decoderFor(column.type, `${resolved.label}, column "${column.name}" (${column.sourceType})`));
     for await (const rows of this.stream(query, Math.max(1, request.batchRows), resolved.label)) {
       for (const row of rows) {

@@ -53,15 +53,32 @@ export function chunkQuery(
   orderBy: string[],
   range: ChunkRange,
   keyParameter: (digits: string) => string | bigint,
+  window?: { column: string; after?: string | bigint | undefined; upTo: string | bigint },
 ): SqlWithValues {
-  const select = `SELECT ${selectList(columns)} FROM ${fromClause(source)}`;
+  const values: Array<string | bigint> = [];
+  const conditions: string[] = [];
+  if (range.kind !== 'all') {
+    if (keyColumn === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key column`);
+    const key = quoteIdentifier(keyColumn);
+    if (range.kind === 'nullKey') conditions.push(`${key} IS NULL`);
+    else {
+      conditions.push(`${key} >= ?`, `${key} ${range.upperInclusive ? '<=' : '<'} ?`);
+      values.push(keyParameter(range.lower), keyParameter(range.upper));
+    }
+  }
+  // An incremental run's cursor range applies to every chunk on top of its key range.
+  if (window) {
+    const cursor = quoteIdentifier(window.column);
+    if (window.after !== undefined) {
+      conditions.push(`${cursor} > ?`);
+      values.push(window.after);
+    }
+    conditions.push(`${cursor} <= ?`);
+    values.push(window.upTo);
+  }
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   const order = orderBy.length > 0 ? ` ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
-  if (range.kind === 'all') return { sql: `${select}${order}`, values: [] };
-  if (keyColumn === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key column`);
-  const key = quoteIdentifier(keyColumn);
-  if (range.kind === 'nullKey') return { sql: `${select} WHERE ${key} IS NULL${order}`, values: [] };
-  const upper = range.upperInclusive ? '<=' : '<';
-  return { sql: `${select} WHERE ${key} >= ? AND ${key} ${upper} ?${order}`, values: [keyParameter(range.lower), keyParameter(range.upper)] };
+  return { sql: `SELECT ${selectList(columns)} FROM ${fromClause(source)}${where}${order}`, values };
 }
 
 export function keyBoundsQuery(source: SqlSource, keyColumn: string): string {

@@ -13,6 +13,28 @@ import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestamp
 
 const identity = (text: string) => text;
 
+/**
+ * A value a parser refused (`infinity`, a year past 9999). pg runs parsers inside its socket
+ * handler, where a throw kills the connection and leaves the read hanging; so the refusal travels
+ * in the row and readChunk throws it, naming the column.
+ */
+class RefusedValue {
+  constructor(readonly error: unknown) {}
+}
+
+function refusing<T>(parse: (text: string) => T): (text: string) => T | RefusedValue {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      return new RefusedValue(err);
+    }
+  };
+}
+
+/** Output types whose parsers can refuse a value. */
+const refusableKinds = new Set(['date', 'time', 'timestamp']);
+
 /** Text parsers that keep every value exact: bigints as bigint, times in microseconds, JSON as text. */
 const exactTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) => {
@@ -20,9 +42,9 @@ const exactTypes: pg.CustomTypesConfig = {
       case typeOids.int8: return (text: string) => BigInt(text);
       case typeOids.numeric: return identity;
       case typeOids.json: case typeOids.jsonb: return identity;
-      case typeOids.date: return parseDateDays;
-      case typeOids.time: return parseTimeMicros;
-      case typeOids.timestamp: case typeOids.timestamptz: return parseTimestampMicros;
+      case typeOids.date: return refusing(parseDateDays);
+      case typeOids.time: return refusing(parseTimeMicros);
+      case typeOids.timestamp: case typeOids.timestamptz: return refusing(parseTimestampMicros);
       default: return pg.types.getTypeParser(oid, format as 'text');
     }
   }) as pg.CustomTypesConfig['getTypeParser'],
@@ -103,14 +125,22 @@ export class PostgresConnector implements SourceConnector {
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
     const selectList = request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name)));
     const key = request.key;
-    const query = chunkQuery(request.target, selectList, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits));
+    const window = request.window && { column: request.window.column, after: request.window.after === undefined ? undefined : keyParameter(request.window.kind, request.window.after), upTo: keyParameter(request.window.kind, request.window.upTo) };
+    const query = chunkQuery(request.target, selectList, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits), window);
     // A portal read batch by batch: the server sends the next rows only when asked, which is the
     // driver's backpressure, so a chunk of any size holds one batch in memory.
     const cursor = this.client.query(new Cursor(query.text, query.values, { rowMode: 'array', types: exactTypes }));
+    const checked = request.columns.flatMap((column, index) => (refusableKinds.has(column.type.kind) ? [index] : []));
     try {
       for (;;) {
         const rows = (await cursor.read(request.batchRows)) as unknown[][];
         if (rows.length === 0) return;
+        for (const index of checked) {
+          for (const row of rows) {
+            const value = row[index];
+            if (value instanceof RefusedValue) throw new NonRetryableError(`Column "${request.columns[index]!.name}": ${value.error instanceof Error ? value.error.message : String(value.error)}`);
+          }
+        }
         yield rows;
       }
     } finally {

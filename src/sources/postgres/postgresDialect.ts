@@ -19,19 +19,32 @@ export function fromClause(target: ReadTarget): string {
 
 export type SqlWithParams = { text: string; values: string[] };
 
+/** An incremental run's cursor range, its bounds already in the driver's parameter form. */
+export type WindowParameters<P> = { column: string; after?: P | undefined; upTo: P };
+
 /**
  * The rows of one chunk: a key range (values bound, never inlined), the rows whose key is NULL,
- * or everything. `selectList` holds one expression per column (see selectExpression).
+ * or everything; within an incremental run's cursor window when there is one. `selectList` holds
+ * one expression per column (see selectExpression).
  */
-export function chunkQuery(target: ReadTarget, selectList: string[], keyColumn: string | undefined, orderBy: string[], range: ChunkRange, keyParameter: (digits: string) => string): SqlWithParams {
-  const select = `SELECT ${selectList.join(', ')} FROM ${fromClause(target)}`;
+export function chunkQuery(target: ReadTarget, selectList: string[], keyColumn: string | undefined, orderBy: string[], range: ChunkRange, keyParameter: (digits: string) => string, window?: WindowParameters<string>): SqlWithParams {
+  const values: string[] = [];
+  const bind = (value: string) => `$${values.push(value)}`;
+  const conditions: string[] = [];
+  if (range.kind !== 'all') {
+    if (keyColumn === undefined) throw new Error(`A ${range.kind} chunk needs a split key`);
+    const key = quoteIdentifier(keyColumn);
+    if (range.kind === 'nullKey') conditions.push(`${key} IS NULL`);
+    else conditions.push(`${key} >= ${bind(keyParameter(range.lower))}`, `${key} ${range.upperInclusive ? '<=' : '<'} ${bind(keyParameter(range.upper))}`);
+  }
+  if (window) {
+    const cursor = quoteIdentifier(window.column);
+    if (window.after !== undefined) conditions.push(`${cursor} > ${bind(window.after)}`);
+    conditions.push(`${cursor} <= ${bind(window.upTo)}`);
+  }
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const order = orderBy.length ? ` ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
-  if (range.kind === 'all') return { text: `${select}${order}`, values: [] };
-  if (keyColumn === undefined) throw new Error(`A ${range.kind} chunk needs a split key`);
-  const key = quoteIdentifier(keyColumn);
-  if (range.kind === 'nullKey') return { text: `${select} WHERE ${key} IS NULL${order}`, values: [] };
-  const upper = range.upperInclusive ? '<=' : '<';
-  return { text: `${select} WHERE ${key} >= $1 AND ${key} ${upper} $2${order}`, values: [keyParameter(range.lower), keyParameter(range.upper)] };
+  return { text: `SELECT ${selectList.join(', ')} FROM ${fromClause(target)}${where}${order}`, values };
 }
 
 export function keyBoundsQuery(target: ReadTarget, keyColumn: string): string {

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+export const keyKinds = ['integer', 'timestamp', 'timestamptz', 'date'] as const;
+export const keyKindSchema = z.enum(keyKinds);
+
+/**
+ * The cursor range an incremental run reads: `after < cursor <= upTo`, bounds as integer digits
+ * (see KeyBounds; microseconds for timestamps), so the watermark keeps the source's full
+ * precision. `after` is absent on a first run or a full refresh: everything up to `upTo`.
+ */
+export const cursorWindowSchema = z.object({
+  column: z.string(),
+  kind: keyKindSchema,
+  mode: z.enum(['incremental', 'fullRefresh', 'backfill']),
+  after: z.string().optional(),
+  upTo: z.string(),
+  /** The watermark this run started from, before any lookback: what finalize advances from. */
+  watermark: z.string().optional(),
+  lookback: z.string().optional(),
+});
+
+export type CursorWindow = z.infer<typeof cursorWindowSchema>;

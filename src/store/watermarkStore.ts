@@ -1,0 +1,55 @@
+import type { TableClient } from '@azure/data-tables';
+import { z } from 'zod';
+import { keyKindSchema } from '../spec/cursorWindow.js';
+import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+
+/**
+ * A pipeline's incremental watermark: the highest cursor value its output is known to hold, as
+ * integer digits (the source's full precision). One entity per pipeline, a point read.
+ */
+export const watermarkSchema = z.object({
+  column: z.string(),
+  kind: keyKindSchema,
+  value: z.string().regex(/^-?\d+$/),
+  runId: z.string(),
+  updatedAt: z.string(),
+});
+
+export type Watermark = z.infer<typeof watermarkSchema>;
+
+const rowKey = 'cursor';
+
+export class WatermarkStore {
+  constructor(private readonly table: TableClient) {}
+
+  async get(pipelineId: string): Promise<(Watermark & { etag: string }) | undefined> {
+    try {
+      const entity = await this.table.getEntity<Record<string, unknown>>(pipelineId, rowKey);
+      return { ...watermarkSchema.parse(entity), etag: entity.etag };
+    } catch (err) {
+      if (hasStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves the watermark up to `next.value`, never down: under the entity's ETag, re-read on
+   * conflict, so a stale or repeated finalize can never set an older value over a newer one.
+   * Returns what is stored afterwards.
+   */
+  async advance(pipelineId: string, next: Watermark): Promise<Watermark> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(pipelineId);
+      if (current && current.column === next.column && BigInt(current.value) >= BigInt(next.value)) return current;
+      const entity = { partitionKey: pipelineId, rowKey, ...next };
+      try {
+        if (current) await this.table.updateEntity(entity, 'Replace', { etag: current.etag });
+        else await this.table.createEntity(entity);
+        return next;
+      } catch (err) {
+        if (!hasStatus(err, 409, 412)) throw err;
+        if (attempt >= 20) throw new ConcurrencyConflictError(`Watermark of pipeline ${pipelineId}: gave up after ${attempt} conflicting updates`);
+      }
+    }
+  }
+}

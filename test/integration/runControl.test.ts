@@ -1,0 +1,199 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueClient } from '@azure/storage-queue';
+import { TableClient } from '@azure/data-tables';
+import { RunStore } from '../../src/store/runStore.js';
+import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
+import { readManifest } from '../../src/local/manifestReader.js';
+
+/**
+ * Run control on the real path (PostgreSQL, Azurite, the local runtime): cancel, retry of a
+ * failed run re-copying only what did not complete, timeout, dependency skip, cycle rejection,
+ * schedule pause, and a poison job message. The runtime uses a host.json with a short queue
+ * visibility timeout so a failing message reaches the poison queue in a second, not a minute.
+ */
+let env: TestEnvironment;
+
+beforeAll(async () => {
+  const host = JSON.parse(readFileSync(join(process.cwd(), 'host.json'), 'utf8'));
+  host.extensions.queues = { ...host.extensions.queues, visibilityTimeout: '00:00:00', maxDequeueCount: 3, maxPollingInterval: '00:00:01' };
+  const hostJsonPath = join(mkdtempSync(join(tmpdir(), 'siphon-host-')), 'host.json');
+  writeFileSync(hostJsonPath, JSON.stringify(host));
+  env = await startTestEnvironment('control', async (db) => {
+    await db.query(`CREATE TABLE orders (id int PRIMARY KEY, placed_at timestamptz, note text)`);
+    await db.query(`INSERT INTO orders SELECT i, timestamptz '2024-01-01' + i * interval '1 minute', 'order ' || i FROM generate_series(1, 2000) i`);
+  }, { hostJsonPath });
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+const source = { engine: 'postgres', connectionSetting: testSourceSetting };
+
+async function createPipeline(spec: Record<string, unknown>) {
+  const created = await env.api.post('/api/pipelines', { source, output: { container: 'control' }, ...spec });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created;
+}
+
+async function trigger(pipelineId: string, body?: unknown): Promise<string> {
+  const triggered = await env.api.post(`/api/pipelines/${pipelineId}/runs`, body);
+  expect(triggered.status, JSON.stringify(triggered.body)).toBe(202);
+  return triggered.headers.get('location')!;
+}
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutInMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutInMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function blobNames(prefix: string): Promise<Map<string, string>> {
+  const container = BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient('control');
+  const names = new Map<string, string>();
+  if (!(await container.exists())) return names;
+  for await (const blob of container.listBlobsFlat({ prefix })) names.set(blob.name, blob.properties.etag ?? '');
+  return names;
+}
+
+/** A query whose rows each take `seconds` to produce, so a run lasts as long as a test needs. */
+const slowQuery = (seconds: number) => `SELECT id, note, pg_sleep(${seconds}) IS NULL AS slept FROM orders WHERE id <= 40`;
+
+describe('cancel', () => {
+  it('ends a running run cancelled, stops its chunks, and writes no manifest', async () => {
+    await createPipeline({ id: 'slow-cancel', query: slowQuery(0.05), chunking: { column: 'id', chunks: 8, maxParallel: 1 } });
+    const runUrl = await trigger('slow-cancel');
+    await waitFor(() => env.api.get(runUrl), (r) => r.body!.status === 'running', 'the run to start');
+    const cancelled = await env.api.post(`${runUrl}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body!.status).toBe('cancelled');
+    // The orchestration stops scheduling chunks: after a few seconds, far from all are done.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const run = (await env.api.get(runUrl)).body!;
+    expect(run.status).toBe('cancelled');
+    expect(run.progress.chunksDone).toBeLessThan(run.progress.chunksPlanned);
+    expect([...(await blobNames('slow-cancel/')).keys()].filter((name) => name.endsWith('_manifest.json') || name.endsWith('_SUCCESS'))).toEqual([]);
+    expect((await env.api.post(`${runUrl}/cancel`)).status).toBe(409);
+  });
+});
+
+describe('timeout', () => {
+  it('ends a run past its timeout timed_out, without a manifest', async () => {
+    await createPipeline({ id: 'slow-timeout', query: slowQuery(0.1), chunking: { column: 'id', chunks: 4, maxParallel: 1 }, timeoutMinutes: 0.05 });
+    const run = await env.api.waitForRun(await trigger('slow-timeout'), 30_000);
+    expect(run.status).toBe('timed_out');
+    expect(run.error).toMatch(/timeout of 0.05 minutes/);
+    expect(run.progress.chunksDone).toBeLessThan(4);
+    expect([...(await blobNames('slow-timeout/')).keys()].some((name) => name.endsWith('_manifest.json'))).toBe(false);
+  });
+});
+
+describe('retry of a failed run', () => {
+  it('copies again only the chunks that did not complete, keeping the others and listing all in the manifest', async () => {
+    await env.database.query(`CREATE TABLE events (id int PRIMARY KEY, at timestamptz)`);
+    // One row in the last chunk holds a value no output type can hold: that chunk fails for good.
+    await env.database.query(`INSERT INTO events SELECT i, CASE WHEN i = 950 THEN 'infinity'::timestamptz ELSE timestamptz '2024-01-01' + i * interval '1 hour' END FROM generate_series(1, 1000) i`);
+    await createPipeline({ id: 'retry-me', table: { name: 'events' }, chunking: { column: 'id', chunks: 4, maxParallel: 1, strategy: 'equalWidth' }, retry: { maxAttempts: 1 } });
+    const runUrl = await trigger('retry-me');
+    const failed = await env.api.waitForRun(runUrl);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/Timestamp infinity cannot be represented/);
+    expect(failed.errorChunk).toBe(3);
+    const before = await blobNames('retry-me/');
+    expect(before.size).toBe(3);
+
+    await env.database.query(`UPDATE events SET at = timestamptz '2030-01-01' WHERE id = 950`);
+    const retried = await env.api.post(`${runUrl}/retry`);
+    expect(retried.status).toBe(202);
+    expect(retried.body!.attempt).toBe(1);
+    const run = await env.api.waitForRun(runUrl);
+    expect(run.status).toBe('succeeded');
+    expect(run.rows).toBe(1000);
+    const after = await blobNames('retry-me/');
+    // The three chunks done before were not written again: same blobs, same ETags.
+    for (const [name, etag] of before) expect(after.get(name)).toBe(etag);
+    const manifest = await readManifest(env.azurite.connectionString, run.manifestPath);
+    expect(manifest.files.map((file) => file.chunk)).toEqual([0, 1, 2, 3]);
+    expect((await env.api.post(`${runUrl}/retry`)).status).toBe(409);
+  });
+});
+
+describe('dependencies', () => {
+  it('skips a run whose upstream did not succeed, naming it, and runs once it has', async () => {
+    await createPipeline({ id: 'upstream', table: { name: 'orders' } });
+    await createPipeline({ id: 'downstream', table: { name: 'orders' }, dependsOn: ['upstream'] });
+    const skipped = await env.api.waitForRun(await trigger('downstream'));
+    expect(skipped.status).toBe('skipped');
+    expect(skipped.statusReason).toBe('upstream pipeline upstream has never run');
+
+    expect((await env.api.waitForRun(await trigger('upstream'))).status).toBe('succeeded');
+    expect((await env.api.waitForRun(await trigger('downstream'))).status).toBe('succeeded');
+  });
+
+  it('refuses a dependency cycle on update, naming it, and changes nothing', async () => {
+    await createPipeline({ id: 'cycle-a', table: { name: 'orders' } });
+    await createPipeline({ id: 'cycle-b', table: { name: 'orders' }, dependsOn: ['cycle-a'] });
+    const a = await env.api.get('/api/pipelines/cycle-a');
+    const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = a.body!;
+    const refused = await env.api.put('/api/pipelines/cycle-a', { ...spec, dependsOn: ['cycle-b'] }, { 'if-match': etag });
+    expect(refused.status).toBe(400);
+    expect(refused.body!.error.detail).toBe('dependsOn: dependency cycle cycle-a -> cycle-b -> cycle-a');
+    expect((await env.api.get('/api/pipelines/cycle-a')).headers.get('etag')).toBe(etag);
+    expect((await env.api.post('/api/pipelines', { id: 'cycle-c', source, table: { name: 'orders' }, output: { container: 'control' }, dependsOn: ['nope'] })).body!.error.detail).toBe('dependsOn: unknown pipeline nope');
+  });
+});
+
+describe('schedule pause', () => {
+  it('keeps a paused pipeline out of scheduler ticks until it is resumed', async () => {
+    const created = await createPipeline({ id: 'every-second', table: { name: 'orders' }, schedule: { cron: '* * * * * *' } });
+    const paused = await env.api.post('/api/pipelines/every-second/schedule/pause');
+    expect(paused.status).toBe(428);
+    const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/pause`, { method: 'POST', headers: { 'if-match': created.headers.get('etag')! } });
+    expect(pausedOk.status).toBe(200);
+    await env.runtime.fireTimer('schedulerTick');
+    expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs).toEqual([]);
+
+    const etag = pausedOk.headers.get('etag')!;
+    const resumed = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/resume`, { method: 'POST', headers: { 'if-match': etag } });
+    expect(resumed.status).toBe(200);
+    await env.runtime.fireTimer('schedulerTick');
+    expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs.length).toBe(1);
+  });
+});
+
+describe('the job queue', () => {
+  it('moves a message that keeps failing to the poison queue and marks its run failed with the reason', async () => {
+    await createPipeline({ id: 'poisoned', table: { name: 'orders' } });
+    // A queued run whose job message the starter refuses every time (an option it does not know).
+    const runId = '20261121T120000Z-0badbad0';
+    const runs = new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
+    await runs.create({ pipelineId: 'poisoned', runId, status: 'queued', reason: 'manual', requestedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0 });
+    const queue = new QueueClient(env.azurite.connectionString, 'siphon-jobs');
+    await queue.sendMessage(Buffer.from(JSON.stringify({ runId, pipelineId: 'poisoned', reason: 'manual', options: { unknown: true } })).toString('base64'));
+    const run = await env.api.waitForRun(`/api/pipelines/poisoned/runs/${runId}`, 30_000);
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe('The job message failed on every delivery (host.json maxDequeueCount) and was moved to the poison queue');
+  });
+
+  it('starts nothing new for a duplicate job message', async () => {
+    await createPipeline({ id: 'duplicated', table: { name: 'orders' } });
+    const runUrl = await trigger('duplicated');
+    const run = await env.api.waitForRun(runUrl);
+    const queue = new QueueClient(env.azurite.connectionString, 'siphon-jobs');
+    await queue.sendMessage(Buffer.from(JSON.stringify({ runId: run.runId, pipelineId: 'duplicated', reason: 'manual', options: {} })).toString('base64'));
+    await waitFor(async () => (await queue.getProperties()).approximateMessagesCount ?? 0, (n) => n === 0, 'the duplicate to be consumed');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const again = (await env.api.get(runUrl)).body!;
+    expect(again.status).toBe('succeeded');
+    expect(again.endedAt).toBe(run.endedAt);
+    expect((await env.api.get('/api/pipelines/duplicated/runs')).body!.runs).toHaveLength(1);
+  });
+});
