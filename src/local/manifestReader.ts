@@ -45,7 +45,8 @@ export async function queryManifestFiles(connectionString: string, container: st
 }
 
 function filesRelation(manifest: Manifest, paths: string[]): string {
-  if (paths.length === 0) return '(SELECT NULL WHERE false)';
+  // A run that read nothing: an empty relation that still has the run's columns.
+  if (paths.length === 0) return `(SELECT ${manifest.columns.map((column) => `NULL::${duckDbType(column.type, 'parquet')} AS ${quote(column.name)}`).join(', ')} WHERE false)`;
   const list = `[${paths.map(sqlText).join(', ')}]`;
   const partitionBy = manifest.partitionBy ?? [];
   const fileColumns = manifest.columns.filter((column) => !partitionBy.includes(column.name));

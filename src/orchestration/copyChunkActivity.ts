@@ -1,4 +1,5 @@
 import { NonRetryableError, errorMessage, withContext } from '../errors/errorTypes.js';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { Services } from '../services.js';
 import { copyChunk } from '../copy/copyChunk.js';
 import { ChunkStatus, terminalRunStatuses } from '../spec/runStatus.js';
@@ -10,6 +11,18 @@ import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/r
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
 const statusIntervalInMs = 2_000;
+
+/**
+ * Containers this process has made sure exist: one round trip per container, not per chunk, which
+ * matters when a run has thousands of small chunks.
+ */
+const knownContainers = new Set<string>();
+
+async function ensureContainer(container: ContainerClient): Promise<void> {
+  if (knownContainers.has(container.url)) return;
+  await container.createIfNotExists();
+  knownContainers.add(container.url);
+}
 
 /** Thrown from the progress callback to abandon a copy whose run has ended meanwhile. */
 class RunEndedError extends Error {
@@ -40,7 +53,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     let etag: string | undefined = readEtag;
     const started = services.now();
     const container = services.dataBlobs.getContainerClient(spec.output.container);
-    await container.createIfNotExists();
+    await ensureContainer(container);
 
     // Progress is best effort: a lost heartbeat only makes a progress bar lag. Writes carry the
     // record's ETag, so once another attempt has written this chunk, this one stops reporting.

@@ -8,7 +8,7 @@ import { copyChunkRange, rangeEndingSchema, type ChunkRangeInput, type RangeEndi
  * sub-orchestration with its own history, so the largest history stays at about two events per
  * chunk of one slice. Slices run one after another so maxParallel holds for the whole run.
  */
-export const chunksPerOrchestration = 500;
+export const chunksPerOrchestration = 100;
 
 /**
  * One run: prepare, copy every chunk (see copyChunkRange), finalize. The run races a deadline

@@ -15,12 +15,14 @@ export function apiClient(baseUrl: string) {
     put: (path: string, body: unknown, headers?: Record<string, string>) => call('PUT', path, body, headers),
     /** Polls a run until it reaches a final status. */
     async waitForRun(runUrl: string, timeoutInMs = 90_000): Promise<Record<string, any>> {
-      const deadline = Date.now() + timeoutInMs;
+      const started = Date.now();
+      const deadline = started + timeoutInMs;
       for (;;) {
         const run = (await call('GET', runUrl)).body!;
         if (['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'].includes(run.status)) return run;
         if (Date.now() > deadline) throw new Error(`Run ${runUrl} still ${run.status} after ${timeoutInMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        // Quick polls for short runs, then once a second: each poll lists the run's chunks.
+        await new Promise((resolve) => setTimeout(resolve, Date.now() - started < 3_000 ? 100 : 1_000));
       }
     },
   };

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { TableClient } from '@azure/data-tables';
+import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
+import { readManifest, queryManifestFiles } from '../../src/local/manifestReader.js';
+import { chunksPerOrchestration } from '../../src/orchestration/copyRunOrchestrator.js';
+
+/**
+ * A plan of 5,000 chunks on a real table runs to the end through sub-orchestrations: every row
+ * arrives once, and no orchestration history holds more than one slice's tasks.
+ */
+const chunkCount = 5_000;
+const rowCount = 10_000;
+let env: TestEnvironment;
+
+beforeAll(async () => {
+  env = await startTestEnvironment('fanout', async (db) => {
+    await db.query(`CREATE TABLE readings (id int PRIMARY KEY, value double precision)`);
+    await db.query(`INSERT INTO readings SELECT i, i / 7.0 FROM generate_series(1, ${rowCount}) i`);
+  });
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+it('copies 5,000 chunks through sub-orchestrations with bounded histories', { timeout: 600_000 }, async () => {
+  const created = await env.api.post('/api/pipelines', {
+    id: 'many-chunks',
+    source: { engine: 'postgres', connectionSetting: testSourceSetting },
+    table: { name: 'readings' },
+    chunking: { column: 'id', chunks: chunkCount, maxParallel: 16, strategy: 'equalWidth' },
+    output: { container: 'fanout', format: 'csv' },
+  });
+  expect(created.status).toBe(201);
+  const triggered = await env.api.post('/api/pipelines/many-chunks/runs');
+  const run = await env.api.waitForRun(triggered.headers.get('location')!, 400_000);
+  expect(run.error).toBeUndefined();
+  expect(run.status).toBe('succeeded');
+  expect(run.chunksPlanned).toBe(chunkCount);
+  expect(run.progress.chunksDone).toBe(chunkCount);
+  expect(run.rows).toBe(rowCount);
+
+  const manifest = await readManifest(env.azurite.connectionString, run.manifestPath);
+  expect(manifest.files).toHaveLength(chunkCount);
+  const [counts] = await queryManifestFiles(env.azurite.connectionString, 'fanout', manifest, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, min(id) AS lo, max(id) AS hi FROM {files}');
+  expect(counts).toEqual({ n: rowCount, ids: rowCount, lo: 1, hi: rowCount });
+
+  // Events per orchestration instance, read from the local runtime's history table.
+  const history = TableClient.fromConnectionString(env.azurite.connectionString, 'SiphonHubHistory', { allowInsecureConnection: true });
+  const perInstance = new Map<string, number>();
+  for await (const entity of history.listEntities<{ partitionKey: string }>({ queryOptions: { select: ['PartitionKey'] } })) {
+    perInstance.set(entity.partitionKey, (perInstance.get(entity.partitionKey) ?? 0) + 1);
+  }
+  const parent = perInstance.get(run.runId)!;
+  const slices = [...perInstance].filter(([id]) => id.startsWith(`${run.runId}:chunks-`));
+  expect(slices).toHaveLength(chunkCount / chunksPerOrchestration);
+  // The parent holds a handful of events per slice, never one per chunk.
+  expect(parent).toBeLessThan(10 * slices.length + 20);
+  for (const [, events] of slices) expect(events).toBeLessThan(chunksPerOrchestration * 4 + 20);
+});
