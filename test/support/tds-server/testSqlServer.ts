@@ -1,0 +1,118 @@
+import { createRequire } from 'node:module';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../testPostgres.js';
+import { createSqlServerTable, insertSqlServerRows, type SqlServerTable } from './catalog.js';
+import { TdsTestServer } from './tdsTestServer.js';
+
+/**
+ * The SQL Server a test talks to: by default the TDS test double in front of a fresh PostgreSQL
+ * database; a real SQL Server when SIPHON_TEST_MSSQL holds an ADO.NET connection string (tables
+ * are then created with T-SQL DDL in a schema of their own, dropped at the end). Tests use the
+ * same table definitions, rows and assertions on both.
+ */
+export type TestSqlServer = {
+  /** The connection string Siphon is given. */
+  url: string;
+  /** The schema the test's tables live in (`dbo` on the test double). */
+  schema: string;
+  real: boolean;
+  /** The test double, for its hooks; undefined on a real SQL Server. */
+  server: TdsTestServer | undefined;
+  /** The SQL Server source spec fields to connect with. */
+  source: { authentication: 'sql'; encrypt: boolean; trustServerCertificate: boolean; packetSize: number };
+  createTable(table: Omit<SqlServerTable, 'schema'>, rows: Array<Array<string | Buffer | null>>): Promise<void>;
+  /** `count` rows; each column's value given as an expression of n (0-based) for each engine. */
+  generateRows(table: string, count: number, values: Array<{ pg: string; tsql: string }>): Promise<void>;
+  /** Refreshes the statistics of a table (UPDATE STATISTICS, which the test double runs as ANALYZE). */
+  updateStatistics(table: string): Promise<void>;
+  drop(): Promise<void>;
+  /** The database name in errors: `SQL Server host,port/database`. */
+  label: string;
+};
+
+export const testLogin = { user: 'siphon_reader', password: 'Rd-9f2kQ!x7' };
+
+const mssql = createRequire(import.meta.url)('mssql') as {
+  ConnectionPool: new (config: unknown) => { connect(): Promise<unknown>; close(): Promise<void>; request(): { query(text: string): Promise<unknown>; batch(text: string): Promise<unknown> } };
+};
+
+export async function createTestSqlServer(label: string): Promise<TestSqlServer> {
+  const real = process.env.SIPHON_TEST_MSSQL;
+  return real ? realSqlServer(label, real) : testDouble(label);
+}
+
+async function testDouble(label: string): Promise<TestSqlServer> {
+  const db: TestDatabase = await createTestDatabase(label);
+  const server = await TdsTestServer.start({ postgresUrl: serverUrl, logins: { [testLogin.user]: testLogin.password } });
+  const query = async (text: string, values?: unknown[]) => db.query(text, values);
+  return {
+    url: server.connectionString({ database: db.name, ...testLogin }),
+    schema: 'dbo',
+    real: false,
+    server,
+    source: { authentication: 'sql', encrypt: false, trustServerCertificate: false, packetSize: 32767 },
+    label: `SQL Server ${server.host},${server.port}/${db.name}`,
+    createTable: async (table, rows) => {
+      await createSqlServerTable(query, { ...table, schema: 'dbo' });
+      await insertSqlServerRows(query, { ...table, schema: 'dbo' }, rows);
+    },
+    generateRows: async (table, count, values) => {
+      await db.query(`INSERT INTO dbo."${table}" SELECT ${values.map((v) => v.pg).join(', ')} FROM generate_series(0, ${count - 1}) AS g(n)`);
+    },
+    updateStatistics: async (table) => {
+      await db.query(`ANALYZE dbo."${table}"`);
+    },
+    drop: async () => {
+      await server.close();
+      await db.drop();
+    },
+  };
+}
+
+async function realSqlServer(label: string, connectionString: string): Promise<TestSqlServer> {
+  const plain = /(?:^|;)\s*encrypt\s*=\s*(false|no)\s*(;|$)/i.test(connectionString);
+  const source = { authentication: 'sql' as const, encrypt: !plain, trustServerCertificate: true, packetSize: 32767 };
+  const { serverLabel, sqlServerConfig } = await import('../../../src/sources/sqlserver/sqlServerConnector.js');
+  const config = sqlServerConfig(connectionString, source);
+  const pool = new mssql.ConnectionPool({ ...config, pool: { max: 2, min: 0 }, requestTimeout: 600_000 });
+  await pool.connect();
+  const schema = `siphon_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
+  const tables: string[] = [];
+  const run = (text: string) => pool.request().batch(text);
+  await run(`IF SCHEMA_ID('${schema}') IS NULL EXEC('CREATE SCHEMA [${schema}]')`);
+  return {
+    url: connectionString,
+    schema,
+    real: true,
+    server: undefined,
+    source,
+    label: serverLabel(config),
+    createTable: async (table, rows) => {
+      const keys = table.columns.filter((c) => c.primaryKey).map((c) => `[${c.name}]`);
+      const definitions = table.columns.map((c) => `[${c.name}] ${c.type}${c.nullable === false || c.primaryKey ? ' NOT NULL' : ' NULL'}`);
+      if (keys.length) definitions.push(`PRIMARY KEY (${keys.join(', ')})`);
+      await run(`CREATE TABLE [${schema}].[${table.name}] (${definitions.join(', ')})`);
+      tables.push(table.name);
+      for (const row of rows) {
+        const values = row.map((value, i) => {
+          if (value === null) return 'NULL';
+          if (Buffer.isBuffer(value)) return `CAST(0x${value.toString('hex')} AS ${table.columns[i]!.type})`;
+          return `CAST(N'${value.replace(/'/g, "''")}' AS ${table.columns[i]!.type})`;
+        });
+        await run(`INSERT INTO [${schema}].[${table.name}] VALUES (${values.join(', ')})`);
+      }
+    },
+    generateRows: async (table, count, values) => {
+      await run(`WITH d AS (SELECT n FROM (VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)) v(n)),
+        g AS (SELECT TOP (${count}) CAST(ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) - 1 AS bigint) AS n FROM d a, d b, d c, d e, d f, d h, d i)
+        INSERT INTO [${schema}].[${table}] SELECT ${values.map((v) => v.tsql).join(', ')} FROM g`);
+    },
+    updateStatistics: async (table) => {
+      await run(`UPDATE STATISTICS [${schema}].[${table}] WITH FULLSCAN`);
+    },
+    drop: async () => {
+      for (const table of tables.reverse()) await run(`DROP TABLE IF EXISTS [${schema}].[${table}]`);
+      await run(`DROP SCHEMA IF EXISTS [${schema}]`);
+      await pool.close();
+    },
+  };
+}
