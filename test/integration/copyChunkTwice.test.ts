@@ -55,7 +55,7 @@ it('leaves the same blobs and the same chunk record when run twice with the same
   });
   await services.pipelines.create(spec, new Date());
   const runId = newRunId(new Date());
-  await enqueueRun(services, { runId, pipelineId: 'readings', reason: 'manual', options: {} });
+  await enqueueRun(services, { runId, pipelineId: 'readings', reason: 'manual', options: {}, attempt: 0 });
   const plan = await prepareRun(services, { pipelineId: 'readings', runId });
   expect(plan.chunkCount).toBe(1);
 

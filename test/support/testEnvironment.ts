@@ -27,14 +27,14 @@ export type TestEnvironmentOptions<D extends SourceDatabase> = {
  * the local Functions runtime on a free port, wired together through app settings exactly as a
  * deployment would be.
  */
-export async function startTestEnvironment(label: string, prepareSource: (database: TestDatabase) => Promise<void>, options?: { hostJsonPath?: string }): Promise<TestEnvironment>;
-export async function startTestEnvironment<D extends SourceDatabase>(label: string, prepareSource: (database: D) => Promise<void>, options: TestEnvironmentOptions<D> & { createDatabase: (label: string) => Promise<D> }): Promise<TestEnvironment<D>>;
-export async function startTestEnvironment(
+export async function startTestEnvironment<D extends SourceDatabase = TestDatabase>(
   label: string,
-  prepareSource: (database: SourceDatabase) => Promise<void>,
-  options: TestEnvironmentOptions<SourceDatabase> = {},
-): Promise<TestEnvironment<SourceDatabase>> {
-  const [azurite, database] = await Promise.all([startAzurite(), (options.createDatabase ?? createTestDatabase)(label)]);
+  prepareSource: (database: D) => Promise<void>,
+  options: TestEnvironmentOptions<D> = {},
+): Promise<TestEnvironment<D>> {
+  // Without createDatabase the source is PostgreSQL, and D is its TestDatabase (the default).
+  const createDatabase = options.createDatabase ?? (createTestDatabase as unknown as (label: string) => Promise<D>);
+  const [azurite, database] = await Promise.all([startAzurite(), createDatabase(label)]);
   await prepareSource(database);
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env[testSourceSetting] = database.url;

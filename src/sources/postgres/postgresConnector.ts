@@ -59,14 +59,43 @@ const minSampledPages = 2_000;
 type RawColumn = { name: string; typeOid: number; typmod: number; nullable: boolean };
 
 export class PostgresConnector implements SourceConnector {
-  private constructor(private readonly client: pg.Client) {}
+  /** Set once the connection is lost. */
+  private lostError: Error | undefined;
+  /** Reads waiting on the server, failed at once if the connection is lost. */
+  private readonly waiting = new Set<(err: Error) => void>();
+
+  private constructor(private readonly client: pg.Client) {
+    // A session the server ends (a restart, pg_terminate_backend) or a dropped network makes the
+    // client emit 'error': without a listener that is an uncaught exception that kills the host,
+    // and a cursor read in flight never settles. Here it fails the read instead, as an error a
+    // retry of the chunk can fix.
+    client.on('error', (err: Error) => {
+      this.lostError ??= new Error(`The connection to PostgreSQL was lost: ${err.message}`);
+      for (const fail of this.waiting) fail(this.lostError);
+      this.waiting.clear();
+    });
+  }
+
+  /**
+   * `work`, failed early if the connection is lost meanwhile. Not Promise.race with a promise of
+   * the loss: every race would stay attached to that never-settling promise and keep its result
+   * (a whole batch of rows) alive for as long as the connector lives.
+   */
+  private unlessLost<T>(work: Promise<T>): Promise<T> {
+    if (this.lostError) return Promise.reject(this.lostError);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      work.then(resolve, reject).finally(() => this.waiting.delete(reject));
+    });
+  }
 
   static async connect(connectionString: string): Promise<PostgresConnector> {
     const client = new pg.Client({ connectionString, application_name: 'siphon' });
+    const connector = new PostgresConnector(client);
     await client.connect();
     // Fixed session settings make the text forms of dates and times unambiguous.
     await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3`);
-    return new PostgresConnector(client);
+    return connector;
   }
 
   async describe(target: ReadTarget, wanted?: string[]): Promise<TableDescription> {
@@ -131,9 +160,13 @@ export class PostgresConnector implements SourceConnector {
     // driver's backpressure, so a chunk of any size holds one batch in memory.
     const cursor = this.client.query(new Cursor(query.text, query.values, { rowMode: 'array', types: exactTypes }));
     const checked = request.columns.flatMap((column, index) => (refusableKinds.has(column.type.kind) ? [index] : []));
+    let readFailed = false;
     try {
       for (;;) {
-        const rows = (await cursor.read(request.batchRows)) as unknown[][];
+        const rows = (await this.unlessLost(cursor.read(request.batchRows)).catch((err: unknown) => {
+          readFailed = true;
+          throw err;
+        })) as unknown[][];
         if (rows.length === 0) return;
         for (const index of checked) {
           for (const row of rows) {
@@ -144,7 +177,9 @@ export class PostgresConnector implements SourceConnector {
         yield rows;
       }
     } finally {
-      await cursor.close();
+      // After a failed read the server has dropped the portal (or the session), and closing it
+      // would wait for an answer that never comes; otherwise (the consumer stopped early) close it.
+      if (!readFailed) await this.unlessLost(cursor.close());
     }
   }
 
