@@ -39,14 +39,14 @@ describe('ChunkStore', () => {
     expect(JSON.stringify(chunk.files).length).toBeGreaterThan(200_000);
     await store.save(chunk);
     const fresh = new ChunkStore(TableClient.fromConnectionString(azurite.connectionString, 'chunks', { allowInsecureConnection: true }));
-    expect(await fresh.get(runId, 3)).toEqual(chunk);
+    expect(await fresh.get(runId, 3)).toEqual({ ...chunk, etag: expect.any(String) });
   });
 
   it('leaves no parts of a longer earlier list behind when a shorter list replaces it', async () => {
     await store.save(chunkWithFiles(2_000));
     const shorter = chunkWithFiles(3);
     await store.save(shorter);
-    expect(await store.get(runId, 3)).toEqual(shorter);
+    expect(await store.get(runId, 3)).toEqual({ ...shorter, etag: expect.any(String) });
     const raw = await table.getEntity<Record<string, unknown>>(runId, '000003');
     expect(Object.keys(raw).filter((key) => key.startsWith('files'))).toEqual(['files']);
   });
