@@ -2,7 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Column, ChunkRange, FileEntry } from '../spec/columns.js';
 import type { OutputSpec } from '../spec/pipelineSpec.js';
 import type { KeyKind, ReadChunkRequest, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
-import { contentType, fileExtension, openFormatWriter, type FormatWriter } from '../formats/formatWriter.js';
+import { contentType, fileExtension, openFormatWriter, openRowBuffer, type FormatWriter, type RowBuffer } from '../formats/formatWriter.js';
 import { StagedBlobWriter } from '../sink/stagedBlobWriter.js';
 import type { RunPaths } from '../sink/blobPaths.js';
 import { partitionRouter } from './partitionFolders.js';
@@ -32,16 +32,24 @@ const readBatchRows = 10_000;
  */
 const maxOpenFiles = 8;
 
+/**
+ * Rows a folder's buffer starts with room for; it doubles up to the row group as rows come, so
+ * partition folders that get few rows hold little.
+ */
+const initialBufferRows = 8_192;
+
 type OpenFile = { path: string; blob: StagedBlobWriter; writer: FormatWriter; rows: number };
-type FolderState = { folder: string; group: unknown[][]; open?: OpenFile };
+type FolderState = { folder: string; group: RowBuffer; open?: OpenFile };
 
 /**
- * Streams one chunk from the source into files: rows are read batch by batch, encoded a row
- * group at a time, and uploaded as staged blocks; a file is committed when it reaches
- * maxRowsPerFile or the chunk ends. With partition folders, each folder has its own files.
- * Memory holds at most a row group of rows and a few upload blocks per open file. File names
- * come from (chunk, folder, sequence) and rows arrive in a fixed order, so a rerun writes the
- * same names with the same bytes.
+ * Streams one chunk from the source into files: rows are read batch by batch, copied into the
+ * folder's row buffer (for Parquet, typed arrays; see openRowBuffer), encoded a row group at a
+ * time (while the next group is read, when there is an encoder thread), and uploaded as staged
+ * blocks; a file is committed when it reaches maxRowsPerFile or the chunk ends. With partition
+ * folders, each folder has its own files. Memory holds at most a row group of buffered rows, the
+ * group being encoded and a few upload blocks per open file. File names come from (chunk,
+ * folder, sequence) and rows arrive in a fixed order, so a rerun writes the same names with the
+ * same bytes.
  */
 export async function copyChunk(source: SourceConnector, container: ContainerClient, request: CopyChunkRequest, onProgress: (rows: number) => void): Promise<CopyChunkResult> {
   const { output, paths } = request;
@@ -65,7 +73,8 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const groupLimit = (state: FolderState) => Math.min(output.rowGroupRows, output.maxRowsPerFile - (state.open?.rows ?? 0));
 
   const writeGroup = async (state: FolderState) => {
-    if (state.group.length === 0) return;
+    const groupRows = state.group.rows;
+    if (groupRows === 0) return;
     if (!state.open) {
       const number = nextFileNumber.get(state.folder) ?? 0;
       nextFileNumber.set(state.folder, number + 1);
@@ -73,11 +82,9 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       const blob = new StagedBlobWriter(container.getBlockBlobClient(path), { contentType: contentType(output) });
       state.open = { path, blob, rows: 0, writer: openFormatWriter(output, router.fileColumns, (bytes) => blob.write(bytes)) };
     }
-    const group = state.group;
-    state.group = [];
-    buffered -= group.length;
-    await state.open.writer.writeRows(group);
-    state.open.rows += group.length;
+    buffered -= groupRows;
+    await state.open.writer.writeBuffer(state.group);
+    state.open.rows += groupRows;
     if (state.open.rows >= output.maxRowsPerFile) await closeFile(state);
   };
 
@@ -95,20 +102,20 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       await closeFile(oldest);
       states.delete(oldestFolder);
     }
-    const state: FolderState = { folder, group: [] };
+    const state: FolderState = { folder, group: openRowBuffer(output, router.fileColumns, Math.min(initialBufferRows, output.rowGroupRows)) };
     states.set(folder, state);
     return state;
   };
 
   const add = async (state: FolderState, row: unknown[]) => {
-    state.group.push(row);
+    state.group.add(row);
     buffered++;
-    if (state.group.length >= groupLimit(state)) {
+    if (state.group.rows >= groupLimit(state)) {
       await writeGroup(state);
     } else if (buffered >= output.rowGroupRows) {
       // Rows spread over many folders: write the fullest group early rather than hold more.
       let fullest = state;
-      for (const candidate of states.values()) if (candidate.group.length > fullest.group.length) fullest = candidate;
+      for (const candidate of states.values()) if (candidate.group.rows > fullest.group.rows) fullest = candidate;
       await writeGroup(fullest);
     }
   };
@@ -127,10 +134,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
     } else {
       const state = await stateFor('');
-      for (const row of batch) {
-        state.group.push(row);
+      const group = state.group;
+      for (let r = 0; r < batch.length; r++) {
+        group.add(batch[r]!);
         buffered++;
-        if (state.group.length >= groupLimit(state)) await writeGroup(state);
+        if (group.rows >= groupLimit(state)) await writeGroup(state);
       }
     }
     rows += batch.length;

@@ -2,9 +2,14 @@ import type { Column } from '../spec/columns.js';
 import type { OutputSpec } from '../spec/pipelineSpec.js';
 import { CsvFileWriter } from './csv/csvFileWriter.js';
 import { JsonLinesFileWriter } from './jsonl/jsonLinesFileWriter.js';
+import { ColumnarGroupBuilder } from './parquet/columnarGroup.js';
 import { ParquetFileWriter } from './parquet/parquetFileWriter.js';
+import { RowList, type RowBuffer } from './rowBuffer.js';
 
-/** Where a writer's bytes go; the writer awaits it before encoding more, which bounds memory. */
+/**
+ * Where a writer's bytes go; the writer awaits it before encoding more, which bounds memory.
+ * The sink copies what it keeps: once it resolves, the writer may reuse the buffer.
+ */
 export type ByteSink = (bytes: Uint8Array) => Promise<void>;
 
 /**
@@ -13,7 +18,16 @@ export type ByteSink = (bytes: Uint8Array) => Promise<void>;
  */
 export interface FormatWriter {
   writeRows(rows: unknown[][]): Promise<void>;
+  /** Writes the rows of a buffer from openRowBuffer (for Parquet, one row group) and empties it. */
+  writeBuffer(buffer: RowBuffer): Promise<void>;
   finish(): Promise<void>;
+}
+
+export type { RowBuffer } from './rowBuffer.js';
+
+/** An empty buffer for rows of `columns`; `capacity` is the rows it starts with room for (it grows). */
+export function openRowBuffer(output: OutputSpec, columns: Column[], capacity: number): RowBuffer {
+  return output.format === 'parquet' ? new ColumnarGroupBuilder(columns, capacity) : new RowList();
 }
 
 export function openFormatWriter(output: OutputSpec, columns: Column[], sink: ByteSink): FormatWriter {

@@ -61,7 +61,7 @@ export class TextOutput {
   /** Hands the buffered bytes on (to gzip or the sink). */
   async flush(): Promise<void> {
     if (this.used === 0) return;
-    // A fresh buffer each time: the sink may hold on to the bytes it was given.
+    // A fresh buffer each time: the gzip stream holds on to the bytes it is given until it has read them.
     const bytes = this.buffer.subarray(0, this.used);
     this.buffer = Buffer.alloc(bufferBytes);
     this.used = 0;

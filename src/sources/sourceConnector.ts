@@ -13,7 +13,8 @@ export type KeyBounds = {
   kind: KeyKind;
   /**
    * Smallest and largest key as integer digits: the value itself for integer keys, days since
-   * the epoch for dates, microseconds since the epoch for timestamps. Undefined for an empty table.
+   * the epoch for dates, microseconds since the epoch for timestamps, the unsigned 64-bit value of
+   * a SQL Server rowversion. Undefined for an empty table.
    */
   min?: string;
   max?: string;

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
-export const keyKinds = ['integer', 'timestamp', 'timestamptz', 'date'] as const;
+/**
+ * How a cursor or split key's values become integer digits: the integer itself; microseconds
+ * since the epoch for timestamps; days for dates; and for SQL Server's `rowversion` (8 bytes,
+ * big-endian, a database-wide counter) the unsigned 64-bit integer those bytes spell.
+ */
+export const keyKinds = ['integer', 'timestamp', 'timestamptz', 'date', 'rowversion'] as const;
 export const keyKindSchema = z.enum(keyKinds);
+
+/** The largest rowversion, 0xFFFFFFFFFFFFFFFF. */
+export const maxRowversion = 2n ** 64n - 1n;
 
 /**
  * The cursor range an incremental run reads: `after < cursor <= upTo`, bounds as integer digits

@@ -199,7 +199,7 @@ describe('keys and chunks', () => {
   it('refuses a chunk key of a type that has no order Siphon can split', async () => {
     const error = await failure(connector.keyBounds(table('keys'), 'nv'));
     expect(error).toBeInstanceOf(NonRetryableError);
-    expect(error.message).toBe(`${label('keys')}, chunk key "nv" (nvarchar(20)): a chunk key must be an integer, date, datetime, datetime2 or datetimeoffset column, not nvarchar`);
+    expect(error.message).toBe(`${label('keys')}, chunk key "nv" (nvarchar(20)): a chunk key must be an integer, date, datetime, datetime2, datetimeoffset or rowversion column, not nvarchar`);
   });
 
   it('samples keys without statistics and uses the histogram once statistics exist, balancing a skewed key', async () => {

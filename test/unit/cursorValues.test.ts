@@ -40,3 +40,34 @@ describe('lookbackDigits', () => {
     expect(() => lookbackDigits('timestamp', { column: 'c', lookbackValues: 5 }, 'w')).toThrow(/timestamp cursor takes lookbackSeconds/);
   });
 });
+
+describe('rowversion cursors', () => {
+  it('reads a rowversion as SQL Server prints it, or as its unsigned integer, over all 64 bits', () => {
+    expect(parseCursorText('rowversion', '0x00000000000007D1', 'w')).toBe('2001');
+    expect(parseCursorText('rowversion', '0x7d1', 'w')).toBe('2001');
+    expect(parseCursorText('rowversion', '2001', 'w')).toBe('2001');
+    expect(parseCursorText('rowversion', '0xFFFFFFFFFFFFFFFF', 'w')).toBe('18446744073709551615');
+    expect(parseCursorText('rowversion', '18446744073709551615', 'w')).toBe('18446744073709551615');
+  });
+
+  it('writes 0x and 16 upper-case hex digits, round-tripping', () => {
+    expect(cursorText('rowversion', '2001')).toBe('0x00000000000007D1');
+    expect(cursorText('rowversion', '9223372036854775808')).toBe('0x8000000000000000');
+    for (const text of ['0x0000000000000000', '0x00000000000007D1', '0xFFFFFFFFFFFFFFFF']) expect(cursorText('rowversion', parseCursorText('rowversion', text, 'w'))).toBe(text);
+    // A lower bound pulled below zero by a lookback has no hex form.
+    expect(cursorText('rowversion', '-3')).toBe('-3');
+  });
+
+  it('refuses what is no rowversion, naming where it came from', () => {
+    for (const text of ['-1', '18446744073709551616', '0x10000000000000000', '0x', '0xZZ', '7D1', '2001.0']) {
+      expect(() => parseCursorText('rowversion', text, 'Pipeline p, backfill.from'), text).toThrow(NonRetryableError);
+    }
+    expect(() => parseCursorText('rowversion', 'abc', 'Pipeline p, backfill.to')).toThrow(/Pipeline p, backfill.to: "abc" is not a rowversion \(0x/);
+  });
+
+  it('looks back by values, like an integer cursor', () => {
+    expect(lookbackDigits('rowversion', { column: 'rv', lookbackValues: 50 }, 'w')).toBe(50n);
+    expect(lookbackDigits('rowversion', { column: 'rv' }, 'w')).toBe(0n);
+    expect(() => lookbackDigits('rowversion', { column: 'rv', lookbackSeconds: 5 }, 'w')).toThrow(/a rowversion cursor takes lookbackValues/);
+  });
+});

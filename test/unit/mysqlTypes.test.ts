@@ -3,6 +3,8 @@ import { NonRetryableError } from '../../src/errors/errorTypes.js';
 import type { OutputType } from '../../src/spec/columns.js';
 import {
   bitsToBigint,
+  dateDaysByPattern,
+  dateTimeMicrosByPattern,
   decoderFor,
   keyDigitsFromText,
   keyDigitsOf,
@@ -14,6 +16,7 @@ import {
   parseDateDays,
   parseDateTimeMicros,
   parseTimeMicros,
+  timeMicrosByPattern,
   typeInfoFromField,
   type MysqlTypeInfo,
   type ResultField,
@@ -230,6 +233,63 @@ describe('parseTimeMicros', () => {
   it.each(['24:00:00', '24:00:00.000000', '838:59:59.000000', '-838:59:59.000000', '-00:00:00.000001', '-01:00:00'])('rejects %s outside a day, naming the column', (text) => {
     const message = thrown(() => parseTimeMicros(text, where)).message;
     expect(message).toBe(`${where}: time '${text}' is outside 00:00:00..23:59:59.999999; a time column holds a time of day, so an interval must be cast (e.g. TIME_TO_SEC) in a query`);
+  });
+});
+
+/** The value, or the error's class and message: what the positional reading must reproduce exactly. */
+function outcome<T>(fn: () => T): T | string {
+  try {
+    return fn();
+  } catch (err) {
+    return `${(err as Error).constructor.name}: ${(err as Error).message}`;
+  }
+}
+
+describe('positional parsing equals the general pattern', () => {
+  const where = 'Table db.t, column "c" (datetime(6))';
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  let seed = 777;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1_103_515_245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const dates = [
+    '0001-01-01', '9999-12-31', '1970-01-01', '1969-12-31', '2000-02-29', '1900-02-29', '2023-02-29', '2024-02-29', '2024-04-31', '2024-13-01',
+    '2024-00-10', '2024-01-00', '0000-00-00', '0000-01-01', '2024-1-01', '20240101', '',
+    ...Array.from({ length: 3000 }, () => `${pad(next(10000), 4)}-${pad(next(13), 2)}-${pad(next(32), 2)}`),
+  ];
+  const times = ['00:00:00', '23:59:59', '24:00:00', '23:60:00', '23:59:60', '838:59:59', '-00:00:00', '-01:00:00', '1:00:00', '12:34',
+    ...Array.from({ length: 50 }, () => `${pad(next(24), 2)}:${pad(next(60), 2)}:${pad(next(60), 2)}`)];
+  const fractions = ['', '.5', '.12', '.123', '.1234', '.12345', '.123456', '.000001', '.1234567', '.', '.x'];
+
+  it('for dates: year 1 and 9999, leap days, zero and invalid dates', () => {
+    for (const date of dates) expect(outcome(() => parseDateDays(date, where)), date).toEqual(outcome(() => dateDaysByPattern(date, where)));
+  });
+
+  it('for datetimes: fractions of 0 to 7 digits, T or space, invalid times', () => {
+    let checked = 0;
+    for (const date of dates) {
+      for (const separator of [' ', 'T']) {
+        const text = `${date}${separator}${times[next(times.length)]}${fractions[next(fractions.length)]}`;
+        expect(outcome(() => parseDateTimeMicros(text, where)), text).toEqual(outcome(() => dateTimeMicrosByPattern(text, where)));
+        checked++;
+      }
+    }
+    for (const fraction of fractions) {
+      for (const text of [`0001-01-01 00:00:00${fraction}`, `9999-12-31 23:59:59${fraction}`, `1970-01-01 00:00:00${fraction}`, `2262-04-11 23:47:16${fraction}`]) {
+        expect(outcome(() => parseDateTimeMicros(text, where)), text).toEqual(outcome(() => dateTimeMicrosByPattern(text, where)));
+      }
+    }
+    expect(checked).toBeGreaterThan(6000);
+  });
+
+  it('for times: times of day, negative, 100 hours and more, out of range', () => {
+    for (const time of times) {
+      for (const fraction of fractions) {
+        const text = `${time}${fraction}`;
+        expect(outcome(() => parseTimeMicros(text, where)), text).toEqual(outcome(() => timeMicrosByPattern(text, where)));
+      }
+    }
   });
 });
 

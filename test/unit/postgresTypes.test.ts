@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../src/errors/errorTypes.js';
-import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, type PgType } from '../../src/sources/postgres/postgresTypes.js';
+import {
+  dateDaysByPattern, keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, timeMicrosByPattern, timestampMicrosByPattern,
+  type PgType,
+} from '../../src/sources/postgres/postgresTypes.js';
 
 /** A base type as the catalog reports it; `category` 'A' marks arrays, typtype 'e' enums. */
 function pg(typeName: string, typmod = -1, extra: Partial<PgType> = {}): PgType {
@@ -113,6 +116,67 @@ describe('parseDateDays', () => {
 
   it.each(['infinity', '-infinity', '2024-05-01 00:00:00', '24-05-01', ''])('throws NonRetryableError on %j', (text) => {
     expectNonRetryable(() => parseDateDays(text));
+  });
+});
+
+/** The value, or the error's class and message: what the fast path must reproduce exactly. */
+function outcome<T>(fn: () => T): T | string {
+  try {
+    return fn();
+  } catch (err) {
+    return `${(err as Error).constructor.name}: ${(err as Error).message}`;
+  }
+}
+
+describe('positional parsing equals the general pattern', () => {
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  let seed = 12345;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1_103_515_245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const dates = [
+    '0001-01-01', '0001-12-31', '9999-12-31', '9999-01-01', '1970-01-01', '1969-12-31', '2000-02-29', '1900-02-28', '2024-02-29',
+    '1900-02-29', '2023-02-29', '2024-04-31', '2024-13-01', '2024-00-10', '2024-01-00', '0000-01-01', '2024-1-01', '2024/01/01', '20240101',
+    ...Array.from({ length: 3000 }, () => `${pad(1 + next(9999), 4)}-${pad(1 + next(12), 2)}-${pad(1 + next(31), 2)}`),
+  ];
+  const times = ['00:00:00', '23:59:59', '12:34:56', '24:00:00', '23:60:00', '23:59:60', '1:00:00', ...Array.from({ length: 50 }, () => `${pad(next(24), 2)}:${pad(next(60), 2)}:${pad(next(60), 2)}`)];
+  const fractions = ['', '.5', '.12', '.123', '.1234', '.12345', '.123456', '.000001', '.1234567', '.', '.x'];
+  const offsets = ['', '+00', '-00', '+05', '-08', '+05:30', '-09:30', '+00:09:21', '-03:07:02', '+0530', '+5', '+05:3', 'Z', ' BC', '+00 BC', '+14:00'];
+
+  it('for dates: AD, BC, year 1 and 9999, leap days, invalid days, other shapes', () => {
+    for (const date of [...dates, '0044-03-15 BC', '0001-01-01 BC', '10000-01-01', 'infinity', '-infinity', '']) {
+      expect(outcome(() => parseDateDays(date)), date).toEqual(outcome(() => dateDaysByPattern(date)));
+    }
+  });
+
+  it('for timestamps: fractions of 0 to 7 digits, offsets of hours, minutes and seconds, BC, out of range', () => {
+    let checked = 0;
+    for (const date of dates) {
+      const time = times[next(times.length)]!;
+      for (const text of [`${date} ${time}${fractions[next(fractions.length)]}${offsets[next(offsets.length)]}`, `${date} ${time}${fractions[next(fractions.length)]}`]) {
+        expect(outcome(() => parseTimestampMicros(text)), text).toEqual(outcome(() => timestampMicrosByPattern(text)));
+        checked++;
+      }
+    }
+    for (const fraction of fractions) {
+      for (const offset of offsets) {
+        for (const text of [`0001-01-01 00:00:00${fraction}${offset}`, `9999-12-31 23:59:59${fraction}${offset}`, `1970-01-01 00:00:00${fraction}${offset}`, `2262-04-11 23:47:16${fraction}${offset}`]) {
+          expect(outcome(() => parseTimestampMicros(text)), text).toEqual(outcome(() => timestampMicrosByPattern(text)));
+          checked++;
+        }
+      }
+    }
+    for (const text of ['10000-01-01 00:00:00+00', 'infinity', '-infinity', '2024-05-01T12:34:56+00', '2024-05-01 12:34', '']) {
+      expect(outcome(() => parseTimestampMicros(text)), text).toEqual(outcome(() => timestampMicrosByPattern(text)));
+    }
+    expect(checked).toBeGreaterThan(6000);
+  });
+
+  it('for times of day, 24:00:00 and other shapes', () => {
+    for (const time of [...times, '24:00:00', '00:00', '']) {
+      for (const fraction of fractions) expect(outcome(() => parseTimeMicros(`${time}${fraction}`)), `${time}${fraction}`).toEqual(outcome(() => timeMicrosByPattern(`${time}${fraction}`)));
+    }
   });
 });
 

@@ -326,3 +326,46 @@ describe('keyDistribution', () => {
     expect(await SqlServerConnector.withPool(pool, label).keyDistribution(orders, 'id', 'integer', 10)).toEqual({ method: 'sample', points: [{ key: '7', weight: 1 }] });
   });
 });
+
+describe('rowversion cursors', () => {
+  const versioned = [
+    { name: 'id', type_name: 'bigint', max_length: 8, precision: 19, scale: 0, is_nullable: false },
+    { name: 'rv', type_name: 'timestamp', max_length: 8, precision: 0, scale: 0, is_nullable: false },
+  ];
+  const boundsOf = async (row: Record<string, unknown>) => {
+    const { pool, requests } = catalog([['FROM sys.columns', versioned], ['MIN_ACTIVE_ROWVERSION()', [row]], ['sys.partitions', [{ object_type: 'U', row_estimate: 3 }]]]);
+    const bounds = await SqlServerConnector.withPool(pool, label).keyBounds(orders, 'rv');
+    return { bounds, text: requests.find((request) => request.text.includes('MIN_ACTIVE_ROWVERSION()'))!.text };
+  };
+
+  it('caps the maximum below the lowest rowversion an open transaction holds', async () => {
+    const held = await boundsOf({ min_key: '0x00000000000007D1', max_key: '0x00000000000007E0', active_key: '0x00000000000007D9' });
+    expect(held.text).toContain('CONVERT(varchar(18), CONVERT(binary(8), MIN_ACTIVE_ROWVERSION()), 1) AS active_key');
+    expect(held.bounds).toEqual({ kind: 'rowversion', min: '2001', max: '2008', nullable: false, rowsEstimate: 3 });
+    // Nothing open: MIN_ACTIVE_ROWVERSION() is @@DBTS + 1, above every row.
+    expect((await boundsOf({ min_key: '0x00000000000007D1', max_key: '0x00000000000007E0', active_key: '0x00000000000007E1' })).bounds).toMatchObject({ min: '2001', max: '2016' });
+  });
+
+  it('reads all 64 bits exactly, and keeps min <= max when every row lies above the settled point', async () => {
+    expect((await boundsOf({ min_key: '0x8000000000000000', max_key: '0xFFFFFFFFFFFFFFFE', active_key: '0xFFFFFFFFFFFFFFFF' })).bounds)
+      .toMatchObject({ min: '9223372036854775808', max: '18446744073709551614' });
+    expect((await boundsOf({ min_key: '0x00000000000007DA', max_key: '0x00000000000007E0', active_key: '0x00000000000007D9' })).bounds).toMatchObject({ min: '2008', max: '2008' });
+  });
+
+  it('binds window and range bounds on a rowversion as binary(8), the column sargable', async () => {
+    const stats = { sent: 0, consumed: 0, maxOutstanding: 0 };
+    const { pool, requests } = fakePool(streamingServer([], stats));
+    const request: ReadChunkRequest = {
+      target: orders, columns: [columns[0]!], key: { column: 'id', kind: 'integer' }, orderBy: ['id'],
+      range: { kind: 'range', lower: '1', upper: '100', upperInclusive: false }, window: { column: 'rv', kind: 'rowversion', after: '2000', upTo: '2008' }, batchRows: 10,
+    };
+    for await (const batch of SqlServerConnector.withPool(pool, label).readChunk(request)) void batch;
+    expect(requests[0]!.text).toBe('SELECT [id]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] < @upper AND [rv] > @after AND [rv] <= @upTo\n ORDER BY [id]');
+    expect(requests[0]!.inputs).toEqual([
+      { name: 'lower', type: mssql.BigInt, value: 1n },
+      { name: 'upper', type: mssql.BigInt, value: 100n },
+      { name: 'after', type: (mssql.Binary as (length: number) => unknown)(8), value: Buffer.from('00000000000007d0', 'hex') },
+      { name: 'upTo', type: (mssql.Binary as (length: number) => unknown)(8), value: Buffer.from('00000000000007d8', 'hex') },
+    ]);
+  });
+});

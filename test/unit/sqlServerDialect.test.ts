@@ -330,3 +330,61 @@ describe('chunkQuery', () => {
     expect(() => chunkQuery(orders, [], undefined, [], { kind: 'all' })).toThrow(/column/);
   });
 });
+
+describe('incremental windows', () => {
+  const rv = (hex: string) => Buffer.from(hex, 'hex');
+
+  it('adds cursor > @after AND cursor <= @upTo on top of the chunk range, bound in the cursor kind', () => {
+    const q = chunkQuery(orders, [id], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '1', upper: '50', upperInclusive: false }, { column: 'updated', kind: 'timestamp', after: '1714557600000000', upTo: '1714557601000000' });
+    expect(q.text).toBe('SELECT [id]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] < @upper AND [updated] > @after AND [updated] <= @upTo\n ORDER BY [id]');
+    expect(q.params.map((p) => [p.name, p.type, p.value instanceof Date ? p.value.toISOString() : p.value])).toEqual([
+      ['lower', 'bigint', 1n], ['upper', 'bigint', 50n], ['after', 'datetime2', '2024-05-01T10:00:00.000Z'], ['upTo', 'datetime2', '2024-05-01T10:00:01.000Z'],
+    ]);
+  });
+
+  it('applies the window to the all and nullKey chunks too, and leaves out @after on a first run', () => {
+    const window = { column: 'seq', kind: 'integer' as const, upTo: '900' };
+    expect(chunkQuery(orders, [id], undefined, ['id'], { kind: 'all' }, window)).toEqual({
+      text: 'SELECT [id]\n  FROM [sales].[orders]\n WHERE [seq] <= @upTo\n ORDER BY [id]',
+      params: [{ name: 'upTo', type: 'bigint', value: 900n }],
+    });
+    const nulls = chunkQuery(query, [id], { column: 'k', kind: 'integer' }, [], { kind: 'nullKey' }, { ...window, after: '10' });
+    expect(nulls.text).toBe('SELECT [id]\n  FROM (\nSELECT id, total FROM sales.orders WHERE region = 1\n) AS siphon_query\n WHERE [k] IS NULL AND [seq] > @after AND [seq] <= @upTo');
+    expect(nulls.params.map((p) => p.name)).toEqual(['after', 'upTo']);
+  });
+
+  it('binds rowversion bounds as binary(8), the 8 big-endian bytes, so the column is compared as it is (sargable)', () => {
+    const q = chunkQuery(orders, [id], undefined, ['id'], { kind: 'all' }, { column: 'rv', kind: 'rowversion', after: '2000', upTo: '18446744073709551615' });
+    expect(q.text).toBe('SELECT [id]\n  FROM [sales].[orders]\n WHERE [rv] > @after AND [rv] <= @upTo\n ORDER BY [id]');
+    expect(q.text).not.toMatch(/CONVERT|CAST/);
+    expect(q.params).toEqual([
+      { name: 'after', type: 'binary', length: 8, value: rv('00000000000007d0') },
+      { name: 'upTo', type: 'binary', length: 8, value: rv('ffffffffffffffff') },
+    ]);
+    expect(keyParameter('lower', 'rowversion', '9223372036854775808')).toEqual({ name: 'lower', type: 'binary', length: 8, value: rv('8000000000000000') });
+    expect(() => keyParameter('lower', 'rowversion', '18446744073709551616')).toThrow(NonRetryableError);
+    expect(() => keyParameter('lower', 'rowversion', '-1')).toThrow(NonRetryableError);
+  });
+
+  it('turns rowversion bounds outside 0..2^64-1 into the same test at the end of the range, or one no row meets', () => {
+    // A lookback that reaches below zero: every rowversion is above it.
+    const low = chunkQuery(orders, [id], { column: 'rv', kind: 'rowversion' }, ['rv'], { kind: 'range', lower: '-4', upper: '100', upperInclusive: false }, { column: 'rv', kind: 'rowversion', after: '-5', upTo: '100' });
+    expect(low.text).toContain('WHERE [rv] >= @lower AND [rv] < @upper AND [rv] >= @after AND [rv] <= @upTo');
+    expect(low.params.map((p) => [p.name, (p.value as Buffer).toString('hex')])).toEqual([['lower', '0000000000000000'], ['upper', '0000000000000064'], ['after', '0000000000000000'], ['upTo', '0000000000000064']]);
+    const empty = chunkQuery(orders, [id], { column: 'rv', kind: 'rowversion' }, [], { kind: 'range', lower: '-9', upper: '-2', upperInclusive: true });
+    expect(empty).toEqual({ text: 'SELECT [id]\n  FROM [sales].[orders]\n WHERE [rv] >= @lower AND 1 = 0', params: [{ name: 'lower', type: 'binary', length: 8, value: rv('0000000000000000') }] });
+    const top = chunkQuery(orders, [id], { column: 'rv', kind: 'rowversion' }, [], { kind: 'range', lower: '18446744073709551616', upper: '18446744073709551620', upperInclusive: false });
+    expect(top.text).toContain('WHERE 1 = 0 AND [rv] <= @upper');
+  });
+
+  it('reads rowversion keys as hex text, and the settled maximum with MIN_ACTIVE_ROWVERSION()', () => {
+    expect(keyText('rowversion', 'x')).toBe('CONVERT(varchar(18), CONVERT(binary(8), x), 1)');
+    expect(keyBoundsQuery(orders, 'rv', 'rowversion').text).toBe(
+      'SELECT CONVERT(varchar(18), CONVERT(binary(8), MIN([rv])), 1) AS min_key,\n' +
+      '       CONVERT(varchar(18), CONVERT(binary(8), MAX([rv])), 1) AS max_key,\n' +
+      '       CONVERT(varchar(18), CONVERT(binary(8), MIN_ACTIVE_ROWVERSION()), 1) AS active_key\n' +
+      '  FROM [sales].[orders]',
+    );
+    expect(keyBoundsQuery(orders, 'id', 'integer').text).not.toContain('MIN_ACTIVE_ROWVERSION');
+  });
+});

@@ -384,3 +384,17 @@ describe('keyDigits', () => {
     expect(parseDateTime2Micros('1970-01-01 00:00:00.0000001', 'k', 'ceil')).toBe(1n);
   });
 });
+
+describe('rowversion keys', () => {
+  it('takes a rowversion (catalog name timestamp) as a rowversion key, not a date', () => {
+    expect(keyKindOf('timestamp', 'where')).toBe('rowversion');
+    expect(keyKindOf('rowversion', 'where')).toBe('rowversion');
+  });
+
+  it('reads the hex text of keyText as the unsigned 64-bit integer, the same for floor and ceil', () => {
+    expect(keyDigits('rowversion', '0x00000000000007D1', 'floor')).toBe('2001');
+    expect(keyDigits('rowversion', '0xffffffffffffffff', 'ceil')).toBe('18446744073709551615');
+    expect(keyDigits('rowversion', '0x8000000000000000', 'floor')).toBe('9223372036854775808');
+    expect(() => keyDigits('rowversion', '2001', 'floor', 'Table dbo.t, chunk key "rv"')).toThrow(/Table dbo.t, chunk key "rv": "2001" is not a rowversion/);
+  });
+});

@@ -1,6 +1,7 @@
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import type { Column } from '../../spec/columns.js';
-import type { FormatWriter, ByteSink } from '../formatWriter.js';
+import type { ByteSink, FormatWriter } from '../formatWriter.js';
+import { RowList, type RowBuffer } from '../rowBuffer.js';
 import { textForm, type TextForm } from '../textForms.js';
 import { TextOutput, textPieceChars } from '../textOutput.js';
 
@@ -71,6 +72,11 @@ export class CsvFileWriter implements FormatWriter {
     }
     // Carried over to the next batch, so chunking depends on the rows alone, not on batch sizes.
     this.pending = text;
+  }
+
+  writeBuffer(buffer: RowBuffer): Promise<void> {
+    if (!(buffer instanceof RowList)) throw new Error('A text file is written from a row list');
+    return this.writeRows(buffer.take());
   }
 
   async finish(): Promise<void> {

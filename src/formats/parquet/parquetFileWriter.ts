@@ -1,177 +1,136 @@
-import { gzipSync } from 'node:zlib';
-import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-import type { SchemaElement } from 'hyparquet';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
-import type { Column, OutputType } from '../../spec/columns.js';
-import type { TimestampWithOffset } from '../canonicalValues.js';
-import { unscaledDecimal } from '../decimalText.js';
-import { offsetColumnSuffix, parquetSchema } from './parquetSchema.js';
+import type { RowGroup, SchemaElement } from 'hyparquet';
+import { ByteWriter } from 'hyparquet-writer';
+import { writeIndexes } from 'hyparquet-writer/src/indexes.js';
+import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
+import type { PageIndexes } from 'hyparquet-writer/src/types.js';
+import type { Column } from '../../spec/columns.js';
 import type { ByteSink, FormatWriter } from '../formatWriter.js';
+import type { RowBuffer } from '../rowBuffer.js';
+import { ColumnarGroupBuilder, leafSpecs, type LeafSpec } from './columnarGroup.js';
+import { defaultEncodeMode, encodeGroup, type EncodeMode } from './encoderThread.js';
+import type { EncodedGroup, ParquetCodec } from './rowGroupEncoder.js';
+import { parquetSchema } from './parquetSchema.js';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'gzip' | 'none';
 
-const codecs = { snappy: 'SNAPPY', zstd: 'ZSTD', gzip: 'GZIP', none: 'UNCOMPRESSED' } as const;
-
-/** zstd level 3, the library's and Spark's default: most of the ratio at a fraction of the CPU. */
-const zstdLevel = 3;
+const codecs = { snappy: 'SNAPPY', zstd: 'ZSTD', gzip: 'GZIP', none: 'UNCOMPRESSED' } as const satisfies Record<ParquetCompression, ParquetCodec>;
 
 /**
- * hyparquet-writer calls compressors synchronously, and the zstd WASM module can only be
- * instantiated asynchronously, so it is loaded once per process and awaited before each row group.
+ * Groups handed to the encoder and not yet in the sink: one is encoded while the caller gathers
+ * the next. More would keep the encoder thread busy through the caller's pauses, but each holds
+ * another group and its bytes, and on two cores it brought no measurable gain.
  */
-let zstdReady: Promise<void> | undefined;
+const maxGroupsInFlight = 1;
 
-function loadZstd(): Promise<void> {
-  zstdReady ??= zstdInit().catch((err: unknown) => {
-    zstdReady = undefined;
-    throw err;
-  });
-  return zstdReady;
-}
-
-const compressors = {
-  gzip: { GZIP: (bytes: Uint8Array): Uint8Array => gzipSync(bytes) },
-  zstd: { ZSTD: (bytes: Uint8Array): Uint8Array => zstdCompress(bytes, zstdLevel) },
-  snappy: undefined,
-  none: undefined,
-} as const;
+/** "PAR1", at both ends of the file. */
+const magic = 0x31524150;
 
 /**
- * Hands each finished row group's bytes to the sink and reuses its buffer, so a file of any size
- * holds one encoded row group in memory. The writer awaits the sink before encoding the next.
+ * Writes one Parquet file, a row group per buffer of rows (see ColumnarGroupBuilder), with the
+ * file layout and footer of hyparquet-writer's ParquetWriter (whose footer and index writers it
+ * uses). Each group's bytes go to the sink as one piece, so a file of any size holds about one
+ * encoded group in memory. A group is encoded while the caller gathers the next one (in the
+ * encoder thread when there is one): `writeBuffer` returns once the previous group is in the
+ * sink, and errors of a group surface at the next call or at `finish`.
  */
-class SinkByteWriter extends ByteWriter {
-  constructor(private readonly sink: ByteSink) {
-    super(1 << 20);
-  }
-
-  flush(): Promise<void> {
-    const bytes = new Uint8Array(this.buffer, 0, this.index).slice();
-    this.index = 0;
-    return this.sink(bytes);
-  }
-
-  override finish(): Promise<void> {
-    return this.flush();
-  }
-}
-
-type ColumnData = { name: string; data: unknown[] };
-
-/** Writes one Parquet file from row batches (arrays of canonical values in column order). */
 export class ParquetFileWriter implements FormatWriter {
-  private readonly writer: ParquetWriter;
   private readonly schema: SchemaElement[];
+  private readonly specs: LeafSpec[];
+  private readonly codec: ParquetCodec;
+  private readonly encodeMode: EncodeMode;
+  /** Bytes handed to the sink so far. */
+  private offset = 0;
+  private numRows = 0n;
+  private readonly rowGroups: RowGroup[] = [];
+  private readonly pageIndexes: PageIndexes[] = [];
+  /** The buffer of the last group's bytes once the sink has them, for the next group to be encoded into. */
+  private spareOutput: ArrayBuffer | undefined;
+  /** Groups being encoded or written, oldest first; each one's bytes follow the one before. */
+  private inFlight: Array<Promise<void>> = [];
 
-  constructor(private readonly columns: Column[], private readonly compression: ParquetCompression, sink: ByteSink) {
+  constructor(private readonly columns: Column[], compression: ParquetCompression, private readonly sink: ByteSink, options: { encodeMode?: EncodeMode } = {}) {
     this.schema = parquetSchema(columns);
-    this.writer = new ParquetWriter({
-      writer: new SinkByteWriter(sink),
-      schema: this.schema,
-      codec: codecs[compression],
-      compressors: compressors[compression],
-      createdBy: 'siphon',
-    });
-    // Start loading early; writeRows awaits it before the first compression.
-    if (compression === 'zstd') loadZstd().catch(() => {});
+    this.specs = leafSpecs(columns);
+    this.codec = codecs[compression];
+    this.encodeMode = options.encodeMode ?? defaultEncodeMode();
   }
 
   /** Writes the rows as one row group. */
   async writeRows(rows: unknown[][]): Promise<void> {
     if (rows.length === 0) return;
-    if (this.compression === 'zstd') await loadZstd();
-    const columnData: ColumnData[] = [];
-    this.columns.forEach((column, index) => {
-      try {
-        if (column.type.kind === 'timestampOffset') {
-          const [instants, offsets] = offsetColumns(rows, index);
-          columnData.push({ name: column.name, data: instants }, { name: column.name + offsetColumnSuffix, data: offsets });
-        } else {
-          columnData.push({ name: column.name, data: columnValues(rows, index, column.type) });
-        }
-      } catch (err) {
-        throw new NonRetryableError(`column ${column.name}: ${errorMessage(err)}`);
-      }
+    const buffer = new ColumnarGroupBuilder(this.columns, rows.length);
+    for (const row of rows) buffer.add(row);
+    await this.writeBuffer(buffer);
+  }
+
+  /** Writes the buffered rows as one row group and empties the buffer. */
+  async writeBuffer(buffer: RowBuffer): Promise<void> {
+    if (!(buffer instanceof ColumnarGroupBuilder)) throw new Error('A Parquet file is written from a columnar row buffer');
+    if (buffer.rows === 0) return;
+    const group = buffer.take();
+    while (this.inFlight.length >= maxGroupsInFlight) await this.inFlight.shift();
+    const output = this.spareOutput;
+    this.spareOutput = undefined;
+    const encoded = encodeGroup(this.encodeMode, this.specs, this.codec, group, output);
+    const before = this.inFlight.at(-1);
+    const appended = Promise.all([encoded, before]).then(([result]) => {
+      buffer.recycle(result.group);
+      return this.append(result, group.rows);
     });
-    await this.writer.write({ columnData, rowGroupSize: rows.length });
+    // Marked as handled here; the rejection itself is awaited (and thrown) by a later call.
+    appended.catch(() => undefined);
+    this.inFlight.push(appended);
   }
 
   async finish(): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight.shift();
     // JSON columns are written as the document's own UTF-8 bytes under the JSON logical type only,
-    // because with the JSON converted type hyparquet-writer re-serializes each value (rounding big
-    // numbers through doubles). The footer is written from this same schema array, so adding the
-    // converted type now gives readers that only know converted types (DuckDB among them) a string
-    // column instead of bytes, without touching the pages already written.
+    // because with the JSON converted type hyparquet-writer would have re-serialized each value
+    // (rounding big numbers through doubles). The footer is written from this same schema array, so
+    // adding the converted type now gives readers that only know converted types (DuckDB among
+    // them) a string column instead of bytes.
     for (const element of this.schema) {
       if (element.logical_type?.type === 'JSON') element.converted_type = 'JSON';
     }
-    await this.writer.finish();
+    const writer = new ByteWriter();
+    if (this.offset === 0) writer.appendUint32(magic);
+    else writer.offset = this.offset;
+    writeIndexes(writer, this.pageIndexes);
+    writeMetadata(writer, { version: 2, created_by: 'siphon', schema: this.schema, num_rows: this.numRows, row_groups: this.rowGroups, metadata_length: 0 });
+    writer.appendUint32(magic);
+    await this.sink(new Uint8Array(writer.buffer, 0, writer.index).slice());
   }
-}
 
-const utf8 = new TextEncoder();
-
-function columnValues(rows: unknown[][], index: number, type: OutputType): unknown[] {
-  const values = new Array<unknown>(rows.length);
-  switch (type.kind) {
-    case 'decimal':
-      for (let i = 0; i < rows.length; i++) {
-        const value = rows[i]![index];
-        values[i] = value == null ? null : unscaledDecimal(value as string, type.scale);
-      }
-      return values;
-    case 'json':
-      for (let i = 0; i < rows.length; i++) {
-        const value = rows[i]![index];
-        values[i] = value == null ? null : utf8.encode(value as string);
-      }
-      return values;
-    case 'uuid':
-      for (let i = 0; i < rows.length; i++) {
-        const value = rows[i]![index];
-        values[i] = value == null ? null : uuidBytes(value as string);
-      }
-      return values;
-    default:
-      for (let i = 0; i < rows.length; i++) values[i] = rows[i]![index] ?? null;
-      return values;
+  /** Places an encoded group after what the file holds so far: its offsets become file offsets. */
+  private async append(encoded: EncodedGroup, rows: number): Promise<void> {
+    let bytes = encoded.bytes;
+    if (this.offset === 0) {
+      bytes = new Uint8Array(4 + encoded.bytes.length);
+      new DataView(bytes.buffer).setUint32(0, magic, true);
+      bytes.set(encoded.bytes, 4);
+    }
+    const base = BigInt(this.offset + bytes.length - encoded.bytes.length);
+    let totalByteSize = 0n;
+    encoded.columns.forEach((chunk, index) => {
+      chunk.file_offset += base;
+      const meta = chunk.meta_data!;
+      meta.data_page_offset += base;
+      if (meta.dictionary_page_offset !== undefined) meta.dictionary_page_offset += base;
+      totalByteSize += meta.total_uncompressed_size;
+      const offsetIndex = encoded.offsetIndexes[index];
+      for (const location of offsetIndex?.page_locations ?? []) location.offset += base;
+      this.pageIndexes.push({ chunk, offsetIndex });
+    });
+    this.rowGroups.push({
+      columns: encoded.columns,
+      total_byte_size: totalByteSize,
+      num_rows: BigInt(rows),
+      total_compressed_size: BigInt(encoded.bytes.length),
+    });
+    this.numRows += BigInt(rows);
+    this.offset += bytes.length;
+    await this.sink(bytes);
+    // The sink copied what it keeps (see ByteSink).
+    this.spareOutput = encoded.bytes.buffer as ArrayBuffer;
   }
-}
-
-function offsetColumns(rows: unknown[][], index: number): [unknown[], unknown[]] {
-  const instants = new Array<unknown>(rows.length);
-  const offsets = new Array<unknown>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const value = rows[i]![index] as TimestampWithOffset | null | undefined;
-    instants[i] = value == null ? null : value.micros;
-    offsets[i] = value == null ? null : value.offsetMinutes;
-  }
-  return [instants, offsets];
-}
-
-/**
- * The 16 bytes of a uuid's text. Done here rather than by hyparquet-writer, which parses each
- * value with a regex and a substring per byte.
- */
-function uuidBytes(text: string): Uint8Array {
-  if (text.length !== 36 || text[8] !== '-' || text[13] !== '-' || text[18] !== '-' || text[23] !== '-') throw new Error(`Not a uuid: ${JSON.stringify(text)}`);
-  const bytes = new Uint8Array(16);
-  let position = 0;
-  for (let i = 0; i < 16; i++) {
-    if (position === 8 || position === 13 || position === 18 || position === 23) position++;
-    const high = hexDigit(text.charCodeAt(position));
-    const low = hexDigit(text.charCodeAt(position + 1));
-    if (high < 0 || low < 0) throw new Error(`Not a uuid: ${JSON.stringify(text)}`);
-    bytes[i] = (high << 4) | low;
-    position += 2;
-  }
-  return bytes;
-}
-
-function hexDigit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 97 && code <= 102) return code - 87;
-  if (code >= 65 && code <= 70) return code - 55;
-  return -1;
 }

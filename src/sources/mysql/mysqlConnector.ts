@@ -147,7 +147,8 @@ export class MysqlConnector implements SourceConnector {
     const query = chunkQuery(resolved.source, request.columns, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits), window);
     const decoders = request.columns.map((column) => decoderFor(column.type, `${resolved.label}, column "${column.name}" (${column.sourceType})`));
     for await (const rows of this.stream(query, Math.max(1, request.batchRows), resolved.label)) {
-      for (const row of rows) {
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
         for (let i = 0; i < decoders.length; i++) row[i] = decoders[i]!(row[i]);
       }
       yield rows;
@@ -318,34 +319,71 @@ export class MysqlConnector implements SourceConnector {
   }
 
   /**
-   * Rows in batches of `batchRows`, read only as fast as the caller takes them: the stream holds
-   * one batch, and when it is full mysql2 pauses the socket, so the server waits (TCP backpressure).
+   * Rows in batches of `batchRows`, read only as fast as the caller takes them: once a batch is
+   * full the connection is paused (mysql2 stops reading the socket and the server waits: TCP
+   * backpressure) until the caller takes it; then reading resumes, so the next batch arrives
+   * while the caller works on this one. Rows are taken from the query's row events rather than
+   * through a Readable stream, whose per-row push and async iteration cost more than the row.
    * A caller that stops early leaves rows on the wire; the connection is then destroyed, which
    * ends the query on the server, rather than drained to the end of a possibly huge chunk.
    */
   private async *stream(query: SqlWithValues, batchRows: number, label: string): AsyncGenerator<unknown[][]> {
     const connection = await this.connection();
-    const rows = connection.query({ sql: query.sql, values: query.values, rowsAsArray: true }).stream({ highWaterMark: batchRows });
+    const command = connection.query({ sql: query.sql, values: query.values, rowsAsArray: true });
+    let batch: unknown[][] = [];
+    const full: unknown[][][] = [];
+    let ended = false;
+    let failure: unknown;
+    let abandoned = false;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
+    };
+    command.on('result', (row: unknown) => {
+      if (abandoned) return;
+      batch.push(row as unknown[]);
+      if (batch.length >= batchRows) {
+        full.push(batch);
+        batch = [];
+        connection.pause();
+        notify();
+      }
+    });
+    command.on('end', () => {
+      ended = true;
+      notify();
+    });
+    command.on('error', (err: unknown) => {
+      failure ??= err;
+      notify();
+    });
     let complete = false;
     this.streaming++;
     try {
-      let batch: unknown[][] = [];
-      try {
-        for await (const row of rows) {
-          batch.push(row as unknown[]);
-          if (batch.length >= batchRows) {
-            yield batch;
-            batch = [];
-          }
+      for (;;) {
+        const rows = full.shift();
+        if (rows) {
+          if (!ended && failure === undefined) connection.resume();
+          yield rows;
+          continue;
         }
-      } catch (err) {
-        throw queryError(err, label);
+        if (failure !== undefined) throw queryError(failure, label);
+        if (ended) break;
+        await new Promise<void>((resolve) => (wake = resolve));
       }
       if (batch.length > 0) yield batch;
       complete = true;
     } finally {
       this.streaming--;
-      if (!complete) this.discard(connection);
+      if (!complete) {
+        // Closing only half-closes the socket: a paused one would never read again and the
+        // server would stay blocked writing; so reading resumes, dropping the rows, until it ends.
+        abandoned = true;
+        connection.resume();
+        this.discard(connection);
+      }
     }
   }
 }

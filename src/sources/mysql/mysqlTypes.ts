@@ -1,6 +1,7 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import { civilFromDays, daysFromCivil, isoFromMicros, microsPerDay } from '../../formats/canonicalValues.js';
 import type { OutputType } from '../../spec/columns.js';
+import { fixedDateDays, fixedTimeMicros, fixedTimeSeconds, fractionMicros, microsBigint } from '../dateTimeText.js';
 import type { KeyKind, KeyPoint } from '../sourceConnector.js';
 
 /**
@@ -208,15 +209,29 @@ const timeText = /^(-)?(\d{2,3}):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
 /**
  * Days since the epoch of a DATE's text. MySQL can store zero dates ('0000-00-00') and dates
  * with a zero month or day; they name no day, so they fail instead of turning into a wrong one.
+ * A valid `YYYY-MM-DD` is read by position; anything else goes through the pattern and its checks.
  */
 export function parseDateDays(value: string, where: string): number {
+  return (value.length === 10 ? fixedDateDays(value) : undefined) ?? dateDaysByPattern(value, where);
+}
+
+/** The general form of parseDateDays, exported to test the positional reading against it. */
+export function dateDaysByPattern(value: string, where: string): number {
   const m = dateText.exec(value);
   if (!m) throw new NonRetryableError(`${where}: date '${value}' is not a calendar date`);
   return calendarDays(value, Number(m[1]), Number(m[2]), Number(m[3]), where);
 }
 
-/** Microseconds since the epoch of a DATETIME's or (in a UTC session) TIMESTAMP's text. */
+/**
+ * Microseconds since the epoch of a DATETIME's or (in a UTC session) TIMESTAMP's text. A valid
+ * `YYYY-MM-DD HH:MM:SS[.ffffff]` is read by position, anything else by the pattern.
+ */
 export function parseDateTimeMicros(value: string, where: string): bigint {
+  return fixedDateTimeMicros(value) ?? dateTimeMicrosByPattern(value, where);
+}
+
+/** The general form of parseDateTimeMicros, exported to test the positional reading against it. */
+export function dateTimeMicrosByPattern(value: string, where: string): bigint {
   const m = dateTimeText.exec(value);
   if (!m) throw new NonRetryableError(`${where}: datetime '${value}' is not a calendar date and time`);
   const days = calendarDays(value, Number(m[1]), Number(m[2]), Number(m[3]), where);
@@ -226,6 +241,16 @@ export function parseDateTimeMicros(value: string, where: string): bigint {
   if (hours > 23 || minutes > 59 || seconds > 59) throw new NonRetryableError(`${where}: datetime '${value}' has no valid time of day`);
   const fraction = m[7] ? BigInt(m[7].padEnd(6, '0')) : 0n;
   return BigInt(days) * microsPerDay + BigInt(hours * 3600 + minutes * 60 + seconds) * 1_000_000n + fraction;
+}
+
+function fixedDateTimeMicros(value: string): bigint | undefined {
+  const length = value.length;
+  if (length < 19 || (value.charCodeAt(10) !== 32 && value.charCodeAt(10) !== 84)) return undefined;
+  const days = fixedDateDays(value);
+  const time = fixedTimeSeconds(value, 11);
+  if (days === undefined || time < 0) return undefined;
+  const fraction = length === 19 ? 0 : value.charCodeAt(19) === 46 ? fractionMicros(value, 20, length) : -1;
+  return fraction < 0 ? undefined : microsBigint(days * 86_400 + time, fraction);
 }
 
 function calendarDays(value: string, year: number, month: number, day: number, where: string): number {
@@ -245,9 +270,15 @@ function calendarDays(value: string, year: number, month: number, day: number, w
 
 /**
  * Microseconds since midnight of a TIME's text. MySQL's TIME is an interval from -838:59:59 to
- * 838:59:59; only the values that are a time of day have an output type.
+ * 838:59:59; only the values that are a time of day have an output type. A time of day
+ * `HH:MM:SS[.ffffff]` is read by position, anything else (negative, 100 hours and more) by pattern.
  */
 export function parseTimeMicros(value: string, where: string): bigint {
+  return fixedTimeMicros(value) ?? timeMicrosByPattern(value, where);
+}
+
+/** The general form of parseTimeMicros, exported to test the positional reading against it. */
+export function timeMicrosByPattern(value: string, where: string): bigint {
   const m = timeText.exec(value);
   if (!m) throw new NonRetryableError(`${where}: time '${value}' is not a time of day`);
   const micros = BigInt(Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4])) * 1_000_000n + (m[5] ? BigInt(m[5].padEnd(6, '0')) : 0n);
@@ -275,6 +306,7 @@ export function keyParameter(kind: KeyKind, digits: string): bigint | string {
     case 'integer': return BigInt(digits);
     case 'date': return civilFromDays(Number(digits));
     case 'timestamp': case 'timestamptz': return isoFromMicros(BigInt(digits), false).replace('T', ' ');
+    case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
   }
 }
 
@@ -286,6 +318,7 @@ export function keyDigitsFromText(kind: KeyKind, value: string): string {
       return BigInt(value).toString();
     case 'date': return String(parseDateDays(value, 'statistics'));
     case 'timestamp': case 'timestamptz': return String(parseDateTimeMicros(value, 'statistics'));
+    case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
   }
 }
 

@@ -230,6 +230,7 @@ function keyDigits(kind: KeyKind, text: string): string {
     case 'integer': return text;
     case 'date': return String(parseDateDays(text));
     case 'timestamp': case 'timestamptz': return String(parseTimestampMicros(text));
+    case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
   }
 }
 
@@ -239,5 +240,6 @@ function keyParameter(kind: KeyKind, digits: string): string {
     case 'date': return civilFromDays(Number(digits));
     case 'timestamp': return isoFromMicros(BigInt(digits), false);
     case 'timestamptz': return isoFromMicros(BigInt(digits), true);
+    case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
   }
 }

@@ -1,6 +1,7 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { Column, OutputType } from '../../spec/columns.js';
 import { daysFromCivil, microsPerDay } from '../../formats/canonicalValues.js';
+import { digitsAt, fixedDateDays, fixedTimeMicros, fixedTimeSeconds, fractionMicros, microsBigint } from '../dateTimeText.js';
 import type { KeyKind } from '../sourceConnector.js';
 
 /** A column's type as the catalog describes it (domains already resolved to their base type). */
@@ -78,7 +79,18 @@ export const typeOids = { int8: 20, numeric: 1700, date: 1082, time: 1083, times
 const timestampText = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/;
 const dateText = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/;
 
+/**
+ * A timestamp's text as microseconds since the epoch. The common form (an AD year of four
+ * digits, a valid date and time, a fraction of up to six digits, an offset of hours, minutes and
+ * seconds with colons, or none) is read by position; anything else (BC, years past 9999,
+ * infinity, unusual offsets) takes the general pattern, which also gives the errors.
+ */
 export function parseTimestampMicros(text: string): bigint {
+  return fixedTimestampMicros(text) ?? timestampMicrosByPattern(text);
+}
+
+/** The general form of parseTimestampMicros, exported to test the positional reading against it. */
+export function timestampMicrosByPattern(text: string): bigint {
   const m = timestampText.exec(text);
   if (!m) throw new NonRetryableError(`Timestamp ${text} cannot be represented (infinite or out of range)`);
   const year = m[12] ? 1 - Number(m[1]) : Number(m[1]);
@@ -94,7 +106,13 @@ export function parseTimestampMicros(text: string): bigint {
   return micros;
 }
 
+/** Days since the epoch of a date's text; the common `YYYY-MM-DD` by position, the rest by pattern. */
 export function parseDateDays(text: string): number {
+  return (text.length === 10 ? fixedDateDays(text) : undefined) ?? dateDaysByPattern(text);
+}
+
+/** The general form of parseDateDays, exported to test the positional reading against it. */
+export function dateDaysByPattern(text: string): number {
   const m = dateText.exec(text);
   if (!m) throw new NonRetryableError(`Date ${text} cannot be represented (infinite or out of range)`);
   const year = m[4] ? 1 - Number(m[1]) : Number(m[1]);
@@ -103,10 +121,49 @@ export function parseDateDays(text: string): number {
   return days;
 }
 
+function fixedTimestampMicros(text: string): bigint | undefined {
+  const length = text.length;
+  if (length < 19 || text.charCodeAt(10) !== 32) return undefined;
+  const days = fixedDateDays(text);
+  const time = fixedTimeSeconds(text, 11);
+  if (days === undefined || time < 0) return undefined;
+  let i = 19;
+  let fraction = 0;
+  if (i < length && text.charCodeAt(i) === 46) {
+    const start = ++i;
+    while (i < length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+    fraction = fractionMicros(text, start, i);
+    if (fraction < 0) return undefined;
+  }
+  let offset = 0;
+  if (i < length) {
+    const sign = text.charCodeAt(i);
+    if (sign !== 43 && sign !== 45) return undefined;
+    // ±hh, then :mm, then :ss, each two digits (the pattern does not check their ranges either).
+    for (let part = 0; i < length; part++) {
+      if (part > 2 || (part > 0 && text.charCodeAt(i) !== 58) || i + 3 > length) return undefined;
+      const value = digitsAt(text, i + 1, 2);
+      if (value < 0) return undefined;
+      offset += value * (part === 0 ? 3600 : part === 1 ? 60 : 1);
+      i += 3;
+    }
+    if (sign === 45) offset = -offset;
+  }
+  return microsBigint(days * 86_400 + time - offset, fraction);
+}
+
 const timeText = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
 
-/** `HH:MM:SS[.ffffff]` to microseconds since midnight; PostgreSQL's 24:00:00 has no place in a Parquet TIME. */
+/**
+ * `HH:MM:SS[.ffffff]` to microseconds since midnight; PostgreSQL's 24:00:00 has no place in a
+ * Parquet TIME. Times of day are read by position, anything else by pattern.
+ */
 export function parseTimeMicros(text: string): bigint {
+  return fixedTimeMicros(text) ?? timeMicrosByPattern(text);
+}
+
+/** The general form of parseTimeMicros, exported to test the positional reading against it. */
+export function timeMicrosByPattern(text: string): bigint {
   const m = timeText.exec(text);
   if (!m) throw new NonRetryableError(`Time ${text} cannot be represented`);
   const micros = (BigInt(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1_000_000n) + BigInt((m[4] ?? '').padEnd(6, '0') || '0');

@@ -59,6 +59,7 @@ type MssqlModule = {
   NVarChar: MssqlTypeFactory;
   DateTime2: MssqlTypeFactory;
   DateTimeOffset: MssqlTypeFactory;
+  Binary: MssqlTypeFactory;
   MAX: number;
 };
 
@@ -215,6 +216,7 @@ export function mssqlTypeOf(param: SqlParam): unknown {
     case 'date': return mssql.Date;
     case 'datetime2': return mssql.DateTime2(param.scale);
     case 'datetimeoffset': return mssql.DateTimeOffset(param.scale);
+    case 'binary': return mssql.Binary(param.length);
   }
 }
 
@@ -256,20 +258,30 @@ export class SqlServerConnector implements SourceConnector {
     return { columns, primaryKey };
   }
 
+  /**
+   * For a rowversion key the maximum is the highest *settled* value: the smaller of MAX(key) and
+   * MIN_ACTIVE_ROWVERSION() - 1. A transaction still open holds a rowversion from the database's
+   * counter and may commit a row with it after rows with higher values are visible; every value
+   * below the lowest one still held is committed (or rolled back) for good. So a cursor window
+   * closed at this maximum never skips a row of an open transaction: it lands in the next run.
+   * Should every row lie above it, the minimum is lowered to it, keeping min <= max.
+   */
   async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {
     const label = readTargetLabel(target);
     const key = findColumn(await this.rawColumns(target), keyColumn, label);
     const where = `${label}, chunk key "${key.name}" (${key.sourceType})`;
     const kind = keyKindOf(key.info.typeName, where);
-    const bounds = (await this.rows<{ min_key: string | null; max_key: string | null; row_count?: number }>(keyBoundsQuery(target, key.name, kind)))[0];
+    const bounds = (await this.rows<{ min_key: string | null; max_key: string | null; active_key?: string | null; row_count?: number }>(keyBoundsQuery(target, key.name, kind)))[0];
     const rowsEstimate = target.kind === 'table' ? (await this.tableEstimate(target)).rows : Number(bounds?.row_count ?? 0);
-    return {
-      kind,
-      min: bounds?.min_key == null ? undefined : keyDigits(kind, bounds.min_key, 'floor', where),
-      max: bounds?.max_key == null ? undefined : keyDigits(kind, bounds.max_key, 'ceil', where),
-      nullable: key.nullable,
-      rowsEstimate: Math.max(0, rowsEstimate),
-    };
+    let min = bounds?.min_key == null ? undefined : keyDigits(kind, bounds.min_key, 'floor', where);
+    let max = bounds?.max_key == null ? undefined : keyDigits(kind, bounds.max_key, 'ceil', where);
+    if (kind === 'rowversion' && min !== undefined && max !== undefined) {
+      if (bounds?.active_key == null) throw new NonRetryableError(`${where}: ${this.label} returned no MIN_ACTIVE_ROWVERSION()`);
+      const settled = BigInt(keyDigits(kind, bounds.active_key, 'floor', where)) - 1n;
+      if (settled < BigInt(max)) max = String(settled);
+      if (settled < BigInt(min)) min = max;
+    }
+    return { kind, min, max, nullable: key.nullable, rowsEstimate: Math.max(0, rowsEstimate) };
   }
 
   async keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution> {
@@ -293,7 +305,7 @@ export class SqlServerConnector implements SourceConnector {
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
     const label = readTargetLabel(request.target);
     const decoders = request.columns.map((column) => decoderFor(column, `${label}, column "${column.name}" (${column.sourceType})`));
-    const query = chunkQuery(request.target, request.columns, request.key, request.orderBy, request.range);
+    const query = chunkQuery(request.target, request.columns, request.key, request.orderBy, request.range, request.window);
     const batchRows = Math.max(1, request.batchRows);
     const sqlRequest = this.request(query.params);
     sqlRequest.stream = true;

@@ -1,6 +1,7 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { ChunkRange, Column } from '../../spec/columns.js';
-import type { KeyKind, ReadTarget, TableRef } from '../sourceConnector.js';
+import type { KeyKind, ReadChunkRequest, ReadTarget, TableRef } from '../sourceConnector.js';
+import { maxRowversion } from '../../spec/cursorWindow.js';
 import { wireFormOf } from './sqlServerTypes.js';
 
 /**
@@ -46,7 +47,8 @@ export type SqlParam =
   | { name: string; type: 'nvarchar'; length: number | 'max'; value: string }
   | { name: string; type: 'date'; value: Date }
   | { name: string; type: 'datetime2'; scale: 7; value: PreciseDate }
-  | { name: string; type: 'datetimeoffset'; scale: 7; value: PreciseDate };
+  | { name: string; type: 'datetimeoffset'; scale: 7; value: PreciseDate }
+  | { name: string; type: 'binary'; length: 8; value: Buffer };
 
 export type PreciseDate = Date & { nanosecondDelta: number };
 
@@ -141,9 +143,10 @@ export function rowEstimateQuery(table: TableRef): SqlQuery {
 
 /**
  * A key expression as text the type module parses into integer digits (keyDigits): integers as
- * digits, dates as yyyy-mm-dd, timestamps as ISO 8601 with all seven fractional digits, and
- * datetimeoffset with its offset. The CONVERT to the kind's widest type also reads the
- * sql_variant of a statistics histogram.
+ * digits, dates as yyyy-mm-dd, timestamps as ISO 8601 with all seven fractional digits,
+ * datetimeoffset with its offset, and rowversion as its 8 bytes in hex (style 1: 0x and 16
+ * digits), exact over all 64 bits where CONVERT(bigint) would turn the top half negative. The
+ * CONVERT to the kind's widest type also reads the sql_variant of a statistics histogram.
  */
 export function keyText(kind: KeyKind, expression: string): string {
   switch (kind) {
@@ -151,19 +154,26 @@ export function keyText(kind: KeyKind, expression: string): string {
     case 'date': return `CONVERT(char(10), CONVERT(date, ${expression}), 23)`;
     case 'timestamp': return `CONVERT(varchar(27), CONVERT(datetime2(7), ${expression}), 121)`;
     case 'timestamptz': return `CONVERT(varchar(34), CONVERT(datetimeoffset(7), ${expression}), 121)`;
+    case 'rowversion': return `CONVERT(varchar(18), CONVERT(binary(8), ${expression}), 1)`;
   }
 }
 
 /**
  * Smallest and largest key. A table's row count comes from its partitions (a COUNT would scan
  * it); a query has no such count, so it is counted here in the same pass.
+ *
+ * A rowversion key also reads MIN_ACTIVE_ROWVERSION(): the lowest rowversion a still-open
+ * transaction holds (or @@DBTS + 1 when none is open). Rows of an open transaction may commit
+ * later with a value below MAX(key), so only keys below it are settled; the connector caps the
+ * maximum there (see SqlServerConnector.keyBounds).
  */
 export function keyBoundsQuery(target: ReadTarget, keyColumn: string, kind: KeyKind): SqlQuery {
   const key = quoteIdentifier(keyColumn);
   const count = target.kind === 'query' ? `,\n       CAST(COUNT_BIG(*) AS float) AS row_count` : '';
+  const active = kind === 'rowversion' ? `,\n       ${keyText(kind, 'MIN_ACTIVE_ROWVERSION()')} AS active_key` : '';
   return {
     text: `SELECT ${keyText(kind, `MIN(${key})`)} AS min_key,
-       ${keyText(kind, `MAX(${key})`)} AS max_key${count}
+       ${keyText(kind, `MAX(${key})`)} AS max_key${active}${count}
   FROM ${fromClause(target)}`,
     params: [],
   };
@@ -265,12 +275,22 @@ const maxDays = 2_932_896; // 9999-12-31
  * datetime, smalldatetime and datetime2 with a datetime2(7) and datetimeoffset with a
  * datetimeoffset(7), both exact to the microsecond. Ranges meet at the same bound value, so
  * however the server widens a datetime to compare it, each row falls in exactly one chunk.
+ * Rowversion keys compare with a binary(8) of the value's 8 big-endian bytes: the column's own
+ * type, so an index on it is still sought (CONVERT(bigint, col) would scan, and misorder values
+ * from 2^63 up).
  */
 export function keyParameter(paramName: string, kind: KeyKind, digits: string): SqlParam {
   if (!/^-?\d+$/.test(digits)) throw new NonRetryableError(`Chunk bound ${JSON.stringify(digits)} is not integer digits`);
   switch (kind) {
     case 'integer':
       return { name: paramName, type: 'bigint', value: BigInt(digits) };
+    case 'rowversion': {
+      const value = BigInt(digits);
+      if (value < 0n || value > maxRowversion) throw new NonRetryableError(`Chunk bound ${digits} is outside the rowversion range 0 to 2^64 - 1`);
+      const bytes = Buffer.alloc(8);
+      bytes.writeBigUInt64BE(value);
+      return { name: paramName, type: 'binary', length: 8, value: bytes };
+    }
     case 'date': {
       const days = Number(digits);
       if (days < minDays || days > maxDays) throw new NonRetryableError(`Chunk bound ${digits} days is outside years 1-9999`);
@@ -290,25 +310,70 @@ export function keyParameter(paramName: string, kind: KeyKind, digits: string): 
   }
 }
 
+type Comparison = '>' | '>=' | '<' | '<=';
+
+/**
+ * `column op @name`, the bound bound as keyParameter binds it. A rowversion bound outside
+ * 0..2^64-1 (a window's lower end pulled below zero by a lookback, or planner arithmetic at
+ * the top) has no binary(8) form; it becomes the equivalent test at the end of the range, or a
+ * condition no row meets. Like the comparison it replaces, it is false for NULL.
+ */
+function bound(column: string, op: Comparison, paramName: string, kind: KeyKind, digits: string, params: SqlParam[]): string {
+  let bindOp = op;
+  let bindDigits = digits;
+  if (kind === 'rowversion' && /^-?\d+$/.test(digits)) {
+    const value = BigInt(digits);
+    const below = value < 0n;
+    const above = value > maxRowversion;
+    if (below || above) {
+      const lower = op === '>' || op === '>=';
+      // Every rowversion is above a negative lower bound and below an upper bound past the top.
+      if (lower ? above : below) return '1 = 0';
+      [bindOp, bindDigits] = lower ? ['>=', '0'] : ['<=', String(maxRowversion)];
+    }
+  }
+  params.push(keyParameter(paramName, kind, bindDigits));
+  return `${column} ${bindOp} @${paramName}`;
+}
+
 /**
  * The rows of one chunk: a key range between @lower and @upper (bound, never inlined), the rows
- * whose key is NULL, or everything.
+ * whose key is NULL, or everything; within an incremental run's cursor window, when there is
+ * one, `cursor > @after AND cursor <= @upTo` on top of the chunk's own range.
  *
  * No WITH (NOLOCK) / READ UNCOMMITTED: dirty reads can return a row twice or not at all when
  * pages split under the scan, and rows of transactions that later roll back. Each chunk reads
  * committed data, as any other reader of the table would.
  */
-export function chunkQuery(target: ReadTarget, columns: Column[], key: { column: string; kind: KeyKind } | undefined, orderBy: string[], range: ChunkRange): SqlQuery {
+export function chunkQuery(
+  target: ReadTarget,
+  columns: Column[],
+  key: { column: string; kind: KeyKind } | undefined,
+  orderBy: string[],
+  range: ChunkRange,
+  window?: ReadChunkRequest['window'],
+): SqlQuery {
   if (columns.length === 0) throw new NonRetryableError('A chunk needs at least one column');
   const select = `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}`;
   const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
-  if (range.kind === 'all') return { text: `${select}${order}`, params: [] };
-  if (key === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key`);
-  const quotedKey = quoteIdentifier(key.column);
-  if (range.kind === 'nullKey') return { text: `${select}\n WHERE ${quotedKey} IS NULL${order}`, params: [] };
-  const upper = range.upperInclusive ? '<=' : '<';
-  return {
-    text: `${select}\n WHERE ${quotedKey} >= @lower AND ${quotedKey} ${upper} @upper${order}`,
-    params: [keyParameter('lower', key.kind, range.lower), keyParameter('upper', key.kind, range.upper)],
-  };
+  const params: SqlParam[] = [];
+  const conditions: string[] = [];
+  if (range.kind !== 'all') {
+    if (key === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key`);
+    const quotedKey = quoteIdentifier(key.column);
+    if (range.kind === 'nullKey') conditions.push(`${quotedKey} IS NULL`);
+    else {
+      conditions.push(
+        bound(quotedKey, '>=', 'lower', key.kind, range.lower, params),
+        bound(quotedKey, range.upperInclusive ? '<=' : '<', 'upper', key.kind, range.upper, params),
+      );
+    }
+  }
+  if (window) {
+    const cursor = quoteIdentifier(window.column);
+    if (window.after !== undefined) conditions.push(bound(cursor, '>', 'after', window.kind, window.after, params));
+    conditions.push(bound(cursor, '<=', 'upTo', window.kind, window.upTo, params));
+  }
+  const where = conditions.length ? `\n WHERE ${conditions.join(' AND ')}` : '';
+  return { text: `${select}${where}${order}`, params };
 }

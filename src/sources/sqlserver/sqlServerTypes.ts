@@ -100,7 +100,9 @@ export function keyKindOf(typeName: string, where: string): KeyKind {
     case 'date': return 'date';
     case 'datetime': case 'smalldatetime': case 'datetime2': return 'timestamp';
     case 'datetimeoffset': return 'timestamptz';
-    default: throw new NonRetryableError(`${where}: a chunk key must be an integer, date, datetime, datetime2 or datetimeoffset column, not ${typeName}`);
+    // rowversion's catalog name is `timestamp`; it has nothing to do with dates.
+    case 'timestamp': case 'rowversion': return 'rowversion';
+    default: throw new NonRetryableError(`${where}: a chunk key must be an integer, date, datetime, datetime2, datetimeoffset or rowversion column, not ${typeName}`);
   }
 }
 
@@ -314,5 +316,15 @@ export function keyDigits(kind: KeyKind, text: string, rounding: Rounding, where
     case 'date': return String(parseDateDays(text, where));
     case 'timestamp': return String(parseDateTime2Micros(text, where, rounding));
     case 'timestamptz': return String(parseDateTimeOffset(text, where, rounding).micros);
+    case 'rowversion': return String(parseRowversionText(text, where));
   }
+}
+
+const rowversionText = /^0x([0-9a-f]{1,16})$/i;
+
+/** CONVERT(varchar(18), CONVERT(binary(8), rv), 1) writes `0x00000000000007D1`: the unsigned big-endian integer. */
+export function parseRowversionText(text: string, where = 'rowversion'): bigint {
+  const m = rowversionText.exec(text.trim());
+  if (!m) throw new NonRetryableError(`${where}: ${JSON.stringify(text)} is not a rowversion (0x and 16 hex digits)`);
+  return BigInt(`0x${m[1]}`);
 }

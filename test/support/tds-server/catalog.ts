@@ -82,7 +82,8 @@ DECLARE m text[]; a int; b int;
 BEGIN
   m := regexp_match(lower(t), '^\\s*([a-z_0-9]+)\\s*(?:\\(\\s*(max|\\d+)\\s*(?:,\\s*(\\d+)\\s*)?\\))?\\s*$');
   IF m IS NULL THEN RETURN; END IF;
-  base := m[1];
+  -- rowversion is a synonym; the catalog knows the type as timestamp.
+  base := CASE m[1] WHEN 'rowversion' THEN 'timestamp' ELSE m[1] END;
   a := CASE WHEN m[2] = 'max' THEN -1 ELSE m[2]::int END;
   b := m[3]::int;
   SELECT ty.system_type_id, ty.user_type_id, ty.max_length, ty."precision", ty.scale
@@ -122,6 +123,32 @@ CREATE OR REPLACE FUNCTION siphon_tds.datetime_dt2(ts timestamp) RETURNS text IM
   SELECT to_char(date_trunc('second', ts), 'YYYY-MM-DD HH24:MI:SS') || '.' ||
          lpad(round(round((extract(microseconds FROM ts)::numeric % 1000000) / 1000 * 0.3) * 100000 / 3)::text, 7, '0')
 $$;
+
+-- rowversion: the database's counter (@@DBTS, which starts at 0x7D0 in a new SQL Server
+-- database), stamped on a row by a trigger at every insert and update (see createSqlServerTable).
+-- Held in bytea as its 8 big-endian bytes, which sort as the counter does.
+CREATE SEQUENCE IF NOT EXISTS siphon_tds.dbts START 2001;
+
+-- MIN_ACTIVE_ROWVERSION() with no transaction open: @@DBTS + 1, the value the next stamp takes.
+CREATE OR REPLACE FUNCTION siphon_tds.next_rowversion() RETURNS int8 VOLATILE LANGUAGE sql AS $$
+  SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM siphon_tds.dbts
+$$;
+
+CREATE OR REPLACE FUNCTION siphon_tds.stamp_rowversion() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0], '\\x' || encode(int8send(nextval('siphon_tds.dbts')), 'hex')));
+  RETURN NEW;
+END $$;
+
+-- PostgreSQL has no MIN and MAX of bytea; SQL Server has them for binary and rowversion.
+CREATE OR REPLACE FUNCTION siphon_tds.bytea_smaller(a bytea, b bytea) RETURNS bytea IMMUTABLE STRICT LANGUAGE sql AS $$
+  SELECT CASE WHEN b < a THEN b ELSE a END
+$$;
+CREATE OR REPLACE FUNCTION siphon_tds.bytea_larger(a bytea, b bytea) RETURNS bytea IMMUTABLE STRICT LANGUAGE sql AS $$
+  SELECT CASE WHEN b > a THEN b ELSE a END
+$$;
+CREATE OR REPLACE AGGREGATE siphon_tds.bytea_min(bytea) (sfunc = siphon_tds.bytea_smaller, stype = bytea);
+CREATE OR REPLACE AGGREGATE siphon_tds.bytea_max(bytea) (sfunc = siphon_tds.bytea_larger, stype = bytea);
 
 CREATE OR REPLACE FUNCTION siphon_tds.exact_rows(rel oid) RETURNS int8 STABLE LANGUAGE plpgsql AS $$
 DECLARE n int8;
@@ -322,6 +349,11 @@ export async function createSqlServerTable(query: Query, table: SqlServerTable):
   await query(`CREATE TABLE ${quote(schema)}.${quote(table.name)} (${definitions.join(', ')}) WITH (autovacuum_enabled = false)`);
   for (const column of table.columns) {
     await query(`INSERT INTO siphon_tds.columns VALUES ($1, $2, $3, $4) ON CONFLICT (schema_name, table_name, column_name) DO UPDATE SET mssql_type = EXCLUDED.mssql_type`, [schema, table.name, column.name, column.type]);
+    // A rowversion column takes the database's next rowversion at every insert and update, whatever was written to it.
+    if (parseSqlType(column.type).name === 'timestamp') {
+      await query(`CREATE TRIGGER ${quote(`siphon_rowversion_${column.name}`)} BEFORE INSERT OR UPDATE ON ${quote(schema)}.${quote(table.name)}
+        FOR EACH ROW EXECUTE FUNCTION siphon_tds.stamp_rowversion('${column.name.replace(/'/g, "''")}')`);
+    }
   }
 }
 

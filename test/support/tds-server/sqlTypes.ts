@@ -15,6 +15,7 @@
  * | real / float                       | float4 / float8              | shortest exact digits                   |
  * | char, varchar, nchar, nvarchar     | char(n) / varchar(n) / text  | the text                                |
  * | binary, varbinary                  | bytea                        | `\x` + hex                              |
+ * | timestamp (rowversion)             | bytea, 8 bytes big-endian    | `\x` + 16 hex digits                    |
  * | uniqueidentifier                   | uuid                         | 8-4-4-4-12                              |
  * | date                               | date                         | `YYYY-MM-DD`                            |
  * | time(n)                            | text                         | `hh:mm:ss.fffffff` (always 7 digits)    |
@@ -32,7 +33,7 @@ export type SqlType = { name: string; length?: number | 'max'; precision?: numbe
 export const encodableTypes = new Set([
   'tinyint', 'smallint', 'int', 'bigint', 'bit', 'decimal', 'numeric', 'money', 'smallmoney', 'real', 'float',
   'char', 'varchar', 'nchar', 'nvarchar', 'binary', 'varbinary', 'uniqueidentifier', 'date', 'time', 'datetime2',
-  'datetimeoffset', 'datetime', 'smalldatetime',
+  'datetimeoffset', 'datetime', 'smalldatetime', 'timestamp',
 ]);
 
 const typeText = /^\s*([a-z_][a-z0-9_]*)\s*(?:\(\s*(max|-?\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$/i;
@@ -85,7 +86,7 @@ export function storageType(type: SqlType): string {
     case 'smallmoney': return 'numeric(10,4)';
     case 'real': return 'float4';
     case 'float': return 'float8';
-    case 'binary': case 'varbinary': return 'bytea';
+    case 'binary': case 'varbinary': case 'timestamp': return 'bytea';
     case 'uniqueidentifier': return 'uuid';
     case 'date': return 'date';
     case 'datetime': return 'timestamp(3)';
@@ -98,7 +99,8 @@ export function storageType(type: SqlType): string {
 const precedence = [
   'sql_variant', 'datetimeoffset', 'datetime2', 'datetime', 'smalldatetime', 'date', 'time', 'float', 'real', 'decimal', 'numeric',
   'money', 'smallmoney', 'bigint', 'int', 'smallint', 'tinyint', 'bit', 'uniqueidentifier', 'nvarchar', 'nchar', 'varchar', 'char',
-  'varbinary', 'binary',
+  // rowversion is not in SQL Server's list; it compares with binary values as the 8 bytes it is.
+  'timestamp', 'varbinary', 'binary',
 ];
 
 export function higherType(a: SqlType, b: SqlType): SqlType {
@@ -286,6 +288,8 @@ export function typeInfo(type: SqlType, nullable: boolean): Buffer {
     case 'nvarchar': return withLength(TdsType.nVarChar, isMax(type) ? 0xffff : (type.length as number) * 2, true);
     case 'binary': return withLength(TdsType.bigBinary, type.length as number, false);
     case 'varbinary': return withLength(TdsType.bigVarBinary, isMax(type) ? 0xffff : (type.length as number), false);
+    // SQL Server sends rowversion as binary(8) (user type 80, see colMetadataToken).
+    case 'timestamp': return withLength(TdsType.bigBinary, 8, false);
     default: throw new Error(`the TDS test server cannot send values of type ${formatSqlType(type)}`);
   }
 }
@@ -391,7 +395,7 @@ function writePlp(sink: ByteSink, data: Buffer): void {
 export function writeNull(sink: ByteSink, type: SqlType, nullable: boolean): void {
   if (!nullable) throw new Error(`NULL in a NOT NULL ${formatSqlType(type)} column`);
   switch (type.name) {
-    case 'char': case 'nchar': case 'binary': sink.u16(0xffff); return;
+    case 'char': case 'nchar': case 'binary': case 'timestamp': sink.u16(0xffff); return;
     case 'varchar': case 'nvarchar': case 'varbinary':
       if (isMax(type)) sink.u64(plpNull);
       else sink.u16(0xffff);
@@ -489,7 +493,7 @@ export function writeValue(sink: ByteSink, type: SqlType, nullable: boolean, tex
         sink.utf16(text);
       }
       return;
-    case 'binary': case 'varbinary': {
+    case 'binary': case 'varbinary': case 'timestamp': {
       const bytes = Buffer.from(text.startsWith('\\x') ? text.slice(2) : text, 'hex');
       if (isMax(type)) writePlp(sink, bytes);
       else {

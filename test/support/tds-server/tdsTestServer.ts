@@ -12,8 +12,14 @@
  * any size streams in constant memory. Statements outside the subset get a SQL Server error
  * naming them. SQL Server types live in PostgreSQL as described in catalog.ts and sqlTypes.ts.
  *
- * Test hooks: dropConnectionAfterRows (the connection dies in the middle of a result), the
- * `attention` and `statement` events, and counters in `stats`.
+ * Test hooks: dropConnectionAfterRows (the connection dies in the middle of a result),
+ * holdRowversion (a transaction holding a rowversion stays open, as MIN_ACTIVE_ROWVERSION()
+ * sees it), the `attention` and `statement` events, and counters in `stats`.
+ *
+ * rowversion columns are stamped from a database-wide counter by a trigger (catalog.ts), so
+ * inserts and updates made straight in PostgreSQL get their rowversion as in SQL Server; but
+ * PostgreSQL's transactions are not SQL Server's, so an open transaction is simulated with
+ * holdRowversion rather than observed.
  */
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
@@ -60,6 +66,7 @@ export class TdsTestServer extends EventEmitter {
   private readonly connections = new Set<TdsConnection>();
   private readonly catalogs = new Map<string, Promise<void>>();
   private dropHook: { rows: number; match?: RegExp | undefined } | undefined;
+  private held: bigint | undefined;
   private nextSpid = 51;
 
   private constructor(private readonly server: net.Server, readonly options: Required<Pick<TdsTestServerOptions, 'serverName' | 'cursorRows' | 'nullRows'>> & TdsTestServerOptions) {
@@ -97,6 +104,20 @@ export class TdsTestServer extends EventEmitter {
    */
   dropConnectionAfterRows(rows: number, match?: RegExp): void {
     this.dropHook = { rows, match };
+  }
+
+  /**
+   * Until released (undefined), MIN_ACTIVE_ROWVERSION() returns no more than `value`, as when a
+   * transaction that took rowversion `value` is still open: rows stamped at or above it may have
+   * committed, but a reader cannot yet rely on having seen everything up to them.
+   */
+  holdRowversion(value: bigint | undefined): void {
+    this.held = value;
+  }
+
+  /** @internal */
+  get heldRowversion(): bigint | undefined {
+    return this.held;
   }
 
   /** @internal */
@@ -363,6 +384,7 @@ class TdsConnection {
     const client = this.pg!;
     return {
       database: this.database,
+      heldRowversion: this.server.heldRowversion,
       table: async (schema, name) => {
         const found = (await client.query(
           `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -24,6 +24,15 @@ export type TestSqlServer = {
   generateRows(table: string, count: number, values: Array<{ pg: string; tsql: string }>): Promise<void>;
   /** Refreshes the statistics of a table (UPDATE STATISTICS, which the test double runs as ANALYZE). */
   updateStatistics(table: string): Promise<void>;
+  /** A statement run outside Siphon (an insert, an update), written for each engine; tables are in `schema`. */
+  execute(statement: { pg: string; tsql: string }): Promise<void>;
+  /**
+   * A transaction that takes the database's next rowversion and stays open until `end`: on a
+   * real SQL Server an insert into a table of its own on a second connection, left uncommitted;
+   * on the test double its holdRowversion hook. Either way MIN_ACTIVE_ROWVERSION() stays at or
+   * below `rowversion` until then, while other sessions go on committing rows above it.
+   */
+  openTransaction(): Promise<{ rowversion: bigint; end(): Promise<void> }>;
   drop(): Promise<void>;
   /** The database name in errors: `SQL Server host,port/database`. */
   label: string;
@@ -31,9 +40,17 @@ export type TestSqlServer = {
 
 export const testLogin = { user: 'siphon_reader', password: 'Rd-9f2kQ!x7' };
 
+type MssqlRequest = { query(text: string): Promise<{ recordset?: Array<Record<string, unknown>> }>; batch(text: string): Promise<unknown> };
 const mssql = createRequire(import.meta.url)('mssql') as {
-  ConnectionPool: new (config: unknown) => { connect(): Promise<unknown>; close(): Promise<void>; request(): { query(text: string): Promise<unknown>; batch(text: string): Promise<unknown> } };
+  ConnectionPool: new (config: unknown) => {
+    connect(): Promise<unknown>;
+    close(): Promise<void>;
+    request(): MssqlRequest;
+    transaction(): { begin(): Promise<unknown>; request(): MssqlRequest; rollback(): Promise<void> };
+  };
 };
+
+const isRowversion = (type: string) => /^\s*(rowversion|timestamp)\s*$/i.test(type);
 
 export async function createTestSqlServer(label: string): Promise<TestSqlServer> {
   const real = process.env.SIPHON_TEST_MSSQL;
@@ -61,7 +78,18 @@ async function testDouble(label: string): Promise<TestSqlServer> {
     updateStatistics: async (table) => {
       await db.query(`ANALYZE dbo."${table}"`);
     },
+    execute: async (statement) => {
+      await db.query(statement.pg);
+    },
+    openTransaction: async () => {
+      // The value the open transaction's own write took from the counter.
+      const [taken] = await db.query<{ value: string }>(`SELECT nextval('siphon_tds.dbts')::text AS value`);
+      const rowversion = BigInt(taken!.value);
+      server.holdRowversion(rowversion);
+      return { rowversion, end: async () => server.holdRowversion(undefined) };
+    },
     drop: async () => {
+      server.holdRowversion(undefined);
       await server.close();
       await db.drop();
     },
@@ -94,6 +122,8 @@ async function realSqlServer(label: string, connectionString: string): Promise<T
       tables.push(table.name);
       for (const row of rows) {
         const values = row.map((value, i) => {
+          // SQL Server stamps a rowversion itself; writing one is an error.
+          if (isRowversion(table.columns[i]!.type)) return 'DEFAULT';
           if (value === null) return 'NULL';
           if (Buffer.isBuffer(value)) return `CAST(0x${value.toString('hex')} AS ${table.columns[i]!.type})`;
           return `CAST(N'${value.replace(/'/g, "''")}' AS ${table.columns[i]!.type})`;
@@ -108,6 +138,26 @@ async function realSqlServer(label: string, connectionString: string): Promise<T
     },
     updateStatistics: async (table) => {
       await run(`UPDATE STATISTICS [${schema}].[${table}] WITH FULLSCAN`);
+    },
+    execute: async (statement) => {
+      await run(statement.tsql);
+    },
+    openTransaction: async () => {
+      const holder = 'siphon_open_transaction';
+      if (!tables.includes(holder)) {
+        await run(`CREATE TABLE [${schema}].[${holder}] (id int IDENTITY PRIMARY KEY, rv rowversion NOT NULL)`);
+        tables.push(holder);
+      }
+      const transaction = pool.transaction();
+      await transaction.begin();
+      try {
+        const result = await transaction.request().query(`INSERT INTO [${schema}].[${holder}] OUTPUT CONVERT(varchar(18), inserted.rv, 1) AS rv DEFAULT VALUES`);
+        const rowversion = BigInt(String(result.recordset![0]!.rv));
+        return { rowversion, end: () => transaction.rollback() };
+      } catch (err) {
+        await transaction.rollback();
+        throw err;
+      }
     },
     drop: async () => {
       for (const table of tables.reverse()) await run(`DROP TABLE IF EXISTS [${schema}].[${table}]`);

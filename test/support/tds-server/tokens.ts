@@ -112,7 +112,8 @@ export function colMetadataToken(columns: ResultColumn[]): Buffer {
   const parts: Buffer[] = [head];
   for (const column of columns) {
     const fixed = Buffer.alloc(6);
-    fixed.writeUInt32LE(0, 0);
+    // UserType: 80 (TIMESTAMP) for rowversion, as SQL Server sends it; 0 for the rest.
+    fixed.writeUInt32LE(column.type.name === 'timestamp' ? 0x50 : 0, 0);
     // fNullable, and usUpdateable = 2 (unknown), as for a computed result.
     fixed.writeUInt16LE((column.nullable ? 0x0001 : 0) | 0x0008, 4);
     parts.push(fixed, typeInfo(column.type, column.nullable), bVarChar(column.name));

@@ -22,6 +22,11 @@ export type CatalogReader = {
   /** Checks that a translated query compiles, without running it; a SqlServerError if not. */
   check(sql: string, params: unknown[]): Promise<void>;
   database: string;
+  /**
+   * The rowversion a transaction still open is taken to hold (the server's holdRowversion hook):
+   * MIN_ACTIVE_ROWVERSION() is no higher than it. Undefined: no transaction is open.
+   */
+  heldRowversion?: bigint | undefined;
 };
 
 export type TableInfo = { schema: string; name: string; columns: Array<{ name: string; type: SqlType; nullable: boolean; pgType: string }> };
@@ -511,6 +516,7 @@ class Translator {
         if (t.name === 'datetimeoffset') sql = `siphon_tds.dto_${name}(${value!.sql})`;
         else if (t.name === 'datetime2' || t.name === 'time') sql = `${name}((${value!.sql}) COLLATE "C")`;
         else if (t.name === 'bit') sql = `${name === 'min' ? 'bool_and' : 'bool_or'}(${value!.sql})`;
+        else if (t.name === 'binary' || t.name === 'varbinary' || t.name === 'timestamp') sql = `siphon_tds.bytea_${name}(${value!.sql})`;
         else if (t.name === 'uniqueidentifier' || t.name === 'sql_variant') return this.refuse(name.toUpperCase(), `${name.toUpperCase()} of ${t.name}`);
         else sql = `${name}(${value!.sql})`;
         return { sql, type: t, nullable: true };
@@ -572,6 +578,13 @@ class Translator {
       case 'newid':
         arity(0);
         return { sql: 'gen_random_uuid()', type: { name: 'uniqueidentifier' }, nullable: false };
+      case 'min_active_rowversion': {
+        // @@DBTS + 1, or the rowversion a transaction still open holds (see CatalogReader.heldRowversion).
+        arity(0);
+        const held = this.catalog.heldRowversion;
+        const next = 'siphon_tds.next_rowversion()';
+        return { sql: `int8send(${held === undefined ? next : `least(${next}, ${BigInt(held).toString()}::int8)`})`, type: { name: 'binary', length: 8 }, nullable: false };
+      }
       default:
         throw new SqlServerError(195, `'${name}' is not a recognized built-in function name.`, 15);
     }
@@ -609,6 +622,7 @@ class Translator {
       if (isIntegerType(to)) return `(${x})::numeric::${storageType(to)}`;
       if (t === 'date') return `substr(${x}, 1, 10)::date`;
       if (t === 'datetime2' || t === 'datetimeoffset') return x;
+      if (t === 'binary' || t === 'varbinary') return `decode(substr(${x}, 3), 'hex')`;
       return refuse();
     }
     switch (t) {
@@ -618,6 +632,7 @@ class Translator {
         if (f === 'bit') return pg === 'int4' ? `(${x})::int4` : `(${x})::int4::${pg}`;
         if (isNumericType(from)) return `trunc(${x})::${pg}`;
         if (isStringType(from)) return `btrim((${x})::text)::${pg}`;
+        if (f === 'timestamp' && pg === 'int8') return `('x' || encode(${x}, 'hex'))::bit(64)::int8`;
         return refuse();
       }
       case 'bit':
@@ -646,6 +661,8 @@ class Translator {
         else if (f === 'datetimeoffset' && dateStyle) text = `(substr(${x}, 1, ${from.scale ? 20 + from.scale : 19}) || substr(${x}, 28))`;
         else if (f === 'time' && dateStyle) text = `substr(${x}, 1, ${from.scale ? 9 + from.scale : 8})`;
         else if ((f === 'datetime' || f === 'smalldatetime') && (style === 121 || style === 120)) text = `to_char(${x}, '${style === 121 ? 'YYYY-MM-DD HH24:MI:SS.MS' : 'YYYY-MM-DD HH24:MI:SS'}')`;
+        // Binary as hex: style 1 with 0x in front, style 2 without.
+        else if ((f === 'binary' || f === 'varbinary' || f === 'timestamp') && (style === 1 || style === 2)) text = `(${style === 1 ? `'0x' || ` : ''}upper(encode(${x}, 'hex')))`;
         else return refuse();
         if (typeof to.length === 'number') text = `left(${text}, ${to.length})`;
         if ((t === 'char' || t === 'nchar') && typeof to.length === 'number') text = `rpad(${text}, ${to.length})`;
@@ -682,6 +699,11 @@ class Translator {
         return refuse();
       case 'binary': case 'varbinary':
         if (f === 'binary' || f === 'varbinary') return typeof to.length === 'number' ? `substring(${x} from 1 for ${to.length})` : x;
+        if (f === 'timestamp') return typeof to.length === 'number' && to.length < 8 ? `substring(${x} from 1 for ${to.length})` : x;
+        return refuse();
+      case 'timestamp':
+        // A binary compared with a rowversion: the same bytes.
+        if (f === 'binary' || f === 'varbinary') return x;
         return refuse();
       default:
         return refuse();
