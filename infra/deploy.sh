@@ -114,9 +114,10 @@ if $deploy_code; then
   mkdir -p "$staging/dist"
   cp -R dist/functions dist/src "$staging/dist/"
   cp host.json package.json package-lock.json "$staging/"
-  # Production dependencies only, installed from the lock file; none of them is native, so a
-  # package built on macOS or Windows runs on the Linux workers too.
-  (cd "$staging" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+  # Production dependencies only, installed from the lock file for the Linux x64 workers, whatever
+  # machine builds the package: snappy's native binary comes as a per-platform npm package, and
+  # one built for macOS would leave Azure on the slower JavaScript fallback.
+  (cd "$staging" && npm ci --omit=dev --os=linux --cpu=x64 --libc=glibc --no-audit --no-fund --loglevel=error)
   package="$staging/siphon.zip"
   (cd "$staging" && zip -qr "$package" dist host.json package.json node_modules)
   echo "Package: $(du -h "$package" | cut -f1)"

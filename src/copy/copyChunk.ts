@@ -34,7 +34,7 @@ const maxOpenFiles = 8;
 
 /**
  * Rows a folder's buffer starts with room for; it doubles up to the row group as rows come, so
- * partition folders that get few rows hold little.
+ * small chunks and partition folders that get few rows hold little.
  */
 const initialBufferRows = 8_192;
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -10,8 +10,9 @@ import { encodeRowGroup, loadZstd, type EncodedGroup, type ParquetCodec } from '
  * Where row groups are encoded. With a second CPU, in one worker thread per process, so the copy
  * reads and decodes the next group while the last one is encoded and compressed (the group's
  * typed arrays are transferred, not copied). With one CPU (a 2048 MB Flex Consumption instance
- * has about one vCPU) a thread would only take turns with the reader, so groups are encoded
- * inline. The bytes are the same either way: both run encodeRowGroup.
+ * has about one vCPU) a thread would only take turns with the reader and add its own overhead,
+ * so groups are encoded inline. The choice is automatic; the bytes are the same either way: both
+ * run encodeRowGroup.
  */
 export type EncodeMode = 'thread' | 'inline';
 
@@ -21,7 +22,34 @@ const workerFile = new URL('./encodeWorker.js', import.meta.url);
  * The thread runs the compiled worker file; when the code runs from TypeScript sources (tests),
  * there is none next to this module, and groups are encoded inline.
  */
-const automaticMode: EncodeMode = availableParallelism() > 1 && existsSync(fileURLToPath(workerFile)) ? 'thread' : 'inline';
+const automaticMode: EncodeMode = availableCpus() >= 2 && existsSync(fileURLToPath(workerFile)) ? 'thread' : 'inline';
+
+/**
+ * CPUs this process may use: the affinity count, capped by a cgroup CPU quota (a container's CPU
+ * limit), which the libuv of Node 20 does not take into account in availableParallelism().
+ */
+function availableCpus(): number {
+  const cpus = availableParallelism();
+  const quota = cgroupCpuQuota();
+  return quota !== undefined && Number.isFinite(quota) && quota > 0 ? Math.min(cpus, quota) : cpus;
+}
+
+function cgroupCpuQuota(): number | undefined {
+  try {
+    // cgroup v2: "<quota> <period>" or "max <period>".
+    const [quota, period] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
+    return quota === 'max' ? undefined : Number(quota) / Number(period);
+  } catch {
+    try {
+      // cgroup v1: a quota of -1 means none.
+      const quota = Number(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', 'utf8'));
+      const period = Number(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_period_us', 'utf8'));
+      return quota > 0 && period > 0 ? quota / period : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
 
 export function defaultEncodeMode(): EncodeMode {
   return automaticMode;

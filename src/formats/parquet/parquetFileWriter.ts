@@ -31,7 +31,8 @@ const magic = 0x31524150;
  * uses). Each group's bytes go to the sink as one piece, so a file of any size holds about one
  * encoded group in memory. A group is encoded while the caller gathers the next one (in the
  * encoder thread when there is one): `writeBuffer` returns once the previous group is in the
- * sink, and errors of a group surface at the next call or at `finish`.
+ * sink, and errors of a group surface at the next call or at `finish`. The arrays of an encoded
+ * group and the buffer of its bytes are reused for the next groups (no allocation per group).
  */
 export class ParquetFileWriter implements FormatWriter {
   private readonly schema: SchemaElement[];
@@ -103,13 +104,14 @@ export class ParquetFileWriter implements FormatWriter {
 
   /** Places an encoded group after what the file holds so far: its offsets become file offsets. */
   private async append(encoded: EncodedGroup, rows: number): Promise<void> {
-    let bytes = encoded.bytes;
     if (this.offset === 0) {
-      bytes = new Uint8Array(4 + encoded.bytes.length);
-      new DataView(bytes.buffer).setUint32(0, magic, true);
-      bytes.set(encoded.bytes, 4);
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, magic, true);
+      await this.sink(header);
+      this.offset = 4;
     }
-    const base = BigInt(this.offset + bytes.length - encoded.bytes.length);
+    const bytes = encoded.bytes;
+    const base = BigInt(this.offset);
     let totalByteSize = 0n;
     encoded.columns.forEach((chunk, index) => {
       chunk.file_offset += base;
@@ -125,12 +127,12 @@ export class ParquetFileWriter implements FormatWriter {
       columns: encoded.columns,
       total_byte_size: totalByteSize,
       num_rows: BigInt(rows),
-      total_compressed_size: BigInt(encoded.bytes.length),
+      total_compressed_size: BigInt(bytes.length),
     });
     this.numRows += BigInt(rows);
     this.offset += bytes.length;
     await this.sink(bytes);
     // The sink copied what it keeps (see ByteSink).
-    this.spareOutput = encoded.bytes.buffer as ArrayBuffer;
+    this.spareOutput = bytes.buffer as ArrayBuffer;
   }
 }

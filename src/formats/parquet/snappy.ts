@@ -18,9 +18,6 @@ const native: NativeSnappy | undefined = (() => {
   }
 })();
 
-/** Which implementation this process uses. */
-export const snappyImplementation: 'native' | 'js' = native ? 'native' : 'js';
-
 /** The compressed form of `input`; may be a view of a buffer that the next call reuses. */
 export const snappyCompress: (input: Uint8Array) => Uint8Array = native
   ? (input) => native.compressSync(Buffer.from(input.buffer, input.byteOffset, input.byteLength))
