@@ -108,7 +108,18 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
   } catch (err) {
     if (err instanceof RunEndedError) return { outcome: 'stopped', chunk: input.chunk, status: err.status };
     const error = withContext(err, context);
-    if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: errorMessage(error) };
+    if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: truncated(errorMessage(error)) };
     throw error;
   }
+}
+
+/**
+ * Activity results are kept in the orchestration history and replayed on every episode; in a run
+ * of thousands of chunks a long error text per result would make each replay slower and the
+ * history larger. The run record keeps this text; its start says what went wrong.
+ */
+const maxErrorChars = 2_000;
+
+function truncated(text: string): string {
+  return text.length <= maxErrorChars ? text : `${text.slice(0, maxErrorChars)}... (${text.length - maxErrorChars} more characters)`;
 }
