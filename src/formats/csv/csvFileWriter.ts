@@ -1,9 +1,7 @@
-import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import type { Column } from '../../spec/columns.js';
-import type { ByteSink, FormatWriter } from '../formatWriter.js';
-import { RowList, type RowBuffer } from '../rowBuffer.js';
-import { textForm, type TextForm } from '../textForms.js';
-import { TextOutput, textPieceChars } from '../textOutput.js';
+import type { ByteSink } from '../formatWriter.js';
+import { textForm } from '../textForms.js';
+import { TextFileWriter } from '../textFileWriter.js';
 
 /**
  * RFC 4180 CSV: a header row of column names, comma-separated fields, CRLF after every record
@@ -16,15 +14,9 @@ import { TextOutput, textPieceChars } from '../textOutput.js';
  * space, tab or other control character, which some readers would otherwise trim; `"` inside is
  * doubled.
  */
-export class CsvFileWriter implements FormatWriter {
-  private readonly output: TextOutput;
-  private readonly fields: TextForm[];
-  private pending: string;
-  private finished = false;
-
-  constructor(private readonly columns: Column[], gzip: boolean, sink: ByteSink) {
-    this.output = new TextOutput(sink, gzip);
-    this.fields = columns.map((column) => {
+export class CsvFileWriter extends TextFileWriter {
+  constructor(columns: Column[], gzip: boolean, sink: ByteSink) {
+    const fields = columns.map((column) => {
       const form = textForm(column.type);
       switch (column.type.kind) {
         // Only free text can hold a delimiter, quote or edge whitespace; every other form is known-safe.
@@ -38,53 +30,17 @@ export class CsvFileWriter implements FormatWriter {
           return form;
       }
     });
-    this.pending = columns.map((column) => csvField(column.name)).join(',') + '\r\n';
+    super(columns, fields, 'CSV', gzip, sink, columns.map((column) => csvField(column.name)).join(',') + '\r\n');
   }
 
-  async writeRows(rows: unknown[][]): Promise<void> {
-    if (this.finished) throw new Error('CSV file already finished');
-    const fields = this.fields;
-    const width = fields.length;
-    let text = this.pending;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      let line = '';
-      for (let c = 0; c < width; c++) {
-        const value = row[c];
-        if (c > 0) line += ',';
-        if (value !== null && value !== undefined) {
-          try {
-            line += fields[c]!(value);
-          } catch (err) {
-            throw new NonRetryableError(`column ${this.columns[c]!.name}: ${errorMessage(err)}`);
-          }
-        }
-      }
-      text += line + '\r\n';
-      if (text.length >= textPieceChars) {
-        const full = this.output.append(text);
-        text = '';
-        if (full) {
-          this.pending = '';
-          await this.output.flush();
-        }
-      }
+  protected line(row: unknown[]): string {
+    let line = '';
+    for (let c = 0; c < this.fields.length; c++) {
+      const value = row[c];
+      if (c > 0) line += ',';
+      if (value !== null && value !== undefined) line += this.field(c, value);
     }
-    // Carried over to the next batch, so chunking depends on the rows alone, not on batch sizes.
-    this.pending = text;
-  }
-
-  writeBuffer(buffer: RowBuffer): Promise<void> {
-    if (!(buffer instanceof RowList)) throw new Error('A text file is written from a row list');
-    return this.writeRows(buffer.take());
-  }
-
-  async finish(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    this.output.append(this.pending);
-    this.pending = '';
-    await this.output.end();
+    return line + '\r\n';
   }
 }
 

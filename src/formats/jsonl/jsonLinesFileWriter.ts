@@ -1,9 +1,7 @@
-import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import type { Column, OutputType } from '../../spec/columns.js';
-import type { ByteSink, FormatWriter } from '../formatWriter.js';
-import { RowList, type RowBuffer } from '../rowBuffer.js';
+import type { ByteSink } from '../formatWriter.js';
 import { float32Text, float64Text, textForm, type TextForm } from '../textForms.js';
-import { TextOutput, textPieceChars } from '../textOutput.js';
+import { TextFileWriter } from '../textFileWriter.js';
 
 /**
  * JSON Lines: one object per row, keys in column order, `\n` after every line, UTF-8. NULL is
@@ -14,66 +12,24 @@ import { TextOutput, textPieceChars } from '../textOutput.js';
  * values (so a document that is the JSON literal null reads back like NULL); binary is base64;
  * everything else is a string in the shared text forms (textForms.ts).
  */
-export class JsonLinesFileWriter implements FormatWriter {
-  private readonly output: TextOutput;
-  private readonly fields: TextForm[];
+export class JsonLinesFileWriter extends TextFileWriter {
   /** `{"name":` and `,"name":`, built once. */
   private readonly keys: string[];
-  private pending = '';
-  private finished = false;
 
-  constructor(private readonly columns: Column[], gzip: boolean, sink: ByteSink) {
-    this.output = new TextOutput(sink, gzip);
-    this.fields = columns.map((column) => jsonForm(column.type));
+  constructor(columns: Column[], gzip: boolean, sink: ByteSink) {
+    super(columns, columns.map((column) => jsonForm(column.type)), 'JSON Lines', gzip, sink);
     this.keys = columns.map((column, index) => `${index === 0 ? '{' : ','}${JSON.stringify(column.name)}:`);
   }
 
-  async writeRows(rows: unknown[][]): Promise<void> {
-    if (this.finished) throw new Error('JSON Lines file already finished');
-    const { fields, keys } = this;
-    const width = fields.length;
-    let text = this.pending;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      let line = width === 0 ? '{' : '';
-      for (let c = 0; c < width; c++) {
-        const value = row[c];
-        line += keys[c]!;
-        if (value === null || value === undefined) {
-          line += 'null';
-        } else {
-          try {
-            line += fields[c]!(value);
-          } catch (err) {
-            throw new NonRetryableError(`column ${this.columns[c]!.name}: ${errorMessage(err)}`);
-          }
-        }
-      }
-      text += line + '}\n';
-      if (text.length >= textPieceChars) {
-        const full = this.output.append(text);
-        text = '';
-        if (full) {
-          this.pending = '';
-          await this.output.flush();
-        }
-      }
+  protected line(row: unknown[]): string {
+    const { keys } = this;
+    let line = keys.length === 0 ? '{' : '';
+    for (let c = 0; c < keys.length; c++) {
+      const value = row[c];
+      line += keys[c]!;
+      line += value === null || value === undefined ? 'null' : this.field(c, value);
     }
-    // Carried over to the next batch, so chunking depends on the rows alone, not on batch sizes.
-    this.pending = text;
-  }
-
-  writeBuffer(buffer: RowBuffer): Promise<void> {
-    if (!(buffer instanceof RowList)) throw new Error('A text file is written from a row list');
-    return this.writeRows(buffer.take());
-  }
-
-  async finish(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    this.output.append(this.pending);
-    this.pending = '';
-    await this.output.end();
+    return line + '}\n';
   }
 }
 
