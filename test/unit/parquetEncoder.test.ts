@@ -19,6 +19,7 @@ import { offsetColumnSuffix, parquetSchema } from '../../src/formats/parquet/par
 import { ParquetFileWriter, type ParquetCompression } from '../../src/formats/parquet/parquetFileWriter.js';
 import { loadZstd } from '../../src/formats/parquet/rowGroupEncoder.js';
 import { jsSnappyCompress, snappyCompress } from '../../src/formats/parquet/snappy.js';
+import { seededRandom } from '../../src/sources/seededRandom.js';
 
 // ---------------------------------------------------------------------------------------------
 // The reference: rows to hyparquet-writer's ParquetWriter, as Siphon's writer did it before.
@@ -95,17 +96,6 @@ async function siphonFile(columns: Column[], compression: ParquetCompression, gr
 // ---------------------------------------------------------------------------------------------
 // Generated values
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 type Generator = (next: () => number) => unknown;
 
 const pick = <T,>(next: () => number, values: T[]): T => values[Math.floor(next() * values.length)]!;
@@ -146,7 +136,7 @@ type Shape = { rows: number; nulls: number; distinct: number | 'all'; seed: numb
 
 /** Rows for the columns: each column draws from a pool of `distinct` values (or fresh values), with extremes mixed in. */
 function rowsOf(columns: Column[], shape: Shape): unknown[][] {
-  const next = random(shape.seed);
+  const next = seededRandom(shape.seed);
   const pools = columns.map((column) => {
     const generator = generators.find((g) => JSON.stringify(g.type) === JSON.stringify(column.type))!;
     if (shape.distinct === 'all') return undefined;
@@ -201,7 +191,7 @@ describe('columnar Parquet encoder', () => {
       { name: 'day', sourceType: 'date', nullable: true, type: { kind: 'date' } },
       { name: 'flag', sourceType: 'bool', nullable: true, type: { kind: 'boolean' } },
     ];
-    const next = random(99);
+    const next = seededRandom(99);
     const rows = Array.from({ length: 140_000 }, (_, i) => [
       BigInt(i) * 7919n,
       next() < 0.1 ? null : `${'label '.repeat(Math.floor(next() * 8))}${i}`,
@@ -225,7 +215,7 @@ describe('columnar Parquet encoder', () => {
   });
 
   it('falls back to a JavaScript snappy that writes hyparquet-writer\'s snappy bytes', () => {
-    const next = random(5);
+    const next = seededRandom(5);
     const inputs = [new Uint8Array(0), Uint8Array.of(1), new Uint8Array(14).fill(7), new Uint8Array(15).fill(7), new Uint8Array(100_000).fill(3)];
     for (let i = 0; i < 200; i++) {
       const alphabet = 1 + Math.floor(next() * 255);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planChunks } from '../../src/copy/planChunks.js';
+import { seededRandom } from '../../src/sources/seededRandom.js';
 import type { KeyBounds } from '../../src/sources/sourceConnector.js';
 import type { ChunkRange } from '../../src/spec/columns.js';
 
@@ -28,18 +29,6 @@ function contains(r: Range, v: bigint): boolean {
   const lower = BigInt(r.lower);
   const upper = BigInt(r.upper);
   return v >= lower && (r.upperInclusive ? v <= upper : v < upper);
-}
-
-/** Small deterministic PRNG (mulberry32) so a failure is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('planChunks', () => {
@@ -124,7 +113,7 @@ describe('planChunks', () => {
   });
 
   it('puts every integer of random small ranges in exactly one range', () => {
-    const random = prng(20261121);
+    const random = seededRandom(20261121);
     for (let trial = 0; trial < 150; trial++) {
       const min = BigInt(Math.floor(random() * 201) - 100);
       const span = BigInt(Math.floor(random() * 80) + 1);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalLiteral, parseSqlType, type SqlType } from './sqlTypes.js';
+import { canonicalLiteral, parseSqlType, storageType, type SqlType } from './sqlTypes.js';
 
 /**
  * How SQL Server types and SQL Server's catalog exist behind the PostgreSQL engine of the test
@@ -307,27 +307,18 @@ export type SqlServerTable = { schema?: string; name: string; columns: SqlServer
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** The PostgreSQL column type holding a SQL Server type (see the table in sqlTypes.ts). */
+/**
+ * The PostgreSQL column type holding a SQL Server type: the storage type of its values (see
+ * storageType in sqlTypes.ts), plus what a column adds: tinyint's range, char's padding, the
+ * byte order of the 100 ns types' fixed-width text.
+ */
 export function storageColumnType(type: SqlType): string {
   switch (type.name) {
     case 'tinyint': return 'int2 CHECK (VALUE BETWEEN 0 AND 255)';
-    case 'smallint': return 'int2';
-    case 'int': return 'int4';
-    case 'bigint': return 'int8';
-    case 'bit': return 'bool';
-    case 'decimal': case 'numeric': return `numeric(${type.precision},${type.scale})`;
-    case 'money': return 'numeric(19,4)';
-    case 'smallmoney': return 'numeric(10,4)';
-    case 'real': return 'float4';
-    case 'float': return 'float8';
     case 'char': case 'nchar': return `char(${type.length})`;
-    case 'binary': case 'varbinary': case 'image': case 'timestamp': return 'bytea';
-    case 'uniqueidentifier': return 'uuid';
-    case 'date': return 'date';
-    case 'datetime': return 'timestamp(3)';
-    case 'smalldatetime': return 'timestamp(0)';
+    case 'image': return 'bytea';
     case 'time': case 'datetime2': case 'datetimeoffset': return 'text COLLATE "C"';
-    default: return 'text';
+    default: return storageType(type);
   }
 }
 
