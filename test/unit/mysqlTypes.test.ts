@@ -21,21 +21,12 @@ import {
   type MysqlTypeInfo,
   type ResultField,
 } from '../../src/sources/mysql/mysqlTypes.js';
+import { thrown, outcome } from '../support/thrown.js';
 
 const where = 'Table shop.orders, column "c"';
 
 function info(dataType: string, extra: Partial<MysqlTypeInfo> = {}): MysqlTypeInfo {
   return { dataType, unsigned: false, columnType: dataType, ...extra };
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(NonRetryableError);
-    return err as Error;
-  }
-  throw new Error('expected a NonRetryableError');
 }
 
 describe('outputTypeOf', () => {
@@ -235,15 +226,6 @@ describe('parseTimeMicros', () => {
     expect(message).toBe(`${where}: time '${text}' is outside 00:00:00..23:59:59.999999; a time column holds a time of day, so an interval must be cast (e.g. TIME_TO_SEC) in a query`);
   });
 });
-
-/** The value, or the error's class and message: what the positional reading must reproduce exactly. */
-function outcome<T>(fn: () => T): T | string {
-  try {
-    return fn();
-  } catch (err) {
-    return `${(err as Error).constructor.name}: ${(err as Error).message}`;
-  }
-}
 
 describe('positional parsing equals the general pattern', () => {
   const where = 'Table db.t, column "c" (datetime(6))';

@@ -4,6 +4,7 @@ import {
   dateDaysByPattern, keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, timeMicrosByPattern, timestampMicrosByPattern,
   type PgType,
 } from '../../src/sources/postgres/postgresTypes.js';
+import { outcome } from '../support/thrown.js';
 
 /** A base type as the catalog reports it; `category` 'A' marks arrays, typtype 'e' enums. */
 function pg(typeName: string, typmod = -1, extra: Partial<PgType> = {}): PgType {
@@ -118,15 +119,6 @@ describe('parseDateDays', () => {
     expectNonRetryable(() => parseDateDays(text));
   });
 });
-
-/** The value, or the error's class and message: what the fast path must reproduce exactly. */
-function outcome<T>(fn: () => T): T | string {
-  try {
-    return fn();
-  } catch (err) {
-    return `${(err as Error).constructor.name}: ${(err as Error).message}`;
-  }
-}
 
 describe('positional parsing equals the general pattern', () => {
   const pad = (value: number, width: number) => String(value).padStart(width, '0');

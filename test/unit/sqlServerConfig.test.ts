@@ -3,6 +3,7 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { describe, expect, it, vi } from 'vitest';
 import { NonRetryableError } from '../../src/errors/errorTypes.js';
 import { mssqlTypeOf, serverLabel, sqlServerConfig, sqlServerError, type SqlServerSource } from '../../src/sources/sqlserver/sqlServerConnector.js';
+import { thrown } from '../support/thrown.js';
 
 const mssql = createRequire(import.meta.url)('mssql') as Record<string, unknown> & { DateTime2: (scale: number) => unknown };
 
@@ -11,15 +12,6 @@ const sqlAuth: SqlServerSource = { authentication: 'sql', encrypt: true, trustSe
 const entraId: SqlServerSource = { ...sqlAuth, authentication: 'entraId' };
 const azure = 'Server=tcp:siphon-demo.database.windows.net,1433;Database=sales;User Id=siphon_reader;Password={S3cr;et"Pa55};';
 const fakeCredential: TokenCredential = { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 60_000 }) };
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('sqlServerConfig: SQL authentication', () => {
   it('builds the mssql config from an ADO.NET connection string and the spec', () => {

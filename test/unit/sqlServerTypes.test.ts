@@ -5,6 +5,7 @@ import {
   baseTypeName, decoderFor, formatSqlServerType, keyDigits, keyKindOf, outputTypeOf, parseBigIntText, parseDateTime2Micros,
   parseDateTimeOffset, parseDecimalText, parseTimeMicros, wireFormOf, type SqlServerTypeInfo,
 } from '../../src/sources/sqlserver/sqlServerTypes.js';
+import { thrown } from '../support/thrown.js';
 
 /** 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 in microseconds since the epoch. */
 const year1 = -62_135_596_800_000_000n;
@@ -16,15 +17,6 @@ function utcMicros(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, fract
 
 function info(typeName: string, extra: Partial<SqlServerTypeInfo> = {}): SqlServerTypeInfo {
   return { typeName, maxLength: 0, precision: 0, scale: 0, ...extra };
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
 }
 
 /** A decoder for a column as describe would produce it. */
