@@ -4,6 +4,15 @@ import * as df from 'durable-functions';
 import { functionRegistry } from '../src/registry.js';
 import { durableClientStarter } from '../src/jobs/durableClientStarter.js';
 
+/**
+ * Request bodies reach handlers as streams, so the 1 MiB cap stops reading at the cap
+ * (readBodyText). Without this the host reads a whole body, however large, into the worker
+ * before any handler runs. What runs only under the host and is not exercised by our tests: the
+ * host's own proxying of the stream to the worker (whether it buffers on its side), and its
+ * route matching (405/Allow and percent-decoding of route parameters are the local runtime's).
+ */
+functions.app.setup({ enableHttpStream: true });
+
 /** Binds every function of the registry to its Azure Functions trigger. No logic lives here. */
 for (const fn of functionRegistry) {
   switch (fn.kind) {

@@ -4,6 +4,7 @@ import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePi
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { health } from './api/healthHandler.js';
 import { problem } from './api/httpResponses.js';
+import { screenRequest } from './api/screenRequest.js';
 import { errorMessage } from './errors/errorTypes.js';
 import { getServices } from './services.js';
 import { schedulerTick } from './schedule/schedulerTick.js';
@@ -48,7 +49,12 @@ export type ActivityFunction = { kind: 'activity'; name: string; handler: (input
 
 export type FunctionDefinition = HttpFunction | TimerFunction | QueueFunction | OrchestrationFunction | ActivityFunction;
 
-/** Unexpected errors become a 500 whose message carries no secret. */
+/**
+ * Every HTTP function, under the Functions host and the local runtime alike: the request is
+ * screened from its headers first (content type, declared length: see screenRequest), and an
+ * unexpected error becomes a 500 that names only the invocation; its text (scrubbed of secrets)
+ * goes to the log, never to the caller.
+ */
 function http(name: string, methods: HttpFunction['methods'], route: string, handler: HttpFunction['handler']): HttpFunction {
   return {
     kind: 'http',
@@ -57,10 +63,10 @@ function http(name: string, methods: HttpFunction['methods'], route: string, han
     route,
     handler: async (request, context, orchestrations) => {
       try {
-        return await handler(request, context, orchestrations);
+        return screenRequest(request) ?? (await handler(request, context, orchestrations));
       } catch (err) {
         context.error(`${name} failed: ${errorMessage(err)}`);
-        return problem(500, 'Internal error', errorMessage(err));
+        return problem(500, 'Internal error', `the function log has the details under invocation ${context.invocationId}`);
       }
     },
   };

@@ -1,30 +1,16 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
 import { zodIssues } from '../spec/formatZodError.js';
-import { errorMessage } from '../errors/errorTypes.js';
+import { problem, type Parsed } from './problem.js';
+import { readJsonBody } from './readJsonBody.js';
 
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, jsonBody: body, headers: { 'content-type': 'application/json', ...headers } };
-}
+export { json, problem, type Parsed } from './problem.js';
 
-export function problem(status: number, title: string, detail?: string, issues?: Array<{ path: string; message: string }>): HttpResponseInit {
-  return json(status, { error: { title, ...(detail ? { detail } : {}), ...(issues ? { issues } : {}) } });
-}
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
-
-/** Reads a JSON body and checks it with a schema; a 400 names every field that is wrong. */
+/** Reads a JSON body (capped, see readJsonBody) and checks it with a schema; a 400 names every field that is wrong. */
 export async function parseJsonBody<S extends z.ZodType>(request: HttpRequest, schema: S, emptyBody?: unknown): Promise<Parsed<z.infer<S>>> {
-  const text = await request.text();
-  let body: unknown = emptyBody;
-  if (text.trim() !== '') {
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      return { ok: false, response: problem(400, 'The request body is not valid JSON', errorMessage(err)) };
-    }
-  }
-  const parsed = schema.safeParse(body);
+  const read = await readJsonBody(request);
+  if (!read.ok) return read;
+  const parsed = schema.safeParse(read.value === undefined ? emptyBody : read.value);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error);
     return { ok: false, response: problem(400, 'The request body is invalid', issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; '), issues) };

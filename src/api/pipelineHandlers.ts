@@ -5,6 +5,7 @@ import { pipelineIdSchema, pipelineSpecInputSchema, type PipelineSpec } from '..
 import { ConcurrencyConflictError } from '../store/tableErrors.js';
 import type { StoredPipeline } from '../store/pipelineStore.js';
 import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
+import { readIfMatch } from './ifMatch.js';
 
 function pipelineBody(stored: StoredPipeline) {
   return { ...stored.spec, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
@@ -27,6 +28,11 @@ async function dependencyProblem(services: Services, spec: PipelineSpec): Promis
 
 function invalidDependsOn(message: string): HttpResponseInit {
   return problem(400, 'The request body is invalid', `dependsOn: ${message}`, [{ path: 'dependsOn', message }]);
+}
+
+/** An If-Match that was one of our ETags but is no longer current: 412, as RFC 9110 says for a failed precondition. */
+function stale(err: ConcurrencyConflictError): HttpResponseInit {
+  return problem(412, err.message, 'If-Match: the pipeline changed since you read it; read it again and reapply your change');
 }
 
 /** POST /api/pipelines */
@@ -62,20 +68,21 @@ export async function getPipeline(request: HttpRequest): Promise<HttpResponseIni
 export async function updatePipeline(request: HttpRequest): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
+  // The header first: a change without a usable ETag is refused before its body is read.
+  const ifMatch = readIfMatch(request);
+  if (!ifMatch.ok) return ifMatch.response;
   const body = await parseJsonBody(request, pipelineSpecInputSchema);
   if (!body.ok) return body.response;
   if (body.value.id !== id.value) return problem(400, 'The request body is invalid', `id: must equal the pipeline id in the path (${id.value})`, [{ path: 'id', message: 'must equal the path id' }]);
-  const ifMatch = request.headers.get('if-match');
-  if (!ifMatch) return problem(428, 'If-Match is required', 'send the ETag of the pipeline you read, so a concurrent change is not overwritten');
   const services = await getServices();
   if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
   const invalid = await dependencyProblem(services, body.value);
   if (invalid) return invalid;
   try {
-    const updated = await services.pipelines.update(body.value, ifMatch, services.now());
+    const updated = await services.pipelines.update(body.value, ifMatch.value, services.now());
     return json(200, pipelineBody(updated), { etag: updated.etag });
   } catch (err) {
-    if (err instanceof ConcurrencyConflictError) return problem(409, err.message, 'read the pipeline again and reapply your change');
+    if (err instanceof ConcurrencyConflictError) return stale(err);
     throw err;
   }
 }
@@ -85,15 +92,15 @@ export function setSchedulePaused(paused: boolean) {
   return async (request: HttpRequest): Promise<HttpResponseInit> => {
     const id = parseParam(request, 'id', pipelineIdSchema);
     if (!id.ok) return id.response;
-    const ifMatch = request.headers.get('if-match');
-    if (!ifMatch) return problem(428, 'If-Match is required', 'send the ETag of the pipeline you read, so a concurrent change is not overwritten');
+    const ifMatch = readIfMatch(request);
+    if (!ifMatch.ok) return ifMatch.response;
     const services = await getServices();
     if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
     try {
-      const updated = await services.pipelines.setSchedulePaused(id.value, paused, ifMatch, services.now());
+      const updated = await services.pipelines.setSchedulePaused(id.value, paused, ifMatch.value, services.now());
       return json(200, pipelineBody(updated), { etag: updated.etag });
     } catch (err) {
-      if (err instanceof ConcurrencyConflictError) return problem(409, err.message, 'read the pipeline again and retry');
+      if (err instanceof ConcurrencyConflictError) return stale(err);
       throw err;
     }
   };

@@ -1,10 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import functions, { type HttpResponseInit, type LogHandler } from '@azure/functions';
+import type { Duplex } from 'node:stream';
+import functions, { type HttpRequestInit, type HttpResponseInit, type LogHandler } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction } from '../registry.js';
 import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
+import { errorMessage } from '../errors/errorTypes.js';
+import { problem } from '../api/problem.js';
+import { loopbackProblem } from './loopbackOnly.js';
 
 type Route = { fn: HttpFunction; pattern: RegExp; names: string[] };
+
+export type HttpServerOptions = {
+  /** How long a client may take to send a whole request (headers and body) before a 408. */
+  requestTimeoutInMs?: number;
+  /** How often Node looks for requests past that timeout. */
+  timeoutCheckIntervalInMs?: number;
+};
 
 /** `pipelines/{id}/runs` to a regex with named segments, under the host's `api/` prefix. */
 function compileRoute(fn: HttpFunction): Route {
@@ -25,46 +36,121 @@ function compileRoute(fn: HttpFunction): Route {
  * Serves the registry's HTTP functions on the same paths as the Functions host, turning each
  * Node request into the library's own HttpRequest so handlers cannot tell the difference; they
  * get `orchestrations` where the host passes its durable client.
+ *
+ * The body reaches the handler as a stream, read from the socket only as the handler reads it,
+ * as the host does with HTTP streaming on (functions/index.ts): a handler that stops at the
+ * size cap leaves the rest unread, and the connection is then closed instead of drained.
+ *
+ * No request can stop the process: every failure becomes an answer (and a log line), and
+ * requests the HTTP parser refuses get a 400 from `clientError`.
  */
-export function startHttpServer(functions: HttpFunction[], port: number, log: LogHandler, orchestrations?: OrchestrationStarter): Promise<Server> {
+export function startHttpServer(
+  functions: HttpFunction[],
+  port: number,
+  log: LogHandler,
+  orchestrations?: OrchestrationStarter,
+  options: HttpServerOptions = {},
+): Promise<Server> {
   const routes = functions.map(compileRoute);
-  const server = createServer((req, res) => {
-    void handle(routes, req, res, log, orchestrations);
-  });
+  const server = createServer(
+    { requestTimeout: options.requestTimeoutInMs ?? 30_000, connectionsCheckingInterval: options.timeoutCheckIntervalInMs ?? 5_000 },
+    (req, res) => {
+      handle(routes, req, res, log, orchestrations).catch((err: unknown) => {
+        log('error', `local runtime: ${req.method ?? '?'} request failed: ${errorMessage(err)}`);
+        if (!res.headersSent) send(req, res, problem(500, 'Internal error', 'the local runtime log has the details'));
+        else res.destroy();
+      });
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, log));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      server.on('error', (err) => log('error', `local runtime HTTP server: ${errorMessage(err)}`));
+      resolve(server);
+    });
   });
 }
 
 async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse, log: LogHandler, orchestrations: OrchestrationStarter | undefined): Promise<void> {
-  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-  const matching = routes.map((route) => ({ route, match: route.pattern.exec(url.pathname) })).filter((item) => item.match);
-  const found = matching.find((item) => item.route.fn.methods.includes((req.method ?? 'GET') as 'GET'));
-  if (!found) return send(res, { status: matching.length ? 405 : 404, jsonBody: { error: { title: matching.length ? 'Method not allowed' : 'Not found' } } });
+  const refused = loopbackProblem(req.headers);
+  if (refused) return send(req, res, refused);
 
-  const params = Object.fromEntries(found.route.names.map((name, index) => [name, decodeURIComponent(found.match![index + 1]!)]));
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = Object.fromEntries(Object.entries(req.headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
-  const request = new functions.HttpRequest({
-    method: req.method ?? 'GET',
-    url: url.toString(),
-    headers,
-    params,
-    query: Object.fromEntries(url.searchParams),
-    body: chunks.length ? { string: Buffer.concat(chunks).toString('utf8') } : undefined,
+  const url = parseUrl(req.url);
+  if (!url) return send(req, res, problem(400, 'Malformed URL', 'path: not a valid request target'));
+  const method = (req.method ?? 'GET').toUpperCase();
+  const matching = routes.flatMap((route) => {
+    const match = route.pattern.exec(url.pathname);
+    return match ? [{ route, match }] : [];
   });
+  if (!matching.length) return send(req, res, problem(404, 'Not found', 'path: no API route has this path'));
+  const found = matching.find((item) => (item.route.fn.methods as string[]).includes(method));
+  if (!found) {
+    const allow = [...new Set(matching.flatMap((item) => item.route.fn.methods))].join(', ');
+    return send(req, res, problem(405, 'Method not allowed', `method: ${allow} only`, undefined, { allow }));
+  }
+
+  const params: Record<string, string> = {};
+  for (const [index, name] of found.route.names.entries()) {
+    const decoded = decodeSegment(found.match[index + 1]!);
+    if (decoded === undefined) return send(req, res, problem(400, 'Malformed URL', `${name}: the route parameter is not valid percent-encoding`));
+    params[name] = decoded;
+  }
+
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(', ') : String(value ?? '')]));
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  // The library's own streaming request (its createStreamRequest does the same under the host);
+  // HttpRequestInit has no public field for a streamed body, hence the typed extension.
+  // (Node's fetch needs `duplex: 'half'` for a streamed body; its RequestInit type lacks the field.)
+  const requestInit: RequestInit & { duplex: 'half' } = { method, headers, body: hasBody ? bodyOf(req) : undefined, duplex: 'half' };
+  const init: HttpRequestInit & { nativeRequest: Request } = { params, nativeRequest: new Request(url, requestInit) };
+  const request = new functions.HttpRequest(init);
   const context = new functions.InvocationContext({ functionName: found.route.fn.name, invocationId: randomUUID(), logHandler: log });
+  send(req, res, await found.route.fn.handler(request, context, orchestrations));
+}
+
+/**
+ * The request's body as a stream that reads the socket only when the handler pulls (high-water
+ * mark 0). Stopping early (a cancel at the size cap) leaves the request open: the answer still
+ * has to go out on its socket.
+ */
+function bodyOf(req: IncomingMessage): ReadableStream<Uint8Array> {
+  const chunks = req.iterator({ destroyOnReturn: false });
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(value as Uint8Array);
+      },
+      async cancel() {
+        await chunks.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function parseUrl(target: string | undefined): URL | undefined {
+  // Only origin-form targets (`/api/...`); the authority was checked through Host.
+  if (!target?.startsWith('/')) return undefined;
   try {
-    send(res, await found.route.fn.handler(request, context, orchestrations));
-  } catch (err) {
-    send(res, { status: 500, jsonBody: { error: { title: 'Internal error' } } });
-    log('error', `${found.route.fn.name}: ${String(err)}`);
+    return new URL(target, 'http://127.0.0.1');
+  } catch {
+    return undefined;
   }
 }
 
-function send(res: ServerResponse, response: HttpResponseInit): void {
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function send(req: IncomingMessage, res: ServerResponse, response: HttpResponseInit): void {
   const headers = new Headers(response.headers as HeadersInit | undefined);
   let body: string | undefined;
   if (response.jsonBody !== undefined) {
@@ -73,6 +159,27 @@ function send(res: ServerResponse, response: HttpResponseInit): void {
   } else if (typeof response.body === 'string') {
     body = response.body;
   }
+  // A body the handler did not read to its end (refused, or not needed) is not drained: the
+  // connection closes once the answer is out, so no more of it is read from the socket.
+  const unread = !req.complete;
+  if (unread) headers.set('connection', 'close');
   res.writeHead(response.status ?? 200, Object.fromEntries(headers));
-  res.end(body);
+  res.end(body, () => {
+    if (unread) req.socket.destroy();
+  });
+}
+
+/** Requests Node's HTTP parser refuses (bad framing, oversized headers, timeouts): an answer if the socket can take one. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, log: LogHandler): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'headers: too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'request: not received in time']
+    : [400, 'Bad Request', 'request: not a valid HTTP/1.1 request'];
+  log('warning', `local runtime: refused a malformed request (${err.code ?? err.message})`);
+  const body = JSON.stringify({ error: { title: reason, detail } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
