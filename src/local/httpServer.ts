@@ -163,6 +163,7 @@ function send(req: IncomingMessage, res: ServerResponse, response: HttpResponseI
   // connection closes once the answer is out, so no more of it is read from the socket.
   const unread = !req.complete;
   if (unread) headers.set('connection', 'close');
+  headers.set('content-length', String(body === undefined ? 0 : Buffer.byteLength(body)));
   res.writeHead(response.status ?? 200, Object.fromEntries(headers));
   res.end(body, () => {
     if (unread) req.socket.destroy();

@@ -174,11 +174,11 @@ describe('a PostgreSQL table copied to Parquet through the functions', () => {
       expect(await snapshot()).toEqual(before);
     });
 
-    it('answers 409 to a create of an existing pipeline and to an update with a stale ETag', async () => {
+    it('answers 409 to a create of an existing pipeline and 412 to an update with a stale ETag', async () => {
       const before = await snapshot();
       expect((await env.api.post('/api/pipelines', pipeline)).status).toBe(409);
       const stale = await env.api.put('/api/pipelines/shop-events', { ...pipeline, description: 'changed' }, { 'if-match': 'W/"datetime\'2000-01-01T00%3A00%3A00.0000000Z\'"' });
-      expect(stale.status).toBe(409);
+      expect(stale.status).toBe(412);
       expect(await snapshot()).toEqual(before);
       expect((await env.api.get('/api/pipelines/shop-events')).body!.description).toBeUndefined();
     });

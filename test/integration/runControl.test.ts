@@ -156,13 +156,13 @@ describe('schedule pause', () => {
     const created = await createPipeline({ id: 'every-second', table: { name: 'orders' }, schedule: { cron: '* * * * * *' } });
     const paused = await env.api.post('/api/pipelines/every-second/schedule/pause');
     expect(paused.status).toBe(428);
-    const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/pause`, { method: 'POST', headers: { 'if-match': created.headers.get('etag')! } });
+    const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': created.headers.get('etag')! } });
     expect(pausedOk.status).toBe(200);
     await env.runtime.fireTimer('schedulerTick');
     expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs).toEqual([]);
 
     const etag = pausedOk.headers.get('etag')!;
-    const resumed = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/resume`, { method: 'POST', headers: { 'if-match': etag } });
+    const resumed = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/resume`, { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': etag } });
     expect(resumed.status).toBe(200);
     await env.runtime.fireTimer('schedulerTick');
     expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs.length).toBe(1);
