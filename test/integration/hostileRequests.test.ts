@@ -320,6 +320,11 @@ describe('URLs and routes', () => {
     expectRefused(await sendRaw(base, 'GET /api/health\u0000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), 400, 'request');
     expectRefused(await sendRaw(base, 'NOT AN HTTP REQUEST\r\n\r\n'), 400, 'request');
     expectRefused(await sendRaw(base, 'GET http://evil.example/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), 400, 'path');
+    expectRefused(await sendRaw(base, 'POST /api/pipelines HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'), 400, 'request');
+    // Bytes above ASCII in a header value (obs-text) and in the path reach the handler as text, not as a crash.
+    const latin1 = await sendRaw(base, Buffer.concat([Buffer.from('GET /api/pipelines/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: '), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n\r\n')]));
+    expect(latin1.status).toBe(200);
+    expectRefused(await sendRaw(base, Buffer.concat([Buffer.from('GET /api/pipelines/'), Buffer.from([0xc3, 0xa9, 0xff]), Buffer.from(' HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')])), 400, /id|request/);
     expect((await send(base, '/api/health')).status).toBe(200);
   });
 });
