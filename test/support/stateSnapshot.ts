@@ -18,8 +18,9 @@ import { serverUrl } from './testPostgres.js';
  * every table in the account, which covers Siphon's tables and the durable instance and history
  * tables; every queue's approximate message count and peeked messages; every container's blobs.
  * Source: its catalog (schemas, relations with their columns, functions, triggers, extensions,
- * large objects; on MySQL/MariaDB tables, columns, routines, triggers, events) and per table its
- * row count and a checksum of its rows, and each sequence's position.
+ * large objects; on MySQL/MariaDB tables with their auto-increment and update time, columns,
+ * routines, triggers, events), per table its row count and a checksum of its rows (on
+ * PostgreSQL with each row's version, so a same-value UPDATE shows), and each sequence's position.
  *
  * Take it while the runtime is idle (no run in flight): a run changes state on its own.
  */
@@ -124,7 +125,8 @@ async function postgresState(url: string): Promise<StateSnapshot['source']> {
     for (const relation of result.relations as Array<{ schema: string; name: string; kind: string }>) {
       const qualified = `${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)}`;
       if (relation.kind === 'r') {
-        const [summary] = (await client.query(`SELECT count(*)::text AS rows, md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) AS checksum FROM ONLY ${qualified} t`)).rows as Row[];
+        // Each row with its version (xmin): an UPDATE that writes the same values is still a write.
+        const [summary] = (await client.query(`SELECT count(*)::text AS rows, md5(coalesce(string_agg(t::text || '@' || t.xmin::text, ',' ORDER BY t::text, t.xmin::text), '')) AS checksum FROM ONLY ${qualified} t`)).rows as Row[];
         rows.push({ table: `${relation.schema}.${relation.name}`, ...summary });
       } else if (relation.kind === 'S') {
         const [position] = (await client.query(`SELECT last_value::text AS "lastValue", is_called AS "isCalled" FROM ${qualified}`)).rows as Row[];
@@ -138,7 +140,8 @@ async function postgresState(url: string): Promise<StateSnapshot['source']> {
 }
 
 const mysqlCatalog = {
-  tables: `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine, CREATE_TIME AS created FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1`,
+  // AUTO_INCREMENT moves even for an insert that is rolled back; UPDATE_TIME moves on any write.
+  tables: `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine, CREATE_TIME AS created, UPDATE_TIME AS updated, AUTO_INCREMENT AS autoIncrement FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1`,
   columns: `SELECT TABLE_NAME AS tableName, COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1, ORDINAL_POSITION`,
   routines: `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type, MD5(COALESCE(ROUTINE_DEFINITION, '')) AS body FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY 1, 2`,
   triggers: `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tableName FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1`,
@@ -154,10 +157,10 @@ async function mysqlState(url: string): Promise<StateSnapshot['source']> {
     for (const table of result.tables as Array<{ name: string; type: string }>) {
       if (table.type !== 'BASE TABLE') continue;
       const quoted = `\`${table.name.replace(/`/g, '``')}\``;
-      const [[count]] = (await connection.query(`SELECT COUNT(*) AS rows FROM ${quoted}`)) as unknown as [Row[]];
+      const [[count]] = (await connection.query(`SELECT COUNT(*) AS n FROM ${quoted}`)) as unknown as [Row[]];
       // EXTENDED reads every row, so the checksum is of the contents, whatever the engine keeps live.
       const [[checksum]] = (await connection.query(`CHECKSUM TABLE ${quoted} EXTENDED`)) as unknown as [Row[]];
-      rows.push({ table: table.name, rows: String(count?.rows), checksum: String(checksum?.Checksum) });
+      rows.push({ table: table.name, rows: String(count?.n), checksum: String(checksum?.Checksum) });
     }
     return { ...result, rows };
   } finally {
