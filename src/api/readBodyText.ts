@@ -20,8 +20,9 @@ export async function readBodyText(request: HttpRequest, maxBytes: number): Prom
       const chunk = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBufferLike);
       total += chunk.byteLength;
       if (total > maxBytes) {
-        // Tells the source to stop: the local runtime then stops reading the socket.
-        await reader.cancel('request body too large').catch(() => undefined);
+        // Stop pulling, but do not cancel: under the host's stream proxy a cancel destroys the
+        // request, and with it the connection the 413 must go back on. What happens to the unread
+        // rest is the transport's call (the local runtime closes the connection after answering).
         return { ok: false, response: tooLarge(maxBytes) };
       }
       chunks.push(chunk);

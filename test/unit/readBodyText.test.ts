@@ -32,14 +32,15 @@ describe('readBodyText', () => {
     expect(await readBodyText(request, 1024)).toEqual({ ok: true, value: '{"a":"é😀"}' });
   });
 
-  it('stops at the first chunk past the cap, cancels the stream and answers 413', async () => {
+  it('stops pulling at the first chunk past the cap and answers 413, leaving the stream to its owner', async () => {
     const chunk = new Uint8Array(1024);
     const { request, state } = streamedRequest(Array.from({ length: 100 }, () => chunk));
     const read = await readBodyText(request, 4096);
     expect(read.ok).toBe(false);
     if (!read.ok) expect(read.response.status).toBe(413);
     expect(state.pulled).toBe(5 * 1024);
-    expect(state.cancelled).toBe(true);
+    // Not cancelled: under the host's proxy that would destroy the connection the answer goes back on.
+    expect(state.cancelled).toBe(false);
   });
 
   it('answers 400 for bytes that are not UTF-8 and for a body cut off mid-way', async () => {
