@@ -77,7 +77,7 @@ async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse
   const refused = loopbackProblem(req.headers);
   if (refused) return send(req, res, refused);
 
-  const url = parseUrl(req.url);
+  const url = parseUrl(req.url, req.headers.host!);
   if (!url) return send(req, res, problem(400, 'Malformed URL', 'path: not a valid request target'));
   const method = (req.method ?? 'GET').toUpperCase();
   const matching = routes.flatMap((route) => {
@@ -132,11 +132,11 @@ function bodyOf(req: IncomingMessage): ReadableStream<Uint8Array> {
   );
 }
 
-function parseUrl(target: string | undefined): URL | undefined {
-  // Only origin-form targets (`/api/...`); the authority was checked through Host.
+/** Only origin-form targets (`/api/...`), under the Host the client used (already checked to be loopback). */
+function parseUrl(target: string | undefined, host: string): URL | undefined {
   if (!target?.startsWith('/')) return undefined;
   try {
-    return new URL(target, 'http://127.0.0.1');
+    return new URL(target, `http://${host}`);
   } catch {
     return undefined;
   }
