@@ -365,6 +365,17 @@ describe('If-Match', () => {
   });
 });
 
+describe('conflicts', () => {
+  it('answers cancel and retry of a finished run, and a duplicate create, with 409 and writes nothing', async () => {
+    await changesNothing(async () => {
+      expectRefused(await send(base, `${runUrl}/cancel`, { method: 'POST', headers: json }), 409, 'succeeded');
+      expectRefused(await send(base, `${runUrl}/retry`, { method: 'POST', headers: json }), 409, 'succeeded');
+      expectRefused(await post('/api/pipelines', JSON.stringify(spec)), 409, 'orders');
+      expectRefused(await post('/api/pipelines/orders/runs', '{"options":{"fullRefresh":true}}'), 400, 'options.fullRefresh');
+    });
+  });
+});
+
 describe('afterwards', () => {
   it('the runtime still answers', async () => {
     const health = await send(base, '/api/health');
