@@ -6,11 +6,19 @@
  */
 export const maxErrorChars = 4_000;
 
-/** Keeps the start of the text (where the reason is) and says how much was cut. */
+const cutMarker = /… \[([\d,]+) more characters cut\]$/;
+
+/**
+ * Keeps the start of the text (where the reason is) and says how much was cut. A text capped
+ * before (an activity's error, prefixed on its way to the run record) is cut again from its kept
+ * part, and the marker counts both cuts.
+ */
 export function capMessage(text: string, maxChars: number = maxErrorChars): string {
-  if (text.length <= maxChars) return text;
-  const cut = text.length - maxChars;
-  return `${text.slice(0, maxChars)}… [${cut.toLocaleString('en-US')} more characters cut]`;
+  const marker = cutMarker.exec(text);
+  const kept = marker ? text.slice(0, marker.index) : text;
+  if (kept.length <= maxChars) return text;
+  const cut = kept.length - maxChars + (marker ? Number(marker[1]!.replaceAll(',', '')) : 0);
+  return `${kept.slice(0, maxChars)}… [${cut.toLocaleString('en-US')} more characters cut]`;
 }
 
 /**

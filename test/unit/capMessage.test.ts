@@ -15,6 +15,13 @@ describe('capMessage', () => {
     expect(capped.length).toBeLessThan(maxErrorChars + 50);
   });
 
+  it('counts an earlier cut when a capped text, prefixed, is capped again', () => {
+    const once = capMessage('z'.repeat(10_000), 100);
+    expect(once).toBe(`${'z'.repeat(100)}… [9,900 more characters cut]`);
+    expect(capMessage(`prefix: ${once}`, 100)).toBe(`prefix: ${'z'.repeat(92)}… [9,908 more characters cut]`);
+    expect(capMessage(once, 100)).toBe(once);
+  });
+
   it('caps an error in place, keeping its type so it is still not retried', () => {
     const error = capError(new NonRetryableError('y'.repeat(50_000)), 100);
     expect(error).toBeInstanceOf(NonRetryableError);
