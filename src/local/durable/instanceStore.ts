@@ -33,8 +33,11 @@ export const isTerminal = (status: InstanceStatus): boolean => status === 'Compl
 export const maxPropertyChars = 30_000;
 const maxEventParts = 15;
 export const maxEventChars = maxPropertyChars * maxEventParts;
-/** An entity group transaction carries at most 4 MiB and 100 entities; leave room for the envelope. */
-const maxTransactionChars = 1_500_000;
+/**
+ * An entity group transaction carries at most 4 MiB and 100 entities; a UTF-16 code unit is at
+ * most 3 bytes of UTF-8, so a million characters leave room for the envelope.
+ */
+const maxTransactionChars = 1_000_000;
 const instancesPartition = 'instance';
 
 /** A history event too large for the store: the engine fails the task or the instance with it. */
@@ -106,7 +109,7 @@ export class InstanceStore {
 
   /**
    * Appends events after the first `offset` ones, in transactions of at most 100 entities and
-   * about 3 MB. Throws OversizeEventError, writing nothing, when one event is too large.
+   * a million characters. Throws OversizeEventError, writing nothing, when one event is too large.
    */
   async appendHistory(instanceId: string, offset: number, events: HistoryEvent[]): Promise<void> {
     const rows = events.map((event, index) => {
