@@ -18,7 +18,7 @@ export type OverheadResult = {
   copyMs: number;
 };
 
-const sourceSetting = 'SIPHON_BENCH_SOURCE';
+const sourceSetting = 'SIPHON_SOURCE_BENCH';
 const terminal = ['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'];
 
 type RunView = {

@@ -68,6 +68,9 @@ param tablePrefix string = 'siphon'
 @maxValue(1440)
 param schedulerCatchupMinutes int = 10
 
+@description('Every source connection setting starts with this (SIPHON_SOURCE_SETTING_PREFIX); a pipeline may name no other setting.')
+param sourceSettingPrefix string = 'SIPHON_SOURCE_'
+
 @description('Container created on the data lake for output; pipelines may name others (created on first use).')
 param landingContainerName string = 'landing'
 
@@ -173,6 +176,10 @@ var appSettings = concat([
   {
     name: 'SIPHON_SCHEDULER_CATCHUP_MINUTES'
     value: string(schedulerCatchupMinutes)
+  }
+  {
+    name: 'SIPHON_SOURCE_SETTING_PREFIX'
+    value: sourceSettingPrefix
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

@@ -5,7 +5,8 @@ import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHand
 import { health } from './api/healthHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
-import { errorMessage } from './errors/errorTypes.js';
+import { ensureErrorType, errorMessage } from './errors/errorTypes.js';
+import { capError } from './errors/capMessage.js';
 import { getServices } from './services.js';
 import { schedulerTick } from './schedule/schedulerTick.js';
 import { startRun } from './jobs/startRun.js';
@@ -72,6 +73,25 @@ function http(name: string, methods: HttpFunction['methods'], route: string, han
   };
 }
 
+/**
+ * An activity's error lands in the orchestration history (and from there in the run record), so
+ * it leaves here scrubbed and capped: an error that grows with its input (1,000 missing columns)
+ * can never overflow a history event, under the Functions host or the local engine.
+ */
+function activity(name: string, handler: ActivityFunction['handler']): ActivityFunction {
+  return {
+    kind: 'activity',
+    name,
+    handler: async (input, context) => {
+      try {
+        return await handler(input, context);
+      } catch (err) {
+        throw capError(ensureErrorType(err));
+      }
+    },
+  };
+}
+
 export const functionRegistry: FunctionDefinition[] = [
   http('health', ['GET'], 'health', health),
   http('createPipeline', ['POST'], 'pipelines', createPipeline),
@@ -117,8 +137,8 @@ export const functionRegistry: FunctionDefinition[] = [
   },
   { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },
   { kind: 'orchestration', name: Orchestrations.copyChunks, handler: copyChunksOrchestrator },
-  { kind: 'activity', name: Activities.prepareRun, handler: async (input) => prepareRun(await getServices(), runRefSchema.parse(input)) },
-  { kind: 'activity', name: Activities.copyChunk, handler: async (input, context) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input), runEventLog(context)) },
-  { kind: 'activity', name: Activities.finalizeRun, handler: async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context)) },
-  { kind: 'activity', name: Activities.failRun, handler: async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context)) },
+  activity(Activities.prepareRun, async (input) => prepareRun(await getServices(), runRefSchema.parse(input))),
+  activity(Activities.copyChunk, async (input, context) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input), runEventLog(context))),
+  activity(Activities.finalizeRun, async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
+  activity(Activities.failRun, async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context))),
 ];

@@ -17,6 +17,15 @@ export const settingsSchema = z.object({
   SIPHON_JOB_QUEUE: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a storage queue name: 3-63 lowercase letters, digits, single hyphens').default('siphon-jobs'),
   SIPHON_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, 'letters and digits, starting with a letter').default('siphon'),
   SIPHON_SCHEDULER_CATCHUP_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  /**
+   * A pipeline's source.connectionSetting must start with this, so a spec can name only settings
+   * meant to be source connections, never the host's own (AzureWebJobsStorage) or Siphon's.
+   */
+  SIPHON_SOURCE_SETTING_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*$/, 'letters, digits and underscores with at least one underscore, e.g. SIPHON_SOURCE_')
+    .refine((prefix) => !coversOwnSettings(prefix), "must not be a prefix of the host's or Siphon's own settings (AzureWebJobs, FUNCTIONS_, WEBSITE_, SIPHON_DATA_STORAGE, ...)")
+    .default('SIPHON_SOURCE_'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -63,8 +72,42 @@ function expandDevelopmentStorage(connectionString: string): string {
     `BlobEndpoint=http://127.0.0.1:10000/${name};QueueEndpoint=http://127.0.0.1:10001/${name};TableEndpoint=http://127.0.0.1:10002/${name};`;
 }
 
+/** Prefixes of settings the Functions platform reads. */
+const platformSettingPrefix = /^(AzureWebJobs|FUNCTIONS_|WEBSITE_|APPLICATIONINSIGHTS_|AZURE_)/i;
+
+/**
+ * Siphon's own settings (the keys of settingsSchema, read when called) and their `__` forms; the
+ * prefix setting itself lives under the default prefix, so it is refused by name instead.
+ */
+function isOwnSetting(name: string): boolean {
+  return platformSettingPrefix.test(name) || Object.keys(settingsSchema.shape).some((setting) => name === setting || name.startsWith(`${setting}__`));
+}
+
+function coversOwnSettings(prefix: string): boolean {
+  return platformSettingPrefix.test(prefix) || Object.keys(settingsSchema.shape).some((setting) => setting !== 'SIPHON_SOURCE_SETTING_PREFIX' && setting.startsWith(prefix));
+}
+
+/** The configured prefix of source connection settings, read when a spec is checked. */
+export function sourceSettingPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  const parsed = settingsSchema.shape.SIPHON_SOURCE_SETTING_PREFIX.safeParse(env.SIPHON_SOURCE_SETTING_PREFIX);
+  if (!parsed.success) throw new NonRetryableError(`Invalid app setting SIPHON_SOURCE_SETTING_PREFIX: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Why a pipeline may not name this setting as its source connection; undefined when it may. */
+export function sourceSettingProblem(settingName: string, prefix: string): string | undefined {
+  if (!settingName.startsWith(prefix) || settingName.length === prefix.length) {
+    return `must be the name of an app setting starting with ${prefix} (SIPHON_SOURCE_SETTING_PREFIX), e.g. ${prefix}SALES; other settings, such as the host's AzureWebJobsStorage, are not source connections`;
+  }
+  if (isOwnSetting(settingName)) return `${settingName} is one of Siphon's own settings, not a source connection`;
+  return undefined;
+}
+
 /** Reads a source connection string from the app setting a pipeline names (a Key Vault reference in Azure). */
 export function readConnectionSetting(settingName: string, env: NodeJS.ProcessEnv = process.env): string {
+  // Specs are checked when created; this also holds for specs stored before the rule existed.
+  const problem = sourceSettingProblem(settingName, sourceSettingPrefix(env));
+  if (problem) throw new NonRetryableError(`source.connectionSetting ${settingName}: ${problem}`);
   const value = env[settingName];
   if (!value) throw new NonRetryableError(`App setting ${settingName}, named by the pipeline's source.connectionSetting, is not set`);
   return value;

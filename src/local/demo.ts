@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   await postgres.db.exec(sampleOrdersSql(rows));
 
   process.env.AzureWebJobsStorage = azurite.connectionString;
-  process.env.SIPHON_DEMO_SOURCE = postgres.connectionString;
+  process.env.SIPHON_SOURCE_DEMO = postgres.connectionString;
   const port = (await isPortFree(7071)) ? 7071 : await freePort();
   const runtime = await startLocalRuntime({ port, log: quietLog });
   say(`Local Functions runtime listening on ${runtime.url}`);
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     const pipeline = {
       id: 'sales-orders',
       description: 'Demo: sales.orders to Parquet',
-      source: { engine: 'postgres', connectionSetting: 'SIPHON_DEMO_SOURCE' },
+      source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_DEMO' },
       table: { schema: 'sales', name: 'orders' },
       chunking: { column: 'id', chunks: 8, maxParallel: 4 },
       output: { container: 'siphon-demo', format: 'parquet', compression: 'snappy' },

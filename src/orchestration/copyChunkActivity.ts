@@ -1,4 +1,5 @@
 import { NonRetryableError, errorMessage, withContext } from '../errors/errorTypes.js';
+import { capMessage } from '../errors/capMessage.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Services } from '../services.js';
 import { copyChunk } from '../copy/copyChunk.js';
@@ -108,7 +109,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
   } catch (err) {
     if (err instanceof RunEndedError) return { outcome: 'stopped', chunk: input.chunk, status: err.status };
     const error = withContext(err, context);
-    if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: truncated(errorMessage(error)) };
+    if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: capMessage(errorMessage(error), maxChunkErrorChars) };
     throw error;
   }
 }
@@ -116,10 +117,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
 /**
  * Activity results are kept in the orchestration history and replayed on every episode; in a run
  * of thousands of chunks a long error text per result would make each replay slower and the
- * history larger. The run record keeps this text; its start says what went wrong.
+ * history larger. The run record keeps this text; its start says what went wrong. (Thrown errors
+ * are capped by the registry's activity wrapper at maxErrorChars.)
  */
-const maxErrorChars = 2_000;
-
-function truncated(text: string): string {
-  return text.length <= maxErrorChars ? text : `${text.slice(0, maxErrorChars)}... (${text.length - maxErrorChars} more characters)`;
-}
+const maxChunkErrorChars = 2_000;

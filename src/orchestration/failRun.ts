@@ -1,6 +1,7 @@
 import type { Services } from '../services.js';
 import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { scrubSecrets } from '../errors/scrubSecrets.js';
+import { capMessage } from '../errors/capMessage.js';
 import type { FailRunInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 
@@ -11,17 +12,19 @@ import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/r
  */
 export async function failRun(services: Services, input: FailRunInput, events: RunEventLog = discardRunEvents): Promise<void> {
   const status = input.status ?? RunStatus.failed;
+  // The record is one Table Storage entity; an error that grows with its input must not break it.
+  const error = capMessage(scrubSecrets(input.error));
   let endedAt: Date | undefined; // set only by the call that fails the run, so the event is logged once
   let startedAt: string | undefined;
   await services.runs.update(input.pipelineId, input.runId, (run) => {
     endedAt = terminalRunStatuses.has(run.status) ? undefined : services.now();
     startedAt = run.startedAt;
     return endedAt
-      ? { ...run, status, endedAt: endedAt.toISOString(), error: scrubSecrets(input.error), errorChunk: input.chunk }
+      ? { ...run, status, endedAt: endedAt.toISOString(), error, errorChunk: input.chunk }
       : undefined;
   });
   if (endedAt) {
     const durationInMs = startedAt ? endedAt.getTime() - Date.parse(startedAt) : undefined;
-    events(RunEvent.runFailed, { pipelineId: input.pipelineId, runId: input.runId, chunk: input.chunk, durationInMs, status, error: input.error });
+    events(RunEvent.runFailed, { pipelineId: input.pipelineId, runId: input.runId, chunk: input.chunk, durationInMs, status, error });
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { findSecrets } from './findSecrets.js';
+import { checkNewSpec } from './newSpecRules.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -84,6 +85,8 @@ export const pathTemplateSchema = z
     for (const message of problems) ctx.addIssue({ code: 'custom', message });
   });
 
+const defaultRowGroupRows = 100_000;
+
 export const outputSchema = z
   .object({
     container: containerName,
@@ -91,7 +94,8 @@ export const outputSchema = z
     /** Defaults to snappy for Parquet and none for CSV and JSON Lines. */
     compression: z.enum(['snappy', 'zstd', 'gzip', 'none']).optional(),
     maxRowsPerFile: z.number().int().min(1_000).max(100_000_000).default(5_000_000),
-    rowGroupRows: z.number().int().min(1_000).max(1_000_000).default(100_000),
+    /** Defaults to 100,000, or maxRowsPerFile when that is smaller (a row group never spans files). */
+    rowGroupRows: z.number().int().min(1_000).max(1_000_000).optional(),
     pathTemplate: pathTemplateSchema.default(defaultPathTemplate),
     /** Hive-style folders (`order_date=2024-05-01/`) by these columns' values; the columns then live in the path, not in the files. */
     partitionBy: z.array(identifier).min(1).max(4).optional(),
@@ -106,7 +110,11 @@ export const outputSchema = z
       ctx.addIssue({ code: 'custom', path: ['partitionBy'], message: 'a column is named twice' });
     }
   })
-  .transform((output) => ({ ...output, compression: (output.compression ?? (output.format === 'parquet' ? 'snappy' : 'none')) as Compression }));
+  .transform((output) => ({
+    ...output,
+    compression: (output.compression ?? (output.format === 'parquet' ? 'snappy' : 'none')) as Compression,
+    rowGroupRows: output.rowGroupRows ?? Math.min(defaultRowGroupRows, output.maxRowsPerFile),
+  }));
 
 export const scheduleSchema = z
   .object({
@@ -187,13 +195,14 @@ export const pipelineSpecSchema = z
 
 /**
  * The spec as the API accepts it. Secrets are looked for before the shape is checked, so a body
- * carrying a password is refused with a message that says why, whatever else is wrong with it.
+ * carrying a password is refused with a message that says why, whatever else is wrong with it;
+ * then the shape; then the rules only a new or changed spec must meet (see checkNewSpec).
  */
 export const pipelineSpecInputSchema = z.unknown().superRefine((value, ctx) => {
   for (const found of findSecrets(value)) {
     ctx.addIssue({ code: 'custom', path: found.path, message: found.reason });
   }
-}).pipe(pipelineSpecSchema);
+}).pipe(pipelineSpecSchema.superRefine(checkNewSpec));
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type OutputSpec = PipelineSpec['output'];

@@ -3,6 +3,7 @@ import { settingsSchema } from '../../src/settings.js';
 import { hostJsonSchema } from '../../src/local/hostSettings.js';
 import { formatZodError } from '../../src/spec/formatZodError.js';
 import { listRepoFiles, readRepoFile, type TextFile } from './infraChecks.js';
+import { deploymentContainerName, reservedContainerProblem, taskHubName } from '../../src/spec/reservedContainers.js';
 
 const schemaKeys = Object.keys(settingsSchema.shape);
 const schemaDefaults = settingsSchema.parse({}) as Record<string, unknown>;
@@ -103,5 +104,17 @@ describe('host.json', () => {
 
   it('notices sampling that could drop run events', () => {
     expect(checkHostJson(text.replace('"Request;Exception;Trace"', '"Request;Exception"'))).toEqual(['Application Insights sampling may drop traces (run events)']);
+  });
+});
+
+describe('reserved containers', () => {
+  // A pipeline writing into the deployment package's or the task hub's container could break the app.
+  it('name the task hub of host.json and the deployment container of main.bicep', () => {
+    const host = JSON.parse(readRepoFile('host.json')) as { extensions: { durableTask: { hubName: string } } };
+    expect(taskHubName).toBe(host.extensions.durableTask.hubName);
+    expect(reservedContainerProblem(`${host.extensions.durableTask.hubName.toLowerCase()}-leases`)).toBeDefined();
+    const bicepName = /^var deploymentContainerName = '([^']+)'/m.exec(readRepoFile('infra/main.bicep'))?.[1];
+    expect(bicepName).toBe(deploymentContainerName);
+    expect(reservedContainerProblem(bicepName!)).toBeDefined();
   });
 });

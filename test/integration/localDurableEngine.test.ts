@@ -4,7 +4,8 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { startAzurite, type AzuriteHandle } from '../../src/local/azurite.js';
 import { LocalDurableEngine, type ActivityHandler } from '../../src/local/durable/localDurableEngine.js';
-import { InstanceStore, type InstanceRecord, type InstanceStatus } from '../../src/local/durable/instanceStore.js';
+import { InstanceStore, maxEventChars, type InstanceRecord, type InstanceStatus } from '../../src/local/durable/instanceStore.js';
+import { NonRetryableError } from '../../src/errors/errorTypes.js';
 import { EventType, type HistoryEvent } from '../../src/local/durable/historyEvents.js';
 
 /**
@@ -79,6 +80,11 @@ const activities = new Map<string, ActivityHandler>([
   ['explode', async () => {
     throw new Error('disk on fire');
   }],
+  ['huge', async (input) => {
+    const { chars, fail } = input as { chars: number; fail: boolean };
+    if (fail) throw new NonRetryableError(`bad columns: ${'x'.repeat(chars)}`);
+    return 'y'.repeat(chars);
+  }],
   ['gate', async (input) => {
     const key = String(input);
     entered.add(key);
@@ -130,6 +136,18 @@ const orchestrations = new Map<string, OrchestrationHandler>([
   }],
   ['eventParent', function* (context: OrchestrationContext) {
     return yield context.df.callSubOrchestrator('eventWaiter', {}, context.df.getInput<string>());
+  }],
+  ['hugeCaller', function* (context: OrchestrationContext) {
+    try {
+      const result = (yield context.df.callActivity('huge', context.df.getInput())) as string;
+      return { length: result.length };
+    } catch (err) {
+      return { caught: (err as Error).message };
+    }
+  }],
+  ['hugeInput', function* (context: OrchestrationContext) {
+    yield context.df.callActivity('huge', { chars: 1, fail: false, padding: 'z'.repeat(context.df.getInput<number>()) });
+    return 'scheduled';
   }],
   ['gatedParent', function* (context: OrchestrationContext) {
     const { tag, children } = context.df.getInput<{ tag: string; children: number }>();
@@ -488,6 +506,96 @@ describe('termination', () => {
       gates.get(`${tag}:0`)!.open();
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('oversize payloads never leave an instance hanging', () => {
+  it('caps an activity error of a megabyte; the orchestrator gets the start of it', async () => {
+    const engine = newEngine();
+    try {
+      await engine.startIfAbsent('hugeCaller', 'huge-error', { chars: 1_000_000, fail: true });
+      const record = await waitForStatus('huge-error', 'Completed', 'Failed');
+      const caught = (record.output as { caught: string }).caught;
+      // The replay executor prefixes the error's type.
+      expect(caught.startsWith('NonRetryableError: bad columns: xxx')).toBe(true);
+      expect(caught).toMatch(/… \[[\d,]+ more characters cut\]$/);
+      expect(caught.length).toBeLessThan(20_000);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('fails the task of an activity whose result is too large for a history event, with the reason', async () => {
+    const engine = newEngine();
+    try {
+      await engine.startIfAbsent('hugeCaller', 'huge-result', { chars: maxEventChars + 1, fail: false });
+      const record = await waitForStatus('huge-result', 'Completed', 'Failed');
+      expect(record.output).toEqual({ caught: expect.stringMatching(/^OversizeEventError: Activity huge returned [\d,]+ characters; the local runtime keeps at most [\d,]+ per history event/) });
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('stores a result larger than one table property across several, and reads it back after a restart', async () => {
+    const engine = newEngine();
+    try {
+      await engine.startIfAbsent('hugeCaller', 'big-result', { chars: 100_000, fail: false });
+      expect(await waitForStatus('big-result', 'Completed', 'Failed')).toMatchObject({ status: 'Completed', output: { length: 100_000 } });
+    } finally {
+      await engine.stop();
+    }
+    const completed = ofType(await store.loadHistory('big-result'), EventType.TaskCompleted);
+    expect(completed).toHaveLength(1);
+    expect(JSON.parse(String(completed[0]!.Result))).toBe('y'.repeat(100_000));
+  });
+
+  it('fails an instance whose own action is too large to store, instead of replaying it forever', async () => {
+    const engine = newEngine();
+    try {
+      await engine.startIfAbsent('hugeInput', 'huge-input', maxEventChars);
+      const record = await waitForStatus('huge-input', 'Completed', 'Failed');
+      expect(record).toMatchObject({ status: 'Failed', errorType: 'OversizeEventError', error: expect.stringMatching(/a history event \(TaskScheduled huge\) of [\d,]+ characters exceeds/) });
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('refuses a raised event too large to store, and the instance still takes the next one', async () => {
+    const engine = newEngine();
+    try {
+      await engine.startIfAbsent('eventWaiter', 'huge-event', {});
+      await waitForStatus('huge-event', 'Running');
+      await expect(engine.raiseEvent('huge-event', 'approve', 'a'.repeat(maxEventChars))).rejects.toThrow(/Event approve for huge-event is \d+ characters/);
+      await engine.raiseEvent('huge-event', 'approve', 'small');
+      expect(await waitForStatus('huge-event', 'Completed', 'Failed')).toMatchObject({ status: 'Completed', output: { approval: 'small' } });
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  // cancelRun awaits raiseEvent: a history write that failed once left the caller waiting forever.
+  it('answers a raiser whose event could not be stored, and stores it with the next episode', async () => {
+    let failNext = true;
+    const failingStore = new InstanceStore(instances, history);
+    const realAppend = failingStore.appendHistory.bind(failingStore);
+    failingStore.appendHistory = async (instanceId, offset, events) => {
+      if (instanceId === 'unstored-event' && failNext && events.some((event) => event.EventType === EventType.EventRaised)) {
+        failNext = false;
+        throw new Error('storage is having a moment');
+      }
+      return realAppend(instanceId, offset, events);
+    };
+    const engine = new LocalDurableEngine({ store: failingStore, orchestrations, activities, maxConcurrentActivities: 2, log: () => undefined });
+    try {
+      await engine.startIfAbsent('eventWaiter', 'unstored-event', {});
+      await waitForStatus('unstored-event', 'Running');
+      await expect(engine.raiseEvent('unstored-event', 'approve', 'first')).rejects.toThrow('storage is having a moment');
+      await engine.raiseEvent('unstored-event', 'approve', 'second');
+      // The first event waited in the inbox and went in with the second: the orchestrator took the first.
+      expect(await waitForStatus('unstored-event', 'Completed', 'Failed')).toMatchObject({ status: 'Completed', output: { approval: 'first' } });
+    } finally {
+      await engine.stop();
     }
   });
 });

@@ -153,7 +153,8 @@ describe('dependencies', () => {
 
 describe('schedule pause', () => {
   it('keeps a paused pipeline out of scheduler ticks until it is resumed', async () => {
-    const created = await createPipeline({ id: 'every-second', table: { name: 'orders' }, schedule: { cron: '* * * * * *' } });
+    // Every minute: a per-second cron is refused (the scheduler ticks once a minute).
+    const created = await createPipeline({ id: 'every-second', table: { name: 'orders' }, schedule: { cron: '* * * * *' } });
     const paused = await env.api.post('/api/pipelines/every-second/schedule/pause');
     expect(paused.status).toBe(428);
     const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': created.headers.get('etag')! } });

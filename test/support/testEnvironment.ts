@@ -14,7 +14,7 @@ export type TestEnvironment<D extends SourceDatabase = TestDatabase> = {
 };
 
 /** The app setting that test pipelines name as their source connection. */
-export const testSourceSetting = 'SIPHON_TEST_SOURCE';
+export const testSourceSetting = 'SIPHON_SOURCE_TEST';
 
 export type TestEnvironmentOptions<D extends SourceDatabase> = {
   createDatabase?: (label: string) => Promise<D>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findSecrets } from '../../src/spec/findSecrets.js';
+import { findSecrets, maxSecretScanDepth } from '../../src/spec/findSecrets.js';
+import { pipelineSpecInputSchema } from '../../src/spec/pipelineSpec.js';
 
 const paths = (value: unknown) => findSecrets(value).map((f) => f.path);
 
@@ -8,7 +9,7 @@ describe('findSecrets', () => {
     expect(
       findSecrets({
         id: 'orders',
-        source: { engine: 'postgres', connectionSetting: 'SIPHON_X' },
+        source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_X' },
         table: { schema: 'sales', name: 'orders' },
         description: 'see https://example.com/docs?x=1 or mail ops@example.com',
         columns: ['id', 'total'],
@@ -70,5 +71,89 @@ describe('findSecrets', () => {
     expect(findSecrets(null)).toEqual([]);
     expect(findSecrets(42)).toEqual([]);
     expect(findSecrets('Password=x')).toEqual([{ path: [], reason: expect.any(String) }]);
+  });
+});
+
+describe('credential shapes in free text', () => {
+  const reasonAt = (value: unknown) => findSecrets(value).map((f) => [f.path.join('.'), f.reason]);
+
+  it.each([
+    ['a URL with user:password@ inside prose', 'nightly copy, source is postgres://etl:hunter2@db.internal:5432/sales (ask ops)', /connection string with a credential \(a URL with user:password@\)/],
+    ['libpq key=value with spaces between pairs', 'host=db.internal port=5432 password=hunter2 dbname=sales', /password=, pwd= or passwd=/],
+    ['pwd=', 'use Server=db;Uid=etl;Pwd=hunter2 for the legacy box', /password=, pwd= or passwd=/],
+    ['passwd= with spaces around =', 'passwd = hunter2', /password=, pwd= or passwd=/],
+    ['AccountKey=', 'AccountName=acct;AccountKey=abc123==', /AccountKey=/],
+    ['SharedAccessSignature=', 'BlobEndpoint=https://a.blob.core.windows.net/;SharedAccessSignature=sv=2022&sig=abc', /connection string with a credential/],
+    ['a SAS URL', 'drop files at https://acct.blob.core.windows.net/in?sv=2022-11-02&ss=b&sig=Zm9vYmFyYmF6cXV4%3D', /SAS token signature \(sig=\)/],
+    ['an Authorization header', 'curl -H "Authorization: Bearer abc" https://x', /Authorization header/],
+    ['a bearer token', 'token: Bearer 0a1b2c3d4e5f6a7b8c9d0e1f', /bearer token/],
+    ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl', /JSON Web Token/],
+    ['a PEM private key', '-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----', /private key/],
+    ['client_secret=', 'client_id=abc&client_secret=xyz', /client_secret=/],
+  ])('flags %s in a description', (_what, description, reason) => {
+    const found = reasonAt({ id: 'p', description });
+    expect(found).toEqual([['description', expect.stringMatching(reason)]]);
+    expect(found[0]![1]).toMatch(/secrets are not accepted in a pipeline spec/);
+    expect(found[0]![1]).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['a comment', 'SELECT id FROM t /* password=hunter2 */'],
+    ['a comment with spaces', 'SELECT id FROM t -- connect with password = hunter2'],
+    ['a dblink connection string', "SELECT * FROM dblink('host=h dbname=d user=u password=hunter2', 'select 1') AS t(id int)"],
+    ['a dblink string with spaces', "SELECT * FROM dblink('password = hunter2', 'select 1') AS t(id int)"],
+    ['a compared literal', "SELECT id FROM users WHERE password = 'hunter2'"],
+    ['a URL in a literal', "SELECT 'mysql://root:hunter2@h/db' AS u"],
+  ])('flags a password in %s of a query', (_what, query) => {
+    expect(reasonAt({ query })).toEqual([['query', expect.stringMatching(/connection string with a credential/)]]);
+  });
+
+  it.each([
+    'SELECT u.id, u.password_hash FROM users u',
+    'SELECT id FROM users WHERE password IS NULL',
+    'SELECT a.id FROM a JOIN b ON a.password = b.password',
+    'SELECT id FROM users WHERE pwd = crypt(entered, pwd)',
+    "SELECT id, 'see the wiki for the password' AS note FROM t",
+  ])('does not flag the query %j, where password is a column', (query) => {
+    expect(findSecrets({ query })).toEqual([]);
+  });
+
+  it.each([
+    ['columns named like secrets', { columns: ['password', 'password_hash', 'pwd', 'sig', 'bearer'] }],
+    ['prose about passwords', { description: 'Copies users without the password column; bearer bonds table too.' }],
+    ['a plain URL and an e-mail address', { description: 'docs at https://wiki.example.com:8443/siphon?a=b, owner ops@example.com' }],
+    ['a short sig= in prose', { description: 'sig=1 is fine' }],
+    ['a cron and a template', { schedule: { cron: '0 0 2 * * *' }, output: { pathTemplate: '{pipeline}/run={runId}/part-{chunk}-{file}' } }],
+  ])('does not flag %s', (_what, value) => {
+    expect(findSecrets(value)).toEqual([]);
+  });
+
+  it('scans every string, names and templates too, and reports each at its path', () => {
+    expect(reasonAt({ table: { name: 'x password=hunter2' }, output: { pathTemplate: '{pipeline}/postgres://u:p@h/{runId}' } }).map(([path]) => path)).toEqual([
+      'table.name',
+      'output.pathTemplate',
+    ]);
+  });
+
+  it('walks deep values without recursion and refuses what is nested past the cap', () => {
+    let deep: unknown = 'Password=x';
+    for (let level = 0; level < 100_000; level++) deep = [deep];
+    const found = findSecrets({ a: deep });
+    expect(found).toEqual([{ path: ['a', ...Array(maxSecretScanDepth - 1).fill(0)], reason: expect.stringContaining(`nested more than ${maxSecretScanDepth} levels deep`) }]);
+    let shallow: unknown = 'Password=x';
+    for (let level = 0; level < maxSecretScanDepth - 2; level++) shallow = [shallow];
+    expect(findSecrets({ a: shallow })[0]!.reason).toMatch(/connection string with a credential/);
+  });
+
+  it('refuses through the spec schema with 400-ready issues naming the field', () => {
+    const result = pipelineSpecInputSchema.safeParse({
+      id: 'orders',
+      description: 'from host=db password=hunter2',
+      source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_SALES' },
+      query: 'SELECT 1 AS id /* pwd=hunter2 */',
+      output: { container: 'exports' },
+    });
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['description', 'query']);
+    expect(JSON.stringify(result.error?.issues)).not.toContain('hunter2');
   });
 });

@@ -9,7 +9,8 @@ import {
   type HistoryEvent,
 } from './historyEvents.js';
 import { replay, type OpenTask } from './durableInternals.js';
-import { isTerminal, type InstanceRecord, type InstanceStore } from './instanceStore.js';
+import { isTerminal, maxEventChars, maxPropertyChars, OversizeEventError, type InstanceRecord, type InstanceStore } from './instanceStore.js';
+import { capError, capMessage } from '../../errors/capMessage.js';
 
 export type ActivityHandler = (input: unknown, context: InvocationContext) => Promise<unknown>;
 
@@ -94,11 +95,14 @@ export class LocalDurableEngine implements OrchestrationStarter {
    */
   async raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void> {
     if (!eventName) throw new Error('eventName must be a valid string.');
+    const event = eventRaised(eventName, data);
+    const size = JSON.stringify(event).length;
+    if (size > maxEventChars) throw new OversizeEventError(`Event ${eventName} for ${instanceId} is ${size} characters; the local runtime keeps at most ${maxEventChars} per history event`);
     const instance = await this.runningInstance(instanceId);
     if (!instance) return;
     await new Promise<void>((resolve, reject) => {
       const persisted = this.waiter(resolve, reject);
-      this.deliver(instance, eventRaised(eventName, data), persisted);
+      this.deliver(instance, event, persisted);
     });
   }
 
@@ -284,14 +288,35 @@ export class LocalDurableEngine implements OrchestrationStarter {
         this.dispatch(instance, id, task, scheduled.get(id));
       }
     } catch (err) {
-      // Events not yet persisted go back to the inbox for the next episode.
-      if (!persisted) instance.inbox.unshift(...arrived);
-      if (!(err instanceof Interrupted)) throw err;
+      if (err instanceof Interrupted) {
+        // Events not yet persisted go back to the inbox for the next episode.
+        if (!persisted) instance.inbox.unshift(...arrived);
+        return;
+      }
+      if (!persisted && err instanceof OversizeEventError) {
+        // What the orchestrator asked for (an activity input, a child's input) cannot be stored:
+        // replaying would ask again, so the instance fails instead of waiting forever.
+        for (const { persisted: waiter } of arrived) waiter?.resolve();
+        return await this.finish(instance, { ...record, status: 'Failed', error: err.message, errorType: err.name });
+      }
+      if (!persisted) {
+        // A storage failure: the events wait for the next episode, but whoever raised one hears
+        // of the failure now instead of waiting on an episode that may never come.
+        for (const { persisted: waiter } of arrived) waiter?.reject(ensureErrorType(err));
+        instance.inbox.unshift(...arrived.map(({ event }) => ({ event })));
+      }
+      throw err;
     }
   }
 
   private async finish(instance: LiveInstance, record: InstanceRecord): Promise<void> {
     if (this.stopped) return;
+    const outputChars = record.status === 'Completed' ? JSON.stringify(record.output ?? null).length : 0;
+    if (outputChars > maxPropertyChars) {
+      record = { ...record, status: 'Failed', output: undefined, errorType: 'OversizeEventError', error: `Orchestration ${record.instanceId} returned ${outputChars} characters; the local runtime keeps at most ${maxPropertyChars} of an orchestration's output` };
+    }
+    // A failed child's error goes into its parent's history too.
+    if (record.error !== undefined) record = { ...record, error: capMessage(record.error, maxActivityErrorChars) };
     instance.record = { ...record, updatedAt: new Date().toISOString() };
     await this.options.store.save(instance.record);
     this.end(instance);
@@ -416,9 +441,10 @@ export class LocalDurableEngine implements OrchestrationStarter {
     try {
       if (!handler) throw new NonRetryableError(`No activity named ${functionName} is registered`);
       const context = new functions.InvocationContext({ functionName, invocationId: `${instance.record.instanceId}:${id}`, logHandler: this.options.log });
-      event = taskCompleted(id, await handler(input, context));
+      event = boundedCompletion(id, functionName, await handler(input, context));
     } catch (err) {
-      const error = ensureErrorType(err);
+      // The message and the stack are each stored twice in a TaskFailed event.
+      const error = capError(ensureErrorType(err), maxActivityErrorChars);
       event = taskFailed(id, { type: error.name, message: error.message, stack: error.stack, nonRetriable: error instanceof NonRetryableError });
     } finally {
       this.activitySlots.release();
@@ -475,6 +501,22 @@ export class LocalDurableEngine implements OrchestrationStarter {
 }
 
 const maxTimeoutMs = 2 ** 31 - 1;
+
+/** Leaves room for the message and the stack twice each in one history event. */
+const maxActivityErrorChars = 16_000;
+
+/**
+ * An activity result too large for a history event fails its task with a reason, as an activity
+ * that threw would: the orchestrator decides what that means (copyRun fails the run), instead of
+ * the event being refused by the store and the instance waiting forever.
+ */
+function boundedCompletion(id: number, functionName: string, result: unknown): HistoryEvent {
+  const event = taskCompleted(id, result);
+  const size = JSON.stringify(event).length;
+  if (size <= maxEventChars) return event;
+  const message = `Activity ${functionName} returned ${size.toLocaleString('en-US')} characters; the local runtime keeps at most ${maxEventChars.toLocaleString('en-US')} per history event (return a reference, not the data)`;
+  return taskFailed(id, { type: 'OversizeEventError', message, nonRetriable: true });
+}
 
 /** An episode that stops before its write because the engine stopped or the instance is being terminated. */
 class Interrupted extends Error {}

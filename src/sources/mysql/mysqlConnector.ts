@@ -1,6 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
+import { nameList } from '../../errors/nameList.js';
 import type { Column } from '../../spec/columns.js';
 import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
 import { seededRandom } from '../seededRandom.js';
@@ -181,7 +182,7 @@ export class MysqlConnector implements SourceConnector {
     const found = resolved.source.kind === 'table' ? await this.tableColumns(resolved.source, resolved.label) : await this.queryColumns(resolved.source, resolved.label);
     const byName = new Map(found.map((entry) => [entry.name, entry]));
     const missing = (wanted ?? []).filter((name) => !byName.has(name));
-    if (missing.length > 0) throw new NonRetryableError(`${resolved.label} has no column ${missing.map((name) => `"${name}"`).join(', ')}`);
+    if (missing.length > 0) throw new NonRetryableError(`${resolved.label} has no column ${nameList(missing)}`);
     const picked = wanted ? wanted.map((name) => byName.get(name)!) : found;
     // Every unsupported column at once, so one failed prepare tells the whole story.
     const problems: string[] = [];

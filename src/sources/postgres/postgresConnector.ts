@@ -1,6 +1,7 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { NonRetryableError } from '../../errors/errorTypes.js';
+import { nameList } from '../../errors/nameList.js';
 import type { Column } from '../../spec/columns.js';
 import { civilFromDays, isoFromMicros } from '../../formats/canonicalValues.js';
 import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
@@ -103,7 +104,7 @@ export class PostgresConnector implements SourceConnector {
     const raw = await this.rawColumns(target);
     const byName = new Map(raw.map((column) => [column.name, column]));
     const missing = (wanted ?? []).filter((name) => !byName.has(name));
-    if (missing.length) throw new NonRetryableError(`${label} has no column ${missing.map((name) => `"${name}"`).join(', ')}`);
+    if (missing.length) throw new NonRetryableError(`${label} has no column ${nameList(missing)}`);
     const chosen = wanted ? wanted.map((name) => byName.get(name)!) : raw;
     const types = await this.client.query<{ formatted: string; type_name: string; typmod: number; typtype: string; category: string }>(
       typeInfoQuery, [chosen.map((column) => column.typeOid), chosen.map((column) => column.typmod)]);

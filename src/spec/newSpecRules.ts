@@ -1,0 +1,75 @@
+import type { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
+import { sourceSettingPrefix, sourceSettingProblem } from '../settings.js';
+import { reservedContainerProblem } from './reservedContainers.js';
+import type { PipelineSpec } from './pipelineSpec.js';
+
+/**
+ * What a new or updated spec must satisfy beyond its shape: rules whose breach would only show
+ * at run time (a prepare that fails, a scheduler that silently fires less often) or would let a
+ * pipeline reach what is not its own. They apply when the API accepts a spec, not when a stored
+ * spec is read, so a rule added later never makes a stored pipeline unreadable.
+ */
+export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
+  const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+  // A name the shape check refused already has its message.
+  const settingProblem = isSettingName(spec.source.connectionSetting) ? sourceSettingProblem(spec.source.connectionSetting, sourceSettingPrefix()) : undefined;
+  if (settingProblem) issue(['source', 'connectionSetting'], settingProblem);
+
+  const containerProblem = reservedContainerProblem(spec.output.container);
+  if (containerProblem) issue(['output', 'container'], containerProblem);
+
+  // Isolation by prefix rather than a container per pipeline: downstream readers expect one
+  // container holding many pipelines' folders, and pipeline ids are unique, so a template that
+  // starts with {pipeline} can never write into another pipeline's folder.
+  if (spec.output.pathTemplate.split('/')[0] !== '{pipeline}') {
+    issue(['output', 'pathTemplate'], 'the first folder must be exactly {pipeline}, so a pipeline writes only under its own prefix');
+  }
+
+  if (spec.columns) {
+    const twice = namedTwice(spec.columns);
+    if (twice.length) issue(['columns'], `${twice.map((name) => `"${name}"`).join(', ')} named twice (names are compared ignoring case, as Spark, Synapse and DuckDB read them)`);
+  }
+  const partitionBy = spec.output.partitionBy ?? [];
+  if (spec.columns && partitionBy.length) {
+    const missing = partitionBy.filter((name) => !spec.columns!.includes(name));
+    if (missing.length) issue(['output', 'partitionBy'], `${missing.map((name) => `"${name}"`).join(', ')} not in columns: a partition column's values are read with the rows`);
+    else if (partitionBy.length >= spec.columns.length) issue(['output', 'partitionBy'], 'every column is a partition column, so the files would have none');
+  }
+
+  if (spec.output.rowGroupRows > spec.output.maxRowsPerFile) {
+    issue(['output', 'rowGroupRows'], `${spec.output.rowGroupRows} rows per row group is more than maxRowsPerFile (${spec.output.maxRowsPerFile}): a row group never spans files`);
+  }
+
+  if (spec.schedule) {
+    const seconds = secondsOf(spec.schedule.cron);
+    if (seconds && seconds.length > 1) {
+      issue(['schedule', 'cron'], `fires ${seconds.length} times a minute (seconds ${seconds.slice(0, 6).join(',')}${seconds.length > 6 ? ',...' : ''}); the scheduler ticks once a minute, so the seconds field must be one value`);
+    }
+  }
+}
+
+const isSettingName = (name: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+
+/** Names given more than once, ignoring case, each reported once in its first spelling. */
+function namedTwice(names: string[]): string[] {
+  const seen = new Map<string, string>();
+  const twice = new Set<string>();
+  for (const name of names) {
+    const key = name.toLowerCase();
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, name);
+    else twice.add(first);
+  }
+  return [...twice];
+}
+
+/** The seconds a cron expression fires at; undefined when it does not parse (the shape check says why). */
+function secondsOf(cron: string): readonly number[] | undefined {
+  try {
+    return CronExpressionParser.parse(cron, { tz: 'UTC' }).fields.second.values;
+  } catch {
+    return undefined;
+  }
+}
