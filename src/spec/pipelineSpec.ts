@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { findSecrets } from './findSecrets.js';
+import { sourceQueryRefusal } from '../sources/queryGuard/sourceQueryRefusal.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -12,12 +13,22 @@ const appSettingName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'the name of an app setting that holds the connection string (letters, digits, underscores), not the connection string itself');
 
-const postgresSource = z.object({ engine: z.literal('postgres'), connectionSetting: appSettingName }).strict();
-const mysqlSource = z.object({ engine: z.literal('mysql'), connectionSetting: appSettingName }).strict();
+/**
+ * Every source session's limits (see sources/sessionLimits.ts for what each engine counts);
+ * without them, an hour per statement and 30 seconds of waiting for a lock.
+ */
+const sessionLimits = {
+  statementTimeoutSeconds: z.number().int().min(1).max(7 * 24 * 3_600).optional(),
+  lockTimeoutSeconds: z.number().int().min(1).max(3_600).optional(),
+};
+
+const postgresSource = z.object({ engine: z.literal('postgres'), connectionSetting: appSettingName, ...sessionLimits }).strict();
+const mysqlSource = z.object({ engine: z.literal('mysql'), connectionSetting: appSettingName, ...sessionLimits }).strict();
 const sqlServerSource = z
   .object({
     engine: z.literal('sqlserver'),
     connectionSetting: appSettingName,
+    ...sessionLimits,
     /** `sql`: user and password from the connection string; `entraId`: a token from the app's managed identity (Azure SQL). */
     authentication: z.enum(['sql', 'entraId']).default('sql'),
     encrypt: z.boolean().default(true),
@@ -182,6 +193,10 @@ export const pipelineSpecSchema = z
     }
     if (spec.query !== undefined && spec.columns !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['columns'], message: 'a query pipeline selects its columns in the query' });
+    }
+    if (spec.query !== undefined) {
+      const refusal = sourceQueryRefusal(spec.source.engine, spec.query);
+      if (refusal) ctx.addIssue({ code: 'custom', path: ['query'], message: refusal });
     }
   });
 

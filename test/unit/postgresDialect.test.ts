@@ -87,12 +87,12 @@ describe('chunkQuery on other targets', () => {
   });
 
   it('streams a query unordered when it is one chunk, keeping its own ORDER BY if any', () => {
-    expect(chunkQuery(query, ['"id"'], undefined, [], { kind: 'all' }, identity).text).toBe('SELECT "id" FROM (SELECT id, total FROM sales.orders WHERE total > 0) AS siphon_query');
+    expect(chunkQuery(query, ['"id"'], undefined, [], { kind: 'all' }, identity).text).toBe('SELECT "id" FROM (\nSELECT id, total FROM sales.orders WHERE total > 0\n) AS siphon_query');
   });
 
   it('ranges over a query as a derived table', () => {
     const q = chunkQuery(query, ['"id"', '"total"'], 'id', ['id'], { kind: 'range', lower: '1', upper: '5', upperInclusive: false }, identity);
-    expect(q.text).toBe('SELECT "id", "total" FROM (SELECT id, total FROM sales.orders WHERE total > 0) AS siphon_query WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"');
+    expect(q.text).toBe('SELECT "id", "total" FROM (\nSELECT id, total FROM sales.orders WHERE total > 0\n) AS siphon_query WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"');
     expect(q.values).toEqual(['1', '5']);
   });
 
@@ -115,6 +115,6 @@ describe('keySampleQuery', () => {
   it('samples pages of a table and rows of a query, clamping the percentage', () => {
     expect(keySampleQuery({ kind: 'table', table }, 'id', 2.5)).toBe('SELECT "id"::text AS key FROM "sales"."orders" TABLESAMPLE SYSTEM (2.5000) REPEATABLE (0) WHERE "id" IS NOT NULL');
     expect(keySampleQuery({ kind: 'table', table }, 'id', 250)).toContain('SYSTEM (100.0000)');
-    expect(keySampleQuery({ kind: 'query', sql: 'SELECT 1 AS id' }, 'id', 10)).toBe('SELECT "id"::text AS key FROM (SELECT 1 AS id) AS siphon_query WHERE "id" IS NOT NULL AND random() * 100 < 10.0000');
+    expect(keySampleQuery({ kind: 'query', sql: 'SELECT 1 AS id' }, 'id', 10)).toBe('SELECT "id"::text AS key FROM (\nSELECT 1 AS id\n) AS siphon_query WHERE "id" IS NOT NULL AND random() * 100 < 10.0000');
   });
 });

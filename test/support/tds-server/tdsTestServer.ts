@@ -438,6 +438,7 @@ class TdsConnection {
         this.server.stats.statements++;
         this.server.emit('statement', { text: translation.text, sql: translation.k === 'set' ? undefined : translation.sql });
         if (translation.k === 'set') {
+          if (translation.pgSql) await this.pg!.query(translation.pgSql);
           writer.write(done(more, Command.setOption, 0));
           continue;
         }
