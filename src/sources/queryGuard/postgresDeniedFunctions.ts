@@ -2,12 +2,12 @@ import type { DeniedFunctions } from './deniedFunctions.js';
 
 export const postgresDeniedFunctions: DeniedFunctions = [
   { names: ['dblink*'], why: 'connects to another database' },
-  { names: ['pg_read_file', 'pg_read_binary_file', 'pg_ls_*', 'pg_stat_file', 'pg_file_*'], why: 'reads or writes files on the database server' },
+  { names: ['pg_read_file', 'pg_read_binary_file', 'pg_ls_*', 'pg_stat_file', 'pg_file_*', 'pg_logdir_ls'], why: 'reads or writes files on the database server' },
   { names: ['lo_*'], why: 'reads or writes large objects and server files' },
   { names: ['pg_sleep*'], why: 'holds the session without reading anything' },
   { names: ['pg_terminate_backend', 'pg_cancel_backend'], why: 'ends other sessions' },
   { names: ['pg_reload_conf', 'set_config', 'pg_rotate_logfile'], why: 'changes server or session settings' },
-  { names: ['query_to_xml*', 'cursor_to_xml*', 'query_to_xmlschema'], why: 'runs SQL text of its own' },
+  { names: ['query_to_xml*', 'cursor_to_xml*', 'query_to_xmlschema', 'ts_stat'], why: 'runs SQL text of its own' },
   { names: ['pg_advisory*', 'pg_try_advisory*'], why: 'takes locks' },
   { names: ['pg_notify'], why: 'sends notifications to other sessions' },
   { names: ['nextval', 'setval'], why: 'advances a sequence' },
