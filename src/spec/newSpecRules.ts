@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { sourceSettingPrefix, sourceSettingProblem } from '../settings.js';
 import { reservedContainerProblem } from './reservedContainers.js';
+import { sourceQueryRefusal } from '../sources/queryGuard/sourceQueryRefusal.js';
 import type { PipelineSpec } from './pipelineSpec.js';
 
 /**
@@ -25,6 +26,12 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
   // starts with {pipeline} can never write into another pipeline's folder.
   if (spec.output.pathTemplate.split('/')[0] !== '{pipeline}') {
     issue(['output', 'pathTemplate'], 'the first folder must be exactly {pipeline}, so a pipeline writes only under its own prefix');
+  }
+
+  // A user query is parsed when it is saved: refused here, it never reaches a source session.
+  if (spec.query !== undefined) {
+    const refusal = sourceQueryRefusal(spec.source.engine, spec.query);
+    if (refusal) issue(['query'], refusal);
   }
 
   if (spec.columns) {

@@ -13,12 +13,22 @@ const appSettingName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'the name of an app setting that holds the connection string (letters, digits, underscores), not the connection string itself');
 
-const postgresSource = z.object({ engine: z.literal('postgres'), connectionSetting: appSettingName }).strict();
-const mysqlSource = z.object({ engine: z.literal('mysql'), connectionSetting: appSettingName }).strict();
+/**
+ * Every source session's limits (see sources/sessionLimits.ts for what each engine counts);
+ * without them, an hour per statement and 30 seconds of waiting for a lock.
+ */
+const sessionLimits = {
+  statementTimeoutSeconds: z.number().int().min(1).max(7 * 24 * 3_600).optional(),
+  lockTimeoutSeconds: z.number().int().min(1).max(3_600).optional(),
+};
+
+const postgresSource = z.object({ engine: z.literal('postgres'), connectionSetting: appSettingName, ...sessionLimits }).strict();
+const mysqlSource = z.object({ engine: z.literal('mysql'), connectionSetting: appSettingName, ...sessionLimits }).strict();
 const sqlServerSource = z
   .object({
     engine: z.literal('sqlserver'),
     connectionSetting: appSettingName,
+    ...sessionLimits,
     /** `sql`: user and password from the connection string; `entraId`: a token from the app's managed identity (Azure SQL). */
     authentication: z.enum(['sql', 'entraId']).default('sql'),
     encrypt: z.boolean().default(true),

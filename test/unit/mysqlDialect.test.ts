@@ -12,6 +12,8 @@ import {
   sampleQuery,
   sampleSeed,
   selectList,
+  sessionLimitSettings,
+  sessionSettings,
   type SqlSource,
 } from '../../src/sources/mysql/mysqlDialect.js';
 
@@ -154,5 +156,21 @@ describe('isJsonCheck', () => {
     expect(isJsonCheck('json_valid(`doc`)', 'other')).toBe(false);
     expect(isJsonCheck('`doc` is null or json_valid(`doc`)', 'doc')).toBe(false);
     expect(isJsonCheck('`qty` > 0', 'qty')).toBe(false);
+  });
+});
+
+describe('session settings', () => {
+  it('makes every transaction read-only', () => {
+    expect(sessionSettings).toContain('SET SESSION TRANSACTION READ ONLY');
+  });
+
+  it('sets the statement timeout in each flavor\'s own unit, and both lock waits', () => {
+    const limits = { statementTimeoutSeconds: 600, lockTimeoutSeconds: 5 };
+    expect(sessionLimitSettings('mariadb', limits)).toEqual(['SET SESSION max_statement_time = 600', 'SET SESSION lock_wait_timeout = 5', 'SET SESSION innodb_lock_wait_timeout = 5']);
+    expect(sessionLimitSettings('mysql', limits)[0]).toBe('SET SESSION max_execution_time = 600000');
+  });
+
+  it('refuses a timeout below one second', () => {
+    expect(() => sessionLimitSettings('mariadb', { statementTimeoutSeconds: 0.2, lockTimeoutSeconds: 5 })).toThrow(NonRetryableError);
   });
 });

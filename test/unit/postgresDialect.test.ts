@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { chunkQuery, keyBoundsQuery, keySampleQuery, quoteIdentifier, quoteTable } from '../../src/sources/postgres/postgresDialect.js';
+import { chunkQuery, fromClause, keyBoundsQuery, keySampleQuery, quoteIdentifier, quoteTable, sessionSettings } from '../../src/sources/postgres/postgresDialect.js';
 import type { TableRef } from '../../src/sources/sourceConnector.js';
 
 /** chunkQuery on a table with plain columns; the select list is the quoted names. */
@@ -87,12 +87,12 @@ describe('chunkQuery on other targets', () => {
   });
 
   it('streams a query unordered when it is one chunk, keeping its own ORDER BY if any', () => {
-    expect(chunkQuery(query, ['"id"'], undefined, [], { kind: 'all' }, identity).text).toBe('SELECT "id" FROM (SELECT id, total FROM sales.orders WHERE total > 0) AS siphon_query');
+    expect(chunkQuery(query, ['"id"'], undefined, [], { kind: 'all' }, identity).text).toBe('SELECT "id" FROM (\nSELECT id, total FROM sales.orders WHERE total > 0\n) AS siphon_query');
   });
 
   it('ranges over a query as a derived table', () => {
     const q = chunkQuery(query, ['"id"', '"total"'], 'id', ['id'], { kind: 'range', lower: '1', upper: '5', upperInclusive: false }, identity);
-    expect(q.text).toBe('SELECT "id", "total" FROM (SELECT id, total FROM sales.orders WHERE total > 0) AS siphon_query WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"');
+    expect(q.text).toBe('SELECT "id", "total" FROM (\nSELECT id, total FROM sales.orders WHERE total > 0\n) AS siphon_query WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"');
     expect(q.values).toEqual(['1', '5']);
   });
 
@@ -115,6 +115,26 @@ describe('keySampleQuery', () => {
   it('samples pages of a table and rows of a query, clamping the percentage', () => {
     expect(keySampleQuery({ kind: 'table', table }, 'id', 2.5)).toBe('SELECT "id"::text AS key FROM "sales"."orders" TABLESAMPLE SYSTEM (2.5000) REPEATABLE (0) WHERE "id" IS NOT NULL');
     expect(keySampleQuery({ kind: 'table', table }, 'id', 250)).toContain('SYSTEM (100.0000)');
-    expect(keySampleQuery({ kind: 'query', sql: 'SELECT 1 AS id' }, 'id', 10)).toBe('SELECT "id"::text AS key FROM (SELECT 1 AS id) AS siphon_query WHERE "id" IS NOT NULL AND random() * 100 < 10.0000');
+    expect(keySampleQuery({ kind: 'query', sql: 'SELECT 1 AS id' }, 'id', 10)).toBe('SELECT "id"::text AS key FROM (\nSELECT 1 AS id\n) AS siphon_query WHERE "id" IS NOT NULL AND random() * 100 < 10.0000');
+  });
+});
+
+describe('fromClause', () => {
+  it('puts a query on lines of its own, so a trailing -- comment cannot swallow the closing parenthesis', () => {
+    expect(fromClause({ kind: 'query', sql: 'SELECT 1 AS id -- the key' })).toBe('(\nSELECT 1 AS id -- the key\n) AS siphon_query');
+  });
+});
+
+describe('sessionSettings', () => {
+  it('makes the session read-only, with statement and lock timeouts in milliseconds', () => {
+    const text = sessionSettings({ statementTimeoutSeconds: 600, lockTimeoutSeconds: 5 });
+    expect(text).toContain('SET default_transaction_read_only = on');
+    expect(text).toContain('SET statement_timeout = 600000');
+    expect(text).toContain('SET lock_timeout = 5000');
+    expect(text).toContain('SET standard_conforming_strings = on');
+  });
+
+  it('refuses a timeout that is not a positive number of seconds', () => {
+    expect(() => sessionSettings({ statementTimeoutSeconds: 0, lockTimeoutSeconds: 5 })).toThrow(/positive number of seconds, not 0/);
   });
 });

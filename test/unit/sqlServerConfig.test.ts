@@ -23,7 +23,7 @@ describe('sqlServerConfig: SQL authentication', () => {
       user: 'siphon_reader',
       password: secret,
       connectionTimeout: 30_000,
-      requestTimeout: 1_800_000,
+      requestTimeout: 3_600_000,
       pool: { max: 1, min: 0 },
       options: { encrypt: true, trustServerCertificate: false, packetSize: 32_767, useUTC: true, appName: 'siphon', lowerCaseGuids: true },
     });

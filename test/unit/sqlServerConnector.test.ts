@@ -122,7 +122,8 @@ describe('readChunk', () => {
     const request = requests[0]!;
     expect(request.stream).toBe(true);
     expect(request.arrayRowMode).toBe(true);
-    expect(request.text).toBe('SELECT [id], CONVERT(varchar(42), [amount]) AS [amount]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] <= @upper\n ORDER BY [id]');
+    // Every batch starts by setting the session's lock timeout (30 s by default).
+    expect(request.text).toBe('SET LOCK_TIMEOUT 30000;\nSELECT [id], CONVERT(varchar(42), [amount]) AS [amount]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] <= @upper\n ORDER BY [id]');
     expect(request.inputs).toEqual([
       { name: 'lower', type: mssql.BigInt, value: 1n },
       { name: 'upper', type: mssql.BigInt, value: 1000000n },
@@ -360,7 +361,7 @@ describe('rowversion cursors', () => {
       range: { kind: 'range', lower: '1', upper: '100', upperInclusive: false }, window: { column: 'rv', kind: 'rowversion', after: '2000', upTo: '2008' }, batchRows: 10,
     };
     for await (const batch of SqlServerConnector.withPool(pool, label).readChunk(request)) void batch;
-    expect(requests[0]!.text).toBe('SELECT [id]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] < @upper AND [rv] > @after AND [rv] <= @upTo\n ORDER BY [id]');
+    expect(requests[0]!.text).toBe('SET LOCK_TIMEOUT 30000;\nSELECT [id]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] < @upper AND [rv] > @after AND [rv] <= @upTo\n ORDER BY [id]');
     expect(requests[0]!.inputs).toEqual([
       { name: 'lower', type: mssql.BigInt, value: 1n },
       { name: 'upper', type: mssql.BigInt, value: 100n },

@@ -5,6 +5,7 @@ import { nameList } from '../../errors/nameList.js';
 import type { Column } from '../../spec/columns.js';
 import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
 import { seededRandom } from '../seededRandom.js';
+import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
 import {
   chunkQuery,
   countQuery,
@@ -20,6 +21,7 @@ import {
   sampleQuery,
   serverQuery,
   sampleSeed,
+  sessionLimitSettings,
   sessionSettings,
   type SqlSource,
   type SqlWithValues,
@@ -51,6 +53,11 @@ const exactOptions = {
   multipleStatements: false,
   charset: 'UTF8MB4_GENERAL_CI',
 } satisfies ConnectionOptions;
+// multipleStatements stays false whatever the connection string says (it is in fixedUrlOptions):
+// one query text is one statement, so a smuggled second statement is a syntax error. Statements
+// go as text with `?` values escaped by mysql2 rather than as prepared statements (execute):
+// streaming a result with backpressure needs query(), and the query check and the read-only
+// session are the guards for the user's text.
 const fixedUrlOptions = [...Object.keys(exactOptions), 'typeCast', 'rowsAsArray', 'nestTables', 'timezone'];
 
 /** Server errors that name a mistake in the spec or the grants; retrying them cannot help. */
@@ -81,6 +88,7 @@ export class MysqlConnector implements SourceConnector {
 
   private constructor(
     private readonly options: ConnectionOptions,
+    private readonly limits: SessionLimits,
     /** MySQL and MariaDB keep their statistics and JSON columns in different places. */
     readonly flavor: Flavor,
     /** The database of the connection string: the schema of tables named without one. */
@@ -90,18 +98,10 @@ export class MysqlConnector implements SourceConnector {
     this.session = Promise.resolve(connection);
   }
 
-  static async connect(connectionString: string): Promise<MysqlConnector> {
+  static async connect(connectionString: string, limits: SessionLimits = defaultSessionLimits): Promise<MysqlConnector> {
     const options = connectionOptions(connectionString);
-    const connection = await openSession(options);
-    try {
-      const [row] = (await run(connection, serverQuery)).rows;
-      const version = String(row?.[0] ?? '');
-      const database = row?.[1] == null ? null : String(row[1]);
-      return new MysqlConnector(options, /mariadb/i.test(version) ? 'mariadb' : 'mysql', database, connection);
-    } catch (err) {
-      connection.destroy();
-      throw err;
-    }
+    const session = await openSession(options, limits);
+    return new MysqlConnector(options, limits, session.flavor, session.database, session.connection);
   }
 
   async describe(target: ReadTarget, columns?: string[]): Promise<TableDescription> {
@@ -297,7 +297,7 @@ export class MysqlConnector implements SourceConnector {
     } else if (!current) {
       this.session = undefined;
     }
-    this.session ??= openSession(this.options);
+    this.session ??= openSession(this.options, this.limits).then((session) => session.connection);
     try {
       return await this.session;
     } catch (err) {
@@ -404,14 +404,23 @@ function connectionOptions(connectionString: string): ConnectionOptions {
   return { ...exactOptions, uri: url.toString() };
 }
 
-async function openSession(options: ConnectionOptions): Promise<Connection> {
+type Session = { connection: Connection; flavor: Flavor; database: string | null };
+
+/**
+ * A connection with every session setting in place: text forms, read-only transactions, and the
+ * statement and lock timeouts, whose names differ between MySQL and MariaDB.
+ */
+async function openSession(options: ConnectionOptions, limits: SessionLimits): Promise<Session> {
   const connection = mysql.createConnection(options);
   // An idle connection the server drops emits 'error'; without a listener that kills the process.
   connection.on('error', () => undefined);
   try {
     await new Promise<void>((resolve, reject) => connection.connect((err) => (err ? reject(err) : resolve())));
     for (const statement of sessionSettings) await run(connection, statement);
-    return connection;
+    const [row] = (await run(connection, serverQuery)).rows;
+    const flavor: Flavor = /mariadb/i.test(String(row?.[0] ?? '')) ? 'mariadb' : 'mysql';
+    for (const statement of sessionLimitSettings(flavor, limits)) await run(connection, statement);
+    return { connection, flavor, database: row?.[1] == null ? null : String(row[1]) };
   } catch (err) {
     connection.destroy();
     const message = `Cannot open a MySQL/MariaDB session: ${errorMessage(err)}`;

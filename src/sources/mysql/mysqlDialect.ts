@@ -1,5 +1,6 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { ChunkRange, Column } from '../../spec/columns.js';
+import type { SessionLimits } from '../sessionLimits.js';
 
 /** A fixed seed: unchanged data gives the same sample, so the same plan and files on every run. */
 export const sampleSeed = 20_261_121;
@@ -101,8 +102,34 @@ export function probeQuery(source: SqlSource): string {
   return `SELECT * FROM ${fromClause(source)} LIMIT 0`;
 }
 
-/** Sessions see TIMESTAMPs as UTC wall clock and exchange text as full UTF-8 (emoji included). */
-export const sessionSettings = [`SET time_zone = '+00:00'`, 'SET NAMES utf8mb4'];
+/**
+ * Sessions see TIMESTAMPs as UTC wall clock and exchange text as full UTF-8 (emoji included);
+ * every transaction, autocommitted statements included, is read-only, so a write that got past
+ * the query check fails with error 1792.
+ */
+export const sessionSettings = [`SET time_zone = '+00:00'`, 'SET NAMES utf8mb4', 'SET SESSION TRANSACTION READ ONLY'];
+
+/**
+ * Statement and lock timeouts. MariaDB's max_statement_time is in seconds, MySQL's
+ * max_execution_time in milliseconds (SELECTs only, which is all Siphon sends). Either counts a
+ * streamed read whole, including the time the server waits while Siphon uploads a batch, so the
+ * statement limit must cover the slowest chunk. lock_wait_timeout bounds waiting for metadata
+ * locks (a table being altered), innodb_lock_wait_timeout for row locks.
+ */
+export function sessionLimitSettings(flavor: 'mysql' | 'mariadb', limits: SessionLimits): string[] {
+  const statementSeconds = wholeSeconds(limits.statementTimeoutSeconds);
+  const lockSeconds = wholeSeconds(limits.lockTimeoutSeconds);
+  return [
+    flavor === 'mariadb' ? `SET SESSION max_statement_time = ${statementSeconds}` : `SET SESSION max_execution_time = ${statementSeconds * 1000}`,
+    `SET SESSION lock_wait_timeout = ${lockSeconds}`,
+    `SET SESSION innodb_lock_wait_timeout = ${lockSeconds}`,
+  ];
+}
+
+function wholeSeconds(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 1) throw new NonRetryableError(`A session timeout must be at least 1 second, not ${seconds}`);
+  return Math.round(seconds);
+}
 
 export const serverQuery = 'SELECT VERSION(), DATABASE()';
 

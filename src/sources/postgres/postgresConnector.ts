@@ -8,11 +8,15 @@ import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, R
 import { readTargetLabel } from '../readTarget.js';
 import {
   chunkQuery, columnStatisticsQuery, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keySampleQuery,
-  primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, typeInfoQuery,
+  primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
 } from './postgresDialect.js';
+import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
 import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, typeOids, type PgType } from './postgresTypes.js';
 
 const identity = (text: string) => text;
+
+/** pg's query config with the protocol choice its types do not list yet (pg >= 8.14). */
+type ExtendedQueryConfig = pg.QueryConfig & { queryMode: 'extended'; rowMode?: 'array' };
 
 /**
  * A value a parser refused (`infinity`, a year past 9999). pg runs parsers inside its socket
@@ -90,13 +94,25 @@ export class PostgresConnector implements SourceConnector {
     });
   }
 
-  static async connect(connectionString: string): Promise<PostgresConnector> {
+  static async connect(connectionString: string, limits: SessionLimits = defaultSessionLimits): Promise<PostgresConnector> {
     const client = new pg.Client({ connectionString, application_name: 'siphon' });
     const connector = new PostgresConnector(client);
     await client.connect();
-    // Fixed session settings make the text forms of dates and times unambiguous.
-    await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3`);
+    // Set after connecting rather than as startup options, which the connection string's own
+    // `options` would replace. Generated text, no user input: the one statement sent simply.
+    await client.query(sessionSettings(limits));
     return connector;
+  }
+
+  /**
+   * Every statement goes over the extended protocol (Parse, Bind, Execute), even one without
+   * parameters: Parse takes exactly one statement, so a query that smuggles in a second one is
+   * refused by the server itself. pg sends a query without values as a simple Query message,
+   * which runs any number of statements, unless queryMode says otherwise.
+   */
+  private run<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], rowMode?: 'array'): Promise<pg.QueryResult<R>> {
+    const config: ExtendedQueryConfig = { text, values, queryMode: 'extended', ...(rowMode ? { rowMode } : {}) };
+    return this.client.query<R>(config);
   }
 
   async describe(target: ReadTarget, wanted?: string[]): Promise<TableDescription> {
@@ -106,7 +122,7 @@ export class PostgresConnector implements SourceConnector {
     const missing = (wanted ?? []).filter((name) => !byName.has(name));
     if (missing.length) throw new NonRetryableError(`${label} has no column ${nameList(missing)}`);
     const chosen = wanted ? wanted.map((name) => byName.get(name)!) : raw;
-    const types = await this.client.query<{ formatted: string; type_name: string; typmod: number; typtype: string; category: string }>(
+    const types = await this.run<{ formatted: string; type_name: string; typmod: number; typtype: string; category: string }>(
       typeInfoQuery, [chosen.map((column) => column.typeOid), chosen.map((column) => column.typmod)]);
     const columns: Column[] = chosen.map((column, index) => {
       const info = types.rows[index]!;
@@ -114,7 +130,7 @@ export class PostgresConnector implements SourceConnector {
       return { name: column.name, sourceType: info.formatted, nullable: column.nullable, type: outputTypeOf(type, `${label}, column "${column.name}" (${info.formatted})`) };
     });
     const primaryKey = target.kind === 'table'
-      ? (await this.client.query<{ name: string }>(primaryKeyQuery, [target.table.schema ?? null, target.table.name])).rows.map((row) => row.name)
+      ? (await this.run<{ name: string }>(primaryKeyQuery, [target.table.schema ?? null, target.table.name])).rows.map((row) => row.name)
       : [];
     return { columns, primaryKey };
   }
@@ -123,9 +139,9 @@ export class PostgresConnector implements SourceConnector {
     const label = readTargetLabel(target);
     const key = (await this.rawColumns(target)).find((column) => column.name === keyColumn);
     if (!key) throw new NonRetryableError(`${label} has no chunk key column "${keyColumn}"`);
-    const typeName = (await this.client.query<{ type_name: string }>(typeInfoQuery, [[key.typeOid], [key.typmod]])).rows[0]!.type_name;
+    const typeName = (await this.run<{ type_name: string }>(typeInfoQuery, [[key.typeOid], [key.typmod]])).rows[0]!.type_name;
     const kind = keyKindOf(typeName, `${label}, chunk key "${keyColumn}"`);
-    const bounds = await this.client.query<{ min: string | null; max: string | null }>(keyBoundsQuery(target, keyColumn));
+    const bounds = await this.run<{ min: string | null; max: string | null }>(keyBoundsQuery(target, keyColumn));
     const min = bounds.rows[0]?.min;
     const max = bounds.rows[0]?.max;
     return {
@@ -143,12 +159,12 @@ export class PostgresConnector implements SourceConnector {
       if (fromStatistics) return fromStatistics;
     }
     const size = target.kind === 'table' ? await this.tableSize(target) : { rows: 0, pages: 0 };
-    const total = size.rows > 0 ? size.rows : Number((await this.client.query<{ count: number }>(countQuery(target))).rows[0]!.count);
+    const total = size.rows > 0 ? size.rows : Number((await this.run<{ count: number }>(countQuery(target))).rows[0]!.count);
     // Pages are sampled whole, and rows written together often have neighbouring keys, so the
     // sample is only as varied as its number of pages: take at least minSampledPages of them.
     const share = Math.max(total > 0 ? samplePoints / total : 1, size.pages > 0 ? minSampledPages / size.pages : 0);
-    if (target.kind === 'query') await this.client.query(seedRandomQuery);
-    const sample = await this.client.query<{ key: string }>(keySampleQuery(target, keyColumn, share * 100));
+    if (target.kind === 'query') await this.run(seedRandomQuery);
+    const sample = await this.run<{ key: string }>(keySampleQuery(target, keyColumn, share * 100));
     return { method: 'sample', points: sample.rows.map((row) => ({ key: keyDigits(kind, row.key), weight: 1 })) };
   }
 
@@ -190,12 +206,12 @@ export class PostgresConnector implements SourceConnector {
 
   private async rawColumns(target: ReadTarget): Promise<RawColumn[]> {
     if (target.kind === 'table') {
-      const result = await this.client.query<{ name: string; type_oid: number; typmod: number; nullable: boolean }>(describeColumnsQuery, [target.table.schema ?? null, target.table.name]);
+      const result = await this.run<{ name: string; type_oid: number; typmod: number; nullable: boolean }>(describeColumnsQuery, [target.table.schema ?? null, target.table.name]);
       if (result.rows.length === 0) throw new NonRetryableError(`${readTargetLabel(target)} was not found in the source (or has no columns)`);
       return result.rows.map((row) => ({ name: row.name, typeOid: row.type_oid, typmod: row.typmod, nullable: row.nullable }));
     }
     // The server describes a query's result without running it to completion.
-    const result = await this.client.query({ text: `SELECT * FROM ${fromClause(target)} LIMIT 0`, rowMode: 'array' });
+    const result = await this.run(`SELECT * FROM ${fromClause(target)} LIMIT 0`, [], 'array');
     return result.fields.map((field) => ({ name: field.name, typeOid: field.dataTypeID, typmod: field.dataTypeModifier, nullable: true }));
   }
 
@@ -204,7 +220,7 @@ export class PostgresConnector implements SourceConnector {
   }
 
   private async tableSize(target: Extract<ReadTarget, { kind: 'table' }>): Promise<{ rows: number; pages: number }> {
-    const size = (await this.client.query<{ estimate: number; pages: number }>(rowEstimateQuery, [target.table.schema ?? null, target.table.name])).rows[0];
+    const size = (await this.run<{ estimate: number; pages: number }>(rowEstimateQuery, [target.table.schema ?? null, target.table.name])).rows[0];
     return { rows: Math.max(0, size?.estimate ?? 0), pages: size?.pages ?? 0 };
   }
 
@@ -214,7 +230,7 @@ export class PostgresConnector implements SourceConnector {
    * tenth of the table changed, give way to a sample.
    */
   private async statisticsDistribution(schema: string | undefined, table: string, keyColumn: string, kind: KeyKind): Promise<KeyDistribution | undefined> {
-    const stats = (await this.client.query<{ null_frac: number; histogram: string[] | null; common_values: string[] | null; common_freqs: number[] | null; modified: number; analyzed_rows: number }>(
+    const stats = (await this.run<{ null_frac: number; histogram: string[] | null; common_values: string[] | null; common_freqs: number[] | null; modified: number; analyzed_rows: number }>(
       columnStatisticsQuery, [schema ?? null, table, keyColumn])).rows[0];
     if (!stats || !stats.histogram || stats.histogram.length < 2) return undefined;
     if (stats.analyzed_rows <= 0 || stats.modified > stats.analyzed_rows * staleStatisticsShare) return undefined;

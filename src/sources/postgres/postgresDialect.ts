@@ -1,4 +1,5 @@
 import type { ChunkRange } from '../../spec/columns.js';
+import type { SessionLimits } from '../sessionLimits.js';
 import type { ReadTarget, TableRef } from '../sourceConnector.js';
 
 /** The one place PostgreSQL identifiers are quoted: double quotes, embedded quotes doubled. */
@@ -12,9 +13,36 @@ export function quoteTable(table: TableRef): string {
   return table.schema === undefined ? quoteIdentifier(table.name) : `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
 }
 
-/** A table, or the user's SELECT as a derived table so the same WHERE and ORDER BY apply to both. */
+/**
+ * A table, or the user's SELECT as a derived table so the same WHERE and ORDER BY apply to both.
+ * The query sits on lines of its own so a trailing `-- comment` cannot swallow the closing
+ * parenthesis; a trailing semicolon is refused by the spec check, and the server's Parse refuses
+ * a second statement (see PostgresConnector.run).
+ */
 export function fromClause(target: ReadTarget): string {
-  return target.kind === 'table' ? quoteTable(target.table) : `(${target.sql}) AS siphon_query`;
+  return target.kind === 'table' ? quoteTable(target.table) : `(\n${target.sql}\n) AS siphon_query`;
+}
+
+/**
+ * Every session: fixed text forms of dates and times (unambiguous to parse); read-only
+ * transactions, so even a statement that got past the query check cannot write; statement and
+ * lock timeouts, so no read holds the database hostage (a cursor's statement timeout counts each
+ * batch it fetches, not the whole chunk); and standard-conforming strings, the lexing the query
+ * check's parser assumes (a backslash does not escape a quote).
+ */
+export function sessionSettings(limits: SessionLimits): string {
+  return [
+    `SET TimeZone = 'UTC'`, `SET DateStyle = 'ISO, YMD'`, `SET IntervalStyle = 'iso_8601'`, 'SET extra_float_digits = 3',
+    'SET standard_conforming_strings = on',
+    'SET default_transaction_read_only = on',
+    `SET statement_timeout = ${wholeMilliseconds(limits.statementTimeoutSeconds)}`,
+    `SET lock_timeout = ${wholeMilliseconds(limits.lockTimeoutSeconds)}`,
+  ].join('; ');
+}
+
+function wholeMilliseconds(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`A session timeout must be a positive number of seconds, not ${seconds}`);
+  return Math.round(seconds * 1000);
 }
 
 export type SqlWithParams = { text: string; values: string[] };

@@ -5,6 +5,7 @@ import { scrubSecrets } from '../../errors/scrubSecrets.js';
 import type { Column } from '../../spec/columns.js';
 import type { SourceSpec } from '../../spec/pipelineSpec.js';
 import { readTargetLabel } from '../readTarget.js';
+import { defaultSessionLimits, sessionLimitsOf, type SessionLimits } from '../sessionLimits.js';
 import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
 import {
   chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery,
@@ -68,7 +69,7 @@ const mssql = createRequire(import.meta.url)('mssql') as MssqlModule;
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-export type SqlServerSource = Pick<Extract<SourceSpec, { engine: 'sqlserver' }>, 'authentication' | 'encrypt' | 'trustServerCertificate' | 'packetSize'>;
+export type SqlServerSource = Pick<Extract<SourceSpec, { engine: 'sqlserver' }>, 'authentication' | 'encrypt' | 'trustServerCertificate' | 'packetSize' | 'statementTimeoutSeconds' | 'lockTimeoutSeconds'>;
 
 /** The mssql configuration Siphon connects with; see sqlServerConfig. */
 export type SqlServerConfig = {
@@ -148,9 +149,10 @@ export function sqlServerConfig(connectionString: string, source: SqlServerSourc
   const config: SqlServerConfig = {
     server,
     connectionTimeout: parsed.connectionTimeout ?? 30_000,
-    // tedious stops this clock at the first packet of the answer, so it bounds only the wait
-    // before the first row: a sort over a large chunk can take minutes, a hung server not forever.
-    requestTimeout: 30 * 60_000,
+    // The source's statement timeout. tedious stops this clock at the first packet of the answer,
+    // so it bounds the wait before the first row: a sort over a large chunk can take minutes, a
+    // hung server or a blocked read not forever.
+    requestTimeout: sessionLimitsOf(source).statementTimeoutSeconds * 1000,
     // One connection per connector: a copy activity runs one statement at a time.
     pool: { max: 1, min: 0 },
     options,
@@ -220,8 +222,23 @@ export function mssqlTypeOf(param: SqlParam): unknown {
   }
 }
 
+/**
+ * Sent at the head of every batch, so it holds on whichever pooled connection runs it (mssql
+ * offers no hook when it opens one). SQL Server has no read-only session or transaction: the
+ * query check (sources/queryGuard) and the login's rights are what keep a query from writing.
+ * Reads run at the database's isolation level, never NOLOCK: with read-committed snapshot (RCSI)
+ * on, they neither block writers nor wait for them.
+ */
+export function lockTimeoutStatement(limits: SessionLimits): string {
+  return `SET LOCK_TIMEOUT ${Math.round(limits.lockTimeoutSeconds * 1000)};\n`;
+}
+
 export class SqlServerConnector implements SourceConnector {
-  private constructor(private readonly pool: MssqlPool, private readonly label: string) {}
+  private readonly sessionPrefix: string;
+
+  private constructor(private readonly pool: MssqlPool, private readonly label: string, limits: SessionLimits) {
+    this.sessionPrefix = lockTimeoutStatement(limits);
+  }
 
   static async connect(connectionString: string, source: SqlServerSource): Promise<SqlServerConnector> {
     const config = sqlServerConfig(connectionString, source);
@@ -235,12 +252,12 @@ export class SqlServerConnector implements SourceConnector {
     } catch (err) {
       throw sqlServerError(err, label);
     }
-    return new SqlServerConnector(pool, label);
+    return new SqlServerConnector(pool, label, sessionLimitsOf(source));
   }
 
   /** A connector over a pool that is already connected; `label` names the server in errors. */
-  static withPool(pool: MssqlPool, label: string): SqlServerConnector {
-    return new SqlServerConnector(pool, label);
+  static withPool(pool: MssqlPool, label: string, limits: SessionLimits = defaultSessionLimits): SqlServerConnector {
+    return new SqlServerConnector(pool, label, limits);
   }
 
   async describe(target: ReadTarget, wanted?: string[]): Promise<TableDescription> {
@@ -356,7 +373,7 @@ export class SqlServerConnector implements SourceConnector {
       markDone();
       signal();
     });
-    sqlRequest.query(query.text).catch((err: unknown) => {
+    sqlRequest.query(this.sessionPrefix + query.text).catch((err: unknown) => {
       failure ??= ensureErrorType(err);
       finished = true;
       markDone();
@@ -397,7 +414,7 @@ export class SqlServerConnector implements SourceConnector {
 
   private async rows<T>(query: SqlQuery): Promise<T[]> {
     try {
-      const result = await this.request(query.params).query(query.text);
+      const result = await this.request(query.params).query(this.sessionPrefix + query.text);
       return (result.recordset ?? []) as T[];
     } catch (err) {
       throw sqlServerError(err, this.label);

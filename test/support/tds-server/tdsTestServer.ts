@@ -211,8 +211,26 @@ class TdsConnection {
   private attention(): void {
     this.server.stats.attentions++;
     this.server.emit('attention', { spid: this.spid, running: this.current !== undefined });
-    if (this.current) this.current.attention = true;
-    else this.sendAttentionAck();
+    if (this.current) {
+      this.current.attention = true;
+      // A statement still waiting on PostgreSQL (a lock, say) is cancelled there, as SQL Server
+      // stops a running statement, so the acknowledgement does not wait for it to finish.
+      void this.cancelPostgresStatement();
+    } else this.sendAttentionAck();
+  }
+
+  private async cancelPostgresStatement(): Promise<void> {
+    const pid = (this.pg as unknown as { processID?: number } | undefined)?.processID;
+    if (pid === undefined) return;
+    const canceller = new pg.Client({ connectionString: this.server.options.postgresUrl });
+    try {
+      await canceller.connect();
+      await canceller.query('SELECT pg_cancel_backend($1)', [pid]);
+    } catch {
+      // The statement ends on its own; the acknowledgement follows it then.
+    } finally {
+      await canceller.end().catch(() => undefined);
+    }
   }
 
   private sendAttentionAck(): void {
@@ -438,6 +456,7 @@ class TdsConnection {
         this.server.stats.statements++;
         this.server.emit('statement', { text: translation.text, sql: translation.k === 'set' ? undefined : translation.sql });
         if (translation.k === 'set') {
+          if (translation.pgSql) await this.pg!.query(translation.pgSql);
           writer.write(done(more, Command.setOption, 0));
           continue;
         }
@@ -551,6 +570,8 @@ export function sqlServerErrorOf(err: unknown): SqlServerError {
     case '22012': return new SqlServerError(8134, 'Divide by zero error encountered.');
     case '42P01': return new SqlServerError(208, `Invalid object name: ${message}`);
     case '42703': return new SqlServerError(207, `Invalid column name: ${message}`);
+    // What SET LOCK_TIMEOUT's expiry looks like on SQL Server (lock_timeout on PostgreSQL).
+    case '55P03': return new SqlServerError(1222, 'Lock request time out period exceeded.');
     default: return new SqlServerError(50000, `The PostgreSQL engine behind the Siphon TDS test server failed (${e.code ?? 'no code'}): ${message}`);
   }
 }

@@ -33,7 +33,7 @@ export type TableInfo = { schema: string; name: string; columns: Array<{ name: s
 
 export type Translation =
   | { k: 'select'; sql: string; params: unknown[]; columns: ResultColumn[]; text: string }
-  | { k: 'set'; text: string }
+  | { k: 'set'; text: string; pgSql?: string }
   | { k: 'utility'; sql: string; text: string };
 
 /** A typed PostgreSQL expression: its SQL, its SQL Server type, whether it can be NULL. */
@@ -104,6 +104,8 @@ class Translator {
     const statement = this.statement;
     switch (statement.k) {
       case 'set':
+        // SQL Server's LOCK_TIMEOUT (ms, -1 waits forever) is PostgreSQL's lock_timeout (ms, 0 waits forever).
+        if (statement.lockTimeoutMs !== undefined) return { k: 'set', text: statement.text, pgSql: `SET lock_timeout = ${Math.max(0, statement.lockTimeoutMs)}` };
         return { k: 'set', text: statement.text };
       case 'updateStatistics': {
         const table = await this.resolveTable(statement.parts);

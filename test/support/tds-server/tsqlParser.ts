@@ -167,7 +167,7 @@ export type Select = {
 
 export type Statement =
   | { k: 'select'; select: Select; text: string }
-  | { k: 'set'; option: string; text: string }
+  | { k: 'set'; option: string; text: string; lockTimeoutMs?: number }
   | { k: 'updateStatistics'; parts: string[]; text: string };
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +306,11 @@ class Parser {
     return this.fail();
   }
 
-  /** tedious' session options: accepted and ignored, as they change nothing the subset depends on. */
+  /**
+   * Session options: tedious' own and the connector's. All are accepted; LOCK_TIMEOUT (the one
+   * whose effect a test can see) is kept so the server can apply it, the rest are ignored as
+   * they change nothing the subset depends on.
+   */
   private setStatement(): Statement {
     this.expectWord('set');
     const option = this.peek();
@@ -319,6 +323,11 @@ class Parser {
         if (!this.acceptWord('committed') && !this.acceptWord('uncommitted')) this.fail();
       } else if (this.acceptWord('repeatable')) this.expectWord('read');
       else if (!this.acceptWord('serializable') && !this.acceptWord('snapshot')) this.fail();
+    } else if (option.value === 'lock_timeout') {
+      const negative = this.acceptOp('-');
+      const value = this.next();
+      if (value.kind !== 'number' || !/^\d+$/.test(value.text)) this.fail();
+      return { k: 'set', option: option.value, text: this.statementText(), lockTimeoutMs: negative ? -Number(value.text) : Number(value.text) };
     } else {
       const value = this.next();
       if (value.kind === 'eof') this.fail();
