@@ -68,6 +68,11 @@ param tablePrefix string = 'siphon'
 @maxValue(1440)
 param schedulerCatchupMinutes int = 10
 
+@description('Minutes after a failed, cancelled or timed-out run ended before the cleanup sweep deletes its files once more (SIPHON_CLEANUP_GRACE_MINUTES).')
+@minValue(0)
+@maxValue(10080)
+param cleanupGraceMinutes int = 15
+
 @description('Container created on the data lake for output; pipelines may name others (created on first use).')
 param landingContainerName string = 'landing'
 
@@ -173,6 +178,10 @@ var appSettings = concat([
   {
     name: 'SIPHON_SCHEDULER_CATCHUP_MINUTES'
     value: string(schedulerCatchupMinutes)
+  }
+  {
+    name: 'SIPHON_CLEANUP_GRACE_MINUTES'
+    value: string(cleanupGraceMinutes)
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

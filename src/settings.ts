@@ -17,6 +17,12 @@ export const settingsSchema = z.object({
   SIPHON_JOB_QUEUE: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a storage queue name: 3-63 lowercase letters, digits, single hyphens').default('siphon-jobs'),
   SIPHON_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, 'letters and digits, starting with a letter').default('siphon'),
   SIPHON_SCHEDULER_CATCHUP_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  /**
+   * How long after a run ended failed, cancelled or timed out the cleanup sweep deletes its files
+   * once more: chunk copies still running at the ending can commit a file after the ending's own
+   * cleanup. Longer than a chunk's upload commit can take; 0 sweeps at the next tick.
+   */
+  SIPHON_CLEANUP_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(15),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
