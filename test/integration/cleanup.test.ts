@@ -3,6 +3,8 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { TableClient } from '@azure/data-tables';
 import { RunStore } from '../../src/store/runStore.js';
 import { readManifest } from '../../src/local/manifestReader.js';
+import { getServices } from '../../src/services.js';
+import { cleanupRun } from '../../src/orchestration/cleanupRun.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 
 /**
@@ -193,5 +195,39 @@ describe('retry and cleanup', () => {
     const run = await env.api.waitForRun(runUrl);
     expect(run.status).toBe('succeeded');
     expect(run.rows).toBe(rowCount);
+  });
+});
+
+describe('what cleanup never touches', () => {
+  const runStore = () => new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
+
+  it('keeps every file a manifest lists, even in a run that ended cancelled after its manifest was written', async () => {
+    await createPipeline({ id: 'cut-short', table: { name: 'readings' }, chunking: { column: 'id', chunks: 2, maxParallel: 2 }, output: { container: containerName } });
+    const runUrl = await trigger('cut-short');
+    const done = await env.api.waitForRun(runUrl);
+    expect(done.status).toBe('succeeded');
+    // A cancel that reached the record while finalize was writing the manifest: the run says
+    // cancelled, but its manifest exists and readers may already trust it.
+    await runStore().update('cut-short', done.runId, (run) => ({ ...run, status: 'cancelled', statusReason: 'cancelled during finalize' }));
+    const folder = folderOf(done);
+    const listed = await blobs(`${folder}/`);
+    await container().getBlockBlobClient(`${folder}/part-00007-0000.parquet`).upload('stray', 5);
+
+    await env.runtime.fireTimer('cleanupSweep');
+    const after = (await env.api.get(runUrl)).body!;
+    expect(after.sweptAt).toBeDefined();
+    // The stray went; the manifest's files, the manifest and _SUCCESS stayed as they were, and the chunks still say done.
+    expect(await blobs(`${folder}/`)).toEqual(listed);
+    expect(after.progress.chunksDone).toBe(2);
+  });
+
+  it('leaves a run to a later sweep when it ended again after the sweep\'s grace began', async () => {
+    await createPipeline({ id: 'late-ender', table: { name: 'readings' }, output: { container: containerName } });
+    const runId = '20261207T090000Z-1a7e0000';
+    await runStore().create({ pipelineId: 'late-ender', runId, status: 'failed', reason: 'manual', requestedAt: '2026-12-07T09:00:00.000Z', endedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 1 });
+    const services = await getServices();
+    const outcome = await cleanupRun(services, { pipelineId: 'late-ender', runId }, { sweep: true, endedBefore: new Date(Date.now() - 60_000) });
+    expect(outcome).toEqual({ cleaned: false, status: 'failed', deleted: 0, chunksReset: 0 });
+    expect((await runStore().get('late-ender', runId))?.sweptAt).toBeUndefined();
   });
 });
