@@ -71,6 +71,11 @@ param schedulerCatchupMinutes int = 10
 @description('Every source connection setting starts with this (SIPHON_SOURCE_SETTING_PREFIX); a pipeline may name no other setting.')
 param sourceSettingPrefix string = 'SIPHON_SOURCE_'
 
+@description('Minutes after a failed, cancelled or timed-out run ended before the cleanup sweep deletes its files once more (SIPHON_CLEANUP_GRACE_MINUTES).')
+@minValue(0)
+@maxValue(10080)
+param cleanupGraceMinutes int = 15
+
 @description('Container created on the data lake for output; pipelines may name others (created on first use).')
 param landingContainerName string = 'landing'
 
@@ -180,6 +185,10 @@ var appSettings = concat([
   {
     name: 'SIPHON_SOURCE_SETTING_PREFIX'
     value: sourceSettingPrefix
+  }
+  {
+    name: 'SIPHON_CLEANUP_GRACE_MINUTES'
+    value: string(cleanupGraceMinutes)
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

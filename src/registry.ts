@@ -19,6 +19,8 @@ import { prepareRun } from './orchestration/prepareRun.js';
 import { copyChunkActivity } from './orchestration/copyChunkActivity.js';
 import { finalizeRun } from './orchestration/finalizeRun.js';
 import { failRun } from './orchestration/failRun.js';
+import { cleanupRun } from './orchestration/cleanupRun.js';
+import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
 import { runEventLog } from './observability/runEvents.js';
 
@@ -116,6 +118,16 @@ export const functionRegistry: FunctionDefinition[] = [
     },
   },
   {
+    kind: 'timer',
+    name: 'cleanupSweep',
+    schedule: '0 */15 * * * *',
+    handler: async (context) => {
+      const result = await sweepEndedRuns(await getServices());
+      for (const run of result.cleaned) context.log(`Cleanup sweep: run ${run.runId} of pipeline ${run.pipelineId}, ${run.deleted} file(s) deleted`);
+      for (const error of result.errors) context.error(error);
+    },
+  },
+  {
     kind: 'queue',
     name: 'startRun',
     queueSetting: 'SIPHON_JOB_QUEUE',
@@ -141,4 +153,5 @@ export const functionRegistry: FunctionDefinition[] = [
   activity(Activities.copyChunk, async (input, context) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input), runEventLog(context))),
   activity(Activities.finalizeRun, async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
   activity(Activities.failRun, async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context))),
+  activity(Activities.cleanupRun, async (input) => cleanupRun(await getServices(), runRefSchema.parse(input))),
 ];

@@ -26,6 +26,12 @@ export const settingsSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*$/, 'letters, digits and underscores with at least one underscore, e.g. SIPHON_SOURCE_')
     .refine((prefix) => !coversOwnSettings(prefix), "must not be a prefix of the host's or Siphon's own settings (AzureWebJobs, FUNCTIONS_, WEBSITE_, SIPHON_DATA_STORAGE, ...)")
     .default('SIPHON_SOURCE_'),
+  /**
+   * How long after a run ended failed, cancelled or timed out the cleanup sweep deletes its files
+   * once more: chunk copies still running at the ending can commit a file after the ending's own
+   * cleanup. Longer than a chunk's upload commit can take; 0 sweeps at the next tick.
+   */
+  SIPHON_CLEANUP_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(15),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -94,8 +94,9 @@ async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Service
 
 /**
  * POST /api/pipelines/{id}/runs/{runId}/cancel: the run ends `cancelled` at once; its chunks
- * notice within seconds and stop, and the orchestration is told through the cancel event. The
- * files of chunks already copied stay, unlisted: no manifest is written for a cancelled run.
+ * notice within seconds and stop, and the orchestration is told through the cancel event. No
+ * manifest is written for a cancelled run, and its files are deleted (cleanupRun: by the
+ * orchestration's ending, and by the sweep for chunks that commit late).
  */
 export async function cancelRun(request: HttpRequest, _context: InvocationContext, orchestrations?: OrchestrationStarter): Promise<HttpResponseInit> {
   const loaded = await loadRun(request);
@@ -114,8 +115,11 @@ export async function cancelRun(request: HttpRequest, _context: InvocationContex
 
 /**
  * POST /api/pipelines/{id}/runs/{runId}/retry: a failed, timed-out or cancelled run runs again
- * under the same id, as a new attempt. Its plan is kept, chunks already done are not copied again
- * (their files stay and are listed in the manifest), and the others are copied to the same names.
+ * under the same id, as a new attempt. Its plan is kept and its chunks are copied to the same
+ * names: those the ending's cleanup reset (all of them, normally) are copied again, and any still
+ * recorded done (a retry that came before the cleanup) keep their files, listed in the manifest.
+ * While a cleanup is deleting the run's files the retry is refused (409): copying meanwhile could
+ * list a file the cleanup then deletes.
  */
 export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> {
   const loaded = await loadRun(request);
@@ -123,11 +127,14 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
   const { services, run } = loaded.value;
   let retried = false;
   const updated = await services.runs.update(run.pipelineId, run.runId, (current) => {
-    retried = retryableStatuses.has(current.status);
+    retried = retryableStatuses.has(current.status) && current.cleaningSince === undefined;
     if (!retried) return undefined;
-    const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, ...rest } = current;
+    const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, ...rest } = current;
     return { ...rest, status: RunStatus.queued, attempt: current.attempt + 1 };
   });
+  if (!retried && updated.cleaningSince !== undefined) {
+    return problem(409, `Run ${run.runId}'s files are being deleted (cleanup since ${updated.cleaningSince}); retry it once that is done`);
+  }
   if (!retried) return problem(409, `Run ${run.runId} is ${updated.status}; only failed, timed-out or cancelled runs can be retried`);
   await services.jobQueue.sendMessage(encodeJobMessage({ runId: run.runId, pipelineId: run.pipelineId, reason: 'retry', options: updated.options ?? {}, attempt: updated.attempt }));
   return json(202, runSummary(updated), { location: runUrl(run.pipelineId, run.runId) });

@@ -6,6 +6,24 @@ import { runIdSchema } from '../spec/jobMessage.js';
 export const runRefSchema = z.object({ pipelineId: pipelineIdSchema, runId: runIdSchema }).strict();
 export type RunRef = z.infer<typeof runRefSchema>;
 
+/**
+ * The orchestration's input: the run, and the shape of orchestration that started it. Replayed
+ * code must yield the same actions it yielded when the instance started, so an instance keeps the
+ * version it was started with across deploys (see copyRunOrchestrator). Absent is version 1, the
+ * shape before versions existed.
+ */
+export const orchestrationVersions = {
+  /** prepare, copy, finalize or failRun. */
+  v1: 1,
+  /** v1, and the failed, cancelled and timed-out endings call cleanupRun. */
+  cleanupAtEnding: 2,
+} as const;
+export const currentOrchestrationVersion = orchestrationVersions.cleanupAtEnding;
+export const copyRunInputSchema = runRefSchema.extend({
+  version: z.number().int().min(1).max(currentOrchestrationVersion).default(orchestrationVersions.v1),
+}).strict();
+export type CopyRunInput = z.input<typeof copyRunInputSchema>;
+
 export const preparedRunSchema = z.object({
   /** True when the run may not go ahead (see runGate); it is already marked skipped. */
   skipped: z.boolean(),
@@ -44,3 +62,12 @@ export type ChunkOutcome = z.infer<typeof chunkOutcomeSchema>;
 /** Ends a run that did not succeed: failed (the default), or timed_out. */
 export const failRunInputSchema = runRefSchema.extend({ error: z.string(), chunk: z.number().int().optional(), status: z.enum(['failed', 'timed_out']).default('failed') }).strict();
 export type FailRunInput = z.input<typeof failRunInputSchema>;
+
+/** What a cleanup did: nothing (the run is not, or no longer, failed, cancelled or timed out), or how much it deleted and reset. */
+export const cleanupResultSchema = z.object({
+  cleaned: z.boolean(),
+  status: z.string(),
+  deleted: z.number().int().nonnegative(),
+  chunksReset: z.number().int().nonnegative(),
+});
+export type CleanupResult = z.infer<typeof cleanupResultSchema>;

@@ -1,6 +1,7 @@
+import * as df from 'durable-functions';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { Activities, Orchestrations, cancelEventName } from './functionNames.js';
-import { preparedRunSchema, runRefSchema, type FailRunInput } from './activityContracts.js';
+import { copyRunInputSchema, orchestrationVersions, preparedRunSchema, type FailRunInput, type RunRef } from './activityContracts.js';
 import { copyChunkRange, rangeEndingSchema, type ChunkRangeInput, type RangeEnding } from './copyChunkRange.js';
 
 /**
@@ -13,12 +14,29 @@ export const chunksPerOrchestration = 100;
 /**
  * One run: prepare, copy every chunk (see copyChunkRange), finalize. The run races a deadline
  * timer (its timeout) and the cancel event; a chunk that fails for good, or a deadline that
- * passes, ends the run failed or timed_out with the error and the chunk that caused it.
+ * passes, ends the run failed or timed_out with the error and the chunk that caused it. From
+ * version 2 on, a run that ends failed, cancelled or timed out then has its files deleted
+ * (cleanupRun).
+ *
+ * Versions. A deploy replays instances started by the previous code, and a replay that yields
+ * other actions than its history recorded fails the instance. So the input says which shape
+ * started the instance (startRun writes the current one; none is version 1) and the code keeps
+ * yielding that shape's actions: every difference between versions is one `if` on the version,
+ * here, where the reader of the flow sees it. Why not a new orchestrator name per shape: the
+ * shapes differ by one call at the endings, and two copies of this function would drift apart
+ * (a fix made in one and not the other); why not Durable Functions' own orchestration
+ * versioning (host.json defaultVersion, context.df.version): it is in preview, needs a recent
+ * extension bundle, and the local runtime would have to imitate it. A version stays here until no
+ * instance of it can be running (the longest run timeout after the deploy that replaced it).
+ * test/integration/orchestrationVersions.test.ts replays histories recorded by version 1.
  *
  * Replayed code: no clock, no randomness, no environment, no I/O outside context.df.
  */
 export function* copyRunOrchestrator(context: OrchestrationContext): Generator<Task, void, unknown> {
-  const ref = runRefSchema.parse(context.df.getInput());
+  const input = copyRunInputSchema.parse(context.df.getInput());
+  // Activities take the run alone, in every version (their inputs are part of the history too).
+  const ref: RunRef = { pipelineId: input.pipelineId, runId: input.runId };
+  const cleansUp = input.version >= orchestrationVersions.cleanupAtEnding;
   let deadline: TimerTask | undefined;
   try {
     const plan = preparedRunSchema.parse(yield context.df.callActivity(Activities.prepareRun, ref));
@@ -46,15 +64,20 @@ export function* copyRunOrchestrator(context: OrchestrationContext): Generator<T
       deadline = undefined;
       const timedOut: FailRunInput = { ...ref, status: 'timed_out', error: `the run passed its timeout of ${plan.timeoutMinutes} minutes` };
       yield context.df.callActivity(Activities.failRun, timedOut);
+      if (cleansUp) yield* cleanUp(context, ref);
       return;
     }
     deadline.cancel();
     deadline = undefined;
     // Cancelled, or ended by someone else meanwhile: the run record already says so.
-    if (ending.kind === 'interrupted' || ending.kind === 'stopped') return;
+    if (ending.kind === 'interrupted' || ending.kind === 'stopped') {
+      if (cleansUp) yield* cleanUp(context, ref);
+      return;
+    }
     if (ending.kind === 'failed') {
       const failure: FailRunInput = { ...ref, error: ending.error, chunk: ending.chunk };
       yield context.df.callActivity(Activities.failRun, failure);
+      if (cleansUp) yield* cleanUp(context, ref);
       return;
     }
     yield context.df.callActivity(Activities.finalizeRun, ref);
@@ -62,5 +85,21 @@ export function* copyRunOrchestrator(context: OrchestrationContext): Generator<T
     if (deadline && !deadline.isCompleted) deadline.cancel();
     const failure: FailRunInput = { ...ref, error: err instanceof Error ? err.message : String(err) };
     yield context.df.callActivity(Activities.failRun, failure);
+    if (cleansUp) yield* cleanUp(context, ref);
+  }
+}
+
+/** A few quick tries; deleting blobs fails mostly for throttling, which passes. */
+const cleanupRetry = new df.RetryOptions(5_000, 3);
+
+/**
+ * Deletes the files of the run that just ended (cleanupRun). A cleanup that keeps failing does
+ * not change how the run ended: the sweep tries again later.
+ */
+function* cleanUp(context: OrchestrationContext, ref: RunRef): Generator<Task, void, unknown> {
+  try {
+    yield context.df.callActivityWithRetry(Activities.cleanupRun, cleanupRetry, ref);
+  } catch {
+    // Left to the sweep (sweepEndedRuns), which cleans every such run after a grace period.
   }
 }

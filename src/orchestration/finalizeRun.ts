@@ -2,6 +2,7 @@ import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { runPaths } from '../sink/blobPaths.js';
+import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
 import type { CursorWindow } from '../spec/cursorWindow.js';
@@ -51,6 +52,10 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       blobHTTPHeaders: { blobContentType: 'application/json' },
     });
     await container.getBlockBlobClient(paths.successMarker).upload('', 0);
+    // Files in the folder that the manifest does not list (an attempt superseded by a retry that
+    // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
+    // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
+    await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, ...files.map((file) => file.path)]) });
     // Only now, with the manifest written, may the next run start above this one's range. A
     // backfill re-reads history and leaves the watermark where it is.
     if (run.window && run.window.mode !== 'backfill') {

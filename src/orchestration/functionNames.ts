@@ -6,6 +6,7 @@ export const Activities = {
   copyChunk: 'copyChunk',
   finalizeRun: 'finalizeRun',
   failRun: 'failRun',
+  cleanupRun: 'cleanupRun',
 } as const;
 
 /** The external event the cancel API raises, so a run stops waiting at once. */

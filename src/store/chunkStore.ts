@@ -4,6 +4,7 @@ import { chunkRangeSchema, fileEntrySchema } from '../spec/columns.js';
 import { ChunkStatus } from '../spec/runStatus.js';
 import { hasStatus } from './tableErrors.js';
 import { NonRetryableError } from '../errors/errorTypes.js';
+import { migrateOnRead, stampVersion } from './recordVersions.js';
 
 export const chunkRecordSchema = z.object({
   runId: z.string(),
@@ -62,6 +63,17 @@ export class ChunkStore {
     return chunks.sort((a, b) => a.index - b.index);
   }
 
+  /**
+   * Sets every chunk of the run back to planned with no files, after a cleanup deleted them, so a
+   * retry copies them again instead of listing files that are gone. Unconditional: it must win
+   * over any record of the attempt that ended. Returns how many chunks it reset.
+   */
+  async resetToPlanned(runId: string): Promise<number> {
+    const stale = (await this.list(runId)).filter((chunk) => chunk.status !== ChunkStatus.planned || chunk.files.length > 0 || chunk.rows > 0);
+    await this.savePlan(stale.map(({ runId: id, index, range }) => ({ runId: id, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
+    return stale.length;
+  }
+
   /** Records a chunk whatever is stored (tests, and plans). */
   async save(chunk: ChunkRecord): Promise<void> {
     await this.table.upsertEntity(toEntity(chunk), 'Replace');
@@ -90,16 +102,17 @@ function toEntity(chunk: ChunkRecord) {
     throw new NonRetryableError(`chunk ${chunk.index} wrote ${chunk.files.length} files, more than a chunk record can list; plan more chunks or partition by fewer values`);
   }
   const fileProperties = Object.fromEntries(Array.from({ length: Math.max(1, parts) }, (_, i) => [i === 0 ? 'files' : `files${i}`, files.slice(i * filesPropertyChars, (i + 1) * filesPropertyChars)]));
-  return {
+  return stampVersion('chunk', {
     ...defined,
     partitionKey: chunk.runId,
     rowKey: chunkRowKey(chunk.index),
     range: JSON.stringify(chunk.range),
     ...fileProperties,
-  };
+  });
 }
 
-function fromEntity(entity: Record<string, unknown>): ChunkRecord {
+function fromEntity(raw: Record<string, unknown>): ChunkRecord {
+  const entity = migrateOnRead('chunk', raw, `Chunk ${String(raw.rowKey)} of run ${String(raw.partitionKey)}`);
   let files = String(entity.files);
   for (let i = 1; typeof entity[`files${i}`] === 'string'; i++) files += entity[`files${i}`] as string;
   return chunkRecordSchema.parse({

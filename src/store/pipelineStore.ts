@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+import { migrateOnRead, stampVersion } from './recordVersions.js';
 
 /**
  * Pipelines live in one partition: a point read gets one, a single-partition query lists them.
@@ -20,7 +21,7 @@ export class PipelineStore {
   async create(spec: PipelineSpec, now: Date): Promise<StoredPipeline | undefined> {
     const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: now.toISOString(), updatedAt: now.toISOString() };
     try {
-      const response = await this.table.createEntity(entity);
+      const response = await this.table.createEntity(stampVersion('pipeline', entity));
       return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: false };
     } catch (err) {
       if (hasStatus(err, 409)) return undefined;
@@ -62,7 +63,7 @@ export class PipelineStore {
     const { spec } = pipeline;
     const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt, schedulePaused: pipeline.schedulePaused };
     try {
-      const response = await this.table.updateEntity(entity, 'Replace', { etag });
+      const response = await this.table.updateEntity(stampVersion('pipeline', entity), 'Replace', { etag });
       return { ...pipeline, etag: response.etag ?? '' };
     } catch (err) {
       if (hasStatus(err, 412)) throw new ConcurrencyConflictError(`Pipeline ${spec.id} was changed by someone else (ETag mismatch)`);
@@ -71,6 +72,7 @@ export class PipelineStore {
   }
 }
 
-function toStored(entity: PipelineEntity & { etag: string }): StoredPipeline {
+function toStored(raw: PipelineEntity & { etag: string }): StoredPipeline {
+  const entity = migrateOnRead('pipeline', raw, `Pipeline ${raw.rowKey}`) as PipelineEntity & { etag: string };
   return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: entity.schedulePaused === true };
 }

@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { pipelineSpecSchema } from '../spec/pipelineSpec.js';
 import { columnSchema } from '../spec/columns.js';
@@ -6,6 +6,7 @@ import { RunStatus } from '../spec/runStatus.js';
 import { runOptionsSchema, runReasonSchema } from '../spec/jobMessage.js';
 import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+import { migrateOnRead, stampVersion } from './recordVersions.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
@@ -37,10 +38,19 @@ export const runRecordSchema = z.object({
   window: cursorWindowSchema.optional(),
   /** Why a run was skipped (an upstream pipeline, another run in progress) or cancelled. */
   statusReason: z.string().optional(),
+  /**
+   * Cleanup of a run that ended failed, cancelled or timed out (see cleanupRun): when a cleanup
+   * began deleting its files (a retry waits until it is done), when one last finished, and when
+   * the sweep did, after which the sweep leaves the run alone. A retry clears all three.
+   */
+  cleaningSince: z.string().optional(),
+  cleanedAt: z.string().optional(),
+  sweptAt: z.string().optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
 export type StoredRun = RunRecord & { etag: string };
+export type EndedRun = Pick<RunRecord, 'runId' | 'status' | 'sweptAt' | 'cleaningSince'> & { endedAt: string };
 
 /**
  * Runs are partitioned by pipeline. The row key starts with the run's time with every digit
@@ -94,6 +104,28 @@ export class RunStore {
   }
 
   /**
+   * A pipeline's runs that ended with one of `statuses` before `endedBefore`, for the cleanup
+   * sweep: one partition query whose filter and projection the service applies, so each ended run
+   * costs a few small properties, not its whole record with the spec snapshot.
+   */
+  async listEndedBefore(pipelineId: string, statuses: readonly RunStatus[], endedBefore: Date): Promise<EndedRun[]> {
+    const anyStatus = statuses.map((status) => odata`status eq ${status}`).join(' or ');
+    const filter = `${odata`PartitionKey eq ${pipelineId} and endedAt lt ${endedBefore.toISOString()}`} and (${anyStatus})`;
+    const runs: EndedRun[] = [];
+    const entities = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['runId', 'status', 'endedAt', 'sweptAt', 'cleaningSince'] } });
+    for await (const entity of entities) {
+      runs.push({
+        runId: String(entity.runId),
+        status: String(entity.status) as RunStatus,
+        endedAt: String(entity.endedAt),
+        sweptAt: typeof entity.sweptAt === 'string' ? entity.sweptAt : undefined,
+        cleaningSince: typeof entity.cleaningSince === 'string' ? entity.cleaningSince : undefined,
+      });
+    }
+    return runs;
+  }
+
+  /**
    * Read-modify-write under the run's ETag, retried when another writer got there first, so two
    * concurrent writers never lose an update. `change` returns undefined to leave the run as is.
    */
@@ -121,13 +153,14 @@ function toEntity(run: RunRecord): Record<string, unknown> & { partitionKey: str
     if (value === undefined) continue;
     entity[key] = jsonColumns.includes(key as JsonColumns) ? JSON.stringify(value) : value;
   }
-  return entity;
+  return stampVersion('run', entity);
 }
 
-function fromEntity(entity: Record<string, unknown>): StoredRun {
+function fromEntity(raw: Record<string, unknown>): StoredRun {
+  const entity = migrateOnRead('run', raw, `Run ${String(raw.runId)} of pipeline ${String(raw.partitionKey)}`);
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entity)) {
-    if (['partitionKey', 'rowKey', 'timestamp', 'etag', 'odata.etag'].includes(key)) continue;
+    if (['partitionKey', 'rowKey', 'timestamp', 'etag', 'odata.etag', 'schemaVersion'].includes(key)) continue;
     plain[key] = jsonColumns.includes(key as JsonColumns) && typeof value === 'string' ? JSON.parse(value) : value;
   }
   return { ...runRecordSchema.parse(plain), etag: String(entity.etag ?? '') };

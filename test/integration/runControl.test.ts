@@ -11,7 +11,7 @@ import { readManifest } from '../../src/local/manifestReader.js';
 
 /**
  * Run control on the real path (PostgreSQL, Azurite, the local runtime): cancel, retry of a
- * failed run re-copying only what did not complete, timeout, dependency skip, cycle rejection,
+ * failed run (whose files its ending deleted) copying it again, timeout, dependency skip, cycle rejection,
  * schedule pause, and a poison job message. The runtime uses a host.json with a short queue
  * visibility timeout so a failing message reaches the poison queue in a second, not a minute.
  */
@@ -100,7 +100,7 @@ describe('timeout', () => {
 });
 
 describe('retry of a failed run', () => {
-  it('copies again only the chunks that did not complete, keeping the others and listing all in the manifest', async () => {
+  it('deletes the failed attempt\'s files at its ending, then copies every chunk again to the same names and lists them all in the manifest', async () => {
     await env.database.query(`CREATE TABLE events (id int PRIMARY KEY, at timestamptz)`);
     // One row in the last chunk holds a value no output type can hold: that chunk fails for good.
     await env.database.query(`INSERT INTO events SELECT i, CASE WHEN i = 950 THEN 'infinity'::timestamptz ELSE timestamptz '2024-01-01' + i * interval '1 hour' END FROM generate_series(1, 1000) i`);
@@ -110,21 +110,28 @@ describe('retry of a failed run', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/Timestamp infinity cannot be represented/);
     expect(failed.errorChunk).toBe(3);
-    const before = await blobNames('retry-me/');
-    expect(before.size).toBe(3);
+    // The ending's cleanup: no file of the failed attempt is left (no manifest lists them), and
+    // its chunks are planned again, so a retry cannot list a file that is gone.
+    const cleaned = (await waitFor(() => env.api.get(runUrl), (r) => r.body!.cleanedAt !== undefined, 'the failed run to be cleaned up')).body!;
+    expect(cleaned.status).toBe('failed');
+    expect(cleaned.progress.chunksDone).toBe(0);
+    expect(cleaned.chunks.map((chunk: { status: string; files: number }) => `${chunk.status}:${chunk.files}`)).toEqual(['planned:0', 'planned:0', 'planned:0', 'planned:0']);
+    expect((await blobNames('retry-me/')).size).toBe(0);
 
     await env.database.query(`UPDATE events SET at = timestamptz '2030-01-01' WHERE id = 950`);
     const retried = await env.api.post(`${runUrl}/retry`);
     expect(retried.status).toBe(202);
     expect(retried.body!.attempt).toBe(1);
+    expect(retried.body!.cleanedAt).toBeUndefined();
     const run = await env.api.waitForRun(runUrl);
     expect(run.status).toBe('succeeded');
     expect(run.rows).toBe(1000);
-    const after = await blobNames('retry-me/');
-    // The three chunks done before were not written again: same blobs, same ETags.
-    for (const [name, etag] of before) expect(after.get(name)).toBe(etag);
     const manifest = await readManifest(env.azurite.connectionString, run.manifestPath);
     expect(manifest.files.map((file) => file.chunk)).toEqual([0, 1, 2, 3]);
+    // Every chunk was copied again (same plan, same names), and the folder holds exactly what the manifest lists.
+    const folder = run.manifestPath.slice('control/'.length, -'/_manifest.json'.length);
+    expect(manifest.files.map((file) => file.path)).toEqual([0, 1, 2, 3].map((chunk) => `${folder}/part-0000${chunk}-0000.parquet`));
+    expect([...(await blobNames('retry-me/')).keys()].sort()).toEqual([...manifest.files.map((file) => file.path), `${folder}/_SUCCESS`, `${folder}/_manifest.json`].sort());
     expect((await env.api.post(`${runUrl}/retry`)).status).toBe(409);
   });
 });

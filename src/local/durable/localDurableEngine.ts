@@ -74,6 +74,7 @@ export class LocalDurableEngine implements OrchestrationStarter {
   /** Callers waiting on a raised event or a termination, released with an error by `stop`. */
   private readonly waiters = new Set<Waiter>();
   private stopped = false;
+  private activitiesInProcess = 0;
 
   constructor(private readonly options: LocalDurableEngineOptions) {
     this.activitySlots = new Semaphore(options.maxConcurrentActivities);
@@ -113,6 +114,15 @@ export class LocalDurableEngine implements OrchestrationStarter {
   async terminate(instanceId: string, reason: string): Promise<void> {
     const instance = await this.runningInstance(instanceId);
     if (instance) await this.requestTermination(instance, reason);
+  }
+
+  /**
+   * Activities dispatched and not yet returned, waiting for a slot or running, including those of
+   * instances that ended meanwhile (a chunk copy still finishing after its run was cancelled).
+   * Tests wait for 0 to know that nothing can write any more.
+   */
+  get runningActivities(): number {
+    return this.activitiesInProcess;
   }
 
   /** Picks up every instance a previous process left unfinished. */
@@ -433,6 +443,15 @@ export class LocalDurableEngine implements OrchestrationStarter {
   }
 
   private async runActivity(instance: LiveInstance, id: number, functionName: string, input: unknown): Promise<void> {
+    this.activitiesInProcess++;
+    try {
+      await this.runActivityInSlot(instance, id, functionName, input);
+    } finally {
+      this.activitiesInProcess--;
+    }
+  }
+
+  private async runActivityInSlot(instance: LiveInstance, id: number, functionName: string, input: unknown): Promise<void> {
     const handler = this.options.activities.get(functionName);
     await this.activitySlots.acquire();
     // An instance terminated (or an engine stopped) while this waited for a slot starts nothing.
