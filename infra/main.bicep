@@ -137,6 +137,7 @@ var siphonTables = [
   '${tablePrefix}Runs'
   '${tablePrefix}Chunks'
   '${tablePrefix}Watermarks'
+  '${tablePrefix}Leases'
 ]
 
 // ---------------------------------------------------------------------------------------------
