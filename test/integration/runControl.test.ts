@@ -6,6 +6,9 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
 import { RunStore } from '../../src/store/runStore.js';
+import { LeaseStore } from '../../src/store/leaseStore.js';
+import { getServices } from '../../src/services.js';
+import { scheduledRunId } from '../../src/jobs/runId.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { readManifest } from '../../src/local/manifestReader.js';
 
@@ -151,21 +154,147 @@ describe('dependencies', () => {
   });
 });
 
+/** Fires the scheduler tick as if the time were `at` (the runtime's services share this process). */
+async function tickAt(at: Date): Promise<void> {
+  const services = await getServices();
+  const realNow = services.now;
+  services.now = () => at;
+  try {
+    await env.runtime.fireTimer('schedulerTick');
+  } finally {
+    services.now = realNow;
+  }
+}
+
+/** Runs `change` with the services' clock at `at` (a PUT recorded as made then). */
+async function asOf<T>(at: Date, change: () => Promise<T>): Promise<T> {
+  const services = await getServices();
+  const realNow = services.now;
+  services.now = () => at;
+  try {
+    return await change();
+  } finally {
+    services.now = realNow;
+  }
+}
+
+/** The first whole minute strictly after `time`. */
+const nextMinute = (time: string | Date) => new Date(Math.floor(new Date(time).getTime() / 60_000) * 60_000 + 60_000);
+const plus = (time: Date, ms: number) => new Date(time.getTime() + ms);
+const scheduledRuns = async (pipelineId: string) => (await env.api.get(`/api/pipelines/${pipelineId}/runs`)).body!.runs as Array<Record<string, any>>;
+
 describe('schedule pause', () => {
   it('keeps a paused pipeline out of scheduler ticks until it is resumed', async () => {
-    const created = await createPipeline({ id: 'every-second', table: { name: 'orders' }, schedule: { cron: '* * * * * *' } });
-    const paused = await env.api.post('/api/pipelines/every-second/schedule/pause');
+    const created = await createPipeline({ id: 'every-minute', table: { name: 'orders' }, schedule: { cron: '0 * * * * *' } });
+    const paused = await env.api.post('/api/pipelines/every-minute/schedule/pause');
     expect(paused.status).toBe(428);
-    const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/pause`, { method: 'POST', headers: { 'if-match': created.headers.get('etag')! } });
+    const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-minute/schedule/pause`, { method: 'POST', headers: { 'if-match': created.headers.get('etag')! } });
     expect(pausedOk.status).toBe(200);
-    await env.runtime.fireTimer('schedulerTick');
-    expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs).toEqual([]);
+    await tickAt(plus(nextMinute(created.body!.createdAt), 1_000));
+    expect(await scheduledRuns('every-minute')).toEqual([]);
 
     const etag = pausedOk.headers.get('etag')!;
-    const resumed = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/resume`, { method: 'POST', headers: { 'if-match': etag } });
+    const resumed = await fetch(`${env.runtime.url}/api/pipelines/every-minute/schedule/resume`, { method: 'POST', headers: { 'if-match': etag } });
     expect(resumed.status).toBe(200);
-    await env.runtime.fireTimer('schedulerTick');
-    expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs.length).toBe(1);
+    const fire = nextMinute(((await resumed.json()) as { updatedAt: string }).updatedAt);
+    await tickAt(plus(fire, 1_000));
+    expect((await scheduledRuns('every-minute')).map((run) => run.runId)).toEqual([scheduledRunId('every-minute', fire)]);
+  });
+});
+
+describe('the scheduler', () => {
+  it('does not fire a time before the pipeline was created, and fires the next one', async () => {
+    const created = await createPipeline({ id: 'new-schedule', table: { name: 'orders' }, schedule: { cron: '0 * * * * *' } });
+    const createdAt = new Date(created.body!.createdAt as string);
+    // Created at, say, 10:00:30: the 10:00:00 fire time is due (within the catch-up) but predates it.
+    const fire = nextMinute(createdAt);
+    await tickAt(plus(createdAt, 1));
+    await tickAt(plus(fire, -1));
+    expect(await scheduledRuns('new-schedule')).toEqual([]);
+    await tickAt(plus(fire, 1_000));
+    expect((await scheduledRuns('new-schedule')).map((run) => [run.runId, run.reason])).toEqual([[scheduledRunId('new-schedule', fire), 'schedule']]);
+  });
+
+  it('does not fire a time before its schedule was changed by PUT, but a PUT that keeps the schedule changes nothing', async () => {
+    const daily = { cron: '0 0 3 * * *', timeZone: 'UTC' };
+    const changed = await createPipeline({ id: 'changed-schedule', table: { name: 'orders' }, schedule: daily });
+    const kept = await createPipeline({ id: 'kept-schedule', table: { name: 'orders' }, schedule: { cron: '0 * * * * *' } });
+    // Both PUTs are made three minutes after creation, by the services' clock.
+    const putAt = plus(new Date(changed.body!.createdAt as string), 3 * 60_000);
+    const put = async (stored: Awaited<ReturnType<typeof createPipeline>>, change: Record<string, unknown>) => {
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = stored.body!;
+      const answer = await asOf(putAt, () => env.api.put(`/api/pipelines/${String(spec.id)}`, { ...spec, ...change }, { 'if-match': String(etag) }));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    };
+    await put(changed, { schedule: { cron: '0 * * * * *', timeZone: 'UTC' } });
+    await put(kept, { description: 'same schedule, new words' });
+
+    // The fire time just before the PUT is after both creations and within the catch-up window:
+    // only the pipeline whose schedule changed leaves it unfired.
+    const beforePut = new Date(Math.floor(putAt.getTime() / 60_000) * 60_000);
+    expect(beforePut.getTime()).toBeGreaterThan(Date.parse(kept.body!.createdAt as string));
+    await tickAt(plus(putAt, 1));
+    expect(await scheduledRuns('changed-schedule')).toEqual([]);
+    expect((await scheduledRuns('kept-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('kept-schedule', beforePut)]);
+
+    const fire = nextMinute(putAt);
+    await tickAt(plus(fire, 1_000));
+    expect((await scheduledRuns('changed-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('changed-schedule', fire)]);
+  });
+});
+
+describe('the run lease', () => {
+  const leases = () => TableClient.fromConnectionString(env.azurite.connectionString, 'siphonLeases', { allowInsecureConnection: true });
+  const leaseHolder = async (pipelineId: string) => (await leases().getEntity<{ runId: string }>(pipelineId, 'run').catch(() => undefined))?.runId;
+
+  it('refuses a retry while another run holds the lease (409 naming it), and lets it go once that run is cancelled', async () => {
+    const fastQuery = 'SELECT id, note FROM not_there_yet';
+    await createPipeline({ id: 'lease-retry', query: fastQuery });
+    const failedUrl = await trigger('lease-retry');
+    const failed = await env.api.waitForRun(failedUrl);
+    expect(failed.status).toBe('failed');
+    // Its failure released the lease.
+    expect(await leaseHolder('lease-retry')).toBeUndefined();
+
+    await env.database.query(`CREATE TABLE not_there_yet AS SELECT id, note FROM orders WHERE id <= 40`);
+    const setQuery = async (query: string) => {
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = (await env.api.get('/api/pipelines/lease-retry')).body!;
+      expect((await env.api.put('/api/pipelines/lease-retry', { ...spec, query }, { 'if-match': String(etag) })).status).toBe(200);
+    };
+    await setQuery(slowQuery(0.2));
+    const slowUrl = await trigger('lease-retry');
+    const slowRunId = slowUrl.split('/').at(-1)!;
+    expect(await leaseHolder('lease-retry')).toBe(slowRunId);
+
+    const refused = await env.api.post(`${failedUrl}/retry`);
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain(slowRunId);
+    expect((await env.api.get(failedUrl)).body).toMatchObject({ status: 'failed', attempt: 0 });
+
+    expect((await env.api.post(`${slowUrl}/cancel`)).status).toBe(200);
+    expect(await leaseHolder('lease-retry')).toBeUndefined();
+    await setQuery(fastQuery);
+    const retried = await env.api.post(`${failedUrl}/retry`);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(202);
+    expect((await env.api.waitForRun(failedUrl)).status).toBe('succeeded');
+    expect(await leaseHolder('lease-retry')).toBeUndefined();
+  });
+
+  it('releases the lease of a queued run cancelled through the API', async () => {
+    await createPipeline({ id: 'lease-cancel-queued', table: { name: 'orders' } });
+    // A run recorded and holding its lease, whose job message has not been taken yet.
+    const runId = '20261121T130000Z-0c0c0c0c';
+    const runs = new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
+    await new LeaseStore(leases()).create('lease-cancel-queued', { runId, attempt: 0, acquiredAt: new Date().toISOString() });
+    await runs.create({ pipelineId: 'lease-cancel-queued', runId, status: 'queued', reason: 'manual', requestedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0 });
+    const refused = await env.api.post('/api/pipelines/lease-cancel-queued/runs');
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain(`run ${runId} of pipeline lease-cancel-queued is queued`);
+
+    expect((await env.api.post(`/api/pipelines/lease-cancel-queued/runs/${runId}/cancel`)).status).toBe(200);
+    expect(await leaseHolder('lease-cancel-queued')).toBeUndefined();
+    expect((await env.api.waitForRun(await trigger('lease-cancel-queued'))).status).toBe('succeeded');
+    expect(await leaseHolder('lease-cancel-queued')).toBeUndefined();
   });
 });
 
