@@ -70,6 +70,10 @@ async function blobNames(prefix: string): Promise<Map<string, string>> {
 /** A query whose rows each take `seconds` to produce, so a run lasts as long as a test needs. */
 const slowQuery = (seconds: number) => `SELECT id, note, pg_sleep(${seconds}) IS NULL AS slept FROM orders WHERE id <= 40`;
 
+/** The pipeline's run lease as stored, read with a client of the test's own: the run id holding it. */
+const leases = () => TableClient.fromConnectionString(env.azurite.connectionString, 'siphonLeases', { allowInsecureConnection: true });
+const leaseHolder = async (pipelineId: string) => (await leases().getEntity<{ runId: string }>(pipelineId, 'run').catch(() => undefined))?.runId;
+
 describe('cancel', () => {
   it('ends a running run cancelled, stops its chunks, and writes no manifest', async () => {
     await createPipeline({ id: 'slow-cancel', query: slowQuery(0.05), chunking: { column: 'id', chunks: 8, maxParallel: 1 } });
@@ -85,6 +89,8 @@ describe('cancel', () => {
     expect(run.progress.chunksDone).toBeLessThan(run.progress.chunksPlanned);
     expect([...(await blobNames('slow-cancel/')).keys()].filter((name) => name.endsWith('_manifest.json') || name.endsWith('_SUCCESS'))).toEqual([]);
     expect((await env.api.post(`${runUrl}/cancel`)).status).toBe(409);
+    // Cancelling released the run lease; the chunks winding down did not take it back.
+    expect(await leaseHolder('slow-cancel')).toBeUndefined();
   });
 });
 
@@ -95,6 +101,8 @@ describe('timeout', () => {
     expect(run.status).toBe('timed_out');
     expect(run.error).toMatch(/timeout of 0.05 minutes/);
     expect(run.progress.chunksDone).toBeLessThan(4);
+    // Released by the same activity that wrote timed_out, just after it.
+    await waitFor(() => leaseHolder('slow-timeout'), (holder) => holder === undefined, 'the timed-out run to release its lease');
     expect([...(await blobNames('slow-timeout/')).keys()].some((name) => name.endsWith('_manifest.json'))).toBe(false);
   });
 });
@@ -110,6 +118,7 @@ describe('retry of a failed run', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/Timestamp infinity cannot be represented/);
     expect(failed.errorChunk).toBe(3);
+    await waitFor(() => leaseHolder('retry-me'), (holder) => holder === undefined, 'the failed run to release its lease');
     const before = await blobNames('retry-me/');
     expect(before.size).toBe(3);
 
@@ -126,6 +135,7 @@ describe('retry of a failed run', () => {
     const manifest = await readManifest(env.azurite.connectionString, run.manifestPath);
     expect(manifest.files.map((file) => file.chunk)).toEqual([0, 1, 2, 3]);
     expect((await env.api.post(`${runUrl}/retry`)).status).toBe(409);
+    await waitFor(() => leaseHolder('retry-me'), (holder) => holder === undefined, 'the retried run to release its lease');
   });
 });
 
@@ -136,6 +146,8 @@ describe('dependencies', () => {
     const skipped = await env.api.waitForRun(await trigger('downstream'));
     expect(skipped.status).toBe('skipped');
     expect(skipped.statusReason).toBe('upstream pipeline upstream has never run');
+    // The trigger took the lease; the skip gives it back, so the next trigger is not refused.
+    await waitFor(() => leaseHolder('downstream'), (holder) => holder === undefined, 'the skipped run to release its lease');
 
     expect((await env.api.waitForRun(await trigger('upstream'))).status).toBe('succeeded');
     expect((await env.api.waitForRun(await trigger('downstream'))).status).toBe('succeeded');
@@ -244,8 +256,6 @@ describe('the scheduler', () => {
 });
 
 describe('the run lease', () => {
-  const leases = () => TableClient.fromConnectionString(env.azurite.connectionString, 'siphonLeases', { allowInsecureConnection: true });
-  const leaseHolder = async (pipelineId: string) => (await leases().getEntity<{ runId: string }>(pipelineId, 'run').catch(() => undefined))?.runId;
 
   it('refuses a retry while another run holds the lease (409 naming it), and lets it go once that run is cancelled', async () => {
     const fastQuery = 'SELECT id, note FROM not_there_yet';
@@ -277,7 +287,8 @@ describe('the run lease', () => {
     const retried = await env.api.post(`${failedUrl}/retry`);
     expect(retried.status, JSON.stringify(retried.body)).toBe(202);
     expect((await env.api.waitForRun(failedUrl)).status).toBe('succeeded');
-    expect(await leaseHolder('lease-retry')).toBeUndefined();
+    // Finalize closes the record, then releases.
+    await waitFor(() => leaseHolder('lease-retry'), (holder) => holder === undefined, 'the finished run to release its lease');
   });
 
   it('releases the lease of a queued run cancelled through the API', async () => {
@@ -294,22 +305,26 @@ describe('the run lease', () => {
     expect((await env.api.post(`/api/pipelines/lease-cancel-queued/runs/${runId}/cancel`)).status).toBe(200);
     expect(await leaseHolder('lease-cancel-queued')).toBeUndefined();
     expect((await env.api.waitForRun(await trigger('lease-cancel-queued'))).status).toBe('succeeded');
-    expect(await leaseHolder('lease-cancel-queued')).toBeUndefined();
+    // Finalize closes the record, then releases.
+    await waitFor(() => leaseHolder('lease-cancel-queued'), (holder) => holder === undefined, 'the finished run to release its lease');
   });
 });
 
 describe('the job queue', () => {
   it('moves a message that keeps failing to the poison queue and marks its run failed with the reason', async () => {
     await createPipeline({ id: 'poisoned', table: { name: 'orders' } });
-    // A queued run whose job message the starter refuses every time (an option it does not know).
+    // A queued run holding its lease (as a trigger leaves it) whose job message the starter
+    // refuses every time (an option it does not know).
     const runId = '20261121T120000Z-0badbad0';
     const runs = new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
+    await new LeaseStore(leases()).create('poisoned', { runId, attempt: 0, acquiredAt: new Date().toISOString() });
     await runs.create({ pipelineId: 'poisoned', runId, status: 'queued', reason: 'manual', requestedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0 });
     const queue = new QueueClient(env.azurite.connectionString, 'siphon-jobs');
     await queue.sendMessage(Buffer.from(JSON.stringify({ runId, pipelineId: 'poisoned', reason: 'manual', options: { unknown: true } })).toString('base64'));
     const run = await env.api.waitForRun(`/api/pipelines/poisoned/runs/${runId}`, 30_000);
     expect(run.status).toBe('failed');
     expect(run.error).toBe('The job message failed on every delivery (host.json maxDequeueCount) and was moved to the poison queue');
+    await waitFor(() => leaseHolder('poisoned'), (holder) => holder === undefined, 'the poisoned run to release its lease');
   });
 
   it('starts nothing new for a duplicate job message', async () => {
