@@ -18,8 +18,8 @@ import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLe
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
- * succeeded, and it holds the pipeline's run lease: see runGate), fixes an incremental run's cursor window,
- * introspects the source, and plans the chunks. A plan already recorded for the run is reused, so
+ * succeeded, and it holds the pipeline's run lease: see runGate), fixes an incremental run's
+ * cursor window, introspects the source, and plans the chunks. A plan already recorded for the run is reused, so
  * a prepare that runs again after a crash, or for a retry of the run, yields the same chunks and
  * therefore the same file names.
  */
