@@ -139,13 +139,19 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
   const lease = await acquireRunLease(services, run.pipelineId, { runId: run.runId, attempt: run.attempt + 1 });
   if (!lease.acquired) return leaseHeld(run.pipelineId, lease.holder);
   let retried = false;
-  const updated = await services.runs.update(run.pipelineId, run.runId, (current) => {
-    // The attempt the lease was taken for, or nothing: a concurrent retry got there first.
-    retried = retryableStatuses.has(current.status) && current.attempt === run.attempt;
-    if (!retried) return undefined;
-    const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, ...rest } = current;
-    return { ...rest, status: RunStatus.queued, attempt: run.attempt + 1 };
-  });
+  const updated = await services.runs
+    .update(run.pipelineId, run.runId, (current) => {
+      // The attempt the lease was taken for, or nothing: a concurrent retry got there first.
+      retried = retryableStatuses.has(current.status) && current.attempt === run.attempt;
+      if (!retried) return undefined;
+      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, ...rest } = current;
+      return { ...rest, status: RunStatus.queued, attempt: run.attempt + 1 };
+    })
+    .catch(async (err: unknown) => {
+      // Not queued: free the lease now rather than after its grace period.
+      await releaseRunLease(services, run.pipelineId, run.runId).catch(() => undefined);
+      throw err;
+    });
   if (!retried) {
     if (terminalRunStatuses.has(updated.status)) await releaseRunLease(services, run.pipelineId, run.runId);
     return problem(409, `Run ${run.runId} is ${updated.status} (attempt ${updated.attempt}); only failed, timed-out or cancelled runs can be retried`);
