@@ -145,6 +145,7 @@ var siphonTables = [
   '${tablePrefix}Runs'
   '${tablePrefix}Chunks'
   '${tablePrefix}Watermarks'
+  '${tablePrefix}Leases'
 ]
 
 // ---------------------------------------------------------------------------------------------

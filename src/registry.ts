@@ -114,6 +114,7 @@ export const functionRegistry: FunctionDefinition[] = [
     handler: async (context) => {
       const result = await schedulerTick(await getServices());
       for (const run of result.enqueued) context.log(`Scheduled run ${run.runId} of pipeline ${run.pipelineId} enqueued`);
+      for (const run of result.skipped) context.warn(`Scheduled run ${run.runId} of pipeline ${run.pipelineId} skipped: ${run.reason}`);
       for (const error of result.errors) context.error(error);
     },
   },

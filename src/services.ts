@@ -4,6 +4,7 @@ import { ChunkStore } from './store/chunkStore.js';
 import { PipelineStore } from './store/pipelineStore.js';
 import { RunStore } from './store/runStore.js';
 import { WatermarkStore } from './store/watermarkStore.js';
+import { LeaseStore } from './store/leaseStore.js';
 import { dataStorage, hostStorage, readSettings, type Settings } from './settings.js';
 import { createBlobServiceClient, createQueueServiceClient, createTableClient } from './storageClients.js';
 import { openSource } from './sources/openSource.js';
@@ -18,6 +19,7 @@ export type Services = {
   runs: RunStore;
   chunks: ChunkStore;
   watermarks: WatermarkStore;
+  leases: LeaseStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
   dataBlobs: BlobServiceClient;
@@ -30,6 +32,7 @@ export const tableNames = (settings: Settings) => ({
   runs: `${settings.SIPHON_TABLE_PREFIX}Runs`,
   chunks: `${settings.SIPHON_TABLE_PREFIX}Chunks`,
   watermarks: `${settings.SIPHON_TABLE_PREFIX}Watermarks`,
+  leases: `${settings.SIPHON_TABLE_PREFIX}Leases`,
 });
 
 let services: Promise<Services> | undefined;
@@ -56,6 +59,7 @@ async function createServices(settings: Settings): Promise<Services> {
     runs: createTableClient(host, names.runs),
     chunks: createTableClient(host, names.chunks),
     watermarks: createTableClient(host, names.watermarks),
+    leases: createTableClient(host, names.leases),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -71,6 +75,7 @@ async function createServices(settings: Settings): Promise<Services> {
     runs: new RunStore(tables.runs),
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
+    leases: new LeaseStore(tables.leases),
     jobQueue,
     poisonQueue,
     dataBlobs: createBlobServiceClient(dataStorage(settings)),

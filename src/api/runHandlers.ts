@@ -8,6 +8,7 @@ import { pipelineIdSchema } from '../spec/pipelineSpec.js';
 import { runIdSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
 import { enqueueRun } from '../jobs/enqueueRun.js';
 import { newRunId } from '../jobs/runId.js';
+import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import type { StoredRun } from '../store/runStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
@@ -30,7 +31,15 @@ function runProgress(chunks: ChunkRecord[]) {
   };
 }
 
-/** POST /api/pipelines/{id}/runs: 202 with the run's URL; the run starts from the job queue. */
+/** The answer to a trigger or retry while another run of the pipeline holds its run lease. */
+function leaseHeld(pipelineId: string, holder: LeaseRefusal): HttpResponseInit {
+  return problem(409, `Pipeline ${pipelineId} has a run in progress: ${holder.runId}`, `${leaseHeldReason(pipelineId, holder)}; wait for it to end (${runUrl(pipelineId, holder.runId)}) or cancel it`);
+}
+
+/**
+ * POST /api/pipelines/{id}/runs: 202 with the run's URL; the run starts from the job queue.
+ * 409 naming the run in progress when another run holds the pipeline's run lease.
+ */
 export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
@@ -45,8 +54,9 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
     return problem(400, 'The request body is invalid', `${field}: pipeline ${id.value} is not incremental`, [{ path: field, message: 'the pipeline is not incremental' }]);
   }
   const runId = newRunId(services.now());
-  const { run } = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options, attempt: 0 });
-  return json(202, runSummary(run), { location: runUrl(id.value, runId) });
+  const outcome = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options, attempt: 0 });
+  if (outcome.refusedBy) return leaseHeld(id.value, outcome.refusedBy);
+  return json(202, runSummary(outcome.run), { location: runUrl(id.value, runId) });
 }
 
 /** GET /api/pipelines/{id}/runs?limit=N: newest first. */
@@ -108,6 +118,9 @@ export async function cancelRun(request: HttpRequest, _context: InvocationContex
     return cancelled ? { ...current, status: RunStatus.cancelled, endedAt: services.now().toISOString(), statusReason: 'cancelled through the API' } : undefined;
   });
   if (!cancelled) return problem(409, `Run ${run.runId} is already ${updated.status}`);
+  // Ended now, queued or running: the next run may start while this one's chunks wind down (they
+  // write no manifest and move no watermark).
+  await releaseRunLease(services, run.pipelineId, run.runId);
   // Best effort: a queued run has no instance yet, and its prepare sees the status anyway.
   await orchestrations?.raiseEvent(runInstanceId(run.runId, updated.attempt), cancelEventName, {}).catch(() => undefined);
   return json(200, runSummary(updated));
@@ -125,17 +138,32 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
+  if (!retryableStatuses.has(run.status)) return problem(409, `Run ${run.runId} is ${run.status}; only failed, timed-out or cancelled runs can be retried`);
+  // The new attempt takes the lease before it is queued, as a new run would.
+  const lease = await acquireRunLease(services, run.pipelineId, { runId: run.runId, attempt: run.attempt + 1 });
+  if (!lease.acquired) return leaseHeld(run.pipelineId, lease.holder);
   let retried = false;
-  const updated = await services.runs.update(run.pipelineId, run.runId, (current) => {
-    retried = retryableStatuses.has(current.status) && current.cleaningSince === undefined;
-    if (!retried) return undefined;
-    const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, ...rest } = current;
-    return { ...rest, status: RunStatus.queued, attempt: current.attempt + 1 };
-  });
-  if (!retried && updated.cleaningSince !== undefined) {
-    return problem(409, `Run ${run.runId}'s files are being deleted (cleanup since ${updated.cleaningSince}); retry it once that is done`);
+  const updated = await services.runs
+    .update(run.pipelineId, run.runId, (current) => {
+      // The attempt the lease was taken for, or nothing: a concurrent retry got there first; and
+      // never while a cleanup is deleting the files the retry would write again.
+      retried = retryableStatuses.has(current.status) && current.attempt === run.attempt && current.cleaningSince === undefined;
+      if (!retried) return undefined;
+      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, ...rest } = current;
+      return { ...rest, status: RunStatus.queued, attempt: run.attempt + 1 };
+    })
+    .catch(async (err: unknown) => {
+      // Not queued: free the lease now rather than after its grace period.
+      await releaseRunLease(services, run.pipelineId, run.runId).catch(() => undefined);
+      throw err;
+    });
+  if (!retried) {
+    if (terminalRunStatuses.has(updated.status)) await releaseRunLease(services, run.pipelineId, run.runId);
+    if (updated.cleaningSince !== undefined) {
+      return problem(409, `Run ${run.runId}'s files are being deleted (cleanup since ${updated.cleaningSince}); retry it once that is done`);
+    }
+    return problem(409, `Run ${run.runId} is ${updated.status} (attempt ${updated.attempt}); only failed, timed-out or cancelled runs can be retried`);
   }
-  if (!retried) return problem(409, `Run ${run.runId} is ${updated.status}; only failed, timed-out or cancelled runs can be retried`);
   await services.jobQueue.sendMessage(encodeJobMessage({ runId: run.runId, pipelineId: run.pipelineId, reason: 'retry', options: updated.options ?? {}, attempt: updated.attempt }));
   return json(202, runSummary(updated), { location: runUrl(run.pipelineId, run.runId) });
 }

@@ -1,30 +1,53 @@
 import type { Services } from '../services.js';
 import type { JobMessage } from '../spec/jobMessage.js';
-import { RunStatus } from '../spec/runStatus.js';
+import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import type { StoredRun } from '../store/runStore.js';
 import { encodeJobMessage } from './jobQueueMessage.js';
+import { acquireRunLease, releaseRunLease, type LeaseRefusal } from './runLease.js';
+
+export type EnqueueOutcome = { run: StoredRun; created: boolean; refusedBy?: undefined } | { refusedBy: LeaseRefusal };
 
 /**
- * Records a run as queued and puts its job message on the queue. Safe to repeat: an existing run
- * is not recreated, and a second message for a still-queued run starts nothing new because the
- * job starter uses the run id as the orchestration instance id.
+ * Takes the pipeline's run lease for the run, records it as queued and puts its job message on
+ * the queue; when another live run holds the lease, records and enqueues nothing and says who
+ * holds it (a manual trigger answers 409, a scheduler tick records the run skipped).
+ *
+ * Safe to repeat: a run that exists is not recreated and its lease not touched again (a scheduled
+ * run that ran and ended must not take the lease back), and a second message for a still-queued
+ * run starts nothing new because the job starter uses the run id as the orchestration instance id.
  */
-export async function enqueueRun(services: Services, job: JobMessage): Promise<{ run: StoredRun; created: boolean }> {
-  const created = await services.runs.create({
-    pipelineId: job.pipelineId,
-    runId: job.runId,
-    status: RunStatus.queued,
-    reason: job.reason,
-    options: job.options,
-    attempt: job.attempt,
-    requestedAt: services.now().toISOString(),
-    rows: 0,
-    bytes: 0,
-    files: 0,
-    chunksPlanned: 0,
-  });
+export async function enqueueRun(services: Services, job: JobMessage): Promise<EnqueueOutcome> {
+  const existing = await services.runs.get(job.pipelineId, job.runId);
+  if (existing) {
+    if (existing.status === RunStatus.queued) await services.jobQueue.sendMessage(encodeJobMessage(job));
+    return { run: existing, created: false };
+  }
+  const lease = await acquireRunLease(services, job.pipelineId, { runId: job.runId, attempt: job.attempt });
+  if (!lease.acquired) return { refusedBy: lease.holder };
+  let created: boolean;
+  try {
+    created = await services.runs.create({
+      pipelineId: job.pipelineId,
+      runId: job.runId,
+      status: RunStatus.queued,
+      reason: job.reason,
+      options: job.options,
+      attempt: job.attempt,
+      requestedAt: services.now().toISOString(),
+      rows: 0,
+      bytes: 0,
+      files: 0,
+      chunksPlanned: 0,
+    });
+  } catch (err) {
+    // Not recorded: free the lease now rather than after its grace period.
+    await releaseRunLease(services, job.pipelineId, job.runId).catch(() => undefined);
+    throw err;
+  }
   const run = await services.runs.get(job.pipelineId, job.runId);
   if (!run) throw new Error(`Run ${job.runId} of pipeline ${job.pipelineId} vanished after it was created`);
+  // Recorded ended by a concurrent tick (skipped while another run held the lease): it never runs.
+  if (terminalRunStatuses.has(run.status)) await releaseRunLease(services, job.pipelineId, job.runId);
   if (run.status === RunStatus.queued) await services.jobQueue.sendMessage(encodeJobMessage(job));
   return { run, created };
 }

@@ -4,11 +4,13 @@ import { scrubSecrets } from '../errors/scrubSecrets.js';
 import { capMessage } from '../errors/capMessage.js';
 import type { FailRunInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
+import { releaseRunLease } from '../jobs/runLease.js';
 
 /**
  * Marks a run failed (or timed_out) with the error and the chunk that caused it; a run that has
  * already ended (succeeded, cancelled, failed) stays as it is, so a late or repeated call cannot
- * overwrite a newer state.
+ * overwrite a newer state. Either way the run's lease is released (if it still holds it), so a
+ * repeated call also finishes a release a crash interrupted.
  */
 export async function failRun(services: Services, input: FailRunInput, events: RunEventLog = discardRunEvents): Promise<void> {
   const status = input.status ?? RunStatus.failed;
@@ -23,6 +25,7 @@ export async function failRun(services: Services, input: FailRunInput, events: R
       ? { ...run, status, endedAt: endedAt.toISOString(), error, errorChunk: input.chunk }
       : undefined;
   });
+  await releaseRunLease(services, input.pipelineId, input.runId);
   if (endedAt) {
     const durationInMs = startedAt ? endedAt.getTime() - Date.parse(startedAt) : undefined;
     events(RunEvent.runFailed, { pipelineId: input.pipelineId, runId: input.runId, chunk: input.chunk, durationInMs, status, error });

@@ -9,17 +9,22 @@ import type { CursorWindow } from '../spec/cursorWindow.js';
 import { cursorText } from '../copy/cursorValues.js';
 import type { RunRef } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
+import { releaseRunLease } from '../jobs/runLease.js';
 
 /**
- * Writes the manifest, then `_SUCCESS`, then closes the run record. Every step overwrites the
- * same names with the same content, so finalize can run again after a crash.
+ * Writes the manifest, then `_SUCCESS`, advances the watermark, closes the run record, and
+ * releases the pipeline's run lease. Every step overwrites the same names with the same content
+ * (or is a no-op the second time), so finalize can run again after a crash.
  */
 export async function finalizeRun(services: Services, ref: RunRef, events: RunEventLog = discardRunEvents): Promise<{ rows: number; files: number; bytes: number }> {
   try {
     const run = await services.runs.get(ref.pipelineId, ref.runId);
     if (!run?.spec || !run.columns) throw new NonRetryableError('the run has not been prepared');
     // Cancelled (or timed out) after its last chunk: no manifest, so no reader takes its files.
-    if (terminalRunStatuses.has(run.status) && run.status !== RunStatus.succeeded) return { rows: run.rows, files: run.files, bytes: run.bytes };
+    if (terminalRunStatuses.has(run.status) && run.status !== RunStatus.succeeded) {
+      await releaseRunLease(services, ref.pipelineId, ref.runId);
+      return { rows: run.rows, files: run.files, bytes: run.bytes };
+    }
     const chunks = await services.chunks.list(ref.runId);
     const unfinished = chunks.filter((chunk) => chunk.status !== ChunkStatus.done).map((chunk) => chunk.index);
     if (unfinished.length) throw new NonRetryableError(`chunks ${unfinished.join(', ')} are not done`);
@@ -69,6 +74,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
         ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}` }
         : undefined;
     });
+    // After the watermark (and the record, so the lease never looks free while the run looks live).
+    await releaseRunLease(services, ref.pipelineId, ref.runId);
     if (endedAt) {
       const durationInMs = endedAt.getTime() - Date.parse(run.startedAt ?? run.requestedAt);
       events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded });

@@ -14,11 +14,12 @@ import type { StoredRun } from '../store/runStore.js';
 import type { PreparedRun, RunRef } from './activityContracts.js';
 import { planWindow } from './planWindow.js';
 import { reasonToSkip } from './runGate.js';
+import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLease.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
- * succeeded, no other run of the pipeline going), fixes an incremental run's cursor window,
- * introspects the source, and plans the chunks. A plan already recorded for the run is reused, so
+ * succeeded, and it holds the pipeline's run lease: see runGate), fixes an incremental run's
+ * cursor window, introspects the source, and plans the chunks. A plan already recorded for the run is reused, so
  * a prepare that runs again after a crash, or for a retry of the run, yields the same chunks and
  * therefore the same file names.
  */
@@ -33,12 +34,8 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     const pipeline = await services.pipelines.get(ref.pipelineId);
     if (!pipeline) throw new NonRetryableError('the pipeline does not exist');
     const { spec } = pipeline;
-    const skip = await reasonToSkip(services, spec, ref.runId);
-    if (skip) {
-      await services.runs.update(ref.pipelineId, ref.runId, (current) =>
-        terminalRunStatuses.has(current.status) ? undefined : { ...current, status: RunStatus.skipped, statusReason: skip, endedAt: services.now().toISOString(), spec });
-      return { skipped: true, chunkCount: 0, maxParallel: 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
-    }
+    const skip = await reasonToSkip(services, spec, run);
+    if (skip) return skipRun(services, run, spec, skip);
 
     const target = readTargetOf(spec);
     const source = await services.openSource(spec.source);
@@ -74,10 +71,21 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
 
 /** A run planned before (a repeated prepare, or a retry of the run): back to running, same plan. */
 async function resumePlanned(services: Services, run: StoredRun, spec: PipelineSpec): Promise<PreparedRun> {
+  // Held since the trigger, or since the retry took it again; confirmed, as a replay may come late.
+  const lease = await acquireRunLease(services, run.pipelineId, run);
+  if (!lease.acquired) return skipRun(services, run, spec, leaseHeldReason(run.pipelineId, lease.holder));
   if (run.status === RunStatus.queued) {
     await services.runs.update(run.pipelineId, run.runId, (current) => (current.status === RunStatus.queued ? { ...current, status: RunStatus.running } : undefined));
   }
   return { skipped: false, chunkCount: run.chunksPlanned, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
+}
+
+/** Ends the run skipped with the reason, then lets go of the lease if it held it (a manual run takes it at its trigger). */
+async function skipRun(services: Services, run: StoredRun, spec: PipelineSpec, reason: string): Promise<PreparedRun> {
+  await services.runs.update(run.pipelineId, run.runId, (current) =>
+    terminalRunStatuses.has(current.status) ? undefined : { ...current, status: RunStatus.skipped, statusReason: reason, endedAt: services.now().toISOString(), spec });
+  await releaseRunLease(services, run.pipelineId, run.runId);
+  return { skipped: true, chunkCount: 0, maxParallel: 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
 }
 
 type RunPlan = { ranges: ChunkRange[]; keyKind?: KeyKind; orderBy: string[]; method: 'single' | 'equalWidth' | 'statistics' | 'sample'; rowsEstimate: number };

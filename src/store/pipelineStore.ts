@@ -9,20 +9,25 @@ import { migrateOnRead, stampVersion } from './recordVersions.js';
  */
 const partitionKey = 'pipeline';
 
-type PipelineEntity = { partitionKey: string; rowKey: string; spec: string; createdAt: string; updatedAt: string; schedulePaused?: boolean };
+type PipelineEntity = { partitionKey: string; rowKey: string; spec: string; createdAt: string; updatedAt: string; schedulePaused?: boolean; scheduleChangedAt?: string };
 
-/** `schedulePaused` is state, not configuration: pausing a schedule does not change the spec. */
-export type StoredPipeline = { spec: PipelineSpec; etag: string; createdAt: string; updatedAt: string; schedulePaused: boolean };
+/**
+ * `schedulePaused` is state, not configuration: pausing a schedule does not change the spec.
+ * `scheduleChangedAt` is when the schedule last took effect (creation, a changed schedule, a
+ * resume): the scheduler fires only times after it. Pipelines stored before it existed read it
+ * as their creation time.
+ */
+export type StoredPipeline = { spec: PipelineSpec; etag: string; createdAt: string; updatedAt: string; schedulePaused: boolean; scheduleChangedAt: string };
 
 export class PipelineStore {
   constructor(private readonly table: TableClient) {}
 
   /** Creates the pipeline; false when one with the same id exists. */
   async create(spec: PipelineSpec, now: Date): Promise<StoredPipeline | undefined> {
-    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: now.toISOString(), updatedAt: now.toISOString() };
+    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: now.toISOString(), updatedAt: now.toISOString(), scheduleChangedAt: now.toISOString() };
     try {
       const response = await this.table.createEntity(stampVersion('pipeline', entity));
-      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: false };
+      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: false, scheduleChangedAt: now.toISOString() };
     } catch (err) {
       if (hasStatus(err, 409)) return undefined;
       throw err;
@@ -49,19 +54,22 @@ export class PipelineStore {
   async update(spec: PipelineSpec, etag: string, now: Date): Promise<StoredPipeline> {
     const existing = await this.get(spec.id);
     if (!existing) throw new ConcurrencyConflictError(`Pipeline ${spec.id} does not exist`);
-    return this.replace({ ...existing, spec, updatedAt: now.toISOString() }, etag);
+    const scheduleChangedAt = sameSchedule(existing.spec, spec) ? existing.scheduleChangedAt : now.toISOString();
+    return this.replace({ ...existing, spec, updatedAt: now.toISOString(), scheduleChangedAt }, etag);
   }
 
   /** Pauses or resumes the pipeline's schedule, only if the pipeline is still at `etag`. */
   async setSchedulePaused(id: string, paused: boolean, etag: string, now: Date): Promise<StoredPipeline> {
     const existing = await this.get(id);
     if (!existing) throw new ConcurrencyConflictError(`Pipeline ${id} does not exist`);
-    return this.replace({ ...existing, schedulePaused: paused, updatedAt: now.toISOString() }, etag);
+    // A resumed schedule starts afresh: a fire time that passed while it was paused stays unfired.
+    const scheduleChangedAt = existing.schedulePaused && !paused ? now.toISOString() : existing.scheduleChangedAt;
+    return this.replace({ ...existing, schedulePaused: paused, updatedAt: now.toISOString(), scheduleChangedAt }, etag);
   }
 
   private async replace(pipeline: Omit<StoredPipeline, 'etag'>, etag: string): Promise<StoredPipeline> {
     const { spec } = pipeline;
-    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt, schedulePaused: pipeline.schedulePaused };
+    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt, schedulePaused: pipeline.schedulePaused, scheduleChangedAt: pipeline.scheduleChangedAt };
     try {
       const response = await this.table.updateEntity(stampVersion('pipeline', entity), 'Replace', { etag });
       return { ...pipeline, etag: response.etag ?? '' };
@@ -74,5 +82,9 @@ export class PipelineStore {
 
 function toStored(raw: PipelineEntity & { etag: string }): StoredPipeline {
   const entity = migrateOnRead('pipeline', raw, `Pipeline ${raw.rowKey}`) as PipelineEntity & { etag: string };
-  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: entity.schedulePaused === true };
+  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: entity.schedulePaused === true, scheduleChangedAt: entity.scheduleChangedAt ?? entity.createdAt };
+}
+
+function sameSchedule(before: PipelineSpec, after: PipelineSpec): boolean {
+  return before.schedule?.cron === after.schedule?.cron && before.schedule?.timeZone === after.schedule?.timeZone;
 }

@@ -89,13 +89,15 @@ describe('queries over run events', () => {
 describe('handlers that emit run events', () => {
   type Run = { pipelineId: string; runId: string; status: string; startedAt?: string; requestedAt: string };
 
-  /** Just the part of Services failRun and failPoisonedJob touch: one run record and a clock. */
+  /** Just the part of Services failRun and failPoisonedJob touch: one run record, no lease, and a clock. */
   function fakeServices(run: Run) {
     const record = { ...run };
     return {
       record,
       services: {
         now: () => new Date('2026-11-21T16:35:00Z'),
+        // No lease held: failRun's release finds nothing to do.
+        leases: { get: async () => undefined },
         runs: {
           get: async () => record,
           update: async (_pipelineId: string, _runId: string, change: (current: Run) => Run | undefined) => {

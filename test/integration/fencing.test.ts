@@ -5,6 +5,7 @@ import { createTableIfNotExists } from '../../src/store/tableErrors.js';
 import { WatermarkStore, type Watermark } from '../../src/store/watermarkStore.js';
 import { RunStore, type RunRecord } from '../../src/store/runStore.js';
 import { ChunkStore, type ChunkRecord } from '../../src/store/chunkStore.js';
+import { LeaseStore } from '../../src/store/leaseStore.js';
 import { failRun } from '../../src/orchestration/failRun.js';
 import type { Services } from '../../src/services.js';
 
@@ -143,7 +144,11 @@ describe('RunStore.update', () => {
 });
 
 describe('failRun', () => {
-  const servicesWith = (runs: RunStore) => ({ runs, now: () => new Date() }) as unknown as Services;
+  let leases: LeaseStore;
+  beforeAll(async () => {
+    leases = new LeaseStore(await table('fenceLeases'));
+  });
+  const servicesWith = (runs: RunStore) => ({ runs, leases, now: () => new Date() }) as unknown as Services;
 
   it('leaves a run that succeeded as it is: no write at all', async () => {
     const name = 'fenceRunsC';

@@ -6,6 +6,9 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
 import { RunStore } from '../../src/store/runStore.js';
+import { LeaseStore } from '../../src/store/leaseStore.js';
+import { getServices } from '../../src/services.js';
+import { scheduledRunId } from '../../src/jobs/runId.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { readManifest } from '../../src/local/manifestReader.js';
 
@@ -70,6 +73,10 @@ async function blobNames(prefix: string): Promise<Map<string, string>> {
 /** A query whose rows each take `seconds` to produce, so a run lasts as long as a test needs. */
 const slowQuery = (seconds: number) => `SELECT id, note, slow_row(${seconds}) AS slept FROM orders WHERE id <= 40`;
 
+/** The pipeline's run lease as stored, read with a client of the test's own: the run id holding it. */
+const leases = () => TableClient.fromConnectionString(env.azurite.connectionString, 'siphonLeases', { allowInsecureConnection: true });
+const leaseHolder = async (pipelineId: string) => (await leases().getEntity<{ runId: string }>(pipelineId, 'run').catch(() => undefined))?.runId;
+
 describe('cancel', () => {
   it('ends a running run cancelled, stops its chunks, and writes no manifest', async () => {
     await createPipeline({ id: 'slow-cancel', query: slowQuery(0.05), chunking: { column: 'id', chunks: 8, maxParallel: 1 } });
@@ -85,6 +92,8 @@ describe('cancel', () => {
     expect(run.progress.chunksDone).toBeLessThan(run.progress.chunksPlanned);
     expect([...(await blobNames('slow-cancel/')).keys()].filter((name) => name.endsWith('_manifest.json') || name.endsWith('_SUCCESS'))).toEqual([]);
     expect((await env.api.post(`${runUrl}/cancel`)).status).toBe(409);
+    // Cancelling released the run lease; the chunks winding down did not take it back.
+    expect(await leaseHolder('slow-cancel')).toBeUndefined();
   });
 });
 
@@ -95,6 +104,8 @@ describe('timeout', () => {
     expect(run.status).toBe('timed_out');
     expect(run.error).toMatch(/timeout of 0.05 minutes/);
     expect(run.progress.chunksDone).toBeLessThan(4);
+    // Released by the same activity that wrote timed_out, just after it.
+    await waitFor(() => leaseHolder('slow-timeout'), (holder) => holder === undefined, 'the timed-out run to release its lease');
     expect([...(await blobNames('slow-timeout/')).keys()].some((name) => name.endsWith('_manifest.json'))).toBe(false);
   });
 });
@@ -117,6 +128,7 @@ describe('retry of a failed run', () => {
     expect(cleaned.progress.chunksDone).toBe(0);
     expect(cleaned.chunks.map((chunk: { status: string; files: number }) => `${chunk.status}:${chunk.files}`)).toEqual(['planned:0', 'planned:0', 'planned:0', 'planned:0']);
     expect((await blobNames('retry-me/')).size).toBe(0);
+    await waitFor(() => leaseHolder('retry-me'), (holder) => holder === undefined, 'the failed run to release its lease');
 
     await env.database.query(`UPDATE events SET at = timestamptz '2030-01-01' WHERE id = 950`);
     const retried = await env.api.post(`${runUrl}/retry`);
@@ -133,6 +145,7 @@ describe('retry of a failed run', () => {
     expect(manifest.files.map((file) => file.path)).toEqual([0, 1, 2, 3].map((chunk) => `${folder}/part-0000${chunk}-0000.parquet`));
     expect([...(await blobNames('retry-me/')).keys()].sort()).toEqual([...manifest.files.map((file) => file.path), `${folder}/_SUCCESS`, `${folder}/_manifest.json`].sort());
     expect((await env.api.post(`${runUrl}/retry`)).status).toBe(409);
+    await waitFor(() => leaseHolder('retry-me'), (holder) => holder === undefined, 'the retried run to release its lease');
   });
 });
 
@@ -143,6 +156,8 @@ describe('dependencies', () => {
     const skipped = await env.api.waitForRun(await trigger('downstream'));
     expect(skipped.status).toBe('skipped');
     expect(skipped.statusReason).toBe('upstream pipeline upstream has never run');
+    // The trigger took the lease; the skip gives it back, so the next trigger is not refused.
+    await waitFor(() => leaseHolder('downstream'), (holder) => holder === undefined, 'the skipped run to release its lease');
 
     expect((await env.api.waitForRun(await trigger('upstream'))).status).toBe('succeeded');
     expect((await env.api.waitForRun(await trigger('downstream'))).status).toBe('succeeded');
@@ -161,37 +176,168 @@ describe('dependencies', () => {
   });
 });
 
+/** Fires the scheduler tick (`times` at once) as if the time were `at` (the runtime's services share this process). */
+async function tickAt(at: Date, times = 1): Promise<void> {
+  const services = await getServices();
+  const realNow = services.now;
+  services.now = () => at;
+  try {
+    await Promise.all(Array.from({ length: times }, () => env.runtime.fireTimer('schedulerTick')));
+  } finally {
+    services.now = realNow;
+  }
+}
+
+/** Runs `change` with the services' clock at `at` (a PUT recorded as made then). */
+async function asOf<T>(at: Date, change: () => Promise<T>): Promise<T> {
+  const services = await getServices();
+  const realNow = services.now;
+  services.now = () => at;
+  try {
+    return await change();
+  } finally {
+    services.now = realNow;
+  }
+}
+
+/** The first whole minute strictly after `time`. */
+const nextMinute = (time: string | Date) => new Date(Math.floor(new Date(time).getTime() / 60_000) * 60_000 + 60_000);
+const plus = (time: Date, ms: number) => new Date(time.getTime() + ms);
+const scheduledRuns = async (pipelineId: string) => (await env.api.get(`/api/pipelines/${pipelineId}/runs`)).body!.runs as Array<Record<string, any>>;
+
 describe('schedule pause', () => {
   it('keeps a paused pipeline out of scheduler ticks until it is resumed', async () => {
-    // Every minute: a per-second cron is refused (the scheduler ticks once a minute).
-    const created = await createPipeline({ id: 'every-second', table: { name: 'orders' }, schedule: { cron: '* * * * *' } });
-    const paused = await env.api.post('/api/pipelines/every-second/schedule/pause');
+    const created = await createPipeline({ id: 'every-minute', table: { name: 'orders' }, schedule: { cron: '0 * * * * *' } });
+    const paused = await env.api.post('/api/pipelines/every-minute/schedule/pause');
     expect(paused.status).toBe(428);
-    const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': created.headers.get('etag')! } });
+    const pausedOk = await fetch(`${env.runtime.url}/api/pipelines/every-minute/schedule/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': created.headers.get('etag')! } });
     expect(pausedOk.status).toBe(200);
-    await env.runtime.fireTimer('schedulerTick');
-    expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs).toEqual([]);
+    await tickAt(plus(nextMinute(created.body!.createdAt), 1_000));
+    expect(await scheduledRuns('every-minute')).toEqual([]);
 
     const etag = pausedOk.headers.get('etag')!;
-    const resumed = await fetch(`${env.runtime.url}/api/pipelines/every-second/schedule/resume`, { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': etag } });
+    const resumed = await fetch(`${env.runtime.url}/api/pipelines/every-minute/schedule/resume`, { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': etag } });
     expect(resumed.status).toBe(200);
-    await env.runtime.fireTimer('schedulerTick');
-    expect((await env.api.get('/api/pipelines/every-second/runs')).body!.runs.length).toBe(1);
+    const fire = nextMinute(((await resumed.json()) as { updatedAt: string }).updatedAt);
+    await tickAt(plus(fire, 1_000));
+    expect((await scheduledRuns('every-minute')).map((run) => run.runId)).toEqual([scheduledRunId('every-minute', fire)]);
+  });
+});
+
+describe('the scheduler', () => {
+  it('does not fire a time before the pipeline was created, and fires the next one', async () => {
+    const created = await createPipeline({ id: 'new-schedule', table: { name: 'orders' }, schedule: { cron: '0 * * * * *' } });
+    const createdAt = new Date(created.body!.createdAt as string);
+    // Created at, say, 10:00:30: the 10:00:00 fire time is due (within the catch-up) but predates it.
+    const fire = nextMinute(createdAt);
+    await tickAt(plus(createdAt, 1));
+    await tickAt(plus(fire, -1));
+    expect(await scheduledRuns('new-schedule')).toEqual([]);
+    // Twenty hosts ticking at once with the lease free: one run, recorded once, and it runs.
+    await tickAt(plus(fire, 1_000), 20);
+    const runs = await scheduledRuns('new-schedule');
+    expect(runs.map((run) => [run.runId, run.reason])).toEqual([[scheduledRunId('new-schedule', fire), 'schedule']]);
+    expect((await env.api.waitForRun(runs[0]!.url as string)).status).toBe('succeeded');
+  });
+
+  it('does not fire a time before its schedule was changed by PUT, but a PUT that keeps the schedule changes nothing', async () => {
+    const daily = { cron: '0 0 3 * * *', timeZone: 'UTC' };
+    const changed = await createPipeline({ id: 'changed-schedule', table: { name: 'orders' }, schedule: daily });
+    const kept = await createPipeline({ id: 'kept-schedule', table: { name: 'orders' }, schedule: { cron: '0 * * * * *' } });
+    // Both PUTs are made three minutes after creation, by the services' clock.
+    const putAt = plus(new Date(changed.body!.createdAt as string), 3 * 60_000);
+    const put = async (stored: Awaited<ReturnType<typeof createPipeline>>, change: Record<string, unknown>) => {
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = stored.body!;
+      const answer = await asOf(putAt, () => env.api.put(`/api/pipelines/${String(spec.id)}`, { ...spec, ...change }, { 'if-match': String(etag) }));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    };
+    await put(changed, { schedule: { cron: '0 * * * * *', timeZone: 'UTC' } });
+    await put(kept, { description: 'same schedule, new words' });
+
+    // The fire time just before the PUT is after both creations and within the catch-up window:
+    // only the pipeline whose schedule changed leaves it unfired.
+    const beforePut = new Date(Math.floor(putAt.getTime() / 60_000) * 60_000);
+    expect(beforePut.getTime()).toBeGreaterThan(Date.parse(kept.body!.createdAt as string));
+    await tickAt(plus(putAt, 1));
+    expect(await scheduledRuns('changed-schedule')).toEqual([]);
+    expect((await scheduledRuns('kept-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('kept-schedule', beforePut)]);
+
+    const fire = nextMinute(putAt);
+    await tickAt(plus(fire, 1_000));
+    expect((await scheduledRuns('changed-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('changed-schedule', fire)]);
+  });
+});
+
+describe('the run lease', () => {
+
+  it('refuses a retry while another run holds the lease (409 naming it), and lets it go once that run is cancelled', async () => {
+    const fastQuery = 'SELECT id, note FROM not_there_yet';
+    await createPipeline({ id: 'lease-retry', query: fastQuery });
+    const failedUrl = await trigger('lease-retry');
+    const failed = await env.api.waitForRun(failedUrl);
+    expect(failed.status).toBe('failed');
+    // Its failure released the lease.
+    expect(await leaseHolder('lease-retry')).toBeUndefined();
+
+    await env.database.query(`CREATE TABLE not_there_yet AS SELECT id, note FROM orders WHERE id <= 40`);
+    const setQuery = async (query: string) => {
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = (await env.api.get('/api/pipelines/lease-retry')).body!;
+      expect((await env.api.put('/api/pipelines/lease-retry', { ...spec, query }, { 'if-match': String(etag) })).status).toBe(200);
+    };
+    await setQuery(slowQuery(0.2));
+    const slowUrl = await trigger('lease-retry');
+    const slowRunId = slowUrl.split('/').at(-1)!;
+    expect(await leaseHolder('lease-retry')).toBe(slowRunId);
+
+    const refused = await env.api.post(`${failedUrl}/retry`);
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain(slowRunId);
+    expect((await env.api.get(failedUrl)).body).toMatchObject({ status: 'failed', attempt: 0 });
+
+    expect((await env.api.post(`${slowUrl}/cancel`)).status).toBe(200);
+    expect(await leaseHolder('lease-retry')).toBeUndefined();
+    await setQuery(fastQuery);
+    const retried = await env.api.post(`${failedUrl}/retry`);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(202);
+    expect((await env.api.waitForRun(failedUrl)).status).toBe('succeeded');
+    // Finalize closes the record, then releases.
+    await waitFor(() => leaseHolder('lease-retry'), (holder) => holder === undefined, 'the finished run to release its lease');
+  });
+
+  it('releases the lease of a queued run cancelled through the API', async () => {
+    await createPipeline({ id: 'lease-cancel-queued', table: { name: 'orders' } });
+    // A run recorded and holding its lease, whose job message has not been taken yet.
+    const runId = '20261121T130000Z-0c0c0c0c';
+    const runs = new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
+    await new LeaseStore(leases()).create('lease-cancel-queued', { runId, attempt: 0, acquiredAt: new Date().toISOString() });
+    await runs.create({ pipelineId: 'lease-cancel-queued', runId, status: 'queued', reason: 'manual', requestedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0 });
+    const refused = await env.api.post('/api/pipelines/lease-cancel-queued/runs');
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain(`run ${runId} of pipeline lease-cancel-queued is queued`);
+
+    expect((await env.api.post(`/api/pipelines/lease-cancel-queued/runs/${runId}/cancel`)).status).toBe(200);
+    expect(await leaseHolder('lease-cancel-queued')).toBeUndefined();
+    expect((await env.api.waitForRun(await trigger('lease-cancel-queued'))).status).toBe('succeeded');
+    // Finalize closes the record, then releases.
+    await waitFor(() => leaseHolder('lease-cancel-queued'), (holder) => holder === undefined, 'the finished run to release its lease');
   });
 });
 
 describe('the job queue', () => {
   it('moves a message that keeps failing to the poison queue and marks its run failed with the reason', async () => {
     await createPipeline({ id: 'poisoned', table: { name: 'orders' } });
-    // A queued run whose job message the starter refuses every time (an option it does not know).
+    // A queued run holding its lease (as a trigger leaves it) whose job message the starter
+    // refuses every time (an option it does not know).
     const runId = '20261121T120000Z-0badbad0';
     const runs = new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
+    await new LeaseStore(leases()).create('poisoned', { runId, attempt: 0, acquiredAt: new Date().toISOString() });
     await runs.create({ pipelineId: 'poisoned', runId, status: 'queued', reason: 'manual', requestedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0 });
     const queue = new QueueClient(env.azurite.connectionString, 'siphon-jobs');
     await queue.sendMessage(Buffer.from(JSON.stringify({ runId, pipelineId: 'poisoned', reason: 'manual', options: { unknown: true } })).toString('base64'));
     const run = await env.api.waitForRun(`/api/pipelines/poisoned/runs/${runId}`, 30_000);
     expect(run.status).toBe('failed');
     expect(run.error).toBe('The job message failed on every delivery (host.json maxDequeueCount) and was moved to the poison queue');
+    await waitFor(() => leaseHolder('poisoned'), (holder) => holder === undefined, 'the poisoned run to release its lease');
   });
 
   it('starts nothing new for a duplicate job message', async () => {

@@ -41,4 +41,19 @@ describe('dueFireTime', () => {
     expect(iso(dueFireTime('*/15 * * * *', 'UTC', at('2026-05-01T12:07:30Z'), 10))).toBe('2026-05-01T12:00:00.000Z');
     expect(dueFireTime('*/15 * * * *', 'UTC', at('2026-05-01T12:07:30Z'), 7)).toBeUndefined();
   });
+
+  it('does not return a fire time at or before the schedule took effect (created, changed or resumed)', () => {
+    const everyMinute = '0 * * * * *';
+    // A pipeline created at 10:00:30 does not get the 10:00:00 run, though it is within the catch-up window.
+    expect(dueFireTime(everyMinute, 'UTC', at('2026-05-01T10:00:45Z'), 10, at('2026-05-01T10:00:30Z'))).toBeUndefined();
+    expect(iso(dueFireTime(everyMinute, 'UTC', at('2026-05-01T10:00:45Z'), 10))).toBe('2026-05-01T10:00:00.000Z');
+    // Its first run is the next fire time.
+    expect(iso(dueFireTime(everyMinute, 'UTC', at('2026-05-01T10:01:00Z'), 10, at('2026-05-01T10:00:30Z')))).toBe('2026-05-01T10:01:00.000Z');
+    expect(iso(dueFireTime(everyMinute, 'UTC', at('2026-05-01T10:01:20Z'), 10, at('2026-05-01T10:00:30Z')))).toBe('2026-05-01T10:01:00.000Z');
+    // Created exactly at a fire time: that fire time predates nothing it could have seen, so it is not run.
+    expect(dueFireTime(everyMinute, 'UTC', at('2026-05-01T10:00:00Z'), 10, at('2026-05-01T10:00:00Z'))).toBeUndefined();
+    // A daily 02:00 schedule changed at 02:05 Berlin time (01:05Z): today's 02:00 is not run, tomorrow's is.
+    expect(dueFireTime(daily2am, berlin, at('2026-01-15T01:10:00Z'), 60, at('2026-01-15T01:05:00Z'))).toBeUndefined();
+    expect(iso(dueFireTime(daily2am, berlin, at('2026-01-16T01:00:00Z'), 60, at('2026-01-15T01:05:00Z')))).toBe('2026-01-16T01:00:00.000Z');
+  });
 });
