@@ -114,9 +114,12 @@ export async function cancelRun(request: HttpRequest, _context: InvocationContex
   const { services, run } = loaded.value;
   let cancelled = false;
   const updated = await services.runs.update(run.pipelineId, run.runId, (current) => {
-    cancelled = !terminalRunStatuses.has(current.status);
+    cancelled = !terminalRunStatuses.has(current.status) && current.finalizingSince === undefined;
     return cancelled ? { ...current, status: RunStatus.cancelled, endedAt: services.now().toISOString(), statusReason: 'cancelled through the API' } : undefined;
   });
+  if (!cancelled && !terminalRunStatuses.has(updated.status)) {
+    return problem(409, `Run ${run.runId} is finalizing: every chunk is copied and its manifest is being written (since ${updated.finalizingSince})`);
+  }
   if (!cancelled) return problem(409, `Run ${run.runId} is already ${updated.status}`);
   // Ended now, queued or running: the next run may start while this one's chunks wind down (they
   // write no manifest and move no watermark).
@@ -149,7 +152,7 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
       // never while a cleanup is deleting the files the retry would write again.
       retried = retryableStatuses.has(current.status) && current.attempt === run.attempt && current.cleaningSince === undefined;
       if (!retried) return undefined;
-      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, ...rest } = current;
+      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, finalizingSince: _finalizingSince, ...rest } = current;
       return { ...rest, status: RunStatus.queued, attempt: run.attempt + 1 };
     })
     .catch(async (err: unknown) => {

@@ -28,6 +28,15 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     const chunks = await services.chunks.list(ref.runId);
     const unfinished = chunks.filter((chunk) => chunk.status !== ChunkStatus.done).map((chunk) => chunk.index);
     if (unfinished.length) throw new NonRetryableError(`chunks ${unfinished.join(', ')} are not done`);
+    // Past this point a cancel is refused: without the fence, a cancel landing while the manifest
+    // is written would end the run cancelled and free its lease, and the next run could read
+    // from a watermark this run is about to move.
+    const claimed = await services.runs.update(ref.pipelineId, ref.runId, (current) =>
+      terminalRunStatuses.has(current.status) || current.finalizingSince ? undefined : { ...current, finalizingSince: services.now().toISOString() });
+    if (terminalRunStatuses.has(claimed.status) && claimed.status !== RunStatus.succeeded) {
+      await releaseRunLease(services, ref.pipelineId, ref.runId);
+      return { rows: claimed.rows, files: claimed.files, bytes: claimed.bytes };
+    }
 
     const { spec } = run;
     const target = readTargetOf(spec);

@@ -39,6 +39,11 @@ export const runRecordSchema = z.object({
   /** Why a run was skipped (an upstream pipeline, another run in progress) or cancelled. */
   statusReason: z.string().optional(),
   /**
+   * Set by finalize before it writes the manifest: from then on the run's files are final, so a
+   * cancel is refused instead of ending the run while its manifest and watermark are written.
+   */
+  finalizingSince: z.string().optional(),
+  /**
    * Cleanup of a run that ended failed, cancelled or timed out (see cleanupRun): when a cleanup
    * began deleting its files (a retry waits until it is done), when one last finished, and when
    * the sweep did, after which the sweep leaves the run alone. A retry clears all three.

@@ -95,6 +95,25 @@ describe('cancel', () => {
     // Cancelling released the run lease; the chunks winding down did not take it back.
     expect(await leaseHolder('slow-cancel')).toBeUndefined();
   });
+
+  it('is refused once finalize has claimed the run, which then succeeds and moves on', async () => {
+    await createPipeline({ id: 'late-cancel', query: slowQuery(0.05), chunking: { column: 'id', chunks: 2, maxParallel: 1 } });
+    const runUrl = await trigger('late-cancel');
+    const running = (await waitFor(() => env.api.get(runUrl), (r) => r.body!.status === 'running', 'the run to start')).body!;
+    // What finalize writes before its manifest: forced here so the cancel meets it every time.
+    const runs = new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
+    await runs.update('late-cancel', running.runId, (run) => ({ ...run, finalizingSince: new Date().toISOString() }));
+    // Without the fence the cancel would end the run and free its lease while the manifest and
+    // the watermark are still to be written, and the next run could read the same window again.
+    const refused = await env.api.post(`${runUrl}/cancel`);
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toMatch(/finalizing/);
+    expect(await leaseHolder('late-cancel')).toBe(running.runId);
+    const run = await env.api.waitForRun(runUrl);
+    expect(run.status).toBe('succeeded');
+    expect([...(await blobNames('late-cancel/')).keys()].some((name) => name.endsWith('_manifest.json'))).toBe(true);
+    await waitFor(() => leaseHolder('late-cancel'), (holder) => holder === undefined, 'the finalized run to release its lease');
+  });
 });
 
 describe('timeout', () => {
