@@ -5,7 +5,8 @@ import { encodeJobMessage } from '../jobs/jobQueueMessage.js';
 import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
 import { cancelEventName } from '../orchestration/functionNames.js';
 import { pipelineIdSchema } from '../spec/pipelineSpec.js';
-import { runIdSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
+import { runIdSchema, runOptionsInputSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
+import { formatZodError } from '../spec/formatZodError.js';
 import { enqueueRun } from '../jobs/enqueueRun.js';
 import { newRunId } from '../jobs/runId.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
@@ -142,6 +143,9 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
   if (!retryableStatuses.has(run.status)) return problem(409, `Run ${run.runId} is ${run.status}; only failed, timed-out or cancelled runs can be retried`);
+  // Options recorded before today's rules (backfill bounds checked since) cannot go on the queue.
+  const options = runOptionsInputSchema.safeParse(run.options ?? {});
+  if (!options.success) return problem(409, `Run ${run.runId} was recorded with options this version refuses (${formatZodError(options.error)}); trigger a new run instead`);
   // The new attempt takes the lease before it is queued, as a new run would.
   const lease = await acquireRunLease(services, run.pipelineId, { runId: run.runId, attempt: run.attempt + 1 });
   if (!lease.acquired) return leaseHeld(run.pipelineId, lease.holder);

@@ -3,7 +3,7 @@ import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { maxErrorChars } from '../../src/errors/capMessage.js';
-import { runRowKey } from '../../src/store/runStore.js';
+import { RunStore, runRowKey } from '../../src/store/runStore.js';
 
 /**
  * Specs and run options the API must refuse with 400 naming the field, storing nothing; and a
@@ -99,6 +99,21 @@ describe('run options refused at trigger time', () => {
     expect(mixed.body!.error.issues).toContainEqual({ path: 'options.backfill.to', message: expect.stringMatching(/^is a date .* but from is a whole number/) });
     expect(await snapshot()).toEqual(before);
     expect((await env.api.get('/api/pipelines/items-incremental/runs')).body!.runs).toEqual([]);
+  });
+
+  it('answers 409, not 500, to a retry of a run recorded with options today\'s rules refuse', async () => {
+    // A run recorded by an earlier version, before backfill bounds were checked.
+    const runId = '20260101T000000Z-0ld0pt10';
+    await new RunStore(tables().runs).create({
+      pipelineId: 'items-incremental', runId, status: 'failed', reason: 'manual', requestedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:01:00.000Z',
+      rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0, options: { backfill: { from: '200', to: '100' } },
+    });
+    const before = await snapshot();
+    const retried = await env.api.post(`/api/pipelines/items-incremental/runs/${runId}/retry`);
+    expect(retried.status).toBe(409);
+    expect(retried.body!.error.title).toMatch(/recorded with options this version refuses \(backfill\.to: must be above from/);
+    expect(await snapshot()).toEqual(before);
+    expect((await env.api.get(`/api/pipelines/items-incremental/runs/${runId}`)).body!).toMatchObject({ status: 'failed', attempt: 0 });
   });
 });
 
