@@ -6,6 +6,7 @@ import { readManifest } from '../../src/local/manifestReader.js';
 import { getServices } from '../../src/services.js';
 import { cleanupRun } from '../../src/orchestration/cleanupRun.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * Files no manifest lists are deleted: a cancelled run's by its ending and by the sweep (for
@@ -47,16 +48,6 @@ async function blobs(prefix = ''): Promise<Map<string, BlobState>> {
     found.set(blob.name, { etag: blob.properties.etag ?? '', md5: Buffer.from(blob.properties.contentMD5 ?? new Uint8Array()).toString('base64') });
   }
   return found;
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutInMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function createPipeline(spec: Record<string, unknown>): Promise<void> {

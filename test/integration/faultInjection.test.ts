@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../support/testPostgres.j
 import { apiClient } from '../support/api.js';
 import { quietLog, testSourceSetting } from '../support/testEnvironment.js';
 import { endpointOf, startFaultProxy, withEndpoints, type FaultProxy, type FaultRule } from '../support/faultProxy.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * Exactly-once output under faults: a dropped source connection, blob uploads that keep failing
@@ -135,16 +136,6 @@ async function failedActivities(runId: string): Promise<string[]> {
 }
 
 const chunkStore = () => new ChunkStore(TableClient.fromConnectionString(azurite.connectionString, 'siphonChunks', { allowInsecureConnection: true }));
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutInMs = 60_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 

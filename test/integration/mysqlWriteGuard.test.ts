@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MysqlConnector } from '../../src/sources/mysql/mysqlConnector.js';
-import type { ReadTarget } from '../../src/sources/sourceConnector.js';
+import { readQueryRows } from '../support/readQuery.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { createTestMysqlDatabase, type TestMysqlDatabase } from '../support/testMariadb.js';
 
@@ -74,13 +74,7 @@ describe('a hostile query that got past the check still cannot write', () => {
     await connector?.close();
   });
 
-  const readAll = async (sql: string) => {
-    const target: ReadTarget = { kind: 'query', sql };
-    const { columns } = await connector.describe(target);
-    const rows: unknown[][] = [];
-    for await (const batch of connector.readChunk({ target, columns, orderBy: [], range: { kind: 'all' }, batchRows: 100 })) rows.push(...batch);
-    return rows;
-  };
+  const readAll = (sql: string) => readQueryRows(connector, sql);
 
   it.each([
     // One query text is one statement (multipleStatements is off): the second is a syntax error.
@@ -102,13 +96,7 @@ describe('every session has statement and lock timeouts', () => {
     await connector?.close();
   });
 
-  const readAll = async (sql: string) => {
-    const target: ReadTarget = { kind: 'query', sql };
-    const { columns } = await connector.describe(target);
-    const rows: unknown[][] = [];
-    for await (const batch of connector.readChunk({ target, columns, orderBy: [], range: { kind: 'all' }, batchRows: 10 })) rows.push(...batch);
-    return rows;
-  };
+  const readAll = (sql: string) => readQueryRows(connector, sql, 10);
 
   it('reports the settings the source spec asked for, read-only included', async () => {
     const rows = await readAll('SELECT CAST(@@max_statement_time AS CHAR) AS st, CAST(@@lock_wait_timeout AS CHAR) AS lw, CAST(@@innodb_lock_wait_timeout AS CHAR) AS ilw, CAST(@@tx_read_only + 0 AS CHAR) AS ro');

@@ -9,6 +9,7 @@ import type { SourceConnector } from '../../src/sources/sourceConnector.js';
 import { startTestEnvironment, testSourceSetting, type SourceDatabase, type TestEnvironment } from '../support/testEnvironment.js';
 import { createTestDatabase } from '../support/testPostgres.js';
 import { createTestMysqlDatabase } from '../support/testMariadb.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * One run of a pipeline at a time (issue 13, point 2), on PostgreSQL and MariaDB: an incremental
@@ -77,16 +78,6 @@ function startWriter(db: Db, engine: EngineCase): { stop: () => Promise<number> 
     }
   })();
   return { stop: async () => { running = false; await loop; return writes; } };
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutInMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Holds every chunk copy at its first read until opened: the run stays `running`, holding its lease. */

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresConnector } from '../../src/sources/postgres/postgresConnector.js';
 import type { ReadTarget } from '../../src/sources/sourceConnector.js';
+import { readQueryRows } from '../support/readQuery.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 
 /**
@@ -87,13 +88,7 @@ describe('a hostile query that got past the check still cannot write', () => {
     await connector?.close();
   });
 
-  const query = (sql: string): ReadTarget => ({ kind: 'query', sql });
-  const readAll = async (sql: string) => {
-    const { columns } = await connector.describe(query(sql));
-    const rows: unknown[][] = [];
-    for await (const batch of connector.readChunk({ target: query(sql), columns, orderBy: [], range: { kind: 'all' }, batchRows: 100 })) rows.push(...batch);
-    return rows;
-  };
+  const readAll = (sql: string) => readQueryRows(connector, sql);
 
   it.each([
     // The simple protocol ran all three statements; Parse takes one.

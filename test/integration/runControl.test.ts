@@ -11,6 +11,7 @@ import { getServices } from '../../src/services.js';
 import { scheduledRunId } from '../../src/jobs/runId.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { readManifest } from '../../src/local/manifestReader.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * Run control on the real path (PostgreSQL, Azurite, the local runtime): cancel, retry of a
@@ -50,16 +51,6 @@ async function trigger(pipelineId: string, body?: unknown): Promise<string> {
   const triggered = await env.api.post(`/api/pipelines/${pipelineId}/runs`, body);
   expect(triggered.status, JSON.stringify(triggered.body)).toBe(202);
   return triggered.headers.get('location')!;
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutInMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function blobNames(prefix: string): Promise<Map<string, string>> {
