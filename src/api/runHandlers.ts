@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { runInstanceId } from '../jobs/runInstanceId.js';
 import { encodeJobMessage } from '../jobs/jobQueueMessage.js';
@@ -14,6 +15,9 @@ import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.j
 import type { StoredRun } from '../store/runStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
+
+/** Plain digits only: Number() would also take `1e2`, `0x10` and ` 7 `. */
+const listLimitSchema = z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(1000));
 
 const runUrl = (pipelineId: string, runId: string) => `/api/pipelines/${pipelineId}/runs/${runId}`;
 
@@ -64,9 +68,9 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
 export async function listRuns(request: HttpRequest): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
-  const limitText = request.query.get('limit') ?? '50';
-  const limit = Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return problem(400, 'Invalid query parameter limit', 'limit: a whole number from 1 to 1000');
+  const parsedLimit = listLimitSchema.safeParse(request.query.get('limit') ?? '50');
+  if (!parsedLimit.success) return problem(400, 'Invalid query parameter limit', 'limit: a whole number from 1 to 1000');
+  const limit = parsedLimit.data;
   const services = await getServices();
   if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
   const runs = await services.runs.listByPipeline(id.value, limit);

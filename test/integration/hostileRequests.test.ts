@@ -307,7 +307,7 @@ describe('URLs and routes', () => {
 
   it('refuses list limits out of range, naming the parameter', async () => {
     await changesNothing(async () => {
-      for (const limit of ['-1', '0', 'abc', '1.5', '1001', '99999999999999999999', '1e309', '', '%00']) {
+      for (const limit of ['-1', '0', 'abc', '1.5', '1001', '99999999999999999999', '1e309', '1e2', '0x10', '+5', '%207', '', '%00']) {
         expectRefused(await send(base, `/api/pipelines/orders/runs?limit=${limit}`), 400, 'limit');
       }
     });
