@@ -181,6 +181,6 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, log: LogH
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'request: not received in time']
     : [400, 'Bad Request', 'request: not a valid HTTP/1.1 request'];
   log('warning', `local runtime: refused a malformed request (${err.code ?? err.message})`);
-  const body = JSON.stringify({ error: { title: reason, detail } });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const body = JSON.stringify({ type: 'about:blank', title: reason, status, detail });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -173,7 +173,7 @@ describe('retry and cleanup', () => {
     const runUrl = `/api/pipelines/held/runs/${runId}`;
     const refused = await env.api.post(`${runUrl}/retry`);
     expect(refused.status).toBe(409);
-    expect(refused.body!.error.title).toBe(`Run ${runId}'s files are being deleted (cleanup since 2026-12-07T08:01:01.000Z); retry it once that is done`);
+    expect(refused.body!.title).toBe(`Run ${runId}'s files are being deleted (cleanup since 2026-12-07T08:01:01.000Z); retry it once that is done`);
     expect((await runs.get('held', runId))?.status).toBe('failed');
 
     // The sweep finishes a cleanup left half-done.

@@ -70,8 +70,10 @@ async function changesNothing(requests: () => Promise<void>): Promise<void> {
 /** A 4xx (exactly `status`) whose error names `mention`, with no stack or internal text. */
 function expectRefused(answer: Answer, status: number, mention: string | RegExp): void {
   expect(answer.status, answer.text).toBe(status);
-  expect(answer.body?.error?.title, answer.text).toEqual(expect.any(String));
-  const said = JSON.stringify(answer.body!.error);
+  // RFC 9457 problem details: a title, and the status repeated in the body.
+  expect(answer.body?.title, answer.text).toEqual(expect.any(String));
+  expect(answer.body?.status, answer.text).toBe(status);
+  const said = JSON.stringify(answer.body);
   if (typeof mention === 'string') expect(said).toContain(mention);
   else expect(said).toMatch(mention);
   expect(said).not.toMatch(/\bat .+\.(ts|js):\d+|node_modules|RestError|odata|stack/i);
@@ -190,7 +192,7 @@ describe('bodies', () => {
     await changesNothing(async () => {
       const answer = await post('/api/pipelines', JSON.stringify({ ...spec, id: 'mass', etag: 'W/"x"', createdAt: '2000-01-01T00:00:00Z', schedulePaused: true, owner: 'me' }));
       expectRefused(answer, 400, 'body');
-      expect(answer.body!.error.issues.map((issue: { message: string }) => issue.message).join(' ')).toMatch(/etag.*createdAt.*schedulePaused.*owner|Unrecognized key/);
+      expect(answer.body!.errors.map((issue: { message: string }) => issue.message).join(' ')).toMatch(/etag.*createdAt.*schedulePaused.*owner|Unrecognized key/);
     });
   });
 

@@ -78,7 +78,7 @@ describe('specs refused at create time: 400 naming the field, nothing stored', (
     const before = await snapshot();
     const response = await env.api.post('/api/pipelines', JSON.parse(JSON.stringify(body)));
     expect(response.status).toBe(400);
-    const issues = response.body!.error.issues as Array<{ path: string; message: string }>;
+    const issues = response.body!.errors as Array<{ path: string; message: string }>;
     expect(issues).toContainEqual({ path, message: expect.stringMatching(message) });
     expect(JSON.stringify(response.body)).not.toContain('hunter2');
     expect((await env.api.get(`/api/pipelines/${(body as { id: string }).id}`)).status).toBe(404);
@@ -93,10 +93,10 @@ describe('run options refused at trigger time', () => {
     const before = await snapshot();
     const empty = await env.api.post('/api/pipelines/items-incremental/runs', { options: { backfill: { from: '200', to: '100' } } });
     expect(empty.status).toBe(400);
-    expect(empty.body!.error.issues).toContainEqual({ path: 'options.backfill.to', message: expect.stringMatching(/^must be above from/) });
+    expect(empty.body!.errors).toContainEqual({ path: 'options.backfill.to', message: expect.stringMatching(/^must be above from/) });
     const mixed = await env.api.post('/api/pipelines/items-incremental/runs', { options: { backfill: { from: '1', to: '2024-06-01' } } });
     expect(mixed.status).toBe(400);
-    expect(mixed.body!.error.issues).toContainEqual({ path: 'options.backfill.to', message: expect.stringMatching(/^is a date .* but from is a whole number/) });
+    expect(mixed.body!.errors).toContainEqual({ path: 'options.backfill.to', message: expect.stringMatching(/^is a date .* but from is a whole number/) });
     expect(await snapshot()).toEqual(before);
     expect((await env.api.get('/api/pipelines/items-incremental/runs')).body!.runs).toEqual([]);
   });
@@ -111,7 +111,7 @@ describe('run options refused at trigger time', () => {
     const before = await snapshot();
     const retried = await env.api.post(`/api/pipelines/items-incremental/runs/${runId}/retry`);
     expect(retried.status).toBe(409);
-    expect(retried.body!.error.title).toMatch(/recorded with options this version refuses \(backfill\.to: must be above from/);
+    expect(retried.body!.title).toMatch(/recorded with options this version refuses \(backfill\.to: must be above from/);
     expect(await snapshot()).toEqual(before);
     expect((await env.api.get(`/api/pipelines/items-incremental/runs/${runId}`)).body!).toMatchObject({ status: 'failed', attempt: 0 });
   });
@@ -140,7 +140,7 @@ describe('a run that cannot start', () => {
 
     const cancelled = await env.api.post(`${runUrl}/cancel`);
     expect(cancelled.status).toBe(409);
-    expect(cancelled.body!.error.title).toMatch(/already failed/);
+    expect(cancelled.body!.title).toMatch(/already failed/);
   });
 
   it('answers a cancel of such a run while it is still queued, and the run stays cancelled', async () => {

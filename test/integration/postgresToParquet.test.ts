@@ -135,7 +135,7 @@ describe('a PostgreSQL table copied to Parquet through the functions', () => {
       const before = await snapshot();
       const response = await env.api.post('/api/pipelines', { ...pipeline, id: 'Bad Id!', chunking: { column: 'seq', chunks: 0 } });
       expect(response.status).toBe(400);
-      const paths = response.body!.error.issues.map((issue: { path: string }) => issue.path);
+      const paths = response.body!.errors.map((issue: { path: string }) => issue.path);
       expect(paths).toContain('id');
       expect(paths).toContain('chunking.chunks');
       expect(await snapshot()).toEqual(before);
@@ -144,14 +144,14 @@ describe('a PostgreSQL table copied to Parquet through the functions', () => {
     it('rejects malformed JSON with 400', async () => {
       const response = await env.api.post('/api/pipelines', '{"id": ');
       expect(response.status).toBe(400);
-      expect(response.body!.error.title).toMatch(/not valid JSON/);
+      expect(response.body!.title).toMatch(/not valid JSON/);
     });
 
     it('rejects a spec carrying a password or a full connection string with 400', async () => {
       const before = await snapshot();
       const withPassword = await env.api.post('/api/pipelines', { ...pipeline, id: 'leaky-one', source: { ...pipeline.source, password: 'hunter2' } });
       expect(withPassword.status).toBe(400);
-      expect(withPassword.body!.error.issues.map((i: { path: string }) => i.path)).toContain('source.password');
+      expect(withPassword.body!.errors.map((i: { path: string }) => i.path)).toContain('source.password');
 
       const withConnectionString = await env.api.post('/api/pipelines', {
         ...pipeline,
@@ -159,7 +159,7 @@ describe('a PostgreSQL table copied to Parquet through the functions', () => {
         source: { engine: 'postgres', connectionSetting: 'postgres://admin:s3cret@db.example.com/sales' },
       });
       expect(withConnectionString.status).toBe(400);
-      expect(withConnectionString.body!.error.issues.map((i: { path: string }) => i.path)).toContain('source.connectionSetting');
+      expect(withConnectionString.body!.errors.map((i: { path: string }) => i.path)).toContain('source.connectionSetting');
       // The answer must not echo the secret back.
       expect(JSON.stringify(withConnectionString.body)).not.toContain('s3cret');
       expect(JSON.stringify(withPassword.body)).not.toContain('hunter2');

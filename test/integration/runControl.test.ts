@@ -180,9 +180,9 @@ describe('dependencies', () => {
     const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = a.body!;
     const refused = await env.api.put('/api/pipelines/cycle-a', { ...spec, dependsOn: ['cycle-b'] }, { 'if-match': etag });
     expect(refused.status).toBe(400);
-    expect(refused.body!.error.detail).toBe('dependsOn: dependency cycle cycle-a -> cycle-b -> cycle-a');
+    expect(refused.body!.detail).toBe('dependsOn: dependency cycle cycle-a -> cycle-b -> cycle-a');
     expect((await env.api.get('/api/pipelines/cycle-a')).headers.get('etag')).toBe(etag);
-    expect((await env.api.post('/api/pipelines', { id: 'cycle-c', source, table: { name: 'orders' }, output: { container: 'control' }, dependsOn: ['nope'] })).body!.error.detail).toBe('dependsOn: unknown pipeline nope');
+    expect((await env.api.post('/api/pipelines', { id: 'cycle-c', source, table: { name: 'orders' }, output: { container: 'control' }, dependsOn: ['nope'] })).body!.detail).toBe('dependsOn: unknown pipeline nope');
   });
 });
 

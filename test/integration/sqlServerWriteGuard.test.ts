@@ -81,7 +81,7 @@ describe('the API refuses a hostile query at create time', () => {
     const before = await sourceSnapshot();
     const response = await env.api.post('/api/pipelines', { id: `ms-${id}`, source: source(), query, output: { container: 'guard' } });
     expect(response.status).toBe(400);
-    const issues = response.body!.error.issues as Array<{ path: string; message: string }>;
+    const issues = response.body!.errors as Array<{ path: string; message: string }>;
     expect(issues.map((issue) => issue.path)).toEqual(['query']);
     expect(issues[0]!.message).toMatch(reason);
     expect((await env.api.get(`/api/pipelines/ms-${id}`)).status).toBe(404);
