@@ -19,7 +19,7 @@ describe('the registry http wrapper', () => {
     resetServices();
     const answer = await httpFunction('listPipelines').handler(new functions.HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/pipelines' }), context());
     expect(answer.status).toBe(500);
-    expect(JSON.stringify(answer.jsonBody)).toBe('{"error":{"title":"Internal error","detail":"the function log has the details under invocation inv-1"}}');
+    expect(JSON.stringify(answer.jsonBody)).toBe('{"type":"about:blank","title":"Internal error","status":500,"detail":"the function log has the details under invocation inv-1"}');
   });
 
   it('screens every function: a change without application/json never reaches its handler', async () => {
