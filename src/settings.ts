@@ -71,11 +71,36 @@ export const azuriteAccount = {
   key: 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
 };
 
-function expandDevelopmentStorage(connectionString: string): string {
-  if (!/^UseDevelopmentStorage=true/i.test(connectionString.trim())) return connectionString;
+/** Azurite's connection string on the given endpoints, with the well-known account and key. */
+export function azuriteConnectionString(endpoints: { blob: string; queue: string; table: string }): string {
   const { name, key } = azuriteAccount;
-  return `DefaultEndpointsProtocol=http;AccountName=${name};AccountKey=${key};` +
-    `BlobEndpoint=http://127.0.0.1:10000/${name};QueueEndpoint=http://127.0.0.1:10001/${name};TableEndpoint=http://127.0.0.1:10002/${name};`;
+  return `DefaultEndpointsProtocol=http;AccountName=${name};AccountKey=${key};BlobEndpoint=${endpoints.blob};QueueEndpoint=${endpoints.queue};TableEndpoint=${endpoints.table};`;
+}
+
+/** Azurite on its default ports, as `func start` users run it. */
+const defaultDevelopmentStorage = azuriteConnectionString({
+  blob: `http://127.0.0.1:10000/${azuriteAccount.name}`,
+  queue: `http://127.0.0.1:10001/${azuriteAccount.name}`,
+  table: `http://127.0.0.1:10002/${azuriteAccount.name}`,
+});
+
+let developmentStorage = defaultDevelopmentStorage;
+
+/**
+ * The one place `UseDevelopmentStorage=true` is resolved. `npm run local` starts its own Azurite
+ * on free ports and calls this, so every setting that says `UseDevelopmentStorage=true`
+ * (AzureWebJobsStorage, SIPHON_DATA_STORAGE) means that Azurite instead of ports 10000-10002.
+ */
+export function useDevelopmentStorageAt(connectionString: string | undefined): void {
+  developmentStorage = connectionString ?? defaultDevelopmentStorage;
+}
+
+export function isDevelopmentStorage(connectionString: string): boolean {
+  return /^UseDevelopmentStorage=true/i.test(connectionString.trim());
+}
+
+function expandDevelopmentStorage(connectionString: string): string {
+  return isDevelopmentStorage(connectionString) ? developmentStorage : connectionString;
 }
 
 /** Prefixes of settings the Functions platform reads. */

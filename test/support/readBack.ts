@@ -19,7 +19,7 @@ export async function runPipeline(env: TestEnvironment<SourceDatabase>, pipeline
 }
 
 /** Every row of a run's files as DuckDB reads them, values in Siphon's canonical forms (see toCanonical). */
-export async function readBackRows(env: TestEnvironment<SourceDatabase>, { run, manifest }: FinishedRun, orderBy: string): Promise<Record<string, unknown>[]> {
+export async function readBackRows(env: { azurite: { connectionString: string } }, { run, manifest }: FinishedRun, orderBy: string): Promise<Record<string, unknown>[]> {
   const container = String(run.manifestPath).split('/')[0]!;
   const rows = await queryManifestFiles(env.azurite.connectionString, container, manifest, `SELECT * FROM {files} ORDER BY "${orderBy}"`, 'typed');
   return rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, toCanonical(value)])));
