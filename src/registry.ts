@@ -3,6 +3,7 @@ import type { OrchestrationHandler } from 'durable-functions';
 import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePipeline } from './api/pipelineHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { health } from './api/healthHandler.js';
+import { listAllRuns } from './api/listAllRunsHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
 import { ensureErrorType, errorMessage } from './errors/errorTypes.js';
@@ -105,6 +106,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', getRun),
   http('cancelRun', ['POST'], 'pipelines/{id}/runs/{runId}/cancel', cancelRun),
   http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', retryRun),
+  http('listAllRuns', ['GET'], 'runs', listAllRuns),
   http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', setSchedulePaused(true)),
   http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', setSchedulePaused(false)),
   {
