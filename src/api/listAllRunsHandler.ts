@@ -4,7 +4,7 @@ import { getServices } from '../services.js';
 import { pipelineIdSchema } from '../spec/pipelineSpec.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { listRunsAcrossPipelines, type IndexPosition } from '../store/listRunsAcrossPipelines.js';
-import { runIdDay, runIndexRowKey, runIndexRowKeyShape } from '../store/runIndexStore.js';
+import { parseRunIndexRowKey, runIdDay } from '../store/runIndexStore.js';
 import { decodeContinuationToken, encodeContinuationToken } from './continuationToken.js';
 import { json, problem } from './httpResponses.js';
 import { commaSeparated, continuationTokenParameter, isoTimestamp, listLimit, parseQuery } from './queryParameters.js';
@@ -17,9 +17,13 @@ const dayInMs = 24 * 60 * 60 * 1000;
 const runStatuses = Object.values(RunStatus) as [RunStatus, ...RunStatus[]];
 
 const positionSchema = z
-  .strictObject({ day: z.string().regex(/^\d{8}$/), rowKey: z.string().regex(runIndexRowKeyShape).optional() })
+  .strictObject({ day: z.string().regex(/^\d{8}$/), rowKey: z.string().max(200).optional() })
   // The key must be one the index makes (its time digits agree with its run id) and lie on its day.
-  .refine(({ day, rowKey }) => rowKey === undefined || (runIndexRowKey(rowKey.slice(41), rowKey.slice(15, 40)) === rowKey && runIdDay(rowKey.slice(15, 40)) === day));
+  .refine(({ day, rowKey }) => {
+    if (rowKey === undefined) return true;
+    const named = parseRunIndexRowKey(rowKey);
+    return named !== undefined && runIdDay(named.runId) === day;
+  });
 
 /**
  * GET /api/runs?status=&pipeline=&since=&until=&limit=&continuationToken=: runs of all pipelines,

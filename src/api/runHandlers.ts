@@ -63,7 +63,11 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
   return json(202, runSummary(outcome.run), { location: runUrl(id.value, runId) });
 }
 
-const runRowKeyPosition = z.strictObject({ rowKey: z.string().regex(/^\d{14}-\d{8}T\d{6}Z-[a-z0-9]{8}$/) }).refine(({ rowKey }) => runRowKey(rowKey.slice(15)) === rowKey);
+/** A position in a pipeline's runs: a run row key (runRowKey of a valid run id), nothing else. */
+const runRowKeyPosition = z.strictObject({ rowKey: z.string().max(200) }).refine(({ rowKey }) => {
+  const runId = runIdSchema.safeParse(rowKey.slice(15));
+  return runId.success && runRowKey(runId.data) === rowKey;
+});
 
 /**
  * GET /api/pipelines/{id}/runs?status=&limit=&continuationToken=: newest first, `status` one or

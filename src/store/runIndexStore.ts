@@ -2,6 +2,8 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { RunStatus } from '../spec/runStatus.js';
 import { hasStatus } from './tableErrors.js';
+import { runIdSchema } from '../spec/jobMessage.js';
+import { pipelineIdSchema } from '../spec/pipelineSpec.js';
 
 /**
  * The index of runs across pipelines, for `GET /api/runs`. Runs themselves are partitioned by
@@ -51,8 +53,17 @@ export function runIndexRowKey(pipelineId: string, runId: string): string {
   return `${[...digits].map((d) => String(9 - Number(d))).join('')}-${runId}_${pipelineId}`;
 }
 
-/** The shape of an index row key: what a continuation token may carry back. */
-export const runIndexRowKeyShape = /^\d{14}-\d{8}T\d{6}Z-[a-z0-9]{8}_[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+/**
+ * The run and pipeline an index row key names, if it is one the index makes (checked against the
+ * id schemas and by making the key again): what a continuation token may carry back.
+ */
+export function parseRunIndexRowKey(rowKey: string): { pipelineId: string; runId: string } | undefined {
+  const separator = rowKey.lastIndexOf('_');
+  const runId = runIdSchema.safeParse(rowKey.slice(15, separator));
+  const pipelineId = pipelineIdSchema.safeParse(rowKey.slice(separator + 1));
+  if (separator < 0 || !runId.success || !pipelineId.success) return undefined;
+  return runIndexRowKey(pipelineId.data, runId.data) === rowKey ? { pipelineId: pipelineId.data, runId: runId.data } : undefined;
+}
 
 const entitySchema = z.object({
   partitionKey: z.string(),
