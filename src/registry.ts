@@ -22,6 +22,7 @@ import { finalizeRun } from './orchestration/finalizeRun.js';
 import { failRun } from './orchestration/failRun.js';
 import { cleanupRun } from './orchestration/cleanupRun.js';
 import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
+import { backfillRunIndex } from './jobs/backfillRunIndex.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
 import { runEventLog } from './observability/runEvents.js';
 
@@ -128,6 +129,9 @@ export const functionRegistry: FunctionDefinition[] = [
       const result = await sweepEndedRuns(await getServices());
       for (const run of result.cleaned) context.log(`Cleanup sweep: run ${run.runId} of pipeline ${run.pipelineId}, ${run.deleted} file(s) deleted`);
       for (const error of result.errors) context.error(error);
+      // Runs recorded before the run index existed get their entries, a batch per sweep.
+      const backfill = await backfillRunIndex(await getServices()).catch((err: unknown) => context.error(`Run index backfill: ${errorMessage(err)}`));
+      if (backfill && backfill.written > 0) context.log(`Run index backfill: ${backfill.written} run(s) indexed${backfill.done ? '; done' : ''}`);
     },
   },
   {

@@ -36,6 +36,10 @@ export type IndexedRun = { pipelineId: string; runId: string; status: RunStatus;
 
 const daysPartition = 'days';
 
+/** Where the backfill of runs recorded before the index existed keeps its progress (see backfillRunIndex). */
+const backfillKey = { partitionKey: 'meta', rowKey: 'backfill' };
+export type BackfillProgress = { done: boolean; afterPipelineId?: string; afterRowKey?: string };
+
 /** `yyyymmdd` of a run id (`20261207T093000Z-1a2b3c4d`): the UTC day its time falls on. */
 export const runIdDay = (runId: string): string => runId.slice(0, 8);
 
@@ -90,6 +94,39 @@ export class RunIndexStore {
       this.markedDays.add(day);
     }
     await this.table.upsertEntity(toEntity(run), 'Replace');
+  }
+
+  /**
+   * Writes the run's entry only if it has none: the backfill must not replace an entry a writer
+   * made meanwhile with a hint from an older read. True when it wrote one.
+   */
+  async writeIfMissing(run: IndexedRun): Promise<boolean> {
+    const day = runIdDay(run.runId);
+    if (!this.markedDays.has(day)) {
+      await this.table.upsertEntity({ partitionKey: daysPartition, rowKey: day }, 'Replace');
+      this.markedDays.add(day);
+    }
+    try {
+      await this.table.createEntity(toEntity(run));
+      return true;
+    } catch (err) {
+      if (hasStatus(err, 409)) return false;
+      throw err;
+    }
+  }
+
+  async backfillProgress(): Promise<BackfillProgress> {
+    try {
+      const row = await this.table.getEntity<Record<string, unknown>>(backfillKey.partitionKey, backfillKey.rowKey);
+      return { done: row.done === true, afterPipelineId: typeof row.afterPipelineId === 'string' ? row.afterPipelineId : undefined, afterRowKey: typeof row.afterRowKey === 'string' ? row.afterRowKey : undefined };
+    } catch (err) {
+      if (hasStatus(err, 404)) return { done: false };
+      throw err;
+    }
+  }
+
+  async saveBackfillProgress(progress: BackfillProgress): Promise<void> {
+    await this.table.upsertEntity({ ...backfillKey, done: progress.done, ...(progress.afterPipelineId === undefined ? {} : { afterPipelineId: progress.afterPipelineId, afterRowKey: progress.afterRowKey }) }, 'Replace');
   }
 
   /**

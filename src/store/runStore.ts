@@ -240,6 +240,26 @@ export class RunStore {
     }
   }
 
+  /**
+   * Runs of every pipeline in key order (pipeline, then newest first), after a position, as the
+   * few fields the run index holds: for the index's backfill. A cross-partition scan; nothing else
+   * should need one.
+   */
+  async *scanForIndex(after?: { pipelineId: string; rowKey: string }): AsyncGenerator<{ pipelineId: string; runId: string; status: RunStatus; requestedAt: string; endedAt?: string; rowKey: string }> {
+    const filter = after ? odata`PartitionKey gt ${after.pipelineId} or (PartitionKey eq ${after.pipelineId} and RowKey gt ${after.rowKey})` : undefined;
+    const entities = this.table.listEntities<Record<string, unknown>>({ queryOptions: { ...(filter ? { filter } : {}), select: ['PartitionKey', 'RowKey', 'pipelineId', 'runId', 'status', 'requestedAt', 'endedAt'] } });
+    for await (const entity of entities) {
+      yield {
+        pipelineId: String(entity.pipelineId),
+        runId: String(entity.runId),
+        status: runRecordSchema.shape.status.parse(entity.status),
+        requestedAt: String(entity.requestedAt),
+        ...(typeof entity.endedAt === 'string' ? { endedAt: entity.endedAt } : {}),
+        rowKey: String(entity.rowKey),
+      };
+    }
+  }
+
   /** Deletes the run record and its index entry (gone already is fine). */
   async delete(pipelineId: string, runId: string): Promise<void> {
     await this.table.deleteEntity(pipelineId, runRowKey(runId)).catch((err: unknown) => {

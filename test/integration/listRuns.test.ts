@@ -6,6 +6,7 @@ import { listRunsAcrossPipelines, type IndexPosition } from '../../src/store/lis
 import type { RunStatus } from '../../src/spec/runStatus.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { snapshotState } from '../support/stateSnapshot.js';
+import { backfillRunIndex } from '../../src/jobs/backfillRunIndex.js';
 
 /**
  * Run lists through the real HTTP layer of the local runtime: `GET /api/runs` across pipelines
@@ -192,6 +193,35 @@ describe('the run index', () => {
     const listed = await listAll('/api/runs?pipeline=alpha', 100);
     expect(listed.ids).toEqual(expected((r) => r.pipelineId === 'alpha'));
     expect(listed.statuses.get(`alpha/${run.runId}`)).toBe('running');
+  });
+
+  it('backfills runs recorded before the index existed, batch by batch, without replacing an entry', async () => {
+    const legacy = ['succeeded', 'failed', 'skipped'].map((status, n) => record('charlie', base + 3 * dayInMs + (20 + n) * 1000, `d000000${n}`, status as RunStatus));
+    for (const run of legacy) await new RunStore(client('siphonRuns')).create(run);
+    expect((await listAll('/api/runs?pipeline=charlie', 100)).ids).toEqual(expected((run) => run.pipelineId === 'charlie'));
+    const raw = client('siphonRunIndex');
+    const existing = made.find((run) => run.pipelineId === 'alpha')!;
+    const existingKey = [existing.runId.slice(0, 8), runIndexRowKey('alpha', existing.runId)] as const;
+    const etagBefore = (await raw.getEntity(...existingKey)).etag;
+
+    const services = { runs: indexedRuns(), runIndex: new RunIndexStore(client('siphonRunIndex')) };
+    let written = 0;
+    let calls = 0;
+    for (let done = false; !done; calls++) {
+      const result = await backfillRunIndex(services, 100);
+      written += result.written;
+      done = result.done;
+      expect(calls).toBeLessThan(10);
+    }
+    // Every record scanned in batches of 100; only the three without an entry were written.
+    expect(calls).toBe(Math.ceil((made.length + legacy.length) / 100));
+    expect(written).toBe(3);
+    expect((await raw.getEntity(...existingKey)).etag).toBe(etagBefore);
+    made.push(...legacy);
+    expect((await listAll('/api/runs?pipeline=charlie', 100)).ids).toEqual(expected((run) => run.pipelineId === 'charlie'));
+    expect((await listAll('/api/runs?pipeline=charlie&status=skipped', 100)).ids).toEqual(expected((run) => run.pipelineId === 'charlie' && run.status === 'skipped'));
+    // Once done, a sweep's call costs one read.
+    expect(await backfillRunIndex(services, 100)).toEqual({ written: 0, scanned: 0, done: true });
   });
 
   it('skips an entry whose record was never created, and drops it once it is old', async () => {
