@@ -3,6 +3,7 @@ import type { OrchestrationHandler } from 'durable-functions';
 import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePipeline } from './api/pipelineHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { health } from './api/healthHandler.js';
+import { listAllRuns } from './api/listAllRunsHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
 import { ensureErrorType, errorMessage } from './errors/errorTypes.js';
@@ -21,6 +22,7 @@ import { finalizeRun } from './orchestration/finalizeRun.js';
 import { failRun } from './orchestration/failRun.js';
 import { cleanupRun } from './orchestration/cleanupRun.js';
 import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
+import { backfillRunIndex } from './jobs/backfillRunIndex.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
 import { runEventLog } from './observability/runEvents.js';
 
@@ -105,6 +107,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', getRun),
   http('cancelRun', ['POST'], 'pipelines/{id}/runs/{runId}/cancel', cancelRun),
   http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', retryRun),
+  http('listAllRuns', ['GET'], 'runs', listAllRuns),
   http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', setSchedulePaused(true)),
   http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', setSchedulePaused(false)),
   {
@@ -126,6 +129,9 @@ export const functionRegistry: FunctionDefinition[] = [
       const result = await sweepEndedRuns(await getServices());
       for (const run of result.cleaned) context.log(`Cleanup sweep: run ${run.runId} of pipeline ${run.pipelineId}, ${run.deleted} file(s) deleted`);
       for (const error of result.errors) context.error(error);
+      // Runs recorded before the run index existed get their entries, a batch per sweep.
+      const backfill = await backfillRunIndex(await getServices()).catch((err: unknown) => context.error(`Run index backfill: ${errorMessage(err)}`));
+      if (backfill && backfill.written > 0) context.log(`Run index backfill: ${backfill.written} run(s) indexed${backfill.done ? '; done' : ''}`);
     },
   },
   {

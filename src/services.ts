@@ -3,6 +3,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { ChunkStore } from './store/chunkStore.js';
 import { PipelineStore } from './store/pipelineStore.js';
 import { RunStore } from './store/runStore.js';
+import { RunIndexStore } from './store/runIndexStore.js';
 import { WatermarkStore } from './store/watermarkStore.js';
 import { LeaseStore } from './store/leaseStore.js';
 import { dataStorage, hostStorage, readSettings, type Settings } from './settings.js';
@@ -17,6 +18,8 @@ export type Services = {
   settings: Settings;
   pipelines: PipelineStore;
   runs: RunStore;
+  /** Runs of all pipelines by day, written by `runs` beside every run record (see RunStore). */
+  runIndex: RunIndexStore;
   chunks: ChunkStore;
   watermarks: WatermarkStore;
   leases: LeaseStore;
@@ -33,6 +36,7 @@ export const tableNames = (settings: Settings) => ({
   chunks: `${settings.SIPHON_TABLE_PREFIX}Chunks`,
   watermarks: `${settings.SIPHON_TABLE_PREFIX}Watermarks`,
   leases: `${settings.SIPHON_TABLE_PREFIX}Leases`,
+  runIndex: `${settings.SIPHON_TABLE_PREFIX}RunIndex`,
 });
 
 let services: Promise<Services> | undefined;
@@ -60,6 +64,7 @@ async function createServices(settings: Settings): Promise<Services> {
     chunks: createTableClient(host, names.chunks),
     watermarks: createTableClient(host, names.watermarks),
     leases: createTableClient(host, names.leases),
+    runIndex: createTableClient(host, names.runIndex),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -69,10 +74,12 @@ async function createServices(settings: Settings): Promise<Services> {
     jobQueue.createIfNotExists(),
     poisonQueue.createIfNotExists(),
   ]);
+  const runIndex = new RunIndexStore(tables.runIndex);
   return {
     settings,
     pipelines: new PipelineStore(tables.pipelines),
-    runs: new RunStore(tables.runs),
+    runs: new RunStore(tables.runs, runIndex),
+    runIndex,
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),

@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { findDependencyCycle } from './dependencyCycle.js';
 import { pipelineIdSchema, pipelineSpecInputSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
@@ -6,6 +7,8 @@ import { ConcurrencyConflictError } from '../store/tableErrors.js';
 import type { StoredPipeline } from '../store/pipelineStore.js';
 import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
 import { readIfMatch } from './ifMatch.js';
+import { continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
+import { decodeContinuationToken, encodeContinuationToken } from './continuationToken.js';
 
 function pipelineBody(stored: StoredPipeline) {
   return { ...stored.spec, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
@@ -47,11 +50,18 @@ export async function createPipeline(request: HttpRequest): Promise<HttpResponse
   return json(201, pipelineBody(created), { etag: created.etag, location: `/api/pipelines/${created.spec.id}` });
 }
 
-/** GET /api/pipelines */
-export async function listPipelines(): Promise<HttpResponseInit> {
+/** GET /api/pipelines?limit=&continuationToken=: in id order, 100 to a page unless `limit` says otherwise. */
+export async function listPipelines(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = parseQuery(request, { limit: listLimit(100), continuationToken: continuationTokenParameter });
+  if (!query.ok) return query.response;
+  const after = decodeContinuationToken(query.value.continuationToken, 'pipelines', {}, z.strictObject({ afterId: pipelineIdSchema }));
+  if (!after.ok) return after.response;
   const services = await getServices();
-  const pipelines = await services.pipelines.list();
-  return json(200, { pipelines: pipelines.map(pipelineBody) });
+  const page = await services.pipelines.listPage(query.value.limit, after.value?.afterId);
+  return json(200, {
+    pipelines: page.pipelines.map(pipelineBody),
+    ...(page.nextAfterId ? { continuationToken: encodeContinuationToken('pipelines', {}, { afterId: page.nextAfterId }) } : {}),
+  });
 }
 
 /** GET /api/pipelines/{id} */

@@ -12,17 +12,16 @@ import { enqueueRun } from '../jobs/enqueueRun.js';
 import { newRunId } from '../jobs/runId.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import type { StoredRun } from '../store/runStore.js';
+import { runRowKey, type StoredRun } from '../store/runStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
-
-/** Plain digits only: Number() would also take `1e2`, `0x10` and ` 7 `. */
-const listLimitSchema = z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(1000));
+import { commaSeparated, continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
+import { decodeContinuationToken, encodeContinuationToken } from './continuationToken.js';
 
 const runUrl = (pipelineId: string, runId: string) => `/api/pipelines/${pipelineId}/runs/${runId}`;
 
 /** What the API shows of a run: the record without the spec snapshot's bulk, plus its URL. */
-function runSummary(run: StoredRun) {
+export function runSummary(run: StoredRun) {
   const { spec: _spec, columns: _columns, etag: _etag, orderBy: _orderBy, ...summary } = run;
   return { ...summary, url: runUrl(run.pipelineId, run.runId) };
 }
@@ -64,17 +63,32 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
   return json(202, runSummary(outcome.run), { location: runUrl(id.value, runId) });
 }
 
-/** GET /api/pipelines/{id}/runs?limit=N: newest first. */
+/** A position in a pipeline's runs: a run row key (runRowKey of a valid run id), nothing else. */
+const runRowKeyPosition = z.strictObject({ rowKey: z.string().max(200) }).refine(({ rowKey }) => {
+  const runId = runIdSchema.safeParse(rowKey.slice(15));
+  return runId.success && runRowKey(runId.data) === rowKey;
+});
+
+/**
+ * GET /api/pipelines/{id}/runs?status=&limit=&continuationToken=: newest first, `status` one or
+ * several statuses, comma-separated. A page fills up before it answers (see RunStore.listPage).
+ */
 export async function listRuns(request: HttpRequest): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
-  const parsedLimit = listLimitSchema.safeParse(request.query.get('limit') ?? '50');
-  if (!parsedLimit.success) return problem(400, 'Invalid query parameter limit', 'limit: a whole number from 1 to 1000');
-  const limit = parsedLimit.data;
+  const query = parseQuery(request, { status: commaSeparated(Object.values(RunStatus) as [RunStatus, ...RunStatus[]]).optional(), limit: listLimit(50), continuationToken: continuationTokenParameter });
+  if (!query.ok) return query.response;
+  const { status, limit } = query.value;
+  const filters = { pipeline: id.value, statuses: status?.sort() };
+  const after = decodeContinuationToken(query.value.continuationToken, 'pipelineRuns', filters, runRowKeyPosition);
+  if (!after.ok) return after.response;
   const services = await getServices();
   if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
-  const runs = await services.runs.listByPipeline(id.value, limit);
-  return json(200, { runs: runs.map(runSummary) });
+  const page = await services.runs.listPage(id.value, { limit, statuses: status, afterRowKey: after.value?.rowKey });
+  return json(200, {
+    runs: page.runs.map(runSummary),
+    ...(page.nextRowKey ? { continuationToken: encodeContinuationToken('pipelineRuns', filters, { rowKey: page.nextRowKey }) } : {}),
+  });
 }
 
 /** GET /api/pipelines/{id}/runs/{runId}: the run with its progress and chunks. */

@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
@@ -48,6 +48,25 @@ export class PipelineStore {
     const entities = this.table.listEntities<PipelineEntity>({ queryOptions: { filter: `PartitionKey eq '${partitionKey}'` } });
     for await (const entity of entities) result.push(toStored(entity));
     return result;
+  }
+
+  /**
+   * One page of pipelines in id order, after `afterId` when given; `nextAfterId` (absent on the
+   * last page) is where the next page starts. One more than the limit is read to know whether a
+   * next page exists, so a full last page has no token.
+   */
+  async listPage(limit: number, afterId?: string): Promise<{ pipelines: StoredPipeline[]; nextAfterId?: string }> {
+    let filter = odata`PartitionKey eq ${partitionKey}`;
+    if (afterId !== undefined) filter += ` and ${odata`RowKey gt ${afterId}`}`;
+    const pipelines: StoredPipeline[] = [];
+    const pages = this.table.listEntities<PipelineEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit + 1, 1000) });
+    for await (const page of pages) {
+      for (const entity of page) {
+        if (pipelines.length === limit) return { pipelines, nextAfterId: pipelines[pipelines.length - 1]!.spec.id };
+        pipelines.push(toStored(entity));
+      }
+    }
+    return { pipelines };
   }
 
   /** Replaces the spec only if it is still at `etag`. */

@@ -7,6 +7,7 @@ import { runOptionsSchema, runReasonSchema } from '../spec/jobMessage.js';
 import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
+import type { RunIndexStore } from './runIndexStore.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
@@ -71,18 +72,103 @@ export function runRowKey(runId: string): string {
 type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window';
 const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window'];
 
+/**
+ * The columns a run's summary is read from: everything but the spec snapshot and the plan's
+ * bulk, so listing 1,000 runs does not read 1,000 specs.
+ */
+const summaryColumns = [...Object.keys(runRecordSchema.shape).filter((key) => !['spec', 'columns', 'orderBy'].includes(key)), 'schemaVersion'];
+
+/** A page of a pipeline's runs; `nextRowKey` is where the next page starts (after it), absent on the last page. */
+export type RunPage = { runs: StoredRun[]; nextRowKey?: string };
+
+export type ListRunPageOptions = {
+  limit: number;
+  /** Only runs with one of these statuses. */
+  statuses?: readonly RunStatus[];
+  /** Start after this row key (from the previous page). */
+  afterRowKey?: string;
+  /** The most runs one page reads before it answers with what it found (a sparse filter over a long history). */
+  maxScanned?: number;
+};
+
+/**
+ * Every write of a run goes through here: `create` and `update` also write the run's entry in the
+ * index of runs across pipelines (see RunIndexStore), so no caller can forget it.
+ *
+ * - `create` writes the entry first and the record second: a record never exists without its
+ *   entry (a failed index write fails the create, and nothing was created). A create that fails
+ *   after the entry was written leaves an entry without a record, which the listing skips (and
+ *   removes once it is old).
+ * - `update` writes the record first and the entry after it, best effort: the record is the truth
+ *   and a caller must not see an error for a change that was made (a cancel would keep its lease).
+ *   A lost entry write leaves a stale hint, which the listing notices (it reads every record it
+ *   answers with) and rewrites, and which the run's next write rewrites anyway; an entry that is
+ *   missing altogether (a run written before the index existed) is written by the next update.
+ *
+ * Without an index (tests of the record alone) only the records are written.
+ */
 export class RunStore {
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly index?: RunIndexStore,
+  ) {}
 
   /** Creates the run; false when it exists already (a scheduler tick that fired twice). */
   async create(run: RunRecord): Promise<boolean> {
+    await this.index?.write(run);
     try {
       await this.table.createEntity(toEntity(run));
       return true;
     } catch (err) {
-      if (hasStatus(err, 409)) return false;
+      if (!hasStatus(err, 409)) throw err;
+      // The entry just written hints at a record that was not created: write the stored one's.
+      const existing = await this.get(run.pipelineId, run.runId);
+      if (existing) await this.index?.write(existing).catch(() => undefined);
+      return false;
+    }
+  }
+
+  /** The run without its spec snapshot and plan (spec, columns, orderBy absent): what lists show. */
+  async getSummary(pipelineId: string, runId: string): Promise<StoredRun | undefined> {
+    try {
+      return fromEntity(await this.table.getEntity<Record<string, unknown>>(pipelineId, runRowKey(runId), { queryOptions: { select: summaryColumns } }));
+    } catch (err) {
+      if (hasStatus(err, 404)) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * One page of a pipeline's runs, newest first, as summaries (see getSummary), filtered by
+   * status. The filter is applied here, not by the service: the page then knows the row key of
+   * every run it looked at, so where it stops is exact, and a page that gives up after
+   * `maxScanned` runs without a match still moves the next page forward (its `nextRowKey` is the
+   * last run it looked at). It never answers with fewer than `limit` runs while more match, except
+   * when it stops at `maxScanned`.
+   */
+  async listPage(pipelineId: string, options: ListRunPageOptions): Promise<RunPage> {
+    const { limit, statuses, afterRowKey, maxScanned = 5000 } = options;
+    let filter = odata`PartitionKey eq ${pipelineId}`;
+    if (afterRowKey !== undefined) filter += ` and ${odata`RowKey gt ${afterRowKey}`}`;
+    // Unfiltered, one more than the limit tells whether a next page exists.
+    const pages = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: summaryColumns } }).byPage({ maxPageSize: statuses ? 1000 : Math.min(limit + 1, 1000) });
+    const runs: StoredRun[] = [];
+    let lastRowKey = afterRowKey;
+    let scanned = 0;
+    for await (const page of pages) {
+      for (const entity of page) {
+        const run = fromEntity(entity);
+        if (!statuses || statuses.includes(run.status)) {
+          // One match past a full page: there is a next page, and it starts with this run.
+          if (runs.length === limit) return { runs, nextRowKey: lastRowKey };
+          runs.push(run);
+        }
+        lastRowKey = runRowKey(run.runId);
+        scanned++;
+      }
+      if (scanned >= maxScanned && page.continuationToken && lastRowKey !== afterRowKey) return { runs, nextRowKey: lastRowKey };
+    }
+    return { runs };
   }
 
   async get(pipelineId: string, runId: string): Promise<StoredRun | undefined> {
@@ -141,14 +227,45 @@ export class RunStore {
       const { etag, ...record } = current;
       const next = change(record);
       if (!next) return current;
+      let response;
       try {
-        const response = await this.table.updateEntity(toEntity(next), 'Replace', { etag });
-        return { ...next, etag: response.etag ?? '' };
+        response = await this.table.updateEntity(toEntity(next), 'Replace', { etag });
       } catch (err) {
         if (!hasStatus(err, 412)) throw err;
         if (attempt >= 20) throw new ConcurrencyConflictError(`Run ${runId} of pipeline ${pipelineId}: gave up after ${attempt} conflicting updates`);
+        continue;
       }
+      await this.index?.write(next).catch(() => undefined);
+      return { ...next, etag: response.etag ?? '' };
     }
+  }
+
+  /**
+   * Runs of every pipeline in key order (pipeline, then newest first), after a position, as the
+   * few fields the run index holds: for the index's backfill. A cross-partition scan; nothing else
+   * should need one.
+   */
+  async *scanForIndex(after?: { pipelineId: string; rowKey: string }): AsyncGenerator<{ pipelineId: string; runId: string; status: RunStatus; requestedAt: string; endedAt?: string; rowKey: string }> {
+    const filter = after ? odata`PartitionKey gt ${after.pipelineId} or (PartitionKey eq ${after.pipelineId} and RowKey gt ${after.rowKey})` : undefined;
+    const entities = this.table.listEntities<Record<string, unknown>>({ queryOptions: { ...(filter ? { filter } : {}), select: ['PartitionKey', 'RowKey', 'pipelineId', 'runId', 'status', 'requestedAt', 'endedAt'] } });
+    for await (const entity of entities) {
+      yield {
+        pipelineId: String(entity.pipelineId),
+        runId: String(entity.runId),
+        status: runRecordSchema.shape.status.parse(entity.status),
+        requestedAt: String(entity.requestedAt),
+        ...(typeof entity.endedAt === 'string' ? { endedAt: entity.endedAt } : {}),
+        rowKey: String(entity.rowKey),
+      };
+    }
+  }
+
+  /** Deletes the run record and its index entry (gone already is fine). */
+  async delete(pipelineId: string, runId: string): Promise<void> {
+    await this.table.deleteEntity(pipelineId, runRowKey(runId)).catch((err: unknown) => {
+      if (!hasStatus(err, 404)) throw err;
+    });
+    await this.index?.remove(pipelineId, runId);
   }
 }
 
@@ -165,6 +282,8 @@ function fromEntity(raw: Record<string, unknown>): StoredRun {
   const entity = migrateOnRead('run', raw, `Run ${String(raw.runId)} of pipeline ${String(raw.partitionKey)}`);
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entity)) {
+    // A projected read (getSummary, listPage) answers a column the entity lacks with null.
+    if (value === null || value === undefined) continue;
     if (['partitionKey', 'rowKey', 'timestamp', 'etag', 'odata.etag', 'schemaVersion'].includes(key)) continue;
     plain[key] = jsonColumns.includes(key as JsonColumns) && typeof value === 'string' ? JSON.parse(value) : value;
   }
