@@ -23,6 +23,8 @@ import { cleanupRun } from './orchestration/cleanupRun.js';
 import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
 import { runEventLog } from './observability/runEvents.js';
+import { cancelQuery, getQuery, getQueryResult, submitQuery } from './api/queryHandlers.js';
+import { sweepExpiredQueries } from './jobs/sweepExpiredQueries.js';
 
 /**
  * Every function Siphon has: its name, its trigger, and its handler. functions/ registers these
@@ -107,6 +109,10 @@ export const functionRegistry: FunctionDefinition[] = [
   http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', retryRun),
   http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', setSchedulePaused(true)),
   http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', setSchedulePaused(false)),
+  http('submitQuery', ['POST'], 'queries', submitQuery),
+  http('getQuery', ['GET'], 'queries/{id}', getQuery),
+  http('cancelQuery', ['POST'], 'queries/{id}/cancel', cancelQuery),
+  http('getQueryResult', ['GET'], 'queries/{id}/result', getQueryResult),
   {
     kind: 'timer',
     name: 'schedulerTick',
@@ -125,6 +131,16 @@ export const functionRegistry: FunctionDefinition[] = [
     handler: async (context) => {
       const result = await sweepEndedRuns(await getServices());
       for (const run of result.cleaned) context.log(`Cleanup sweep: run ${run.runId} of pipeline ${run.pipelineId}, ${run.deleted} file(s) deleted`);
+      for (const error of result.errors) context.error(error);
+    },
+  },
+  {
+    kind: 'timer',
+    name: 'querySweep',
+    schedule: '0 */15 * * * *',
+    handler: async (context) => {
+      const result = await sweepExpiredQueries(await getServices());
+      for (const query of result.deleted) context.log(`Query sweep: query ${query.queryId} past its retention, ${query.files} file(s) and its records deleted`);
       for (const error of result.errors) context.error(error);
     },
   },

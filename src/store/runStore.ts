@@ -150,6 +150,15 @@ export class RunStore {
       }
     }
   }
+
+  /** Removes the run record (a query job past its retention); a record already gone is fine. */
+  async deleteRunRecord(pipelineId: string, runId: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(pipelineId, runRowKey(runId));
+    } catch (err) {
+      if (!hasStatus(err, 404)) throw err;
+    }
+  }
 }
 
 function toEntity(run: RunRecord): Record<string, unknown> & { partitionKey: string; rowKey: string } {
