@@ -16,7 +16,6 @@ import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { queryIdPrefix, type StoredQuery } from '../store/queryStore.js';
 import type { StoredRun } from '../store/runStore.js';
 import { readResultPage } from '../queries/readResultPage.js';
-import { renderResultPage } from '../queries/renderResultPage.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 
 /** The largest page GET .../result gives: it is built in memory before it is sent. */
@@ -187,9 +186,9 @@ export async function getQueryResult(request: HttpRequest): Promise<HttpResponse
   if (run?.status !== RunStatus.succeeded || !run.columns) return problem(409, `Query ${query.spec.id} is ${run?.status ?? RunStatus.queued}`, 'results exist once it has succeeded');
   const { format, offset, limit } = params.data;
   const files = (await services.chunks.list(query.runId)).sort((a, b) => a.index - b.index).flatMap((chunk) => chunk.files);
-  const columns = run.columns.map((column) => column.name);
-  const rows = await readResultPage(services.dataBlobs.getContainerClient(query.spec.output.container), { files, stored: query.spec.output.format, columns, offset, limit });
+  const body = await readResultPage(services.dataBlobs.getContainerClient(query.spec.output.container), { files, stored: query.spec.output.format, columns: run.columns, offset, limit, format });
+  const rows = Math.max(0, Math.min(limit, run.rows - offset));
   const headers: Record<string, string> = { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'x-total-rows': String(run.rows) };
-  if (offset + rows.length < run.rows) headers.link = `<${queryUrl(query.spec.id)}/result?format=${format}&offset=${offset + rows.length}&limit=${limit}>; rel="next"`;
-  return { status: 200, body: renderResultPage(format, columns, rows), headers };
+  if (offset + rows < run.rows) headers.link = `<${queryUrl(query.spec.id)}/result?format=${format}&offset=${offset + rows}&limit=${limit}>; rel="next"`;
+  return { status: 200, body, headers };
 }
