@@ -218,7 +218,10 @@ export const pipelineSpecInputSchema = z.unknown().superRefine((value, ctx) => {
   for (const found of findSecrets(value)) {
     ctx.addIssue({ code: 'custom', path: found.path, message: found.reason });
   }
-}).pipe(pipelineSpecSchema.superRefine(checkNewSpec));
+}).pipe(pipelineSpecSchema.superRefine(checkNewSpec).superRefine((spec, ctx) => {
+  // A pipeline has no place to say its copy was cut short; query jobs report it (truncated).
+  if (spec.maxRows !== undefined) ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only query jobs (POST /api/queries) cap their rows' });
+}));
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type OutputSpec = PipelineSpec['output'];

@@ -226,5 +226,9 @@ describe('the API', () => {
     const reserved = await env.api.post('/api/pipelines', { id: 'q-mine', source, query: 'SELECT 1 AS x', output: { container: 'landing' } });
     expect(reserved.status).toBe(400);
     expect(reserved.body!.errors).toEqual([expect.objectContaining({ path: 'id' })]);
+    // maxRows is a query job's: a pipeline would have nowhere to say its copy was cut short.
+    const capped = await env.api.post('/api/pipelines', { id: 'capped', source, query: 'SELECT 1 AS x', output: { container: 'landing' }, maxRows: 5 });
+    expect(capped.status).toBe(400);
+    expect(capped.body!.errors).toEqual([expect.objectContaining({ path: 'maxRows' })]);
   });
 });
