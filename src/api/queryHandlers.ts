@@ -120,6 +120,12 @@ export async function submitQuery(request: HttpRequest): Promise<HttpResponseIni
   return json(202, queryBody(services, stored!, run), { location: queryUrl(id), 'retry-after': pollSeconds });
 }
 
+/** A 400 naming the first query parameter not among `known`. */
+function unknownParameter(request: HttpRequest, known: readonly string[]): HttpResponseInit | undefined {
+  const unknown = [...request.query.keys()].find((name) => !known.includes(name));
+  return unknown === undefined ? undefined : problem(400, `Unknown query parameter ${unknown}`, `${unknown}: not a parameter${known.length ? ` (${known.join(', ')})` : ' of this endpoint'}`);
+}
+
 async function loadQuery(request: HttpRequest): Promise<Parsed<{ services: Services; query: StoredQuery; run: StoredRun | undefined }>> {
   const id = parseParam(request, 'id', queryIdSchema);
   if (!id.ok) return id;
@@ -131,6 +137,8 @@ async function loadQuery(request: HttpRequest): Promise<Parsed<{ services: Servi
 
 /** GET /api/queries/{id}: status, rows, bytes, error; Retry-After while it has not ended. */
 export async function getQuery(request: HttpRequest): Promise<HttpResponseInit> {
+  const unknown = unknownParameter(request, []);
+  if (unknown) return unknown;
   const loaded = await loadQuery(request);
   if (!loaded.ok) return loaded.response;
   const { services, query, run } = loaded.value;
@@ -144,6 +152,8 @@ export async function getQuery(request: HttpRequest): Promise<HttpResponseInit> 
  * cancels the statement on the server. 409 once the query has ended.
  */
 export async function cancelQuery(request: HttpRequest, _context: InvocationContext, orchestrations?: OrchestrationStarter): Promise<HttpResponseInit> {
+  const unknown = unknownParameter(request, []);
+  if (unknown) return unknown;
   const loaded = await loadQuery(request);
   if (!loaded.ok) return loaded.response;
   const { services, query } = loaded.value;
@@ -173,8 +183,8 @@ const resultParamsSchema = z
  * `Link: <...>; rel="next"` the next page while there is one.
  */
 export async function getQueryResult(request: HttpRequest): Promise<HttpResponseInit> {
-  const unknown = [...request.query.keys()].find((name) => !(name in resultParamsSchema.shape));
-  if (unknown !== undefined) return problem(400, `Unknown query parameter ${unknown}`, `${unknown}: not a parameter (format, offset, limit)`);
+  const unknown = unknownParameter(request, Object.keys(resultParamsSchema.shape));
+  if (unknown) return unknown;
   const params = resultParamsSchema.safeParse(Object.fromEntries(request.query.entries()));
   if (!params.success) {
     const issues = zodIssues(params.error);

@@ -220,6 +220,9 @@ describe('the API', () => {
       expect(response.status, bad).toBe(400);
       expect(response.text, bad).toContain(bad.split('=')[0]);
     }
+    const unknownParam = await env.api.get(`${url}?verbose=1`);
+    expect(unknownParam.status).toBe(400);
+    expect(unknownParam.body!.detail).toContain('verbose');
     const pipelines = (await env.api.get('/api/pipelines')).body!.pipelines as Array<{ id: string }>;
     expect(pipelines.filter((pipeline) => pipeline.id.startsWith('q-'))).toEqual([]);
     // The prefix is reserved: no pipeline can take a query's identity.
