@@ -76,6 +76,13 @@ param sourceSettingPrefix string = 'SIPHON_SOURCE_'
 @maxValue(10080)
 param cleanupGraceMinutes int = 15
 
+@description('Blob container query jobs write their results to (SIPHON_QUERY_CONTAINER).')
+param queryContainerName string = 'siphon-queries'
+
+@description('Hours the result files and records of a query job are kept after it ended (SIPHON_QUERY_RETENTION_HOURS).')
+@minValue(0)
+param queryRetentionHours int = 24
+
 @description('Container created on the data lake for output; pipelines may name others (created on first use).')
 param landingContainerName string = 'landing'
 
@@ -191,6 +198,14 @@ var appSettings = concat([
   {
     name: 'SIPHON_CLEANUP_GRACE_MINUTES'
     value: string(cleanupGraceMinutes)
+  }
+  {
+    name: 'SIPHON_QUERY_CONTAINER'
+    value: queryContainerName
+  }
+  {
+    name: 'SIPHON_QUERY_RETENTION_HOURS'
+    value: string(queryRetentionHours)
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

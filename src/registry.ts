@@ -25,6 +25,8 @@ import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
 import { backfillRunIndex } from './jobs/backfillRunIndex.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
 import { runEventLog } from './observability/runEvents.js';
+import { cancelQuery, getQuery, getQueryResult, submitQuery } from './api/queryHandlers.js';
+import { sweepExpiredQueries } from './jobs/sweepExpiredQueries.js';
 
 /**
  * Every function Siphon has: its name, its trigger, and its handler. functions/ registers these
@@ -110,6 +112,10 @@ export const functionRegistry: FunctionDefinition[] = [
   http('listAllRuns', ['GET'], 'runs', listAllRuns),
   http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', setSchedulePaused(true)),
   http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', setSchedulePaused(false)),
+  http('submitQuery', ['POST'], 'queries', submitQuery),
+  http('getQuery', ['GET'], 'queries/{id}', getQuery),
+  http('cancelQuery', ['POST'], 'queries/{id}/cancel', cancelQuery),
+  http('getQueryResult', ['GET'], 'queries/{id}/result', getQueryResult),
   {
     kind: 'timer',
     name: 'schedulerTick',
@@ -132,6 +138,16 @@ export const functionRegistry: FunctionDefinition[] = [
       // Runs recorded before the run index existed get their entries, a batch per sweep.
       const backfill = await backfillRunIndex(await getServices()).catch((err: unknown) => context.error(`Run index backfill: ${errorMessage(err)}`));
       if (backfill && backfill.written > 0) context.log(`Run index backfill: ${backfill.written} run(s) indexed${backfill.done ? '; done' : ''}`);
+    },
+  },
+  {
+    kind: 'timer',
+    name: 'querySweep',
+    schedule: '0 */15 * * * *',
+    handler: async (context) => {
+      const result = await sweepExpiredQueries(await getServices());
+      for (const query of result.deleted) context.log(`Query sweep: query ${query.queryId} past its retention, ${query.files} file(s) and its records deleted`);
+      for (const error of result.errors) context.error(error);
     },
   },
   {

@@ -2,6 +2,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { ChunkStore } from './store/chunkStore.js';
 import { PipelineStore } from './store/pipelineStore.js';
+import { QueryStore } from './store/queryStore.js';
 import { RunStore } from './store/runStore.js';
 import { RunIndexStore } from './store/runIndexStore.js';
 import { WatermarkStore } from './store/watermarkStore.js';
@@ -17,6 +18,8 @@ import { createTableIfNotExists } from './store/tableErrors.js';
 export type Services = {
   settings: Settings;
   pipelines: PipelineStore;
+  /** Query jobs' synthetic pipelines (POST /api/queries), beside the pipelines but never listed with them. */
+  queries: QueryStore;
   runs: RunStore;
   /** Runs of all pipelines by day, written by `runs` beside every run record (see RunStore). */
   runIndex: RunIndexStore;
@@ -78,6 +81,7 @@ async function createServices(settings: Settings): Promise<Services> {
   return {
     settings,
     pipelines: new PipelineStore(tables.pipelines),
+    queries: new QueryStore(tables.pipelines),
     runs: new RunStore(tables.runs, runIndex),
     runIndex,
     chunks: new ChunkStore(tables.chunks),

@@ -32,6 +32,10 @@ export const settingsSchema = z.object({
    * cleanup. Longer than a chunk's upload commit can take; 0 sweeps at the next tick.
    */
   SIPHON_CLEANUP_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(15),
+  /** The blob container query jobs (POST /api/queries) write their results to. */
+  SIPHON_QUERY_CONTAINER: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a blob container name: 3-63 lowercase letters, digits, single hyphens').default('siphon-queries'),
+  /** How long a query job's result files and records are kept after it ended; then the query sweep deletes them. */
+  SIPHON_QUERY_RETENTION_HOURS: z.coerce.number().min(0).max(24 * 366).default(24),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

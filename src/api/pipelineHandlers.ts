@@ -5,6 +5,7 @@ import { findDependencyCycle } from './dependencyCycle.js';
 import { pipelineIdSchema, pipelineSpecInputSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { ConcurrencyConflictError } from '../store/tableErrors.js';
 import type { StoredPipeline } from '../store/pipelineStore.js';
+import { queryIdPrefix } from '../store/queryStore.js';
 import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
 import { readIfMatch } from './ifMatch.js';
 import { continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
@@ -42,6 +43,7 @@ function stale(err: ConcurrencyConflictError): HttpResponseInit {
 export async function createPipeline(request: HttpRequest): Promise<HttpResponseInit> {
   const body = await parseJsonBody(request, pipelineSpecInputSchema);
   if (!body.ok) return body.response;
+  if (body.value.id.startsWith(queryIdPrefix)) return problem(400, 'The request body is invalid', `id: ids starting with ${queryIdPrefix} are reserved for query jobs`, [{ path: 'id', message: `ids starting with ${queryIdPrefix} are reserved for query jobs` }]);
   const services = await getServices();
   const invalid = await dependencyProblem(services, body.value);
   if (invalid) return invalid;

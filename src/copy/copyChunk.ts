@@ -18,9 +18,14 @@ export type CopyChunkRequest = {
   window?: ReadChunkRequest['window'];
   orderBy: string[];
   paths: RunPaths;
+  /** Rows copied at most; the read stops (and its statement is closed) once they are. */
+  maxRows?: number | undefined;
+  /** See ReadChunkRequest.signal. */
+  signal?: AbortSignal | undefined;
 };
 
-export type CopyChunkResult = { rows: number; bytes: number; files: FileEntry[] };
+/** `truncated`: the read stopped at maxRows while the source had more rows. */
+export type CopyChunkResult = { rows: number; bytes: number; files: FileEntry[]; truncated?: boolean };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -127,9 +132,16 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     window: request.window,
     orderBy: request.orderBy,
     range: request.range,
-    batchRows: readBatchRows,
+    batchRows: request.maxRows === undefined ? readBatchRows : Math.min(readBatchRows, request.maxRows + 1),
+    signal: request.signal,
   });
-  for await (const batch of batches) {
+  const maxRows = request.maxRows ?? Infinity;
+  let truncated = false;
+  for await (const whole of batches) {
+    // Rows past the cap are dropped, and the loop's break closes the read: one row more than the
+    // cap is asked for, so a result of exactly maxRows rows is not called truncated.
+    const batch = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
+    truncated = batch.length < whole.length;
     if (router.partitioned) {
       for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
     } else {
@@ -143,10 +155,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     }
     rows += batch.length;
     onProgress(rows);
+    if (truncated) break;
   }
   for (const state of states.values()) {
     await writeGroup(state);
     await closeFile(state);
   }
-  return { rows, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files };
+  return { rows, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, ...(truncated ? { truncated } : {}) };
 }

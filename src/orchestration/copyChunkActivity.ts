@@ -40,6 +40,9 @@ class RunEndedError extends Error {
  */
 export async function copyChunkActivity(services: Services, input: CopyChunkInput, events: RunEventLog = discardRunEvents): Promise<ChunkOutcome> {
   const context = `Pipeline ${input.pipelineId}, run ${input.runId}, chunk ${input.chunk}`;
+  // Aborted when the status check sees the run ended: the connector then cancels the statement on
+  // the server, so a statement still working on its first row stops too, not only the next read.
+  const stop = new AbortController();
   try {
     const run = await services.runs.get(input.pipelineId, input.runId);
     if (!run?.spec || !run.columns || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
@@ -63,7 +66,10 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     let endedAs: string | undefined;
     const statusCheck = setInterval(() => {
       services.runs.get(input.pipelineId, input.runId).then((current) => {
-        if (current && terminalRunStatuses.has(current.status)) endedAs = current.status;
+        if (current && terminalRunStatuses.has(current.status)) {
+          endedAs = current.status;
+          stop.abort(new RunEndedError(current.status));
+        }
       }, () => undefined);
     }, statusIntervalInMs);
     const onProgress = (rows: number) => {
@@ -92,8 +98,11 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         window: run.window,
         orderBy: run.orderBy,
         paths: runPaths({ pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), template: spec.output.pathTemplate }),
+        maxRows: spec.maxRows,
+        signal: stop.signal,
       }, onProgress);
       await progressWrite;
+      if (result.truncated) await services.queries.markTruncated(input.pipelineId);
       const ended = services.now();
       const done = { ...record, status: ChunkStatus.done, rows: result.rows, bytes: result.bytes, files: result.files, startedAt: started.toISOString(), endedAt: ended.toISOString() };
       // Another attempt wrote the record meanwhile: its files have the same names and bytes as
@@ -108,6 +117,8 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     }
   } catch (err) {
     if (err instanceof RunEndedError) return { outcome: 'stopped', chunk: input.chunk, status: err.status };
+    // The read failed because the statement was cancelled on the server when the run ended.
+    if (stop.signal.reason instanceof RunEndedError) return { outcome: 'stopped', chunk: input.chunk, status: stop.signal.reason.status };
     const error = withContext(err, context);
     if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: capMessage(errorMessage(error), maxChunkErrorChars) };
     throw error;

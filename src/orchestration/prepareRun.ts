@@ -31,7 +31,8 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     if (terminalRunStatuses.has(run.status)) throw new NonRetryableError(`the run is already ${run.status}`);
     if (run.spec && run.columns) return resumePlanned(services, run, run.spec);
 
-    const pipeline = await services.pipelines.get(ref.pipelineId);
+    // A query job's synthetic pipeline runs through the same path as a pipeline of its own.
+    const pipeline = (await services.pipelines.get(ref.pipelineId)) ?? (await services.queries.get(ref.pipelineId));
     if (!pipeline) throw new NonRetryableError('the pipeline does not exist');
     const { spec } = pipeline;
     const skip = await reasonToSkip(services, spec, run);

@@ -58,4 +58,10 @@ export type ReadChunkRequest = {
   /** An incremental run's cursor range, applied to every chunk on top of its key range. */
   window?: Pick<CursorWindow, 'column' | 'kind' | 'after' | 'upTo'> | undefined;
   batchRows: number;
+  /**
+   * Aborted when the run ends while the read is going (cancelled, timed out): the connector then
+   * cancels the statement on the server (PostgreSQL's CancelRequest, MySQL's KILL QUERY, TDS
+   * ATTENTION), not only stops reading, and the read fails.
+   */
+  signal?: AbortSignal | undefined;
 };

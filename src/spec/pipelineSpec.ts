@@ -191,6 +191,8 @@ export const pipelineSpecSchema = z
     timeoutMinutes: z.number().min(0.05).max(7 * 24 * 60).default(24 * 60),
     /** Pipelines whose latest run must have succeeded for a run of this one to go ahead. */
     dependsOn: z.array(pipelineIdSchema).max(50).optional(),
+    /** A query's rows are copied up to this many; the rest are not read (query jobs' maxRows). */
+    maxRows: z.number().int().min(1).max(1_000_000_000).optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -200,6 +202,10 @@ export const pipelineSpecSchema = z
     }
     if (spec.query !== undefined && spec.columns !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['columns'], message: 'a query pipeline selects its columns in the query' });
+    }
+    // One chunk, one reader: a cap per chunk of a chunked read would not be a cap on the result.
+    if (spec.maxRows !== undefined && (spec.query === undefined || spec.chunking !== undefined || spec.incremental !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only a query read as one chunk (no chunking, not incremental) can be capped' });
     }
   });
 
@@ -212,7 +218,10 @@ export const pipelineSpecInputSchema = z.unknown().superRefine((value, ctx) => {
   for (const found of findSecrets(value)) {
     ctx.addIssue({ code: 'custom', path: found.path, message: found.reason });
   }
-}).pipe(pipelineSpecSchema.superRefine(checkNewSpec));
+}).pipe(pipelineSpecSchema.superRefine(checkNewSpec).superRefine((spec, ctx) => {
+  // A pipeline has no place to say its copy was cut short; query jobs report it (truncated).
+  if (spec.maxRows !== undefined) ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only query jobs (POST /api/queries) cap their rows' });
+}));
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type OutputSpec = PipelineSpec['output'];

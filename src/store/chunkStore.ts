@@ -92,6 +92,14 @@ export class ChunkStore {
       throw err;
     }
   }
+
+  /** Removes every chunk record of the run (a query job past its retention). */
+  async deleteRunChunks(runId: string): Promise<void> {
+    const entities = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${runId}'`, select: ['RowKey'] } });
+    const actions: TransactionAction[] = [];
+    for await (const entity of entities) actions.push(['delete', { partitionKey: runId, rowKey: String(entity.rowKey) }]);
+    for (let start = 0; start < actions.length; start += maxBatch) await this.table.submitTransaction(actions.slice(start, start + maxBatch));
+  }
 }
 
 function toEntity(chunk: ChunkRecord) {

@@ -148,7 +148,7 @@ export class MysqlConnector implements SourceConnector {
     const window = request.window && { column: request.window.column, after: request.window.after === undefined ? undefined : keyParameter(request.window.kind, request.window.after), upTo: keyParameter(request.window.kind, request.window.upTo) };
     const query = chunkQuery(resolved.source, request.columns, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits), window);
     const decoders = request.columns.map((column) => decoderFor(column.type, `${resolved.label}, column "${column.name}" (${column.sourceType})`));
-    for await (const rows of this.stream(query, Math.max(1, request.batchRows), resolved.label)) {
+    for await (const rows of this.stream(query, Math.max(1, request.batchRows), resolved.label, request.signal)) {
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
         for (let i = 0; i < decoders.length; i++) row[i] = decoders[i]!(row[i]);
@@ -329,9 +329,17 @@ export class MysqlConnector implements SourceConnector {
    * A caller that stops early leaves rows on the wire; the connection is then destroyed, which
    * ends the query on the server, rather than drained to the end of a possibly huge chunk.
    */
-  private async *stream(query: SqlWithValues, batchRows: number, label: string): AsyncGenerator<unknown[][]> {
+  private async *stream(query: SqlWithValues, batchRows: number, label: string, signal?: AbortSignal): AsyncGenerator<unknown[][]> {
     const connection = await this.connection();
     const command = connection.query({ sql: query.sql, values: query.values, rowsAsArray: true });
+    // The run ended: KILL QUERY from a second connection stops the statement on the server (the
+    // read then fails with ER_QUERY_INTERRUPTED); destroying our own socket alone would leave a
+    // statement that sends no rows running to its end.
+    const cancel = () => {
+      killQuery(this.options, connection.threadId).catch(() => undefined);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    if (signal?.aborted) cancel();
     let batch: unknown[][] = [];
     const full: unknown[][][] = [];
     let ended = false;
@@ -378,6 +386,7 @@ export class MysqlConnector implements SourceConnector {
       if (batch.length > 0) yield batch;
       complete = true;
     } finally {
+      signal?.removeEventListener('abort', cancel);
       this.streaming--;
       if (!complete) {
         // Closing only half-closes the socket: a paused one would never read again and the
@@ -402,6 +411,23 @@ function connectionOptions(connectionString: string): ConnectionOptions {
   url.protocol = 'mysql:';
   for (const name of fixedUrlOptions) url.searchParams.delete(name);
   return { ...exactOptions, uri: url.toString() };
+}
+
+/**
+ * `KILL QUERY <thread>` from a connection of its own: it ends the statement the thread is running
+ * and leaves the session. A user may kill its own threads without any privilege, so Siphon's
+ * read-only login suffices. The thread id is the server's number, never text from a spec.
+ */
+async function killQuery(options: ConnectionOptions, threadId: number): Promise<void> {
+  if (!Number.isSafeInteger(threadId)) return;
+  const killer = mysql.createConnection(options);
+  killer.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve, reject) => killer.connect((err) => (err ? reject(err) : resolve())));
+    await run(killer, `KILL QUERY ${threadId}`);
+  } finally {
+    killer.destroy();
+  }
 }
 
 type Session = { connection: Connection; flavor: Flavor; database: string | null };

@@ -11,6 +11,7 @@ import {
   primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
 } from './postgresDialect.js';
 import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
+import { sendCancelRequest } from './postgresCancelRequest.js';
 import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, typeOids, type PgType } from './postgresTypes.js';
 
 const identity = (text: string) => text;
@@ -178,6 +179,12 @@ export class PostgresConnector implements SourceConnector {
     const cursor = this.client.query(new Cursor(query.text, query.values, { rowMode: 'array', types: exactTypes }));
     const checked = request.columns.flatMap((column, index) => (refusableKinds.has(column.type.kind) ? [index] : []));
     let readFailed = false;
+    // The run ended: cancel the statement on the server, which fails the read in flight (57014).
+    const cancel = () => {
+      this.cancelStatement().catch(() => undefined);
+    };
+    request.signal?.addEventListener('abort', cancel, { once: true });
+    if (request.signal?.aborted) cancel();
     try {
       for (;;) {
         const rows = (await this.unlessLost(cursor.read(request.batchRows)).catch((err: unknown) => {
@@ -196,8 +203,17 @@ export class PostgresConnector implements SourceConnector {
     } finally {
       // After a failed read the server has dropped the portal (or the session), and closing it
       // would wait for an answer that never comes; otherwise (the consumer stopped early) close it.
+      request.signal?.removeEventListener('abort', cancel);
       if (!readFailed) await this.unlessLost(cursor.close());
     }
+  }
+
+  /** Cancels what the session is running now, with the protocol's CancelRequest (see postgresCancelRequest). */
+  private async cancelStatement(): Promise<void> {
+    // Set by the server's BackendKeyData at startup; pg keeps them on the client, untyped.
+    const key = this.client as unknown as { processID: number | null; secretKey: number | null };
+    if (key.processID === null || key.secretKey === null) return;
+    await sendCancelRequest({ host: this.client.host, port: this.client.port, processId: key.processID, secretKey: key.secretKey });
   }
 
   async close(): Promise<void> {

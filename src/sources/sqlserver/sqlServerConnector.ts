@@ -380,6 +380,15 @@ export class SqlServerConnector implements SourceConnector {
       signal();
     });
 
+    // The run ended: fail the read, whose ending below sends ATTENTION, even while the statement
+    // is still working on its first row.
+    const stop = () => {
+      failure ??= new Error(`${label}: the run ended; the statement was cancelled`);
+      signal();
+    };
+    request.signal?.addEventListener('abort', stop, { once: true });
+    if (request.signal?.aborted) stop();
+
     try {
       for (;;) {
         if (failure) throw sqlServerError(failure, this.label);
@@ -393,6 +402,7 @@ export class SqlServerConnector implements SourceConnector {
         await new Promise<void>((resolve) => { wake = resolve; });
       }
     } finally {
+      request.signal?.removeEventListener('abort', stop);
       if (!finished) {
         // The consumer stopped early (or a row failed to decode): stop the statement instead of
         // draining it, and give the connection back once the server has acknowledged.
