@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { runCli } from './program.js';
+
+/** The `siphon` binary: the process's own streams and environment, and its exit code. */
+const exitCode = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  readFile: (path) => (path === '-' ? text(process.stdin) : readFile(path, 'utf8')),
+});
+process.exitCode = exitCode;

@@ -1,0 +1,46 @@
+import cliProgress from 'cli-progress';
+import type { OutputStream } from '../io.js';
+import type { ProgressView } from './progressView.js';
+import { progressFacts, type ProgressSnapshot } from './progressSnapshot.js';
+
+/**
+ * The bar on a terminal, redrawn in place by cli-progress (which throttles redraws and handles
+ * the cursor); its value is rows when the run estimated them, else chunks. Notes are printed
+ * above the bar (a MultiBar's log), so they stay in the scrollback.
+ */
+export class LiveProgressBar implements ProgressView {
+  private readonly bars: cliProgress.MultiBar;
+  private readonly bar: cliProgress.SingleBar;
+
+  constructor(stream: OutputStream, label: string) {
+    this.bars = new cliProgress.MultiBar(
+      {
+        stream: stream as NodeJS.WritableStream,
+        format: `${label} {status} [{bar}] {percentage}% {facts}`,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: false,
+        autopadding: true,
+        fps: 8,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar = this.bars.create(1, 0, { status: 'queued', facts: '' });
+  }
+
+  update(snapshot: ProgressSnapshot): void {
+    const byRows = Boolean(snapshot.rowsEstimate);
+    const total = byRows ? Math.max(snapshot.rowsEstimate!, snapshot.rowsCopied) : Math.max(1, snapshot.chunksPlanned);
+    this.bar.setTotal(total);
+    this.bar.update(byRows ? snapshot.rowsCopied : snapshot.chunksDone, { status: snapshot.status, facts: progressFacts(snapshot) });
+  }
+
+  note(line: string): void {
+    this.bars.log(`${line}\n`);
+  }
+
+  stop(): void {
+    this.bars.stop();
+  }
+}
