@@ -21,6 +21,8 @@ export async function watchRun(client: SiphonClient, pipelineId: string, runId: 
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const watchStartedAt = now();
   const timeline = new TimelineReader(client, pipelineId, runId);
+  // Retries only grow: a poll whose chunk list lost an attempt (a retried run's reset) keeps the count seen.
+  let retries = 0;
   try {
     for (;;) {
       const run = (await client.request<RunDetail>('GET', runPath(pipelineId, runId))).body;
@@ -28,7 +30,9 @@ export async function watchRun(client: SiphonClient, pipelineId: string, runId: 
         const line = describeEvent(event);
         if (line) view.note(line);
       }
-      view.update(snapshotOf(run, timeline.retries, now(), watchStartedAt));
+      const snapshot = snapshotOf(run, Math.max(retries, timeline.retries), now(), watchStartedAt);
+      retries = snapshot.retries;
+      view.update(snapshot);
       if (terminalRunStatuses.has(run.status as RunStatus)) return run;
       await sleep(options.intervalMs ?? 1000);
     }

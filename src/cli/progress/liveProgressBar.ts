@@ -41,6 +41,9 @@ export class LiveProgressBar implements ProgressView {
   }
 
   stop(): void {
+    // A MultiBar prints its log lines on its next redraw, and stop() does not redraw them: the
+    // last poll's notes (a chunk that failed) would be lost.
+    this.bars.update();
     this.bars.stop();
   }
 }
