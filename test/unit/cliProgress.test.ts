@@ -67,7 +67,7 @@ describe('plain progress (no terminal, CI)', () => {
 describe('live progress bar (terminal)', () => {
   it('redraws one line in place with the facts and prints notes above it', () => {
     const out = capture(true);
-    const view = new LiveProgressBar(out.stream, 'p/r');
+    const view = new LiveProgressBar(out.stream);
     view.update(snapshot({ rowsCopied: 500, rowsEstimate: 1000, chunksDone: 4, elapsedSeconds: 5 }));
     view.note('  chunk 2 retried');
     view.update(snapshot({ status: 'succeeded', rowsCopied: 1000, rowsEstimate: 1000, chunksDone: 8, elapsedSeconds: 8 }));
@@ -76,8 +76,10 @@ describe('live progress bar (terminal)', () => {
     // Redrawn from the first column each time (ESC [1G), never a new line per update.
     expect(text.split('\u001b[1G').length).toBeGreaterThan(2);
     expect(text.indexOf('  chunk 2 retried\n')).toBeGreaterThan(-1);
-    expect(text.indexOf('  chunk 2 retried\n')).toBeLessThan(text.lastIndexOf('p/r succeeded'));
-    expect(text).toMatch(/p\/r succeeded \[[█]+\] 100% 1,000\/1,000 rows, 125 rows\/s, chunks 8\/8, retries 0, ETA 0s/);
+    expect(text.indexOf('  chunk 2 retried\n')).toBeLessThan(text.lastIndexOf('succeeded ['));
+    expect(text).toMatch(/succeeded \[█{12}\] 100% ETA 0s \| 1K\/1K rows 125\/s \| chunks 8\/8 \| retries 0/);
+    // It fits an 80-column terminal.
+    expect(Math.max(...text.split(/\u001b\[1G|\n/).map((line) => line.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').length))).toBeLessThanOrEqual(80);
   });
 });
 

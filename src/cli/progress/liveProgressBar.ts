@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { OutputStream } from '../io.js';
 import type { ProgressView } from './progressView.js';
-import { progressFacts, type ProgressSnapshot } from './progressSnapshot.js';
+import { compactProgressFacts, type ProgressSnapshot } from './progressSnapshot.js';
 
 /**
  * The bar on a terminal, redrawn in place by cli-progress (which throttles redraws and handles
@@ -12,12 +12,13 @@ export class LiveProgressBar implements ProgressView {
   private readonly bars: cliProgress.MultiBar;
   private readonly bar: cliProgress.SingleBar;
 
-  constructor(stream: OutputStream, label: string) {
+  /** The run's name goes on a line of its own before the bar (see followRun), so the bar fits 80 columns. */
+  constructor(stream: OutputStream) {
     this.bars = new cliProgress.MultiBar(
       {
         stream: stream as NodeJS.WritableStream,
-        format: `${label} {status} [{bar}] {percentage}% {facts}`,
-        barsize: 24,
+        format: '{status} [{bar}] {percentage}% {facts}',
+        barsize: 12,
         hideCursor: true,
         clearOnComplete: false,
         stopOnComplete: false,
@@ -33,7 +34,7 @@ export class LiveProgressBar implements ProgressView {
     const byRows = Boolean(snapshot.rowsEstimate);
     const total = byRows ? Math.max(snapshot.rowsEstimate!, snapshot.rowsCopied) : Math.max(1, snapshot.chunksPlanned);
     this.bar.setTotal(total);
-    this.bar.update(byRows ? snapshot.rowsCopied : snapshot.chunksDone, { status: snapshot.status, facts: progressFacts(snapshot) });
+    this.bar.update(byRows ? snapshot.rowsCopied : snapshot.chunksDone, { status: snapshot.status, facts: compactProgressFacts(snapshot) });
   }
 
   note(line: string): void {

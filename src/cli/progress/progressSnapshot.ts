@@ -46,3 +46,14 @@ export function progressFacts(snapshot: ProgressSnapshot): string {
     `ETA ${formatDuration(etaSeconds(snapshot))}`,
   ].join(', ');
 }
+
+const compactNumber = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
+/**
+ * The bar's shorter form, for an 80-column terminal: compact numbers (1.2M), the ETA first (the
+ * bar is cut at the terminal's width from the right, so the least needed fact goes last).
+ */
+export function compactProgressFacts(snapshot: ProgressSnapshot): string {
+  const rows = snapshot.rowsEstimate ? `${compactNumber.format(snapshot.rowsCopied)}/${compactNumber.format(snapshot.rowsEstimate)}` : compactNumber.format(snapshot.rowsCopied);
+  return `ETA ${formatDuration(etaSeconds(snapshot))} | ${rows} rows ${compactNumber.format(Math.round(rowsPerSecond(snapshot)))}/s | chunks ${snapshot.chunksDone}/${snapshot.chunksPlanned} | retries ${snapshot.retries}`;
+}

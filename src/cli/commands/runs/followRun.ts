@@ -13,8 +13,10 @@ import { watchRun } from '../../runWatcher.js';
  */
 export async function followRun(ctx: CommandContext, pipelineId: string, runId: string, intervalMs?: number): Promise<void> {
   const label = `${pipelineId}/${runId}`;
-  const view = liveProgress(ctx.io) ? new LiveProgressBar(ctx.io.stderr, label) : new PlainProgress(ctx.io.stderr, label);
-  const run = await watchRun(ctx.client, pipelineId, runId, view, { intervalMs: intervalMs ?? (liveProgress(ctx.io) ? 500 : 1000) });
+  const live = liveProgress(ctx.io);
+  if (live) ctx.io.stderr.write(`Watching ${label}\n`);
+  const view = live ? new LiveProgressBar(ctx.io.stderr) : new PlainProgress(ctx.io.stderr, label);
+  const run = await watchRun(ctx.client, pipelineId, runId, view, { intervalMs: intervalMs ?? (live ? 500 : 1000) });
   const summary = `${runSummaryLines(run).join('\n')}\n`;
   if (ctx.output === 'table') ctx.io.stdout.write(summary);
   else {
