@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { readManifest } from '../../src/local/manifestReader.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * The built `siphon` binary (dist/src/cli/main.js, from `npm run build`), spawned as a user
@@ -141,7 +142,7 @@ describe('siphon run --wait', () => {
     expect(manifest.files.reduce((sum, file) => sum + file.rows, 0)).toBe(3000);
   });
 
-  it('exits 1 when the run fails, with its error in the summary', async () => {
+  it('exits 1 when the run fails, with its error in the summary; runs retry --wait then succeeds', async () => {
     const spec = specFile('events', { id: 'cli-fails', source, table: { name: 'events' }, output: { container: 'cli' }, retry: { maxAttempts: 1 } });
     expect((await siphon(['pipelines', 'apply', '-f', spec])).code).toBe(0);
     const result = await siphon(['run', 'cli-fails', '--wait', '-o', 'table']);
@@ -149,8 +150,17 @@ describe('siphon run --wait', () => {
     expect(result.stdout).toMatch(/Run cli-fails\/\S+ failed/);
     expect(result.stdout).toMatch(/error +.*infinity/);
     expect(result.stderr).toMatch(/ended failed/);
-    const runs = (await env.api.get('/api/pipelines/cli-fails/runs')).body!.runs as Array<{ status: string }>;
+    const runs = (await env.api.get('/api/pipelines/cli-fails/runs')).body!.runs as Array<{ runId: string; status: string }>;
     expect(runs.map((run) => run.status)).toEqual(['failed']);
+
+    // The row fixed, `runs retry --wait` copies the run again as its next attempt, to succeeded.
+    await env.database.query(`UPDATE events SET at = timestamptz '2030-01-01' WHERE id = 90`);
+    const runUrl = `/api/pipelines/cli-fails/runs/${runs[0]!.runId}`;
+    await waitFor(() => env.api.get(runUrl), (r) => r.body!.cleanedAt !== undefined, 'the failed run to be cleaned up');
+    const retried = await siphon(['runs', 'retry', `cli-fails/${runs[0]!.runId}`, '--wait']);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'succeeded', attempt: 1, rows: 100 });
+    expect((await env.api.get(runUrl)).body!).toMatchObject({ status: 'succeeded', attempt: 1, rows: 100 });
   });
 });
 
