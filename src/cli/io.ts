@@ -14,6 +14,8 @@ export type CliIo = {
   env: Record<string, string | undefined>;
   /** Reads a file named on the command line (`-f spec.json`); `-` is standard input. */
   readFile: (path: string) => Promise<string>;
+  /** Calls `handler` on Ctrl-C (SIGINT) until the returned function is called; absent in tests that do not need it. */
+  onInterrupt?: (handler: () => void) => () => void;
 };
 
 /** Progress is drawn in place only on a terminal and never under CI, whose logs keep every redraw. */

@@ -17,5 +17,9 @@ const exitCode = await runCli(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   readFile: (path) => (path === '-' ? text(process.stdin) : readFile(path, 'utf8')),
+  onInterrupt: (handler) => {
+    process.on('SIGINT', handler);
+    return () => process.off('SIGINT', handler);
+  },
 });
 process.exitCode = exitCode;

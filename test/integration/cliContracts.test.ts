@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * The built binary against a double of the endpoints other parts of issue 14 build in parallel
@@ -20,6 +21,7 @@ let server: Server;
 let url: string;
 let folder: string;
 let queryPolls = 0;
+let q3Cancelled = false;
 
 const runsPage1 = { runs: [{ pipelineId: 'a', runId: '20261121T163000Z-00000001', status: 'failed' }], continuationToken: 'next' };
 const runsPage2 = { runs: [{ pipelineId: 'b', runId: '20261121T153000Z-00000002', status: 'failed' }] };
@@ -33,10 +35,15 @@ function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
   };
   const route = `${req.method} ${path.pathname}`;
   if (route === 'POST /api/queries') {
-    const job = body.includes('pg_sleep_for_ever') ? 'q2' : 'q1';
+    const job = body.includes('pg_sleep_for_ever') ? 'q2' : body.includes('slow_forever') ? 'q3' : 'q1';
     return send(202, { id: job, status: 'queued' }, { location: `${url}/api/queries/${job}`, 'retry-after': '1' });
   }
   if (route === 'GET /api/queries/q1') return send(200, { id: 'q1', status: ++queryPolls < 3 ? 'running' : 'succeeded' });
+  if (route === 'GET /api/queries/q3') return send(200, { id: 'q3', status: q3Cancelled ? 'cancelled' : 'running' });
+  if (route === 'POST /api/queries/q3/cancel') {
+    q3Cancelled = true;
+    return send(200, { id: 'q3', status: 'cancelled' });
+  }
   if (route === 'GET /api/queries/q2') return send(200, { id: 'q2', status: 'timed_out', error: 'the query ran past 5 seconds' });
   if (route === 'GET /api/queries/q1/result') {
     res.writeHead(200, { 'content-type': path.searchParams.get('format') === 'csv' ? 'text/csv' : 'application/x-ndjson' });
@@ -114,6 +121,19 @@ describe('siphon query (POST /api/queries, poll, result)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/timed_out: the query ran past 5 seconds/);
     expect(seen.some((request) => request.url.includes('/result'))).toBe(false);
+  });
+
+  it('Ctrl-C while the job runs cancels it on the server, and the command exits 1 once it ended cancelled', async () => {
+    const { CI: _ci, ...parentEnv } = process.env;
+    const child = spawn(process.execPath, [binary, 'query', '--source', 'SIPHON_SOURCE_SALES', '--engine', 'pg', 'SELECT slow_forever()'], { env: { ...parentEnv, SIPHON_URL: url } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor(async () => stderr, (text) => /q3 running/.test(text), 'the job to be running');
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(1);
+    expect(seen.map((request) => `${request.method} ${request.url}`)).toContain('POST /api/queries/q3/cancel');
+    expect(stderr).toMatch(/Query job \/queries\/q3 cancelled/);
   });
 
   it('prints the rows as a JSON array by default off a terminal', async () => {

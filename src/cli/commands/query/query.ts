@@ -69,7 +69,7 @@ export async function runQuery(ctx: CommandContext, sql: string, options: QueryO
   const jobPath = new URL(location, ctx.client.baseUrl).pathname.replace(/^\/api/, '');
   ctx.io.stderr.write(`Query job ${jobPath} submitted\n`);
 
-  const job = await waitForJob(ctx, jobPath, pollMs);
+  const job = await waitForJob(ctx, jobPath, pollMs, cancelOnInterrupt(ctx, jobPath));
   if (job.status !== 'succeeded') {
     ctx.io.stderr.write(`Query job ${jobPath} ${job.status}${job.error ? `: ${job.error}` : ''}\n`);
     throw new NotSucceededError(`Query job ${jobPath} ended ${job.status}`);
@@ -88,8 +88,32 @@ export async function runQuery(ctx: CommandContext, sql: string, options: QueryO
   printList(ctx.io.stdout, ctx.output, rows, headings.map((heading) => [heading, (row: Record<string, unknown>) => row[heading]]));
 }
 
+/**
+ * Ctrl-C while the job runs cancels it on the server (which cancels the statement in the source:
+ * leaving it running would hold a session for nothing); the wait then sees it end `cancelled`.
+ * A second Ctrl-C leaves at once.
+ */
+function cancelOnInterrupt(ctx: CommandContext, jobPath: string): () => void {
+  let cancelling = false;
+  const stop = ctx.io.onInterrupt?.(() => {
+    if (cancelling) process.exit(130);
+    cancelling = true;
+    ctx.io.stderr.write(`Cancelling query job ${jobPath} (Ctrl-C again to leave without waiting)\n`);
+    ctx.client.request('POST', `${jobPath}/cancel`).catch((err: unknown) => ctx.io.stderr.write(`Cancelling ${jobPath} failed: ${(err as Error).message}\n`));
+  });
+  return stop ?? (() => undefined);
+}
+
 /** Polls with backoff (250 ms doubling to 2 s): quick for small queries, gentle for long ones. */
-async function waitForJob(ctx: CommandContext, jobPath: string, pollMs: { first: number; max: number }): Promise<QueryJob> {
+async function waitForJob(ctx: CommandContext, jobPath: string, pollMs: { first: number; max: number }, stopInterrupts: () => void): Promise<QueryJob> {
+  try {
+    return await pollJob(ctx, jobPath, pollMs);
+  } finally {
+    stopInterrupts();
+  }
+}
+
+async function pollJob(ctx: CommandContext, jobPath: string, pollMs: { first: number; max: number }): Promise<QueryJob> {
   let delay = pollMs.first;
   let lastStatus = '';
   for (;;) {
