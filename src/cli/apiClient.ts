@@ -30,7 +30,8 @@ export class SiphonClient {
 
   /** The raw answer, for bodies read as a stream (query results); errors still become ApiError. */
   async stream(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-    const response = await this.send(method, path, options);
+    // The body is JSON Lines or CSV, not JSON.
+    const response = await this.send(method, path, { ...options, headers: { accept: '*/*', ...options.headers } });
     if (!response.ok) {
       const text = await response.text();
       throw new ApiError(method, path, response.status, problemOf(text ? safeJson(text) : undefined, response.status));
