@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { contextOf, withExamples, type CommandContext } from '../../commandContext.js';
+import type { CliIo } from '../../io.js';
+import { printCheckReport } from './checkReport.js';
+
+/** `siphon pipelines plan <id>`: what the next run would read, without copying anything. */
+export function pipelinesPlanCommand(io: CliIo): Command {
+  const command = new Command('plan')
+    .description('Show what a run would read: columns and types, refusals, chunk plan, incremental window')
+    .argument('<id>', 'pipeline id')
+    .action(async (id: string, _options: object, cmd: Command) => runPipelinesPlan(contextOf(io, cmd), id));
+  return withExamples(command, ['siphon pipelines plan sales-orders', 'siphon pipelines plan sales-orders -o json']);
+}
+
+export async function runPipelinesPlan(ctx: CommandContext, id: string): Promise<void> {
+  const report = await ctx.client.request('GET', `/pipelines/${encodeURIComponent(id)}/plan`);
+  printCheckReport(ctx, `plan ${id}`, report.body);
+}

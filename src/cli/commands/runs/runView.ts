@@ -1,0 +1,44 @@
+import type { Column } from '../../output.js';
+import { formatDuration } from '../../progress/progressSnapshot.js';
+import type { ChunkView, RunDetail } from '../../runTypes.js';
+
+const duration = (run: RunDetail) => (run.startedAt ? formatDuration(((run.endedAt ? Date.parse(run.endedAt) : Date.now()) - Date.parse(run.startedAt)) / 1000) : '');
+
+export const runColumns: Array<Column<RunDetail>> = [
+  ['RUN', (run) => `${run.pipelineId}/${run.runId}`],
+  ['STATUS', (run) => run.status],
+  ['REASON', (run) => run.reason],
+  ['STARTED', (run) => run.startedAt ?? run.requestedAt],
+  ['DURATION', duration],
+  ['ROWS', (run) => run.rows],
+  ['ERROR', (run) => (run.error ?? run.statusReason)?.slice(0, 80)],
+];
+
+export const runFields: Array<Column<RunDetail>> = [
+  ['run', (run) => `${run.pipelineId}/${run.runId}`],
+  ['status', (run) => run.status],
+  ['reason', (run) => run.reason],
+  ['attempt', (run) => run.attempt],
+  ['requested', (run) => run.requestedAt],
+  ['started', (run) => run.startedAt],
+  ['ended', (run) => run.endedAt],
+  ['duration', duration],
+  ['chunks', (run) => (run.progress ? `${run.progress.chunksDone}/${run.progress.chunksPlanned} done` : '')],
+  ['rows', (run) => run.rows],
+  ['bytes', (run) => run.bytes],
+  ['files', (run) => run.files],
+  ['output', (run) => run.outputFolder],
+  ['manifest', (run) => run.manifestPath],
+  ['error', (run) => (run.error ? `${run.error}${run.errorChunk !== undefined ? ` (chunk ${run.errorChunk})` : ''}` : undefined)],
+  ['status reason', (run) => run.statusReason],
+];
+
+export const chunkColumns: Array<Column<ChunkView>> = [
+  ['CHUNK', (chunk) => chunk.index],
+  ['STATUS', (chunk) => chunk.status],
+  ['ATTEMPTS', (chunk) => chunk.attempts?.length],
+  ['ROWS', (chunk) => chunk.rows],
+  ['BYTES', (chunk) => chunk.bytes],
+  ['FILES', (chunk) => (Array.isArray(chunk.files) ? chunk.files.length : chunk.files)],
+  ['LAST ERROR', (chunk) => [...(chunk.attempts ?? [])].reverse().find((attempt) => attempt.error)?.error?.slice(0, 80)],
+];

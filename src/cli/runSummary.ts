@@ -1,0 +1,19 @@
+import { formatBytes, formatCount } from '../local/progressBar.js';
+import type { RunDetail } from './runTypes.js';
+
+/** How a run ended, in the demo's words: rows, files, bytes, throughput, where the files are. */
+export function runSummaryLines(run: RunDetail): string[] {
+  const lines = [`Run ${run.pipelineId}/${run.runId} ${run.status}`];
+  const seconds = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : undefined;
+  const rows = run.rows ?? run.progress?.rowsCopied ?? 0;
+  if (run.status === 'succeeded' || rows > 0) {
+    lines.push(`  rows         ${formatCount(rows)}`);
+    lines.push(`  files        ${formatCount(run.files ?? 0)} in ${formatCount(run.progress?.chunksDone ?? 0)} of ${formatCount(run.progress?.chunksPlanned ?? 0)} chunks`);
+    lines.push(`  bytes        ${formatBytes(run.bytes ?? run.progress?.bytesWritten ?? 0)}`);
+  }
+  if (seconds !== undefined && seconds > 0) lines.push(`  throughput   ${formatCount(Math.round(rows / seconds))} rows/s (${seconds.toFixed(1)}s from start to end)`);
+  if (run.outputFolder && run.status === 'succeeded') lines.push(`  files at     ${run.outputFolder}/${run.manifestPath ? ` (manifest: ${run.manifestPath})` : ''}`);
+  if (run.error) lines.push(`  error        ${run.error}${run.errorChunk !== undefined ? ` (chunk ${run.errorChunk})` : ''}`);
+  if (run.statusReason) lines.push(`  reason       ${run.statusReason}`);
+  return lines;
+}

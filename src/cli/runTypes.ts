@@ -1,0 +1,43 @@
+import type { RunStatus } from '../spec/runStatus.js';
+
+/**
+ * A run as GET /api/pipelines/{id}/runs/{runId} shows it: the parts the CLI reads. Fields added
+ * by later API versions (chunk attempts, timings) are optional, so an older server still works.
+ */
+export type RunDetail = {
+  pipelineId: string;
+  runId: string;
+  status: RunStatus;
+  reason?: string;
+  attempt?: number;
+  requestedAt?: string;
+  startedAt?: string;
+  endedAt?: string;
+  rows?: number;
+  bytes?: number;
+  files?: number;
+  rowsEstimate?: number;
+  outputFolder?: string;
+  manifestPath?: string;
+  error?: string;
+  errorChunk?: number;
+  statusReason?: string;
+  url?: string;
+  progress?: { chunksPlanned: number; chunksDone: number; rowsCopied: number; bytesWritten: number };
+  chunks?: ChunkView[];
+};
+
+export type ChunkView = {
+  index: number;
+  status: string;
+  rows?: number;
+  bytes?: number;
+  files?: number | unknown[];
+  attempts?: Array<{ attempt: number; startedAt?: string; endedAt?: string; error?: string }>;
+};
+
+/** One event of a run's timeline (GET .../runs/{runId}/events). */
+export type RunEvent = { sequence: number; at: string; type: string; [field: string]: unknown };
+
+/** Where a run lives in the API. */
+export const runPath = (pipelineId: string, runId: string) => `/pipelines/${encodeURIComponent(pipelineId)}/runs/${encodeURIComponent(runId)}`;
