@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
 import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePipeline } from './api/pipelineHandlers.js';
+import { deletePipelineHandler } from './api/pipelineHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { health } from './api/healthHandler.js';
 import { problem } from './api/httpResponses.js';
@@ -100,6 +101,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('listPipelines', ['GET'], 'pipelines', listPipelines),
   http('getPipeline', ['GET'], 'pipelines/{id}', getPipeline),
   http('updatePipeline', ['PUT'], 'pipelines/{id}', updatePipeline),
+  http('deletePipeline', ['DELETE'], 'pipelines/{id}', deletePipelineHandler),
   http('triggerRun', ['POST'], 'pipelines/{id}/runs', triggerRun),
   http('listRuns', ['GET'], 'pipelines/{id}/runs', listRuns),
   http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', getRun),

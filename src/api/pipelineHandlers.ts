@@ -6,9 +6,12 @@ import { ConcurrencyConflictError } from '../store/tableErrors.js';
 import type { StoredPipeline } from '../store/pipelineStore.js';
 import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
 import { readIfMatch } from './ifMatch.js';
+import { z } from 'zod';
+import { deletePipeline } from '../jobs/deletePipeline.js';
+import { leaseHeldReason } from '../jobs/runLease.js';
 
 function pipelineBody(stored: StoredPipeline) {
-  return { ...stored.spec, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
+  return { ...stored.spec, generation: stored.generation, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
 }
 
 /**
@@ -44,6 +47,9 @@ export async function createPipeline(request: HttpRequest): Promise<HttpResponse
   if (invalid) return invalid;
   const created = await services.pipelines.create(body.value, services.now());
   if (!created) return problem(409, `Pipeline ${body.value.id} already exists`, 'update it with PUT /api/pipelines/{id} and If-Match');
+  // A new pipeline has no watermark: one left by a predecessor of this id whose delete stopped
+  // half-way (deletePipeline) must not make the first run incremental from the old position.
+  await services.watermarks.delete(created.spec.id);
   return json(201, pipelineBody(created), { etag: created.etag, location: `/api/pipelines/${created.spec.id}` });
 }
 
@@ -104,4 +110,36 @@ export function setSchedulePaused(paused: boolean) {
       throw err;
     }
   };
+}
+
+const deleteQuerySchema = z.object({ purgeHistory: z.enum(['true', 'false']).default('false') }).strict();
+
+/**
+ * DELETE /api/pipelines/{id}?purgeHistory=true|false with If-Match: see jobs/deletePipeline.ts.
+ * 409 while a run holds the pipeline's run lease or while another pipeline depends on it.
+ */
+export async function deletePipelineHandler(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = parseParam(request, 'id', pipelineIdSchema);
+  if (!id.ok) return id.response;
+  const ifMatch = readIfMatch(request);
+  if (!ifMatch.ok) return ifMatch.response;
+  const query = deleteQuerySchema.safeParse(Object.fromEntries(request.query.entries()));
+  if (!query.success) {
+    const errors = query.error.issues.map((issue) => issue.code === 'unrecognized_keys' ? { path: issue.keys.join(', '), message: 'unknown query parameter' } : { path: issue.path.join('.'), message: 'true or false' });
+    return problem(400, 'Invalid query parameters', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  }
+  const services = await getServices();
+  const result = await deletePipeline(services, id.value, ifMatch.value, { purgeHistory: query.data.purgeHistory === 'true' });
+  switch (result.outcome) {
+    case 'notFound':
+      return problem(404, `Pipeline ${id.value} does not exist`);
+    case 'stale':
+      return problem(412, `Pipeline ${id.value} was changed by someone else (ETag mismatch)`, 'If-Match: the pipeline changed since you read it; read it again before you delete it');
+    case 'hasDependents':
+      return problem(409, `Pipeline ${id.value} has dependents: ${result.dependents.join(', ')}`, `pipelines ${result.dependents.join(', ')} name ${id.value} in dependsOn; remove it there (or delete them) first`);
+    case 'runInProgress':
+      return problem(409, `Pipeline ${id.value} has a run in progress: ${result.holder.runId}`, `${leaseHeldReason(id.value, result.holder)}; wait for it to end or cancel it, then delete`);
+    case 'deleted':
+      return json(200, { id: id.value, generation: result.pipeline.generation, deleted: true, purgedHistory: result.purged ?? null });
+  }
 }

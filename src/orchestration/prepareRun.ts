@@ -15,6 +15,7 @@ import type { PreparedRun, RunRef } from './activityContracts.js';
 import { planWindow } from './planWindow.js';
 import { reasonToSkip } from './runGate.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLease.js';
+import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -33,6 +34,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
 
     const pipeline = await services.pipelines.get(ref.pipelineId);
     if (!pipeline) throw new NonRetryableError('the pipeline does not exist');
+    if ((run.pipelineGeneration ?? legacyPipelineGeneration) !== pipeline.generation) throw new NonRetryableError(`the run belongs to an earlier pipeline of this id that was deleted (generation ${run.pipelineGeneration ?? legacyPipelineGeneration}, now ${pipeline.generation})`);
     const { spec } = pipeline;
     const skip = await reasonToSkip(services, spec, run);
     if (skip) return skipRun(services, run, spec, skip);
