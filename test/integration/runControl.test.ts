@@ -213,6 +213,8 @@ async function asOf<T>(at: Date, change: () => Promise<T>): Promise<T> {
 /** The first whole minute strictly after `time`. */
 const nextMinute = (time: string | Date) => new Date(Math.floor(new Date(time).getTime() / 60_000) * 60_000 + 60_000);
 const plus = (time: Date, ms: number) => new Date(time.getTime() + ms);
+/** The pipeline's generation, which its scheduled run ids mix in. */
+const generationOf = async (pipelineId: string) => (await env.api.get(`/api/pipelines/${pipelineId}`)).body!.generation as string;
 const scheduledRuns = async (pipelineId: string) => (await env.api.get(`/api/pipelines/${pipelineId}/runs`)).body!.runs as Array<Record<string, any>>;
 
 describe('schedule pause', () => {
@@ -230,7 +232,7 @@ describe('schedule pause', () => {
     expect(resumed.status).toBe(200);
     const fire = nextMinute(((await resumed.json()) as { updatedAt: string }).updatedAt);
     await tickAt(plus(fire, 1_000));
-    expect((await scheduledRuns('every-minute')).map((run) => run.runId)).toEqual([scheduledRunId('every-minute', fire)]);
+    expect((await scheduledRuns('every-minute')).map((run) => run.runId)).toEqual([scheduledRunId('every-minute', await generationOf('every-minute'), fire)]);
   });
 });
 
@@ -246,7 +248,7 @@ describe('the scheduler', () => {
     // Twenty hosts ticking at once with the lease free: one run, recorded once, and it runs.
     await tickAt(plus(fire, 1_000), 20);
     const runs = await scheduledRuns('new-schedule');
-    expect(runs.map((run) => [run.runId, run.reason])).toEqual([[scheduledRunId('new-schedule', fire), 'schedule']]);
+    expect(runs.map((run) => [run.runId, run.reason])).toEqual([[scheduledRunId('new-schedule', await generationOf('new-schedule'), fire), 'schedule']]);
     expect((await env.api.waitForRun(runs[0]!.url as string)).status).toBe('succeeded');
   });
 
@@ -270,11 +272,11 @@ describe('the scheduler', () => {
     expect(beforePut.getTime()).toBeGreaterThan(Date.parse(kept.body!.createdAt as string));
     await tickAt(plus(putAt, 1));
     expect(await scheduledRuns('changed-schedule')).toEqual([]);
-    expect((await scheduledRuns('kept-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('kept-schedule', beforePut)]);
+    expect((await scheduledRuns('kept-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('kept-schedule', await generationOf('kept-schedule'), beforePut)]);
 
     const fire = nextMinute(putAt);
     await tickAt(plus(fire, 1_000));
-    expect((await scheduledRuns('changed-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('changed-schedule', fire)]);
+    expect((await scheduledRuns('changed-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('changed-schedule', await generationOf('changed-schedule'), fire)]);
   });
 });
 
