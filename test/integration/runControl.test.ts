@@ -177,7 +177,7 @@ describe('dependencies', () => {
     await createPipeline({ id: 'cycle-a', table: { name: 'orders' } });
     await createPipeline({ id: 'cycle-b', table: { name: 'orders' }, dependsOn: ['cycle-a'] });
     const a = await env.api.get('/api/pipelines/cycle-a');
-    const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = a.body!;
+    const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, generation: _g, ...spec } = a.body!;
     const refused = await env.api.put('/api/pipelines/cycle-a', { ...spec, dependsOn: ['cycle-b'] }, { 'if-match': etag });
     expect(refused.status).toBe(400);
     expect(refused.body!.detail).toBe('dependsOn: dependency cycle cycle-a -> cycle-b -> cycle-a');
@@ -259,7 +259,7 @@ describe('the scheduler', () => {
     // Both PUTs are made three minutes after creation, by the services' clock.
     const putAt = plus(new Date(changed.body!.createdAt as string), 3 * 60_000);
     const put = async (stored: Awaited<ReturnType<typeof createPipeline>>, change: Record<string, unknown>) => {
-      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = stored.body!;
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, generation: _g, ...spec } = stored.body!;
       const answer = await asOf(putAt, () => env.api.put(`/api/pipelines/${String(spec.id)}`, { ...spec, ...change }, { 'if-match': String(etag) }));
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     };
@@ -293,7 +293,7 @@ describe('the run lease', () => {
 
     await env.database.query(`CREATE TABLE not_there_yet AS SELECT id, note FROM orders WHERE id <= 40`);
     const setQuery = async (query: string) => {
-      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = (await env.api.get('/api/pipelines/lease-retry')).body!;
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, generation: _g, ...spec } = (await env.api.get('/api/pipelines/lease-retry')).body!;
       expect((await env.api.put('/api/pipelines/lease-retry', { ...spec, query }, { 'if-match': String(etag) })).status).toBe(200);
     };
     await setQuery(slowQuery(0.2));
