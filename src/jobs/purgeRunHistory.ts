@@ -7,7 +7,7 @@ export type PurgedHistory = { runs: number; chunks: number };
 /**
  * What is stored under a run id besides the run record, deleted before the record so a purge cut
  * short leaves no part whose run is gone from the list (a repeat finds and finishes it).
- * HOOK for the run timeline: once `${SIPHON_TABLE_PREFIX}RunEvents` exists (runEventStore.ts),
+ * HOOK for the run timeline: once its RunEvents table exists (store/runEventStore.ts),
  * add its part here, e.g. `events: (services, runId) => services.runEvents.deleteRun(runId)`,
  * deleting the run's partition in batches as chunks do.
  */
