@@ -2,11 +2,10 @@ import type { Services } from '../services.js';
 import { withContext } from '../errors/errorTypes.js';
 
 export type PurgeServices = Pick<Services, 'runs' | 'chunks'>;
-export type PurgedHistory = { runs: number; chunks: number };
 
 /**
  * What is stored under a run id besides the run record, deleted before the record so a purge cut
- * short leaves no part whose run is gone from the list (a repeat finds and finishes it).
+ * short never leaves parts whose run record is gone (only whole runs, or runs missing parts).
  * HOOK for the run timeline: once its RunEvents table exists (store/runEventStore.ts),
  * add its part here, e.g. `events: (services, runId) => services.runEvents.deleteRun(runId)`,
  * deleting the run's partition in batches as chunks do.
@@ -15,16 +14,20 @@ const perRunParts = {
   chunks: (services: PurgeServices, runId: string) => services.chunks.deleteRun(runId),
 } satisfies Record<string, (services: PurgeServices, runId: string) => Promise<number>>;
 
+/** How many records of each kind a purge deleted. */
+export type PurgedHistory = { runs: number } & Record<keyof typeof perRunParts, number>;
+const partNames = Object.keys(perRunParts) as Array<keyof typeof perRunParts>;
+
 /**
  * Deletes a deleted pipeline's run history: a page of run ids at a time (100, one partition
  * transaction), each run's parts first, then the page of run records. Output files stay: they
  * belong to the user.
  */
 export async function purgeRunHistory(services: PurgeServices, pipelineId: string): Promise<PurgedHistory> {
-  const purged: PurgedHistory = { runs: 0, chunks: 0 };
+  const purged = { runs: 0, ...Object.fromEntries(partNames.map((name) => [name, 0])) } as PurgedHistory;
   try {
     for await (const runIds of services.runs.listRunIdPages(pipelineId)) {
-      for (const runId of runIds) purged.chunks += await perRunParts.chunks(services, runId);
+      for (const runId of runIds) for (const name of partNames) purged[name] += await perRunParts[name](services, runId);
       await services.runs.deleteBatch(pipelineId, runIds);
       purged.runs += runIds.length;
     }
