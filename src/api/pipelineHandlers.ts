@@ -4,11 +4,12 @@ import { findDependencyCycle } from './dependencyCycle.js';
 import { pipelineIdSchema, pipelineSpecInputSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { ConcurrencyConflictError } from '../store/tableErrors.js';
 import type { StoredPipeline } from '../store/pipelineStore.js';
-import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
+import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 import { readIfMatch } from './ifMatch.js';
 import { z } from 'zod';
 import { deletePipeline } from '../jobs/deletePipeline.js';
 import { leaseHeldReason } from '../jobs/runLease.js';
+import { planView } from './planHandlers.js';
 
 function pipelineBody(stored: StoredPipeline) {
   return { ...stored.spec, generation: stored.generation, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
@@ -18,7 +19,7 @@ function pipelineBody(stored: StoredPipeline) {
  * A spec whose dependsOn names an unknown pipeline or closes a cycle is refused with 400 at
  * `dependsOn`: a cycle would leave every pipeline in it skipped forever.
  */
-async function dependencyProblem(services: Services, spec: PipelineSpec): Promise<HttpResponseInit | undefined> {
+export async function dependencyProblem(services: Services, spec: PipelineSpec): Promise<HttpResponseInit | undefined> {
   const dependsOn = spec.dependsOn ?? [];
   if (dependsOn.length === 0) return undefined;
   const pipelines = new Map((await services.pipelines.list()).map((stored) => [stored.spec.id, stored.spec.dependsOn ?? []]));
@@ -38,13 +39,27 @@ function stale(err: ConcurrencyConflictError): HttpResponseInit {
   return problem(412, err.message, 'If-Match: the pipeline changed since you read it; read it again and reapply your change');
 }
 
-/** POST /api/pipelines */
+const createQuerySchema = z.object({ validateSource: z.enum(['true', 'false']).default('false') }).strict();
+
+/**
+ * POST /api/pipelines[?validateSource=true]: the checks that need no source always; with
+ * validateSource also the source's (see planHandlers): 400 naming each refused field, nothing stored.
+ */
 export async function createPipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = parseBooleanQuery(request, createQuerySchema);
+  if (!query.ok) return query.response;
   const body = await parseJsonBody(request, pipelineSpecInputSchema);
   if (!body.ok) return body.response;
   const services = await getServices();
   const invalid = await dependencyProblem(services, body.value);
   if (invalid) return invalid;
+  if (query.value.validateSource === 'true') {
+    const plan = await planView(services, body.value);
+    if (!plan.valid) {
+      const errors = plan.refusals.map((refusal) => ({ path: refusal.path, message: refusal.reason }));
+      return problem(400, 'The source refuses the pipeline', errors.map((error) => `${error.path}: ${error.message}`).join('; '), errors);
+    }
+  }
   const created = await services.pipelines.create(body.value, services.now());
   if (!created) return problem(409, `Pipeline ${body.value.id} already exists`, 'update it with PUT /api/pipelines/{id} and If-Match');
   // A new pipeline has no watermark: one left by a predecessor of this id whose delete stopped
@@ -123,13 +138,10 @@ export async function deletePipelineHandler(request: HttpRequest): Promise<HttpR
   if (!id.ok) return id.response;
   const ifMatch = readIfMatch(request);
   if (!ifMatch.ok) return ifMatch.response;
-  const query = deleteQuerySchema.safeParse(Object.fromEntries(request.query.entries()));
-  if (!query.success) {
-    const errors = query.error.issues.map((issue) => issue.code === 'unrecognized_keys' ? { path: issue.keys.join(', '), message: 'unknown query parameter' } : { path: issue.path.join('.'), message: 'true or false' });
-    return problem(400, 'Invalid query parameters', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-  }
+  const query = parseBooleanQuery(request, deleteQuerySchema);
+  if (!query.ok) return query.response;
   const services = await getServices();
-  const result = await deletePipeline(services, id.value, ifMatch.value, { purgeHistory: query.data.purgeHistory === 'true' });
+  const result = await deletePipeline(services, id.value, ifMatch.value, { purgeHistory: query.value.purgeHistory === 'true' });
   switch (result.outcome) {
     case 'notFound':
       return problem(404, `Pipeline ${id.value} does not exist`);
@@ -142,4 +154,12 @@ export async function deletePipelineHandler(request: HttpRequest): Promise<HttpR
     case 'deleted':
       return json(200, { id: id.value, generation: result.pipeline.generation, deleted: true, purgedHistory: result.purged ?? null });
   }
+}
+
+/** Query parameters that are flags (`true` or `false`); an unknown one is 400 naming it. */
+function parseBooleanQuery<S extends z.ZodType>(request: HttpRequest, schema: S): Parsed<z.infer<S>> {
+  const query = schema.safeParse(Object.fromEntries(request.query.entries()));
+  if (query.success) return { ok: true, value: query.data };
+  const errors = query.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? { path: issue.keys.join(', '), message: 'unknown query parameter' } : { path: issue.path.join('.'), message: 'true or false' }));
+  return { ok: false, response: problem(400, 'Invalid query parameters', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors) };
 }
