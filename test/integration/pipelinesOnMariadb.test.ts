@@ -6,13 +6,15 @@ import { createTestMysqlDatabase, type TestMysqlDatabase } from '../support/test
 /**
  * A delete on MariaDB, end to end: an incremental pipeline's watermark goes with it, so the
  * pipeline created again under the same id reads the whole table, not only what came after its
- * predecessor's last run; the kept history stays apart from the new pipeline's runs.
+ * predecessor's last run; the kept history stays apart from the new pipeline's runs. And the
+ * plan of a MariaDB table naming every unsupported column at once.
  */
 let env: TestEnvironment<TestMysqlDatabase>;
 
 beforeAll(async () => {
   env = await startTestEnvironment('delete_mariadb', async (db) => {
     await db.query(`CREATE TABLE items (id BIGINT PRIMARY KEY, version BIGINT NOT NULL, payload VARCHAR(100) NOT NULL)`);
+    await db.query(`CREATE TABLE shapes (id INT PRIMARY KEY, spot POINT, area POLYGON, label VARCHAR(20))`);
     await db.query(`INSERT INTO items VALUES ${Array.from({ length: 300 }, (_, i) => `(${i + 1}, ${i + 1}, 'item ${i + 1}')`).join(', ')}`);
   }, { createDatabase: createTestMysqlDatabase });
 });
@@ -58,5 +60,15 @@ describe('DELETE on MariaDB', () => {
     expect(fresh).toMatchObject({ status: 'succeeded', rows: 301, pipelineGeneration: again.body!.generation });
     const runs = (await env.api.get('/api/pipelines/maria-items/runs')).body!.runs as Array<Record<string, any>>;
     expect(runs.map((run) => run.pipelineGeneration)).toEqual([again.body!.generation, first.body!.generation, first.body!.generation]);
+  });
+});
+
+describe('plan on MariaDB', () => {
+  it('lists every unsupported column at once', async () => {
+    const answer = await env.api.post('/api/pipelines:validate', { id: 'shapes', source: spec.source, table: { name: 'shapes' }, output: spec.output });
+    expect(answer.status).toBe(200);
+    expect(answer.body!.valid).toBe(false);
+    expect(answer.body!.refusals.map((refusal: { column: string }) => refusal.column)).toEqual(['spot', 'area']);
+    expect(answer.body!.columns.map((column: { name: string }) => column.name)).toEqual(['id', 'label']);
   });
 });
