@@ -6,13 +6,15 @@ export type PurgeServices = Pick<Services, 'runs' | 'chunks'>;
 /**
  * What is stored under a run id besides the run record, deleted before the record so a purge cut
  * short never leaves parts whose run record is gone (only whole runs, or runs missing parts).
- * HOOK for the run timeline: once its RunEvents table exists (store/runEventStore.ts),
- * add its part here, e.g. `events: (services, runId) => services.runEvents.deleteRun(runId)`,
- * deleting the run's partition in batches as chunks do.
+ * HOOKS for the merge: the run timeline's events (store/runEventStore.ts), e.g.
+ * `events: (services, _pipelineId, runId) => services.runEvents.deleteRun(runId)` deleting the
+ * run's partition in batches as chunks do; and the run index's entry (store/runIndexStore.ts),
+ * e.g. `index: async (services, pipelineId, runId) => (await services.runIndex.remove(pipelineId, runId), 1)`.
+ * Add each service to PurgeServices.
  */
 const perRunParts = {
-  chunks: (services: PurgeServices, runId: string) => services.chunks.deleteRun(runId),
-} satisfies Record<string, (services: PurgeServices, runId: string) => Promise<number>>;
+  chunks: (services: PurgeServices, _pipelineId: string, runId: string) => services.chunks.deleteRun(runId),
+} satisfies Record<string, (services: PurgeServices, pipelineId: string, runId: string) => Promise<number>>;
 
 /** How many records of each kind a purge deleted. */
 export type PurgedHistory = { runs: number } & Record<keyof typeof perRunParts, number>;
@@ -27,7 +29,7 @@ export async function purgeRunHistory(services: PurgeServices, pipelineId: strin
   const purged = { runs: 0, ...Object.fromEntries(partNames.map((name) => [name, 0])) } as PurgedHistory;
   try {
     for await (const runIds of services.runs.listRunIdPages(pipelineId)) {
-      for (const runId of runIds) for (const name of partNames) purged[name] += await perRunParts[name](services, runId);
+      for (const runId of runIds) for (const name of partNames) purged[name] += await perRunParts[name](services, pipelineId, runId);
       await services.runs.deleteBatch(pipelineId, runIds);
       purged.runs += runIds.length;
     }
