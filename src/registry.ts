@@ -1,6 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
 import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePipeline } from './api/pipelineHandlers.js';
+import { deletePipelineHandler } from './api/pipelineHandlers.js';
+import { planPipeline, validatePipeline } from './api/planHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { health } from './api/healthHandler.js';
 import { listAllRuns } from './api/listAllRunsHandler.js';
@@ -104,6 +106,12 @@ export const functionRegistry: FunctionDefinition[] = [
   http('listPipelines', ['GET'], 'pipelines', listPipelines),
   http('getPipeline', ['GET'], 'pipelines/{id}', getPipeline),
   http('updatePipeline', ['PUT'], 'pipelines/{id}', updatePipeline),
+  http('deletePipeline', ['DELETE'], 'pipelines/{id}', deletePipelineHandler),
+  // Both spellings: the colon form as the issue names it, the slash form for any proxy or host
+  // that refuses a colon in a path (see README: Checking a pipeline against its source).
+  http('validatePipeline', ['POST'], 'pipelines:validate', validatePipeline),
+  http('validatePipelineSlash', ['POST'], 'pipelines/validate', validatePipeline),
+  http('planPipeline', ['GET'], 'pipelines/{id}/plan', planPipeline),
   http('triggerRun', ['POST'], 'pipelines/{id}/runs', triggerRun),
   http('listRuns', ['GET'], 'pipelines/{id}/runs', listRuns),
   http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', getRun),

@@ -10,16 +10,19 @@ import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
 import { readIfMatch } from './ifMatch.js';
 import { continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
 import { decodeContinuationToken, encodeContinuationToken } from './continuationToken.js';
+import { deletePipeline } from '../jobs/deletePipeline.js';
+import { leaseHeldReason } from '../jobs/runLease.js';
+import { planView } from './planHandlers.js';
 
 function pipelineBody(stored: StoredPipeline) {
-  return { ...stored.spec, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
+  return { ...stored.spec, generation: stored.generation, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
 }
 
 /**
  * A spec whose dependsOn names an unknown pipeline or closes a cycle is refused with 400 at
  * `dependsOn`: a cycle would leave every pipeline in it skipped forever.
  */
-async function dependencyProblem(services: Services, spec: PipelineSpec): Promise<HttpResponseInit | undefined> {
+export async function dependencyProblem(services: Services, spec: PipelineSpec): Promise<HttpResponseInit | undefined> {
   const dependsOn = spec.dependsOn ?? [];
   if (dependsOn.length === 0) return undefined;
   const pipelines = new Map((await services.pipelines.list()).map((stored) => [stored.spec.id, stored.spec.dependsOn ?? []]));
@@ -39,16 +42,34 @@ function stale(err: ConcurrencyConflictError): HttpResponseInit {
   return problem(412, err.message, 'If-Match: the pipeline changed since you read it; read it again and reapply your change');
 }
 
-/** POST /api/pipelines */
+/** `?flag=true|false`, false when left out. */
+const flag = z.enum(['true', 'false'], 'true or false').default('false');
+
+/**
+ * POST /api/pipelines[?validateSource=true]: the checks that need no source always; with
+ * validateSource also the source's (see planHandlers): 400 naming each refused field, nothing stored.
+ */
 export async function createPipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = parseQuery(request, { validateSource: flag });
+  if (!query.ok) return query.response;
   const body = await parseJsonBody(request, pipelineSpecInputSchema);
   if (!body.ok) return body.response;
   if (body.value.id.startsWith(queryIdPrefix)) return problem(400, 'The request body is invalid', `id: ids starting with ${queryIdPrefix} are reserved for query jobs`, [{ path: 'id', message: `ids starting with ${queryIdPrefix} are reserved for query jobs` }]);
   const services = await getServices();
   const invalid = await dependencyProblem(services, body.value);
   if (invalid) return invalid;
+  if (query.value.validateSource === 'true') {
+    const plan = await planView(services, body.value);
+    if (!plan.valid) {
+      const errors = plan.refusals.map((refusal) => ({ path: refusal.path, message: refusal.reason }));
+      return problem(400, 'The source refuses the pipeline', errors.map((error) => `${error.path}: ${error.message}`).join('; '), errors);
+    }
+  }
   const created = await services.pipelines.create(body.value, services.now());
   if (!created) return problem(409, `Pipeline ${body.value.id} already exists`, 'update it with PUT /api/pipelines/{id} and If-Match');
+  // A new pipeline has no watermark: one left by a predecessor of this id whose delete stopped
+  // half-way (deletePipeline) must not make the first run incremental from the old position.
+  await services.watermarks.delete(created.spec.id);
   return json(201, pipelineBody(created), { etag: created.etag, location: `/api/pipelines/${created.spec.id}` });
 }
 
@@ -116,4 +137,32 @@ export function setSchedulePaused(paused: boolean) {
       throw err;
     }
   };
+}
+
+
+/**
+ * DELETE /api/pipelines/{id}?purgeHistory=true|false with If-Match: see jobs/deletePipeline.ts.
+ * 409 while a run holds the pipeline's run lease or while another pipeline depends on it.
+ */
+export async function deletePipelineHandler(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = parseParam(request, 'id', pipelineIdSchema);
+  if (!id.ok) return id.response;
+  const ifMatch = readIfMatch(request);
+  if (!ifMatch.ok) return ifMatch.response;
+  const query = parseQuery(request, { purgeHistory: flag });
+  if (!query.ok) return query.response;
+  const services = await getServices();
+  const result = await deletePipeline(services, id.value, ifMatch.value, { purgeHistory: query.value.purgeHistory === 'true' });
+  switch (result.outcome) {
+    case 'notFound':
+      return problem(404, `Pipeline ${id.value} does not exist`);
+    case 'stale':
+      return problem(412, `Pipeline ${id.value} was changed by someone else (ETag mismatch)`, 'If-Match: the pipeline changed since you read it; read it again before you delete it');
+    case 'hasDependents':
+      return problem(409, `Pipeline ${id.value} has dependents: ${result.dependents.join(', ')}`, `pipelines ${result.dependents.join(', ')} name ${id.value} in dependsOn; remove it there (or delete them) first`);
+    case 'runInProgress':
+      return problem(409, `Pipeline ${id.value} has a run in progress: ${result.holder.runId}`, `${leaseHeldReason(id.value, result.holder)}; wait for it to end or cancel it, then delete`);
+    case 'deleted':
+      return json(200, { id: id.value, generation: result.pipeline.generation, deleted: true, purgedHistory: result.purged ?? null });
+  }
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { enqueueRun } from '../jobs/enqueueRun.js';
+import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 import { newRunId } from '../jobs/runId.js';
 import { releaseRunLease } from '../jobs/runLease.js';
 import { runInstanceId } from '../jobs/runInstanceId.js';
@@ -110,7 +111,7 @@ export async function submitQuery(request: HttpRequest): Promise<HttpResponseIni
   await services.queries.create({ spec, runId, createdAt: now.toISOString() });
   try {
     // A fresh id: no other run can hold its lease.
-    await enqueueRun(services, { runId, pipelineId: id, reason: 'manual', options: {}, attempt: 0 });
+    await enqueueRun(services, { runId, pipelineId: id, reason: 'manual', options: {}, attempt: 0 }, legacyPipelineGeneration);
   } catch (err) {
     await services.queries.delete(id).catch(() => undefined);
     throw err;

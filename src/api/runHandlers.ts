@@ -10,6 +10,7 @@ import { runIdSchema, runOptionsInputSchema, triggerRunBodySchema } from '../spe
 import { formatZodError } from '../spec/formatZodError.js';
 import { enqueueRun } from '../jobs/enqueueRun.js';
 import { newRunId } from '../jobs/runId.js';
+import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { runRowKey, type StoredRun } from '../store/runStore.js';
@@ -58,7 +59,8 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
     return problem(400, 'The request body is invalid', `${field}: pipeline ${id.value} is not incremental`, [{ path: field, message: 'the pipeline is not incremental' }]);
   }
   const runId = newRunId(services.now());
-  const outcome = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options, attempt: 0 });
+  const outcome = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options, attempt: 0 }, pipeline.generation);
+  if (outcome.pipelineGone) return problem(404, `Pipeline ${id.value} does not exist`, 'it was deleted while the run was being started');
   if (outcome.refusedBy) return leaseHeld(id.value, outcome.refusedBy);
   return json(202, runSummary(outcome.run), { location: runUrl(id.value, runId) });
 }
@@ -106,6 +108,15 @@ export async function getRun(request: HttpRequest): Promise<HttpResponseInit> {
     progress: runProgress(chunks),
     chunks: chunks.map(({ index, status, rows, bytes, files, startedAt, endedAt }) => ({ index, status, rows, bytes, files: files.length, startedAt, endedAt })),
   });
+}
+
+/** Why a kept run cannot go on: its pipeline was deleted (and maybe created again), or undefined. */
+async function deletedPipelineOf(services: Services, run: StoredRun): Promise<string | undefined> {
+  const pipeline = await services.pipelines.get(run.pipelineId);
+  const generation = run.pipelineGeneration ?? legacyPipelineGeneration;
+  if (!pipeline) return `Run ${run.runId} cannot go on: pipeline ${run.pipelineId} was deleted`;
+  if (pipeline.generation !== generation) return `Run ${run.runId} belongs to an earlier pipeline ${run.pipelineId} that was deleted (generation ${generation}; the pipeline now is generation ${pipeline.generation}); trigger a new run instead`;
+  return undefined;
 }
 
 const retryableStatuses: ReadonlySet<string> = new Set([RunStatus.failed, RunStatus.timedOut, RunStatus.cancelled]);
@@ -161,12 +172,20 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
   if (!retryableStatuses.has(run.status)) return problem(409, `Run ${run.runId} is ${run.status}; only failed, timed-out or cancelled runs can be retried`);
+
   // Options recorded before today's rules (backfill bounds checked since) cannot go on the queue.
   const options = runOptionsInputSchema.safeParse(run.options ?? {});
   if (!options.success) return problem(409, `Run ${run.runId} was recorded with options this version refuses (${formatZodError(options.error)}); trigger a new run instead`);
   // The new attempt takes the lease before it is queued, as a new run would.
   const lease = await acquireRunLease(services, run.pipelineId, { runId: run.runId, attempt: run.attempt + 1 });
   if (!lease.acquired) return leaseHeld(run.pipelineId, lease.holder);
+  // A run kept from a deleted pipeline of the same id belongs to that pipeline, not to this one.
+  // Checked under the lease: a delete holds it while it deletes, so this read sees the outcome.
+  const gone = await deletedPipelineOf(services, run);
+  if (gone) {
+    await releaseRunLease(services, run.pipelineId, run.runId);
+    return problem(409, gone);
+  }
   let retried = false;
   const updated = await services.runs
     .update(run.pipelineId, run.runId, (current) => {

@@ -5,7 +5,11 @@ import type { StoredRun } from '../store/runStore.js';
 import { encodeJobMessage } from './jobQueueMessage.js';
 import { acquireRunLease, releaseRunLease, type LeaseRefusal } from './runLease.js';
 
-export type EnqueueOutcome = { run: StoredRun; created: boolean; refusedBy?: undefined } | { refusedBy: LeaseRefusal };
+export type EnqueueOutcome =
+  | { run: StoredRun; created: boolean; refusedBy?: undefined; pipelineGone?: undefined }
+  | { refusedBy: LeaseRefusal; pipelineGone?: undefined }
+  /** The pipeline was deleted (or deleted and created again) since the caller read it: nothing was recorded. */
+  | { pipelineGone: true; refusedBy?: undefined };
 
 /**
  * Takes the pipeline's run lease for the run, records it as queued and puts its job message on
@@ -15,8 +19,13 @@ export type EnqueueOutcome = { run: StoredRun; created: boolean; refusedBy?: und
  * Safe to repeat: a run that exists is not recreated and its lease not touched again (a scheduled
  * run that ran and ended must not take the lease back), and a second message for a still-queued
  * run starts nothing new because the job starter uses the run id as the orchestration instance id.
+ *
+ * `generation` is the generation of the pipeline the caller read. Once the lease is held the
+ * pipeline is read again: a delete holds the lease while it deletes (see deletePipeline), so a
+ * trigger that read the pipeline before a delete and takes the lease after it finds the pipeline
+ * gone (or a new generation under the same id) here, and records nothing.
  */
-export async function enqueueRun(services: Services, job: JobMessage): Promise<EnqueueOutcome> {
+export async function enqueueRun(services: Services, job: JobMessage, generation: string): Promise<EnqueueOutcome> {
   const existing = await services.runs.get(job.pipelineId, job.runId);
   if (existing) {
     if (existing.status === RunStatus.queued) await services.jobQueue.sendMessage(encodeJobMessage(job));
@@ -26,8 +35,15 @@ export async function enqueueRun(services: Services, job: JobMessage): Promise<E
   if (!lease.acquired) return { refusedBy: lease.holder };
   let created: boolean;
   try {
+    // A query job's synthetic pipeline is enqueued like a pipeline of its own.
+    const pipeline = (await services.pipelines.get(job.pipelineId)) ?? (await services.queries.get(job.pipelineId));
+    if (pipeline?.generation !== generation) {
+      await releaseRunLease(services, job.pipelineId, job.runId);
+      return { pipelineGone: true };
+    }
     created = await services.runs.create({
       pipelineId: job.pipelineId,
+      pipelineGeneration: generation,
       runId: job.runId,
       status: RunStatus.queued,
       reason: job.reason,

@@ -4,6 +4,9 @@ import { terminalRunStatuses, type RunStatus } from '../spec/runStatus.js';
 import type { StoredLease } from '../store/leaseStore.js';
 import { ConcurrencyConflictError } from '../store/tableErrors.js';
 
+/** The lease holder a pipeline delete names while it deletes (jobs/deletePipeline.ts): no run. */
+export const deletingLeasePrefix = 'deleting-';
+
 /**
  * One run of a pipeline at a time. A run takes its pipeline's lease before it is recorded (a
  * manual trigger, a scheduler tick, a retry) and confirms it at prepare; every ending releases it.
@@ -76,6 +79,7 @@ export async function releaseRunLease(services: Pick<Services, 'leases'>, pipeli
 
 /** Why a run may not go ahead while `holder` has the lease; the same words for a 409 and a skipped run. */
 export function leaseHeldReason(pipelineId: string, holder: LeaseRefusal): string {
+  if (holder.runId.startsWith(deletingLeasePrefix)) return `pipeline ${pipelineId} is being deleted (${holder.runId} holds its run lease)`;
   const attempt = holder.attempt > 0 ? ` (attempt ${holder.attempt})` : '';
   return `run ${holder.runId}${attempt} of pipeline ${pipelineId} is ${holder.status ?? 'being queued'} and holds the pipeline's run lease`;
 }

@@ -1,20 +1,15 @@
 import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
-import { planChunks } from '../copy/planChunks.js';
-import { planBalancedChunks } from '../copy/planBalancedChunks.js';
-import { checkPartitionColumns } from '../copy/partitionFolders.js';
-import type { ChunkRange } from '../spec/columns.js';
-import type { CursorWindow } from '../spec/cursorWindow.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import type { KeyBounds, KeyKind, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
-import { readTargetLabel, readTargetOf, tableName } from '../sources/readTarget.js';
+import { readTargetOf, tableName } from '../sources/readTarget.js';
 import { runPaths } from '../sink/blobPaths.js';
 import type { StoredRun } from '../store/runStore.js';
 import type { PreparedRun, RunRef } from './activityContracts.js';
-import { planWindow } from './planWindow.js';
+import { planRead } from './planRead.js';
 import { reasonToSkip } from './runGate.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLease.js';
+import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -34,6 +29,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     // A query job's synthetic pipeline runs through the same path as a pipeline of its own.
     const pipeline = (await services.pipelines.get(ref.pipelineId)) ?? (await services.queries.get(ref.pipelineId));
     if (!pipeline) throw new NonRetryableError('the pipeline does not exist');
+    if ((run.pipelineGeneration ?? legacyPipelineGeneration) !== pipeline.generation) throw new NonRetryableError(`the run belongs to an earlier pipeline of this id that was deleted (generation ${run.pipelineGeneration ?? legacyPipelineGeneration}, now ${pipeline.generation})`);
     const { spec } = pipeline;
     const skip = await reasonToSkip(services, spec, run);
     if (skip) return skipRun(services, run, spec, skip);
@@ -41,10 +37,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     const target = readTargetOf(spec);
     const source = await services.openSource(spec.source);
     try {
-      const description = await source.describe(target, spec.columns);
-      checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target));
-      const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, run.options ?? {}, readTargetLabel(target)) : undefined;
-      const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental);
+      const { description, incremental, plan } = await planRead(services, source, spec, run.options ?? {});
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
       const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), template: spec.output.pathTemplate });
       await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
@@ -89,42 +82,3 @@ async function skipRun(services: Services, run: StoredRun, spec: PipelineSpec, r
   return { skipped: true, chunkCount: 0, maxParallel: 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
 }
 
-type RunPlan = { ranges: ChunkRange[]; keyKind?: KeyKind; orderBy: string[]; method: 'single' | 'equalWidth' | 'statistics' | 'sample'; rowsEstimate: number };
-
-function emptyPlan(): RunPlan {
-  return { ranges: [], orderBy: [], method: 'single', rowsEstimate: 0 };
-}
-
-/**
- * Rows are ordered by the split key and then the primary key, so a chunk read twice yields its
- * rows in the same order and its files the same bytes. Without chunking the whole table (or the
- * query, in its own order) is one streamed chunk. When an incremental run splits on its own
- * cursor, only the window's part of the key range is cut into chunks.
- */
-async function planRun(source: SourceConnector, target: ReadTarget, spec: PipelineSpec, primaryKey: string[], incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined): Promise<RunPlan> {
-  const { chunking } = spec;
-  if (!chunking) return { ranges: [{ kind: 'all' }], orderBy: primaryKey, method: 'single', rowsEstimate: 0 };
-  const window = incremental?.window;
-  const onCursor = window !== undefined && window.column === chunking.column;
-  const tableBounds = onCursor ? incremental!.bounds : await source.keyBounds(target, chunking.column);
-  // Rows outside the window are never read, and a NULL cursor is never inside it.
-  const bounds: KeyBounds = onCursor ? windowBounds(tableBounds, window) : tableBounds;
-  const orderBy = [chunking.column, ...primaryKey.filter((name) => name !== chunking.column)];
-  if (chunking.strategy === 'equalWidth' || bounds.min === undefined) {
-    return { ranges: planChunks(bounds, chunking.chunks), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate };
-  }
-  const distribution = await source.keyDistribution(target, chunking.column, bounds.kind, samplePointsFor(chunking.chunks));
-  return { ranges: planBalancedChunks(bounds, distribution, chunking.chunks), keyKind: bounds.kind, orderBy, method: distribution.method, rowsEstimate: bounds.rowsEstimate };
-}
-
-function windowBounds(table: KeyBounds, window: CursorWindow): KeyBounds {
-  const low = window.after === undefined ? (table.min === undefined ? undefined : BigInt(table.min)) : BigInt(window.after) + 1n;
-  const high = BigInt(window.upTo);
-  if (low === undefined || low > high) return { ...table, min: undefined, max: undefined, nullable: false };
-  return { ...table, min: String(low), max: String(high), nullable: false };
-}
-
-/** Enough sampled keys that each chunk's boundary rests on dozens of them, within a bounded query. */
-function samplePointsFor(chunks: number): number {
-  return Math.min(200_000, Math.max(10_000, chunks * 50));
-}

@@ -2,6 +2,7 @@ import type { Services } from '../services.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { acquireRunLease, leaseHeldReason } from '../jobs/runLease.js';
+import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 
 /**
  * Why a run must not go ahead, or undefined when it may: an upstream pipeline whose latest run did
@@ -13,6 +14,10 @@ export async function reasonToSkip(services: Services, spec: PipelineSpec, run: 
   for (const upstream of spec.dependsOn ?? []) {
     const [latest] = await services.runs.listByPipeline(upstream, 1);
     if (!latest) return `upstream pipeline ${upstream} has never run`;
+    // A run kept from a deleted upstream of the same id says nothing about the one there now.
+    const upstreamPipeline = await services.pipelines.get(upstream);
+    if (!upstreamPipeline) return `upstream pipeline ${upstream} does not exist`;
+    if ((latest.pipelineGeneration ?? legacyPipelineGeneration) !== upstreamPipeline.generation) return `upstream pipeline ${upstream} has not run since it was created again`;
     if (latest.status !== RunStatus.succeeded) return `upstream pipeline ${upstream}'s latest run ${latest.runId} is ${latest.status}`;
   }
   const lease = await acquireRunLease(services, spec.id, run);

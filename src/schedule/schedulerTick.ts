@@ -23,18 +23,19 @@ export type TickResult = {
 export async function schedulerTick(services: Services): Promise<TickResult> {
   const now = services.now();
   const result: TickResult = { enqueued: [], skipped: [], errors: [] };
-  for (const { spec, schedulePaused, scheduleChangedAt } of await services.pipelines.list()) {
+  for (const { spec, generation, schedulePaused, scheduleChangedAt } of await services.pipelines.list()) {
     if (!spec.schedule || schedulePaused) continue;
     try {
       const fire = dueFireTime(spec.schedule.cron, spec.schedule.timeZone, now, services.settings.SIPHON_SCHEDULER_CATCHUP_MINUTES, new Date(scheduleChangedAt));
       if (!fire) continue;
-      const runId = scheduledRunId(spec.id, fire);
+      const runId = scheduledRunId(spec.id, generation, fire);
       const job = { runId, pipelineId: spec.id, reason: 'schedule', options: {}, attempt: 0 } as const;
-      const outcome = await enqueueRun(services, job);
+      const outcome = await enqueueRun(services, job, generation);
+      if (outcome.pipelineGone) continue; // deleted since the list was read
       if (outcome.refusedBy) {
         const reason = leaseHeldReason(spec.id, outcome.refusedBy);
         // Create-if-absent: twenty ticks refused at once record the skipped run once.
-        const created = await services.runs.create({ ...job, status: RunStatus.skipped, statusReason: reason, requestedAt: now.toISOString(), endedAt: now.toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0 });
+        const created = await services.runs.create({ ...job, pipelineGeneration: generation, status: RunStatus.skipped, statusReason: reason, requestedAt: now.toISOString(), endedAt: now.toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0 });
         if (created) result.skipped.push({ pipelineId: spec.id, runId, reason });
       } else if (outcome.created) {
         result.enqueued.push({ pipelineId: spec.id, runId });

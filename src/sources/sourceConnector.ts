@@ -30,7 +30,12 @@ export type KeyBounds = {
 export type KeyDistribution = { method: 'statistics' | 'sample'; points: KeyPoint[] };
 export type KeyPoint = { key: string; weight: number };
 
-export type TableDescription = { columns: Column[]; primaryKey: string[] };
+/** A column that cannot be copied as asked: absent, or of a type with no exact output type. */
+export type ColumnRefusal = { column: string; reason: string };
+/** `collectRefusals`: return every refusal beside the columns that map instead of failing (plans, validation). */
+export type DescribeOptions = { collectRefusals?: boolean };
+/** `refusals` is empty unless asked to collect them; otherwise describe fails naming them all. */
+export type TableDescription = { columns: Column[]; primaryKey: string[]; refusals: ColumnRefusal[] };
 
 /**
  * One connector per engine; each owns its dialect (quoting, introspection, range queries,
@@ -39,8 +44,8 @@ export type TableDescription = { columns: Column[]; primaryKey: string[] };
  * only read from the server when the caller asks for it, so memory stays bounded.
  */
 export interface SourceConnector {
-  /** Columns with their output types; fails naming table, column and type when one has no exact mapping. */
-  describe(target: ReadTarget, columns?: string[]): Promise<TableDescription>;
+  /** Columns with their output types; fails naming table, column and type of every one with no exact mapping (or lists them: DescribeOptions). */
+  describe(target: ReadTarget, columns?: string[], options?: DescribeOptions): Promise<TableDescription>;
   keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds>;
   /** Statistics first (histograms), a sample of about `samplePoints` keys when there are none. */
   keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution>;

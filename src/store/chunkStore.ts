@@ -1,4 +1,4 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { z } from 'zod';
 import { chunkRangeSchema, fileEntrySchema } from '../spec/columns.js';
 import { ChunkStatus } from '../spec/runStatus.js';
@@ -72,6 +72,18 @@ export class ChunkStore {
     const stale = (await this.list(runId)).filter((chunk) => chunk.status !== ChunkStatus.planned || chunk.files.length > 0 || chunk.rows > 0);
     await this.savePlan(stale.map(({ runId: id, index, range }) => ({ runId: id, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
     return stale.length;
+  }
+
+  /** Deletes every chunk record of the run, a batch (one partition transaction) at a time. */
+  async deleteRun(runId: string): Promise<number> {
+    let deleted = 0;
+    const pages = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${runId}` } }).byPage({ maxPageSize: maxBatch });
+    for await (const page of pages) {
+      if (page.length === 0) continue;
+      await this.table.submitTransaction(page.map((entity): TransactionAction => ['delete', { partitionKey: runId, rowKey: String(entity.rowKey) }]));
+      deleted += page.length;
+    }
+    return deleted;
   }
 
   /** Records a chunk whatever is stored (tests, and plans). */

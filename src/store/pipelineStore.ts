@@ -2,6 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
+import { newPipelineGeneration } from '../jobs/pipelineGeneration.js';
 
 /**
  * Pipelines live in one partition: a point read gets one, a single-partition query lists them.
@@ -9,25 +10,27 @@ import { migrateOnRead, stampVersion } from './recordVersions.js';
  */
 const partitionKey = 'pipeline';
 
-type PipelineEntity = { partitionKey: string; rowKey: string; spec: string; createdAt: string; updatedAt: string; schedulePaused?: boolean; scheduleChangedAt?: string };
+type PipelineEntity = { partitionKey: string; rowKey: string; spec: string; generation: string; createdAt: string; updatedAt: string; schedulePaused?: boolean; scheduleChangedAt?: string };
 
 /**
  * `schedulePaused` is state, not configuration: pausing a schedule does not change the spec.
  * `scheduleChangedAt` is when the schedule last took effect (creation, a changed schedule, a
  * resume): the scheduler fires only times after it. Pipelines stored before it existed read it
- * as their creation time.
+ * as their creation time. `generation` tells this life of the pipeline id from an earlier one that
+ * was deleted (see jobs/pipelineGeneration.ts); it is set at creation and never changes.
  */
-export type StoredPipeline = { spec: PipelineSpec; etag: string; createdAt: string; updatedAt: string; schedulePaused: boolean; scheduleChangedAt: string };
+export type StoredPipeline = { spec: PipelineSpec; generation: string; etag: string; createdAt: string; updatedAt: string; schedulePaused: boolean; scheduleChangedAt: string };
 
 export class PipelineStore {
   constructor(private readonly table: TableClient) {}
 
   /** Creates the pipeline; false when one with the same id exists. */
   async create(spec: PipelineSpec, now: Date): Promise<StoredPipeline | undefined> {
-    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: now.toISOString(), updatedAt: now.toISOString(), scheduleChangedAt: now.toISOString() };
+    const generation = newPipelineGeneration();
+    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), generation, createdAt: now.toISOString(), updatedAt: now.toISOString(), scheduleChangedAt: now.toISOString() };
     try {
       const response = await this.table.createEntity(stampVersion('pipeline', entity));
-      return { spec, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: false, scheduleChangedAt: now.toISOString() };
+      return { spec, generation, etag: response.etag ?? '', createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: false, scheduleChangedAt: now.toISOString() };
     } catch (err) {
       if (hasStatus(err, 409)) return undefined;
       throw err;
@@ -86,9 +89,22 @@ export class PipelineStore {
     return this.replace({ ...existing, schedulePaused: paused, updatedAt: now.toISOString(), scheduleChangedAt }, etag);
   }
 
+  /**
+   * Deletes the pipeline only if it is still at `etag`; throws ConcurrencyConflictError when it
+   * changed since (or is already gone: the caller read it, so someone else deleted it).
+   */
+  async delete(id: string, etag: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(partitionKey, id, { etag });
+    } catch (err) {
+      if (hasStatus(err, 404, 412)) throw new ConcurrencyConflictError(`Pipeline ${id} was changed or deleted by someone else (ETag mismatch)`);
+      throw err;
+    }
+  }
+
   private async replace(pipeline: Omit<StoredPipeline, 'etag'>, etag: string): Promise<StoredPipeline> {
     const { spec } = pipeline;
-    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt, schedulePaused: pipeline.schedulePaused, scheduleChangedAt: pipeline.scheduleChangedAt };
+    const entity: PipelineEntity = { partitionKey, rowKey: spec.id, spec: JSON.stringify(spec), generation: pipeline.generation, createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt, schedulePaused: pipeline.schedulePaused, scheduleChangedAt: pipeline.scheduleChangedAt };
     try {
       const response = await this.table.updateEntity(stampVersion('pipeline', entity), 'Replace', { etag });
       return { ...pipeline, etag: response.etag ?? '' };
@@ -101,7 +117,7 @@ export class PipelineStore {
 
 function toStored(raw: PipelineEntity & { etag: string }): StoredPipeline {
   const entity = migrateOnRead('pipeline', raw, `Pipeline ${raw.rowKey}`) as PipelineEntity & { etag: string };
-  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: entity.schedulePaused === true, scheduleChangedAt: entity.scheduleChangedAt ?? entity.createdAt };
+  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), generation: String(entity.generation), etag: entity.etag, createdAt: entity.createdAt, updatedAt: entity.updatedAt, schedulePaused: entity.schedulePaused === true, scheduleChangedAt: entity.scheduleChangedAt ?? entity.createdAt };
 }
 
 function sameSchedule(before: PipelineSpec, after: PipelineSpec): boolean {

@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { hasStatus } from './tableErrors.js';
+import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 
 /**
  * Query jobs (POST /api/queries) live in the pipelines table under a partition of their own: the
@@ -14,13 +15,17 @@ export const queryIdPrefix = 'q-';
 
 type QueryEntity = { partitionKey: string; rowKey: string; spec: string; runId: string; createdAt: string; truncated?: boolean };
 
-/** `truncated`: the copy stopped at the spec's maxRows while the query had more rows. */
-export type StoredQuery = { spec: PipelineSpec; runId: string; createdAt: string; truncated: boolean };
+/**
+ * `truncated`: the copy stopped at the spec's maxRows while the query had more rows.
+ * `generation`: always the legacy one; a query id is random and never created twice, so its runs
+ * can never meet a predecessor's (see PipelineStore's generations).
+ */
+export type StoredQuery = { spec: PipelineSpec; runId: string; createdAt: string; truncated: boolean; generation: typeof legacyPipelineGeneration };
 
 export class QueryStore {
   constructor(private readonly table: TableClient) {}
 
-  async create(query: Omit<StoredQuery, 'truncated'>): Promise<void> {
+  async create(query: Omit<StoredQuery, 'truncated' | 'generation'>): Promise<void> {
     const entity: QueryEntity = { partitionKey, rowKey: query.spec.id, spec: JSON.stringify(query.spec), runId: query.runId, createdAt: query.createdAt };
     await this.table.createEntity(entity);
   }
@@ -59,5 +64,5 @@ export class QueryStore {
 }
 
 function toStored(entity: QueryEntity): StoredQuery {
-  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), runId: entity.runId, createdAt: entity.createdAt, truncated: entity.truncated === true };
+  return { spec: pipelineSpecSchema.parse(JSON.parse(entity.spec)), runId: entity.runId, createdAt: entity.createdAt, truncated: entity.truncated === true, generation: legacyPipelineGeneration };
 }

@@ -1,4 +1,5 @@
 import { NonRetryableError } from '../errors/errorTypes.js';
+import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 
 /**
  * Stored records outlive the code that wrote them: a deploy meets pipelines and runs written by
@@ -24,6 +25,10 @@ const chains = {
     // no fire time from before a possible schedule change is enqueued. `schedulePaused` is
     // explicit from now on.
     (entity) => ({ ...entity, schedulePaused: entity.schedulePaused === true, scheduleChangedAt: entity.scheduleChangedAt ?? entity.updatedAt }),
+    // 2 -> 3: a pipeline can be deleted and created again, each creation a new generation mixed
+    // into its scheduled run ids. Pipelines from before then were never deleted: their first
+    // generation is the legacy one, whose scheduled run ids are the ones they always had.
+    (entity) => ({ ...entity, generation: entity.generation ?? legacyPipelineGeneration }),
   ],
   run: [
     // 1 -> 2: runs written before retries existed have no attempt: they were the first.

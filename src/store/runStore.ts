@@ -11,6 +11,13 @@ import type { RunIndexStore } from './runIndexStore.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
+  /**
+   * The generation of the pipeline the run was recorded for (see jobs/pipelineGeneration.ts):
+   * a pipeline deleted with its history kept and created again shares the partition with its
+   * predecessor's runs, and this tells them apart. Absent on runs recorded before generations
+   * existed, which belong to the legacy generation.
+   */
+  pipelineGeneration: z.string().optional(),
   runId: z.string(),
   status: z.enum(Object.values(RunStatus) as [RunStatus, ...RunStatus[]]),
   reason: runReasonSchema,
@@ -68,6 +75,9 @@ export function runRowKey(runId: string): string {
   const inverted = [...digits].map((d) => String(9 - Number(d))).join('');
   return `${inverted}-${runId}`;
 }
+
+/** Table Storage's largest transaction: 100 entities of one partition. */
+const maxBatch = 100;
 
 type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window';
 const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window'];
@@ -214,6 +224,24 @@ export class RunStore {
       });
     }
     return runs;
+  }
+
+  /** The ids of a pipeline's runs, a page at a time (the purge of a deleted pipeline's history). */
+  async *listRunIdPages(pipelineId: string): AsyncGenerator<string[]> {
+    const pages = this.table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${pipelineId}`, select: ['runId'] } })
+      .byPage({ maxPageSize: maxBatch });
+    for await (const page of pages) yield page.map((entity) => String(entity.runId));
+  }
+
+  /** Deletes these runs of the pipeline in one transaction (at most 100: one partition's batch). */
+  async deleteBatch(pipelineId: string, runIds: string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    if (runIds.length > maxBatch) throw new Error(`Run store: a batch holds at most ${maxBatch} runs, not ${runIds.length}`);
+    await this.table.submitTransaction(runIds.map((runId) => ['delete', { partitionKey: pipelineId, rowKey: runRowKey(runId) }]));
+    // The index entries go with their records (an entry left behind would only cost the global
+    // listing a read until it removes it, but there is no reason to leave one).
+    for (const runId of runIds) await this.index?.remove(pipelineId, runId);
   }
 
   /**

@@ -32,6 +32,15 @@ export class WatermarkStore {
     }
   }
 
+  /** Deletes the watermark (its pipeline is being deleted); a no-op when there is none. */
+  async delete(pipelineId: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(pipelineId, rowKey);
+    } catch (err) {
+      if (!hasStatus(err, 404)) throw err;
+    }
+  }
+
   /**
    * Moves the watermark up to `next.value`, never down: under the entity's ETag, re-read on
    * conflict, so a stale or repeated finalize can never set an older value over a newer one.

@@ -169,7 +169,9 @@ describe('retry and cleanup', () => {
     const runId = '20261207T080000Z-c1ea0000';
     const runs = new RunStore(TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true }));
     // A run whose cleanup started and did not finish (its process died): it holds the claim.
-    await runs.create({ pipelineId: 'held', runId, status: 'failed', reason: 'manual', requestedAt: '2026-12-07T08:00:00.000Z', endedAt: '2026-12-07T08:01:00.000Z', cleaningSince: '2026-12-07T08:01:01.000Z', rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0 });
+    // A run of this pipeline (its generation), as the API would have recorded it.
+    const pipelineGeneration = (await env.api.get('/api/pipelines/held')).body!.generation as string;
+    await runs.create({ pipelineId: 'held', pipelineGeneration, runId, status: 'failed', reason: 'manual', requestedAt: '2026-12-07T08:00:00.000Z', endedAt: '2026-12-07T08:01:00.000Z', cleaningSince: '2026-12-07T08:01:01.000Z', rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0 });
     const runUrl = `/api/pipelines/held/runs/${runId}`;
     const refused = await env.api.post(`${runUrl}/retry`);
     expect(refused.status).toBe(409);

@@ -53,9 +53,9 @@ it('leaves the same blobs and the same chunk record when run twice with the same
     // Small files so one chunk rolls over several of them.
     output: { container: 'twice', maxRowsPerFile: 1_000, rowGroupRows: 1_000 },
   });
-  await services.pipelines.create(spec, new Date());
+  const created = await services.pipelines.create(spec, new Date());
   const runId = newRunId(new Date());
-  await enqueueRun(services, { runId, pipelineId: 'readings', reason: 'manual', options: {}, attempt: 0 });
+  await enqueueRun(services, { runId, pipelineId: 'readings', reason: 'manual', options: {}, attempt: 0 }, created!.generation);
   const plan = await prepareRun(services, { pipelineId: 'readings', runId });
   expect(plan.chunkCount).toBe(1);
 

@@ -296,9 +296,9 @@ describe('URLs and routes', () => {
       expectRefused(await send(base, '/api/pipelines/no-such-pipeline', { method: 'PUT', headers: { ...json, 'if-match': etag }, body: JSON.stringify({ ...spec, id: 'no-such-pipeline' }) }), 404, 'no-such-pipeline');
       expectRefused(await send(base, '/api/pipelines/orders/runs/20261121T120000Z-0badbad0'), 404, '20261121T120000Z-0badbad0');
 
-      const deleted = await send(base, '/api/pipelines/orders', { method: 'DELETE', headers: json });
-      expectRefused(deleted, 405, 'method');
-      expect(deleted.headers.allow).toBe('GET, PUT');
+      const patched = await send(base, '/api/pipelines/orders', { method: 'PATCH', headers: json });
+      expectRefused(patched, 405, 'method');
+      expect(patched.headers.allow).toBe('GET, PUT, DELETE');
       for (const method of ['PATCH', 'OPTIONS', 'TRACE', 'HEAD']) {
         const answer = await send(base, '/api/pipelines', { method, headers: json });
         expect(answer.status, method).toBe(405);

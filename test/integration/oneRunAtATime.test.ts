@@ -165,7 +165,7 @@ for (const engine of engines) {
         const scheduled = (await storedRuns()).filter((run) => run.reason === 'schedule');
         // Recorded once, skipped, naming the run that holds the lease; never queued, never run.
         expect(scheduled).toHaveLength(1);
-        expect(scheduled[0]).toMatchObject({ runId: scheduledRunId(pipelineId, new Date(firstFire)), status: 'skipped' });
+        expect(scheduled[0]).toMatchObject({ runId: scheduledRunId(pipelineId, (await env.api.get(`/api/pipelines/${pipelineId}`)).body!.generation, new Date(firstFire)), status: 'skipped' });
         expect(String(scheduled[0]!.statusReason)).toContain(`run ${holder} of pipeline ${pipelineId} is running and holds the pipeline's run lease`);
         expect(await storedLease()).toBe(holder);
 

@@ -177,7 +177,7 @@ describe('dependencies', () => {
     await createPipeline({ id: 'cycle-a', table: { name: 'orders' } });
     await createPipeline({ id: 'cycle-b', table: { name: 'orders' }, dependsOn: ['cycle-a'] });
     const a = await env.api.get('/api/pipelines/cycle-a');
-    const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = a.body!;
+    const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, generation: _g, ...spec } = a.body!;
     const refused = await env.api.put('/api/pipelines/cycle-a', { ...spec, dependsOn: ['cycle-b'] }, { 'if-match': etag });
     expect(refused.status).toBe(400);
     expect(refused.body!.detail).toBe('dependsOn: dependency cycle cycle-a -> cycle-b -> cycle-a');
@@ -213,6 +213,8 @@ async function asOf<T>(at: Date, change: () => Promise<T>): Promise<T> {
 /** The first whole minute strictly after `time`. */
 const nextMinute = (time: string | Date) => new Date(Math.floor(new Date(time).getTime() / 60_000) * 60_000 + 60_000);
 const plus = (time: Date, ms: number) => new Date(time.getTime() + ms);
+/** The pipeline's generation, which its scheduled run ids mix in. */
+const generationOf = async (pipelineId: string) => (await env.api.get(`/api/pipelines/${pipelineId}`)).body!.generation as string;
 const scheduledRuns = async (pipelineId: string) => (await env.api.get(`/api/pipelines/${pipelineId}/runs`)).body!.runs as Array<Record<string, any>>;
 
 describe('schedule pause', () => {
@@ -230,7 +232,7 @@ describe('schedule pause', () => {
     expect(resumed.status).toBe(200);
     const fire = nextMinute(((await resumed.json()) as { updatedAt: string }).updatedAt);
     await tickAt(plus(fire, 1_000));
-    expect((await scheduledRuns('every-minute')).map((run) => run.runId)).toEqual([scheduledRunId('every-minute', fire)]);
+    expect((await scheduledRuns('every-minute')).map((run) => run.runId)).toEqual([scheduledRunId('every-minute', await generationOf('every-minute'), fire)]);
   });
 });
 
@@ -246,7 +248,7 @@ describe('the scheduler', () => {
     // Twenty hosts ticking at once with the lease free: one run, recorded once, and it runs.
     await tickAt(plus(fire, 1_000), 20);
     const runs = await scheduledRuns('new-schedule');
-    expect(runs.map((run) => [run.runId, run.reason])).toEqual([[scheduledRunId('new-schedule', fire), 'schedule']]);
+    expect(runs.map((run) => [run.runId, run.reason])).toEqual([[scheduledRunId('new-schedule', await generationOf('new-schedule'), fire), 'schedule']]);
     expect((await env.api.waitForRun(runs[0]!.url as string)).status).toBe('succeeded');
   });
 
@@ -257,7 +259,7 @@ describe('the scheduler', () => {
     // Both PUTs are made three minutes after creation, by the services' clock.
     const putAt = plus(new Date(changed.body!.createdAt as string), 3 * 60_000);
     const put = async (stored: Awaited<ReturnType<typeof createPipeline>>, change: Record<string, unknown>) => {
-      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = stored.body!;
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, generation: _g, ...spec } = stored.body!;
       const answer = await asOf(putAt, () => env.api.put(`/api/pipelines/${String(spec.id)}`, { ...spec, ...change }, { 'if-match': String(etag) }));
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     };
@@ -270,11 +272,11 @@ describe('the scheduler', () => {
     expect(beforePut.getTime()).toBeGreaterThan(Date.parse(kept.body!.createdAt as string));
     await tickAt(plus(putAt, 1));
     expect(await scheduledRuns('changed-schedule')).toEqual([]);
-    expect((await scheduledRuns('kept-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('kept-schedule', beforePut)]);
+    expect((await scheduledRuns('kept-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('kept-schedule', await generationOf('kept-schedule'), beforePut)]);
 
     const fire = nextMinute(putAt);
     await tickAt(plus(fire, 1_000));
-    expect((await scheduledRuns('changed-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('changed-schedule', fire)]);
+    expect((await scheduledRuns('changed-schedule')).map((run) => run.runId)).toEqual([scheduledRunId('changed-schedule', await generationOf('changed-schedule'), fire)]);
   });
 });
 
@@ -291,7 +293,7 @@ describe('the run lease', () => {
 
     await env.database.query(`CREATE TABLE not_there_yet AS SELECT id, note FROM orders WHERE id <= 40`);
     const setQuery = async (query: string) => {
-      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, ...spec } = (await env.api.get('/api/pipelines/lease-retry')).body!;
+      const { etag, createdAt: _c, updatedAt: _u, schedulePaused: _p, generation: _g, ...spec } = (await env.api.get('/api/pipelines/lease-retry')).body!;
       expect((await env.api.put('/api/pipelines/lease-retry', { ...spec, query }, { 'if-match': String(etag) })).status).toBe(200);
     };
     await setQuery(slowQuery(0.2));

@@ -104,10 +104,10 @@ describe('a connection dropped in the middle of a chunk', () => {
       // Several files per chunk, so the failed attempt leaves some behind for the retry to overwrite.
       output: { container: 'dropped', format: 'parquet', maxRowsPerFile: 10_000, rowGroupRows: 5_000 },
     });
-    await services.pipelines.create(spec, new Date());
+    const created = await services.pipelines.create(spec, new Date());
     const runId = newRunId(new Date());
     // The run record alone, without a job message: this test plays the orchestrator itself.
-    await services.runs.create({ pipelineId, runId, status: RunStatus.queued, reason: 'manual', options: {}, attempt: 0, requestedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0 });
+    await services.runs.create({ pipelineId, pipelineGeneration: created!.generation, runId, status: RunStatus.queued, reason: 'manual', options: {}, attempt: 0, requestedAt: new Date().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0 });
     const plan = await prepareRun(services, { pipelineId, runId });
     expect(plan.chunkCount).toBe(1);
 

@@ -28,24 +28,40 @@ describe('scheduledRunId', () => {
   const fire = new Date('2026-11-21T02:00:00Z');
 
   it('matches the format', () => {
-    const id = scheduledRunId('orders', fire);
+    const id = scheduledRunId('orders', '0', fire);
     expect(id).toMatch(format);
     expect(id.startsWith('20261121T020000Z-')).toBe(true);
   });
 
   it('is deterministic for the same pipeline and fire time', () => {
-    expect(scheduledRunId('orders', fire)).toBe(scheduledRunId('orders', new Date(fire.getTime())));
+    expect(scheduledRunId('orders', '0', fire)).toBe(scheduledRunId('orders', '0', new Date(fire.getTime())));
   });
 
-  it('suffixes the first 8 hex digits of sha256("<pipeline>|<ISO fire time>")', () => {
+  // The legacy generation ('0': pipelines created before generations existed) keeps the ids
+  // scheduled runs always had, so a tick right after the deploy names the run recorded before it.
+  it('suffixes the first 8 hex digits of sha256("<pipeline>|<ISO fire time>") for the legacy generation', () => {
     const expected = createHash('sha256').update('orders|2026-11-21T02:00:00.000Z').digest('hex').slice(0, 8);
-    expect(scheduledRunId('orders', fire)).toBe(`20261121T020000Z-${expected}`);
+    expect(scheduledRunId('orders', '0', fire)).toBe(`20261121T020000Z-${expected}`);
   });
 
   it('differs across pipelines and across fire times', () => {
-    const a = scheduledRunId('orders', fire);
-    expect(scheduledRunId('customers', fire)).not.toBe(a);
-    expect(scheduledRunId('orders', new Date('2026-11-22T02:00:00Z'))).not.toBe(a);
+    const a = scheduledRunId('orders', '0', fire);
+    expect(scheduledRunId('customers', '0', fire)).not.toBe(a);
+    expect(scheduledRunId('orders', '0', new Date('2026-11-22T02:00:00Z'))).not.toBe(a);
+  });
+});
+
+describe('scheduledRunId across generations', () => {
+  const fire = new Date('2026-11-21T02:00:00Z');
+
+  it('names a different run for a pipeline created again under the same id, at the same fire time', () => {
+    const first = scheduledRunId('orders', 'a1b2c3d4e5f6', fire);
+    const again = scheduledRunId('orders', '0f1e2d3c4b5a', fire);
+    expect(again).not.toBe(first);
+    expect(first).not.toBe(scheduledRunId('orders', '0', fire));
+    expect(first).toBe(scheduledRunId('orders', 'a1b2c3d4e5f6', new Date(fire.getTime())));
+    const expected = createHash('sha256').update('orders|a1b2c3d4e5f6|2026-11-21T02:00:00.000Z').digest('hex').slice(0, 8);
+    expect(first).toBe(`20261121T020000Z-${expected}`);
   });
 });
 
@@ -58,7 +74,7 @@ describe('runIdTime', () => {
   it('inverts newRunId and scheduledRunId for whole-second times', () => {
     const time = new Date('2026-02-28T23:59:59Z');
     expect(runIdTime(newRunId(time)).getTime()).toBe(time.getTime());
-    expect(runIdTime(scheduledRunId('p', time)).getTime()).toBe(time.getTime());
+    expect(runIdTime(scheduledRunId('p', 'a1b2c3d4e5f6', time)).getTime()).toBe(time.getTime());
   });
 
   it('truncates to the second', () => {

@@ -216,6 +216,7 @@ describe('describe', () => {
         { name: 'amount', sourceType: 'decimal(38,10)', nullable: true, type: { kind: 'decimal', precision: 38, scale: 10 } },
       ],
       primaryKey: ['id'],
+      refusals: [],
     });
     expect(requests[0]!.inputs.map((input) => input.value)).toEqual(['sales', 'orders']);
     await expect(SqlServerConnector.withPool(pool, label).describe(orders, ['nope'])).rejects.toThrow('Table sales.orders has no column "nope"');
@@ -240,6 +241,7 @@ describe('describe', () => {
         { name: 'seen', sourceType: 'datetimeoffset(3)', nullable: true, type: { kind: 'timestampOffset' } },
       ],
       primaryKey: [],
+      refusals: [],
     });
   });
 

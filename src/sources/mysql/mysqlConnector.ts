@@ -1,9 +1,9 @@
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
-import { nameList } from '../../errors/nameList.js';
 import type { Column } from '../../spec/columns.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal } from '../sourceConnector.js';
+import { mapColumnTypes } from '../mapColumnTypes.js';
 import { seededRandom } from '../seededRandom.js';
 import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
 import {
@@ -104,13 +104,13 @@ export class MysqlConnector implements SourceConnector {
     return new MysqlConnector(options, limits, session.flavor, session.database, session.connection);
   }
 
-  async describe(target: ReadTarget, columns?: string[]): Promise<TableDescription> {
+  async describe(target: ReadTarget, columns?: string[], options?: DescribeOptions): Promise<TableDescription> {
     const resolved = this.resolve(target);
-    const described = await this.describeColumns(resolved, columns);
+    const described = await this.describeColumns(resolved, columns, options);
     const primaryKey = resolved.source.kind === 'table'
       ? (await this.query(primaryKeyQuery, [resolved.source.schema, resolved.source.name], resolved.label)).rows.map((row) => String(row[0]))
       : [];
-    return { columns: described.map((entry) => entry.column), primaryKey };
+    return { columns: described.columns.map((entry) => entry.column), primaryKey, refusals: described.refusals };
   }
 
   async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {
@@ -178,25 +178,14 @@ export class MysqlConnector implements SourceConnector {
     return { source: { kind: 'table', schema, name: target.table.name }, label: `Table ${schema}.${target.table.name}` };
   }
 
-  private async describeColumns(resolved: Resolved, wanted?: string[]): Promise<Described[]> {
+  private async describeColumns(resolved: Resolved, wanted?: string[], options?: DescribeOptions): Promise<{ columns: Described[]; refusals: ColumnRefusal[] }> {
     const found = resolved.source.kind === 'table' ? await this.tableColumns(resolved.source, resolved.label) : await this.queryColumns(resolved.source, resolved.label);
-    const byName = new Map(found.map((entry) => [entry.name, entry]));
-    const missing = (wanted ?? []).filter((name) => !byName.has(name));
-    if (missing.length > 0) throw new NonRetryableError(`${resolved.label} has no column ${nameList(missing)}`);
-    const picked = wanted ? wanted.map((name) => byName.get(name)!) : found;
-    // Every unsupported column at once, so one failed prepare tells the whole story.
-    const problems: string[] = [];
-    const described: Described[] = [];
-    for (const entry of picked) {
-      try {
-        const type = outputTypeOf(entry.info, `${resolved.label}, column "${entry.name}" (${entry.info.columnType})`);
-        described.push({ column: { name: entry.name, sourceType: entry.info.columnType, nullable: entry.nullable, type }, info: entry.info });
-      } catch (err) {
-        problems.push(errorMessage(err));
-      }
-    }
-    if (problems.length > 0) throw new NonRetryableError(problems.join('; '));
-    return described;
+    const infoOf = new Map(found.map((entry) => [entry.name, entry.info]));
+    const { columns, refusals } = mapColumnTypes(resolved.label, found, (entry) => entry.name, wanted, (entry) => {
+      const type = outputTypeOf(entry.info, `${resolved.label}, column "${entry.name}" (${entry.info.columnType})`);
+      return { name: entry.name, sourceType: entry.info.columnType, nullable: entry.nullable, type };
+    }, options);
+    return { columns: columns.map((column) => ({ column, info: infoOf.get(column.name)! })), refusals };
   }
 
   private async tableColumns(table: Extract<SqlSource, { kind: 'table' }>, label: string): Promise<Array<{ name: string; nullable: boolean; info: MysqlTypeInfo }>> {
@@ -227,7 +216,7 @@ export class MysqlConnector implements SourceConnector {
   }
 
   private async describeKey(resolved: Resolved, keyColumn: string): Promise<{ column: Column; kind: KeyKind }> {
-    const [entry] = await this.describeColumns(resolved, [keyColumn]);
+    const [entry] = (await this.describeColumns(resolved, [keyColumn])).columns;
     const kind = keyKindOf(entry!.info, `${resolved.label}, chunk key "${keyColumn}" (${entry!.info.columnType})`);
     return { column: entry!.column, kind };
   }

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import { nameList } from '../../errors/nameList.js';
 import type { Column } from '../../spec/columns.js';
 import { civilFromDays, isoFromMicros } from '../../formats/canonicalValues.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions } from '../sourceConnector.js';
+import { mapColumnTypes } from '../mapColumnTypes.js';
 import { readTargetLabel } from '../readTarget.js';
 import {
   chunkQuery, columnStatisticsQuery, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keySampleQuery,
@@ -116,24 +116,23 @@ export class PostgresConnector implements SourceConnector {
     return this.client.query<R>(config);
   }
 
-  async describe(target: ReadTarget, wanted?: string[]): Promise<TableDescription> {
+  async describe(target: ReadTarget, wanted?: string[], options?: DescribeOptions): Promise<TableDescription> {
     const label = readTargetLabel(target);
     const raw = await this.rawColumns(target);
-    const byName = new Map(raw.map((column) => [column.name, column]));
-    const missing = (wanted ?? []).filter((name) => !byName.has(name));
-    if (missing.length) throw new NonRetryableError(`${label} has no column ${nameList(missing)}`);
-    const chosen = wanted ? wanted.map((name) => byName.get(name)!) : raw;
+    // Type details of the columns read only (an unsupported type in a column left out is no obstacle).
+    const chosen = wanted ? raw.filter((column) => wanted.includes(column.name)) : raw;
     const types = await this.run<{ formatted: string; type_name: string; typmod: number; typtype: string; category: string }>(
       typeInfoQuery, [chosen.map((column) => column.typeOid), chosen.map((column) => column.typmod)]);
-    const columns: Column[] = chosen.map((column, index) => {
-      const info = types.rows[index]!;
+    const infoOf = new Map(chosen.map((column, index) => [column.name, types.rows[index]!]));
+    const { columns, refusals } = mapColumnTypes(label, raw, (column) => column.name, wanted, (column) => {
+      const info = infoOf.get(column.name)!;
       const type: PgType = { typeName: info.type_name, typmod: info.typmod, typtype: info.typtype, category: info.category, formatted: info.formatted };
       return { name: column.name, sourceType: info.formatted, nullable: column.nullable, type: outputTypeOf(type, `${label}, column "${column.name}" (${info.formatted})`) };
-    });
+    }, options);
     const primaryKey = target.kind === 'table'
       ? (await this.run<{ name: string }>(primaryKeyQuery, [target.table.schema ?? null, target.table.name])).rows.map((row) => row.name)
       : [];
-    return { columns, primaryKey };
+    return { columns, primaryKey, refusals };
   }
 
   async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {

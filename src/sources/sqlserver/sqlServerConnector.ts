@@ -6,7 +6,8 @@ import type { Column } from '../../spec/columns.js';
 import type { SourceSpec } from '../../spec/pipelineSpec.js';
 import { readTargetLabel } from '../readTarget.js';
 import { defaultSessionLimits, sessionLimitsOf, type SessionLimits } from '../sessionLimits.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription } from '../sourceConnector.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions } from '../sourceConnector.js';
+import { mapColumnTypes } from '../mapColumnTypes.js';
 import {
   chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery,
   statisticsHistogramQuery, tableSampleQuery, type SqlParam, type SqlQuery,
@@ -260,19 +261,18 @@ export class SqlServerConnector implements SourceConnector {
     return new SqlServerConnector(pool, label, limits);
   }
 
-  async describe(target: ReadTarget, wanted?: string[]): Promise<TableDescription> {
+  async describe(target: ReadTarget, wanted?: string[], options?: DescribeOptions): Promise<TableDescription> {
     const label = readTargetLabel(target);
     const raw = await this.rawColumns(target);
     // Only the columns read must map: an unsupported type in a column left out is no obstacle.
-    const chosen = wanted ? wanted.map((name) => findColumn(raw, name, label)) : raw;
-    const columns: Column[] = chosen.map((column) => ({
+    const { columns, refusals } = mapColumnTypes(label, raw, (column) => column.name, wanted, (column) => ({
       name: column.name,
       sourceType: column.sourceType,
       nullable: column.nullable,
       type: outputTypeOf(column.info, `${label}, column "${column.name}" (${column.sourceType})`),
-    }));
+    }), options, (name) => findColumnOrUndefined(raw, name));
     const primaryKey = target.kind === 'table' ? (await this.rows<{ name: string }>(primaryKeyQuery(target.table))).map((row) => row.name) : [];
-    return { columns, primaryKey };
+    return { columns, primaryKey, refusals };
   }
 
   /**
@@ -516,9 +516,15 @@ function decodeRow(row: unknown[], decoders: Decoder[], label: string): unknown[
  * catalog's spelling is what the queries then use.
  */
 function findColumn<T extends { name: string }>(columns: T[], name: string, label: string): T {
+  const found = findColumnOrUndefined(columns, name);
+  if (!found) throw new NonRetryableError(`${label} has no column "${name}"`);
+  return found;
+}
+
+/** The column named exactly, else the one column whose name matches ignoring case (SQL Server's default collation). */
+function findColumnOrUndefined<T extends { name: string }>(columns: T[], name: string): T | undefined {
   const exact = columns.find((column) => column.name === name);
   if (exact) return exact;
   const folded = columns.filter((column) => column.name.toLowerCase() === name.toLowerCase());
-  if (folded.length === 1) return folded[0]!;
-  throw new NonRetryableError(`${label} has no column "${name}"`);
+  return folded.length === 1 ? folded[0] : undefined;
 }

@@ -1,0 +1,91 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { getServices, type Services } from '../services.js';
+import { errorMessage } from '../errors/errorTypes.js';
+import { scrubSecrets } from '../errors/scrubSecrets.js';
+import { readConnectionSetting } from '../settings.js';
+import { cursorText } from '../copy/cursorValues.js';
+import { outputForms } from '../formats/outputForms.js';
+import { inspectRead, type PlanRefusal } from '../orchestration/planRead.js';
+import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
+import { pipelineIdSchema, pipelineSpecInputSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
+import type { ChunkRange } from '../spec/columns.js';
+import type { KeyKind } from '../sources/sourceConnector.js';
+import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
+import { dependencyProblem } from './pipelineHandlers.js';
+
+/**
+ * What a run of the spec would read, worked out from the source as it is now without copying
+ * anything: columns with their source type, output type and form in each format; every refusal
+ * at once, each at the spec field it concerns; the chunk plan with its bounds as typed text; and
+ * the incremental window from the stored watermark. `valid` is false when anything refused.
+ */
+export async function planView(services: Services, spec: PipelineSpec) {
+  const target = readTargetLabel(readTargetOf(spec));
+  const refused = (refusals: PlanRefusal[]) => ({ pipeline: spec.id, target, valid: false, refusals, columns: [], chunks: null, window: null });
+  try {
+    readConnectionSetting(spec.source.connectionSetting);
+  } catch (err) {
+    return refused([{ path: 'source.connectionSetting', reason: errorMessage(err) }]);
+  }
+  let source;
+  try {
+    source = await services.openSource(spec.source);
+  } catch (err) {
+    return refused([{ path: 'source', reason: scrubSecrets(`cannot connect: ${errorMessage(err)}`) }]);
+  }
+  try {
+    const { description, incremental, plan, refusals } = await inspectRead(services, source, spec, {});
+    const ranges = plan?.ranges ?? [];
+    const keyed = ranges.filter((range) => range.kind !== 'nullKey').length;
+    return {
+      pipeline: spec.id,
+      target,
+      valid: refusals.length === 0,
+      refusals: refusals.map((refusal) => ({ ...refusal, reason: scrubSecrets(refusal.reason) })),
+      columns: (description?.columns ?? []).map((column) => ({ name: column.name, sourceType: column.sourceType, nullable: column.nullable, outputType: column.type, forms: outputForms(column.type) })),
+      chunks: plan && {
+        method: plan.method,
+        column: spec.chunking?.column ?? null,
+        keyKind: plan.keyKind ?? null,
+        rowsEstimate: plan.rowsEstimate,
+        estimatedRowsPerChunk: keyed ? Math.ceil(plan.rowsEstimate / keyed) : 0,
+        ranges: ranges.map((range, index) => ({ index, ...typedRange(range, plan.keyKind) })),
+      },
+      window: incremental?.window
+        ? { ...incremental.window, afterText: incremental.window.after === undefined ? null : cursorText(incremental.window.kind, incremental.window.after), upToText: cursorText(incremental.window.kind, incremental.window.upTo) }
+        : null,
+    };
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
+
+/** A chunk's range with its bounds as the key's own text (a timestamp as ISO text, not microseconds). */
+function typedRange(range: ChunkRange, kind: KeyKind | undefined) {
+  if (range.kind !== 'range' || !kind) return range;
+  return { ...range, lowerText: cursorText(kind, range.lower), upperText: cursorText(kind, range.upper) };
+}
+
+/** GET /api/pipelines/{id}/plan: what the pipeline's next run would read, copying nothing. */
+export async function planPipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = parseParam(request, 'id', pipelineIdSchema);
+  if (!id.ok) return id.response;
+  const services = await getServices();
+  const stored = await services.pipelines.get(id.value);
+  if (!stored) return problem(404, `Pipeline ${id.value} does not exist`);
+  return json(200, await planView(services, stored.spec));
+}
+
+/**
+ * POST /api/pipelines:validate (and /api/pipelines/validate): the spec checked as a create
+ * would (400 naming the field), then against its source: 200 with the plan, `valid` saying
+ * whether the source refused anything. Stores nothing.
+ */
+export async function validatePipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const body = await parseJsonBody(request, pipelineSpecInputSchema);
+  if (!body.ok) return body.response;
+  const services = await getServices();
+  const invalid = await dependencyProblem(services, body.value);
+  if (invalid) return invalid;
+  return json(200, await planView(services, body.value));
+}

@@ -1,0 +1,100 @@
+import type { Services } from '../services.js';
+import { NonRetryableError } from '../errors/errorTypes.js';
+import { planChunks } from '../copy/planChunks.js';
+import { planBalancedChunks } from '../copy/planBalancedChunks.js';
+import { checkPartitionColumns } from '../copy/partitionFolders.js';
+import type { ChunkRange } from '../spec/columns.js';
+import type { CursorWindow } from '../spec/cursorWindow.js';
+import type { RunOptions } from '../spec/jobMessage.js';
+import type { PipelineSpec } from '../spec/pipelineSpec.js';
+import type { DescribeOptions, KeyBounds, KeyKind, ReadTarget, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
+import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
+import { planWindow } from './planWindow.js';
+
+/** What a run reads: its columns, its incremental window, and its chunks. */
+export type ReadPlan = { description: TableDescription; incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined; plan: RunPlan };
+
+/**
+ * Plans what a run of `spec` reads, from the source as it is now and the pipeline's watermark,
+ * writing nothing: prepareRun records the result, and the plan and validate endpoints show it.
+ * With `collectRefusals` unmappable or missing columns are listed in `description.refusals`
+ * instead of failing, and the chunks are planned all the same.
+ */
+export async function planRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, describeOptions?: DescribeOptions): Promise<ReadPlan> {
+  const target = readTargetOf(spec);
+  const description = await source.describe(target, spec.columns, describeOptions);
+  checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target));
+  const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
+  const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental);
+  return { description, incremental, plan };
+}
+
+/** One reason a run of the spec could not copy as asked, at the spec field it concerns. */
+export type PlanRefusal = { path: string; column?: string; reason: string };
+
+/**
+ * The same steps as planRead, for a plan shown before any run (the plan and validate
+ * endpoints): every step that refuses is recorded with the field it concerns and the others
+ * still run, so one answer lists every refusal. Parts whose step refused are absent.
+ */
+export async function inspectRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions): Promise<{ description?: TableDescription; incremental?: ReadPlan['incremental']; plan?: RunPlan; refusals: PlanRefusal[] }> {
+  const target = readTargetOf(spec);
+  const refusals: PlanRefusal[] = [];
+  const step = async <T>(path: string, action: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await action();
+    } catch (err) {
+      if (!(err instanceof NonRetryableError)) throw err;
+      refusals.push({ path, reason: err.message });
+      return undefined;
+    }
+  };
+  const description = await step(target.kind === 'table' ? 'table' : 'query', () => source.describe(target, spec.columns, { collectRefusals: true }));
+  if (!description) return { refusals };
+  for (const refusal of description.refusals) refusals.push({ path: 'columns', column: refusal.column, reason: refusal.reason });
+  await step('output.partitionBy', async () => checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target)));
+  const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;
+  if (spec.incremental && !incremental) return { description, refusals };
+  const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, description.primaryKey, incremental));
+  return { description, incremental, plan, refusals };
+}
+
+export type RunPlan = { ranges: ChunkRange[]; keyKind?: KeyKind; orderBy: string[]; method: 'single' | 'equalWidth' | 'statistics' | 'sample'; rowsEstimate: number };
+
+function emptyPlan(): RunPlan {
+  return { ranges: [], orderBy: [], method: 'single', rowsEstimate: 0 };
+}
+
+/**
+ * Rows are ordered by the split key and then the primary key, so a chunk read twice yields its
+ * rows in the same order and its files the same bytes. Without chunking the whole table (or the
+ * query, in its own order) is one streamed chunk. When an incremental run splits on its own
+ * cursor, only the window's part of the key range is cut into chunks.
+ */
+async function planRun(source: SourceConnector, target: ReadTarget, spec: PipelineSpec, primaryKey: string[], incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined): Promise<RunPlan> {
+  const { chunking } = spec;
+  if (!chunking) return { ranges: [{ kind: 'all' }], orderBy: primaryKey, method: 'single', rowsEstimate: 0 };
+  const window = incremental?.window;
+  const onCursor = window !== undefined && window.column === chunking.column;
+  const tableBounds = onCursor ? incremental!.bounds : await source.keyBounds(target, chunking.column);
+  // Rows outside the window are never read, and a NULL cursor is never inside it.
+  const bounds: KeyBounds = onCursor ? windowBounds(tableBounds, window) : tableBounds;
+  const orderBy = [chunking.column, ...primaryKey.filter((name) => name !== chunking.column)];
+  if (chunking.strategy === 'equalWidth' || bounds.min === undefined) {
+    return { ranges: planChunks(bounds, chunking.chunks), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate };
+  }
+  const distribution = await source.keyDistribution(target, chunking.column, bounds.kind, samplePointsFor(chunking.chunks));
+  return { ranges: planBalancedChunks(bounds, distribution, chunking.chunks), keyKind: bounds.kind, orderBy, method: distribution.method, rowsEstimate: bounds.rowsEstimate };
+}
+
+function windowBounds(table: KeyBounds, window: CursorWindow): KeyBounds {
+  const low = window.after === undefined ? (table.min === undefined ? undefined : BigInt(table.min)) : BigInt(window.after) + 1n;
+  const high = BigInt(window.upTo);
+  if (low === undefined || low > high) return { ...table, min: undefined, max: undefined, nullable: false };
+  return { ...table, min: String(low), max: String(high), nullable: false };
+}
+
+/** Enough sampled keys that each chunk's boundary rests on dozens of them, within a bounded query. */
+function samplePointsFor(chunks: number): number {
+  return Math.min(200_000, Math.max(10_000, chunks * 50));
+}
