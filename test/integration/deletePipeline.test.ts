@@ -93,7 +93,7 @@ describe('DELETE /api/pipelines/{id} refusals', () => {
     expect(stale.status).toBe(412);
     const unknown = await remove('guarded', { 'if-match': put.headers.get('etag')! }, '?purge=true');
     expect(unknown.status).toBe(400);
-    expect(unknown.body!.errors).toEqual([{ path: 'purge', message: 'unknown query parameter' }]);
+    expect(unknown.body!.errors).toEqual([{ path: 'purge', message: 'not a parameter of this endpoint; it takes purgeHistory' }]);
     const badValue = await remove('guarded', { 'if-match': put.headers.get('etag')! }, '?purgeHistory=yes');
     expect(badValue.status).toBe(400);
     expect(badValue.body!.errors[0].path).toBe('purgeHistory');

@@ -112,7 +112,7 @@ describe('POST /api/pipelines?validateSource=true', () => {
     expect(refused.body!.errors.map((error: { path: string }) => error.path)).toEqual(['columns', 'columns']);
     expect(refused.body!.detail).toMatch(/no column "gone".*type interval/);
     expect((await env.api.post('/api/pipelines?validateSource=yes', { id: 'strict', source, output, table: { name: 'events' } })).status).toBe(400);
-    expect((await env.api.post('/api/pipelines?validate=true', { id: 'strict', source, output, table: { name: 'events' } })).body!.errors).toEqual([{ path: 'validate', message: 'unknown query parameter' }]);
+    expect((await env.api.post('/api/pipelines?validate=true', { id: 'strict', source, output, table: { name: 'events' } })).body!.errors).toEqual([{ path: 'validate', message: 'not a parameter of this endpoint; it takes validateSource' }]);
     expect(await snapshotState(env)).toEqual(before);
     // Accepted when the source agrees; without the flag the source is not consulted.
     expect((await env.api.post('/api/pipelines?validateSource=true', { id: 'strict', source, output, table: { name: 'events' } })).status).toBe(201);
