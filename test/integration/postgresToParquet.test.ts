@@ -3,6 +3,7 @@ import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
+import { runIdTime } from '../../src/jobs/runId.js';
 
 /**
  * The whole path on a real PostgreSQL server: HTTP trigger, job queue, orchestrator, activities,
@@ -97,6 +98,11 @@ describe('a PostgreSQL table copied to Parquet through the functions', () => {
   });
 
   it('lists a pipeline and its runs newest first', async () => {
+    // Run ids carry whole seconds: two runs in one second have no order between them. Start the
+    // second run in a later second than the first, as any two runs a person compares would be.
+    const [first] = (await env.api.get('/api/pipelines/shop-events/runs')).body!.runs as Array<{ runId: string }>;
+    const nextSecond = runIdTime(first!.runId).getTime() + 1_000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextSecond - Date.now())));
     const second = await env.api.post('/api/pipelines/shop-events/runs');
     await env.api.waitForRun(second.headers.get('location')!);
     const listed = await env.api.get('/api/pipelines/shop-events/runs');
