@@ -146,6 +146,7 @@ var siphonTables = [
   '${tablePrefix}Chunks'
   '${tablePrefix}Watermarks'
   '${tablePrefix}Leases'
+  '${tablePrefix}RunEvents'
 ]
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { OrchestrationHandler } from 'durable-functions';
 import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePipeline } from './api/pipelineHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
+import { listRunChunks, listRunEvents } from './api/runHandlers.js';
+import { getWatermark, resetWatermark } from './api/watermarkHandlers.js';
 import { health } from './api/healthHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
@@ -107,6 +109,10 @@ export const functionRegistry: FunctionDefinition[] = [
   http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', retryRun),
   http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', setSchedulePaused(true)),
   http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', setSchedulePaused(false)),
+  http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', listRunChunks),
+  http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', listRunEvents),
+  http('getWatermark', ['GET'], 'pipelines/{id}/watermark', getWatermark),
+  http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', resetWatermark),
   {
     kind: 'timer',
     name: 'schedulerTick',

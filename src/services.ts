@@ -5,6 +5,7 @@ import { PipelineStore } from './store/pipelineStore.js';
 import { RunStore } from './store/runStore.js';
 import { WatermarkStore } from './store/watermarkStore.js';
 import { LeaseStore } from './store/leaseStore.js';
+import { RunEventStore } from './store/runEventStore.js';
 import { dataStorage, hostStorage, readSettings, type Settings } from './settings.js';
 import { createBlobServiceClient, createQueueServiceClient, createTableClient } from './storageClients.js';
 import { openSource } from './sources/openSource.js';
@@ -20,6 +21,7 @@ export type Services = {
   chunks: ChunkStore;
   watermarks: WatermarkStore;
   leases: LeaseStore;
+  runEvents: RunEventStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
   dataBlobs: BlobServiceClient;
@@ -33,6 +35,7 @@ export const tableNames = (settings: Settings) => ({
   chunks: `${settings.SIPHON_TABLE_PREFIX}Chunks`,
   watermarks: `${settings.SIPHON_TABLE_PREFIX}Watermarks`,
   leases: `${settings.SIPHON_TABLE_PREFIX}Leases`,
+  runEvents: `${settings.SIPHON_TABLE_PREFIX}RunEvents`,
 });
 
 let services: Promise<Services> | undefined;
@@ -60,6 +63,7 @@ async function createServices(settings: Settings): Promise<Services> {
     chunks: createTableClient(host, names.chunks),
     watermarks: createTableClient(host, names.watermarks),
     leases: createTableClient(host, names.leases),
+    runEvents: createTableClient(host, names.runEvents),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -76,6 +80,7 @@ async function createServices(settings: Settings): Promise<Services> {
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
+    runEvents: new RunEventStore(tables.runEvents),
     jobQueue,
     poisonQueue,
     dataBlobs: createBlobServiceClient(dataStorage(settings)),

@@ -51,7 +51,14 @@ export const runRecordSchema = z.object({
   cleaningSince: z.string().optional(),
   cleanedAt: z.string().optional(),
   sweptAt: z.string().optional(),
+  /**
+   * How the earlier attempts of a run retried through the API ended (the latest
+   * maxPreviousAttempts, oldest first): a retry clears `error`, and keeps it here.
+   */
+  previousAttempts: z.array(z.object({ attempt: z.number().int().nonnegative(), status: z.string(), error: z.string().optional(), errorChunk: z.number().optional(), endedAt: z.string().optional() })).optional(),
 });
+
+export const maxPreviousAttempts = 10;
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
 export type StoredRun = RunRecord & { etag: string };
@@ -68,8 +75,8 @@ export function runRowKey(runId: string): string {
   return `${inverted}-${runId}`;
 }
 
-type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window'];
+type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window' | 'previousAttempts';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window', 'previousAttempts'];
 
 export class RunStore {
   constructor(private readonly table: TableClient) {}

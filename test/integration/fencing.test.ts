@@ -212,7 +212,7 @@ describe('ChunkStore.replaceIfUnchanged', () => {
     expect(newer).toBeTruthy();
     // ...then the stale one reports progress with the ETag it read before: refused.
     const staleStore = new ChunkStore(otherClient('fenceChunksA'));
-    expect(await staleStore.replaceIfUnchanged({ ...planned, status: 'copying', rows: 50, startedAt: '2026-11-21T16:30:01.000Z' }, staleEtag)).toBeUndefined();
+    expect(await staleStore.replaceIfUnchanged({ ...planned, status: 'running', rows: 50, startedAt: '2026-11-21T16:30:01.000Z' }, staleEtag)).toBeUndefined();
     expect(await staleStore.replaceIfUnchanged({ ...done, rows: 1 }, staleEtag)).toBeUndefined();
     expect(await chunks.get(runId, 2)).toEqual({ ...done, etag: newer });
   });
@@ -222,12 +222,12 @@ describe('ChunkStore.replaceIfUnchanged', () => {
     await chunks.savePlan([planned]);
     const { etag } = (await chunks.get(runId, 2))!;
     const results = await Promise.all([
-      new ChunkStore(otherClient('fenceChunksB')).replaceIfUnchanged({ ...planned, status: 'copying', rows: 10 }, etag),
+      new ChunkStore(otherClient('fenceChunksB')).replaceIfUnchanged({ ...planned, status: 'running', rows: 10 }, etag),
       new ChunkStore(otherClient('fenceChunksB')).replaceIfUnchanged(done, etag),
     ]);
     expect(results.filter((result) => result !== undefined)).toHaveLength(1);
     const stored = (await chunks.get(runId, 2))!;
     expect(stored.etag).toBe(results.find((result) => result !== undefined));
-    expect(stored.status).toBe(results[0] ? 'copying' : 'done');
+    expect(stored.status).toBe(results[0] ? 'running' : 'done');
   });
 });
