@@ -3,7 +3,7 @@ import type { OrchestrationHandler } from 'durable-functions';
 import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePipeline } from './api/pipelineHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { listRunChunks, listRunEvents } from './api/runHandlers.js';
-import { getWatermark, resetWatermark } from './api/watermarkHandlers.js';
+import { getWatermark, listPipelineEvents, resetWatermark } from './api/watermarkHandlers.js';
 import { health } from './api/healthHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
@@ -113,6 +113,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', listRunEvents),
   http('getWatermark', ['GET'], 'pipelines/{id}/watermark', getWatermark),
   http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', resetWatermark),
+  http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', listPipelineEvents),
   {
     kind: 'timer',
     name: 'schedulerTick',

@@ -11,6 +11,7 @@ import type { Watermark } from '../store/watermarkStore.js';
 import { appendRunEvent, pipelineEventPartition, RunEventType } from '../store/runEventStore.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 import { readIfMatch } from './ifMatch.js';
+import { readPageQuery } from './pageQuery.js';
 
 /** The watermark as people read it: the value as typed text (ISO timestamp, YYYY-MM-DD, digits), its digits beside it. */
 function watermarkBody(pipelineId: string, watermark: Watermark) {
@@ -109,4 +110,19 @@ export async function resetWatermark(request: HttpRequest): Promise<HttpResponse
 
 function stale(): HttpResponseInit {
   return problem(412, 'The watermark changed since you read it', 'If-Match: read the watermark again and reapply your change');
+}
+
+/**
+ * GET /api/pipelines/{id}/events?limit=&continuationToken=&after=: events of the pipeline rather
+ * than of one run (today: watermark resets), from the events table's partition `pipeline:<id>`.
+ */
+export async function listPipelineEvents(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = parseParam(request, 'id', pipelineIdSchema);
+  if (!id.ok) return id.response;
+  const query = readPageQuery(request, { defaultLimit: 100, allowAfter: true });
+  if (!query.ok) return query.response;
+  const services = await getServices();
+  if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
+  const page = await services.runEvents.list(pipelineEventPartition(id.value), query.value);
+  return json(200, { events: page.events, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
 }
