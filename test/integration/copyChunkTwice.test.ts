@@ -81,12 +81,20 @@ it('leaves the same blobs and the same chunk record when run twice with the same
 });
 
 it('writes each timeline event once when prepare and a chunk\'s copy run twice at the same time', async () => {
+  // A pipeline of its own: the run above still holds its pipeline's run lease.
+  const spec = pipelineSpecSchema.parse({
+    id: 'readings-timeline',
+    source: { engine: 'postgres', connectionSetting: testSourceSetting },
+    table: { schema: 'public', name: 'readings' },
+    output: { container: 'twice' },
+  });
+  await services.pipelines.create(spec, new Date());
   const runId = newRunId(new Date());
-  await enqueueRun(services, { runId, pipelineId: 'readings', reason: 'manual', options: {}, attempt: 0 });
-  await enqueueRun(services, { runId, pipelineId: 'readings', reason: 'manual', options: {}, attempt: 0 });
-  const [plan] = await Promise.all([prepareRun(services, { pipelineId: 'readings', runId }), prepareRun(services, { pipelineId: 'readings', runId })]);
+  await enqueueRun(services, { runId, pipelineId: 'readings-timeline', reason: 'manual', options: {}, attempt: 0 });
+  await enqueueRun(services, { runId, pipelineId: 'readings-timeline', reason: 'manual', options: {}, attempt: 0 });
+  const [plan] = await Promise.all([prepareRun(services, { pipelineId: 'readings-timeline', runId }), prepareRun(services, { pipelineId: 'readings-timeline', runId })]);
   expect(plan.chunkCount).toBe(1);
-  const input = { pipelineId: 'readings', runId, chunk: 0, attempt: 1 };
+  const input = { pipelineId: 'readings-timeline', runId, chunk: 0, attempt: 1 };
   const [first, second] = await Promise.all([copyChunkActivity(services, input), copyChunkActivity(services, input)]);
   expect(first.outcome).toBe('done');
   expect(second.outcome).toBe('done');
