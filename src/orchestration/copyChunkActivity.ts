@@ -1,5 +1,6 @@
 import { NonRetryableError, errorMessage, withContext } from '../errors/errorTypes.js';
 import { capMessage } from '../errors/capMessage.js';
+import { scrubSecrets } from '../errors/scrubSecrets.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Services } from '../services.js';
 import { copyChunk } from '../copy/copyChunk.js';
@@ -113,7 +114,9 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       await progressWrite;
       const ended = services.now();
       // Queue time: from the plan (the run's start) to the chunk's first start, whichever attempt.
-      const queueMs = Math.max(0, Date.parse(record.startedAt!) - Date.parse(run.startedAt ?? run.requestedAt));
+      // A retried run keeps its first start, so its chunks count from the previous attempt's end.
+      const queuedSince = Math.max(Date.parse(run.startedAt ?? run.requestedAt), ...(run.previousAttempts ?? []).map((previous) => (previous.endedAt ? Date.parse(previous.endedAt) : 0)));
+      const queueMs = Math.max(0, Date.parse(record.startedAt!) - queuedSince);
       const done: ChunkRecord = {
         ...record,
         status: ChunkStatus.done,
@@ -141,7 +144,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       return { outcome: 'stopped', chunk: input.chunk, status: err.status };
     }
     const error = withContext(err, context);
-    const message = capMessage(errorMessage(error), maxChunkErrorChars);
+    const message = capMessage(scrubSecrets(errorMessage(error)), maxChunkErrorChars);
     // The orchestrator tries a thrown error again until the run's retry policy runs out (see
     // copyChunkRange); a NonRetryableError comes back as an outcome and ends the chunk at once.
     const final = error instanceof NonRetryableError || !run?.spec || attempt >= run.spec.retry.maxAttempts;
@@ -168,7 +171,9 @@ function chunkTimeline(services: Services, run: StoredRun, chunk: number, attemp
 async function recordAttemptEnd(services: Services, run: StoredRun, chunk: number, attempt: number, ending: { status: ChunkStatus; event: RunEventType; error?: string; fields?: Record<string, string> }): Promise<void> {
   const endedAt = services.now().toISOString();
   const current = await services.chunks.get(run.runId, chunk);
-  if (current && current.status !== ChunkStatus.done) {
+  // Not over a chunk that is done, nor over a later attempt already under way (this one is stale).
+  const latest = Math.max(0, ...(current?.attempts ?? []).map((entry) => entry.attempt));
+  if (current && current.status !== ChunkStatus.done && latest <= attempt) {
     const { etag, ...record } = current;
     await services.chunks.replaceIfUnchanged({
       ...record,
