@@ -69,14 +69,17 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       startedAt: planned.startedAt ?? started.toISOString(),
       attempts: withAttempt(planned.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString() })),
     };
+    // This write takes the place of the first progress write (which came after the first batch),
+    // so a run of thousands of tiny chunks makes no more chunk writes than before.
     let etag: string | undefined = await services.chunks.replaceIfUnchanged(record, readEtag);
+    const startedWriteAt = Date.now();
     await timeline(RunEventType.chunkStarted, {});
     const container = services.dataBlobs.getContainerClient(spec.output.container);
     await ensureContainer(container);
 
     // Progress is best effort: a lost heartbeat only makes a progress bar lag. Writes carry the
     // record's ETag, so once another attempt has written this chunk, this one stops reporting.
-    let lastProgressAt = 0;
+    let lastProgressAt = startedWriteAt;
     let progressWrite: Promise<void> = Promise.resolve();
     let endedAs: string | undefined;
     const statusCheck = setInterval(() => {
