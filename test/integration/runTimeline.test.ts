@@ -255,7 +255,8 @@ describe('a run\'s timeline and chunks', () => {
     expect(failed.error).toMatch(/chunk 0/);
     const failedEvents = await allEvents(triggered.url, 1000);
     expect(failedEvents.find((event) => event.type === 'chunkFailed')).toMatchObject({ chunk: 0, attempt: 1 });
-    expect(failedEvents.at(-1)).toMatchObject({ type: 'finished', status: 'failed', error: failed.error });
+    // Chunks still in flight when the run failed wind down after it, so their events may follow.
+    expect(failedEvents.find((event) => event.type === 'finished')).toMatchObject({ status: 'failed', error: failed.error });
 
     blobProxy.rule = undefined;
     await waitFor(async () => (await api.get(triggered.url)).body!, (run) => run.cleanedAt !== undefined, 'the failed run cleaned up');
