@@ -24,6 +24,7 @@ const terminal = ['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'];
 type RunView = {
   status: string; error?: string; rows: number; startedAt?: string; endedAt?: string;
   chunks: Array<{ startedAt?: string; endedAt?: string }>;
+  chunksUrl: string;
 };
 
 /**
@@ -76,6 +77,14 @@ export async function orchestrationOverhead(db: SourceDatabase, table: string, c
         }
       });
       if (run.status !== 'succeeded') throw new Error(`Overhead run with maxParallel ${maxParallel} ended ${run.status}: ${run.error ?? ''}`);
+      // The run's own answer holds its first 100 chunks; all of them page through chunksUrl.
+      const allChunks: RunView['chunks'] = [];
+      for (let token: string | undefined, first = true; first || token; first = false) {
+        const page = (await api('GET', `${run.chunksUrl}?limit=1000${token ? `&continuationToken=${token}` : ''}`)).body as unknown as { chunks: RunView['chunks']; continuationToken?: string };
+        allChunks.push(...page.chunks);
+        token = page.continuationToken;
+      }
+      run.chunks = allChunks;
       const activity = run.chunks.map((chunk) => Date.parse(chunk.endedAt!) - Date.parse(chunk.startedAt!));
       results.push({
         maxParallel,

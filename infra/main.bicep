@@ -154,6 +154,7 @@ var siphonTables = [
   '${tablePrefix}Watermarks'
   '${tablePrefix}Leases'
   '${tablePrefix}RunIndex'
+  '${tablePrefix}RunEvents'
 ]
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePi
 import { deletePipelineHandler } from './api/pipelineHandlers.js';
 import { planPipeline, validatePipeline } from './api/planHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
+import { listRunChunks, listRunEvents } from './api/runHandlers.js';
+import { getWatermark, listPipelineEvents, resetWatermark } from './api/watermarkHandlers.js';
 import { health } from './api/healthHandler.js';
 import { listAllRuns } from './api/listAllRunsHandler.js';
 import { problem } from './api/httpResponses.js';
@@ -124,6 +126,11 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getQuery', ['GET'], 'queries/{id}', getQuery),
   http('cancelQuery', ['POST'], 'queries/{id}/cancel', cancelQuery),
   http('getQueryResult', ['GET'], 'queries/{id}/result', getQueryResult),
+  http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', listRunChunks),
+  http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', listRunEvents),
+  http('getWatermark', ['GET'], 'pipelines/{id}/watermark', getWatermark),
+  http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', resetWatermark),
+  http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', listPipelineEvents),
   {
     kind: 'timer',
     name: 'schedulerTick',

@@ -7,6 +7,7 @@ import { RunStore } from './store/runStore.js';
 import { RunIndexStore } from './store/runIndexStore.js';
 import { WatermarkStore } from './store/watermarkStore.js';
 import { LeaseStore } from './store/leaseStore.js';
+import { RunEventStore } from './store/runEventStore.js';
 import { dataStorage, hostStorage, readSettings, type Settings } from './settings.js';
 import { createBlobServiceClient, createQueueServiceClient, createTableClient } from './storageClients.js';
 import { openSource } from './sources/openSource.js';
@@ -26,6 +27,7 @@ export type Services = {
   chunks: ChunkStore;
   watermarks: WatermarkStore;
   leases: LeaseStore;
+  runEvents: RunEventStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
   dataBlobs: BlobServiceClient;
@@ -40,6 +42,7 @@ export const tableNames = (settings: Settings) => ({
   watermarks: `${settings.SIPHON_TABLE_PREFIX}Watermarks`,
   leases: `${settings.SIPHON_TABLE_PREFIX}Leases`,
   runIndex: `${settings.SIPHON_TABLE_PREFIX}RunIndex`,
+  runEvents: `${settings.SIPHON_TABLE_PREFIX}RunEvents`,
 });
 
 let services: Promise<Services> | undefined;
@@ -68,6 +71,7 @@ async function createServices(settings: Settings): Promise<Services> {
     watermarks: createTableClient(host, names.watermarks),
     leases: createTableClient(host, names.leases),
     runIndex: createTableClient(host, names.runIndex),
+    runEvents: createTableClient(host, names.runEvents),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -87,6 +91,7 @@ async function createServices(settings: Settings): Promise<Services> {
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
+    runEvents: new RunEventStore(tables.runEvents),
     jobQueue,
     poisonQueue,
     dataBlobs: createBlobServiceClient(dataStorage(settings)),

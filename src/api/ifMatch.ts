@@ -14,10 +14,10 @@ const etagShape = /^W\/"datetime'\d{4}-\d{2}-\d{2}T\d{2}%3A\d{2}%3A\d{2}(?:\.\d{
  * when malformed). `*` is refused with 428 too: it makes the write unconditional, which is
  * what the requirement exists to prevent; send the ETag you read instead.
  */
-export function readIfMatch(request: HttpRequest): Parsed<string> {
+export function readIfMatch(request: HttpRequest, what = 'pipeline'): Parsed<string> {
   const value = request.headers.get('if-match')?.trim();
-  if (!value) return { ok: false, response: problem(428, 'If-Match is required', 'If-Match: send the ETag of the pipeline you read, so a concurrent change is not overwritten') };
-  if (value === '*') return { ok: false, response: problem(428, 'If-Match: * is not accepted', 'If-Match: send the ETag of the pipeline you read, not *, so a concurrent change is not overwritten') };
+  if (!value) return { ok: false, response: problem(428, 'If-Match is required', `If-Match: send the ETag of the ${what} you read, so a concurrent change is not overwritten`) };
+  if (value === '*') return { ok: false, response: problem(428, 'If-Match: * is not accepted', `If-Match: send the ETag of the ${what} you read, not *, so a concurrent change is not overwritten`) };
   if (!etagShape.test(value)) return { ok: false, response: problem(400, 'Invalid If-Match header', 'If-Match: not an ETag this API returned; send the ETag header of your last read unchanged') };
   return { ok: true, value };
 }

@@ -8,16 +8,19 @@ import { cancelEventName } from '../orchestration/functionNames.js';
 import { pipelineIdSchema } from '../spec/pipelineSpec.js';
 import { runIdSchema, runOptionsInputSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
 import { formatZodError } from '../spec/formatZodError.js';
-import { enqueueRun } from '../jobs/enqueueRun.js';
+import { capMessage } from '../errors/capMessage.js';
+import { enqueueRun, recordQueued } from '../jobs/enqueueRun.js';
 import { newRunId } from '../jobs/runId.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import { runRowKey, type StoredRun } from '../store/runStore.js';
+import { maxPreviousAttempts, runRowKey, type StoredRun } from '../store/runStore.js';
+import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 import { commaSeparated, continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
 import { decodeContinuationToken, encodeContinuationToken } from './continuationToken.js';
+import { readPageQuery } from './pageQuery.js';
 
 const runUrl = (pipelineId: string, runId: string) => `/api/pipelines/${pipelineId}/runs/${runId}`;
 
@@ -93,20 +96,29 @@ export async function listRuns(request: HttpRequest): Promise<HttpResponseInit> 
   });
 }
 
-/** GET /api/pipelines/{id}/runs/{runId}: the run with its progress and chunks. */
+/** How many chunks the run's own answer includes; the rest page through `chunksUrl`. */
+export const chunksInRunDetail = 100;
+
+/** A chunk as the API shows it: its state, each attempt with its error, volume, and where its time went. */
+function chunkDetail({ index, status, rows, bytes, files, startedAt, endedAt, attempts, timings }: ChunkRecord) {
+  return { index, status, attempts: attempts ?? [], rows, bytes, files: files.length, startedAt, endedAt, timings };
+}
+
+/**
+ * GET /api/pipelines/{id}/runs/{runId}: the run with its progress over all chunks, and the first
+ * chunksInRunDetail chunks; `chunksUrl` pages through all of them.
+ */
 export async function getRun(request: HttpRequest): Promise<HttpResponseInit> {
-  const id = parseParam(request, 'id', pipelineIdSchema);
-  if (!id.ok) return id.response;
-  const runId = parseParam(request, 'runId', runIdSchema);
-  if (!runId.ok) return runId.response;
-  const services = await getServices();
-  const run = await services.runs.get(id.value, runId.value);
-  if (!run) return problem(404, `Run ${runId.value} of pipeline ${id.value} does not exist`);
-  const chunks = await services.chunks.list(runId.value);
+  const loaded = await loadRun(request);
+  if (!loaded.ok) return loaded.response;
+  const { services, run } = loaded.value;
+  const chunks = await services.chunks.list(run.runId);
   return json(200, {
     ...runSummary(run),
     progress: runProgress(chunks),
-    chunks: chunks.map(({ index, status, rows, bytes, files, startedAt, endedAt }) => ({ index, status, rows, bytes, files: files.length, startedAt, endedAt })),
+    chunks: chunks.slice(0, chunksInRunDetail).map(chunkDetail),
+    chunksUrl: `${runUrl(run.pipelineId, run.runId)}/chunks`,
+    eventsUrl: `${runUrl(run.pipelineId, run.runId)}/events`,
   });
 }
 
@@ -117,6 +129,32 @@ async function deletedPipelineOf(services: Services, run: StoredRun): Promise<st
   if (!pipeline) return `Run ${run.runId} cannot go on: pipeline ${run.pipelineId} was deleted`;
   if (pipeline.generation !== generation) return `Run ${run.runId} belongs to an earlier pipeline ${run.pipelineId} that was deleted (generation ${generation}; the pipeline now is generation ${pipeline.generation}); trigger a new run instead`;
   return undefined;
+}
+
+/** GET /api/pipelines/{id}/runs/{runId}/chunks?limit=&continuationToken=: the run's chunks in index order. */
+export async function listRunChunks(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = readPageQuery(request, { defaultLimit: 100 });
+  if (!query.ok) return query.response;
+  const loaded = await loadRun(request);
+  if (!loaded.ok) return loaded.response;
+  const { services, run } = loaded.value;
+  const page = await services.chunks.listPage(run.runId, query.value);
+  return json(200, { chunks: page.chunks.map(chunkDetail), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
+}
+
+/**
+ * GET /api/pipelines/{id}/runs/{runId}/events?limit=&continuationToken=&after=: the run's
+ * timeline in order. `after=<sequence>` starts behind an event already seen, so a live view
+ * polls only for what is new.
+ */
+export async function listRunEvents(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = readPageQuery(request, { defaultLimit: 100, allowAfter: true });
+  if (!query.ok) return query.response;
+  const loaded = await loadRun(request);
+  if (!loaded.ok) return loaded.response;
+  const { services, run } = loaded.value;
+  const page = await services.runEvents.list(run.runId, query.value);
+  return json(200, { events: page.events, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
 }
 
 const retryableStatuses: ReadonlySet<string> = new Set([RunStatus.failed, RunStatus.timedOut, RunStatus.cancelled]);
@@ -151,12 +189,27 @@ export async function cancelRun(request: HttpRequest, _context: InvocationContex
     return problem(409, `Run ${run.runId} is finalizing: every chunk is copied and its manifest is being written (since ${updated.finalizingSince})`);
   }
   if (!cancelled) return problem(409, `Run ${run.runId} is already ${updated.status}`);
+  await recordCancelled(services, updated);
   // Ended now, queued or running: the next run may start while this one's chunks wind down (they
   // write no manifest and move no watermark).
   await releaseRunLease(services, run.pipelineId, run.runId);
   // Best effort: a queued run has no instance yet, and its prepare sees the status anyway.
   await orchestrations?.raiseEvent(runInstanceId(run.runId, updated.attempt), cancelEventName, {}).catch(() => undefined);
   return json(200, runSummary(updated));
+}
+
+/**
+ * The cancel on the run's timeline, and the run's ending: the cancel has happened whatever these
+ * writes do, so a failure to record it is not the caller's error (the run record says cancelled).
+ */
+async function recordCancelled(services: Services, run: StoredRun): Promise<void> {
+  const at = run.endedAt ? new Date(run.endedAt) : services.now();
+  const fields = { runAttempt: run.attempt, status: run.status, reason: run.statusReason };
+  await Promise.all([
+    appendRunEvent(services, run.runId, { type: RunEventType.cancelled, key: `${run.attempt}:cancelled`, at, fields }),
+    // A millisecond later, so the ending sorts after the cancel (sequences follow `at`).
+    appendRunEvent(services, run.runId, { type: RunEventType.finished, key: `${run.attempt}:finished`, at: new Date(at.getTime() + 1), fields: { ...fields, rows: run.rows, bytes: run.bytes } }),
+  ]).catch(() => undefined);
 }
 
 /**
@@ -194,7 +247,10 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
       retried = retryableStatuses.has(current.status) && current.attempt === run.attempt && current.cleaningSince === undefined;
       if (!retried) return undefined;
       const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, finalizingSince: _finalizingSince, ...rest } = current;
-      return { ...rest, status: RunStatus.queued, attempt: run.attempt + 1 };
+      // Each error capped so ten of them stay well inside one 32K-character property.
+      const ended = { attempt: current.attempt, status: current.status, error: current.error === undefined ? undefined : capMessage(current.error, 1_000), errorChunk: current.errorChunk, endedAt: current.endedAt };
+      const previousAttempts = [...(current.previousAttempts ?? []), ended].slice(-maxPreviousAttempts);
+      return { ...rest, status: RunStatus.queued, attempt: run.attempt + 1, previousAttempts };
     })
     .catch(async (err: unknown) => {
       // Not queued: free the lease now rather than after its grace period.
@@ -208,6 +264,7 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
     }
     return problem(409, `Run ${run.runId} is ${updated.status} (attempt ${updated.attempt}); only failed, timed-out or cancelled runs can be retried`);
   }
+  await recordQueued(services, updated, services.now());
   await services.jobQueue.sendMessage(encodeJobMessage({ runId: run.runId, pipelineId: run.pipelineId, reason: 'retry', options: updated.options ?? {}, attempt: updated.attempt }));
   return json(202, runSummary(updated), { location: runUrl(run.pipelineId, run.runId) });
 }

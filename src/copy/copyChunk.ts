@@ -24,8 +24,16 @@ export type CopyChunkRequest = {
   signal?: AbortSignal | undefined;
 };
 
+/**
+ * Milliseconds the copy waited on the source (read), on encoding rows into file bytes (encode)
+ * and on blob storage (upload). Measured as waits of the copy's own flow, so they never add up to
+ * more than the copy took: uploads that run while the encoder works count within the write they
+ * belong to, capped by it.
+ */
+export type CopyTimings = { readMs: number; encodeMs: number; uploadMs: number };
+
 /** `truncated`: the read stopped at maxRows while the source had more rows. */
-export type CopyChunkResult = { rows: number; bytes: number; files: FileEntry[]; truncated?: boolean };
+export type CopyChunkResult = { rows: number; bytes: number; files: FileEntry[]; timings: CopyTimings; truncated?: boolean };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -65,19 +73,42 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const nextFileNumber = new Map<string, number>();
   let buffered = 0;
   let rows = 0;
+  let readMs = 0;
+  let writingMs = 0;
+  let uploadWaitMs = 0;
+  let writeDepth = 0;
 
-  const closeFile = async (state: FolderState) => {
+  /** Time in encoding and uploading, counted once however deeply writes nest. */
+  const writing = async <T>(work: () => Promise<T>): Promise<T> => {
+    const started = writeDepth++ === 0 ? performance.now() : undefined;
+    try {
+      return await work();
+    } finally {
+      writeDepth--;
+      if (started !== undefined) writingMs += performance.now() - started;
+    }
+  };
+  const uploading = async <T>(work: Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      uploadWaitMs += performance.now() - started;
+    }
+  };
+
+  const closeFile = (state: FolderState) => writing(async () => {
     const open = state.open;
     if (!open) return;
     state.open = undefined;
     await open.writer.finish();
-    const committed = await open.blob.commit();
+    const committed = await uploading(open.blob.commit());
     files.push({ path: open.path, rows: open.rows, bytes: committed.bytes, md5: committed.md5 });
-  };
+  });
 
   const groupLimit = (state: FolderState) => Math.min(output.rowGroupRows, output.maxRowsPerFile - (state.open?.rows ?? 0));
 
-  const writeGroup = async (state: FolderState) => {
+  const writeGroup = (state: FolderState) => writing(async () => {
     const groupRows = state.group.rows;
     if (groupRows === 0) return;
     if (!state.open) {
@@ -85,13 +116,13 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       nextFileNumber.set(state.folder, number + 1);
       const path = paths.file(request.chunk, number, state.folder, extension);
       const blob = new StagedBlobWriter(container.getBlockBlobClient(path), { contentType: contentType(output) });
-      state.open = { path, blob, rows: 0, writer: openFormatWriter(output, router.fileColumns, (bytes) => blob.write(bytes)) };
+      state.open = { path, blob, rows: 0, writer: openFormatWriter(output, router.fileColumns, (bytes) => uploading(blob.write(bytes))) };
     }
     buffered -= groupRows;
     await state.open.writer.writeBuffer(state.group);
     state.open.rows += groupRows;
     if (state.open.rows >= output.maxRowsPerFile) await closeFile(state);
-  };
+  });
 
   const stateFor = async (folder: string): Promise<FolderState> => {
     const existing = states.get(folder);
@@ -137,29 +168,47 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   });
   const maxRows = request.maxRows ?? Infinity;
   let truncated = false;
-  for await (const whole of batches) {
-    // Rows past the cap are dropped, and the loop's break closes the read: one row more than the
-    // cap is asked for, so a result of exactly maxRows rows is not called truncated.
-    const batch = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
-    truncated = batch.length < whole.length;
-    if (router.partitioned) {
-      for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
-    } else {
-      const state = await stateFor('');
-      const group = state.group;
-      for (let r = 0; r < batch.length; r++) {
-        group.add(batch[r]!);
-        buffered++;
-        if (group.rows >= groupLimit(state)) await writeGroup(state);
+  // Iterated by hand to time each wait on the source; closed like for-await would on an early exit.
+  const iterator = batches[Symbol.asyncIterator]();
+  let exhausted = false;
+  try {
+    for (;;) {
+      const readStarted = performance.now();
+      const next = await iterator.next();
+      readMs += performance.now() - readStarted;
+      if (next.done) {
+        exhausted = true;
+        break;
       }
+      // Rows past the cap are dropped, and leaving the loop closes the read: one row more than
+      // the cap is asked for, so a result of exactly maxRows rows is not called truncated.
+      const whole = next.value;
+      const batch = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
+      truncated = batch.length < whole.length;
+      if (router.partitioned) {
+        for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
+      } else {
+        const state = await stateFor('');
+        const group = state.group;
+        for (let r = 0; r < batch.length; r++) {
+          group.add(batch[r]!);
+          buffered++;
+          if (group.rows >= groupLimit(state)) await writeGroup(state);
+        }
+      }
+      rows += batch.length;
+      onProgress(rows);
+      if (truncated) break;
     }
-    rows += batch.length;
-    onProgress(rows);
-    if (truncated) break;
+  } finally {
+    // A failure to close must not hide the error that ended the read.
+    if (!exhausted) await iterator.return?.().catch(() => undefined);
   }
   for (const state of states.values()) {
     await writeGroup(state);
     await closeFile(state);
   }
-  return { rows, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, ...(truncated ? { truncated } : {}) };
+  const uploadMs = Math.min(uploadWaitMs, writingMs);
+  const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
+  return { rows, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}) };
 }

@@ -4,6 +4,7 @@ import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import type { StoredRun } from '../store/runStore.js';
 import { encodeJobMessage } from './jobQueueMessage.js';
 import { acquireRunLease, releaseRunLease, type LeaseRefusal } from './runLease.js';
+import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 
 export type EnqueueOutcome =
   | { run: StoredRun; created: boolean; refusedBy?: undefined; pipelineGone?: undefined }
@@ -28,7 +29,11 @@ export type EnqueueOutcome =
 export async function enqueueRun(services: Services, job: JobMessage, generation: string): Promise<EnqueueOutcome> {
   const existing = await services.runs.get(job.pipelineId, job.runId);
   if (existing) {
-    if (existing.status === RunStatus.queued) await services.jobQueue.sendMessage(encodeJobMessage(job));
+    if (existing.status === RunStatus.queued) {
+      // A repeat finishes what a crash interrupted: the event (once per attempt) and the message.
+      await recordQueued(services, existing);
+      await services.jobQueue.sendMessage(encodeJobMessage(job));
+    }
     return { run: existing, created: false };
   }
   const lease = await acquireRunLease(services, job.pipelineId, { runId: job.runId, attempt: job.attempt });
@@ -64,6 +69,14 @@ export async function enqueueRun(services: Services, job: JobMessage, generation
   if (!run) throw new Error(`Run ${job.runId} of pipeline ${job.pipelineId} vanished after it was created`);
   // Recorded ended by a concurrent tick (skipped while another run held the lease): it never runs.
   if (terminalRunStatuses.has(run.status)) await releaseRunLease(services, job.pipelineId, job.runId);
-  if (run.status === RunStatus.queued) await services.jobQueue.sendMessage(encodeJobMessage(job));
+  if (run.status === RunStatus.queued) {
+    await recordQueued(services, run);
+    await services.jobQueue.sendMessage(encodeJobMessage(job));
+  }
   return { run, created };
+}
+
+/** The run's `queued` event, once per attempt: a run retried through the API is queued again. */
+export function recordQueued(services: Services, run: Pick<StoredRun, 'runId' | 'attempt' | 'reason'>, at?: Date): Promise<boolean> {
+  return appendRunEvent(services, run.runId, { type: RunEventType.queued, key: `${run.attempt}:queued`, at: at ?? services.now(), fields: { runAttempt: run.attempt, reason: run.attempt > 0 ? 'retry' : run.reason } });
 }

@@ -1,7 +1,7 @@
 import type { Services } from '../services.js';
 import { withContext } from '../errors/errorTypes.js';
 
-export type PurgeServices = Pick<Services, 'runs' | 'chunks'>;
+export type PurgeServices = Pick<Services, 'runs' | 'chunks' | 'runEvents'>;
 
 /**
  * What is stored under a run id besides the run record, deleted before the record so a purge cut
@@ -10,6 +10,7 @@ export type PurgeServices = Pick<Services, 'runs' | 'chunks'>;
  */
 const perRunParts = {
   chunks: (services: PurgeServices, _pipelineId: string, runId: string) => services.chunks.deleteRun(runId),
+  events: (services: PurgeServices, _pipelineId: string, runId: string) => services.runEvents.deleteAll(runId),
 } satisfies Record<string, (services: PurgeServices, pipelineId: string, runId: string) => Promise<number>>;
 
 /** How many records of each kind a purge deleted. */

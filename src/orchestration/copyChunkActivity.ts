@@ -1,5 +1,6 @@
 import { NonRetryableError, errorMessage, withContext } from '../errors/errorTypes.js';
 import { capMessage } from '../errors/capMessage.js';
+import { scrubSecrets } from '../errors/scrubSecrets.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Services } from '../services.js';
 import { copyChunk } from '../copy/copyChunk.js';
@@ -8,6 +9,9 @@ import { readTargetOf, tableName } from '../sources/readTarget.js';
 import { runPaths } from '../sink/blobPaths.js';
 import type { ChunkOutcome, CopyChunkInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
+import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
+import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
+import type { StoredRun } from '../store/runStore.js';
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -43,25 +47,45 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
   // Aborted when the status check sees the run ended: the connector then cancels the statement on
   // the server, so a statement still working on its first row stops too, not only the next read.
   const stop = new AbortController();
+  const attempt = input.attempt ?? 1;
+  let run: StoredRun | undefined;
   try {
-    const run = await services.runs.get(input.pipelineId, input.runId);
+    run = await services.runs.get(input.pipelineId, input.runId);
     if (!run?.spec || !run.columns || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
-    if (terminalRunStatuses.has(run.status)) return { outcome: 'stopped', chunk: input.chunk, status: run.status };
+    const timeline = chunkTimeline(services, run, input.chunk, attempt);
+    if (terminalRunStatuses.has(run.status)) {
+      await timeline(RunEventType.chunkStopped, { status: run.status });
+      return { outcome: 'stopped', chunk: input.chunk, status: run.status };
+    }
     const chunk = await services.chunks.get(input.runId, input.chunk);
     if (!chunk) throw new NonRetryableError('the chunk is not in the run plan');
     if (chunk.status === ChunkStatus.done) {
       return { outcome: 'done', chunk: input.chunk, rows: chunk.rows, bytes: chunk.bytes, files: chunk.files.length, durationInMs: 0 };
     }
     const { spec } = run;
-    const { etag: readEtag, ...record } = chunk;
-    let etag: string | undefined = readEtag;
     const started = services.now();
+    const { etag: readEtag, ...planned } = chunk;
+    // Running, with this attempt recorded, before any row is read: a chunk being copied says so.
+    const record: ChunkRecord = {
+      ...planned,
+      status: ChunkStatus.running,
+      startedAt: planned.startedAt ?? started.toISOString(),
+      attempts: withAttempt(planned.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString() })),
+    };
+    // This write takes the place of the first progress write (which came after the first batch),
+    // so a run of thousands of tiny chunks makes no more chunk writes than before.
+    let etag: string | undefined = await services.chunks.replaceIfUnchanged(record, readEtag);
+    const startedWriteAt = Date.now();
+    // Written while the copy runs, and awaited before the chunk is recorded done: with thousands of
+    // small chunks, two more sequential round trips per chunk would double a run's time.
+    const startedEvent = timeline(RunEventType.chunkStarted, {});
+    startedEvent.catch(() => undefined); // awaited below; this only keeps a failure from being unhandled meanwhile
     const container = services.dataBlobs.getContainerClient(spec.output.container);
     await ensureContainer(container);
 
     // Progress is best effort: a lost heartbeat only makes a progress bar lag. Writes carry the
     // record's ETag, so once another attempt has written this chunk, this one stops reporting.
-    let lastProgressAt = 0;
+    let lastProgressAt = startedWriteAt;
     let progressWrite: Promise<void> = Promise.resolve();
     let endedAs: string | undefined;
     const statusCheck = setInterval(() => {
@@ -79,7 +103,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       lastProgressAt = now;
       const sent = etag;
       progressWrite = progressWrite
-        .then(() => services.chunks.replaceIfUnchanged({ ...record, status: ChunkStatus.copying, rows, startedAt: started.toISOString() }, sent))
+        .then(() => services.chunks.replaceIfUnchanged({ ...record, rows }, sent))
         .then((next) => {
           etag = next;
         }, () => undefined);
@@ -104,11 +128,31 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       await progressWrite;
       if (result.truncated) await services.queries.markTruncated(input.pipelineId);
       const ended = services.now();
-      const done = { ...record, status: ChunkStatus.done, rows: result.rows, bytes: result.bytes, files: result.files, startedAt: started.toISOString(), endedAt: ended.toISOString() };
+      // Queue time: from the plan (the run's start) to the chunk's first start, whichever attempt.
+      // A retried run keeps its first start, so its chunks count from the previous attempt's end.
+      const queuedSince = Math.max(Date.parse(run.startedAt ?? run.requestedAt), ...(run.previousAttempts ?? []).map((previous) => (previous.endedAt ? Date.parse(previous.endedAt) : 0)));
+      const queueMs = Math.max(0, Date.parse(record.startedAt!) - queuedSince);
+      const done: ChunkRecord = {
+        ...record,
+        status: ChunkStatus.done,
+        rows: result.rows,
+        bytes: result.bytes,
+        files: result.files,
+        endedAt: ended.toISOString(),
+        attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
+        timings: { queueMs, ...result.timings },
+      };
       // Another attempt wrote the record meanwhile: its files have the same names and bytes as
       // ours, so whichever finishes records the result.
-      if (!etag || !(await services.chunks.replaceIfUnchanged(done, etag))) await services.chunks.save(done);
+      await startedEvent;
       const stats = { chunk: input.chunk, rows: result.rows, bytes: result.bytes, files: result.files.length, durationInMs: ended.getTime() - started.getTime() };
+      // The record and the event side by side: each is idempotent, and a failure of either throws for a retry.
+      await Promise.all([
+        (async () => {
+          if (!etag || !(await services.chunks.replaceIfUnchanged(done, etag))) await services.chunks.save(done);
+        })(),
+        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings }),
+      ]);
       events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
       return { outcome: 'done', ...stats };
     } finally {
@@ -116,13 +160,51 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       await source.close();
     }
   } catch (err) {
-    if (err instanceof RunEndedError) return { outcome: 'stopped', chunk: input.chunk, status: err.status };
     // The read failed because the statement was cancelled on the server when the run ended.
-    if (stop.signal.reason instanceof RunEndedError) return { outcome: 'stopped', chunk: input.chunk, status: stop.signal.reason.status };
+    const ended = err instanceof RunEndedError ? err : stop.signal.reason instanceof RunEndedError ? stop.signal.reason : undefined;
+    if (ended) {
+      if (run) await recordAttemptEnd(services, run, input.chunk, attempt, { status: ChunkStatus.stopped, event: RunEventType.chunkStopped, fields: { status: ended.status } }).catch(() => undefined);
+      return { outcome: 'stopped', chunk: input.chunk, status: ended.status };
+    }
     const error = withContext(err, context);
-    if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: capMessage(errorMessage(error), maxChunkErrorChars) };
+    const message = capMessage(scrubSecrets(errorMessage(error)), maxChunkErrorChars);
+    // The orchestrator tries a thrown error again until the run's retry policy runs out (see
+    // copyChunkRange); a NonRetryableError comes back as an outcome and ends the chunk at once.
+    const final = error instanceof NonRetryableError || !run?.spec || attempt >= run.spec.retry.maxAttempts;
+    if (run?.spec) {
+      await recordAttemptEnd(services, run, input.chunk, attempt, final
+        ? { status: ChunkStatus.failed, event: RunEventType.chunkFailed, error: message }
+        : { status: ChunkStatus.retrying, event: RunEventType.chunkRetried, error: message }).catch(() => undefined);
+    }
+    if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: message };
     throw error;
   }
+}
+
+/** Writes the chunk's events to the run's timeline, once per (run attempt, chunk, attempt, type). */
+function chunkTimeline(services: Services, run: StoredRun, chunk: number, attempt: number) {
+  return (type: RunEventType, fields: Record<string, string | number | undefined>) =>
+    appendRunEvent(services, run.runId, { type, key: `${run.attempt}:${type}:${chunk}:${attempt}`, at: services.now(), fields: { runAttempt: run.attempt, chunk, attempt, ...fields } });
+}
+
+/**
+ * Records how an attempt ended other than done: on the chunk (its status, the attempt's end and
+ * error) unless the chunk is done already (another attempt finished it), and on the timeline.
+ */
+async function recordAttemptEnd(services: Services, run: StoredRun, chunk: number, attempt: number, ending: { status: ChunkStatus; event: RunEventType; error?: string; fields?: Record<string, string> }): Promise<void> {
+  const endedAt = services.now().toISOString();
+  const current = await services.chunks.get(run.runId, chunk);
+  // Not over a chunk that is done, nor over a later attempt already under way (this one is stale).
+  const latest = Math.max(0, ...(current?.attempts ?? []).map((entry) => entry.attempt));
+  if (current && current.status !== ChunkStatus.done && latest <= attempt) {
+    const { etag, ...record } = current;
+    await services.chunks.replaceIfUnchanged({
+      ...record,
+      status: ending.status,
+      attempts: withAttempt(record.attempts, attempt, (entry) => ({ attempt, startedAt: entry?.startedAt ?? endedAt, endedAt, ...(ending.error === undefined ? {} : { error: ending.error }) })),
+    }, etag);
+  }
+  await chunkTimeline(services, run, chunk, attempt)(ending.event, { ...ending.fields, error: ending.error });
 }
 
 /**

@@ -5,6 +5,7 @@ import { capMessage } from '../errors/capMessage.js';
 import type { FailRunInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { releaseRunLease } from '../jobs/runLease.js';
+import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 
 /**
  * Marks a run failed (or timed_out) with the error and the chunk that caused it; a run that has
@@ -18,7 +19,7 @@ export async function failRun(services: Services, input: FailRunInput, events: R
   const error = capMessage(scrubSecrets(input.error));
   let endedAt: Date | undefined; // set only by the call that fails the run, so the event is logged once
   let startedAt: string | undefined;
-  await services.runs.update(input.pipelineId, input.runId, (run) => {
+  const ended = await services.runs.update(input.pipelineId, input.runId, (run) => {
     endedAt = terminalRunStatuses.has(run.status) ? undefined : services.now();
     startedAt = run.startedAt;
     return endedAt
@@ -26,6 +27,15 @@ export async function failRun(services: Services, input: FailRunInput, events: R
       : undefined;
   });
   await releaseRunLease(services, input.pipelineId, input.runId);
+  // Written whichever call ended the run (once per attempt, by key), so a repeat finishes it.
+  if (ended.status === status) {
+    await appendRunEvent(services, input.runId, {
+      type: RunEventType.finished,
+      key: `${ended.attempt}:finished`,
+      at: ended.endedAt ? new Date(ended.endedAt) : services.now(),
+      fields: { runAttempt: ended.attempt, status, rows: ended.rows, bytes: ended.bytes, error: ended.error, chunk: ended.errorChunk },
+    });
+  }
   if (endedAt) {
     const durationInMs = startedAt ? endedAt.getTime() - Date.parse(startedAt) : undefined;
     events(RunEvent.runFailed, { pipelineId: input.pipelineId, runId: input.runId, chunk: input.chunk, durationInMs, status, error });

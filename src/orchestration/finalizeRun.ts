@@ -10,6 +10,7 @@ import { cursorText } from '../copy/cursorValues.js';
 import type { RunRef } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { releaseRunLease } from '../jobs/runLease.js';
+import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 
 /**
  * Writes the manifest, then `_SUCCESS`, advances the watermark, closes the run record, and
@@ -77,7 +78,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     }
 
     let endedAt: Date | undefined; // set only by the call that closes the run, so the event is logged once
-    await services.runs.update(ref.pipelineId, ref.runId, (current) => {
+    const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {
       endedAt = terminalRunStatuses.has(current.status) ? undefined : services.now();
       return endedAt
         ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}` }
@@ -85,6 +86,14 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     });
     // After the watermark (and the record, so the lease never looks free while the run looks live).
     await releaseRunLease(services, ref.pipelineId, ref.runId);
+    if (closed.status === RunStatus.succeeded) {
+      await appendRunEvent(services, ref.runId, {
+        type: RunEventType.finished,
+        key: `${closed.attempt}:finished`,
+        at: closed.endedAt ? new Date(closed.endedAt) : services.now(),
+        fields: { runAttempt: closed.attempt, status: closed.status, rows: closed.rows, bytes: closed.bytes, files: closed.files },
+      });
+    }
     if (endedAt) {
       const durationInMs = endedAt.getTime() - Date.parse(run.startedAt ?? run.requestedAt);
       events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded });

@@ -10,6 +10,8 @@ import { planRead } from './planRead.js';
 import { reasonToSkip } from './runGate.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLease.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
+import { cursorText } from '../copy/cursorValues.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -24,6 +26,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     const run = await services.runs.get(ref.pipelineId, ref.runId);
     if (!run) throw new NonRetryableError('the run record does not exist');
     if (terminalRunStatuses.has(run.status)) throw new NonRetryableError(`the run is already ${run.status}`);
+    await appendRunEvent(services, run.runId, { type: RunEventType.started, key: `${run.attempt}:started`, at: services.now(), fields: { runAttempt: run.attempt } });
     if (run.spec && run.columns) return resumePlanned(services, run, run.spec);
 
     // A query job's synthetic pipeline runs through the same path as a pipeline of its own.
@@ -40,7 +43,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
       const { description, incremental, plan } = await planRead(services, source, spec, run.options ?? {});
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
       const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), template: spec.output.pathTemplate });
-      await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
+      const prepared = await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
         ...current,
         status: RunStatus.running,
         startedAt: services.now().toISOString(),
@@ -54,6 +57,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
         rowsEstimate: plan.rowsEstimate,
         outputFolder: `${spec.output.container}/${paths.folder}`,
       }));
+      await recordPrepared(services, prepared);
       return { skipped: false, chunkCount: plan.ranges.length, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
     } finally {
       await source.close();
@@ -71,6 +75,7 @@ async function resumePlanned(services: Services, run: StoredRun, spec: PipelineS
   if (run.status === RunStatus.queued) {
     await services.runs.update(run.pipelineId, run.runId, (current) => (current.status === RunStatus.queued ? { ...current, status: RunStatus.running } : undefined));
   }
+  await recordPrepared(services, run);
   return { skipped: false, chunkCount: run.chunksPlanned, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
 }
 
@@ -79,6 +84,27 @@ async function skipRun(services: Services, run: StoredRun, spec: PipelineSpec, r
   await services.runs.update(run.pipelineId, run.runId, (current) =>
     terminalRunStatuses.has(current.status) ? undefined : { ...current, status: RunStatus.skipped, statusReason: reason, endedAt: services.now().toISOString(), spec });
   await releaseRunLease(services, run.pipelineId, run.runId);
+  await appendRunEvent(services, run.runId, { type: RunEventType.finished, key: `${run.attempt}:finished`, at: services.now(), fields: { runAttempt: run.attempt, status: RunStatus.skipped, reason } });
   return { skipped: true, chunkCount: 0, maxParallel: 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
+}
+
+/** The plan on the timeline: how many chunks, how they were cut, and the window an incremental run reads (as text people read). */
+function recordPrepared(services: Services, run: StoredRun): Promise<boolean> {
+  const { window } = run;
+  return appendRunEvent(services, run.runId, {
+    type: RunEventType.prepared,
+    key: `${run.attempt}:prepared`,
+    at: services.now(),
+    fields: {
+      runAttempt: run.attempt,
+      chunkCount: run.chunksPlanned,
+      method: run.planMethod,
+      rowsEstimate: run.rowsEstimate,
+      windowColumn: window?.column,
+      windowMode: window?.mode,
+      windowAfter: window?.after === undefined ? undefined : cursorText(window.kind, window.after),
+      windowUpTo: window ? cursorText(window.kind, window.upTo) : undefined,
+    },
+  });
 }
 

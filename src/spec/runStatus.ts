@@ -18,5 +18,10 @@ export const terminalRunStatuses: ReadonlySet<RunStatus> = new Set([
   RunStatus.skipped,
 ]);
 
-export const ChunkStatus = { planned: 'planned', copying: 'copying', done: 'done' } as const;
+/**
+ * A chunk's state as people read it: planned, running (an attempt is copying it), retrying (an
+ * attempt threw and the next waits out its backoff), done, failed (for good), stopped (its run
+ * ended while it was copying).
+ */
+export const ChunkStatus = { planned: 'planned', running: 'running', retrying: 'retrying', done: 'done', failed: 'failed', stopped: 'stopped' } as const;
 export type ChunkStatus = (typeof ChunkStatus)[keyof typeof ChunkStatus];

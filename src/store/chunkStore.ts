@@ -5,17 +5,43 @@ import { ChunkStatus } from '../spec/runStatus.js';
 import { hasStatus } from './tableErrors.js';
 import { NonRetryableError } from '../errors/errorTypes.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
+import { capMessage } from '../errors/capMessage.js';
+
+/** One try of a chunk's copy within the run's current attempt: 1, 2, ... as the orchestrator numbers them. */
+export const chunkAttemptSchema = z.object({
+  attempt: z.number().int().positive(),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  error: z.string().optional(),
+});
+export type ChunkAttempt = z.infer<typeof chunkAttemptSchema>;
+
+/**
+ * Where a chunk's time went, in milliseconds: queue from the run's plan to the chunk's first
+ * start, then what the attempt that finished waited on: the source (read), the encoder (encode),
+ * blob storage (upload). read + encode + upload never exceed the attempt's duration.
+ */
+export const chunkTimingsSchema = z.object({
+  queueMs: z.number().nonnegative(),
+  readMs: z.number().nonnegative(),
+  encodeMs: z.number().nonnegative(),
+  uploadMs: z.number().nonnegative(),
+});
+export type ChunkTimings = z.infer<typeof chunkTimingsSchema>;
 
 export const chunkRecordSchema = z.object({
   runId: z.string(),
   index: z.number().int().nonnegative(),
   range: chunkRangeSchema,
-  status: z.enum([ChunkStatus.planned, ChunkStatus.copying, ChunkStatus.done]),
+  status: z.enum(Object.values(ChunkStatus) as [ChunkStatus, ...ChunkStatus[]]),
   rows: z.number(),
   bytes: z.number(),
   files: z.array(fileEntrySchema),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
+  /** The latest maxChunkAttempts tries, oldest first. */
+  attempts: z.array(chunkAttemptSchema).optional(),
+  timings: chunkTimingsSchema.optional(),
 });
 
 export type ChunkRecord = z.infer<typeof chunkRecordSchema>;
@@ -27,6 +53,22 @@ export function chunkRowKey(index: number): string {
 }
 
 const maxBatch = 100;
+
+/** Attempts a chunk record keeps, and the characters of each one's error: the record stays one small entity. */
+export const maxChunkAttempts = 10;
+export const maxAttemptErrorChars = 1_000;
+
+/**
+ * The chunk's attempts with `attempt` recorded as `change` says (added when it is new), the
+ * latest maxChunkAttempts kept, each error capped. Keyed by attempt number, so an activity that
+ * runs twice updates its entry instead of adding a second.
+ */
+export function withAttempt(attempts: ChunkAttempt[] | undefined, attempt: number, change: (current: ChunkAttempt | undefined) => ChunkAttempt): ChunkAttempt[] {
+  const others = (attempts ?? []).filter((entry) => entry.attempt !== attempt);
+  const next = change((attempts ?? []).find((entry) => entry.attempt === attempt));
+  const capped = next.error === undefined ? next : { ...next, error: capMessage(next.error, maxAttemptErrorChars) };
+  return [...others, capped].sort((a, b) => a.attempt - b.attempt).slice(-maxChunkAttempts);
+}
 
 /**
  * A string property holds at most 32K characters and an entity 1 MiB (UTF-16: 2 bytes a character), so a chunk's file list
@@ -61,6 +103,23 @@ export class ChunkStore {
     const entities = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${runId}'` } });
     for await (const entity of entities) chunks.push(fromEntity(entity));
     return chunks.sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * A page of the run's chunks in index order: `after` is the continuation token of the previous
+   * page (the last index it held). One partition query, the service's own paging underneath.
+   */
+  async listPage(runId: string, options: { limit: number; after?: number }): Promise<{ chunks: ChunkRecord[]; continuationToken?: string }> {
+    const from = options.after === undefined ? '' : ` and RowKey gt '${chunkRowKey(options.after)}'`;
+    const chunks: ChunkRecord[] = [];
+    const pages = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${runId}'${from}` } }).byPage({ maxPageSize: Math.min(options.limit + 1, 1000) });
+    for await (const page of pages) {
+      for (const entity of page) {
+        if (chunks.length === options.limit) return { chunks, continuationToken: String(chunks[chunks.length - 1]!.index) };
+        chunks.push(fromEntity(entity));
+      }
+    }
+    return { chunks };
   }
 
   /**
@@ -127,6 +186,8 @@ function toEntity(chunk: ChunkRecord) {
     partitionKey: chunk.runId,
     rowKey: chunkRowKey(chunk.index),
     range: JSON.stringify(chunk.range),
+    ...(chunk.attempts ? { attempts: JSON.stringify(chunk.attempts) } : {}),
+    ...(chunk.timings ? { timings: JSON.stringify(chunk.timings) } : {}),
     ...fileProperties,
   });
 }
@@ -139,5 +200,7 @@ function fromEntity(raw: Record<string, unknown>): ChunkRecord {
     ...entity,
     range: JSON.parse(String(entity.range)),
     files: JSON.parse(files),
+    attempts: typeof entity.attempts === 'string' ? JSON.parse(entity.attempts) : undefined,
+    timings: typeof entity.timings === 'string' ? JSON.parse(entity.timings) : undefined,
   });
 }

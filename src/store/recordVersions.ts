@@ -36,7 +36,11 @@ const chains = {
     // cancelled or timed out was never cleaned, which is what the sweep looks for.)
     (entity) => ({ ...entity, attempt: entity.attempt ?? 0 }),
   ],
-  chunk: [],
+  chunk: [
+    // 1 -> 2: a chunk being copied said `copying`; it says `running` now, beside retrying, failed
+    // and stopped. Attempts and timings start absent (none recorded).
+    (entity) => ({ ...entity, status: entity.status === 'copying' ? 'running' : entity.status }),
+  ],
 } satisfies Record<string, Step[]>;
 
 export type RecordKind = keyof typeof chains;

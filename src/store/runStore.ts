@@ -59,7 +59,14 @@ export const runRecordSchema = z.object({
   cleaningSince: z.string().optional(),
   cleanedAt: z.string().optional(),
   sweptAt: z.string().optional(),
+  /**
+   * How the earlier attempts of a run retried through the API ended (the latest
+   * maxPreviousAttempts, oldest first): a retry clears `error`, and keeps it here.
+   */
+  previousAttempts: z.array(z.object({ attempt: z.number().int().nonnegative(), status: z.string(), error: z.string().optional(), errorChunk: z.number().optional(), endedAt: z.string().optional() })).optional(),
 });
+
+export const maxPreviousAttempts = 10;
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
 export type StoredRun = RunRecord & { etag: string };
@@ -79,8 +86,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window'];
+type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window' | 'previousAttempts';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window', 'previousAttempts'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's

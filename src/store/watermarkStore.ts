@@ -13,6 +13,8 @@ export const watermarkSchema = z.object({
   value: z.string().regex(/^-?\d+$/),
   runId: z.string(),
   updatedAt: z.string(),
+  /** Set when an operator reset the value through the API (runId then names the run that set it before); the next advance clears it. */
+  resetAt: z.string().optional(),
 });
 
 export type Watermark = z.infer<typeof watermarkSchema>;
@@ -38,6 +40,21 @@ export class WatermarkStore {
       await this.table.deleteEntity(pipelineId, rowKey);
     } catch (err) {
       if (!hasStatus(err, 404)) throw err;
+    }
+  }
+
+  /**
+   * Sets the watermark to `next` whatever it held, up or down, if it is still the version
+   * `etag` names (ConcurrencyConflictError otherwise). Only an operator's reset does this, and
+   * only while no run holds the pipeline's lease (see api/watermarkHandlers.ts). Returns the new ETag.
+   */
+  async reset(pipelineId: string, next: Watermark, etag: string): Promise<string> {
+    try {
+      const response = await this.table.updateEntity({ partitionKey: pipelineId, rowKey, ...next }, 'Replace', { etag });
+      return response.etag ?? '';
+    } catch (err) {
+      if (hasStatus(err, 404, 412)) throw new ConcurrencyConflictError(`Watermark of pipeline ${pipelineId} changed since it was read`);
+      throw err;
     }
   }
 

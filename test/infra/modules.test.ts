@@ -69,7 +69,7 @@ describe('names shared by the code and the templates', () => {
 
   it('creates the tables the code uses and the job queue with its poison queue', () => {
     const suffixes = tableSuffixesInCode(sources);
-    expect(suffixes).toEqual(expect.arrayContaining(['Chunks', 'Leases', 'Pipelines', 'Runs', 'Watermarks']));
+    expect(suffixes).toEqual(expect.arrayContaining(['Chunks', 'Leases', 'Pipelines', 'RunEvents', 'Runs', 'Watermarks']));
     expect(checkStorageNames(main.text, readRepoFile('infra/modules/hostStorage.bicep'), suffixes)).toEqual([]);
   });
 

@@ -98,6 +98,8 @@ describe('handlers that emit run events', () => {
         now: () => new Date('2026-11-21T16:35:00Z'),
         // No lease held: failRun's release finds nothing to do.
         leases: { get: async () => undefined },
+        // The timeline table: these tests read the log lines only.
+        runEvents: { append: async () => true },
         runs: {
           get: async () => record,
           update: async (_pipelineId: string, _runId: string, change: (current: Run) => Run | undefined) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { TableClient, odata } from '@azure/data-tables';
 import { startAzurite, type AzuriteHandle } from '../../src/local/azurite.js';
 import { getServices, resetServices, type Services } from '../../src/services.js';
 import { enqueueRun } from '../../src/jobs/enqueueRun.js';
@@ -77,4 +78,37 @@ it('leaves the same blobs and the same chunk record when run twice with the same
   expect(firstRecord.rows).toBe(4500);
   expect(firstRecord.files.map((file) => file.md5)).toEqual(blobsAfterFirst.map((blob) => blob.md5));
   expect({ ...second, durationInMs: 0 }).toEqual({ ...first, durationInMs: 0 });
+});
+
+it('writes each timeline event once when prepare and a chunk\'s copy run twice at the same time', async () => {
+  // A pipeline of its own: the run above still holds its pipeline's run lease.
+  const spec = pipelineSpecSchema.parse({
+    id: 'readings-timeline',
+    source: { engine: 'postgres', connectionSetting: testSourceSetting },
+    table: { schema: 'public', name: 'readings' },
+    output: { container: 'twice' },
+  });
+  const created = await services.pipelines.create(spec, new Date());
+  const runId = newRunId(new Date());
+  await enqueueRun(services, { runId, pipelineId: 'readings-timeline', reason: 'manual', options: {}, attempt: 0 }, created!.generation);
+  await enqueueRun(services, { runId, pipelineId: 'readings-timeline', reason: 'manual', options: {}, attempt: 0 }, created!.generation);
+  const [plan] = await Promise.all([prepareRun(services, { pipelineId: 'readings-timeline', runId }), prepareRun(services, { pipelineId: 'readings-timeline', runId })]);
+  expect(plan.chunkCount).toBe(1);
+  const input = { pipelineId: 'readings-timeline', runId, chunk: 0, attempt: 1 };
+  const [first, second] = await Promise.all([copyChunkActivity(services, input), copyChunkActivity(services, input)]);
+  expect(first.outcome).toBe('done');
+  expect(second.outcome).toBe('done');
+  // And once more after it is done: nothing new.
+  await copyChunkActivity(services, input);
+
+  // Read back with a fresh client: the event rows, not the markers beside them.
+  const table = TableClient.fromConnectionString(azurite.connectionString, 'siphonRunEvents', { allowInsecureConnection: true });
+  const types: string[] = [];
+  for await (const entity of table.listEntities<{ type: string; rowKey: string }>({ queryOptions: { filter: odata`PartitionKey eq ${runId}` } })) {
+    if (!entity.rowKey.startsWith('key:')) types.push(entity.type);
+  }
+  expect(types).toEqual(['queued', 'started', 'prepared', 'chunkStarted', 'chunkDone']);
+  const chunk = await services.chunks.get(runId, 0);
+  expect(chunk!.attempts).toHaveLength(1);
+  expect(chunk!.status).toBe('done');
 });

@@ -4,6 +4,7 @@ import { startAzurite, type AzuriteHandle } from '../../src/local/azurite.js';
 import { createTableIfNotExists } from '../../src/store/tableErrors.js';
 import { WatermarkStore, type Watermark } from '../../src/store/watermarkStore.js';
 import { RunStore, type RunRecord } from '../../src/store/runStore.js';
+import { RunEventStore } from '../../src/store/runEventStore.js';
 import { ChunkStore, type ChunkRecord } from '../../src/store/chunkStore.js';
 import { LeaseStore } from '../../src/store/leaseStore.js';
 import { failRun } from '../../src/orchestration/failRun.js';
@@ -148,7 +149,8 @@ describe('failRun', () => {
   beforeAll(async () => {
     leases = new LeaseStore(await table('fenceLeases'));
   });
-  const servicesWith = (runs: RunStore) => ({ runs, leases, now: () => new Date() }) as unknown as Services;
+  // The timeline table is created by the test that ends a run (the others end none).
+  const servicesWith = (runs: RunStore) => ({ runs, leases, runEvents: new RunEventStore(otherClient('fenceRunEvents')), now: () => new Date() }) as unknown as Services;
 
   it('leaves a run that succeeded as it is: no write at all', async () => {
     const name = 'fenceRunsC';
@@ -178,6 +180,7 @@ describe('failRun', () => {
   it('fails a run still running, once', async () => {
     const name = 'fenceRunsE';
     const runs = new RunStore(await table(name));
+    const events = new RunEventStore(await table('fenceRunEvents'));
     await runs.create(runRecord());
     await Promise.all([
       failRun(servicesWith(new RunStore(otherClient(name))), { pipelineId: 'orders', runId, error: 'first', chunk: 1 }),
@@ -187,6 +190,9 @@ describe('failRun', () => {
     expect(run.status).toBe('failed');
     // Exactly one of them wrote, whole: its error goes with its chunk.
     expect([{ error: 'first', errorChunk: 1 }, { error: 'second', errorChunk: 2 }]).toContainEqual({ error: run.error, errorChunk: run.errorChunk });
+    // And its ending is on the run's timeline once, with the error that won.
+    const { events: timeline } = await events.list(runId, { limit: 10 });
+    expect(timeline).toEqual([expect.objectContaining({ type: 'finished', status: 'failed', error: run.error, chunk: run.errorChunk })]);
   });
 });
 
@@ -212,7 +218,7 @@ describe('ChunkStore.replaceIfUnchanged', () => {
     expect(newer).toBeTruthy();
     // ...then the stale one reports progress with the ETag it read before: refused.
     const staleStore = new ChunkStore(otherClient('fenceChunksA'));
-    expect(await staleStore.replaceIfUnchanged({ ...planned, status: 'copying', rows: 50, startedAt: '2026-11-21T16:30:01.000Z' }, staleEtag)).toBeUndefined();
+    expect(await staleStore.replaceIfUnchanged({ ...planned, status: 'running', rows: 50, startedAt: '2026-11-21T16:30:01.000Z' }, staleEtag)).toBeUndefined();
     expect(await staleStore.replaceIfUnchanged({ ...done, rows: 1 }, staleEtag)).toBeUndefined();
     expect(await chunks.get(runId, 2)).toEqual({ ...done, etag: newer });
   });
@@ -222,12 +228,12 @@ describe('ChunkStore.replaceIfUnchanged', () => {
     await chunks.savePlan([planned]);
     const { etag } = (await chunks.get(runId, 2))!;
     const results = await Promise.all([
-      new ChunkStore(otherClient('fenceChunksB')).replaceIfUnchanged({ ...planned, status: 'copying', rows: 10 }, etag),
+      new ChunkStore(otherClient('fenceChunksB')).replaceIfUnchanged({ ...planned, status: 'running', rows: 10 }, etag),
       new ChunkStore(otherClient('fenceChunksB')).replaceIfUnchanged(done, etag),
     ]);
     expect(results.filter((result) => result !== undefined)).toHaveLength(1);
     const stored = (await chunks.get(runId, 2))!;
     expect(stored.etag).toBe(results.find((result) => result !== undefined));
-    expect(stored.status).toBe(results[0] ? 'copying' : 'done');
+    expect(stored.status).toBe(results[0] ? 'running' : 'done');
   });
 });

@@ -20,7 +20,7 @@ describe('migrateOnRead', () => {
   });
 
   it('refuses a version it does not know, naming the record', () => {
-    expect(() => migrateOnRead('chunk', { schemaVersion: 7 }, 'Chunk 000001 of run r')).toThrow('Chunk 000001 of run r was written by a newer Siphon (chunk schema version 7; this code reads up to 1)');
+    expect(() => migrateOnRead('chunk', { schemaVersion: 7 }, 'Chunk 000001 of run r')).toThrow('Chunk 000001 of run r was written by a newer Siphon (chunk schema version 7; this code reads up to 2)');
     expect(() => migrateOnRead('run', { schemaVersion: 'two' }, 'Run r')).toThrow('Run r: schemaVersion two is not a version');
   });
 });
