@@ -166,9 +166,12 @@ describe('what a delete removes and keeps', () => {
 
     const deleted = await remove('purge-history', { 'if-match': etag }, '?purgeHistory=true');
     expect(deleted.status).toBe(200);
-    expect(deleted.body!.purgedHistory).toEqual({ runs: 122, chunks: 6 });
+    expect(deleted.body!.purgedHistory).toEqual({ runs: 122, chunks: 6, events: expect.any(Number) });
+    expect(deleted.body!.purgedHistory.events).toBeGreaterThan(0);
     expect(await entities('siphonRuns', 'purge-history')).toEqual([]);
     for (const run of runs) expect(await entities('siphonChunks', run.runId)).toEqual([]);
+    // The timeline goes with its run: no event (or marker) of a purged run is left.
+    for (const run of runs) expect(await entities('siphonRunEvents', run.runId)).toEqual([]);
     expect(await blobNames('purge-history/')).toEqual(files);
   });
 });
