@@ -22,6 +22,9 @@ import { commaSeparated, continuationTokenParameter, listLimit, parseQuery } fro
 import { decodeContinuationToken, encodeContinuationToken } from './continuationToken.js';
 import { readPageQuery } from './pageQuery.js';
 
+/** How long a client should wait before it first polls a run it started (RFC 9110 Retry-After, in seconds). */
+const runPollSeconds = '2';
+
 const runUrl = (pipelineId: string, runId: string) => `/api/pipelines/${pipelineId}/runs/${runId}`;
 
 /** What the API shows of a run: the record without the spec snapshot's bulk, plus its URL. */
@@ -65,7 +68,7 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
   const outcome = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options, attempt: 0 }, pipeline.generation);
   if (outcome.pipelineGone) return problem(404, `Pipeline ${id.value} does not exist`, 'it was deleted while the run was being started');
   if (outcome.refusedBy) return leaseHeld(id.value, outcome.refusedBy);
-  return json(202, runSummary(outcome.run), { location: runUrl(id.value, runId) });
+  return json(202, runSummary(outcome.run), { location: runUrl(id.value, runId), 'retry-after': runPollSeconds });
 }
 
 /** A position in a pipeline's runs: a run row key (runRowKey of a valid run id), nothing else. */
@@ -266,5 +269,5 @@ export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> 
   }
   await recordQueued(services, updated, services.now());
   await services.jobQueue.sendMessage(encodeJobMessage({ runId: run.runId, pipelineId: run.pipelineId, reason: 'retry', options: updated.options ?? {}, attempt: updated.attempt }));
-  return json(202, runSummary(updated), { location: runUrl(run.pipelineId, run.runId) });
+  return json(202, runSummary(updated), { location: runUrl(run.pipelineId, run.runId), 'retry-after': runPollSeconds });
 }

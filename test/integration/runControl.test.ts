@@ -50,6 +50,8 @@ async function createPipeline(spec: Record<string, unknown>) {
 async function trigger(pipelineId: string, body?: unknown): Promise<string> {
   const triggered = await env.api.post(`/api/pipelines/${pipelineId}/runs`, body);
   expect(triggered.status, JSON.stringify(triggered.body)).toBe(202);
+  // RFC 9110: what runs answers 202 with where to look and when.
+  expect(triggered.headers.get('retry-after')).toMatch(/^\d+$/);
   return triggered.headers.get('location')!;
 }
 
@@ -143,6 +145,7 @@ describe('retry of a failed run', () => {
     await env.database.query(`UPDATE events SET at = timestamptz '2030-01-01' WHERE id = 950`);
     const retried = await env.api.post(`${runUrl}/retry`);
     expect(retried.status).toBe(202);
+    expect(retried.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(retried.body!.attempt).toBe(1);
     expect(retried.body!.cleanedAt).toBeUndefined();
     const run = await env.api.waitForRun(runUrl);
