@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/testPostgres.js';
+import { waitFor } from '../support/waitFor.js';
 import { PostgresConnector } from '../../src/sources/postgres/postgresConnector.js';
 import { planBalancedChunks } from '../../src/copy/planBalancedChunks.js';
 import { planChunks } from '../../src/copy/planChunks.js';
@@ -53,6 +54,11 @@ async function rowsPerChunk(column: string, chunks: ChunkRange[], kind: 'integer
 
 const ratio = (counts: number[]) => Math.max(...counts) / [...counts].sort((a, b) => a - b)[Math.floor(counts.length / 2)]!;
 
+async function tableStatistics(): Promise<{ inserted: number; modified: number }> {
+  const [row] = await db.query<{ inserted: number; modified: number }>(`SELECT n_tup_ins::float8 AS inserted, n_mod_since_analyze::float8 AS modified FROM pg_stat_user_tables WHERE relname = 'skewed'`);
+  return row ?? { inserted: 0, modified: -1 };
+}
+
 describe.each([
   { column: 'k', kind: 'integer' as const },
   { column: 'at', kind: 'timestamptz' as const },
@@ -65,7 +71,13 @@ describe.each([
     expect(sample.method).toBe('sample');
     const fromSample = await rowsPerChunk(column, planBalancedChunks(bounds, sample, chunkCount), kind);
 
+    // PostgreSQL counts a session's inserts lazily (up to a second after its commit): counted after
+    // the ANALYZE, the loader's rows would make fresh statistics look stale and the connector
+    // would rightly sample instead. Let the counts land, analyze, and wait until the view shows it.
+    await db.query('SELECT pg_stat_force_next_flush()');
+    await waitFor(() => tableStatistics(), (stats) => stats.inserted >= rowCount, 'the loader\'s inserts to be counted');
     await db.query('ANALYZE skewed');
+    await waitFor(() => tableStatistics(), (stats) => stats.modified === 0, 'ANALYZE to show in the table statistics');
     const statistics = await connector.keyDistribution(table, column, kind, 10_000);
     expect(statistics.method).toBe('statistics');
     const fromStatistics = await rowsPerChunk(column, planBalancedChunks(bounds, statistics, chunkCount), kind);
