@@ -3,12 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { enqueueRun } from '../jobs/enqueueRun.js';
+import { cancelRunRecord } from '../jobs/cancelRunRecord.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 import { newRunId } from '../jobs/runId.js';
-import { releaseRunLease } from '../jobs/runLease.js';
-import { runInstanceId } from '../jobs/runInstanceId.js';
 import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
-import { cancelEventName } from '../orchestration/functionNames.js';
 import { findSecrets } from '../spec/findSecrets.js';
 import { checkNewSpec } from '../spec/newSpecRules.js';
 import { outputFormats, pipelineSpecSchema, sourceSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
@@ -159,14 +157,8 @@ export async function cancelQuery(request: HttpRequest, _context: InvocationCont
   if (!loaded.ok) return loaded.response;
   const { services, query } = loaded.value;
   const id = query.spec.id;
-  let cancelled = false;
-  const updated = await services.runs.update(id, query.runId, (current) => {
-    cancelled = !terminalRunStatuses.has(current.status) && current.finalizingSince === undefined;
-    return cancelled ? { ...current, status: RunStatus.cancelled, endedAt: services.now().toISOString(), statusReason: 'cancelled through the API' } : undefined;
-  });
-  if (!cancelled) return problem(409, `Query ${id} is already ${terminalRunStatuses.has(updated.status) ? updated.status : 'finishing (its result is being written)'}`);
-  await releaseRunLease(services, id, query.runId);
-  await orchestrations?.raiseEvent(runInstanceId(query.runId, updated.attempt), cancelEventName, {}).catch(() => undefined);
+  const { outcome, run: updated } = await cancelRunRecord(services, id, query.runId, orchestrations);
+  if (outcome !== 'cancelled') return problem(409, `Query ${id} is already ${outcome === 'ended' ? updated.status : 'finishing (its result is being written)'}`);
   return json(200, queryBody(services, query, updated));
 }
 

@@ -1,21 +1,19 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
-import { runInstanceId } from '../jobs/runInstanceId.js';
 import { encodeJobMessage } from '../jobs/jobQueueMessage.js';
 import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
-import { cancelEventName } from '../orchestration/functionNames.js';
 import { pipelineIdSchema } from '../spec/pipelineSpec.js';
 import { runIdSchema, runOptionsInputSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
 import { formatZodError } from '../spec/formatZodError.js';
 import { capMessage } from '../errors/capMessage.js';
 import { enqueueRun, recordQueued } from '../jobs/enqueueRun.js';
+import { cancelRunRecord } from '../jobs/cancelRunRecord.js';
 import { newRunId } from '../jobs/runId.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { maxPreviousAttempts, runRowKey, type StoredRun } from '../store/runStore.js';
-import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 import { commaSeparated, continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
@@ -183,36 +181,10 @@ export async function cancelRun(request: HttpRequest, _context: InvocationContex
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
-  let cancelled = false;
-  const updated = await services.runs.update(run.pipelineId, run.runId, (current) => {
-    cancelled = !terminalRunStatuses.has(current.status) && current.finalizingSince === undefined;
-    return cancelled ? { ...current, status: RunStatus.cancelled, endedAt: services.now().toISOString(), statusReason: 'cancelled through the API' } : undefined;
-  });
-  if (!cancelled && !terminalRunStatuses.has(updated.status)) {
-    return problem(409, `Run ${run.runId} is finalizing: every chunk is copied and its manifest is being written (since ${updated.finalizingSince})`);
-  }
-  if (!cancelled) return problem(409, `Run ${run.runId} is already ${updated.status}`);
-  await recordCancelled(services, updated);
-  // Ended now, queued or running: the next run may start while this one's chunks wind down (they
-  // write no manifest and move no watermark).
-  await releaseRunLease(services, run.pipelineId, run.runId);
-  // Best effort: a queued run has no instance yet, and its prepare sees the status anyway.
-  await orchestrations?.raiseEvent(runInstanceId(run.runId, updated.attempt), cancelEventName, {}).catch(() => undefined);
+  const { outcome, run: updated } = await cancelRunRecord(services, run.pipelineId, run.runId, orchestrations);
+  if (outcome === 'finalizing') return problem(409, `Run ${run.runId} is finalizing: every chunk is copied and its manifest is being written (since ${updated.finalizingSince})`);
+  if (outcome === 'ended') return problem(409, `Run ${run.runId} is already ${updated.status}`);
   return json(200, runSummary(updated));
-}
-
-/**
- * The cancel on the run's timeline, and the run's ending: the cancel has happened whatever these
- * writes do, so a failure to record it is not the caller's error (the run record says cancelled).
- */
-async function recordCancelled(services: Services, run: StoredRun): Promise<void> {
-  const at = run.endedAt ? new Date(run.endedAt) : services.now();
-  const fields = { runAttempt: run.attempt, status: run.status, reason: run.statusReason };
-  await Promise.all([
-    appendRunEvent(services, run.runId, { type: RunEventType.cancelled, key: `${run.attempt}:cancelled`, at, fields }),
-    // A millisecond later, so the ending sorts after the cancel (sequences follow `at`).
-    appendRunEvent(services, run.runId, { type: RunEventType.finished, key: `${run.attempt}:finished`, at: new Date(at.getTime() + 1), fields: { ...fields, rows: run.rows, bytes: run.bytes } }),
-  ]).catch(() => undefined);
 }
 
 /**

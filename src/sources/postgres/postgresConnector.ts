@@ -1,7 +1,6 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import type { Column } from '../../spec/columns.js';
 import { civilFromDays, isoFromMicros } from '../../formats/canonicalValues.js';
 import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions } from '../sourceConnector.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { ensureErrorType, NonRetryableError } from '../../errors/errorTypes.js';
 import { scrubSecrets } from '../../errors/scrubSecrets.js';
-import type { Column } from '../../spec/columns.js';
 import type { SourceSpec } from '../../spec/pipelineSpec.js';
 import { readTargetLabel } from '../readTarget.js';
 import { defaultSessionLimits, sessionLimitsOf, type SessionLimits } from '../sessionLimits.js';
