@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';
-import { QueueClient } from '@azure/storage-queue';
+import { snapshotState } from '../support/stateSnapshot.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { maxErrorChars } from '../../src/errors/capMessage.js';
 import { RunStore, runRowKey } from '../../src/store/runStore.js';
@@ -30,36 +30,10 @@ const spec = (id: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const tables = () => {
-  const connection = env.azurite.connectionString;
-  return {
-    pipelines: TableClient.fromConnectionString(connection, 'siphonPipelines', { allowInsecureConnection: true }),
-    runs: TableClient.fromConnectionString(connection, 'siphonRuns', { allowInsecureConnection: true }),
-    queue: new QueueClient(connection, 'siphon-jobs'),
-  };
-};
+const runsTable = () => TableClient.fromConnectionString(env.azurite.connectionString, 'siphonRuns', { allowInsecureConnection: true });
 
-async function count(table: TableClient): Promise<number> {
-  let n = 0;
-  try {
-    for await (const _ of table.listEntities()) n++;
-  } catch (err) {
-    // A table nobody wrote to yet does not exist: it holds nothing.
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
-  return n;
-}
-
-async function snapshot() {
-  const { pipelines, runs, queue } = tables();
-  let queued = 0;
-  try {
-    queued = (await queue.getProperties()).approximateMessagesCount ?? 0;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
-  return { pipelines: await count(pipelines), runs: await count(runs), queued };
-}
+/** Every table, queue, blob and the source as they are: what a refused request must leave alone. */
+const snapshot = () => snapshotState(env);
 
 describe('specs refused at create time: 400 naming the field, nothing stored', () => {
   it.each([
@@ -83,7 +57,7 @@ describe('specs refused at create time: 400 naming the field, nothing stored', (
     expect(JSON.stringify(response.body)).not.toContain('hunter2');
     expect((await env.api.get(`/api/pipelines/${(body as { id: string }).id}`)).status).toBe(404);
     expect(await snapshot()).toEqual(before);
-    expect(before.pipelines).toBe(0);
+    expect(before.tables.siphonPipelines ?? []).toEqual([]);
   });
 });
 
@@ -104,7 +78,7 @@ describe('run options refused at trigger time', () => {
   it('answers 409, not 500, to a retry of a run recorded with options today\'s rules refuse', async () => {
     // A run recorded by an earlier version, before backfill bounds were checked.
     const runId = '20260101T000000Z-0ld0pt10';
-    await new RunStore(tables().runs).create({
+    await new RunStore(runsTable()).create({
       pipelineId: 'items-incremental', runId, status: 'failed', reason: 'manual', requestedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:01:00.000Z',
       rows: 0, bytes: 0, files: 0, chunksPlanned: 0, attempt: 0, options: { backfill: { from: '200', to: '100' } },
     });
@@ -134,7 +108,7 @@ describe('a run that cannot start', () => {
     expect(run.error.length).toBeLessThanOrEqual(maxErrorChars + 100);
 
     // Read back from the table, not from the API's view of it.
-    const stored = await tables().runs.getEntity<{ status: string; error: string }>('wide', runRowKey(run.runId));
+    const stored = await runsTable().getEntity<{ status: string; error: string }>('wide', runRowKey(run.runId));
     expect(stored.status).toBe('failed');
     expect(stored.error).toBe(run.error);
 
