@@ -78,6 +78,14 @@ describe('siphon pipelines', () => {
     // A real update through If-Match, not a create that happened to succeed: the ETag moved.
     expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'));
     expect(after.body!.createdAt).toBe(before.body!.createdAt);
+
+    // What `pipelines get -o json` prints applies as is, the fields the server keeps included
+    // (the README promises it; a field the spec does not know would be a 400).
+    const saved = await siphon(['pipelines', 'get', 'cli-orders', '-o', 'json']);
+    expect(saved.code, saved.stderr).toBe(0);
+    const roundTrip = await siphon(['pipelines', 'apply', '-f', specFile('orders3', JSON.parse(saved.stdout)), '-o', 'json']);
+    expect(roundTrip.code, roundTrip.stderr).toBe(0);
+    expect((await env.api.get('/api/pipelines/cli-orders')).body!.description).toBe('changed by apply');
   });
 
   it('list prints JSON with -o json and one object a line with -o jsonl', async () => {

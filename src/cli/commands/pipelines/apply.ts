@@ -6,7 +6,7 @@ import { printObject } from '../../output.js';
 import { pipelineFields, type PipelineView } from './pipelineView.js';
 
 /** What a stored pipeline carries beside its spec: sent back by `pipelines get -o json`, refused by the API in a spec. */
-const storedFields = ['schedulePaused', 'createdAt', 'updatedAt', 'etag'];
+const storedFields = ['schedulePaused', 'createdAt', 'updatedAt', 'etag', 'generation'];
 
 /**
  * `siphon pipelines apply -f spec.json`: creates the pipeline, or when it exists (409) reads its
