@@ -12,6 +12,7 @@ import type { ChunkRange } from '../spec/columns.js';
 import type { KeyKind } from '../sources/sourceConnector.js';
 import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
 import { dependencyProblem } from './pipelineHandlers.js';
+import { parseQuery } from './queryParameters.js';
 
 /**
  * What a run of the spec would read, worked out from the source as it is now without copying
@@ -70,6 +71,9 @@ function typedRange(range: ChunkRange, kind: KeyKind | undefined) {
 export async function planPipeline(request: HttpRequest): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
+  // It takes no parameters: a typo is a 400, not a plan that quietly ignores it.
+  const query = parseQuery(request, {});
+  if (!query.ok) return query.response;
   const services = await getServices();
   const stored = await services.pipelines.get(id.value);
   if (!stored) return problem(404, `Pipeline ${id.value} does not exist`);
@@ -82,6 +86,8 @@ export async function planPipeline(request: HttpRequest): Promise<HttpResponseIn
  * whether the source refused anything. Stores nothing.
  */
 export async function validatePipeline(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = parseQuery(request, {});
+  if (!query.ok) return query.response;
   const body = await parseJsonBody(request, pipelineSpecInputSchema);
   if (!body.ok) return body.response;
   const services = await getServices();

@@ -72,6 +72,15 @@ describe('GET /api/pipelines/{id}/plan', () => {
   it('answers 404 for a pipeline that does not exist', async () => {
     expect((await env.api.get('/api/pipelines/no-such/plan')).status).toBe(404);
   });
+
+  it('refuses a query parameter it does not take, naming it, for plan and validate', async () => {
+    const plan = await env.api.get('/api/pipelines/events-plan/plan?verbose=1');
+    expect(plan.status).toBe(400);
+    expect(plan.body!.errors).toEqual([{ path: 'verbose', message: expect.stringMatching(/^not a parameter of this endpoint/) }]);
+    const validate = await env.api.post('/api/pipelines:validate?dryRun=true', { id: 'checked', source, output, table: { name: 'events' } });
+    expect(validate.status).toBe(400);
+    expect(validate.body!.errors).toEqual([{ path: 'dryRun', message: expect.stringMatching(/^not a parameter of this endpoint/) }]);
+  });
 });
 
 describe('POST /api/pipelines:validate', () => {
