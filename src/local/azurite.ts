@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { azuriteAccount, azuriteConnectionString } from '../settings.js';
@@ -67,8 +67,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   ];
   if (options.location) mkdirSync(options.location, { recursive: true });
   // In memory, Azurite still writes a debug log and lock files to its working folder; give it a scratch one.
-  const cwd = options.location ?? mkdtempSync(join(tmpdir(), 'siphon-azurite-'));
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd, detached: true });
+  const scratch = options.location ? undefined : mkdtempSync(join(tmpdir(), 'siphon-azurite-'));
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.location ?? scratch, detached: true });
   const stopChild = () => child.kill('SIGTERM');
   process.once('exit', stopChild);
   await waitForListening(child, 3);
@@ -85,10 +85,13 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     pid: child.pid!,
     stop: async () => {
       process.removeListener('exit', stopChild);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      // The scratch folder held only Azurite's log and lock files: nothing to keep.
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,12 +15,16 @@ const chunkCount = 5_000;
 const rowCount = 10_000;
 let env: TestEnvironment;
 
+/** The test's own host.json lives here; removed when the file is done. */
+let hostFolder: string | undefined;
+
 beforeAll(async () => {
   // Chunks this small spend their time waiting on round trips, not on the CPU: more of them at
   // once (as a host with more cores would run) keeps the test short.
   const host = JSON.parse(readFileSync(join(process.cwd(), 'host.json'), 'utf8'));
   host.extensions.durableTask.maxConcurrentActivityFunctions = 16;
-  const hostJsonPath = join(mkdtempSync(join(tmpdir(), 'siphon-host-')), 'host.json');
+  hostFolder = mkdtempSync(join(tmpdir(), 'siphon-host-'));
+  const hostJsonPath = join(hostFolder, 'host.json');
   writeFileSync(hostJsonPath, JSON.stringify(host));
   env = await startTestEnvironment('fanout', async (db) => {
     await db.query(`CREATE TABLE readings (id int PRIMARY KEY, value double precision)`);
@@ -30,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.stop();
+  if (hostFolder) rmSync(hostFolder, { recursive: true, force: true });
 });
 
 it('copies 5,000 chunks through sub-orchestrations with bounded histories', { timeout: 600_000 }, async () => {

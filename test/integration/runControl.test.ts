@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,10 +21,14 @@ import { waitFor } from '../support/waitFor.js';
  */
 let env: TestEnvironment;
 
+/** The test's own host.json lives here; removed when the file is done. */
+let hostFolder: string | undefined;
+
 beforeAll(async () => {
   const host = JSON.parse(readFileSync(join(process.cwd(), 'host.json'), 'utf8'));
   host.extensions.queues = { ...host.extensions.queues, visibilityTimeout: '00:00:00', maxDequeueCount: 3, maxPollingInterval: '00:00:01' };
-  const hostJsonPath = join(mkdtempSync(join(tmpdir(), 'siphon-host-')), 'host.json');
+  hostFolder = mkdtempSync(join(tmpdir(), 'siphon-host-'));
+  const hostJsonPath = join(hostFolder, 'host.json');
   writeFileSync(hostJsonPath, JSON.stringify(host));
   env = await startTestEnvironment('control', async (db) => {
     await db.query(`CREATE TABLE orders (id int PRIMARY KEY, placed_at timestamptz, note text)`);
@@ -37,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.stop();
+  if (hostFolder) rmSync(hostFolder, { recursive: true, force: true });
 });
 
 const source = { engine: 'postgres', connectionSetting: testSourceSetting };
