@@ -7,6 +7,7 @@ import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHand
 import { listRunChunks, listRunEvents } from './api/runHandlers.js';
 import { getWatermark, listPipelineEvents, resetWatermark } from './api/watermarkHandlers.js';
 import { health } from './api/healthHandler.js';
+import { serveUi } from './api/uiHandler.js';
 import { listAllRuns } from './api/listAllRunsHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
@@ -104,6 +105,7 @@ function activity(name: string, handler: ActivityFunction['handler']): ActivityF
 
 export const functionRegistry: FunctionDefinition[] = [
   http('health', ['GET'], 'health', health),
+  http('dashboard', ['GET'], 'ui/{*path}', serveUi),
   http('createPipeline', ['POST'], 'pipelines', createPipeline),
   http('listPipelines', ['GET'], 'pipelines', listPipelines),
   http('getPipeline', ['GET'], 'pipelines/{id}', getPipeline),

@@ -17,11 +17,17 @@ export type HttpServerOptions = {
   timeoutCheckIntervalInMs?: number;
 };
 
-/** `pipelines/{id}/runs` to a regex with named segments, under the host's `api/` prefix. */
+/**
+ * `pipelines/{id}/runs` to a regex with named segments, under the host's `api/` prefix. A last
+ * segment `{*name}` is a catch-all, as in the host's routes: it takes the rest of the path,
+ * slashes and all, or nothing (`ui/{*path}` serves `/api/ui`, `/api/ui/` and `/api/ui/a/b`).
+ */
 function compileRoute(fn: HttpFunction): Route {
   const names: string[] = [];
-  const source = fn.route
-    .split('/')
+  const segments = fn.route.split('/');
+  const catchAll = /^\{\*(\w+)\}$/.exec(segments.at(-1) ?? '');
+  if (catchAll) segments.pop();
+  const source = segments
     .map((segment) => {
       const param = /^\{(\w+)\}$/.exec(segment);
       if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -29,7 +35,9 @@ function compileRoute(fn: HttpFunction): Route {
       return '([^/]+)';
     })
     .join('/');
-  return { fn, pattern: new RegExp(`^/api/${source}/?$`), names };
+  if (!catchAll) return { fn, pattern: new RegExp(`^/api/${source}/?$`), names };
+  names.push(catchAll[1]!);
+  return { fn, pattern: new RegExp(`^/api/${source}(?:/(.*))?$`), names };
 }
 
 /**
@@ -93,7 +101,7 @@ async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse
 
   const params: Record<string, string> = {};
   for (const [index, name] of found.route.names.entries()) {
-    const decoded = decodeSegment(found.match[index + 1]!);
+    const decoded = decodeSegment(found.match[index + 1] ?? '');
     if (decoded === undefined) return send(req, res, problem(400, 'Malformed URL', `${name}: the route parameter is not valid percent-encoding`));
     params[name] = decoded;
   }
@@ -152,11 +160,11 @@ function decodeSegment(segment: string): string | undefined {
 
 function send(req: IncomingMessage, res: ServerResponse, response: HttpResponseInit): void {
   const headers = new Headers(response.headers as HeadersInit | undefined);
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (response.jsonBody !== undefined) {
     body = JSON.stringify(response.jsonBody);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-  } else if (typeof response.body === 'string') {
+  } else if (typeof response.body === 'string' || response.body instanceof Uint8Array) {
     body = response.body;
   }
   // A body the handler did not read to its end (refused, or not needed) is not drained: the

@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { LogHandler } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
 import { functionRegistry, type HttpFunction, type QueueFunction, type TimerFunction } from '../registry.js';
 import { getServices, resetServices } from '../services.js';
+import { appRoot } from '../appRoot.js';
 import { hostStorage, readSettings } from '../settings.js';
 import { createQueueServiceClient, createTableClient } from '../storageClients.js';
 import { readHostJson } from './hostSettings.js';
@@ -31,18 +30,6 @@ export type LocalRuntime = {
   stop: () => Promise<void>;
 };
 
-/** The folder holding host.json: the project root, whether this runs from src/ or dist/src/. */
-function findHostJson(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = resolve(folder, 'host.json');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(folder);
-    if (parent === folder) throw new Error('host.json not found above the local runtime');
-    folder = parent;
-  }
-}
-
 export const consoleLog: LogHandler = (level, ...args) => {
   if (level === 'trace' || level === 'debug') return;
   const line = args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ');
@@ -56,7 +43,7 @@ export const consoleLog: LogHandler = (level, ...args) => {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const log = options.log ?? consoleLog;
-  const host = readHostJson(options.hostJsonPath ?? findHostJson());
+  const host = readHostJson(options.hostJsonPath ?? resolve(appRoot(), 'host.json'));
   resetServices();
   const settings = readSettings();
   await getServices();

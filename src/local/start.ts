@@ -60,7 +60,7 @@ function describeDataStorage(target: StorageTarget, azurite: AzuriteHandle | und
 }
 
 function banner(runtime: LocalRuntime, azurite: AzuriteHandle | undefined): string {
-  const lines = [`Siphon local runtime ready on ${runtime.url}/api`];
+  const lines = [`Siphon local runtime ready on ${runtime.url}/api`, `  Dashboard:      ${runtime.url}/api/ui/`];
   if (azurite) {
     lines.push(
       `  Azurite blob:   ${azurite.endpoints.blob}`,

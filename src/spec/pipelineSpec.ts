@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { findSecrets } from './findSecrets.js';
-import { checkNewSpec } from './newSpecRules.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -209,19 +208,24 @@ export const pipelineSpecSchema = z
     }
   });
 
-/**
- * The spec as the API accepts it. Secrets are looked for before the shape is checked, so a body
- * carrying a password is refused with a message that says why, whatever else is wrong with it;
- * then the shape; then the rules only a new or changed spec must meet (see checkNewSpec).
- */
-export const pipelineSpecInputSchema = z.unknown().superRefine((value, ctx) => {
+/** A pipeline has no place to say its copy was cut short; query jobs report it (truncated). */
+export function refuseMaxRows(spec: z.infer<typeof pipelineSpecSchema>, ctx: z.RefinementCtx): void {
+  if (spec.maxRows !== undefined) ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only query jobs (POST /api/queries) cap their rows' });
+}
+
+/** Secrets are looked for before the shape is checked, so a body carrying a password is refused with a message that says why, whatever else is wrong with it. */
+export const secretFreeInput = z.unknown().superRefine((value, ctx) => {
   for (const found of findSecrets(value)) {
     ctx.addIssue({ code: 'custom', path: found.path, message: found.reason });
   }
-}).pipe(pipelineSpecSchema.superRefine(checkNewSpec).superRefine((spec, ctx) => {
-  // A pipeline has no place to say its copy was cut short; query jobs report it (truncated).
-  if (spec.maxRows !== undefined) ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only query jobs (POST /api/queries) cap their rows' });
-}));
+});
+
+/**
+ * The spec as the dashboard's form checks it before sending: every rule of the API's
+ * (pipelineSpecInput.ts) except those that need the server (app setting names, the SQL parser);
+ * those come back from the API as field errors.
+ */
+export const pipelineSpecDraftSchema = secretFreeInput.pipe(pipelineSpecSchema.superRefine(refuseMaxRows));
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type OutputSpec = PipelineSpec['output'];

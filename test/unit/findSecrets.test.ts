@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findSecrets, maxSecretScanDepth } from '../../src/spec/findSecrets.js';
-import { pipelineSpecInputSchema } from '../../src/spec/pipelineSpec.js';
+import { pipelineSpecInputSchema } from '../../src/spec/pipelineSpecInput.js';
 
 const paths = (value: unknown) => findSecrets(value).map((f) => f.path);
 

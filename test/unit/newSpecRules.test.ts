@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { pipelineSpecInputSchema, pipelineSpecSchema } from '../../src/spec/pipelineSpec.js';
+import { pipelineSpecSchema } from '../../src/spec/pipelineSpec.js';
+import { pipelineSpecInputSchema } from '../../src/spec/pipelineSpecInput.js';
 import { deploymentContainerName } from '../../src/spec/reservedContainers.js';
 import { readConnectionSetting, settingsSchema, sourceSettingPrefix } from '../../src/settings.js';
 import { thrown } from '../support/thrown.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pipelineIdSchema, pipelineSpecInputSchema } from '../../src/spec/pipelineSpec.js';
+import { pipelineIdSchema } from '../../src/spec/pipelineSpec.js';
+import { pipelineSpecInputSchema } from '../../src/spec/pipelineSpecInput.js';
 
 function validSpec(): Record<string, any> {
   return {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sourceQueryRefusal } from '../../src/sources/queryGuard/sourceQueryRefusal.js';
-import { engines, pipelineSpecInputSchema } from '../../src/spec/pipelineSpec.js';
+import { engines } from '../../src/spec/pipelineSpec.js';
+import { pipelineSpecInputSchema } from '../../src/spec/pipelineSpecInput.js';
 
 const corpusSchema = z.object({ accepted: z.array(z.string()), gaps: z.array(z.string()), refused: z.array(z.object({ sql: z.string(), reason: z.string() })) });
 const corpus = z.object({ postgres: corpusSchema, mysql: corpusSchema, sqlserver: corpusSchema })

@@ -1,0 +1,89 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import { appRoot } from '../appRoot.js';
+import { problem } from './problem.js';
+
+/**
+ * What the page may load and where it may talk: only this app's own scripts, styles and API.
+ * No inline script or style, no eval, no frames, no other origin; images only from the app or
+ * data: URLs (the charts' canvases export none, but the browser's own form icons are data URLs).
+ */
+export const contentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+type Asset = { body: Buffer; contentType: string; etag: string };
+
+let assets: Promise<Map<string, Asset>> | undefined;
+
+/**
+ * The built dashboard (dist/ui, see tools/buildUi.mjs), read once: its file list is the only
+ * set of paths served, so no request path ever reaches the file system.
+ */
+function loadAssets(): Promise<Map<string, Asset>> {
+  assets ??= (async () => {
+    const folder = join(appRoot(), 'dist', 'ui');
+    const files = (await readdir(folder, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+    const loaded = new Map<string, Asset>();
+    for (const file of files) {
+      const path = join(file.parentPath, file.name);
+      const body = await readFile(path);
+      const contentType = contentTypes[extname(file.name)] ?? 'application/octet-stream';
+      loaded.set(relative(folder, path).split('\\').join('/'), { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
+    }
+    return loaded;
+  })().catch((err: unknown) => {
+    assets = undefined;
+    throw err;
+  });
+  return assets;
+}
+
+/**
+ * GET /api/ui/{*path}: the dashboard. A path naming a built file gets it; any other path without
+ * a file extension gets the page, whose router shows the view (so every view's URL can be shared
+ * and reloaded). Everything revalidates (no-cache + ETag): a deploy is seen on the next load.
+ */
+export async function serveUi(request: HttpRequest): Promise<HttpResponseInit> {
+  const path = request.params.path ?? '';
+  let files: Map<string, Asset>;
+  try {
+    files = await loadAssets();
+  } catch {
+    return problem(503, 'The dashboard is not built', 'path: dist/ui is missing; run npm run build');
+  }
+  const asset = files.get(path) ?? (extname(path) === '' ? files.get('index.html') : undefined);
+  if (!asset) return problem(404, 'Not found', `path: the dashboard has no file ${path}`);
+  const headers: Record<string, string> = {
+    'content-type': asset.contentType,
+    'cache-control': 'no-cache',
+    etag: asset.etag,
+    'content-security-policy': contentSecurityPolicy,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+  if (request.headers.get('if-none-match') === asset.etag) return { status: 304, headers };
+  return { status: 200, headers, body: asset.body };
+}

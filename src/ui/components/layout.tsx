@@ -1,0 +1,26 @@
+import type { ComponentChildren } from 'preact';
+import { basePath } from '../router.js';
+
+const sections = [
+  { label: 'Overview', href: `${basePath}/`, matches: (path: string) => path === basePath || path === `${basePath}/` },
+  { label: 'Pipelines', href: `${basePath}/pipelines`, matches: (path: string) => path.startsWith(`${basePath}/pipelines`) },
+  { label: 'Queries', href: `${basePath}/queries`, matches: (path: string) => path.startsWith(`${basePath}/queries`) },
+];
+
+/** The frame of every view: a skip link, the navigation (the current section marked for screen readers too), the view. */
+export function Layout({ path, children }: { path: string; children: ComponentChildren }) {
+  return (
+    <>
+      <a class="skip" href="#main">Skip to content</a>
+      <header class="top">
+        <a class="brand" href={`${basePath}/`}>Siphon</a>
+        <nav aria-label="Sections">
+          {sections.map((section) => (
+            <a href={section.href} aria-current={section.matches(path) ? 'page' : undefined}>{section.label}</a>
+          ))}
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>{children}</main>
+    </>
+  );
+}

@@ -1,0 +1,41 @@
+import { render } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { Layout } from './components/layout.js';
+import { interceptLinks, parseRoute, useLocation, type Route } from './router.js';
+import { OverviewView } from './views/overview.js';
+import { PipelinesView } from './views/pipelines.js';
+import { PipelineView } from './views/pipeline.js';
+import { PipelineFormView } from './views/pipelineForm.js';
+import { RunView } from './views/run.js';
+import { QueriesView } from './views/queries.js';
+import { QueryView } from './views/query.js';
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case 'overview': return <OverviewView />;
+    case 'pipelines': return <PipelinesView />;
+    case 'newPipeline': return <PipelineFormView />;
+    case 'pipeline': return <PipelineView pipelineId={route.pipelineId} />;
+    case 'editPipeline': return <PipelineFormView pipelineId={route.pipelineId} />;
+    case 'run': return <RunView pipelineId={route.pipelineId} runId={route.runId} />;
+    case 'queries': return <QueriesView />;
+    case 'query': return <QueryView queryId={route.queryId} />;
+    case 'notFound': return <section><h1>Not found</h1><p>No view has the path {route.path}.</p></section>;
+  }
+}
+
+function App() {
+  const location = useLocation();
+  const route = parseRoute(location.pathname);
+  // A new view takes the focus to its content, so keyboard and screen-reader users start there.
+  useEffect(() => document.getElementById('main')?.focus({ preventScroll: true }), [location.pathname]);
+  return (
+    <Layout path={location.pathname}>
+      <View route={route} />
+    </Layout>
+  );
+}
+
+const root = document.getElementById('app')!;
+interceptLinks(root);
+render(<App />, root);

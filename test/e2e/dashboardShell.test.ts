@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEnvironment, type TestEnvironment } from '../support/testEnvironment.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { contentSecurityPolicy } from '../../src/api/uiHandler.js';
+
+/**
+ * The dashboard as the function app serves it: the page and its assets from /api/ui/ under a
+ * tight Content-Security-Policy, every view reachable by its own URL (a reload lands on it),
+ * navigation by keyboard, in real Chromium.
+ */
+let env: TestEnvironment;
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  [env, browser] = await Promise.all([startTestEnvironment('uishell', async () => undefined), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.stop();
+  await env?.stop();
+});
+
+describe('the dashboard shell', () => {
+  it('serves the page with a Content-Security-Policy that allows nothing from elsewhere', async () => {
+    const response = await fetch(`${env.runtime.url}/api/ui/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toBe(contentSecurityPolicy);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*|https?:/);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    // Revalidation answers 304 without a body.
+    const again = await fetch(`${env.runtime.url}/api/ui/`, { headers: { 'if-none-match': response.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+  });
+
+  it('answers 404 for a file the build does not have, and never reads outside it', async () => {
+    for (const path of ['assets/nope.js', 'assets/..%2f..%2fpackage.json', '..%2fpackage.json', 'assets/%2e%2e/%2e%2e/host.json']) {
+      const response = await fetch(`${env.runtime.url}/api/ui/${path}`);
+      expect(response.status, path).toBe(404);
+      expect(await response.text(), path).not.toContain('"scripts"');
+    }
+  });
+
+  it('opens every view at its own URL and moves between sections by keyboard', async () => {
+    const page = await browser.open(`${env.runtime.url}/api/ui/pipelines`);
+    await expect.poll(() => page.textContent('h1')).toBe('Pipelines');
+    expect(await page.title()).toBe('Pipelines · Siphon');
+    // Tab from the top: the skip link first, then the brand and the sections.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.getByRole('link', { name: 'Queries' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.url()).toBe(`${env.runtime.url}/api/ui/queries`);
+    await page.goBack();
+    await expect.poll(() => page.textContent('h1')).toBe('Pipelines');
+    expect(browser.pageErrors).toEqual([]);
+  });
+});
