@@ -110,9 +110,10 @@ if $deploy_code; then
   step "Packaging (compiled code, host.json, production dependencies)"
   staging="$(mktemp -d)"
   trap 'rm -rf "$staging"' EXIT
-  # The app is dist/functions (package.json "main") and the dist/src it imports; not dist/bench.
+  # The app is dist/functions (package.json "main"), the dist/src it imports and the built
+  # dashboard dist/ui (served by the app at /api/ui/); not dist/bench.
   mkdir -p "$staging/dist"
-  cp -R dist/functions dist/src "$staging/dist/"
+  cp -R dist/functions dist/src dist/ui "$staging/dist/"
   cp host.json package.json package-lock.json "$staging/"
   # Production dependencies only, installed from the lock file for the Linux x64 workers, whatever
   # machine builds the package: snappy's native binary comes as a per-platform npm package, and
