@@ -20,7 +20,11 @@ for (const fn of functionRegistry) {
       functions.app.http(fn.name, {
         methods: fn.methods,
         route: fn.route,
-        authLevel: 'function',
+        // Anonymous at the host: function keys are checked only at authLevel 'function', which
+        // would make every browser user carry a key. App Service Authentication (Entra ID,
+        // infra/modules/functionApp.bicep) signs every caller in before the host, and the
+        // registry's wrapper checks the caller's role (src/api/auth/authorizeRequest.ts).
+        authLevel: 'anonymous',
         extraInputs: [df.input.durableClient()],
         handler: (request, context) => fn.handler(request, context, durableClientStarter(df.getClient(context))),
       });

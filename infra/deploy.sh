@@ -2,7 +2,8 @@
 # Deploys Siphon to Azure in one command: creates the resource group if needed, deploys
 # infra/main.bicep, builds the code and publishes it to the Flex Consumption Function App.
 #
-#   infra/deploy.sh --resource-group rg-siphon --location westeurope --alert-email data-team@example.com
+#   infra/deploy.sh --resource-group rg-siphon --location westeurope --alert-email data-team@example.com \
+#     --entra-client-id <app registration's client id>
 #
 # Needs: Azure CLI (signed in with `az login`; it compiles the Bicep itself), Node.js 20 + npm, zip.
 # The signed-in user needs Owner (or Contributor + Role Based Access Control Administrator) on the
@@ -11,11 +12,13 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: infra/deploy.sh -g <resource-group> -e <alert-email> [options]
+Usage: infra/deploy.sh -g <resource-group> -e <alert-email> -c <entra-client-id> [options]
 
   -g, --resource-group NAME   resource group (created when missing)        [$SIPHON_RESOURCE_GROUP]
   -l, --location REGION       region, needed when the group does not exist [$SIPHON_LOCATION]
   -e, --alert-email EMAIL     receives the run-failure and poison alerts    [$SIPHON_ALERT_EMAIL]
+  -c, --entra-client-id ID    client id of the app registration callers sign in to
+                              (README: Sign-in and roles)                   [$SIPHON_ENTRA_CLIENT_ID]
   -p, --parameters FILE       parameters file (default infra/main.parameters.json)
       --set NAME=VALUE        override one template parameter (repeatable)
       --what-if               show what the infrastructure deployment would change, then stop
@@ -29,6 +32,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 resource_group="${SIPHON_RESOURCE_GROUP:-}"
 location="${SIPHON_LOCATION:-}"
 alert_email="${SIPHON_ALERT_EMAIL:-}"
+entra_client_id="${SIPHON_ENTRA_CLIENT_ID:-}"
 parameters_file="$repo_root/infra/main.parameters.json"
 overrides=()
 what_if=false
@@ -42,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     -g|--resource-group) resource_group="$2"; shift 2 ;;
     -l|--location) location="$2"; shift 2 ;;
     -e|--alert-email) alert_email="$2"; shift 2 ;;
+    -c|--entra-client-id) entra_client_id="$2"; shift 2 ;;
     -p|--parameters) parameters_file="$2"; shift 2 ;;
     --set) overrides+=("$2"); shift 2 ;;
     --what-if) what_if=true; shift ;;
@@ -66,6 +71,7 @@ cd "$repo_root"
 
 if $deploy_infra; then
   [[ -n "$alert_email" ]] || fail "--alert-email is required to deploy the infrastructure"
+  [[ -n "$entra_client_id" ]] || fail "--entra-client-id is required to deploy the infrastructure: the app registration callers sign in to (README: Sign-in and roles)"
   [[ -f "$parameters_file" ]] || fail "no parameters file at $parameters_file"
 
   if [[ "$(az group exists --name "$resource_group")" != "true" ]]; then
@@ -79,6 +85,7 @@ if $deploy_infra; then
     --template-file "$repo_root/infra/main.bicep"
     --parameters "@$parameters_file"
     --parameters "alertEmail=$alert_email"
+    --parameters "entraClientId=$entra_client_id"
   )
   [[ -n "$location" ]] && deployment_args+=(--parameters "location=$location")
   for override in "${overrides[@]+"${overrides[@]}"}"; do
@@ -146,6 +153,7 @@ App Insights   $(output appInsightsName)
 Next: put each source connection string in Key Vault under the secret name that
 sourceConnections maps it to, for example
   az keyvault secret set --vault-name $(output keyVaultName) --name siphon-source-sales --value '<connection string>'
-and call the API with a function key:
-  az functionapp keys list --resource-group $resource_group --name $app_name
+Sign in to the dashboard at $(output functionAppUrl)/api/ui/ with an account that holds the
+Siphon.Reader or Siphon.Operator app role; the CLI and automation use an Entra ID token for
+api://<client id>/.default (README: Sign-in and roles). There are no function keys.
 EOF

@@ -5,7 +5,8 @@
 //
 // No key, password or connection string appears here: storage is reached with the app's identity
 // (`<setting>__accountName`), source connection strings live in Key Vault and reach the app as Key
-// Vault references, and Application Insights takes Entra ID tokens only.
+// Vault references, and Application Insights takes Entra ID tokens only. Callers of the API sign in
+// with Entra ID too (App Service Authentication, in modules/functionApp.bicep): no function keys.
 //
 // Deploy with infra/deploy.sh; the parameters are described in infra/README.md.
 
@@ -100,6 +101,11 @@ param sourceConnections array = []
 
 @description('Email address that receives the run-failure and poison-message alerts.')
 param alertEmail string
+
+@description('Application (client) ID of the Entra ID app registration people and automation sign in to (README: Sign-in and roles); App Service Authentication requires a signed-in caller on every path but /api/health.')
+@minLength(36)
+@maxLength(36)
+param entraClientId string
 
 @description('Days the Log Analytics workspace keeps logs.')
 @minValue(30)
@@ -300,6 +306,7 @@ module functionApp './modules/functionApp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstances: alwaysReadyInstances
     appSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
+    entraClientId: entraClientId
   }
 }
 

@@ -32,6 +32,10 @@ import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orches
 import { runEventLog } from './observability/runEvents.js';
 import { cancelQuery, getQuery, getQueryResult, submitQuery } from './api/queryHandlers.js';
 import { sweepExpiredQueries } from './jobs/sweepExpiredQueries.js';
+import { me } from './api/meHandler.js';
+import { authorizeRequest } from './api/auth/authorizeRequest.js';
+import type { Caller } from './api/auth/caller.js';
+import type { Access } from './api/auth/roles.js';
 
 /**
  * Every function Siphon has: its name, its trigger, and its handler. functions/ registers these
@@ -44,9 +48,14 @@ export type HttpFunction = {
   name: string;
   methods: Array<'GET' | 'POST' | 'PUT' | 'DELETE'>;
   route: string;
+  /** What the caller needs (see authorizeRequest); checked by the wrapper before the handler runs. */
+  access: Access;
   /** `orchestrations` is the durable client (the Functions host) or the local engine. */
   handler: (request: HttpRequest, context: InvocationContext, orchestrations?: OrchestrationStarter) => Promise<HttpResponseInit>;
 };
+
+/** A handler behind a role: it gets the caller the wrapper identified, never re-reading headers for it. */
+export type CallerHandler = (request: HttpRequest, context: InvocationContext, orchestrations: OrchestrationStarter | undefined, caller: Caller) => Promise<HttpResponseInit>;
 export type TimerFunction = { kind: 'timer'; name: string; schedule: string; handler: (context: InvocationContext) => Promise<void> };
 export type QueueFunction = {
   kind: 'queue';
@@ -62,20 +71,40 @@ export type ActivityFunction = { kind: 'activity'; name: string; handler: (input
 export type FunctionDefinition = HttpFunction | TimerFunction | QueueFunction | OrchestrationFunction | ActivityFunction;
 
 /**
- * Every HTTP function, under the Functions host and the local runtime alike: the request is
- * screened from its headers first (content type, declared length: see screenRequest), and an
- * unexpected error becomes a 500 that names only the invocation; its text (scrubbed of secrets)
- * goes to the log, never to the caller.
+ * Every HTTP function behind a role, under the Functions host and the local runtime alike: the
+ * caller is identified and its role checked first (authorizeRequest: 401 without a principal
+ * unless the app runs locally, 403 without the role), then the request is screened from its
+ * headers (content type, declared length: see screenRequest), and an unexpected error becomes a
+ * 500 that names only the invocation; its text (scrubbed of secrets) goes to the log, never to
+ * the caller.
  */
-function http(name: string, methods: HttpFunction['methods'], route: string, handler: HttpFunction['handler']): HttpFunction {
+function http(name: string, methods: HttpFunction['methods'], route: string, access: 'reader' | 'operator', handler: CallerHandler): HttpFunction {
+  return guarded(name, methods, route, access, async (request, context, orchestrations) => {
+    const caller = authorizeRequest(request, access);
+    if (!caller.ok) return caller.response;
+    return screenRequest(request) ?? (await handler(request, context, orchestrations, caller.value));
+  });
+}
+
+/**
+ * The two functions anyone may call: health (App Service Authentication leaves /api/health open
+ * for probes) and the dashboard's static files (their page is guarded by App Service
+ * Authentication itself, which sends a browser without a session to sign in).
+ */
+function publicHttp(name: string, methods: HttpFunction['methods'], route: string, handler: HttpFunction['handler']): HttpFunction {
+  return guarded(name, methods, route, 'public', async (request, context, orchestrations) => screenRequest(request) ?? (await handler(request, context, orchestrations)));
+}
+
+function guarded(name: string, methods: HttpFunction['methods'], route: string, access: Access, handler: HttpFunction['handler']): HttpFunction {
   return {
     kind: 'http',
     name,
     methods,
     route,
+    access,
     handler: async (request, context, orchestrations) => {
       try {
-        return screenRequest(request) ?? (await handler(request, context, orchestrations));
+        return await handler(request, context, orchestrations);
       } catch (err) {
         context.error(`${name} failed: ${errorMessage(err)}`);
         return problem(500, 'Internal error', `the function log has the details under invocation ${context.invocationId}`);
@@ -104,35 +133,37 @@ function activity(name: string, handler: ActivityFunction['handler']): ActivityF
 }
 
 export const functionRegistry: FunctionDefinition[] = [
-  http('health', ['GET'], 'health', health),
-  http('dashboard', ['GET'], 'ui/{*path}', serveUi),
-  http('createPipeline', ['POST'], 'pipelines', createPipeline),
-  http('listPipelines', ['GET'], 'pipelines', listPipelines),
-  http('getPipeline', ['GET'], 'pipelines/{id}', getPipeline),
-  http('updatePipeline', ['PUT'], 'pipelines/{id}', updatePipeline),
-  http('deletePipeline', ['DELETE'], 'pipelines/{id}', deletePipelineHandler),
+  publicHttp('health', ['GET'], 'health', health),
+  publicHttp('dashboard', ['GET'], 'ui/{*path}', serveUi),
+  http('me', ['GET'], 'me', 'reader', me),
+  http('createPipeline', ['POST'], 'pipelines', 'operator', createPipeline),
+  http('listPipelines', ['GET'], 'pipelines', 'reader', listPipelines),
+  http('getPipeline', ['GET'], 'pipelines/{id}', 'reader', getPipeline),
+  http('updatePipeline', ['PUT'], 'pipelines/{id}', 'operator', updatePipeline),
+  http('deletePipeline', ['DELETE'], 'pipelines/{id}', 'operator', deletePipelineHandler),
   // Both spellings: the colon form as the issue names it, the slash form for any proxy or host
   // that refuses a colon in a path (see README: Checking a pipeline against its source).
-  http('validatePipeline', ['POST'], 'pipelines:validate', validatePipeline),
-  http('validatePipelineSlash', ['POST'], 'pipelines/validate', validatePipeline),
-  http('planPipeline', ['GET'], 'pipelines/{id}/plan', planPipeline),
-  http('triggerRun', ['POST'], 'pipelines/{id}/runs', triggerRun),
-  http('listRuns', ['GET'], 'pipelines/{id}/runs', listRuns),
-  http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', getRun),
-  http('cancelRun', ['POST'], 'pipelines/{id}/runs/{runId}/cancel', cancelRun),
-  http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', retryRun),
-  http('listAllRuns', ['GET'], 'runs', listAllRuns),
-  http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', setSchedulePaused(true)),
-  http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', setSchedulePaused(false)),
-  http('submitQuery', ['POST'], 'queries', submitQuery),
-  http('getQuery', ['GET'], 'queries/{id}', getQuery),
-  http('cancelQuery', ['POST'], 'queries/{id}/cancel', cancelQuery),
-  http('getQueryResult', ['GET'], 'queries/{id}/result', getQueryResult),
-  http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', listRunChunks),
-  http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', listRunEvents),
-  http('getWatermark', ['GET'], 'pipelines/{id}/watermark', getWatermark),
-  http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', resetWatermark),
-  http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', listPipelineEvents),
+  http('validatePipeline', ['POST'], 'pipelines:validate', 'operator', validatePipeline),
+  http('validatePipelineSlash', ['POST'], 'pipelines/validate', 'operator', validatePipeline),
+  http('planPipeline', ['GET'], 'pipelines/{id}/plan', 'reader', planPipeline),
+  http('triggerRun', ['POST'], 'pipelines/{id}/runs', 'operator', triggerRun),
+  http('listRuns', ['GET'], 'pipelines/{id}/runs', 'reader', listRuns),
+  http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', 'reader', getRun),
+  http('cancelRun', ['POST'], 'pipelines/{id}/runs/{runId}/cancel', 'operator', cancelRun),
+  http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', 'operator', retryRun),
+  http('listAllRuns', ['GET'], 'runs', 'reader', listAllRuns),
+  http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', 'operator', setSchedulePaused(true)),
+  http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', 'operator', setSchedulePaused(false)),
+  // Query jobs read a source at will and their results are its data: operators only.
+  http('submitQuery', ['POST'], 'queries', 'operator', submitQuery),
+  http('getQuery', ['GET'], 'queries/{id}', 'operator', getQuery),
+  http('cancelQuery', ['POST'], 'queries/{id}/cancel', 'operator', cancelQuery),
+  http('getQueryResult', ['GET'], 'queries/{id}/result', 'operator', getQueryResult),
+  http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', 'reader', listRunChunks),
+  http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', 'reader', listRunEvents),
+  http('getWatermark', ['GET'], 'pipelines/{id}/watermark', 'reader', getWatermark),
+  http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', 'operator', resetWatermark),
+  http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', 'reader', listPipelineEvents),
   {
     kind: 'timer',
     name: 'schedulerTick',

@@ -36,6 +36,14 @@ export const settingsSchema = z.object({
   SIPHON_QUERY_CONTAINER: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a blob container name: 3-63 lowercase letters, digits, single hyphens').default('siphon-queries'),
   /** How long a query job's result files and records are kept after it ended; then the query sweep deletes them. */
   SIPHON_QUERY_RETENTION_HOURS: z.coerce.number().min(0).max(24 * 366).default(24),
+  /**
+   * `true` only where the app runs on a developer's machine (the local runtime sets it, and
+   * local.settings.json for func start): a request without a signed-in principal may then do
+   * everything. In Azure App Service Authentication signs every caller in, and infra/main.bicep
+   * never sets this (test/infra checks it), so a request without a principal is refused there.
+   * No default, and anything but `true` keeps sign-in required (see runsWithoutSignIn).
+   */
+  SIPHON_LOCAL_NO_SIGN_IN: z.enum(['true', 'false'], 'true or false').optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -120,6 +128,15 @@ function isOwnSetting(name: string): boolean {
 
 function coversOwnSettings(prefix: string): boolean {
   return platformSettingPrefix.test(prefix) || Object.keys(settingsSchema.shape).some((setting) => setting !== 'SIPHON_SOURCE_SETTING_PREFIX' && setting.startsWith(prefix));
+}
+
+/**
+ * Whether a request without a signed-in principal is the developer at the local runtime (see
+ * SIPHON_LOCAL_NO_SIGN_IN), read at each request. A value that does not parse counts as `false`:
+ * a typo must never open the API.
+ */
+export function runsWithoutSignIn(env: NodeJS.ProcessEnv = process.env): boolean {
+  return settingsSchema.shape.SIPHON_LOCAL_NO_SIGN_IN.safeParse(env.SIPHON_LOCAL_NO_SIGN_IN).data === 'true';
 }
 
 /** The configured prefix of source connection settings, read when a spec is checked. */

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { findDependencyCycle } from './dependencyCycle.js';
@@ -14,6 +14,9 @@ import { decodeContinuationToken, encodeContinuationToken } from './continuation
 import { deletePipeline } from '../jobs/deletePipeline.js';
 import { leaseHeldReason } from '../jobs/runLease.js';
 import { planView } from './planHandlers.js';
+import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
+import type { Caller } from './auth/caller.js';
+import { newOwnersProblem, ownersProblem } from './auth/pipelineOwners.js';
 
 function pipelineBody(stored: StoredPipeline) {
   return { ...stored.spec, generation: stored.generation, schedulePaused: stored.schedulePaused, createdAt: stored.createdAt, updatedAt: stored.updatedAt, etag: stored.etag };
@@ -50,11 +53,13 @@ const flag = z.enum(['true', 'false'], 'true or false').default('false');
  * POST /api/pipelines[?validateSource=true]: the checks that need no source always; with
  * validateSource also the source's (see planHandlers): 400 naming each refused field, nothing stored.
  */
-export async function createPipeline(request: HttpRequest): Promise<HttpResponseInit> {
+export async function createPipeline(request: HttpRequest, _context: InvocationContext, _orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> {
   const query = parseQuery(request, { validateSource: flag });
   if (!query.ok) return query.response;
   const body = await parseJsonBody(request, pipelineSpecInputSchema);
   if (!body.ok) return body.response;
+  const handedAway = newOwnersProblem(caller, body.value.id, body.value.owners);
+  if (handedAway) return handedAway;
   if (body.value.id.startsWith(queryIdPrefix)) return problem(400, 'The request body is invalid', `id: ids starting with ${queryIdPrefix} are reserved for query jobs`, [{ path: 'id', message: `ids starting with ${queryIdPrefix} are reserved for query jobs` }]);
   const services = await getServices();
   const invalid = await dependencyProblem(services, body.value);
@@ -99,7 +104,7 @@ export async function getPipeline(request: HttpRequest): Promise<HttpResponseIni
 }
 
 /** PUT /api/pipelines/{id} with If-Match: the ETag from the last read. */
-export async function updatePipeline(request: HttpRequest): Promise<HttpResponseInit> {
+export async function updatePipeline(request: HttpRequest, _context: InvocationContext, _orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
   // The header first: a change without a usable ETag is refused before its body is read.
@@ -109,7 +114,12 @@ export async function updatePipeline(request: HttpRequest): Promise<HttpResponse
   if (!body.ok) return body.response;
   if (body.value.id !== id.value) return problem(400, 'The request body is invalid', `id: must equal the pipeline id in the path (${id.value})`, [{ path: 'id', message: 'must equal the path id' }]);
   const services = await getServices();
-  if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
+  const stored = await services.pipelines.get(id.value);
+  if (!stored) return problem(404, `Pipeline ${id.value} does not exist`);
+  // Both: the owners it has (no taking it over) and the owners it would get (no handing it away).
+  // A change of owners between this read and the write changes the ETag, and If-Match then fails.
+  const denied = ownersProblem(caller, id.value, stored.spec.owners) ?? newOwnersProblem(caller, id.value, body.value.owners);
+  if (denied) return denied;
   const invalid = await dependencyProblem(services, body.value);
   if (invalid) return invalid;
   try {
@@ -123,13 +133,16 @@ export async function updatePipeline(request: HttpRequest): Promise<HttpResponse
 
 /** POST /api/pipelines/{id}/schedule/pause and .../resume, with If-Match: runs on demand still start. */
 export function setSchedulePaused(paused: boolean) {
-  return async (request: HttpRequest): Promise<HttpResponseInit> => {
+  return async (request: HttpRequest, _context: InvocationContext, _orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> => {
     const id = parseParam(request, 'id', pipelineIdSchema);
     if (!id.ok) return id.response;
     const ifMatch = readIfMatch(request);
     if (!ifMatch.ok) return ifMatch.response;
     const services = await getServices();
-    if (!(await services.pipelines.get(id.value))) return problem(404, `Pipeline ${id.value} does not exist`);
+    const stored = await services.pipelines.get(id.value);
+    if (!stored) return problem(404, `Pipeline ${id.value} does not exist`);
+    const denied = ownersProblem(caller, id.value, stored.spec.owners);
+    if (denied) return denied;
     try {
       const updated = await services.pipelines.setSchedulePaused(id.value, paused, ifMatch.value, services.now());
       return json(200, pipelineBody(updated), { etag: updated.etag });
@@ -145,7 +158,7 @@ export function setSchedulePaused(paused: boolean) {
  * DELETE /api/pipelines/{id}?purgeHistory=true|false with If-Match: see jobs/deletePipeline.ts.
  * 409 while a run holds the pipeline's run lease or while another pipeline depends on it.
  */
-export async function deletePipelineHandler(request: HttpRequest): Promise<HttpResponseInit> {
+export async function deletePipelineHandler(request: HttpRequest, _context: InvocationContext, _orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
   const ifMatch = readIfMatch(request);
@@ -153,6 +166,10 @@ export async function deletePipelineHandler(request: HttpRequest): Promise<HttpR
   const query = parseQuery(request, { purgeHistory: flag });
   if (!query.ok) return query.response;
   const services = await getServices();
+  // The owners of the version the caller read: deletePipeline refuses any other (If-Match).
+  const stored = await services.pipelines.get(id.value);
+  const denied = stored && ownersProblem(caller, id.value, stored.spec.owners);
+  if (denied) return denied;
   const result = await deletePipeline(services, id.value, ifMatch.value, { purgeHistory: query.value.purgeHistory === 'true' });
   switch (result.outcome) {
     case 'notFound':

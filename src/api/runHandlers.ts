@@ -19,6 +19,8 @@ import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpRes
 import { commaSeparated, continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
 import { decodeContinuationToken, encodeContinuationToken } from './continuationToken.js';
 import { readPageQuery } from './pageQuery.js';
+import type { Caller } from './auth/caller.js';
+import { ownersProblem } from './auth/pipelineOwners.js';
 
 /** How long a client should wait before it first polls a run it started (RFC 9110 Retry-After, in seconds). */
 const runPollSeconds = '2';
@@ -49,7 +51,7 @@ function leaseHeld(pipelineId: string, holder: LeaseRefusal): HttpResponseInit {
  * POST /api/pipelines/{id}/runs: 202 with the run's URL; the run starts from the job queue.
  * 409 naming the run in progress when another run holds the pipeline's run lease.
  */
-export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit> {
+export async function triggerRun(request: HttpRequest, _context: InvocationContext, _orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
   const body = await parseJsonBody(request, triggerRunBodySchema, { options: {} });
@@ -57,6 +59,8 @@ export async function triggerRun(request: HttpRequest): Promise<HttpResponseInit
   const services = await getServices();
   const pipeline = await services.pipelines.get(id.value);
   if (!pipeline) return problem(404, `Pipeline ${id.value} does not exist`);
+  const denied = ownersProblem(caller, id.value, pipeline.spec.owners);
+  if (denied) return denied;
   const { options } = body.value;
   if ((options.fullRefresh || options.backfill) && !pipeline.spec.incremental) {
     const field = options.fullRefresh ? 'options.fullRefresh' : 'options.backfill';
@@ -132,6 +136,16 @@ async function deletedPipelineOf(services: Services, run: StoredRun): Promise<st
   return undefined;
 }
 
+/**
+ * The owners who may cancel or retry a run: its pipeline's as they are now, or, when the run
+ * belongs to a pipeline since deleted (or deleted and created again), those recorded with it.
+ */
+async function ownersOfRun(services: Services, run: StoredRun): Promise<readonly string[] | undefined> {
+  const pipeline = await services.pipelines.get(run.pipelineId);
+  if (pipeline && pipeline.generation === (run.pipelineGeneration ?? legacyPipelineGeneration)) return pipeline.spec.owners;
+  return run.spec?.owners ?? pipeline?.spec.owners;
+}
+
 /** GET /api/pipelines/{id}/runs/{runId}/chunks?limit=&continuationToken=: the run's chunks in index order. */
 export async function listRunChunks(request: HttpRequest): Promise<HttpResponseInit> {
   const query = readPageQuery(request, { defaultLimit: 100 });
@@ -177,10 +191,12 @@ async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Service
  * manifest is written for a cancelled run, and its files are deleted (cleanupRun: by the
  * orchestration's ending, and by the sweep for chunks that commit late).
  */
-export async function cancelRun(request: HttpRequest, _context: InvocationContext, orchestrations?: OrchestrationStarter): Promise<HttpResponseInit> {
+export async function cancelRun(request: HttpRequest, _context: InvocationContext, orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> {
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
+  const denied = ownersProblem(caller, run.pipelineId, await ownersOfRun(services, run));
+  if (denied) return denied;
   const { outcome, run: updated } = await cancelRunRecord(services, run.pipelineId, run.runId, orchestrations);
   if (outcome === 'finalizing') return problem(409, `Run ${run.runId} is finalizing: every chunk is copied and its manifest is being written (since ${updated.finalizingSince})`);
   if (outcome === 'ended') return problem(409, `Run ${run.runId} is already ${updated.status}`);
@@ -195,10 +211,12 @@ export async function cancelRun(request: HttpRequest, _context: InvocationContex
  * While a cleanup is deleting the run's files the retry is refused (409): copying meanwhile could
  * list a file the cleanup then deletes.
  */
-export async function retryRun(request: HttpRequest): Promise<HttpResponseInit> {
+export async function retryRun(request: HttpRequest, _context: InvocationContext, _orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> {
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
+  const denied = ownersProblem(caller, run.pipelineId, await ownersOfRun(services, run));
+  if (denied) return denied;
   if (!retryableStatuses.has(run.status)) return problem(409, `Run ${run.runId} is ${run.status}; only failed, timed-out or cancelled runs can be retried`);
 
   // Options recorded before today's rules (backfill bounds checked since) cannot go on the queue.

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { pipelineIdSchema } from '../spec/pipelineSpec.js';
@@ -12,6 +12,9 @@ import { appendRunEvent, pipelineEventPartition, RunEventType } from '../store/r
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 import { readIfMatch } from './ifMatch.js';
 import { readPageQuery } from './pageQuery.js';
+import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
+import type { Caller } from './auth/caller.js';
+import { ownersProblem } from './auth/pipelineOwners.js';
 
 /** The watermark as people read it: the value as typed text (ISO timestamp, YYYY-MM-DD, digits), its digits beside it. */
 function watermarkBody(pipelineId: string, watermark: Watermark) {
@@ -31,9 +34,12 @@ function watermarkBody(pipelineId: string, watermark: Watermark) {
  * The pipeline's stored watermark, or the 404 that says why there is none: no such pipeline, a
  * pipeline that is not incremental (it never has one), or one whose first run has not finished.
  */
-async function loadWatermark(services: Services, pipelineId: string): Promise<Parsed<Watermark & { etag: string }>> {
+async function loadWatermark(services: Services, pipelineId: string, caller?: Caller): Promise<Parsed<Watermark & { etag: string }>> {
   const pipeline = await services.pipelines.get(pipelineId);
   if (!pipeline) return { ok: false, response: problem(404, `Pipeline ${pipelineId} does not exist`) };
+  // Given a caller (a reset), the pipeline's owners are checked before anything else is said.
+  const denied = caller && ownersProblem(caller, pipelineId, pipeline.spec.owners);
+  if (denied) return { ok: false, response: denied };
   if (!pipeline.spec.incremental) return { ok: false, response: problem(404, `Pipeline ${pipelineId} is not incremental`, 'only an incremental pipeline has a watermark') };
   const watermark = await services.watermarks.get(pipelineId);
   if (!watermark) return { ok: false, response: problem(404, `Pipeline ${pipelineId} has no watermark yet`, 'its first successful run sets it') };
@@ -60,7 +66,7 @@ const resetBodySchema = z.object({ value: z.string().min(1).max(100) }).strict()
  * milliseconds), and it is recorded as a `watermarkReset` event with the old and new value in
  * the events table's partition `pipeline:<id>`.
  */
-export async function resetWatermark(request: HttpRequest): Promise<HttpResponseInit> {
+export async function resetWatermark(request: HttpRequest, _context: InvocationContext, _orchestrations: OrchestrationStarter | undefined, caller: Caller): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
   const ifMatch = readIfMatch(request, 'watermark');
@@ -68,7 +74,7 @@ export async function resetWatermark(request: HttpRequest): Promise<HttpResponse
   const body = await parseJsonBody(request, resetBodySchema);
   if (!body.ok) return body.response;
   const services = await getServices();
-  const loaded = await loadWatermark(services, id.value);
+  const loaded = await loadWatermark(services, id.value, caller);
   if (!loaded.ok) return loaded.response;
   const { etag: currentEtag, ...current } = loaded.value;
   let digits: string;

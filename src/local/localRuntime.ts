@@ -43,6 +43,10 @@ export const consoleLog: LogHandler = (level, ...args) => {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const log = options.log ?? consoleLog;
+  // This runtime answers loopback hosts only (loopbackOnly.ts) and has no sign-in: a request
+  // without a principal is the developer. Set unless the environment says otherwise (`false`
+  // makes it refuse such requests, as Azure does).
+  process.env.SIPHON_LOCAL_NO_SIGN_IN ??= 'true';
   const host = readHostJson(options.hostJsonPath ?? resolve(appRoot(), 'host.json'));
   resetServices();
   const settings = readSettings();

@@ -192,9 +192,17 @@ export const pipelineSpecSchema = z
     dependsOn: z.array(pipelineIdSchema).max(50).optional(),
     /** A query's rows are copied up to this many; the rest are not read (query jobs' maxRows). */
     maxRows: z.number().int().min(1).max(1_000_000_000).optional(),
+    /**
+     * Entra ID groups (object ids) whose operators may change and run this pipeline; without
+     * owners, every operator may. Readers see every pipeline (src/api/auth/pipelineOwners.ts).
+     */
+    owners: z.array(z.guid('an Entra ID group object id (a GUID)')).min(1).max(20).optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
+    spec.owners?.forEach((owner, index) => {
+      if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });
+    });
     if (spec.dependsOn?.includes(spec.id)) ctx.addIssue({ code: 'custom', path: ['dependsOn'], message: `a pipeline cannot depend on itself (${spec.id} -> ${spec.id})` });
     if ((spec.table === undefined) === (spec.query === undefined)) {
       ctx.addIssue({ code: 'custom', path: spec.table ? ['query'] : ['table'], message: 'give exactly one of table and query' });

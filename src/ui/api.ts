@@ -33,10 +33,18 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
       body: method === 'GET' ? undefined : JSON.stringify(options.body ?? {}),
       signal: options.signal,
       credentials: 'same-origin',
+      // In Azure, App Service Authentication answers a browser whose session has ended with a
+      // redirect to the Entra ID sign-in page, which fetch cannot follow across origins; kept
+      // unfollowed, it is told apart below. (It answers 401 to non-browser clients only, and no
+      // request header is documented to change that for a browser.)
+      redirect: 'manual',
     });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError({ title: 'The server did not answer', status: 0, detail: (err as Error).message });
+  }
+  if (response.type === 'opaqueredirect') {
+    throw new ApiError({ title: 'Your sign-in has ended', status: 401, detail: 'reload the page to sign in again' });
   }
   const etag = response.headers.get('etag') ?? undefined;
   const location = response.headers.get('location') ?? undefined;

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { codeView, identifierUses, modules, params, resources, variableText } from './bicepText.js';
+import { codeView, identifierUses, matchingClose, modules, objectEntries, params, resources, variableText, type BicepResource } from './bicepText.js';
 
 /**
  * The checks behind test/infra: each takes file texts and returns a list of problems (empty when
@@ -43,6 +43,14 @@ export function appSettings(mainText: string): Map<string, string> {
   return entries;
 }
 
+/**
+ * Settings of src/settings.ts that Azure must never have, named here on purpose rather than
+ * passing as just another "not set" row: SIPHON_LOCAL_NO_SIGN_IN lets a request without a
+ * signed-in principal do everything, which only the local runtime may allow. checkAppSettings
+ * refuses it in main.bicep's settings and checkNeverSetInAzure in any file that deploys.
+ */
+export const neverSetInAzure = ['SIPHON_LOCAL_NO_SIGN_IN'] as const;
+
 /** Settings the Functions platform reads (not src/settings.ts), which main.bicep sets on purpose. */
 export const platformSettings = new Set(['AzureWebJobsStorage__credential', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING']);
 
@@ -68,6 +76,11 @@ export function checkAppSettings(mainText: string, schemaKeys: string[], readmeT
   for (const key of schemaKeys) {
     const row = documented.get(key);
     if (!row) problems.push(`${key} is read by src/settings.ts but has no row in infra/README.md's app-settings table`);
+    if ((neverSetInAzure as readonly string[]).includes(key)) {
+      if (set.has(key)) problems.push(`main.bicep sets ${key}, which must never be set in Azure`);
+      if (row && !/never set/i.test(row)) problems.push(`infra/README.md does not say ${key} is never set in Azure`);
+      continue;
+    }
     if (set.has(key)) {
       if (row && /not set/i.test(row)) problems.push(`${key} is set by main.bicep but infra/README.md says it is not set`);
     } else if (!row || !/not set/i.test(row)) {
@@ -348,6 +361,94 @@ export function checkStorageNames(mainText: string, hostStorageText: string, tab
   const queues = variableText(hostStorageText, 'queueNames') ?? '';
   if (!/^\s*jobQueueName\s*$/m.test(queues)) problems.push('hostStorage.bicep does not create the job queue');
   if (!queues.includes("'${jobQueueName}-poison'")) problems.push('hostStorage.bicep does not create the poison queue <queue>-poison');
+  return problems;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sign-in (App Service Authentication)
+// ------------------------------------------------------------------------------------------------
+
+/** No template, parameters file or deploy script mentions a setting Azure must never have. */
+export function checkNeverSetInAzure(files: TextFile[]): string[] {
+  return files.flatMap((file) => neverSetInAzure.filter((name) => file.text.includes(name)).map((name) => `${file.path} mentions ${name}, which must never be set in Azure`));
+}
+
+/** The code and text of the value at a path of keys inside a resource's body, e.g. properties.globalValidation. */
+function valueAt(resource: BicepResource, path: string[]): { code: string; text: string } | undefined {
+  const code = resource.bodyCode;
+  let open = 0;
+  let value: { start: number; end: number } | undefined;
+  for (const key of path) {
+    if (code[open] !== '{') return undefined;
+    const entry = objectEntries(code, open, matchingClose(code, open)).find((e) => e.key === key);
+    if (!entry) return undefined;
+    const first = entry.valueStart;
+    const end = code[first] === '{' || code[first] === '[' ? matchingClose(code, first) + 1 : lineEndOf(code, first);
+    value = { start: first, end };
+    open = first;
+  }
+  return value && { code: code.slice(value.start, value.end), text: resource.body.slice(value.start, value.end).trim() };
+}
+
+/** The items of a multi-line Bicep array literal (one per line), as written. */
+function arrayItems(text: string): string[] | undefined {
+  if (!text.startsWith('[') || !text.endsWith(']')) return undefined;
+  return text.slice(1, -1).split('\n').map((line) => line.trim()).filter(Boolean);
+}
+
+function lineEndOf(code: string, from: number): number {
+  const end = code.indexOf('\n', from);
+  return end < 0 ? code.length : end;
+}
+
+/**
+ * App Service Authentication guards the Function App: exactly one authsettingsV2 on it, Entra ID
+ * with the main template's entraClientId and the tenant's v2.0 issuer, a signed-in caller
+ * required everywhere but exactly /api/health (the page redirected to sign in), the audiences
+ * automation's tokens carry, no client secret, no token store, HTTPS only.
+ */
+export function checkAuthSettings(main: TextFile, moduleFiles: TextFile[]): string[] {
+  const problems: string[] = [];
+  const found = [main, ...moduleFiles].flatMap((file) =>
+    resources(file.text)
+      .filter((r) => /^Microsoft\.Web\/sites\/config@/i.test(r.type) && /^\s*name:\s*'authsettingsV2'\s*$/m.test(r.body))
+      .map((resource) => ({ file, resource })),
+  );
+  if (found.length !== 1) return [`expected one Microsoft.Web/sites/config 'authsettingsV2' resource, found ${found.length}`];
+  const { file, resource } = found[0]!;
+  const where = `${file.path}:${resource.line} ${resource.symbol}`;
+  const app = resources(file.text).find((r) => /^Microsoft\.Web\/sites@/i.test(r.type) && !r.existing);
+  if (!app || !new RegExp(`^\\s*parent:\\s*${app.symbol}\\s*$`, 'm').test(resource.bodyCode)) problems.push(`${where}: not on the Function App (parent)`);
+
+  const text = (path: string) => valueAt(resource, ['properties', ...path.split('.')])?.text;
+  const expect = (path: string, wanted: string) => {
+    const actual = text(path);
+    if (actual !== wanted) problems.push(`${where}: properties.${path} is ${actual ?? 'missing'}, expected ${wanted}`);
+  };
+  expect('platform.enabled', 'true');
+  expect('globalValidation.requireAuthentication', 'true');
+  // The page is sent to sign in; clients that are not browsers get 401 (see functionApp.bicep).
+  expect('globalValidation.unauthenticatedClientAction', "'RedirectToLoginPage'");
+  expect('httpSettings.requireHttps', 'true');
+  expect('login.tokenStore.enabled', 'false');
+  expect('identityProviders.azureActiveDirectory.enabled', 'true');
+  expect('identityProviders.azureActiveDirectory.registration.clientId', 'entraClientId');
+  expect('identityProviders.azureActiveDirectory.registration.openIdIssuer', "'${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'");
+
+  const excluded = arrayItems(text('globalValidation.excludedPaths') ?? '');
+  if (JSON.stringify(excluded) !== JSON.stringify(["'/api/health'"])) problems.push(`${where}: globalValidation.excludedPaths is ${excluded ? `[${excluded.join(', ')}]` : 'missing'}, expected exactly ['/api/health']`);
+  const audiences = arrayItems(text('identityProviders.azureActiveDirectory.validation.allowedAudiences') ?? '') ?? [];
+  for (const audience of ["'api://${entraClientId}'", 'entraClientId']) if (!audiences.includes(audience)) problems.push(`${where}: allowedAudiences lacks ${audience}`);
+  // Sign-in takes no secret (implicit flow, ID token only); one would have to be a Key Vault reference.
+  if (/secret/i.test(resource.bodyCode)) problems.push(`${where}: names a client secret; sign-in needs none`);
+
+  // The client id comes from main.bicep's required parameter, through the module.
+  const mainParam = params(main.text).find((p) => p.name === 'entraClientId');
+  if (!mainParam || mainParam.defaultText !== undefined) problems.push('main.bicep does not require a parameter entraClientId');
+  if (file !== main) {
+    const call = modules(main.text).find((m) => join(dirname(main.path), m.path).replaceAll('\\', '/') === file.path);
+    if (!call || !/^\s*entraClientId:\s*entraClientId\s*$/m.test(call.paramsText)) problems.push(`main.bicep does not pass entraClientId to ${file.path}`);
+  }
   return problems;
 }
 

@@ -14,10 +14,10 @@ import { functionRegistry, type HttpFunction } from '../../src/registry.js';
  * queue and blob, and the source's catalog and rows, read back before and after.
  *
  * Checked against the OWASP API Security Top 10 (2023), for what exists today:
- * - API1 object-level and API5 function-level authorization: not here yet. Locally there is no
- *   sign-in (loopback and JSON only, below); in Azure the host's function keys and App Service
- *   Authentication stand in front. Per-pipeline owners and Reader/Operator roles come with the
- *   cockpit's roles in a later issue, and their tests with them.
+ * - API1 object-level and API5 function-level authorization: signInAndRoles.test.ts (forged
+ *   principals: Reader/Operator roles, pipeline owners). Here the requests come without a
+ *   principal, as the local developer's, who may do everything; in Azure App Service
+ *   Authentication (Entra ID) stands in front and no function keys are used.
  * - API2 authentication: the local runtime answers only loopback Host and Origin (DNS
  *   rebinding, cross-site pages) and only JSON for changes (CSRF).
  * - API3 object property level: read-only properties (etag, createdAt, schedulePaused) and

@@ -38,6 +38,9 @@ export async function startTestEnvironment<D extends SourceDatabase = TestDataba
   await prepareSource(database);
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env[testSourceSetting] = database.url;
+  // As on a developer's machine: no sign-in, a request without a principal may do everything.
+  // A test of sign-in sets it to false, or sends X-MS-CLIENT-PRINCIPAL (enforced even so).
+  process.env.SIPHON_LOCAL_NO_SIGN_IN = 'true';
   const runtime = await startLocalRuntime({ port: 0, timers: false, log: quietLog, hostJsonPath: options.hostJsonPath });
   return {
     azurite,
