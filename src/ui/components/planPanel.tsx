@@ -43,7 +43,7 @@ function PlanDetails({ plan }: { plan: PlanBody }) {
   return (
     <div class="plan">
       <p>
-        Reads <code>{plan.target}</code>:{' '}
+        {plan.target}:{' '}
         {plan.valid ? <span class="badge status-succeeded">valid</span> : <span class="badge status-failed">refused</span>}
       </p>
       {plan.refusals.length ? (

@@ -43,16 +43,28 @@ export function RunHistoryChart({ runs, syncKey }: { runs: RunSummary[]; syncKey
 
 function MetricChart({ metric, points, syncKey }: { metric: Metric; points: Point[]; syncKey: string }) {
   const container = useRef<HTMLDivElement>(null);
+  const readout = useRef<HTMLSpanElement>(null);
   const chart = useRef<uPlot | undefined>(undefined);
   const data: uPlot.AlignedData = [points.map((point) => point.at), points.map((point) => point[metric.key])];
   const dataKey = JSON.stringify(data);
+  // The hovered run's figure and time, or the latest run's: written straight into the title's
+  // readout as the cursor moves, without rendering the view again.
+  const latest = useRef(points);
+  latest.current = points;
+  const showReadout = (index: number | null | undefined) => {
+    const shown = latest.current;
+    const point = index === null || index === undefined ? shown[shown.length - 1] : shown[index];
+    if (!readout.current) return;
+    const value = point?.[metric.key];
+    readout.current.textContent = point && value !== null && value !== undefined ? (index === null || index === undefined ? `latest ${metric.format(value)}` : `${metric.format(value)} · ${new Date(point.at * 1_000).toLocaleString()}`) : '';
+  };
 
   // Built once per mount (the key changes with the colour scheme, which mounts a new one).
   useEffect(() => {
     const element = container.current;
     if (!element) return;
     const colours = readColours(metric.colourVariable);
-    chart.current = new uPlot(chartOptions(metric, colours, element.clientWidth, syncKey), data, element);
+    chart.current = new uPlot(chartOptions(metric, colours, element.clientWidth, syncKey, showReadout), data, element);
     const resize = new ResizeObserver(() => chart.current?.setSize({ width: element.clientWidth, height: chartHeightInPx }));
     resize.observe(element);
     return () => {
@@ -63,26 +75,45 @@ function MetricChart({ metric, points, syncKey }: { metric: Metric; points: Poin
   }, []);
 
   // New runs move the points, not the chart.
-  useEffect(() => chart.current?.setData(data), [dataKey]);
+  useEffect(() => {
+    chart.current?.setData(data);
+    showReadout(chart.current?.cursor.idx);
+  }, [dataKey]);
 
   return (
     <div class="metric-chart">
-      <h3>{metric.title}</h3>
+      <h3>{metric.title} <span ref={readout} class="readout" aria-hidden="true" /></h3>
       <div ref={container} class="chart-canvas" data-metric={metric.key} />
     </div>
   );
 }
 
-function chartOptions(metric: Metric, colours: { line: string; axis: string; grid: string }, width: number, syncKey: string): uPlot.Options {
+/**
+ * The time axis: the runs' span with a little room either side so the first and last points are
+ * not cut in half, and an hour either side of a single run (uPlot alone would span a day in
+ * milliseconds there, which in seconds is nearly three years).
+ */
+function timeRange(u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  const times = u.data[0];
+  const first = times[0];
+  const last = times[times.length - 1];
+  if (first === undefined || last === undefined) return [min, max];
+  if (first === last) return [first - 3_600, first + 3_600];
+  const room = (last - first) * 0.04;
+  return [first - room, last + room];
+}
+
+function chartOptions(metric: Metric, colours: { line: string; axis: string; grid: string }, width: number, syncKey: string, onCursor: (index: number | null | undefined) => void): uPlot.Options {
   const axis = { stroke: colours.axis, grid: { stroke: colours.grid, width: 1 }, ticks: { stroke: colours.grid, width: 1 } };
   return {
     width: Math.max(width, 200),
     height: chartHeightInPx,
     cursor: { sync: { key: syncKey }, points: { size: 9 } },
-    legend: { show: true },
+    // uPlot's legend shows dashes until hovered; the readout in the title says more in less room.
+    legend: { show: false },
+    hooks: { setCursor: [(u) => onCursor(u.cursor.idx)] },
     scales: {
-      // A single run has no width of time to span: an hour either side of it.
-      x: { time: true, range: (_u, min, max) => (min === max ? [min - 3_600, max + 3_600] : [min, max]) },
+      x: { time: true, range: timeRange },
       y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
     },
     axes: [

@@ -71,7 +71,7 @@ export function PipelinesView() {
             <div class="table-wrap">
               <table class="pipelines">
                 <thead>
-                  <tr><th>Pipeline</th><th>Engine</th><th>Reads</th><th>Schedule</th><th>Freshness</th><th>Last run</th><th>Next run</th></tr>
+                  <tr><th>Pipeline</th><th>Last run</th><th>Freshness</th><th>Schedule</th><th>Next run</th><th>Engine</th><th>Reads</th></tr>
                 </thead>
                 <tbody>
                   {shown.map((pipeline) => <PipelineRow pipeline={pipeline} />)}
@@ -93,13 +93,6 @@ function PipelineRow({ pipeline }: { pipeline: PipelineHealth }) {
         <a href={href('pipelines', pipeline.id)}>{pipeline.id}</a>
         {pipeline.description ? <div class="muted small">{pipeline.description}</div> : null}
       </td>
-      <td>{engineLabels[pipeline.engine]}</td>
-      <td>{pipeline.object === 'query' ? <span class="muted">a query</span> : <code>{pipeline.object}</code>}</td>
-      <td>
-        <ScheduleText schedule={pipeline.schedule} />
-        {pipeline.paused ? <> <span class="badge status-paused">paused</span></> : null}
-      </td>
-      <td><FreshnessBadge freshness={pipeline.freshness} /></td>
       <td class="last-run">
         {last ? (
           <>
@@ -108,7 +101,14 @@ function PipelineRow({ pipeline }: { pipeline: PipelineHealth }) {
           </>
         ) : <span class="muted">never run</span>}
       </td>
+      <td><FreshnessBadge freshness={pipeline.freshness} /></td>
+      <td>
+        <ScheduleText schedule={pipeline.schedule} />
+        {pipeline.paused ? <> <span class="badge status-paused">paused</span></> : null}
+      </td>
       <td>{pipeline.nextRunAt ? <RelativeTime iso={pipeline.nextRunAt} /> : <span class="muted">–</span>}</td>
+      <td>{engineLabels[pipeline.engine]}</td>
+      <td>{pipeline.object === 'query' ? <span class="muted">a query</span> : <code>{pipeline.object}</code>}</td>
     </tr>
   );
 }
