@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { Layout } from './components/layout.js';
 import { interceptLinks, parseRoute, useLocation, type Route } from './router.js';
 import { OverviewView } from './views/overview.js';
@@ -28,7 +28,12 @@ function App() {
   const location = useLocation();
   const route = parseRoute(location.pathname);
   // A new view takes the focus to its content, so keyboard and screen-reader users start there.
-  useEffect(() => document.getElementById('main')?.focus({ preventScroll: true }), [location.pathname]);
+  // Not on the first load: the page starts at its top, where the skip link is.
+  const loaded = useRef(false);
+  useEffect(() => {
+    if (loaded.current) document.getElementById('main')?.focus({ preventScroll: true });
+    loaded.current = true;
+  }, [location.pathname]);
   return (
     <Layout path={location.pathname}>
       <View route={route} />
@@ -37,5 +42,7 @@ function App() {
 }
 
 const root = document.getElementById('app')!;
+// Preact renders beside what is already there: the page's "Loading Siphon…" goes first.
+root.replaceChildren();
 interceptLinks(root);
 render(<App />, root);

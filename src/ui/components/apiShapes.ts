@@ -1,0 +1,86 @@
+/**
+ * What the views read from the API, as the handlers answer it (src/api/*.ts and the contract of
+ * GET /api/overview in CONTRACTS.md). Types only: the server's answers are its own to check.
+ */
+import type { RunOptions, RunReason } from '../../spec/jobMessage.js';
+import type { Engine, OutputFormat, PipelineSpec } from '../../spec/pipelineSpec.js';
+import type { RunStatus } from '../../spec/runStatus.js';
+import type { keyKinds } from '../../spec/cursorWindow.js';
+import type { OutputType } from '../../spec/columns.js';
+
+export type KeyKind = (typeof keyKinds)[number];
+
+export type Freshness = 'on_time' | 'late' | 'failing' | 'paused' | 'unscheduled';
+
+/** A run as GET /api/pipelines/{id}/runs lists it (runSummary in src/api/runHandlers.ts). */
+export type RunSummary = {
+  pipelineId: string;
+  runId: string;
+  status: RunStatus;
+  reason: RunReason;
+  requestedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  rows: number;
+  bytes: number;
+  files: number;
+  chunksPlanned: number;
+  error?: string;
+  statusReason?: string;
+  options?: RunOptions;
+  attempt: number;
+  url: string;
+};
+
+export type RunsPage = { runs: RunSummary[]; continuationToken?: string };
+
+/** GET /api/pipelines/{id}: the spec with the record's bookkeeping beside it. */
+export type PipelineRecord = PipelineSpec & { generation: string; schedulePaused: boolean; createdAt: string; updatedAt: string; etag: string };
+
+/** The latest run as GET /api/overview carries it for each pipeline. */
+export type LastRun = Pick<RunSummary, 'runId' | 'status' | 'reason' | 'requestedAt' | 'startedAt' | 'endedAt' | 'rows' | 'bytes' | 'error' | 'url'>;
+
+export type PipelineHealth = {
+  id: string;
+  description?: string;
+  engine: Engine;
+  /** `schema.table`, or `query` for a pipeline that reads a SELECT of its own. */
+  object: string;
+  format: OutputFormat;
+  container: string;
+  schedule?: { cron: string; timeZone: string };
+  paused: boolean;
+  freshness: Freshness;
+  nextRunAt?: string;
+  lastRun?: LastRun;
+  lastSuccessAt?: string;
+};
+
+export type AttentionItem = { pipelineId: string; runId: string; status: 'failed' | 'timed_out'; endedAt: string; error: string; url: string };
+
+export type Overview = {
+  now: string;
+  since: string;
+  runs: { total: number; byStatus: Partial<Record<RunStatus, number>>; rows: number; bytes: number };
+  attention: AttentionItem[];
+  pipelines: PipelineHealth[];
+};
+
+/** GET /api/pipelines/{id}/watermark (its ETag comes in the header). */
+export type WatermarkBody = { pipelineId: string; column: string; kind: KeyKind; value: string; digits: string; runId: string; updatedAt: string; resetAt?: string };
+
+type PlanRange =
+  | { index: number; kind: 'range'; lower: string; upper: string; upperInclusive: boolean; lowerText?: string; upperText?: string }
+  | { index: number; kind: 'nullKey' }
+  | { index: number; kind: 'all' };
+
+/** GET /api/pipelines/{id}/plan (planView in src/api/planHandlers.ts). */
+export type PlanBody = {
+  pipeline: string;
+  target: string;
+  valid: boolean;
+  refusals: Array<{ path: string; column?: string; reason: string }>;
+  columns: Array<{ name: string; sourceType: string; nullable: boolean; outputType: OutputType; forms: { parquet: { physical: string; logical?: string }; csv: string; jsonl: string } }>;
+  chunks: null | { method: string; column: string | null; keyKind: KeyKind | null; rowsEstimate: number; estimatedRowsPerChunk: number; ranges: PlanRange[] };
+  window: null | { column: string; kind: KeyKind; mode: string; afterText: string | null; upToText: string };
+};
