@@ -1,3 +1,5 @@
+// First: zod must know it may not compile parsers before any schema is built (see the module).
+import '../spec/zodWithoutEval.js';
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { Layout } from './components/layout.js';
@@ -38,4 +40,6 @@ function App() {
 
 const root = document.getElementById('app')!;
 interceptLinks(root);
+// The page's own "Loading" placeholder goes: render adds to what the element holds.
+root.replaceChildren();
 render(<App />, root);
