@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
-import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { launchBrowser, screenshotFolder, type TestBrowser } from '../support/browser.js';
 import { defaultPathTemplate } from '../../src/spec/pipelineSpec.js';
 
 /**
@@ -217,6 +217,7 @@ describe('the pipeline form', () => {
     expect(ranges).toEqual(plan.chunks.ranges.map((range: { lowerText: string; upperText: string; upperInclusive: boolean }) => `${range.lowerText} ≤ key ${range.upperInclusive ? '≤' : '<'} ${range.upperText}`));
     expect(ranges.at(-1)).toMatch(new RegExp(`≤ ${rowCount}$`));
     expect(await page.locator('.error-summary').count()).toBe(0);
+    await page.locator('.plan').screenshot({ path: join(screenshotFolder, 'pipeline-plan.png') });
   });
 });
 
@@ -226,6 +227,17 @@ describe('query jobs', () => {
   it('submits a query, watches it finish and pages through its rows as the database has them', async () => {
     await page.goto(`${env.runtime.url}/api/ui/queries`);
     await control('source.connectionSetting').fill(testSourceSetting);
+    // Refused in the browser by the API's own schema, then by the API's query check: each at its field.
+    await control('query').fill('SELECT pg_sleep(1)');
+    await control('timeoutSeconds').fill('1');
+    await page.getByRole('button', { name: 'Run query' }).click();
+    await expect.poll(() => errorAt('timeoutSeconds').textContent()).toMatch(/>=\s*3/);
+    await control('timeoutSeconds').fill('');
+    await page.getByRole('button', { name: 'Run query' }).click();
+    await expect.poll(() => errorAt('query').textContent()).toContain('pg_sleep');
+    await expect.poll(focused).toBe('f-query');
+    expect(page.url()).toBe(`${env.runtime.url}/api/ui/queries`);
+
     await control('query').fill('SELECT id, region, note, amount FROM orders ORDER BY id');
     await page.getByRole('button', { name: 'Run query' }).click();
     await expect.poll(() => page.url()).toMatch(/\/api\/ui\/queries\/q-[0-9a-f]{20}$/);

@@ -18,11 +18,12 @@ export function issuesFromSchema(issues: readonly SchemaIssue[], draft: unknown)
     if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
       return issue.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: `not a field of ${path || 'a spec'}` }));
     }
+    const value = getIn(draft, path);
     if (issue.code === 'invalid_type') {
-      const value = getIn(draft, path);
       if (value === undefined) return [{ path, message: 'required' }];
       if (issue.expected === 'number' && typeof value === 'string') return [{ path, message: 'must be a number' }];
     }
+    if (issue.code === 'too_small' && value === '') return [{ path, message: 'required' }];
     return [{ path, message: issue.message }];
   });
 }

@@ -30,14 +30,17 @@ function FieldShell({ path, hint, wide, children }: Common & { children: (aria: 
   );
 }
 
-/** A text input, or with `multiline` a text area (monospace for code and names; `prose` for words). */
-export function TextField({ placeholder, readOnly, list, multiline, prose, rows, spellcheck, ...common }: Common & { placeholder?: string; readOnly?: boolean; list?: string; multiline?: boolean; prose?: boolean; rows?: number; spellcheck?: boolean }) {
+/**
+ * A text input, or with `multiline` a text area (monospace for code and names; `prose` for
+ * words). An empty input means "not given": the key goes and the schema's default applies;
+ * with `keepEmpty` it stays as "" (a query pipeline's query, whose key says what is read).
+ */
+export function TextField({ placeholder, readOnly, list, multiline, prose, rows, spellcheck, keepEmpty, ...common }: Common & { placeholder?: string; readOnly?: boolean; list?: string; multiline?: boolean; prose?: boolean; rows?: number; spellcheck?: boolean; keepEmpty?: boolean }) {
   const form = useForm();
   const value = textOf(getIn(form.draft, common.path));
-  // An empty input means "not given": the key goes, and the schema's default (if any) applies.
   const onInput = (event: Event) => {
     const text = (event.currentTarget as HTMLInputElement | HTMLTextAreaElement).value;
-    form.set(common.path, text === '' ? undefined : text);
+    form.set(common.path, text === '' && !keepEmpty ? undefined : text);
   };
   return (
     <FieldShell {...common}>

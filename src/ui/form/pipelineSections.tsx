@@ -62,7 +62,7 @@ export function PipelineSections({ editing, owners, switches }: { editing: boole
           <label class="inline"><input type="radio" name="read" id="f-read-query" checked={query} onChange={() => switches.read('query')} /> a query of my own</label>
         </div>
         {query ? (
-          <TextField path="query" multiline rows={6} wide spellcheck={false} placeholder="SELECT id, amount FROM sales.orders WHERE region = 'EU'" hint="One SELECT (no trailing ;), read as a derived table; it is checked when the pipeline is saved." />
+          <TextField path="query" multiline keepEmpty rows={6} wide spellcheck={false} placeholder="SELECT id, amount FROM sales.orders WHERE region = 'EU'" hint="One SELECT (no trailing ;), read as a derived table; it is checked when the pipeline is saved." />
         ) : (
           <div class="grid">
             <TextField path="table.schema" spellcheck={false} placeholder="public, dbo or the database" hint="Empty: the engine's default schema." />

@@ -29,6 +29,11 @@ const jsonText = (draft: Draft) => JSON.stringify(draft, null, 2);
  * and the source's refusals shown at their fields; a JSON tab over the same draft.
  */
 export function PipelineFormView({ pipelineId }: { pipelineId?: string }) {
+  // A form of its own per pipeline: moving from one edit page (or the new page) to another starts afresh.
+  return <PipelineForm key={pipelineId ?? '(new)'} pipelineId={pipelineId} />;
+}
+
+function PipelineForm({ pipelineId }: { pipelineId?: string }) {
   const editing = pipelineId !== undefined;
   const title = editing ? `Edit ${pipelineId}` : 'New pipeline';
   useTitle(title);
@@ -228,7 +233,7 @@ export function PipelineFormView({ pipelineId }: { pipelineId?: string }) {
       {withoutControl.length || kept.length ? (
         <div class="notice info">
           {withoutControl.length ? <p>This form has no field for {withoutControl.join(', ')}; the JSON tab edits {withoutControl.length === 1 ? 'it' : 'them'}.</p> : null}
-          {kept.length ? <p>Kept as loaded and sent back unchanged: {kept.join(', ')}.</p> : null}
+          {kept.length ? <p>Not fields of a pipeline as this dashboard knows it, kept and sent as they are: {kept.join(', ')}.</p> : null}
         </div>
       ) : null}
       <form onSubmit={save} noValidate>

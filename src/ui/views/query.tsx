@@ -11,6 +11,11 @@ import { ResultTable } from '../queries/resultTable.js';
 
 /** /api/ui/queries/{id}: a query job's status, rows and time, live until it ends; its result a page at a time; cancel. */
 export function QueryView({ queryId }: { queryId: string }) {
+  // Another query's page starts afresh (its own polling, result pages and cancel state).
+  return <QueryPage key={queryId} queryId={queryId} />;
+}
+
+function QueryPage({ queryId }: { queryId: string }) {
   useTitle(`Query ${queryId}`);
   const [ended, setEnded] = useState(false);
   const { data, error, reload } = useApi<QueryJobStatus>(`queries/${segment(queryId)}`, ended ? 0 : pollIntervalInMs);
