@@ -19,6 +19,7 @@ let browser: TestBrowser;
 let page: Page;
 /** The file's own host.json (removed at the end): the job queue polled at least every second, not every two, so a query starts sooner. */
 let hostFolder: string | undefined;
+const cspViolations: string[] = [];
 
 const rowCount = 130;
 
@@ -43,6 +44,11 @@ beforeAll(async () => {
     }, { hostJsonPath }),
     launchBrowser(),
   ]);
+  // The CSP's refusals (an eval zod would try without jitless, an inline style) are events, not page errors: collected here.
+  await browser.context.exposeFunction('reportCspViolation', (text: string) => cspViolations.push(text));
+  await browser.context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => (window as unknown as { reportCspViolation: (text: string) => void }).reportCspViolation(`${event.violatedDirective} ${event.blockedURI}`));
+  });
   page = await browser.open(`${env.runtime.url}/api/ui/pipelines/new`);
 });
 
@@ -274,6 +280,7 @@ describe('query jobs', () => {
     await expect.poll(() => page.locator('.recent-queries tbody tr a').allTextContents()).toEqual([slowQuery, firstQuery]);
     await expect.poll(() => page.locator('.recent-queries tbody .badge').allTextContents()).toEqual(['cancelled', 'succeeded']);
     expect(browser.pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 });
 
