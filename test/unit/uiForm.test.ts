@@ -58,6 +58,8 @@ describe('the form over a JSON draft', () => {
 
   it('tells a list of names from one name, whatever rules the names follow', () => {
     expect(namesKind(z.array(z.string().regex(/^[0-9a-f-]{36}$/)).min(1).optional())).toBe('list');
+    // The shape the sign-in branch gives owners: Entra ID group object ids.
+    expect(namesKind(z.array(z.guid('an Entra ID group object id (a GUID)')).min(1).max(20).optional())).toBe('list');
     expect(namesKind(z.string().min(3))).toBe('text');
     expect(namesKind(z.object({ group: z.string() }))).toBeUndefined();
   });

@@ -47,7 +47,7 @@ export function PipelineSections({ editing, owners, switches }: { editing: boole
         <legend>Pipeline</legend>
         <div class="grid">
           <TextField path="id" readOnly={editing} spellcheck={false} placeholder="sales-orders" hint={editing ? 'A pipeline keeps its id.' : 'Lowercase letters, digits and hyphens, 1 to 48 characters.'} />
-          {owners === 'list' ? <ListField path="owners" rows={2} hint="One group per line: only operators in these groups may change the pipeline." /> : null}
+          {owners === 'list' ? <ListField path="owners" rows={2} hint="One Entra ID group (object id) per line: only operators in these groups may change and run the pipeline. Empty: every operator may." /> : null}
           {owners === 'text' ? <TextField path="owners" spellcheck={false} hint="The group whose operators may change the pipeline." /> : null}
           <TextField path="description" multiline prose rows={2} wide />
         </div>
