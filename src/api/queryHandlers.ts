@@ -7,9 +7,9 @@ import { cancelRunRecord } from '../jobs/cancelRunRecord.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 import { newRunId } from '../jobs/runId.js';
 import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
-import { findSecrets } from '../spec/findSecrets.js';
 import { checkNewSpec } from '../spec/newSpecRules.js';
-import { outputFormats, pipelineSpecSchema, sourceSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
+import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
+import { queryIdSchema, queryJobInputSchema, type QueryJob } from '../spec/queryJob.js';
 import { zodIssues } from '../spec/formatZodError.js';
 import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { queryIdPrefix, type StoredQuery } from '../store/queryStore.js';
@@ -21,26 +21,6 @@ import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpRes
 export const maxResultPageRows = 10_000;
 /** Seconds a client should wait before polling a query that has not ended. */
 const pollSeconds = '2';
-
-const queryJobSchema = z
-  .object({
-    source: sourceSchema,
-    query: z.string().min(1).max(30_000),
-    format: z.enum(outputFormats).default('parquet'),
-    /** The run's timeout: a query still going after this long is cancelled on the server and ends `timed_out`. */
-    timeoutSeconds: z.number().int().min(3).max(7 * 24 * 3_600).default(3_600),
-    maxRows: z.number().int().min(1).max(1_000_000_000).optional(),
-  })
-  .strict();
-
-/** Secrets first, as for a pipeline spec: a body carrying a password is refused for that, whatever else is wrong. */
-const queryJobInputSchema = z.unknown().superRefine((value, ctx) => {
-  for (const found of findSecrets(value)) ctx.addIssue({ code: 'custom', path: found.path, message: found.reason });
-}).pipe(queryJobSchema);
-
-type QueryJob = z.infer<typeof queryJobSchema>;
-
-const queryIdSchema = z.string().regex(/^q-[0-9a-f]{20}$/, 'a query id: q- and 20 hexadecimal digits');
 
 const queryUrl = (id: string) => `/api/queries/${id}`;
 

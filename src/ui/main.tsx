@@ -1,3 +1,5 @@
+// First: zod must know it may not compile parsers before any schema is built (see the module).
+import '../spec/zodWithoutEval.js';
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { Layout } from './components/layout.js';
@@ -45,4 +47,6 @@ const root = document.getElementById('app')!;
 // Preact renders beside what is already there: the page's "Loading Siphon…" goes first.
 root.replaceChildren();
 interceptLinks(root);
+// The page's own "Loading" placeholder goes: render adds to what the element holds.
+root.replaceChildren();
 render(<App />, root);

@@ -1,0 +1,107 @@
+import type { ChunkRange, OutputType } from '../../spec/columns.js';
+import type { CursorWindow } from '../../spec/cursorWindow.js';
+import { formatCount } from '../format.js';
+
+export type PlanRange = ChunkRange & { index: number; lowerText?: string; upperText?: string };
+
+/** POST /api/pipelines:validate's answer (api/planHandlers.ts planView), as far as the form shows it. */
+export type SourcePlan = {
+  pipeline: string;
+  target: string;
+  valid: boolean;
+  refusals: Array<{ path: string; column?: string; reason: string }>;
+  columns: Array<{ name: string; sourceType: string; nullable: boolean; outputType: OutputType; forms: { parquet: { physical: string; logical?: string }; csv: string; jsonl: string } }>;
+  chunks: null | {
+    method: string;
+    column: string | null;
+    keyKind: string | null;
+    rowsEstimate: number;
+    estimatedRowsPerChunk: number;
+    ranges: PlanRange[];
+  };
+  window: null | (CursorWindow & { afterText: string | null; upToText: string });
+};
+
+export function outputTypeText(type: OutputType): string {
+  switch (type.kind) {
+    case 'decimal': return `decimal(${type.precision}, ${type.scale})`;
+    case 'timestamp': return type.utc ? 'timestamp (UTC)' : 'timestamp (local)';
+    default: return type.kind;
+  }
+}
+
+function rangeText(range: PlanRange): string {
+  if (range.kind === 'all') return 'everything (one chunk)';
+  if (range.kind === 'nullKey') return 'rows whose key is NULL';
+  return `${range.lowerText ?? range.lower} ≤ key ${range.upperInclusive ? '≤' : '<'} ${range.upperText ?? range.upper}`;
+}
+
+/**
+ * What a run would read, as the source sees it now: refusals (also shown at their fields),
+ * the columns with their source and output types, the chunk plan and the incremental window.
+ */
+export function SourcePlanView({ plan }: { plan: SourcePlan }) {
+  return (
+    <section class="panel plan" aria-labelledby="plan-title">
+      <h2 id="plan-title">
+        Plan for {plan.target}: {plan.valid ? <span class="badge status-succeeded">the source accepts it</span> : <span class="badge status-failed">the source refuses it</span>}
+      </h2>
+      {plan.refusals.length ? (
+        <ul class="refusals">
+          {plan.refusals.map((refusal) => <li><code>{refusal.path}</code>{refusal.column ? <> ({refusal.column})</> : null}: {refusal.reason}</li>)}
+        </ul>
+      ) : null}
+      {plan.columns.length ? (
+        <>
+          <h3>Columns</h3>
+          <div class="table-wrap">
+            <table class="plan-columns">
+              <thead>
+                <tr><th scope="col">Column</th><th scope="col">Source type</th><th scope="col">Output type</th><th scope="col">Null</th><th scope="col">Parquet</th><th scope="col">CSV</th><th scope="col">JSON Lines</th></tr>
+              </thead>
+              <tbody>
+                {plan.columns.map((column) => (
+                  <tr>
+                    <th scope="row">{column.name}</th>
+                    <td><code>{column.sourceType}</code></td>
+                    <td>{outputTypeText(column.outputType)}</td>
+                    <td>{column.nullable ? 'yes' : 'no'}</td>
+                    <td>{column.forms.parquet.physical}{column.forms.parquet.logical ? ` ${column.forms.parquet.logical}` : ''}</td>
+                    <td>{column.forms.csv}</td>
+                    <td>{column.forms.jsonl}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : null}
+      {plan.chunks ? (
+        <>
+          <h3>Chunks</h3>
+          <p>
+            {plan.chunks.ranges.length} chunk{plan.chunks.ranges.length === 1 ? '' : 's'} by {plan.chunks.method}
+            {plan.chunks.column ? <> on <code>{plan.chunks.column}</code> ({plan.chunks.keyKind})</> : null}
+            {plan.chunks.rowsEstimate ? <>, about {formatCount(plan.chunks.rowsEstimate)} rows ({formatCount(plan.chunks.estimatedRowsPerChunk)} a chunk)</> : null}
+          </p>
+          <div class="table-wrap">
+            <table class="plan-chunks">
+              <thead><tr><th scope="col" class="num">Chunk</th><th scope="col">Range</th></tr></thead>
+              <tbody>
+                {plan.chunks.ranges.map((range) => <tr><td class="num">{range.index}</td><td>{rangeText(range)}</td></tr>)}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : null}
+      {plan.window ? (
+        <>
+          <h3>Incremental window</h3>
+          <p>
+            <code>{plan.window.column}</code> ({plan.window.kind}) {plan.window.afterText === null ? 'from the start' : <>after {plan.window.afterText}</>} up to {plan.window.upToText}
+          </p>
+        </>
+      ) : null}
+    </section>
+  );
+}
