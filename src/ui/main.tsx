@@ -47,6 +47,4 @@ const root = document.getElementById('app')!;
 // Preact renders beside what is already there: the page's "Loading Siphon…" goes first.
 root.replaceChildren();
 interceptLinks(root);
-// The page's own "Loading" placeholder goes: render adds to what the element holds.
-root.replaceChildren();
 render(<App />, root);
