@@ -2,6 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEnvironment, type TestEnvironment } from '../support/testEnvironment.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { contentSecurityPolicy } from '../../src/api/uiHandler.js';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+
+function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    }).on('error', reject).end();
+  });
+}
 
 /**
  * The dashboard as the function app serves it: the page and its assets from /api/ui/ under a
@@ -34,6 +47,20 @@ describe('the dashboard shell', () => {
     // Revalidation answers 304 without a body.
     const again = await fetch(`${env.runtime.url}/api/ui/`, { headers: { 'if-none-match': response.headers.get('etag')! } });
     expect(again.status).toBe(304);
+  });
+
+  it('sends the script gzipped to a client that takes gzip, and the same bytes plain to one that does not', async () => {
+    const url = `${env.runtime.url}/api/ui/assets/main.js`;
+    const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const plainBytes = Buffer.from(await plain.arrayBuffer());
+    // Node's fetch inflates a gzip answer itself; the raw size comes from a request that keeps it.
+    const packed = await rawGet(url, { 'accept-encoding': 'gzip' });
+    expect(packed.headers['content-encoding']).toBe('gzip');
+    expect(packed.headers.vary).toBe('Accept-Encoding');
+    expect(packed.body.length).toBeLessThan(plainBytes.length / 2);
+    expect(gunzipSync(packed.body).equals(plainBytes)).toBe(true);
+    expect(packed.headers.etag).not.toBe(plain.headers.get('etag'));
   });
 
   it('answers 404 for a file the build does not have, and never reads outside it', async () => {
