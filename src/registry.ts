@@ -5,6 +5,7 @@ import { deletePipelineHandler } from './api/pipelineHandlers.js';
 import { planPipeline, validatePipeline } from './api/planHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { listRunChunks, listRunEvents } from './api/runHandlers.js';
+import { listRunFiles } from './api/runFilesHandler.js';
 import { getWatermark, listPipelineEvents, resetWatermark } from './api/watermarkHandlers.js';
 import { health } from './api/healthHandler.js';
 import { serveUi } from './api/uiHandler.js';
@@ -161,6 +162,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getQueryResult', ['GET'], 'queries/{id}/result', 'operator', getQueryResult),
   http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', 'reader', listRunChunks),
   http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', 'reader', listRunEvents),
+  http('listRunFiles', ['GET'], 'pipelines/{id}/runs/{runId}/files', 'reader', listRunFiles),
   http('getWatermark', ['GET'], 'pipelines/{id}/watermark', 'reader', getWatermark),
   http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', 'operator', resetWatermark),
   http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', 'reader', listPipelineEvents),

@@ -104,9 +104,9 @@ export async function listRuns(request: HttpRequest): Promise<HttpResponseInit> 
 /** How many chunks the run's own answer includes; the rest page through `chunksUrl`. */
 export const chunksInRunDetail = 100;
 
-/** A chunk as the API shows it: its state, each attempt with its error, volume, and where its time went. */
-function chunkDetail({ index, status, rows, bytes, files, startedAt, endedAt, attempts, timings }: ChunkRecord) {
-  return { index, status, attempts: attempts ?? [], rows, bytes, files: files.length, startedAt, endedAt, timings };
+/** A chunk as the API shows it: its range of the split key (digits, as the run's keyKind reads them), its state, each attempt with its error, volume, and where its time went. */
+function chunkDetail({ index, range, status, rows, bytes, files, startedAt, endedAt, attempts, timings }: ChunkRecord) {
+  return { index, range, status, attempts: attempts ?? [], rows, bytes, files: files.length, startedAt, endedAt, timings };
 }
 
 /**
@@ -174,7 +174,8 @@ export async function listRunEvents(request: HttpRequest): Promise<HttpResponseI
 
 const retryableStatuses: ReadonlySet<string> = new Set([RunStatus.failed, RunStatus.timedOut, RunStatus.cancelled]);
 
-async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Services; run: StoredRun }>> {
+/** The run a request's `id` and `runId` name: 400 for a malformed id, 404 when there is no such run. */
+export async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Services; run: StoredRun }>> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id;
   const runId = parseParam(request, 'runId', runIdSchema);

@@ -1,10 +1,10 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { NonRetryableError, withContext } from '../errors/errorTypes.js';
+import { withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { runPaths, type RunPaths } from '../sink/blobPaths.js';
 import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
-import { manifestSchema } from '../sink/manifest.js';
+import { readManifest } from '../sink/readManifest.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { CleanupResult, RunRef } from './activityContracts.js';
 
@@ -78,22 +78,9 @@ export async function cleanupRun(services: Services, ref: RunRef, options: Clean
 
 /** The blob names a manifest in the run's folder lists (with the manifest and `_SUCCESS`), or undefined when there is none. */
 async function manifestListing(container: ContainerClient, paths: RunPaths): Promise<Set<string> | undefined> {
-  const blob = container.getBlockBlobClient(paths.manifest);
-  let text: string;
-  try {
-    text = (await blob.downloadToBuffer()).toString('utf8');
-  } catch (err) {
-    if (typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = manifestSchema.safeParse(json);
-  // A manifest we cannot read may still be one a reader trusts: touch nothing.
-  if (!parsed.success) throw new NonRetryableError(`${paths.manifest} exists but is not a manifest this code reads; its folder is left as it is`);
-  return new Set([paths.manifest, paths.successMarker, ...parsed.data.files.map((file) => file.path)]);
+  // A manifest this code cannot read may still be one a reader trusts: readManifest throws
+  // (NonRetryableError), and the folder is left as it is.
+  const manifest = await readManifest(container, paths.manifest);
+  if (!manifest) return undefined;
+  return new Set([paths.manifest, paths.successMarker, ...manifest.files.map((file) => file.path)]);
 }

@@ -1,6 +1,96 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { segment } from '../api.js';
+import { ProblemNotice } from '../components/problemNotice.js';
+import { StatusBadge } from '../components/statusBadge.js';
 import { useTitle } from '../components/useTitle.js';
+import { pollIntervalInMs, useApi } from '../live.js';
+import { href } from '../router.js';
+import { ChunkDetails } from '../run/chunkDetails.js';
+import { ChunkGantt } from '../run/chunkGantt.js';
+import { ChunkTable } from '../run/chunkTable.js';
+import { EventLog } from '../run/eventLog.js';
+import { RunActions } from '../run/runActions.js';
+import { RunFiles } from '../run/runFiles.js';
+import { RunFacts, RunProblem, RunProgressBars } from '../run/runSummary.js';
+import { isLive, type RunDetail } from '../run/runTypes.js';
+import { useNow } from '../run/useNow.js';
+import { useRunChunks } from '../run/useRunChunks.js';
+import { useRunEvents } from '../run/useRunEvents.js';
+import { withTimelineHistory } from '../run/timelineChunks.js';
 
+/**
+ * One run (Dagster's run page, ADF Monitor's copy details): status with cancel and retry, progress,
+ * time and volume, the error and its chunk, the chunk timeline (or a table), the event log, and the
+ * manifest's files. The run and its chunks are read every 1.5 s until the run ends; the log follows
+ * the server's event stream (or polls).
+ */
 export function RunView({ pipelineId, runId }: { pipelineId: string; runId: string }) {
   useTitle(`Run ${runId}`);
-  return <section><h1>Run {runId} of {pipelineId}</h1></section>;
+  const path = `pipelines/${segment(pipelineId)}/runs/${segment(runId)}`;
+  const [ended, setEnded] = useState(false);
+  const { data: run, error, loading, reload } = useApi<RunDetail>(path, ended ? 0 : pollIntervalInMs);
+  const live = run ? isLive(run.status) : undefined;
+  useEffect(() => setEnded(live === false), [live]);
+
+  const now = useNow(live === true);
+  const { chunks: records } = useRunChunks(run);
+  const events = useRunEvents(`${path}/events`, live, run?.attempt ?? 0);
+  const chunks = useMemo(() => withTimelineHistory(records, events.events, run?.attempt), [records, events.events, run?.attempt]);
+  const [asTable, setAsTable] = useState(false);
+  const [active, setActive] = useState<number | undefined>(undefined);
+  const [hover, setHover] = useState<number | undefined>(undefined);
+  const [focusRequest, setFocusRequest] = useState(0);
+  useEffect(() => {
+    setActive(undefined);
+    setHover(undefined);
+  }, [path]);
+
+  /** "chunk N" anywhere on the page: that lane (or row) becomes the active one, scrolled to and focused. */
+  const showChunk = (index: number) => {
+    setActive(index);
+    setFocusRequest((request) => request + 1);
+  };
+  const detailIndex = hover ?? active;
+  const detailChunk = detailIndex === undefined ? undefined : chunks.find((chunk) => chunk.index === detailIndex);
+
+  return (
+    <section class="run-view">
+      <nav class="breadcrumb" aria-label="Breadcrumb">
+        <a href={href('pipelines')}>Pipelines</a> / <a href={href('pipelines', pipelineId)}>{pipelineId}</a> / <span aria-current="page">run</span>
+      </nav>
+      <div class="run-head">
+        <h1>Run <span class="run-id">{runId}</span></h1>
+        {run ? <span id="run-status"><StatusBadge status={run.status} /></span> : null}
+        {live ? <span class="muted live-note">updates live</span> : null}
+      </div>
+      <ProblemNotice error={error} />
+      {!run ? (loading ? <p class="loading">Loading the run…</p> : null) : (
+        <>
+          <RunActions run={run} onChanged={reload} />
+          <RunProblem run={run} onChunk={showChunk} />
+          <RunProgressBars run={run} chunks={records} />
+          <RunFacts run={run} chunks={records} now={now} />
+          <section class="run-chunks" aria-labelledby="run-chunks-heading">
+            <div class="section-head">
+              <h2 id="run-chunks-heading">Chunks</h2>
+              {/* A toggle keeps its name; aria-pressed says which way it is. */}
+              <button type="button" id="run-chunks-as-table" aria-pressed={asTable} onClick={() => setAsTable(!asTable)}>Show as table</button>
+            </div>
+            {chunks.length === 0 ? (
+              <p class="muted">No chunks yet: the run plans them when it starts.</p>
+            ) : asTable ? (
+              <ChunkTable chunks={chunks} keyKind={run.keyKind} errorChunk={run.errorChunk} active={active} focusRequest={focusRequest} />
+            ) : (
+              <div class="panel gantt-panel">
+                <ChunkGantt run={run} chunks={chunks} now={now} live={live === true} active={active} onActivate={setActive} focusRequest={focusRequest} onHover={setHover} />
+                <ChunkDetails chunk={detailChunk} keyKind={run.keyKind} errorChunk={run.errorChunk} now={now} />
+              </div>
+            )}
+          </section>
+          <EventLog events={events.events} feed={events.feed} error={events.error} onChunk={showChunk} />
+          <RunFiles run={run} chunks={records} />
+        </>
+      )}
+    </section>
+  );
 }

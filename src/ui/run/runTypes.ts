@@ -1,0 +1,105 @@
+/**
+ * The run API's answers as the run view reads them (GET /api/pipelines/{id}/runs/{runId} and its
+ * chunks, events and files; see src/api/runHandlers.ts and runFilesHandler.ts). Written out here
+ * because the browser may import only src/spec from the server's code; the spec's own types are
+ * reused where the API passes them through.
+ */
+import type { ChunkRange } from '../../spec/columns.js';
+import type { ChunkStatus, RunStatus } from '../../spec/runStatus.js';
+import type { CursorWindow } from '../../spec/cursorWindow.js';
+import type { RunOptions } from '../../spec/jobMessage.js';
+
+export type KeyKind = CursorWindow['kind'];
+
+/** One try of a chunk's copy: 1, 2, ... within the run's current attempt. */
+export type ChunkAttempt = { attempt: number; startedAt: string; endedAt?: string; error?: string };
+
+/** Where the finishing attempt's time went, in ms; queue is from the run's start to the chunk's first start. */
+export type ChunkTimings = { queueMs: number; readMs: number; encodeMs: number; uploadMs: number };
+
+export type ChunkDetail = {
+  index: number;
+  range?: ChunkRange;
+  status: ChunkStatus;
+  attempts: ChunkAttempt[];
+  rows: number;
+  bytes: number;
+  /** How many files the chunk wrote. */
+  files: number;
+  startedAt?: string;
+  endedAt?: string;
+  timings?: ChunkTimings;
+  /** Set by the view (not the API) when the lane was rebuilt from the run's events: see timelineChunks.ts. */
+  fromTimeline?: boolean;
+};
+
+export type PreviousAttempt = { attempt: number; status: string; error?: string; errorChunk?: number; endedAt?: string };
+
+export type RunProgress = { chunksPlanned: number; chunksDone: number; rowsCopied: number; bytesWritten: number };
+
+export type RunDetail = {
+  pipelineId: string;
+  runId: string;
+  status: RunStatus;
+  reason: 'manual' | 'schedule' | 'retry';
+  requestedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  rows: number;
+  bytes: number;
+  files: number;
+  chunksPlanned: number;
+  rowsEstimate?: number;
+  outputFolder?: string;
+  manifestPath?: string;
+  error?: string;
+  errorChunk?: number;
+  keyKind?: KeyKind;
+  planMethod?: 'single' | 'equalWidth' | 'statistics' | 'sample';
+  options?: RunOptions;
+  /** 0 for the first try, one more for each retry through the API. */
+  attempt: number;
+  window?: CursorWindow;
+  statusReason?: string;
+  finalizingSince?: string;
+  cleaningSince?: string;
+  cleanedAt?: string;
+  previousAttempts?: PreviousAttempt[];
+  url: string;
+  progress: RunProgress;
+  /** The first 100 chunks; the rest page through chunksUrl. */
+  chunks: ChunkDetail[];
+  chunksUrl: string;
+  eventsUrl: string;
+};
+
+export type ChunkPage = { chunks: ChunkDetail[]; continuationToken?: string };
+
+/** A timeline event: `sequence`, `at`, `type`, and flat fields (runAttempt, chunk, attempt, rows, error, ...). */
+export type RunEvent = { sequence: number; at: string; type: string } & Record<string, string | number | boolean>;
+
+export type RunEventPage = { events: RunEvent[]; continuationToken?: string };
+
+export type RunFile = { path: string; rows: number; bytes: number; chunk: number; md5: string };
+
+export type RunManifestSummary = {
+  path: string;
+  container: string;
+  createdAt: string;
+  format: string;
+  compression: string;
+  rows: number;
+  bytes: number;
+  files: number;
+  partitionBy?: string[];
+};
+
+export type RunFilePage = { manifest: RunManifestSummary; files: RunFile[]; continuationToken?: string };
+
+const terminal: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped']);
+
+/** Whether a run can still change by itself (and the view keeps asking). */
+export const isLive = (status: string | undefined) => status !== undefined && !terminal.has(status);
+
+/** The API path (below /api) of a URL the API answered with (`/api/pipelines/...`). */
+export const apiPathOf = (url: string) => url.replace(/^\/api\//, '');
