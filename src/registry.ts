@@ -11,6 +11,9 @@ import { serveUi } from './api/uiHandler.js';
 import { listAllRuns } from './api/listAllRunsHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
+import { conditionalGet } from './api/conditionalGet.js';
+import { streamRunEvents } from './api/runEventStreamHandler.js';
+import { getOverview } from './api/overviewHandler.js';
 import { ensureErrorType, errorMessage } from './errors/errorTypes.js';
 import { capError } from './errors/capMessage.js';
 import { getServices } from './services.js';
@@ -63,9 +66,10 @@ export type FunctionDefinition = HttpFunction | TimerFunction | QueueFunction | 
 
 /**
  * Every HTTP function, under the Functions host and the local runtime alike: the request is
- * screened from its headers first (content type, declared length: see screenRequest), and an
- * unexpected error becomes a 500 that names only the invocation; its text (scrubbed of secrets)
- * goes to the log, never to the caller.
+ * screened from its headers first (content type, declared length: see screenRequest), a 200 JSON
+ * answer to a GET gets its ETag and answers a matching If-None-Match with 304 (conditionalGet),
+ * and an unexpected error becomes a 500 that names only the invocation; its text (scrubbed of
+ * secrets) goes to the log, never to the caller.
  */
 function http(name: string, methods: HttpFunction['methods'], route: string, handler: HttpFunction['handler']): HttpFunction {
   return {
@@ -75,7 +79,7 @@ function http(name: string, methods: HttpFunction['methods'], route: string, han
     route,
     handler: async (request, context, orchestrations) => {
       try {
-        return screenRequest(request) ?? (await handler(request, context, orchestrations));
+        return conditionalGet(request, screenRequest(request) ?? (await handler(request, context, orchestrations)));
       } catch (err) {
         context.error(`${name} failed: ${errorMessage(err)}`);
         return problem(500, 'Internal error', `the function log has the details under invocation ${context.invocationId}`);
@@ -130,6 +134,8 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getQueryResult', ['GET'], 'queries/{id}/result', getQueryResult),
   http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', listRunChunks),
   http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', listRunEvents),
+  http('streamRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events/stream', streamRunEvents),
+  http('overview', ['GET'], 'overview', getOverview),
   http('getWatermark', ['GET'], 'pipelines/{id}/watermark', getWatermark),
   http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', resetWatermark),
   http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', listPipelineEvents),

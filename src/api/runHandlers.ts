@@ -160,7 +160,8 @@ export async function listRunEvents(request: HttpRequest): Promise<HttpResponseI
 
 const retryableStatuses: ReadonlySet<string> = new Set([RunStatus.failed, RunStatus.timedOut, RunStatus.cancelled]);
 
-async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Services; run: StoredRun }>> {
+/** The run a route names ({id}, {runId}), with the services; a 400 for a malformed id, a 404 for an unknown run. */
+export async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Services; run: StoredRun }>> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id;
   const runId = parseParam(request, 'runId', runIdSchema);
