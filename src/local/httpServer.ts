@@ -234,7 +234,10 @@ async function sendStream(req: IncomingMessage, res: ServerResponse, status: num
   };
   res.on('close', clientGone);
   // A write to a socket that just failed surfaces as an error on the response: the same as gone.
+  // (This listener stays: an error after the answer must not become an uncaught exception.)
   res.on('error', clientGone);
+  // Gone before the handler answered: 'close' has fired already and will not again.
+  if (res.destroyed || req.socket.destroyed) clientGone();
   try {
     res.writeHead(status, Object.fromEntries(headers));
     res.flushHeaders();

@@ -21,6 +21,24 @@ const probe = { release: () => undefined as void, cancelled: 0, pulls: 0 };
 const route = (name: string, handler: HttpFunction['handler']): HttpFunction => ({ kind: 'http', name, methods: ['GET'], route: `stream/${name}`, handler });
 
 const encoder = new TextEncoder();
+
+function endless(): ReadableStream<Uint8Array> {
+  probe.pulls = 0;
+  const chunk = new Uint8Array(64 * 1024).fill(120);
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        probe.pulls++;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        probe.cancelled++;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 const functions: HttpFunction[] = [
   // One chunk now, the next when the test releases it.
   route('held', async () => {
@@ -38,22 +56,11 @@ const functions: HttpFunction[] = [
     return { status: 200, headers: { 'content-type': 'text/plain', 'content-length': '999' }, body };
   }),
   // 64 KiB whenever asked, for ever: only backpressure and cancellation stop it.
-  route('endless', async () => {
-    probe.pulls = 0;
-    const chunk = new Uint8Array(64 * 1024).fill(120);
-    const body = new ReadableStream<Uint8Array>(
-      {
-        pull(controller) {
-          probe.pulls++;
-          controller.enqueue(chunk);
-        },
-        cancel() {
-          probe.cancelled++;
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    return { status: 200, body };
+  route('endless', async () => ({ status: 200, body: endless() })),
+  // The endless stream, answered only when the test releases it (after the client left).
+  route('slowToAnswer', async () => {
+    await new Promise<void>((resolve) => (probe.release = resolve));
+    return { status: 200, body: endless() };
   }),
   route('broken', async () => {
     const body = new ReadableStream<Uint8Array>({
@@ -140,6 +147,18 @@ describe('streamed answers', () => {
     const reader = response.body!.getReader();
     for (let i = 0; i < 5; i++) await reader.read();
     controller.abort();
+    await waitFor(async () => probe.cancelled, (cancelled) => cancelled === cancelledBefore + 1, 'the stream to be cancelled', 5_000);
+  });
+
+  it('cancel the stream of a client that left before the handler answered', async () => {
+    const cancelledBefore = probe.cancelled;
+    const controller = new AbortController();
+    const answered = fetch(`${base}/api/stream/slowToAnswer`, { signal: controller.signal }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    await answered;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    probe.release();
     await waitFor(async () => probe.cancelled, (cancelled) => cancelled === cancelledBefore + 1, 'the stream to be cancelled', 5_000);
   });
 

@@ -1,6 +1,9 @@
 /** A Server-Sent Events message as EventSource parses it; `comment` for a `:` line. */
 export type SseMessage = { id?: string; event?: string; data?: string; comment?: string; retry?: string };
 
+/** When each message was read (Date.now()), beside the messages so they compare as EventSource sees them. */
+export type Arrivals = WeakMap<SseMessage, number>;
+
 /**
  * Reads an event stream (a fetch body, or any ReadableStream of bytes) message by message, the
  * way EventSource splits it: on blank lines, one `field: value` per line.
@@ -11,6 +14,7 @@ export function sseReader(stream: ReadableStream<Uint8Array>) {
   let buffer = '';
   let done = false;
   const messages: SseMessage[] = [];
+  const arrivals: Arrivals = new WeakMap();
   const parse = () => {
     for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       const message: SseMessage = {};
@@ -22,11 +26,13 @@ export function sseReader(stream: ReadableStream<Uint8Array>) {
         }
       }
       messages.push(message);
+      arrivals.set(message, Date.now());
       buffer = buffer.slice(end + 2);
     }
   };
   return {
     messages,
+    arrivals,
     reader,
     get done() {
       return done;
