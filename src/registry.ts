@@ -12,6 +12,9 @@ import { serveUi } from './api/uiHandler.js';
 import { listAllRuns } from './api/listAllRunsHandler.js';
 import { problem } from './api/httpResponses.js';
 import { screenRequest } from './api/screenRequest.js';
+import { conditionalGet } from './api/conditionalGet.js';
+import { streamRunEvents } from './api/runEventStreamHandler.js';
+import { getOverview } from './api/overviewHandler.js';
 import { ensureErrorType, errorMessage } from './errors/errorTypes.js';
 import { capError } from './errors/capMessage.js';
 import { getServices } from './services.js';
@@ -75,9 +78,10 @@ export type FunctionDefinition = HttpFunction | TimerFunction | QueueFunction | 
  * Every HTTP function behind a role, under the Functions host and the local runtime alike: the
  * caller is identified and its role checked first (authorizeRequest: 401 without a principal
  * unless the app runs locally, 403 without the role), then the request is screened from its
- * headers (content type, declared length: see screenRequest), and an unexpected error becomes a
- * 500 that names only the invocation; its text (scrubbed of secrets) goes to the log, never to
- * the caller.
+ * headers (content type, declared length: see screenRequest); a 200 JSON answer to a GET gets
+ * its ETag and answers a matching If-None-Match with 304 (conditionalGet: after the role check,
+ * so a refused request never learns a 304); and an unexpected error becomes a 500 that names
+ * only the invocation; its text (scrubbed of secrets) goes to the log, never to the caller.
  */
 function http(name: string, methods: HttpFunction['methods'], route: string, access: 'reader' | 'operator', handler: CallerHandler): HttpFunction {
   return guarded(name, methods, route, access, async (request, context, orchestrations) => {
@@ -105,7 +109,7 @@ function guarded(name: string, methods: HttpFunction['methods'], route: string, 
     access,
     handler: async (request, context, orchestrations) => {
       try {
-        return await handler(request, context, orchestrations);
+        return conditionalGet(request, await handler(request, context, orchestrations));
       } catch (err) {
         context.error(`${name} failed: ${errorMessage(err)}`);
         return problem(500, 'Internal error', `the function log has the details under invocation ${context.invocationId}`);
@@ -162,6 +166,8 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getQueryResult', ['GET'], 'queries/{id}/result', 'operator', getQueryResult),
   http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', 'reader', listRunChunks),
   http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', 'reader', listRunEvents),
+  http('streamRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events/stream', 'reader', streamRunEvents),
+  http('overview', ['GET'], 'overview', 'reader', getOverview),
   http('listRunFiles', ['GET'], 'pipelines/{id}/runs/{runId}/files', 'reader', listRunFiles),
   http('getWatermark', ['GET'], 'pipelines/{id}/watermark', 'reader', getWatermark),
   http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', 'operator', resetWatermark),

@@ -174,7 +174,7 @@ export async function listRunEvents(request: HttpRequest): Promise<HttpResponseI
 
 const retryableStatuses: ReadonlySet<string> = new Set([RunStatus.failed, RunStatus.timedOut, RunStatus.cancelled]);
 
-/** The run a request's `id` and `runId` name: 400 for a malformed id, 404 when there is no such run. */
+/** The run a route names ({id}, {runId}), with the services; a 400 for a malformed id, a 404 for an unknown run. */
 export async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Services; run: StoredRun }>> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id;

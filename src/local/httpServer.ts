@@ -65,7 +65,7 @@ export function startHttpServer(
     (req, res) => {
       handle(routes, req, res, log, orchestrations).catch((err: unknown) => {
         log('error', `local runtime: ${req.method ?? '?'} request failed: ${errorMessage(err)}`);
-        if (!res.headersSent) send(req, res, problem(500, 'Internal error', 'the local runtime log has the details'));
+        if (!res.headersSent) void send(req, res, problem(500, 'Internal error', 'the local runtime log has the details'), log);
         else res.destroy();
       });
     },
@@ -83,26 +83,26 @@ export function startHttpServer(
 
 async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse, log: LogHandler, orchestrations: OrchestrationStarter | undefined): Promise<void> {
   const refused = loopbackProblem(req.headers);
-  if (refused) return send(req, res, refused);
+  if (refused) return send(req, res, refused, log);
 
   const url = parseUrl(req.url, req.headers.host!);
-  if (!url) return send(req, res, problem(400, 'Malformed URL', 'path: not a valid request target'));
+  if (!url) return send(req, res, problem(400, 'Malformed URL', 'path: not a valid request target'), log);
   const method = (req.method ?? 'GET').toUpperCase();
   const matching = routes.flatMap((route) => {
     const match = route.pattern.exec(url.pathname);
     return match ? [{ route, match }] : [];
   });
-  if (!matching.length) return send(req, res, problem(404, 'Not found', 'path: no API route has this path'));
+  if (!matching.length) return send(req, res, problem(404, 'Not found', 'path: no API route has this path'), log);
   const found = matching.find((item) => (item.route.fn.methods as string[]).includes(method));
   if (!found) {
     const allow = [...new Set(matching.flatMap((item) => item.route.fn.methods))].join(', ');
-    return send(req, res, problem(405, 'Method not allowed', `method: ${allow} only`, undefined, { allow }));
+    return send(req, res, problem(405, 'Method not allowed', `method: ${allow} only`, undefined, { allow }), log);
   }
 
   const params: Record<string, string> = {};
   for (const [index, name] of found.route.names.entries()) {
     const decoded = decodeSegment(found.match[index + 1] ?? '');
-    if (decoded === undefined) return send(req, res, problem(400, 'Malformed URL', `${name}: the route parameter is not valid percent-encoding`));
+    if (decoded === undefined) return send(req, res, problem(400, 'Malformed URL', `${name}: the route parameter is not valid percent-encoding`), log);
     params[name] = decoded;
   }
 
@@ -115,7 +115,7 @@ async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse
   const init: HttpRequestInit & { nativeRequest: Request } = { params, nativeRequest: new Request(url, requestInit) };
   const request = new functions.HttpRequest(init);
   const context = new functions.InvocationContext({ functionName: found.route.fn.name, invocationId: randomUUID(), logHandler: log });
-  send(req, res, await found.route.fn.handler(request, context, orchestrations));
+  await send(req, res, await found.route.fn.handler(request, context, orchestrations), log);
 }
 
 /**
@@ -158,24 +158,110 @@ function decodeSegment(segment: string): string | undefined {
   }
 }
 
-function send(req: IncomingMessage, res: ServerResponse, response: HttpResponseInit): void {
+/**
+ * Writes the handler's answer. A string or bytes go out whole with their Content-Length; a
+ * stream (a ReadableStream, or any async iterable of bytes, as the library's HttpResponseBodyInit
+ * allows) goes out chunk by chunk as it comes (see sendStream).
+ */
+async function send(req: IncomingMessage, res: ServerResponse, response: HttpResponseInit, log: LogHandler): Promise<void> {
   const headers = new Headers(response.headers as HeadersInit | undefined);
+  const status = response.status ?? 200;
   let body: string | Uint8Array | undefined;
   if (response.jsonBody !== undefined) {
     body = JSON.stringify(response.jsonBody);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   } else if (typeof response.body === 'string' || response.body instanceof Uint8Array) {
     body = response.body;
+  } else {
+    const stream = streamOf(response.body);
+    if (stream) return sendStream(req, res, status, headers, stream, log);
   }
   // A body the handler did not read to its end (refused, or not needed) is not drained: the
   // connection closes once the answer is out, so no more of it is read from the socket.
   const unread = !req.complete;
   if (unread) headers.set('connection', 'close');
-  headers.set('content-length', String(body === undefined ? 0 : Buffer.byteLength(body)));
-  res.writeHead(response.status ?? 200, Object.fromEntries(headers));
+  // 304 and 204 have no body, and a 304's Content-Length would describe the 200's.
+  if (status === 304 || status === 204) headers.delete('content-length');
+  else headers.set('content-length', String(body === undefined ? 0 : Buffer.byteLength(body)));
+  res.writeHead(status, Object.fromEntries(headers));
   res.end(body, () => {
     if (unread) req.socket.destroy();
   });
+}
+
+/** A streamed body as a ReadableStream to read and cancel; undefined for anything that is not a stream. */
+function streamOf(body: HttpResponseInit['body']): ReadableStream<Uint8Array> | undefined {
+  if (body instanceof ReadableStream) return body as ReadableStream<Uint8Array>;
+  if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
+    // (ReadableStream.from does the same from Node 20.6, but @types/node 20 does not declare it.)
+    const iterator = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const { value, done } = await iterator.next();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        async cancel() {
+          await iterator.return?.();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A streamed answer, written as the stream yields (chunked, no Content-Length), as the host does
+ * with HTTP streaming on. A chunk that fills the socket's buffer waits for it to drain before the
+ * next is read, so a slow client slows the stream instead of growing memory; a client that goes
+ * away cancels the stream, which stops whatever produces it (a run's event stream stops polling).
+ * Neither a closed socket nor a failing stream can throw out of here: the first ends quietly, the
+ * second cuts the connection (the status line is long gone) and is logged.
+ */
+async function sendStream(req: IncomingMessage, res: ServerResponse, status: number, headers: Headers, stream: ReadableStream<Uint8Array>, log: LogHandler): Promise<void> {
+  headers.delete('content-length');
+  if (!req.complete) headers.set('connection', 'close');
+  const reader = stream.getReader();
+  let gone = false;
+  let wakeWriter: (() => void) | undefined;
+  const clientGone = () => {
+    if (res.writableEnded) return;
+    gone = true;
+    wakeWriter?.();
+    reader.cancel().catch(() => undefined);
+  };
+  res.on('close', clientGone);
+  // A write to a socket that just failed surfaces as an error on the response: the same as gone.
+  // (This listener stays: an error after the answer must not become an uncaught exception.)
+  res.on('error', clientGone);
+  // Gone before the handler answered: 'close' has fired already and will not again.
+  if (res.destroyed || req.socket.destroyed) clientGone();
+  try {
+    res.writeHead(status, Object.fromEntries(headers));
+    res.flushHeaders();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || gone) break;
+      if (res.write(value)) continue;
+      await new Promise<void>((resolve) => {
+        wakeWriter = resolve;
+        res.once('drain', resolve);
+      });
+      res.off('drain', wakeWriter!);
+      wakeWriter = undefined;
+      if (gone) break;
+    }
+    if (gone) res.destroy();
+    else res.end(() => (req.complete ? undefined : req.socket.destroy()));
+  } catch (err) {
+    log('error', `local runtime: a streamed answer failed midway, connection cut: ${errorMessage(err)}`);
+    reader.cancel().catch(() => undefined);
+    res.destroy();
+  } finally {
+    res.off('close', clientGone);
+  }
 }
 
 /** Requests Node's HTTP parser refuses (bad framing, oversized headers, timeouts): an answer if the socket can take one. */

@@ -96,8 +96,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       for (const timer of timers.values()) timer.stop();
       await Promise.all(pollers.map((poller) => poller.stop()));
       await engine.stop();
-      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      // Open connections are cut first: server.close waits for every one of them, and an event
+      // stream (or a keep-alive fetch) would hold it for minutes.
+      const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
       server.closeAllConnections();
+      await closed;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser';
+import { cronExpression } from './cronExpression.js';
 
 /**
  * The latest fire time of a cron schedule at or before `now`, if it lies within the catch-up
@@ -7,8 +7,7 @@ import { CronExpressionParser } from 'cron-parser';
  * is not due: it belongs to a time the schedule did not apply.
  */
 export function dueFireTime(cron: string, timeZone: string, now: Date, catchUpInMinutes: number, effectiveFrom?: Date): Date | undefined {
-  const expression = CronExpressionParser.parse(cron, { currentDate: new Date(now.getTime() + 1), tz: timeZone });
-  const fire = expression.prev().toDate();
+  const fire = cronExpression(cron, timeZone, new Date(now.getTime() + 1)).prev().toDate();
   if (effectiveFrom && fire.getTime() <= effectiveFrom.getTime()) return undefined;
   return now.getTime() - fire.getTime() <= catchUpInMinutes * 60_000 ? fire : undefined;
 }
