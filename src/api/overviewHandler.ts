@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { getServices } from '../services.js';
 import { RunStatus } from '../spec/runStatus.js';
-import type { PipelineSpec } from '../spec/pipelineSpec.js';
+import { pipelineIdSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { capMessage } from '../errors/capMessage.js';
 import { queryIdPrefix } from '../store/queryStore.js';
 import type { StoredPipeline } from '../store/pipelineStore.js';
@@ -34,15 +34,18 @@ const failedStatuses: ReadonlySet<RunStatus> = new Set([RunStatus.failed, RunSta
  * (count by status, rows, bytes), the pipelines whose latest run failed or timed out (newest
  * first), and every pipeline with its freshness (see schedule/freshness.ts), next run and latest
  * run. Query jobs are not pipelines and are left out. Each pipeline costs one or two partition
- * queries (see digestPipelineRuns), readConcurrency at a time.
+ * queries (see digestPipelineRuns), readConcurrency at a time. `pipeline=<id>` narrows it all to
+ * one pipeline (the pipeline page's header), so a page about one pipeline does not read them all.
  */
 export async function getOverview(request: HttpRequest): Promise<HttpResponseInit> {
-  const query = parseQuery(request, { hours: hoursParameter });
+  const query = parseQuery(request, { hours: hoursParameter, pipeline: pipelineIdSchema.optional() });
   if (!query.ok) return query.response;
   const services = await getServices();
   const now = services.now();
   const since = new Date(now.getTime() - query.value.hours * hourInMs);
-  const pipelines = (await services.pipelines.list()).filter(({ spec }) => !spec.id.startsWith(queryIdPrefix)).sort((a, b) => (a.spec.id < b.spec.id ? -1 : 1));
+  const only = query.value.pipeline;
+  const listed = only === undefined ? await services.pipelines.list() : [await services.pipelines.get(only)].flatMap((found) => (found ? [found] : []));
+  const pipelines = listed.filter(({ spec }) => !spec.id.startsWith(queryIdPrefix)).sort((a, b) => (a.spec.id < b.spec.id ? -1 : 1));
   const digests = await mapWithConcurrency(pipelines, readConcurrency, (pipeline) => digestPipelineRuns(services.runs, pipeline.spec.id, pipeline.generation, since));
 
   const recent = digests.flatMap((digest) => digest.since);

@@ -3,6 +3,7 @@ import '../spec/zodWithoutEval.js';
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { Layout } from './components/layout.js';
+import { CallerProvider } from './components/caller.js';
 import { interceptLinks, parseRoute, useLocation, type Route } from './router.js';
 import { OverviewView } from './views/overview.js';
 import { PipelinesView } from './views/pipelines.js';
@@ -37,9 +38,11 @@ function App() {
     loaded.current = true;
   }, [location.pathname]);
   return (
-    <Layout path={location.pathname}>
-      <View route={route} />
-    </Layout>
+    <CallerProvider>
+      <Layout path={location.pathname}>
+        <View route={route} />
+      </Layout>
+    </CallerProvider>
   );
 }
 

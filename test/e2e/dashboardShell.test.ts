@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEnvironment, type TestEnvironment } from '../support/testEnvironment.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { contentSecurityPolicy } from '../../src/api/uiHandler.js';
+import { principalHeader } from '../support/principal.js';
+import { testSourceSetting } from '../support/testEnvironment.js';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 
@@ -84,5 +86,31 @@ describe('the dashboard shell', () => {
     await page.goBack();
     await expect.poll(() => page.textContent('h1')).toBe('Pipelines');
     expect(browser.pageErrors).toEqual([]);
+  });
+});
+
+describe('the signed-in caller', () => {
+  // The page reads GET /api/me: a reader sees who is signed in, a view-only notice and greyed-out
+  // actions (the server refuses them anyway: 403); an operator gets them usable. Forged principals
+  // stand in for App Service Authentication, which the local runtime checks when one is present.
+  it('greys out the actions for a Siphon.Reader and offers them to a Siphon.Operator', async () => {
+    const created = await env.api.post('/api/pipelines', { id: 'roles-page', source: { engine: 'postgres', connectionSetting: testSourceSetting }, query: 'SELECT 1 AS one', output: { container: 'lake' } });
+    expect(created.status).toBe(201);
+
+    const reader = await browser.context.newPage();
+    await reader.setExtraHTTPHeaders(principalHeader({ name: 'rita@contoso.com', roles: ['Siphon.Reader'] }));
+    await reader.goto(`${env.runtime.url}/api/ui/pipelines/roles-page`);
+    await expect.poll(() => reader.locator('header .caller').textContent()).toBe('rita@contoso.com');
+    await expect.poll(() => reader.getByRole('status').filter({ hasText: 'View only' }).count()).toBe(1);
+    expect(await reader.getByRole('button', { name: 'Run now' }).isDisabled()).toBe(true);
+    expect(await reader.getByRole('button', { name: 'Delete…' }).isDisabled()).toBe(true);
+
+    const operator = await browser.context.newPage();
+    await operator.setExtraHTTPHeaders(principalHeader({ name: 'omar@contoso.com', roles: ['Siphon.Operator'] }));
+    await operator.goto(`${env.runtime.url}/api/ui/pipelines/roles-page`);
+    await expect.poll(() => operator.locator('header .caller').textContent()).toBe('omar@contoso.com');
+    await expect.poll(() => operator.getByRole('button', { name: 'Run now' }).isEnabled()).toBe(true);
+    expect(await operator.getByText('View only').count()).toBe(0);
+    await Promise.all([reader.close(), operator.close()]);
   });
 });

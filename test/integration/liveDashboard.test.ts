@@ -329,6 +329,16 @@ describe('the overview', () => {
     const lastHour = (await env.api.get('/api/overview?hours=2')).body!;
     expect(lastHour.runs.total).toBe(expected.total - 1);
     expect(lastHour.runs.rows).toBe(expected.rows - 500);
+
+    // One pipeline's overview: its row as the fleet's has it, and only its runs in the totals.
+    const failingId = attention[0]!.pipelineId as string;
+    const one = (await env.api.get(`/api/overview?pipeline=${failingId}`)).body!;
+    expect(one.pipelines.map((p: Record<string, unknown>) => [p.id, p.freshness, p.lastRun])).toEqual([[failingId, row(failingId).freshness, row(failingId).lastRun]]);
+    expect(one.attention.map((item: { pipelineId: string }) => item.pipelineId)).toEqual([failingId]);
+    const ownRuns = (await env.api.get(`/api/pipelines/${failingId}/runs?limit=100`)).body!.runs as Array<{ runId: string }>;
+    expect(one.runs.total).toBe(ownRuns.filter((run) => runIdTime(run.runId).getTime() >= Date.parse(one.since)).length);
+    expect((await env.api.get('/api/overview?pipeline=no-such-pipeline')).body!.pipelines).toEqual([]);
+    expect((await env.api.get('/api/overview?pipeline=Not_An_Id')).status).toBe(400);
   });
 
   it('refuses an hours value out of range or not in digits, and parameters it does not take', async () => {

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { basePath } from '../router.js';
+import { readOnlyHint, useCanOperate, useCaller } from './caller.js';
 
 const sections = [
   { label: 'Overview', href: `${basePath}/`, matches: (path: string) => path === basePath || path === `${basePath}/` },
@@ -9,6 +10,8 @@ const sections = [
 
 /** The frame of every view: a skip link, the navigation (the current section marked for screen readers too), the view. */
 export function Layout({ path, children }: { path: string; children: ComponentChildren }) {
+  const me = useCaller();
+  const canOperate = useCanOperate();
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
@@ -19,7 +22,9 @@ export function Layout({ path, children }: { path: string; children: ComponentCh
             <a href={section.href} aria-current={section.matches(path) ? 'page' : undefined}>{section.label}</a>
           ))}
         </nav>
+        {me ? <span class="caller" title={me.roles.join(', ') || 'no Siphon role'}>{me.local ? 'Local (no sign-in)' : me.name}</span> : null}
       </header>
+      {canOperate ? null : <p class="notice info read-only" role="status">{readOnlyHint}</p>}
       <main id="main" tabIndex={-1}>{children}</main>
     </>
   );

@@ -3,6 +3,7 @@ import { ApiError, apiRequest, segment } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
 import { href, navigate } from '../router.js';
 import type { RunDetail } from './runTypes.js';
+import { useCanOperate } from '../components/caller.js';
 
 const cancellable: ReadonlySet<string> = new Set(['queued', 'running']);
 const retryable: ReadonlySet<string> = new Set(['failed', 'cancelled', 'timed_out']);
@@ -15,6 +16,7 @@ const retryable: ReadonlySet<string> = new Set(['failed', 'cancelled', 'timed_ou
  * again); another id is a new run (go there).
  */
 export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () => void }) {
+  const canOperate = useCanOperate();
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
@@ -44,7 +46,7 @@ export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () =
   if (!canCancel && !canRetry && !error) return null;
   return (
     <div class="run-actions">
-      <div class="toolbar">
+      <fieldset class="toolbar" aria-label="Run actions" disabled={!canOperate}>
         {canCancel && !confirming ? <button type="button" class="danger" id="run-cancel" disabled={busy} onClick={() => setConfirming(true)}>Cancel run</button> : null}
         {canCancel && confirming ? (
           <div class="confirm" role="group" aria-label="Confirm cancel">
@@ -54,7 +56,7 @@ export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () =
           </div>
         ) : null}
         {canRetry ? <button type="button" class="primary" id="run-retry" disabled={busy} onClick={() => void act('retry')}>Retry run</button> : null}
-      </div>
+      </fieldset>
       <ProblemNotice error={error} />
     </div>
   );

@@ -17,6 +17,7 @@ import { RunHistoryChart } from '../components/runHistoryChart.js';
 import { RunsTable } from '../components/runsTable.js';
 import { StatusBadge } from '../components/statusBadge.js';
 import { WatermarkPanel } from '../components/watermarkPanel.js';
+import { useCanOperate } from '../components/caller.js';
 
 /** Runs on one page of the history table (and so in the chart above it). */
 const runsPerPage = 25;
@@ -30,6 +31,7 @@ type ActionState = { busy?: string; error?: ApiError; started?: { run: RunSummar
  * the parts it changed are asked for again at once.
  */
 export function PipelineView({ pipelineId }: { pipelineId: string }) {
+  const canOperate = useCanOperate();
   useTitle(pipelineId);
   const path = `pipelines/${segment(pipelineId)}`;
   const pipeline = useApi<PipelineRecord>(path);
@@ -39,7 +41,7 @@ export function PipelineView({ pipelineId }: { pipelineId: string }) {
   const token = pages[pages.length - 1];
   const runs = useApi<RunsPage>(`${path}/runs?limit=${runsPerPage}${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`);
   // Freshness is the API's verdict (no client copy of the rule), from the overview.
-  const overview = useApi<Overview>('overview');
+  const overview = useApi<Overview>(`overview?pipeline=${encodeURIComponent(pipelineId)}`);
   const health = overview.data?.pipelines.find((entry) => entry.id === pipelineId);
   const [action, setAction] = useState<ActionState>({});
   const [deleting, setDeleting] = useState<{ open: boolean; busy: boolean; error?: ApiError }>({ open: false, busy: false });
@@ -118,7 +120,7 @@ export function PipelineView({ pipelineId }: { pipelineId: string }) {
 
       <Facts record={record} health={health} />
 
-      <div class="toolbar actions" role="group" aria-label="Actions">
+      <fieldset class="toolbar actions" aria-label="Actions" disabled={!canOperate}>
         <button type="button" class="primary" disabled={busy} onClick={() => trigger('run', {})}>{action.busy === 'run' ? 'Starting…' : 'Run now'}</button>
         {record.incremental ? <button type="button" disabled={busy} onClick={() => trigger('full refresh', { fullRefresh: true })}>{action.busy === 'full refresh' ? 'Starting…' : 'Full refresh'}</button> : null}
         {record.schedule ? (
@@ -126,8 +128,8 @@ export function PipelineView({ pipelineId }: { pipelineId: string }) {
         ) : null}
         <a class="button" href={href('pipelines', pipelineId, 'edit')}>Edit</a>
         <button type="button" class="danger" onClick={() => setDeleting({ open: true, busy: false })}>Delete…</button>
-      </div>
-      {record.incremental ? (
+      </fieldset>
+      {record.incremental && canOperate ? (
         <details class="backfill-panel">
           <summary>Backfill a range</summary>
           <BackfillForm busy={busy} errors={action.error?.problem.errors} onStart={(options) => trigger('backfill', options)} />

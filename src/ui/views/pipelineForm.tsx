@@ -15,6 +15,7 @@ import { switchEngine } from '../form/sourcePaths.js';
 import { ownersKind, specFromStored } from '../form/specShape.js';
 import { Tabs } from '../form/tabs.js';
 import { useDraftForm } from '../form/useDraftForm.js';
+import { useCanOperate } from '../components/caller.js';
 
 type Tab = 'form' | 'json';
 /** Where the issues on show came from: the summary's title says so. */
@@ -34,6 +35,7 @@ export function PipelineFormView({ pipelineId }: { pipelineId?: string }) {
 }
 
 function PipelineForm({ pipelineId }: { pipelineId?: string }) {
+  const canOperate = useCanOperate();
   const editing = pipelineId !== undefined;
   const title = editing ? `Edit ${pipelineId}` : 'New pipeline';
   useTitle(title);
@@ -260,11 +262,11 @@ function PipelineForm({ pipelineId }: { pipelineId?: string }) {
             )}
           </Tabs>
         </FormContext.Provider>
-        <div class="toolbar actions">
+        <fieldset class="toolbar actions" aria-label="Save" disabled={!canOperate}>
           <button type="submit" class="primary" disabled={busy !== undefined}>{busy === 'saving' ? 'Saving…' : editing ? 'Save changes' : 'Create pipeline'}</button>
           <button type="button" disabled={busy !== undefined} onClick={() => void check()}>{busy === 'checking' ? 'Checking…' : 'Validate against source'}</button>
           <a class="button" href={editing ? href('pipelines', pipelineId) : href('pipelines')}>Cancel</a>
-        </div>
+        </fieldset>
       </form>
       {plan ? <div tabIndex={-1} ref={planRef} class="plan-holder"><SourcePlanView plan={plan} /></div> : null}
     </section>

@@ -19,6 +19,7 @@ import { href, navigate } from '../router.js';
 import { hasEnded, type QueryJobStatus } from '../queries/queryJob.js';
 import { queryFieldPaths, queryLabels, queryStandsFor } from '../queries/queryFields.js';
 import { forgetQuery, lastQuerySource, recentQueryCap, recentQueryIds, rememberQuery, rememberQuerySource } from '../queries/recentQueries.js';
+import { useCanOperate } from '../components/caller.js';
 
 const formatLabels: Record<string, string> = { parquet: 'Parquet', csv: 'CSV', jsonl: 'JSON Lines' };
 
@@ -82,6 +83,7 @@ const newQueryDraft = (): Draft => ({ source: lastQuerySource() ?? { engine: 'po
  * their fields. Accepted, it is remembered here and its page opens.
  */
 function QueryForm() {
+  const canOperate = useCanOperate();
   const form = useDraftForm({ initial: newQueryDraft, fields: queryFieldPaths, standsFor: queryStandsFor, labels: queryLabels });
   const aside = useRef<Record<string, unknown>>({});
   const [busy, setBusy] = useState(false);
@@ -138,7 +140,7 @@ function QueryForm() {
         </fieldset>
       </FormContext.Provider>
       <div class="toolbar actions">
-        <button type="submit" class="primary" disabled={busy}>{busy ? 'Submitting…' : 'Run query'}</button>
+        <button type="submit" class="primary" disabled={busy || !canOperate}>{busy ? 'Submitting…' : 'Run query'}</button>
       </div>
     </form>
   );
