@@ -7,6 +7,7 @@ import { getServices } from '../../src/services.js';
 import { cleanupRun } from '../../src/orchestration/cleanupRun.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { waitFor } from '../support/waitFor.js';
+import { waitForRunQuiet } from '../support/runQuiet.js';
 
 /**
  * Files no manifest lists are deleted: a cancelled run's by its ending and by the sweep (for
@@ -64,17 +65,7 @@ async function trigger(pipelineId: string): Promise<string> {
 /** The run's folder in the container, from its record (`<container>/<folder>`). */
 const folderOf = (run: Record<string, any>) => String(run.outputFolder).slice(containerName.length + 1);
 
-/** Every orchestration instance of the run (its sub-orchestrations too) has ended, and no activity of any is still running. */
-async function quiet(runId: string): Promise<void> {
-  const instances = TableClient.fromConnectionString(env.azurite.connectionString, 'SiphonHubInstances', { allowInsecureConnection: true });
-  await waitFor(async () => {
-    const open: string[] = [];
-    for await (const entity of instances.listEntities<{ rowKey: string; status: string }>()) {
-      if (entity.rowKey.startsWith(runId) && (entity.status === 'Pending' || entity.status === 'Running')) open.push(entity.rowKey);
-    }
-    return { open, activities: env.runtime.engine.runningActivities };
-  }, (state) => state.open.length === 0 && state.activities === 0, `run ${runId}'s orchestrations and activities to end`);
-}
+const quiet = (runId: string) => waitForRunQuiet(env, runId);
 
 describe('a cancelled large run', () => {
   it('leaves no file of its own once ended and swept, and every file of another run\'s manifest as it was', { timeout: 300_000 }, async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { snapshotState } from '../support/stateSnapshot.js';
 import { forgePrincipal, type ForgedPrincipal } from '../support/principal.js';
+import { waitForRunQuiet } from '../support/runQuiet.js';
 
 /**
  * Sign-in and roles through the real HTTP layer of the local runtime (PostgreSQL, Azurite), with
@@ -61,6 +62,8 @@ beforeAll(async () => {
   expect(triggered.status, JSON.stringify(triggered.body)).toBe(202);
   runUrl = triggered.headers.get('location')!;
   expect((await env.api.waitForRun(runUrl)).status).toBe('succeeded');
+  // The tests compare whole-state snapshots: the run's orchestration must have written its end too.
+  await waitForRunQuiet(env, runUrl.split('/').at(-1)!);
 });
 
 afterAll(async () => {
