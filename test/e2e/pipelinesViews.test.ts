@@ -161,8 +161,11 @@ describe('the overview (against GET /api/overview)', () => {
 describe('deleting a pipeline', () => {
   it('asks for the id typed out, then deletes it', async () => {
     await page.goto(`${env.runtime.url}/api/ui/pipelines/${broken}`);
-    await page.getByRole('button', { name: 'Delete…' }).click();
     const dialog = page.locator('dialog.confirm');
+    // Closed, the dialog is nowhere on the page (a stylesheet's display rule once showed it inline, under the spec).
+    await page.getByRole('button', { name: 'Delete…' }).waitFor();
+    expect(await dialog.isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Delete…' }).click();
     await expect.poll(() => dialog.evaluate((element) => (element as HTMLDialogElement).open), soon).toBe(true);
     const confirm = dialog.getByRole('button', { name: 'Delete pipeline' });
     await dialog.getByLabel(/Type .* to confirm/).fill('views-broke');
