@@ -8,10 +8,13 @@ import { readManifest, queryManifestFiles } from '../../src/local/manifestReader
 import { chunksPerOrchestration } from '../../src/orchestration/copyRunOrchestrator.js';
 
 /**
- * A plan of 5,000 chunks on a real table runs to the end through sub-orchestrations: every row
- * arrives once, and no orchestration history holds more than one slice's tasks.
+ * A plan of 2,000 chunks on a real table runs to the end through 20 sub-orchestrations: every row
+ * arrives once, and no orchestration history holds more than one slice's tasks. (5,000 chunks
+ * proved the same and took 410 s here, 85 s for 2,000: Azurite's in-memory tables scan on every
+ * query, so its time grows with the square of what a run has written, which Table Storage's
+ * partition queries do not.)
  */
-const chunkCount = 5_000;
+const chunkCount = 2_000;
 const rowCount = 10_000;
 let env: TestEnvironment;
 
@@ -37,7 +40,7 @@ afterAll(async () => {
   if (hostFolder) rmSync(hostFolder, { recursive: true, force: true });
 });
 
-it('copies 5,000 chunks through sub-orchestrations with bounded histories', { timeout: 600_000 }, async () => {
+it('copies 2,000 chunks through sub-orchestrations with bounded histories', { timeout: 600_000 }, async () => {
   const created = await env.api.post('/api/pipelines', {
     id: 'many-chunks',
     source: { engine: 'postgres', connectionSetting: testSourceSetting },
