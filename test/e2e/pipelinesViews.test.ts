@@ -132,10 +132,16 @@ describe('the pipeline page', () => {
     await expect.poll(async () => (await env.api.get(`/api/pipelines/${good}`)).body!.schedulePaused, soon).toBe(false);
     await expect.poll(() => page.getByRole('button', { name: 'Pause schedule' }).count(), soon).toBe(1);
   });
+
+  it('asks the source for the plan on demand and shows its columns as the API plans them', async () => {
+    await page.getByRole('button', { name: 'Load the plan' }).click();
+    await page.locator('.plan-columns').waitFor();
+    const plan = (await env.api.get(`/api/pipelines/${good}/plan`)).body!;
+    expect(await page.locator('.plan-columns tbody th').allTextContents()).toEqual(plan.columns.map((column: { name: string }) => column.name));
+    expect(await page.locator('.plan-columns tbody td:first-of-type').allTextContents()).toEqual(plan.columns.map((column: { sourceType: string }) => column.sourceType));
+  });
 });
 
-// NEEDS GET /api/overview FROM THE ui-live BRANCH: on this branch it runs against the
-// STAND-IN endpoint (its own commit, dropped at merge); it must pass again after the merge.
 describe('the overview (against GET /api/overview)', () => {
   it('shows the failing pipeline as failing and needing attention, and reflects a change within 2 s', async () => {
     await page.goto(`${env.runtime.url}/api/ui/`);

@@ -6,7 +6,6 @@ import type { RunOptions, RunReason } from '../../spec/jobMessage.js';
 import type { Engine, OutputFormat, PipelineSpec } from '../../spec/pipelineSpec.js';
 import type { RunStatus } from '../../spec/runStatus.js';
 import type { keyKinds } from '../../spec/cursorWindow.js';
-import type { OutputType } from '../../spec/columns.js';
 
 export type KeyKind = (typeof keyKinds)[number];
 
@@ -68,19 +67,3 @@ export type Overview = {
 
 /** GET /api/pipelines/{id}/watermark (its ETag comes in the header). */
 export type WatermarkBody = { pipelineId: string; column: string; kind: KeyKind; value: string; digits: string; runId: string; updatedAt: string; resetAt?: string };
-
-type PlanRange =
-  | { index: number; kind: 'range'; lower: string; upper: string; upperInclusive: boolean; lowerText?: string; upperText?: string }
-  | { index: number; kind: 'nullKey' }
-  | { index: number; kind: 'all' };
-
-/** GET /api/pipelines/{id}/plan (planView in src/api/planHandlers.ts). */
-export type PlanBody = {
-  pipeline: string;
-  target: string;
-  valid: boolean;
-  refusals: Array<{ path: string; column?: string; reason: string }>;
-  columns: Array<{ name: string; sourceType: string; nullable: boolean; outputType: OutputType; forms: { parquet: { physical: string; logical?: string }; csv: string; jsonl: string } }>;
-  chunks: null | { method: string; column: string | null; keyKind: KeyKind | null; rowsEstimate: number; estimatedRowsPerChunk: number; ranges: PlanRange[] };
-  window: null | { column: string; kind: KeyKind; mode: string; afterText: string | null; upToText: string };
-};

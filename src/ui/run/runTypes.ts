@@ -7,9 +7,10 @@
 import type { ChunkRange } from '../../spec/columns.js';
 import type { ChunkStatus, RunStatus } from '../../spec/runStatus.js';
 import type { CursorWindow } from '../../spec/cursorWindow.js';
-import type { RunOptions } from '../../spec/jobMessage.js';
+import type { KeyKind, RunSummary } from '../components/apiShapes.js';
 
-export type KeyKind = CursorWindow['kind'];
+export type { KeyKind };
+
 
 /** One try of a chunk's copy: 1, 2, ... within the run's current attempt. */
 export type ChunkAttempt = { attempt: number; startedAt: string; endedAt?: string; error?: string };
@@ -37,35 +38,19 @@ export type PreviousAttempt = { attempt: number; status: string; error?: string;
 
 export type RunProgress = { chunksPlanned: number; chunksDone: number; rowsCopied: number; bytesWritten: number };
 
-export type RunDetail = {
-  pipelineId: string;
-  runId: string;
-  status: RunStatus;
-  reason: 'manual' | 'schedule' | 'retry';
-  requestedAt: string;
-  startedAt?: string;
-  endedAt?: string;
-  rows: number;
-  bytes: number;
-  files: number;
-  chunksPlanned: number;
+/** GET /api/pipelines/{id}/runs/{runId}: the run as lists show it, and its detail. */
+export type RunDetail = RunSummary & {
   rowsEstimate?: number;
   outputFolder?: string;
   manifestPath?: string;
-  error?: string;
   errorChunk?: number;
   keyKind?: KeyKind;
   planMethod?: 'single' | 'equalWidth' | 'statistics' | 'sample';
-  options?: RunOptions;
-  /** 0 for the first try, one more for each retry through the API. */
-  attempt: number;
   window?: CursorWindow;
-  statusReason?: string;
   finalizingSince?: string;
   cleaningSince?: string;
   cleanedAt?: string;
   previousAttempts?: PreviousAttempt[];
-  url: string;
   progress: RunProgress;
   /** The first 100 chunks; the rest page through chunksUrl. */
   chunks: ChunkDetail[];

@@ -10,7 +10,7 @@ import { issuesFromSchema, type FieldIssue } from '../form/fieldIssues.js';
 import { FormContext } from '../form/formContext.js';
 import { fieldsWithoutControl, newPipelineDraft, pipelineFieldPaths, pipelineLabels, pipelineStandsFor, unknownKeys } from '../form/pipelineFields.js';
 import { PipelineSections, type SectionSwitches } from '../form/pipelineSections.js';
-import { SourcePlanView, type SourcePlan } from '../form/sourcePlan.js';
+import { SourcePlanView, type SourcePlan } from '../components/sourcePlan.js';
 import { switchEngine } from '../form/sourcePaths.js';
 import { ownersKind, specFromStored } from '../form/specShape.js';
 import { Tabs } from '../form/tabs.js';

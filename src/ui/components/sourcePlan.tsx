@@ -4,7 +4,7 @@ import { formatCount } from '../format.js';
 
 export type PlanRange = ChunkRange & { index: number; lowerText?: string; upperText?: string };
 
-/** POST /api/pipelines:validate's answer (api/planHandlers.ts planView), as far as the form shows it. */
+/** The plan as POST /api/pipelines:validate and GET /api/pipelines/{id}/plan answer it (planView in src/api/planHandlers.ts). */
 export type SourcePlan = {
   pipeline: string;
   target: string;
