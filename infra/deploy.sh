@@ -198,7 +198,8 @@ vault_name="$(output keyVaultName)"
 # Source connection strings, offered right after the templates so the first run reads real ones.
 # Only in a terminal, never with --skip-secrets; read with `read -s` (not echoed), written through a
 # file readable by this user only (never on a command line, where other processes could see it).
-set_source_secret() { az keyvault secret set --vault-name "$vault_name" --name "$1" --file "$2" --encoding utf-8 --output none; }
+# (The az calls read /dev/null: the loop below feeds its own stdin, which they must not consume.)
+set_source_secret() { az keyvault secret set --vault-name "$vault_name" --name "$1" --file "$2" --encoding utf-8 --output none </dev/null; }
 offer_source_secrets() {
   local connections
   connections="$(parameter_value sourceConnections)"
@@ -221,7 +222,7 @@ offer_source_secrets() {
   local setting secret_name value exists
   while IFS=$'\t' read -r setting secret_name; do
     [[ -n "$secret_name" ]] || continue
-    exists="$(az keyvault secret show --vault-name "$vault_name" --name "$secret_name" --query id --output tsv 2>/dev/null)" || exists=""
+    exists="$(az keyvault secret show --vault-name "$vault_name" --name "$secret_name" --query id --output tsv </dev/null 2>/dev/null)" || exists=""
     value=""
     read -r -s -p "  $setting (secret $secret_name${exists:+, already set}): " value </dev/tty
     echo
@@ -294,7 +295,7 @@ if $deploy_infra && [[ -n "$(parameter_value sourceConnections | tr -d '[] ')" ]
   app_id="$(az functionapp show --resource-group "$resource_group" --name "$app_name" --query id --output tsv)"
   retry_until_roles_apply "Key Vault references" references_resolved "$app_id" \
     || true
-  if echo "$reference_statuses" | grep -qv $'\tResolved$'; then
+  if [[ -z "$reference_statuses" ]] || echo "$reference_statuses" | grep -qv $'\tResolved$'; then
     echo "Some Key Vault references are not resolved (above): a source whose reference is unresolved sees the literal @Microsoft.KeyVault(...) text. Set the missing secrets, then run again with --infra-only."
   fi
 fi
