@@ -37,22 +37,36 @@ param tags object = {
 ])
 param instanceMemoryMB int = 2048
 
-@description('Most instances the app scales out to; also bounds how many chunks hit the sources at once.')
+// Flex Consumption scales per function group: all HTTP functions together (`http`), all Durable
+// Functions together (`durable`: orchestrators, activities, entities), and every other function
+// (here the job-queue and poison-queue functions, the timers) on its own. "The maximum instance
+// count applies to on-demand instances in each per-function scale group (function group) rather
+// than to the app's combined instances. Always ready instances aren't limited by the maximum
+// instance count and don't count toward it." (MicrosoftDocs/azure-docs,
+// articles/azure-functions/event-driven-scaling.md, "Limit scale-out" and "Per-function scaling".)
+// So this is no cap on database sessions: see README, "Deploy to Azure".
+@description('Most on-demand instances EACH per-function scale group (http, durable, each queue or timer function) scales out to; always-ready instances come on top. Not a cap on database sessions (README: Deploy to Azure).')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Always-ready instances for the Durable Functions group (orchestrators and activities); 0 turns always-ready off.')
+// "Set the always ready instance count for the `durable` group to `1`. This setting ensures you
+// always have one instance ready to handle Durable Functions related requests, reducing your
+// application's cold start." (MicrosoftDocs/azure-docs, articles/azure-functions/durable/
+// durable-functions-azure-storage-provider.md, "Flex Consumption plan".) It is billed while idle.
+@description('Always-ready instances of the `durable` scale group (orchestrators and activities), outside maximumInstanceCount and billed while idle; Microsoft recommends 1 for Durable Functions on Flex Consumption. 0 lets an idle Siphon scale to zero (runs then start cold).')
 @minValue(0)
 @maxValue(20)
-param alwaysReadyInstances int = 0
+param alwaysReadyInstances int = 1
 
-@description('Node.js version of the Functions runtime.')
+// Node.js 20 reached the end of its support in Azure Functions on 30 April 2026; 22 is the default.
+// The code and tests run on both (package.json `engines`).
+@description('Node.js version of the Functions runtime: 22 (default); 20 is past its end of support (30 April 2026).')
 @allowed([
   '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Queue of job messages (app setting SIPHON_JOB_QUEUE); its poison queue is <name>-poison.')
 @minLength(3)
@@ -107,6 +121,14 @@ param alertEmail string
 @maxLength(36)
 param entraClientId string
 
+// Key Vault names are global and a deleted vault keeps its name for softDeleteRetentionInDays (90)
+// with purge protection on, so it cannot be purged: a redeploy into a re-created resource group of
+// the same name derives the same name and fails until the vault is recovered (infra/README.md,
+// "A deleted vault"). This parameter (deploy.sh --key-vault-name) picks another name instead.
+@description('Name of the Key Vault (3-24 letters, digits and hyphens, globally unique); empty derives kv<baseName><hash of the resource group>.')
+@maxLength(24)
+param keyVaultName string = ''
+
 @description('Days the Log Analytics workspace keeps logs.')
 @minValue(30)
 @maxValue(730)
@@ -140,7 +162,7 @@ var token = uniqueString(resourceGroup().id, baseName)
 var names = {
   hostStorage: 'st${take(cleanBase, 9)}${token}'
   dataLake: 'dl${take(cleanBase, 9)}${token}'
-  keyVault: 'kv${take(cleanBase, 9)}${token}'
+  keyVault: empty(keyVaultName) ? 'kv${take(cleanBase, 9)}${token}' : keyVaultName
   plan: 'plan-${baseName}-${token}'
   functionApp: 'func-${baseName}-${token}'
   logAnalytics: 'log-${baseName}-${token}'

@@ -31,10 +31,10 @@ param nodeVersion string
 @description('Memory of each instance, in MB.')
 param instanceMemoryMB int
 
-@description('Most instances the app scales out to.')
+@description('Most on-demand instances each per-function scale group scales out to (always-ready ones not counted).')
 param maximumInstanceCount int
 
-@description('Always-ready instances of the Durable Functions group; 0 for none.')
+@description('Always-ready instances of the `durable` scale group; 0 for none.')
 param alwaysReadyInstances int
 
 @description('Subnet for virtual network integration; empty for none.')
@@ -61,8 +61,12 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
-// Always-ready is off unless asked for: an idle Siphon then costs nothing. The `durable` group
-// keeps orchestrator and activity instances warm; the queue and timer functions scale on their own.
+// Always-ready instances for the `durable` group (main.bicep's alwaysReadyInstances, 1 by default
+// as Microsoft recommends for Durable Functions on Flex): orchestrator and activity work starts on a
+// warm instance. The shape is functionAppConfig.scaleAndConcurrency.alwaysReady: [{ name, instanceCount }],
+// name a function group (`http`, `blob`, `durable`) or `function:<name>` (FunctionsAlwaysReadyConfig,
+// learn.microsoft.com/javascript/api/@azure/arm-appservice/functionsalwaysreadyconfig). 0 leaves
+// the list empty, so an idle app costs nothing; the queue and timer functions scale on their own.
 var alwaysReady = alwaysReadyInstances > 0 ? [
   {
     name: 'durable'
