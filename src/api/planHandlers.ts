@@ -6,6 +6,7 @@ import { readConnectionSetting } from '../settings.js';
 import { cursorText } from '../copy/cursorValues.js';
 import { outputForms } from '../formats/outputForms.js';
 import { inspectRead, type PlanRefusal } from '../orchestration/planRead.js';
+import { readRunHistory } from '../orchestration/runHistory.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
 import { pipelineIdSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { pipelineSpecInputSchema } from '../spec/pipelineSpecInput.js';
@@ -20,10 +21,12 @@ import { parseQuery } from './queryParameters.js';
  * anything: columns with their source type, output type and form in each format; every refusal
  * at once, each at the spec field it concerns; the chunk plan with its bounds as typed text; and
  * the incremental window from the stored watermark. `valid` is false when anything refused.
+ * `warnings`: what would still go ahead but should change (a chunk expected to outlast its time
+ * budget); they do not make the spec invalid.
  */
 export async function planView(services: Services, spec: PipelineSpec) {
   const target = readTargetLabel(readTargetOf(spec));
-  const refused = (refusals: PlanRefusal[]) => ({ pipeline: spec.id, target, valid: false, refusals, columns: [], chunks: null, window: null });
+  const refused = (refusals: PlanRefusal[]) => ({ pipeline: spec.id, target, valid: false, refusals, warnings: [] as string[], columns: [], chunks: null, window: null });
   try {
     readConnectionSetting(spec.source.connectionSetting);
   } catch (err) {
@@ -36,7 +39,8 @@ export async function planView(services: Services, spec: PipelineSpec) {
     return refused([{ path: 'source', reason: scrubSecrets(`cannot connect: ${errorMessage(err)}`) }]);
   }
   try {
-    const { description, incremental, plan, refusals } = await inspectRead(services, source, spec, {});
+    const history = await readRunHistory(services, spec.id);
+    const { description, incremental, plan, refusals } = await inspectRead(services, source, spec, {}, history);
     const ranges = plan?.ranges ?? [];
     const keyed = ranges.filter((range) => range.kind !== 'nullKey').length;
     return {
@@ -44,6 +48,7 @@ export async function planView(services: Services, spec: PipelineSpec) {
       target,
       valid: refusals.length === 0,
       refusals: refusals.map((refusal) => ({ ...refusal, reason: scrubSecrets(refusal.reason) })),
+      warnings: plan?.budget?.warnings ?? [],
       columns: (description?.columns ?? []).map((column) => ({ name: column.name, sourceType: column.sourceType, nullable: column.nullable, outputType: column.type, forms: outputForms(column.type) })),
       chunks: plan && {
         method: plan.method,
@@ -51,6 +56,18 @@ export async function planView(services: Services, spec: PipelineSpec) {
         keyKind: plan.keyKind ?? null,
         rowsEstimate: plan.rowsEstimate,
         estimatedRowsPerChunk: keyed ? Math.ceil(plan.rowsEstimate / keyed) : 0,
+        timeBudget: plan.budget
+          ? {
+              budgetMinutes: plan.budget.budgetSeconds / 60,
+              rowsEstimate: plan.budget.rowsEstimate,
+              rowsPerSecond: Math.round(plan.budget.rowsPerSecond),
+              throughputFrom: plan.budget.throughputFrom,
+              throughputRunId: plan.budget.throughputRunId ?? null,
+              expectedChunkMinutes: Math.round((plan.budget.expectedChunkSeconds / 60) * 10) / 10,
+              specChunks: spec.chunking?.chunks ?? null,
+              plannedChunks: plan.budget.chunks,
+            }
+          : null,
         ranges: ranges.map((range, index) => ({ index, ...typedRange(range, plan.keyKind) })),
       },
       window: incremental?.window

@@ -105,6 +105,8 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `  chunk ${chunk} retried${event.attempt !== undefined ? ` (attempt ${event.attempt})` : ''}${error}`;
     case 'chunkFailed':
       return `  chunk ${chunk} failed${error}`;
+    case 'planWarning':
+      return `  plan warning: ${String(event.message ?? '')}`;
     case 'drift':
       return `  schema drift${typeof event.detail === 'string' ? `: ${event.detail}` : ''}`;
     case 'cancelled':

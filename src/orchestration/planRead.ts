@@ -10,6 +10,8 @@ import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import type { DescribeOptions, KeyBounds, KeyKind, ReadTarget, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
 import { planWindow } from './planWindow.js';
+import { sizeChunks, type ChunkBudget } from '../copy/chunkBudget.js';
+import { noRunHistory, type RunHistory } from './runHistory.js';
 
 /** What a run reads: its columns, its incremental window, and its chunks. */
 export type ReadPlan = { description: TableDescription; incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined; plan: RunPlan };
@@ -20,12 +22,12 @@ export type ReadPlan = { description: TableDescription; incremental: { window: C
  * With `collectRefusals` unmappable or missing columns are listed in `description.refusals`
  * instead of failing, and the chunks are planned all the same.
  */
-export async function planRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, describeOptions?: DescribeOptions): Promise<ReadPlan> {
+export async function planRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, describeOptions?: DescribeOptions, history: RunHistory = noRunHistory): Promise<ReadPlan> {
   const target = readTargetOf(spec);
   const description = await source.describe(target, spec.columns, describeOptions);
   checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target));
   const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
-  const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental);
+  const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental, history);
   return { description, incremental, plan };
 }
 
@@ -37,7 +39,7 @@ export type PlanRefusal = { path: string; column?: string; reason: string };
  * endpoints): every step that refuses is recorded with the field it concerns and the others
  * still run, so one answer lists every refusal. Parts whose step refused are absent.
  */
-export async function inspectRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions): Promise<{ description?: TableDescription; incremental?: ReadPlan['incremental']; plan?: RunPlan; refusals: PlanRefusal[] }> {
+export async function inspectRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, history: RunHistory = noRunHistory): Promise<{ description?: TableDescription; incremental?: ReadPlan['incremental']; plan?: RunPlan; refusals: PlanRefusal[] }> {
   const target = readTargetOf(spec);
   const refusals: PlanRefusal[] = [];
   const step = async <T>(path: string, action: () => Promise<T>): Promise<T | undefined> => {
@@ -55,11 +57,12 @@ export async function inspectRead(services: Services, source: SourceConnector, s
   await step('output.partitionBy', async () => checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target)));
   const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;
   if (spec.incremental && !incremental) return { description, refusals };
-  const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, description.primaryKey, incremental));
+  const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, description.primaryKey, incremental, history));
   return { description, incremental, plan, refusals };
 }
 
-export type RunPlan = { ranges: ChunkRange[]; keyKind?: KeyKind; orderBy: string[]; method: 'single' | 'equalWidth' | 'statistics' | 'sample'; rowsEstimate: number };
+/** `budget`: how the chunk count was sized to the time a chunk may take (see copy/chunkBudget.ts); absent for an empty window. */
+export type RunPlan = { ranges: ChunkRange[]; keyKind?: KeyKind; orderBy: string[]; method: 'single' | 'equalWidth' | 'statistics' | 'sample'; rowsEstimate: number; budget?: ChunkBudget };
 
 function emptyPlan(): RunPlan {
   return { ranges: [], orderBy: [], method: 'single', rowsEstimate: 0 };
@@ -71,20 +74,43 @@ function emptyPlan(): RunPlan {
  * query, in its own order) is one streamed chunk. When an incremental run splits on its own
  * cursor, only the window's part of the key range is cut into chunks.
  */
-async function planRun(source: SourceConnector, target: ReadTarget, spec: PipelineSpec, primaryKey: string[], incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined): Promise<RunPlan> {
+async function planRun(source: SourceConnector, target: ReadTarget, spec: PipelineSpec, primaryKey: string[], incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined, history: RunHistory): Promise<RunPlan> {
   const { chunking } = spec;
-  if (!chunking) return { ranges: [{ kind: 'all' }], orderBy: primaryKey, method: 'single', rowsEstimate: 0 };
+  if (!chunking) {
+    // No key to ask the source about: what the last successful run read is the estimate.
+    const budget = sizeChunks({ specChunks: undefined, rowsEstimate: history.lastRows ?? 0, throughput: history.throughput });
+    return { ranges: [{ kind: 'all' }], orderBy: primaryKey, method: 'single', rowsEstimate: 0, budget };
+  }
   const window = incremental?.window;
   const onCursor = window !== undefined && window.column === chunking.column;
   const tableBounds = onCursor ? incremental!.bounds : await source.keyBounds(target, chunking.column);
   // Rows outside the window are never read, and a NULL cursor is never inside it.
   const bounds: KeyBounds = onCursor ? windowBounds(tableBounds, window) : tableBounds;
   const orderBy = [chunking.column, ...primaryKey.filter((name) => name !== chunking.column)];
+  const budget = sizeChunks({ specChunks: chunking.chunks, rowsEstimate: rowsToRead(tableBounds, bounds, window, onCursor, history), throughput: history.throughput });
+  const count = budget.chunks;
   if (chunking.strategy === 'equalWidth' || bounds.min === undefined) {
-    return { ranges: planChunks(bounds, chunking.chunks), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate };
+    return { ranges: planChunks(bounds, count), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate, budget };
   }
-  const distribution = await source.keyDistribution(target, chunking.column, bounds.kind, samplePointsFor(chunking.chunks));
-  return { ranges: planBalancedChunks(bounds, distribution, chunking.chunks), keyKind: bounds.kind, orderBy, method: distribution.method, rowsEstimate: bounds.rowsEstimate };
+  const distribution = await source.keyDistribution(target, chunking.column, bounds.kind, samplePointsFor(count));
+  return { ranges: planBalancedChunks(bounds, distribution, count), keyKind: bounds.kind, orderBy, method: distribution.method, rowsEstimate: bounds.rowsEstimate, budget };
+}
+
+/**
+ * The rows a run is expected to read, for sizing its chunks: the table's estimate, narrowed to
+ * the window's share of the key range when an incremental run splits on its cursor; when it splits
+ * on another column, what the last successful run read (the whole table is read only by the first
+ * run, whose window has no lower end).
+ */
+export function rowsToRead(table: KeyBounds, read: KeyBounds, window: CursorWindow | undefined, onCursor: boolean, history: Pick<RunHistory, 'lastRows'>): number {
+  if (!window) return table.rowsEstimate;
+  if (!onCursor) return window.after === undefined ? table.rowsEstimate : (history.lastRows ?? table.rowsEstimate);
+  if (table.min === undefined || table.max === undefined || read.min === undefined || read.max === undefined) return 0;
+  const tableSpan = BigInt(table.max) - BigInt(table.min) + 1n;
+  const readSpan = BigInt(read.max) - BigInt(read.min) + 1n;
+  if (tableSpan <= 0n || readSpan <= 0n) return 0;
+  const share = readSpan >= tableSpan ? 1 : Number((readSpan * 1_000_000n) / tableSpan) / 1_000_000;
+  return Math.ceil(table.rowsEstimate * share);
 }
 
 function windowBounds(table: KeyBounds, window: CursorWindow): KeyBounds {

@@ -7,6 +7,7 @@ import { runPaths } from '../sink/blobPaths.js';
 import type { StoredRun } from '../store/runStore.js';
 import type { PreparedRun, RunRef } from './activityContracts.js';
 import { planRead } from './planRead.js';
+import { readRunHistory } from './runHistory.js';
 import { reasonToSkip } from './runGate.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLease.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
@@ -40,7 +41,8 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     const target = readTargetOf(spec);
     const source = await services.openSource(spec.source);
     try {
-      const { description, incremental, plan } = await planRead(services, source, spec, run.options ?? {});
+      const history = await readRunHistory(services, ref.pipelineId, pipeline.generation);
+      const { description, incremental, plan } = await planRead(services, source, spec, run.options ?? {}, undefined, history);
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
       const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), template: spec.output.pathTemplate });
       const prepared = await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
@@ -58,6 +60,10 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
         outputFolder: `${spec.output.container}/${paths.folder}`,
       }));
       await recordPrepared(services, prepared);
+      // A chunk expected to outlast its time budget: said on the timeline, and the run goes ahead.
+      for (const [index, message] of (plan.budget?.warnings ?? []).entries()) {
+        await appendRunEvent(services, run.runId, { type: RunEventType.planWarning, key: `${run.attempt}:planWarning:${index}`, at: services.now(), fields: { runAttempt: run.attempt, message } });
+      }
       return { skipped: false, chunkCount: plan.ranges.length, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
     } finally {
       await source.close();

@@ -12,6 +12,8 @@ export const RunEventType = {
   queued: 'queued',
   started: 'started',
   prepared: 'prepared',
+  /** The plan expects a chunk to take longer than its time budget (copy/chunkBudget.ts): `message` says by how much and what to change. */
+  planWarning: 'planWarning',
   chunkStarted: 'chunkStarted',
   chunkRetried: 'chunkRetried',
   chunkDone: 'chunkDone',

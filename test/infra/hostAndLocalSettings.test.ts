@@ -3,6 +3,7 @@ import { settingsSchema } from '../../src/settings.js';
 import { hostJsonSchema } from '../../src/local/hostSettings.js';
 import { formatZodError } from '../../src/spec/formatZodError.js';
 import { listRepoFiles, readRepoFile, type TextFile } from './infraChecks.js';
+import { functionTimeoutMinutes } from '../../src/copy/chunkBudget.js';
 import { deploymentContainerName, reservedContainerProblem, taskHubName } from '../../src/spec/reservedContainers.js';
 
 const schemaKeys = Object.keys(settingsSchema.shape);
@@ -53,13 +54,24 @@ function checkHostJson(text: string): string[] {
   const host = JSON.parse(text) as {
     functionTimeout?: string;
     logging?: { logLevel?: Record<string, string>; applicationInsights?: { samplingSettings?: { isEnabled?: boolean; excludedTypes?: string } } };
-    extensions?: { durableTask?: { hubName?: string } };
+    extensions?: { durableTask?: { hubName?: string; storageProvider?: { maxQueuePollingInterval?: string } } };
   };
   const parsed = hostJsonSchema.safeParse(host);
   if (!parsed.success) problems.push(`host.json does not pass the local runtime's schema: ${formatZodError(parsed.error)}`);
   if (host.extensions?.durableTask?.hubName !== 'SiphonHub') problems.push('the Durable task hub is not SiphonHub');
   // A deliberate limit: a hung chunk must end, and Flex Consumption would otherwise allow no limit.
   if (!/^\d{2}:\d{2}:\d{2}$/.test(host.functionTimeout ?? '')) problems.push('functionTimeout is not a bounded hh:mm:ss');
+  // Flex Consumption gives a running execution 60 minutes when its instance scales in (Microsoft Learn,
+  // "Function app timeout duration", note 2): a chunk must end inside that, and the planner's time
+  // budget (src/copy/chunkBudget.ts) is half of the timeout it assumes, which must be host.json's.
+  const timeoutMinutes = seconds(host.functionTimeout) / 60;
+  if (timeoutMinutes > 55) problems.push(`functionTimeout is ${host.functionTimeout}: longer than 55 minutes, outside Flex Consumption's 60-minute scale-in drain`);
+  if (timeoutMinutes !== functionTimeoutMinutes) problems.push(`functionTimeout is ${host.functionTimeout}, but the chunk planner budgets for ${functionTimeoutMinutes} minutes (src/copy/chunkBudget.ts)`);
+  // Durable Functions on Flex Consumption: "set the queue polling interval to 10 seconds or less"
+  // (Microsoft Learn, durable-functions-azure-storage-provider, "Flex Consumption Plan"); the default is 30 s.
+  const polling = host.extensions?.durableTask?.storageProvider?.maxQueuePollingInterval;
+  if (polling === undefined) problems.push('durableTask.storageProvider.maxQueuePollingInterval is not set (the default is 30 s)');
+  else if (!(seconds(polling) <= 10)) problems.push(`durableTask.storageProvider.maxQueuePollingInterval is ${polling}: more than 10 seconds`);
   // Run events are traces and the alerts count them: sampling must never drop one.
   const sampling = host.logging?.applicationInsights?.samplingSettings;
   if (sampling?.isEnabled !== false && !(sampling?.excludedTypes ?? '').split(';').includes('Trace')) problems.push('Application Insights sampling may drop traces (run events)');
@@ -68,6 +80,12 @@ function checkHostJson(text: string): string[] {
   const level = host.logging?.logLevel?.Function ?? host.logging?.logLevel?.default ?? 'Information';
   if (order.indexOf(level) > order.indexOf('Information')) problems.push(`logLevel.Function is ${level}: run events at Information would be dropped`);
   return problems;
+}
+
+/** Seconds in an hh:mm:ss time span; NaN when it is not one. */
+function seconds(span: string | undefined): number {
+  const match = /^(\d{2}):(\d{2}):(\d{2})$/.exec(span ?? '');
+  return match ? (Number(match[1]) * 60 + Number(match[2])) * 60 + Number(match[3]) : Number.NaN;
 }
 
 describe('local.settings.sample.json', () => {
@@ -100,6 +118,21 @@ describe('host.json', () => {
     const host = JSON.parse(text) as { extensions: { durableTask: Record<string, unknown>; queues: Record<string, unknown> } };
     expect(host.extensions.durableTask).toMatchObject({ maxConcurrentActivityFunctions: expect.any(Number), maxConcurrentOrchestratorFunctions: expect.any(Number) });
     expect(host.extensions.queues).toMatchObject({ batchSize: expect.any(Number), maxDequeueCount: expect.any(Number) });
+  });
+
+  it('keeps functionTimeout inside the Flex scale-in drain and equal to what the chunk planner budgets for', () => {
+    expect(JSON.parse(text).functionTimeout).toBe('00:55:00');
+    expect(checkHostJson(text.replace('"00:55:00"', '"02:00:00"'))).toEqual([
+      "functionTimeout is 02:00:00: longer than 55 minutes, outside Flex Consumption's 60-minute scale-in drain",
+      'functionTimeout is 02:00:00, but the chunk planner budgets for 55 minutes (src/copy/chunkBudget.ts)',
+    ]);
+    expect(checkHostJson(text.replace('"00:55:00"', '"00:50:00"'))).toEqual(['functionTimeout is 00:50:00, but the chunk planner budgets for 55 minutes (src/copy/chunkBudget.ts)']);
+  });
+
+  it('polls the Durable queues at most every 10 seconds, and notices the setting missing or longer', () => {
+    expect(JSON.parse(text).extensions.durableTask.storageProvider.maxQueuePollingInterval).toBe('00:00:10');
+    expect(checkHostJson(text.replace('"maxQueuePollingInterval": "00:00:10"', '"maxQueuePollingInterval": "00:00:30"'))).toEqual(['durableTask.storageProvider.maxQueuePollingInterval is 00:00:30: more than 10 seconds']);
+    expect(checkHostJson(text.replace('"maxQueuePollingInterval"', '"maxQueuePollingIntervalX"'))).toEqual(['durableTask.storageProvider.maxQueuePollingInterval is not set (the default is 30 s)']);
   });
 
   it('notices sampling that could drop run events', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { snapshotState } from '../support/stateSnapshot.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * Plans and validation against a real PostgreSQL through the HTTP layer: every refusal at once,
@@ -15,6 +16,16 @@ beforeAll(async () => {
     await db.query(`CREATE TABLE events (id int PRIMARY KEY, updated_at timestamptz NOT NULL, note text)`);
     await db.query(`INSERT INTO events SELECT i, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 minute', 'e' || i FROM generate_series(1, 1000) i`);
     await db.query(`ANALYZE events`);
+    // Ten rows each, with the planner's estimate of the table's rows (pg_class.reltuples, what the
+    // connector reads) set as if they were large: 10^9 and 10^12 rows. Autovacuum leaves a table
+    // alone that no write changed since its ANALYZE, so the figures stay.
+    // The keys of `huge` are 1 to 10, so its plan has ten ranges however many chunks it asks for.
+    for (const [name, rows, step] of [['big', 1e9, 100_000], ['huge', 1e12, 1]] as const) {
+      await db.query(`CREATE TABLE ${name} (id bigint PRIMARY KEY, note text)`);
+      await db.query(`INSERT INTO ${name} SELECT i * ${step}, 'n' || i FROM generate_series(1, 10) i`);
+      await db.query(`ANALYZE ${name}`);
+      await db.query(`UPDATE pg_class SET reltuples = ${rows} WHERE oid = '${name}'::regclass`);
+    }
   });
 });
 
@@ -80,6 +91,47 @@ describe('GET /api/pipelines/{id}/plan', () => {
     const validate = await env.api.post('/api/pipelines:validate?dryRun=true', { id: 'checked', source, output, table: { name: 'events' } });
     expect(validate.status).toBe(400);
     expect(validate.body!.errors).toEqual([{ path: 'dryRun', message: expect.stringMatching(/^not a parameter of this endpoint/) }]);
+  });
+});
+
+describe('the time budget of a chunk', () => {
+  const chunking = { column: 'id', chunks: 8, strategy: 'equalWidth' };
+
+  it('raises the chunks of a large table so each fits half the function timeout, without a warning', async () => {
+    expect((await env.api.post('/api/pipelines', { id: 'big-table', source, output, table: { name: 'big' }, chunking })).status).toBe(201);
+    const plan = (await env.api.get('/api/pipelines/big-table/plan')).body!;
+    // 10^9 rows at the default 10,000 rows/s: 100,000 s, in chunks of at most 27.5 minutes.
+    expect(plan.chunks.timeBudget).toEqual({
+      budgetMinutes: 27.5, rowsEstimate: 1e9, rowsPerSecond: 10_000, throughputFrom: 'default', throughputRunId: null,
+      expectedChunkMinutes: 27.3, specChunks: 8, plannedChunks: 61,
+    });
+    expect(plan.chunks.ranges).toHaveLength(61);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('warns in the plan and the validate answers, and on the run timeline, when even 10,000 chunks would not fit', async () => {
+    const spec = { id: 'huge-table', source, output, table: { name: 'huge' }, chunking };
+    const validated = (await env.api.post('/api/pipelines:validate', spec)).body!;
+    expect(validated.valid).toBe(true);
+    expect(validated.warnings).toEqual([expect.stringMatching(/^Even 10,000 chunks leave about 166\.7 minutes per chunk .*the budget is 27\.5 minutes/)]);
+    expect((await env.api.post('/api/pipelines', spec)).status).toBe(201);
+    const plan = (await env.api.get('/api/pipelines/huge-table/plan')).body!;
+    expect(plan.warnings).toEqual(validated.warnings);
+    expect(plan.chunks.timeBudget).toMatchObject({ plannedChunks: 10_000, throughputFrom: 'default' });
+
+    // The run goes ahead (ten rows), its timeline saying what the plan warned.
+    const triggered = await env.api.post('/api/pipelines/huge-table/runs');
+    expect(triggered.status).toBe(202);
+    const runUrl = triggered.headers.get('location')!;
+    const run = await waitFor(async () => (await env.api.get(runUrl)).body!, (body) => ['succeeded', 'failed'].includes(body.status), 'the huge-table run ended');
+    expect(run.status, run.error).toBe('succeeded');
+    const events = (await env.api.get(`${runUrl}/events`)).body!.events as Array<{ type: string; message?: string }>;
+    expect(events.filter((event) => event.type === 'planWarning').map((event) => event.message)).toEqual(validated.warnings);
+
+    // The next plan measures the throughput of that run's chunks instead of assuming the default.
+    const next = (await env.api.get('/api/pipelines/huge-table/plan')).body!;
+    expect(next.chunks.timeBudget).toMatchObject({ throughputFrom: 'lastSuccessfulRun', throughputRunId: run.runId });
+    expect(next.warnings).toEqual([expect.stringMatching(/as the last successful run copied/)]);
   });
 });
 

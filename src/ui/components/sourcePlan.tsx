@@ -10,6 +10,8 @@ export type SourcePlan = {
   target: string;
   valid: boolean;
   refusals: Array<{ path: string; column?: string; reason: string }>;
+  /** A chunk expected to outlast its time budget; absent in answers of servers before it existed. */
+  warnings?: string[];
   columns: Array<{ name: string; sourceType: string; nullable: boolean; outputType: OutputType; forms: { parquet: { physical: string; logical?: string }; csv: string; jsonl: string } }>;
   chunks: null | {
     method: string;
@@ -49,6 +51,11 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
       {plan.refusals.length ? (
         <ul class="refusals">
           {plan.refusals.map((refusal) => <li><code>{refusal.path}</code>{refusal.column ? <> ({refusal.column})</> : null}: {refusal.reason}</li>)}
+        </ul>
+      ) : null}
+      {plan.warnings?.length ? (
+        <ul class="plan-warnings">
+          {plan.warnings.map((warning) => <li>{warning}</li>)}
         </ul>
       ) : null}
       {plan.columns.length ? (

@@ -63,7 +63,7 @@ export function EventLog({ events, feed, error, onChunk }: { events: RunEvent[];
   );
 }
 
-const isTrouble = (event: RunEvent) => event.type === 'chunkRetried' || event.type === 'chunkFailed' || (event.type === 'finished' && event.status !== 'succeeded');
+const isTrouble = (event: RunEvent) => event.type === 'planWarning' || event.type === 'chunkRetried' || event.type === 'chunkFailed' || (event.type === 'finished' && event.status !== 'succeeded');
 
 /** hh:mm:ss.mmm in the browser's time zone: events come milliseconds apart. */
 function clock(iso: string): string {
@@ -87,6 +87,7 @@ function describe(event: RunEvent): string {
       const estimate = number(f.rowsEstimate) ? `, about ${formatCount(number(f.rowsEstimate))} rows` : '';
       return `Planned ${formatCount(number(f.chunkCount))} chunks${f.method ? ` (${text(f.method)})` : ''}${estimate}${window}`;
     }
+    case 'planWarning': return `Plan warning: ${text(f.message) ?? ''}`;
     case 'chunkStarted': return `attempt ${text(f.attempt)} started`;
     case 'chunkRetried': return `attempt ${text(f.attempt)} failed and will be tried again: ${text(f.error) ?? ''}`;
     case 'chunkDone': {
