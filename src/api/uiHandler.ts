@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { appRoot } from '../appRoot.js';
 import { problem } from './problem.js';
+import { capMessage } from '../errors/capMessage.js';
 
 /**
  * What the page may load and where it may talk: only this app's own scripts, styles and API.
@@ -84,7 +85,8 @@ export async function serveUi(request: HttpRequest): Promise<HttpResponseInit> {
     return problem(503, 'The dashboard is not built', 'path: dist/ui is missing; run npm run build');
   }
   const asset = files.get(path) ?? (extname(path) === '' ? files.get('index.html') : undefined);
-  if (!asset) return problem(404, 'Not found', `path: the dashboard has no file ${path}`);
+  // The path is the caller's text: echoed capped, as every refusal echoes input.
+  if (!asset) return problem(404, 'Not found', `path: the dashboard has no file ${capMessage(path, 200)}`);
   const headers: Record<string, string> = {
     'content-type': asset.contentType,
     'cache-control': 'no-cache',

@@ -71,6 +71,10 @@ describe('the dashboard shell', () => {
       expect(response.status, path).toBe(404);
       expect(await response.text(), path).not.toContain('"scripts"');
     }
+    // A long path is echoed capped, not whole.
+    const long = await fetch(`${env.runtime.url}/api/ui/${'a'.repeat(6_000)}.js`);
+    expect(long.status).toBe(404);
+    expect((await long.text()).length).toBeLessThan(1_000);
   });
 
   it('opens every view at its own URL and moves between sections by keyboard', async () => {
