@@ -12,6 +12,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Anything an action threw, as the problem a view shows (a bug in the page reads as one too). */
+export const asApiError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError({ title: 'The page failed', status: 0, detail: err instanceof Error ? err.message : String(err) }));
+
 export type ApiResponse<T> = { status: number; body: T; etag?: string; location?: string };
 
 export type RequestOptions = { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown; ifMatch?: string; ifNoneMatch?: string; signal?: AbortSignal };

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { apiRequest, ApiError } from './api.js';
+import { apiRequest, ApiError, asApiError } from './api.js';
 
 export type Loaded<T> = { data?: T; error?: ApiError; loading: boolean; reload: () => void };
 
@@ -36,7 +36,7 @@ export function useApi<T>(path: string | undefined, intervalInMs = pollIntervalI
           }
         } catch (err) {
           if (controller.signal.aborted) return;
-          setState((previous) => ({ data: previous.data, error: err instanceof ApiError ? err : new ApiError({ title: String(err), status: 0 }), loading: false }));
+          setState((previous) => ({ data: previous.data, error: asApiError(err), loading: false }));
         }
       }
       if (intervalInMs > 0 && !controller.signal.aborted) timer = setTimeout(ask, intervalInMs);

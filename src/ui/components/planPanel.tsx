@@ -1,7 +1,6 @@
 import { useState } from 'preact/hooks';
-import { ApiError, apiRequest, segment } from '../api.js';
+import { ApiError, apiRequest, segment, asApiError } from '../api.js';
 import { SourcePlanView, type SourcePlan } from './sourcePlan.js';
-import { asApiError } from './asApiError.js';
 import { ProblemNotice } from './problemNotice.js';
 
 /**

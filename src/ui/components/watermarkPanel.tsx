@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, apiRequest, segment } from '../api.js';
+import { ApiError, apiRequest, segment, asApiError } from '../api.js';
 import { href } from '../router.js';
 import type { WatermarkBody } from './apiShapes.js';
 import { ProblemNotice } from './problemNotice.js';
 import { RelativeTime } from './relativeTime.js';
-import { asApiError } from './asApiError.js';
 
 type Loaded = { body?: WatermarkBody; etag?: string; missing?: string; error?: ApiError };
 

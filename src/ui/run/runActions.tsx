@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, apiRequest, segment } from '../api.js';
+import { ApiError, apiRequest, segment, asApiError } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
 import { href, navigate } from '../router.js';
 import type { RunDetail } from './runTypes.js';
@@ -37,7 +37,7 @@ export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () =
       }
       onChanged();
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError({ title: String(err), status: 0 }));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, getJson, segment } from '../api.js';
+import { ApiError, getJson, segment, asApiError } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
 import { isLive, type ChunkDetail, type RunDetail, type RunFile, type RunFilePage } from './runTypes.js';
@@ -23,7 +23,7 @@ export function RunFiles({ run, chunks }: { run: RunDetail; chunks: ChunkDetail[
       setListing((previous) => ({ manifest: page.manifest, files: token ? [...previous.files, ...page.files] : page.files, token: page.continuationToken, loading: false }));
     } catch (err) {
       if (signal?.aborted) return;
-      const error = err instanceof ApiError ? err : new ApiError({ title: String(err), status: 0 });
+      const error = asApiError(err);
       setListing((previous) => (error.problem.status === 404 ? { files: [], missing: true, loading: false } : { ...previous, error, loading: false }));
     }
   };

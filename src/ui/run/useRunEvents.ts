@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJson } from '../api.js';
+import { ApiError, getJson, asApiError } from '../api.js';
 import { pollIntervalInMs } from '../live.js';
 import type { RunEvent, RunEventPage } from './runTypes.js';
 
@@ -88,7 +88,7 @@ export function useRunEvents(eventsPath: string, live: boolean | undefined, atte
         setError(undefined);
       } catch (err) {
         if (stopped) return;
-        setError(err instanceof ApiError ? err : new ApiError({ title: String(err), status: 0 }));
+        setError(asApiError(err));
       }
       if (stopped) return;
       if (live) timer = setTimeout(() => void poll(triesLeft), pollIntervalInMs);

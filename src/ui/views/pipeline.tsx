@@ -1,11 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useTitle } from '../components/useTitle.js';
 import { useApi } from '../live.js';
-import { ApiError, apiRequest, segment } from '../api.js';
+import { ApiError, apiRequest, segment, asApiError } from '../api.js';
 import { basePath, href, navigate } from '../router.js';
 import type { RunOptions } from '../../spec/jobMessage.js';
 import type { Overview, PipelineHealth, PipelineRecord, RunSummary, RunsPage } from '../components/apiShapes.js';
-import { asApiError } from '../components/asApiError.js';
 import { BackfillForm } from '../components/backfillForm.js';
 import { DeleteDialog, type DeleteChoice } from '../components/deleteDialog.js';
 import { engineLabels } from '../components/engineLabels.js';

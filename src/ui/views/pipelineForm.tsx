@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { pipelineSpecDraftSchema } from '../../spec/pipelineSpec.js';
-import { apiRequest, ApiError, segment } from '../api.js';
+import { apiRequest, ApiError, asApiError, segment } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
 import { useTitle } from '../components/useTitle.js';
 import { href, navigate } from '../router.js';
@@ -271,8 +271,4 @@ function PipelineForm({ pipelineId }: { pipelineId?: string }) {
       {plan ? <div tabIndex={-1} ref={planRef} class="plan-holder"><SourcePlanView plan={plan} /></div> : null}
     </section>
   );
-}
-
-function asApiError(err: unknown): ApiError {
-  return err instanceof ApiError ? err : new ApiError({ title: err instanceof Error ? err.message : String(err), status: 0 });
 }

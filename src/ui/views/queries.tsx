@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { outputFormats } from '../../spec/pipelineSpec.js';
 import { queryJobInputSchema } from '../../spec/queryJob.js';
-import { apiRequest, ApiError, segment } from '../api.js';
+import { apiRequest, ApiError, segment, asApiError } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
 import { StatusBadge } from '../components/statusBadge.js';
 import { useTitle } from '../components/useTitle.js';
@@ -107,7 +107,7 @@ function QueryForm() {
       rememberQuerySource(form.draft.source);
       navigate(href('queries', body.id));
     } catch (err) {
-      const error = err instanceof ApiError ? err : new ApiError({ title: String(err), status: 0 });
+      const error = asApiError(err);
       if (error.problem.status === 400 && error.problem.errors?.length) {
         setOrigin('api');
         form.report(error.problem.errors);

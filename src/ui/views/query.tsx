@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { apiRequest, ApiError, segment } from '../api.js';
+import { apiRequest, ApiError, segment, asApiError } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
 import { StatusBadge } from '../components/statusBadge.js';
 import { useTitle } from '../components/useTitle.js';
@@ -8,6 +8,7 @@ import { pollIntervalInMs, useApi } from '../live.js';
 import { href } from '../router.js';
 import { hasEnded, type QueryJobStatus } from '../queries/queryJob.js';
 import { ResultTable } from '../queries/resultTable.js';
+import { useNow } from '../components/useNow.js';
 
 /** /api/ui/queries/{id}: a query job's status, rows and time, live until it ends; its result a page at a time; cancel. */
 export function QueryView({ queryId }: { queryId: string }) {
@@ -20,7 +21,7 @@ function QueryPage({ queryId }: { queryId: string }) {
   const [ended, setEnded] = useState(false);
   const { data, error, reload } = useApi<QueryJobStatus>(`queries/${segment(queryId)}`, ended ? 0 : pollIntervalInMs);
   useEffect(() => setEnded(hasEnded(data?.status)), [data?.status]);
-  const now = useClock(data !== undefined && !ended);
+  const now = useNow(data !== undefined && !ended);
 
   return (
     <section>
@@ -70,7 +71,7 @@ function CancelQuery({ queryId, onDone }: { queryId: string; onDone: () => void 
       await apiRequest(`queries/${segment(queryId)}/cancel`, { method: 'POST' });
       setError(undefined);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError({ title: String(err), status: 0 }));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
       setAsking(false);
@@ -92,15 +93,4 @@ function CancelQuery({ queryId, onDone }: { queryId: string; onDone: () => void 
       )}
     </div>
   );
-}
-
-/** Now, every second while `ticking`: the elapsed time of a running query moves between polls. */
-function useClock(ticking: boolean): number {
-  const [now, setNow] = useState(Date.now);
-  useEffect(() => {
-    if (!ticking) return;
-    const timer = setInterval(() => setNow(Date.now()), 1_000);
-    return () => clearInterval(timer);
-  }, [ticking]);
-  return ticking ? now : Date.now();
 }

@@ -13,7 +13,7 @@ import { RunActions } from '../run/runActions.js';
 import { RunFiles } from '../run/runFiles.js';
 import { RunFacts, RunProblem, RunProgressBars } from '../run/runSummary.js';
 import { isLive, type RunDetail } from '../run/runTypes.js';
-import { useNow } from '../run/useNow.js';
+import { useNow } from '../components/useNow.js';
 import { useRunChunks } from '../run/useRunChunks.js';
 import { useRunEvents } from '../run/useRunEvents.js';
 import { withTimelineHistory } from '../run/timelineChunks.js';
