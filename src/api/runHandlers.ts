@@ -10,7 +10,7 @@ import { capMessage } from '../errors/capMessage.js';
 import { enqueueRun, recordQueued } from '../jobs/enqueueRun.js';
 import { cancelRunRecord } from '../jobs/cancelRunRecord.js';
 import { newRunId } from '../jobs/runId.js';
-import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { runGeneration } from '../jobs/pipelineGeneration.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { maxPreviousAttempts, runRowKey, type StoredRun } from '../store/runStore.js';
@@ -130,7 +130,7 @@ export async function getRun(request: HttpRequest): Promise<HttpResponseInit> {
 /** Why a kept run cannot go on: its pipeline was deleted (and maybe created again), or undefined. */
 async function deletedPipelineOf(services: Services, run: StoredRun): Promise<string | undefined> {
   const pipeline = await services.pipelines.get(run.pipelineId);
-  const generation = run.pipelineGeneration ?? legacyPipelineGeneration;
+  const generation = runGeneration(run);
   if (!pipeline) return `Run ${run.runId} cannot go on: pipeline ${run.pipelineId} was deleted`;
   if (pipeline.generation !== generation) return `Run ${run.runId} belongs to an earlier pipeline ${run.pipelineId} that was deleted (generation ${generation}; the pipeline now is generation ${pipeline.generation}); trigger a new run instead`;
   return undefined;
@@ -142,7 +142,7 @@ async function deletedPipelineOf(services: Services, run: StoredRun): Promise<st
  */
 async function ownersOfRun(services: Services, run: StoredRun): Promise<readonly string[] | undefined> {
   const pipeline = await services.pipelines.get(run.pipelineId);
-  if (pipeline && pipeline.generation === (run.pipelineGeneration ?? legacyPipelineGeneration)) return pipeline.spec.owners;
+  if (pipeline && pipeline.generation === runGeneration(run)) return pipeline.spec.owners;
   return run.spec?.owners ?? pipeline?.spec.owners;
 }
 

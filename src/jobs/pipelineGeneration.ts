@@ -16,3 +16,6 @@ export function newPipelineGeneration(): string {
  * new generation is 12 hex digits and can never equal this.
  */
 export const legacyPipelineGeneration = '0';
+
+/** The generation a run record belongs to: its own, or the legacy one for runs recorded before generations. */
+export const runGeneration = (run: { pipelineGeneration?: string }): string => run.pipelineGeneration ?? legacyPipelineGeneration;

@@ -10,7 +10,7 @@ import { planRead } from './planRead.js';
 import { readRunHistory } from './runHistory.js';
 import { reasonToSkip } from './runGate.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLease.js';
-import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { runGeneration } from '../jobs/pipelineGeneration.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { cursorText } from '../copy/cursorValues.js';
 
@@ -33,7 +33,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     // A query job's synthetic pipeline runs through the same path as a pipeline of its own.
     const pipeline = (await services.pipelines.get(ref.pipelineId)) ?? (await services.queries.get(ref.pipelineId));
     if (!pipeline) throw new NonRetryableError('the pipeline does not exist');
-    if ((run.pipelineGeneration ?? legacyPipelineGeneration) !== pipeline.generation) throw new NonRetryableError(`the run belongs to an earlier pipeline of this id that was deleted (generation ${run.pipelineGeneration ?? legacyPipelineGeneration}, now ${pipeline.generation})`);
+    if (runGeneration(run) !== pipeline.generation) throw new NonRetryableError(`the run belongs to an earlier pipeline of this id that was deleted (generation ${runGeneration(run)}, now ${pipeline.generation})`);
     const { spec } = pipeline;
     const skip = await reasonToSkip(services, spec, run);
     if (skip) return skipRun(services, run, spec, skip);

@@ -2,7 +2,7 @@ import type { Services } from '../services.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { acquireRunLease, leaseHeldReason } from '../jobs/runLease.js';
-import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { runGeneration } from '../jobs/pipelineGeneration.js';
 
 /**
  * Why a run must not go ahead, or undefined when it may: an upstream pipeline whose latest run did
@@ -17,7 +17,7 @@ export async function reasonToSkip(services: Services, spec: PipelineSpec, run: 
     // A run kept from a deleted upstream of the same id says nothing about the one there now.
     const upstreamPipeline = await services.pipelines.get(upstream);
     if (!upstreamPipeline) return `upstream pipeline ${upstream} does not exist`;
-    if ((latest.pipelineGeneration ?? legacyPipelineGeneration) !== upstreamPipeline.generation) return `upstream pipeline ${upstream} has not run since it was created again`;
+    if (runGeneration(latest) !== upstreamPipeline.generation) return `upstream pipeline ${upstream} has not run since it was created again`;
     if (latest.status !== RunStatus.succeeded) return `upstream pipeline ${upstream}'s latest run ${latest.runId} is ${latest.status}`;
   }
   const lease = await acquireRunLease(services, spec.id, run);

@@ -1,6 +1,6 @@
 import type { Services } from '../services.js';
 import { RunStatus } from '../spec/runStatus.js';
-import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { runGeneration } from '../jobs/pipelineGeneration.js';
 import { defaultRowsPerSecond, measuredRowsPerSecond, type ChunkSample, type Throughput } from '../copy/chunkBudget.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 
@@ -24,7 +24,7 @@ export async function readRunHistory(services: Services, pipelineId: string, gen
   if (ours === undefined) return noRunHistory;
   const page = await services.runs.listPage(pipelineId, { limit: 1, statuses: [RunStatus.succeeded], maxScanned: maxScannedForSuccess });
   const run = page.runs[0];
-  if (!run || (run.pipelineGeneration ?? legacyPipelineGeneration) !== ours) return noRunHistory;
+  if (!run || runGeneration(run) !== ours) return noRunHistory;
   const { chunks } = await services.chunks.listPage(run.runId, { limit: maxChunksMeasured });
   const rowsPerSecond = measuredRowsPerSecond(chunks.map(finishingAttempt));
   return {

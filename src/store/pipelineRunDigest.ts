@@ -1,6 +1,6 @@
 import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { runIdTime } from '../jobs/runId.js';
-import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { runGeneration } from '../jobs/pipelineGeneration.js';
 import type { RunStore, StoredRun } from './runStore.js';
 
 /** What the overview needs of one pipeline's runs. */
@@ -33,7 +33,7 @@ const maxScannedForSuccess = 2_000;
  */
 export async function digestPipelineRuns(runs: RunStore, pipelineId: string, generation: string, since: Date): Promise<PipelineRunDigest> {
   const digest: PipelineRunDigest = { inProgress: false, since: [] };
-  const ours = (run: StoredRun) => (run.pipelineGeneration ?? legacyPipelineGeneration) === generation;
+  const ours = (run: StoredRun) => runGeneration(run) === generation;
   let afterRowKey: string | undefined;
   let read = 0;
   for (;;) {
