@@ -79,6 +79,13 @@ export class BinaryCopyDecoder {
         this.field = field;
         if (field === count) {
           rows.push(row);
+          // The next tuple's field count, read here in the common case rather than as an item.
+          if (end - at >= 2 && buffer.readInt16BE(at) === count) {
+            at += 2;
+            this.row = new Array<unknown>(count);
+            this.field = 0;
+            continue;
+          }
           this.stage = Stage.tuple;
           this.need = 2;
         }
