@@ -8,6 +8,7 @@ import { readTargetLabel } from '../readTarget.js';
 import {
   chunkQuery, columnStatisticsQuery, copyStatement, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keyLiteral, keySampleQuery,
   keyValueText, primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
+  type SqlWithParams, type ValuePlacement,
 } from './postgresDialect.js';
 import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
 import { sendCancelRequest } from './postgresCancelRequest.js';
@@ -216,13 +217,7 @@ export class PostgresConnector implements SourceConnector {
    * and `) TO STDOUT ...` after, the same tokens, so it too is one statement.
    */
   private async copyPlan(request: ReadChunkRequest): Promise<CopyPlan | undefined> {
-    const key = request.key;
-    const window = request.window && {
-      column: request.window.column,
-      after: request.window.after === undefined ? undefined : keyLiteral(request.window.kind, request.window.after),
-      upTo: keyLiteral(request.window.kind, request.window.upTo),
-    };
-    const { text } = chunkQuery(request.target, this.selectList(request), key?.column, request.orderBy, request.range, (digits) => keyLiteral(key!.kind, digits), window, 'inline');
+    const { text } = chunkSelect(request, keyLiteral, 'inline');
     const described = await this.run(`${text} LIMIT 0`, [], 'array');
     const oids = described.fields.map((field) => field.dataTypeID);
     const sends = oids.map(builtinSendFunction);
@@ -288,13 +283,7 @@ export class PostgresConnector implements SourceConnector {
   }
 
   private async *readByCursor(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
-    const key = request.key;
-    const window = request.window && {
-      column: request.window.column,
-      after: request.window.after === undefined ? undefined : keyValueText(request.window.kind, request.window.after),
-      upTo: keyValueText(request.window.kind, request.window.upTo),
-    };
-    const query = chunkQuery(request.target, this.selectList(request), key?.column, request.orderBy, request.range, (digits) => keyValueText(key!.kind, digits), window);
+    const query = chunkSelect(request, keyValueText, 'bound');
     // A portal read batch by batch: the server sends the next rows only when asked, which is the
     // driver's backpressure, so a chunk of any size holds one batch in memory.
     const cursor = this.client.query(new Cursor(query.text, query.values, { rowMode: 'array', types: exactTypes }));
@@ -320,10 +309,6 @@ export class PostgresConnector implements SourceConnector {
       // would wait for an answer that never comes; otherwise (the consumer stopped early) close it.
       if (!readFailed) await this.unlessLost(cursor.close());
     }
-  }
-
-  private selectList(request: ReadChunkRequest): string[] {
-    return request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name)));
   }
 
   /** Cancels what the session is running now, with the protocol's CancelRequest (see postgresCancelRequest). */
@@ -374,6 +359,14 @@ export class PostgresConnector implements SourceConnector {
     (stats.common_values ?? []).forEach((value, index) => points.push({ key: keyDigits(kind, value), weight: stats.common_freqs![index]! }));
     return { method: 'statistics', points };
   }
+}
+
+/** A chunk's SELECT, its key range and window values made by `value`: parameter texts to bind, or literals. */
+function chunkSelect(request: ReadChunkRequest, value: (kind: KeyKind, digits: string) => string, placement: ValuePlacement): SqlWithParams {
+  const { key, window } = request;
+  const selectList = request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name)));
+  const windowValues = window && { column: window.column, after: window.after === undefined ? undefined : value(window.kind, window.after), upTo: value(window.kind, window.upTo) };
+  return chunkQuery(request.target, selectList, key?.column, request.orderBy, request.range, (digits) => value(key!.kind, digits), windowValues, placement);
 }
 
 function keyDigits(kind: KeyKind, text: string): string {
