@@ -21,7 +21,19 @@ const sessionLimits = {
   lockTimeoutSeconds: z.number().int().min(1).max(3_600).optional(),
 };
 
-const postgresSource = z.object({ engine: z.literal('postgres'), connectionSetting: appSettingName, ...sessionLimits }).strict();
+const postgresSource = z
+  .object({
+    engine: z.literal('postgres'),
+    connectionSetting: appSettingName,
+    ...sessionLimits,
+    /**
+     * `copy` (the default): chunks are read with binary COPY, falling back to a cursor for tables
+     * with a column COPY's decoder does not read; `cursor`: always a cursor, for poolers and
+     * proxies that refuse COPY (see PostgresReadMode).
+     */
+    readMode: z.enum(['copy', 'cursor']).optional(),
+  })
+  .strict();
 const mysqlSource = z.object({ engine: z.literal('mysql'), connectionSetting: appSettingName, ...sessionLimits }).strict();
 const sqlServerSource = z
   .object({
