@@ -62,7 +62,8 @@ export function duckDbType(type: OutputType, format: OutputFormat): string {
     case 'int32': return 'INTEGER';
     case 'int64': return 'BIGINT';
     case 'uint64': return 'UBIGINT';
-    case 'decimal': return `DECIMAL(${type.precision},${type.scale})`;
+    // DuckDB's DECIMAL stops at 38 digits, as Parquet's does; wider ones are exact text.
+    case 'decimal': return type.precision > 38 ? 'VARCHAR' : `DECIMAL(${type.precision},${type.scale})`;
     case 'float32': return 'FLOAT';
     case 'float64': return 'DOUBLE';
     case 'boolean': return 'BOOLEAN';
@@ -107,7 +108,7 @@ export function sparkType(type: OutputType, format: OutputFormat): string {
     case 'int64': return 'BIGINT';
     // Spark has no unsigned 64-bit type; DECIMAL(20,0) holds 0..2^64-1 exactly.
     case 'uint64': return 'DECIMAL(20,0)';
-    case 'decimal': return `DECIMAL(${type.precision},${type.scale})`;
+    case 'decimal': return type.precision > 38 ? 'STRING' : `DECIMAL(${type.precision},${type.scale})`;
     case 'float32': return 'FLOAT';
     case 'float64': return 'DOUBLE';
     case 'boolean': return 'BOOLEAN';
@@ -153,7 +154,7 @@ export function synapseType(type: OutputType, format: OutputFormat): string {
     case 'int32': return 'int';
     case 'int64': return 'bigint';
     case 'uint64': return 'decimal(20,0)';
-    case 'decimal': return `decimal(${type.precision},${type.scale})`;
+    case 'decimal': return type.precision > 38 ? `varchar(${type.precision + 2}) ${utf8}` : `decimal(${type.precision},${type.scale})`;
     case 'float32': return 'real';
     case 'float64': return 'float';
     case 'boolean': return 'bit';

@@ -6,7 +6,8 @@ export const outputTypeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('int32') }),
   z.object({ kind: z.literal('int64') }),
   z.object({ kind: z.literal('uint64') }),
-  z.object({ kind: z.literal('decimal'), precision: z.number().int().min(1).max(38), scale: z.number().int().min(0).max(38) }),
+  /** Any precision the sources have (PostgreSQL's numeric reaches 1000 digits); Parquet takes 38 (formats/unwritableColumns.ts). */
+  z.object({ kind: z.literal('decimal'), precision: z.number().int().min(1).max(1000), scale: z.number().int().min(0).max(1000) }),
   z.object({ kind: z.literal('float32') }),
   z.object({ kind: z.literal('float64') }),
   z.object({ kind: z.literal('boolean') }),

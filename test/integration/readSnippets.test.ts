@@ -44,6 +44,8 @@ beforeAll(async () => {
       (2, NULL, -9223372036854775808, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'south'),
       (3, '-0.0000000001', 0, 'comma, "quote"
 newline', '0001-01-01', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:00+00', '00:00:00', '00000000-0000-0000-0000-000000000000', '\\x', false, -1e300, 'north')`);
+    await db.query(`CREATE TABLE wide (id int PRIMARY KEY, d numeric(60,20))`);
+    await db.query(`INSERT INTO wide VALUES (1, '9999999999999999999999999999999999999999.99999999999999999999'), (2, '-0.00000000000000000001'), (3, NULL), (4, 0)`);
   });
 });
 
@@ -118,5 +120,26 @@ describe.each([
       expect(schema.columns.find((column) => column.name === 'd')!.textForm).toBe(format === 'csv' ? 'plain digits with 10 decimals' : 'string of plain digits');
       expect(schema.partitionBy).toEqual(['region']);
     }
+  });
+});
+
+describe('decimals wider than Parquet holds', () => {
+  it('a numeric(60,20) goes to CSV and JSON Lines with every digit, read as text by the generated statement; Parquet refuses it speaking of Parquet', async () => {
+    const source = (await env.database.query<{ id: number; d: string | null }>('SELECT id, d::text AS d FROM wide ORDER BY id'));
+    const container = BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient('snippets');
+    for (const format of ['csv', 'jsonl'] as const) {
+      const { run, manifest } = await runPipeline(env, { id: `wide-${format}`, source: { engine: 'postgres', connectionSetting: testSourceSetting }, table: { name: 'wide' }, output: { container: 'snippets', format } });
+      expect(manifest.columns.find((column) => column.name === 'd')!.type).toEqual({ kind: 'decimal', precision: 60, scale: 20 });
+      const { types, rows } = await runDuckDbSnippet(manifest.readWith!.duckdb, container, dirname(String(run.manifestPath).slice('snippets/'.length)));
+      expect(types.d).toBe('VARCHAR');
+      expect(rows.map((row) => [Number(row.id), row.d]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(source.map((row) => [row.id, row.d]));
+    }
+    const refused = await env.api.post('/api/pipelines:validate', { id: 'wide-parquet', source: { engine: 'postgres', connectionSetting: testSourceSetting }, table: { name: 'wide' }, output: { container: 'snippets', format: 'parquet' } });
+    expect(refused.body!.valid).toBe(false);
+    expect(refused.body!.refusals).toEqual([{ path: 'columns', column: 'd', reason: 'Table wide, column "d" (numeric(60,20)): decimal(60,20) exceeds the 38 digits a Parquet DECIMAL holds exactly; write csv or jsonl (text keeps every digit), or cast it in a query pipeline' }]);
+    const created = await env.api.post('/api/pipelines', { id: 'wide-parquet', source: { engine: 'postgres', connectionSetting: testSourceSetting }, table: { name: 'wide' }, output: { container: 'snippets', format: 'parquet' } });
+    const run = await env.api.waitForRun((await env.api.post(`/api/pipelines/${String(created.body!.id)}/runs`)).headers.get('location')!);
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('exceeds the 38 digits a Parquet DECIMAL holds exactly');
   });
 });
