@@ -54,7 +54,7 @@ export async function inspectRead(services: Services, source: SourceConnector, s
   };
   const description = await step(target.kind === 'table' ? 'table' : 'query', () => describeForOutput(source, spec, { collectRefusals: true }));
   if (!description) return { refusals };
-  for (const refusal of description.refusals) refusals.push({ path: 'columns', column: refusal.column, reason: refusal.reason });
+  for (const refusal of description.refusals) refusals.push({ path: refusal.path ?? 'columns', column: refusal.column, reason: refusal.reason });
   await step('output.partitionBy', async () => checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target)));
   const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;
   if (spec.incremental && !incremental) return { description, refusals };
