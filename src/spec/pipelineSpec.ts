@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
+import { columnTypesSchema } from './columnTypes.js';
 import { findSecrets } from './findSecrets.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
@@ -192,6 +193,8 @@ export const pipelineSpecSchema = z
     table: tableSchema.optional(),
     query: z.string().min(1).max(30_000).optional(),
     columns: z.array(identifier).min(1).max(1_000).optional(),
+    /** Output types chosen per column instead of the type map's (spec/columnTypes.ts): `{"amount": "decimal(18,2)", "tm": "string"}`. */
+    columnTypes: columnTypesSchema.optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,
