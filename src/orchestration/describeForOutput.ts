@@ -1,6 +1,7 @@
 import { NonRetryableError } from '../errors/errorTypes.js';
 import { unwritableColumns } from '../formats/unwritableColumns.js';
 import type { Column } from '../spec/columns.js';
+import { overrideTypeOf, type OverrideType } from '../spec/columnTypes.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
 import type { ColumnRefusal, DescribeOptions, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
@@ -33,12 +34,14 @@ function applyColumnTypes(columns: Column[], spec: PipelineSpec, label: string):
     const override = overrides[column.name];
     if (!override) return column;
     const from = column.override?.from ?? column.type;
-    const refusal = overrideRefusal(from, override.type.kind);
+    // Checked when the spec was parsed; a stored spec parses the same way.
+    const type = overrideTypeOf(override.type) as OverrideType;
+    const refusal = overrideRefusal(from, type.kind);
     if (refusal) {
-      refusals.push({ column: column.name, path: 'columnTypes', reason: `${label}, column "${column.name}" (${column.sourceType}): columnTypes cannot read it as ${override.type.kind}: ${refusal}` });
+      refusals.push({ column: column.name, path: 'columnTypes', reason: `${label}, column "${column.name}" (${column.sourceType}): columnTypes cannot read it as ${type.kind}: ${refusal}` });
       return column;
     }
-    return { ...column, type: override.type, override: { from, ...(override.rounding ? { rounding: override.rounding } : {}) } };
+    return { ...column, type, override: { from, ...(override.rounding ? { rounding: override.rounding } : {}) } };
   });
   return { columns: result, refusals };
 }

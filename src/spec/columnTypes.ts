@@ -15,30 +15,38 @@ import type { OutputType } from './columns.js';
 export const roundingModes = ['halfEven', 'halfUp'] as const;
 export type RoundingMode = (typeof roundingModes)[number];
 
-export type ColumnTypeOverride = { type: Extract<OutputType, { kind: 'string' | 'decimal' }>; rounding?: RoundingMode | undefined };
+/** A column's override as stored: the type's text (normalized, so parsing it again is a no-op) and the rounding. */
+export type ColumnTypeOverride = { type: string; rounding?: RoundingMode | undefined };
+export type OverrideType = Extract<OutputType, { kind: 'string' | 'decimal' }>;
 
-const typeText = z.string().max(40).transform((text, ctx): ColumnTypeOverride['type'] => {
+/** The output type of an override's text, or a message saying what is wrong with it. */
+export function overrideTypeOf(text: string): OverrideType | string {
   const trimmed = text.trim().toLowerCase();
   if (trimmed === 'string') return { kind: 'string' };
   const decimal = /^decimal\(\s*(\d{1,4})\s*,\s*(\d{1,4})\s*\)$/.exec(trimmed);
-  if (decimal) {
-    const precision = Number(decimal[1]);
-    const scale = Number(decimal[2]);
-    if (precision >= 1 && precision <= 1000 && scale <= precision) return { kind: 'decimal', precision, scale };
-    ctx.addIssue({ code: 'custom', message: `decimal(${precision},${scale}): precision must be 1 to 1000 and scale 0 to the precision` });
+  if (!decimal) return `"${text}" is not a type a column can be read as: use "string" or "decimal(p,s)"`;
+  const precision = Number(decimal[1]);
+  const scale = Number(decimal[2]);
+  if (precision < 1 || precision > 1000 || scale > precision) return `decimal(${precision},${scale}): precision must be 1 to 1000 and scale 0 to the precision`;
+  return { kind: 'decimal', precision, scale };
+}
+
+const typeText = z.string().max(40).transform((text, ctx) => {
+  const type = overrideTypeOf(text);
+  if (typeof type === 'string') {
+    ctx.addIssue({ code: 'custom', message: type });
     return z.NEVER;
   }
-  ctx.addIssue({ code: 'custom', message: `"${text}" is not a type a column can be read as: use "string" or "decimal(p,s)"` });
-  return z.NEVER;
+  return type.kind === 'string' ? 'string' : `decimal(${type.precision},${type.scale})`;
 });
 
 /** `"decimal(18,2)"` is short for `{"type": "decimal(18,2)"}`. */
 const overrideSchema = z.preprocess(
   (value) => (typeof value === 'string' ? { type: value } : value),
   z.object({ type: typeText, rounding: z.enum(roundingModes).optional() }).strict().superRefine((value, ctx) => {
-    if (value.rounding && value.type.kind !== 'decimal') ctx.addIssue({ code: 'custom', path: ['rounding'], message: 'only a decimal is rounded' });
+    if (value.rounding && value.type === 'string') ctx.addIssue({ code: 'custom', path: ['rounding'], message: 'only a decimal is rounded' });
   }),
-).transform((value): ColumnTypeOverride => (value.rounding ? { type: value.type, rounding: value.rounding } : { type: value.type }));
+);
 
 export const columnTypesSchema = z
   .record(z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL'), overrideSchema)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
-import { runPipeline, toCanonical } from '../support/readBack.js';
+import { readBackRows, runPipeline, toCanonical } from '../support/readBack.js';
 import { schemaFileSchema } from '../../src/sink/schemaFile.js';
 
 /**
@@ -44,6 +44,8 @@ beforeAll(async () => {
       (2, NULL, -9223372036854775808, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'south'),
       (3, '-0.0000000001', 0, 'comma, "quote"
 newline', '0001-01-01', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:00+00', '00:00:00', '00000000-0000-0000-0000-000000000000', '\\x', false, -1e300, 'north')`);
+    await db.query(`CREATE TABLE awkward (id int PRIMARY KEY, d numeric(60,20), tm time(6), amount numeric(12,4), price money, tags int[])`);
+    await db.query(`INSERT INTO awkward VALUES (1, '1234567890123456789012345678901234567890.12345678901234567890', '13:45:00.5', '1.0050', '1234.56', '{1,NULL,3}'), (2, NULL, NULL, '-7.1250', NULL, NULL), (3, '0', '00:00:00', '99999999.9949', '-0.01', '{}')`);
     await db.query(`CREATE TABLE wide (id int PRIMARY KEY, d numeric(60,20))`);
     await db.query(`INSERT INTO wide VALUES (1, '9999999999999999999999999999999999999999.99999999999999999999'), (2, '-0.00000000000000000001'), (3, NULL), (4, 0)`);
   });
@@ -141,5 +143,47 @@ describe('decimals wider than Parquet holds', () => {
     const run = await env.api.waitForRun((await env.api.post(`/api/pipelines/${String(created.body!.id)}/runs`)).headers.get('location')!);
     expect(run.status).toBe('failed');
     expect(run.error).toContain('exceeds the 38 digits a Parquet DECIMAL holds exactly');
+  });
+});
+
+describe('columnTypes', () => {
+  const awkward = { source: { engine: 'postgres', connectionSetting: testSourceSetting }, table: { name: 'awkward' } };
+
+  it('reads overridden columns as the server\'s text and writes the override: exact text, and decimals rounded only as asked', async () => {
+    const finished = await runPipeline(env, {
+      ...awkward,
+      id: 'awkward-parquet',
+      columnTypes: { d: 'string', tm: 'string', tags: 'string', price: 'decimal(10,2)', amount: { type: 'decimal(10,2)', rounding: 'halfEven' } },
+      output: { container: 'snippets', format: 'parquet' },
+    });
+    const types = Object.fromEntries(finished.manifest.columns.map((column) => [column.name, column.type]));
+    expect(types).toEqual({ id: { kind: 'int32' }, d: { kind: 'string' }, tm: { kind: 'string' }, amount: { kind: 'decimal', precision: 10, scale: 2 }, price: { kind: 'decimal', precision: 10, scale: 2 }, tags: { kind: 'string' } });
+    expect(finished.manifest.columns.find((column) => column.name === 'amount')!.override).toEqual({ from: { kind: 'decimal', precision: 12, scale: 4 }, rounding: 'halfEven' });
+    const source = await env.database.query<Record<string, string | null>>('SELECT id, d::text AS d, tm::text AS tm, tags::text AS tags FROM awkward ORDER BY id');
+    const rows = await readBackRows(env, finished, 'id');
+    expect(rows.map((row) => [row.d, row.tm, row.tags])).toEqual(source.map((row) => [row.d, row.tm, row.tags]));
+    // 1.0050 -> 1.00 (a tie, to even), -7.1250 -> -7.12, 99999999.9949 -> 99999999.99; money through numeric.
+    expect(rows.map((row) => row.amount)).toEqual(['1.00', '-7.12', '99999999.99']);
+    expect(rows.map((row) => row.price)).toEqual(['1234.56', null, '-0.01']);
+  });
+
+  it('refuses a value that does not fit, naming its row and column, when no rounding was chosen', async () => {
+    const created = await env.api.post('/api/pipelines', { ...awkward, id: 'awkward-strict', columns: ['id', 'amount'], columnTypes: { amount: 'decimal(10,2)' }, output: { container: 'snippets', format: 'csv' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const run = await env.api.waitForRun((await env.api.post('/api/pipelines/awkward-strict/runs')).headers.get('location')!);
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('column "amount" (numeric(12,4) read as decimal(10,2)): 1.0050 has more than 2 digits after the point (set rounding to round it)');
+  });
+
+  it('names what it cannot override at columnTypes', async () => {
+    const answer = await env.api.post('/api/pipelines:validate', { ...awkward, id: 'awkward-bad', columns: ['id', 'tm'], columnTypes: { tm: 'decimal(10,2)', nope: 'string' }, output: { container: 'snippets' } });
+    expect(answer.body!.valid).toBe(false);
+    expect(answer.body!.refusals).toEqual([
+      { path: 'columnTypes', column: 'nope', reason: 'columnTypes names "nope", which Table awkward does not read' },
+      { path: 'columnTypes', column: 'tm', reason: 'Table awkward, column "tm" (time(6) without time zone): columnTypes cannot read it as decimal: a time is not a number' },
+    ]);
+    const refused = await env.api.post('/api/pipelines', { ...awkward, id: 'awkward-bad', columnTypes: { tm: 'float' }, output: { container: 'snippets' } });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('columnTypes.tm.type');
   });
 });

@@ -42,11 +42,10 @@ describe('fitDecimal', () => {
 
 describe('columnTypes', () => {
   it('takes "string", "decimal(p,s)" and an object with rounding', () => {
-    expect(columnTypesSchema.parse({ a: 'string', b: 'decimal(18, 2)', c: { type: 'decimal(10,0)', rounding: 'halfEven' } })).toEqual({
-      a: { type: { kind: 'string' } },
-      b: { type: { kind: 'decimal', precision: 18, scale: 2 } },
-      c: { type: { kind: 'decimal', precision: 10, scale: 0 }, rounding: 'halfEven' },
-    });
+    const parsed = columnTypesSchema.parse({ a: 'string', b: 'Decimal(18, 2)', c: { type: 'decimal(10,0)', rounding: 'halfEven' } });
+    expect(parsed).toEqual({ a: { type: 'string' }, b: { type: 'decimal(18,2)' }, c: { type: 'decimal(10,0)', rounding: 'halfEven' } });
+    // A stored spec is parsed again when read: its own output must parse to itself.
+    expect(columnTypesSchema.parse(parsed)).toEqual(parsed);
   });
 
   it('names the field of what it refuses', () => {

@@ -53,9 +53,12 @@ export function outputTypeOf(type: PgType, where: string): OutputType {
 
 /**
  * The select-list entry for a column: most are read as they are; money and arrays are cast on
- * the server into forms the exact parsers below take (plain numeric digits, JSON text).
+ * the server into forms the exact parsers below take (plain numeric digits, JSON text). A column
+ * the pipeline's columnTypes overrides is read as the server's own text of it (money through
+ * numeric, whose text does not depend on lc_monetary); the copy makes the override's value.
  */
 export function selectExpression(column: Column, qualifiedName: string): string {
+  if (column.override) return `${column.sourceType === 'money' ? `${qualifiedName}::numeric` : qualifiedName}::text AS ${qualifiedName}`;
   if (column.type.kind === 'json' && column.sourceType.endsWith('[]')) return `to_json(${qualifiedName})::text AS ${qualifiedName}`;
   if (column.sourceType === 'money') return `${qualifiedName}::numeric AS ${qualifiedName}`;
   return qualifiedName;
