@@ -169,7 +169,10 @@ export async function getQueryResult(request: HttpRequest): Promise<HttpResponse
   if (run?.status !== RunStatus.succeeded || !run.columns) return problem(409, `Query ${query.spec.id} is ${run?.status ?? RunStatus.queued}`, 'results exist once it has succeeded');
   const { format, offset, limit } = params.data;
   const files = (await services.chunks.list(query.runId)).sort((a, b) => a.index - b.index).flatMap((chunk) => chunk.files);
-  const body = await readResultPage(services.dataBlobs.getContainerClient(query.spec.output.container), { files, stored: query.spec.output.format, columns: run.columns, offset, limit, format });
+  const stored = query.spec.output.format;
+  // A query job's format is one of the file formats (spec/queryJob.ts); its pipeline is never Delta.
+  if (stored === 'delta') throw new Error(`Query ${query.spec.id} has a Delta output`);
+  const body = await readResultPage(services.dataBlobs.getContainerClient(query.spec.output.container), { files, stored, columns: run.columns, offset, limit, format });
   const rows = Math.max(0, Math.min(limit, run.rows - offset));
   const headers: Record<string, string> = { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'x-total-rows': String(run.rows) };
   if (offset + rows < run.rows) headers.link = `<${queryUrl(query.spec.id)}/result?format=${format}&offset=${offset + rows}&limit=${limit}>; rel="next"`;

@@ -1,8 +1,9 @@
 import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import { runPaths } from '../sink/blobPaths.js';
+import { runPathsFor } from '../sink/blobPaths.js';
 import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
+import { commitDeltaRun, vacuumAfterRun } from './commitDeltaRun.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
 import type { CursorWindow } from '../spec/cursorWindow.js';
@@ -13,8 +14,9 @@ import { releaseRunLease } from '../jobs/runLease.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 
 /**
- * Writes the manifest, then `_SUCCESS`, advances the watermark, closes the run record, and
- * releases the pipeline's run lease. Every step overwrites the same names with the same content
+ * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
+ * manifest with the committed version, `_SUCCESS`), advances the watermark, closes the run
+ * record, and releases the pipeline's run lease. Every step overwrites the same names with the same content
  * (or is a no-op the second time), so finalize can run again after a crash.
  */
 export async function finalizeRun(services: Services, ref: RunRef, events: RunEventLog = discardRunEvents): Promise<{ rows: number; files: number; bytes: number }> {
@@ -41,7 +43,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
 
     const { spec } = run;
     const target = readTargetOf(spec);
-    const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), template: spec.output.pathTemplate });
+    const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target) });
     const files = chunks.flatMap((chunk) => chunk.files.map((file) => ({ ...file, chunk: chunk.index })));
     const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
     const manifest: Manifest = {
@@ -62,15 +64,19 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     };
     const container = services.dataBlobs.getContainerClient(spec.output.container);
     await container.createIfNotExists();
-    const manifestBody = JSON.stringify(manifest, null, 2);
-    await container.getBlockBlobClient(paths.manifest).upload(manifestBody, Buffer.byteLength(manifestBody), {
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-    });
-    await container.getBlockBlobClient(paths.successMarker).upload('', 0);
-    // Files in the folder that the manifest does not list (an attempt superseded by a retry that
-    // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
-    // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
-    await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, ...files.map((file) => file.path)]) });
+    // A Delta run: manifest, commit, manifest with the version, _SUCCESS (commitDeltaRun).
+    const delta = spec.output.format === 'delta' ? await commitDeltaRun(services, { ...run, spec }, tableName(target), paths, manifest, chunks.map((chunk) => chunk.index)) : undefined;
+    if (!delta) {
+      const manifestBody = JSON.stringify(manifest, null, 2);
+      await container.getBlockBlobClient(paths.manifest).upload(manifestBody, Buffer.byteLength(manifestBody), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+      await container.getBlockBlobClient(paths.successMarker).upload('', 0);
+      // Files in the folder that the manifest does not list (an attempt superseded by a retry that
+      // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
+      // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
+      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, ...files.map((file) => file.path)]) });
+    }
     // Only now, with the manifest written, may the next run start above this one's range. A
     // backfill re-reads history and leaves the watermark where it is.
     if (run.window && run.window.mode !== 'backfill') {
@@ -81,7 +87,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {
       endedAt = terminalRunStatuses.has(current.status) ? undefined : services.now();
       return endedAt
-        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}` }
+        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}`, ...(delta?.version === undefined ? {} : { deltaVersion: delta.version }) }
         : undefined;
     });
     // After the watermark (and the record, so the lease never looks free while the run looks live).
@@ -94,6 +100,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
         fields: { runAttempt: closed.attempt, status: closed.status, rows: closed.rows, bytes: closed.bytes, files: closed.files },
       });
     }
+    // Maintenance after the run is closed: what it deletes no version within the retention reads.
+    if (delta && delta.version !== undefined) await vacuumAfterRun(services, { ...run, spec }, delta.layout);
     if (endedAt) {
       const durationInMs = endedAt.getTime() - Date.parse(run.startedAt ?? run.requestedAt);
       events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded });
