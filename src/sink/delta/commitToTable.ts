@@ -112,12 +112,14 @@ async function buildCommit(container: ContainerClient, snapshot: DeltaSnapshot, 
   const adds = request.files.map((file) => addAction(layout, file));
   let removes: AddAction[] = [];
   let rewritten = 0;
+  let examined: number | undefined;
   if (mode === 'overwrite') {
     removes = [...snapshot.files.values()];
   } else if (mode === 'merge') {
     const plan = await planMerge(container, snapshot, { layout, keys: request.keys ?? [], partitionBy: request.partitionBy, writtenColumns: request.writtenColumns, files: request.files, runId: request.provenance.runId, now: request.now, where });
     removes = plan.removes;
     rewritten = plan.rewrites.length;
+    examined = plan.examined;
     adds.push(...plan.rewrites.map((file) => addAction(layout, file)));
   }
   // Nothing to say: an append or merge of no rows leaves the table (and its log) as it is.
@@ -134,10 +136,12 @@ async function buildCommit(container: ContainerClient, snapshot: DeltaSnapshot, 
     isBlindAppend: mode === 'append',
     operationMetrics: {
       numFiles: String(adds.length),
-      numOutputRows: String(request.files.reduce((sum, file) => sum + file.rows, 0) + 0),
+      numOutputRows: String(request.files.reduce((sum, file) => sum + file.rows, 0)),
       numOutputBytes: String(request.files.reduce((sum, file) => sum + file.bytes, 0)),
       numRemovedFiles: String(removes.length),
       numRewrittenFiles: String(rewritten),
+      // A merge: the files whose key statistics left room for the run's keys (their key columns were read).
+      ...(examined === undefined ? {} : { numTargetFilesExamined: String(examined) }),
     },
     engineInfo: 'Siphon',
     siphon: request.provenance,

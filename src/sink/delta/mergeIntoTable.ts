@@ -29,8 +29,12 @@ export type MergeRequest = {
   where: string;
 };
 
-/** The table's files to remove, and the rewritten files (their rows without the replaced ones) to add. */
-export type MergePlan = { removes: AddAction[]; rewrites: StagedFile[] };
+/**
+ * The table's files to remove, and the rewritten files (their rows without the replaced ones) to
+ * add; `examined`: the files whose statistics left room for the run's keys, whose key columns
+ * were read.
+ */
+export type MergePlan = { removes: AddAction[]; rewrites: StagedFile[]; examined: number };
 
 /** Files read at once while looking for the run's keys in the table. */
 const parallelReads = 8;
@@ -60,7 +64,7 @@ export async function planMerge(container: ContainerClient, snapshot: DeltaSnaps
     return column;
   });
   const runKeys = await readRunKeys(container, request, keyColumns);
-  if (runKeys.sorted.length === 0) return { removes: [], rewrites: [] };
+  if (runKeys.sorted.length === 0) return { removes: [], rewrites: [], examined: 0 };
 
   const candidates = [...snapshot.files.entries()].filter(([, add]) => mayHoldKeys(add, keyColumns, runKeys.sorted));
   const results = await mapWithConcurrency(candidates, parallelReads, async ([path, add]) => {
@@ -74,7 +78,7 @@ export async function planMerge(container: ContainerClient, snapshot: DeltaSnaps
     return { add, rewrite };
   });
   const touched = results.filter((result): result is NonNullable<typeof result> => result !== undefined);
-  return { removes: touched.map((entry) => entry.add), rewrites: touched.flatMap((entry) => (entry.rewrite ? [entry.rewrite] : [])) };
+  return { removes: touched.map((entry) => entry.add), rewrites: touched.flatMap((entry) => (entry.rewrite ? [entry.rewrite] : [])), examined: candidates.length };
 }
 
 /** The types a merge key may have: their values compare exactly (no float, no bytes). */
