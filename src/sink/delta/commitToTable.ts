@@ -81,9 +81,10 @@ export async function commitToTable(container: ContainerClient, request: RunComm
   throw new Error(`${request.where}: the Delta table ${request.layout.table} changed at every one of ${maxCommitTries} tries to commit`);
 }
 
-type BuiltCommit = { actions: unknown[]; added: number; removed: number; rewritten: number };
+export type BuiltCommit = { actions: unknown[]; added: number; removed: number; rewritten: number };
 
-async function buildCommit(container: ContainerClient, snapshot: DeltaSnapshot, request: RunCommitRequest): Promise<BuiltCommit | undefined> {
+/** The actions of the run's commit on `snapshot` (undefined: nothing to commit); the container is read only by a merge. */
+export async function buildCommit(container: ContainerClient, snapshot: DeltaSnapshot, request: RunCommitRequest): Promise<BuiltCommit | undefined> {
   const { mode, layout, where } = request;
   checkWritable(snapshot, mode, where);
   const now = request.now().getTime();
