@@ -80,6 +80,7 @@ describe('Delta Lake tables, read by delta-rs', () => {
       expected = await db.query(`SELECT ${columns.map((c) => `${c.expected} AS ${c.name}`).join(', ')} FROM all_types ORDER BY id`);
       // A few hundred rows over partitions whose values need escaping, NULL and the empty string among them.
       await db.query(`CREATE TABLE events (id int PRIMARY KEY, grp text, amount numeric(12,2), at timestamptz(6))`);
+      await db.query(`CREATE TABLE odd_names (id int PRIMARY KEY, "unit price" numeric(10,2), f float8)`);
       // Accounts for merge: a clustered key, ten chunks, so ten files of 40 keys each.
       await db.query(`CREATE TABLE accounts (id int PRIMARY KEY, name text, balance numeric(12,2), updated_at timestamptz(6) NOT NULL)`);
       await db.query(`INSERT INTO accounts SELECT g, 'holder ' || g, g * 10, TIMESTAMPTZ '2024-01-01 00:00:00+00' FROM generate_series(1, 400) g`);
@@ -311,6 +312,21 @@ describe('Delta Lake tables, read by delta-rs', () => {
     expect(final.version).toBe(4);
     expect(sortedRows(final.rows).map((row) => row.id)).toEqual(['6', '7']);
     expect(sortedRows((await read('race', { version: 3 })).rows).map((row) => row.id)).toEqual(['1', '2', '3', '4', '5']);
+  });
+
+  it('refuses at validate what a Delta table cannot hold, each at its field, and shows each column\'s Delta type', async () => {
+    const answer = await env.api.post('/api/pipelines:validate', {
+      id: 'odd-names',
+      source: { engine: 'postgres', connectionSetting: testSourceSetting },
+      table: { name: 'odd_names' },
+      output: { container: 'lake', format: 'delta', mode: 'merge', keys: ['f'] },
+    });
+    expect(answer.body!.valid).toBe(false);
+    expect(answer.body!.refusals).toEqual([
+      { path: 'columns', reason: expect.stringMatching(/"unit price": a Delta table without column mapping cannot hold a column name with a space/) },
+      { path: 'output.keys', reason: expect.stringMatching(/merge key "f" \(double precision\) is written as float64, whose values do not compare exactly/) },
+    ]);
+    expect(answer.body!.columns.map((column: { forms: { delta: string } }) => column.forms.delta)).toEqual(['integer', 'decimal(10,2)', 'double']);
   });
 
   it('leaves the table at its version when a run crashes between its files and its commit, and commits once however often finalize runs', async () => {

@@ -4,6 +4,7 @@ prints one JSON answer on stdout. Values are printed in exact text forms, never 
 integers and decimals as their digits, floats as Python's repr (shortest round trip), timestamps as
 integer microseconds, dates as days since 1970-01-01, binary as hex."""
 import json
+import os
 import sys
 
 import pyarrow as pa
@@ -80,6 +81,10 @@ def main() -> None:
     except Exception as error:  # the test shows what the reader refused, and why
         answer = {"error": f"{type(error).__name__}: {error}"}
     json.dump(answer, sys.stdout)
+    sys.stdout.flush()
+    # Leave without the interpreter's teardown: delta-rs's runtime threads can abort the process
+    # while it unloads ("terminate called without an active exception"), after the answer is out.
+    os._exit(0)
 
 
 main()
