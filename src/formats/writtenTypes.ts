@@ -1,6 +1,7 @@
 import type { Column, OutputType } from '../spec/columns.js';
 import type { OutputSpec } from '../spec/pipelineSpec.js';
 import { clockText } from './canonicalValues.js';
+import { parquetTypeFor } from './readerProfiles.js';
 
 /**
  * What each column is written as when the target cannot hold its output type as it is: a Delta
@@ -15,14 +16,17 @@ import { clockText } from './canonicalValues.js';
  * | json | string | the document text |
  * | uint64 | decimal(20,0) | the same integer |
  *
- * The written columns are a pure function of the columns read and the output spec, computed at
+ * A Parquet file is written for the readers its spec names (formats/readerProfiles.ts), with
+ * the same conversions. The written columns are a pure function of the columns read and the output spec, computed at
  * prepare (which refuses what cannot be written) and again wherever needed, so nothing more is
  * stored per run. The copy converts each row's values before they reach the row buffer; the
  * encoders see only written types.
  */
-export function writtenColumns(columns: Column[], output: Pick<OutputSpec, 'format'>): Column[] {
-  if (output.format !== 'delta') return columns;
-  return columns.map((column) => ({ ...column, type: deltaWrittenType(column.type) }));
+export function writtenColumns(columns: Column[], output: Pick<OutputSpec, 'format'> & { readers?: readonly string[] | undefined }): Column[] {
+  if (output.format === 'delta') return columns.map((column) => ({ ...column, type: deltaWrittenType(column.type) }));
+  // A Parquet file is written for its readers (formats/readerProfiles.ts); a spec without readers is exact.
+  if (output.format === 'parquet') return columns.map((column) => ({ ...column, type: parquetTypeFor(column.type, output.readers ?? ['exact']).type }));
+  return columns;
 }
 
 function deltaWrittenType(type: OutputType): OutputType {

@@ -4,6 +4,7 @@ import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.j
 import { runPathsFor } from '../sink/blobPaths.js';
 import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
 import { commitDeltaRun, vacuumAfterRun } from './commitDeltaRun.js';
+import { parquetEncodingChanges } from '../formats/readerProfiles.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
 import type { CursorWindow } from '../spec/cursorWindow.js';
@@ -57,6 +58,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       source: { engine: spec.source.engine, ...(target.kind === 'table' ? { table: tableName(target) } : { query: target.sql }) },
       ...(spec.output.partitionBy ? { partitionBy: spec.output.partitionBy } : {}),
       ...(run.window ? { window: manifestWindow(run.window) } : {}),
+      ...(spec.output.format === 'parquet' ? { readers: spec.output.readers, encodings: parquetEncodingChanges(run.columns, spec.output.readers) } : {}),
       columns: run.columns,
       rows: totals.rows,
       bytes: totals.bytes,

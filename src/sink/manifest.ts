@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { columnSchema, fileEntrySchema } from '../spec/columns.js';
+import { columnSchema, fileEntrySchema, outputTypeSchema } from '../spec/columns.js';
 import { deltaModes, outputFormats } from '../spec/pipelineSpec.js';
 
 /**
@@ -43,6 +43,13 @@ export const manifestSchema = z.object({
     version: z.number().int().nonnegative().optional(),
     committed: z.boolean().optional(),
   }).optional(),
+  /**
+   * Parquet: the readers the files were written for (spec output.readers), and each column
+   * written in another type than its output type for them, with why (formats/readerProfiles.ts).
+   * Every such encoding keeps the values exactly.
+   */
+  readers: z.array(z.string()).optional(),
+  encodings: z.array(z.object({ column: z.string(), writtenAs: outputTypeSchema, why: z.string() })).optional(),
   /** Every column read, partition columns included, with its source and output type. */
   columns: z.array(columnSchema),
   rows: z.number(),

@@ -102,6 +102,23 @@ export const pathTemplateSchema = z
 
 const defaultRowGroupRows = 100_000;
 
+/**
+ * The readers a Parquet file is written for (formats/readerProfiles.ts): each output type gets
+ * the encoding every listed reader reads right. `exact` alone keeps the richest encodings (UUID,
+ * TIME, UINT_64), which some readers refuse. New pipelines default to all four readers; stored
+ * pipelines from before profiles existed read as `exact` (store/recordVersions.ts).
+ */
+export const readerProfiles = ['spark', 'synapse', 'fabric', 'duckdb'] as const;
+export type ReaderProfile = (typeof readerProfiles)[number];
+export const readersSchema = z
+  .array(z.enum([...readerProfiles, 'exact']))
+  .min(1)
+  .max(5)
+  .superRefine((readers, ctx) => {
+    if (new Set(readers).size !== readers.length) ctx.addIssue({ code: 'custom', message: 'a reader is named twice' });
+    if (readers.includes('exact') && readers.length > 1) ctx.addIssue({ code: 'custom', message: '"exact" keeps the richest encodings whatever reads them; give it alone, or name readers' });
+  });
+
 export const deltaModes = ['append', 'overwrite', 'merge'] as const;
 export type DeltaMode = (typeof deltaModes)[number];
 export const deltaTableTokens = ['pipeline', 'table'] as const;
@@ -140,6 +157,8 @@ export const outputSchema = z
     /** Defaults to 100,000, or maxRowsPerFile when that is smaller (a row group never spans files). */
     rowGroupRows: z.number().int().min(1_000).max(1_000_000).optional(),
     pathTemplate: pathTemplateSchema.default(defaultPathTemplate),
+    /** Who reads the Parquet files (see readersSchema); default every reader Siphon knows. */
+    readers: readersSchema.default([...readerProfiles]),
     /** Hive-style folders (`order_date=2024-05-01/`) by these columns' values; the columns then live in the path, not in the files. */
     partitionBy: z.array(identifier).min(1).max(4).optional(),
     // Delta Lake only (format "delta"; README "Delta Lake tables"):

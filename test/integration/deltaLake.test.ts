@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { azuriteAccount } from '../../src/settings.js';
@@ -327,6 +330,49 @@ describe('Delta Lake tables, read by delta-rs', () => {
       { path: 'output.keys', reason: expect.stringMatching(/merge key "f" \(double precision\) is written as float64, whose values do not compare exactly/) },
     ]);
     expect(answer.body!.columns.map((column: { forms: { delta: string } }) => column.forms.delta)).toEqual(['integer', 'decimal(10,2)', 'double']);
+  });
+
+  it('writes Parquet files every listed reader reads right: pyarrow reads each one with the profile\'s types and the source\'s values', async () => {
+    const download = async (path: string) => {
+      const local = join(scratch, path.replaceAll('/', '_'));
+      writeFileSync(local, await container.getBlockBlobClient(path).downloadToBuffer());
+      return local;
+    };
+    const scratch = mkdtempSync(join(tmpdir(), 'siphon-profiles-'));
+    try {
+      for (const [id, readers] of [['profile-default', undefined], ['profile-exact', ['exact']]] as const) {
+        const created = await env.api.post('/api/pipelines', {
+          id, source: { engine: 'postgres', connectionSetting: testSourceSetting }, table: { name: 'all_types' }, chunking: { column: 'id', chunks: 2 },
+          output: { container: 'lake', ...(readers ? { readers } : {}) },
+        });
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+        const run = await runOnce(id);
+        expect(run.status).toBe('succeeded');
+        const manifest = JSON.parse((await container.getBlockBlobClient(String(run.manifestPath).slice('lake/'.length)).downloadToBuffer()).toString('utf8'));
+        const types = new Map<string, string>();
+        const rows: Array<Record<string, unknown>> = [];
+        for (const file of manifest.files as Array<{ path: string }>) {
+          const read = await askPythonReader({ kind: 'parquet', path: await download(file.path) });
+          expect(read.error).toBeUndefined();
+          for (const field of read.arrowSchema as Array<{ name: string; type: string }>) types.set(field.name, field.type);
+          rows.push(...read.rows);
+        }
+        if (!readers) {
+          // The promise of the default profile (every reader): no UUID, TIME or unsigned type in the file.
+          expect(manifest.readers).toEqual(['spark', 'synapse', 'fabric', 'duckdb']);
+          expect(manifest.encodings.map((entry: { column: string }) => entry.column)).toEqual(['u', 'tm']);
+          expect([types.get('u'), types.get('tm')]).toEqual(['string', 'string']);
+          sortedRows(rows).forEach((row, index) => expectRow(row, expected[index]!, `${id} row ${index}`));
+        } else {
+          expect(manifest.encodings).toEqual([]);
+          expect(types.get('u')).toMatch(/uuid|fixed_size_binary\[16\]/);
+          expect(types.get('tm')).toBe('time64[us]');
+        }
+        expect([types.get('i8'), types.get('dec38'), types.get('ts'), types.get('tstz'), types.get('d')]).toEqual(['int64', 'decimal128(38, 10)', 'timestamp[us]', 'timestamp[us, tz=UTC]', 'date32[day]']);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('leaves the table at its version when a run crashes between its files and its commit, and commits once however often finalize runs', async () => {

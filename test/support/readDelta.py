@@ -13,6 +13,8 @@ import pyarrow.parquet as pq
 
 def exact(column: pa.ChunkedArray) -> list:
     kind = column.type
+    if isinstance(kind, pa.BaseExtensionType):  # arrow.uuid, arrow.json: their storage, in the forms below
+        return exact(pa.chunked_array([chunk.storage for chunk in column.chunks], type=kind.storage_type))
     if pa.types.is_timestamp(kind):
         return [None if v is None else str(v) for v in column.cast(pa.int64()).to_pylist()]
     if pa.types.is_date32(kind):

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { pipelineSpecSchema } from '../../src/spec/pipelineSpec.js';
 import { pipelineSpecInputSchema } from '../../src/spec/pipelineSpecInput.js';
 import { writtenColumns, rowConverter } from '../../src/formats/writtenTypes.js';
+import { parquetTypeFor } from '../../src/formats/readerProfiles.js';
 import type { Column } from '../../src/spec/columns.js';
 
 /** The Delta output's spec: defaults, and a refusal at the field for every rule. */
@@ -66,7 +67,28 @@ describe('written types for Delta', () => {
   });
 
   it('leaves other formats\' columns and rows alone', () => {
-    expect(writtenColumns(read, { format: 'parquet' })).toBe(read);
+    expect(writtenColumns(read, { format: 'csv' })).toBe(read);
+    expect(writtenColumns(read, { format: 'parquet', readers: ['exact'] })).toEqual(read);
     expect(rowConverter(read, read)).toBeUndefined();
+  });
+});
+
+describe('reader profiles (output.readers)', () => {
+  const kinds = (readers: string[]) => (['uuid', 'time', 'uint64', 'json', 'decimal'] as const).map((kind) => parquetTypeFor(kind === 'decimal' ? { kind, precision: 38, scale: 2 } : { kind }, readers).type.kind);
+
+  it('picks per type the encoding every listed reader reads right', () => {
+    expect(kinds(['exact'])).toEqual(['uuid', 'time', 'uint64', 'json', 'decimal']);
+    expect(kinds(['duckdb'])).toEqual(['uuid', 'time', 'uint64', 'json', 'decimal']);
+    expect(kinds(['synapse'])).toEqual(['string', 'time', 'decimal', 'json', 'decimal']);
+    expect(kinds(['spark'])).toEqual(['string', 'string', 'decimal', 'json', 'decimal']);
+    expect(kinds(['fabric', 'duckdb'])).toEqual(['string', 'string', 'decimal', 'json', 'decimal']);
+    expect(parquetTypeFor({ kind: 'uint64' }, ['spark']).type).toEqual({ kind: 'decimal', precision: 20, scale: 0 });
+    expect(parquetTypeFor({ kind: 'uuid' }, ['spark']).why).toMatch(/apache\/spark#55684/);
+  });
+
+  it('defaults to every reader, and takes "exact" only alone', () => {
+    expect(pipelineSpecSchema.parse({ ...spec({}), output: { container: 'lake' } }).output.readers).toEqual(['spark', 'synapse', 'fabric', 'duckdb']);
+    expect(issues({ ...spec({}), output: { container: 'lake', readers: ['exact', 'spark'] } })[0]).toMatchObject({ path: 'output.readers' });
+    expect(issues({ ...spec({}), output: { container: 'lake', readers: ['presto'] } })[0]).toMatchObject({ path: 'output.readers.0' });
   });
 });
