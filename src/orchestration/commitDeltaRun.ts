@@ -3,18 +3,16 @@ import { NonRetryableError } from '../errors/errorTypes.js';
 import { writtenColumns } from '../formats/writtenTypes.js';
 import type { Services } from '../services.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
-import type { RunPaths } from '../sink/blobPaths.js';
-import { deltaLayoutFor } from '../sink/blobPaths.js';
+import { deltaLayoutFor, type RunPaths } from '../sink/blobPaths.js';
 import { readChunkFiles, type StagedFile } from '../sink/delta/chunkFiles.js';
 import { commitToTable, type RunCommitResult } from '../sink/delta/commitToTable.js';
-import { readDeltaTable } from '../sink/delta/deltaLog.js';
+import { readDeltaTable, statusOf } from '../sink/delta/deltaLog.js';
 import type { DeltaTableLayout } from '../sink/delta/deltaPaths.js';
 import { deleteUnreferencedRunFiles, vacuumTable } from '../sink/delta/vacuumTable.js';
 import type { Manifest } from '../sink/manifest.js';
 import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
 import type { StoredRun } from '../store/runStore.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
-import { statusOf } from '../sink/delta/deltaLog.js';
 
 const parallelReads = 16;
 

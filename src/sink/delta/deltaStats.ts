@@ -54,7 +54,7 @@ function leafTypes(columns: Column[]): Map<string, OutputType> {
 }
 
 const utf8 = new TextDecoder();
-export const statsStringLength = 32;
+const statsStringLength = 32;
 
 function statBounds(type: OutputType, leaf: LeafStatistics): { min: unknown; max: unknown } | undefined {
   const { min, max } = leaf;
