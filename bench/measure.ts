@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { z } from 'zod';
 
 /** Progress lines on stderr, prefixed with the time since the bench started. */
 const startedAt = Date.now();
@@ -24,8 +25,8 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Runs `node <script> <json>` and parses the last stdout line as JSON; stderr passes through. */
-export function runChild<T>(script: string, input: unknown, nodeArgs: string[] = []): Promise<T> {
+/** Runs `node <script> <json>` and parses the last stdout line with `schema`; stderr passes through. */
+export function runChild<T>(script: string, input: unknown, schema: z.ZodType<T>, nodeArgs: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, script, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
@@ -35,9 +36,9 @@ export function runChild<T>(script: string, input: unknown, nodeArgs: string[] =
       if (code !== 0) return reject(new Error(`${script} exited with code ${code}: ${output.slice(-2000)}`));
       const last = output.trim().split('\n').at(-1) ?? '';
       try {
-        resolve(JSON.parse(last) as T);
-      } catch {
-        reject(new Error(`${script} printed no JSON result: ${output.slice(-2000)}`));
+        resolve(schema.parse(JSON.parse(last)));
+      } catch (err) {
+        reject(new Error(`${script} printed no result (${err instanceof Error ? err.message : String(err)}): ${output.slice(-2000)}`));
       }
     });
   });

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { startLocalRuntime } from '../src/local/localRuntime.js';
-import { openSiphonCopy } from './siphonCopy.js';
+import { openSiphonCopyInto } from './siphonCopy.js';
 import { median, timed } from './measure.js';
 import type { SourceDatabase } from './sourceTables.js';
 
@@ -44,11 +44,11 @@ export async function orchestrationOverhead(db: SourceDatabase, table: string, c
   };
 
   // The copy work alone: copyChunk on a chunk of the same size, connection already open.
-  const copier = await openSiphonCopy({ engine: db.engine, url: db.url, table, key: 'id', range: { lower: '1', upper: String(1 + rowsPerChunk), upperInclusive: false } }, container, 'copy');
+  const copier = await openSiphonCopyInto({ engine: db.engine, url: db.url, table, key: 'id' }, container, 'copy');
   const copyTimes: number[] = [];
   try {
     for (let i = 0; i < 21; i++) {
-      const { seconds, result } = await timed(() => copier.run());
+      const { seconds, result } = await timed(() => copier.run({ lower: '1', upper: String(1 + rowsPerChunk), upperInclusive: false }));
       await result.cleanup?.();
       if (i > 0) copyTimes.push(seconds * 1000);
     }

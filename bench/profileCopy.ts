@@ -1,17 +1,20 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../src/local/azurite.js';
-import type { CopyOneChunkInput, CopyOneChunkOutput } from './copyOneChunk.js';
-import { formatFixed, progress, runChild, table } from './measure.js';
+import { formatFixed, progress, table } from './measure.js';
+import { measureRun } from './measureRunProtocol.js';
+import type { MethodId } from './methods.js';
+import { benchContainer } from './runner.js';
 import type { SiphonMode } from './siphonCopy.js';
-import { createMariadbDatabase, createMixedTable, createPostgresDatabase, type EngineName } from './sourceTables.js';
+import { createMariadbDatabase, createMixedTable, createPostgresDatabase, mixedColumns, type EngineName } from './sourceTables.js';
 
 /**
  * `node dist/bench/profileCopy.js [postgres|mariadb] [copy|encode|read] [rows]`: one Siphon chunk
- * copy in a child process under `node --cpu-prof`, then the functions with the most self time
- * and the self time per package, from the .cpuprofile (kept in the printed folder).
+ * copy (the bench's measureRun child, warm-up included) under `node --cpu-prof`, then the
+ * functions with the most self time and the self time per package, from the .cpuprofile (kept in
+ * the printed folder).
  */
 type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
 type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
@@ -25,13 +28,13 @@ async function main(): Promise<void> {
     progress(`${db.label}: generating ${rows} rows`);
     await createMixedTable(db, 'mixed', rows);
     const folder = mkdtempSync(join(tmpdir(), 'siphon-profile-'));
-    const input: CopyOneChunkInput = {
-      connectionString: azurite.connectionString,
-      mode,
-      chunk: { engine, url: db.url, table: 'mixed', key: 'id', range: { lower: '1', upper: String(rows), upperInclusive: true } },
-    };
+    await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(benchContainer).createIfNotExists();
+    const method: MethodId = mode === 'copy' ? 'siphon' : mode === 'encode' ? 'siphon-encode' : 'siphon-read';
     progress(`copying (${mode}) under --cpu-prof into ${folder}`);
-    const output = await runChild<CopyOneChunkOutput>(fileURLToPath(new URL('./copyOneChunk.js', import.meta.url)), input, ['--cpu-prof', `--cpu-prof-dir=${folder}`]);
+    const output = await measureRun({
+      method, engine, url: db.url, table: 'mixed', columns: mixedColumns, key: 'id',
+      range: { lower: '1', upper: String(rows), upperInclusive: true }, connectionString: azurite.connectionString, scratchDir: folder,
+    }, ['--cpu-prof', `--cpu-prof-dir=${folder}`]);
     console.log(`${db.label} ${mode}: ${output.rows} rows in ${output.seconds.toFixed(2)}s, peak RSS ${output.maxRssMb.toFixed(0)} MB; profile in ${folder}`);
     const file = readdirSync(folder).find((name) => name.endsWith('.cpuprofile'))!;
     summarize(JSON.parse(readFileSync(join(folder, file), 'utf8')) as CpuProfile);

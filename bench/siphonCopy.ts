@@ -1,4 +1,5 @@
-import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import { createHash } from 'node:crypto';
+import { BlobServiceClient, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { copyChunk, type CopyChunkResult } from '../src/copy/copyChunk.js';
 import { runPaths } from '../src/sink/blobPaths.js';
 import { newRunId } from '../src/jobs/runId.js';
@@ -7,13 +8,11 @@ import type { Column } from '../src/spec/columns.js';
 import { PostgresConnector } from '../src/sources/postgres/postgresConnector.js';
 import { MysqlConnector } from '../src/sources/mysql/mysqlConnector.js';
 import type { ReadTarget, SourceConnector } from '../src/sources/sourceConnector.js';
-import type { Runner } from './baselines.js';
+import { benchContainer, type MethodContext, type Runner } from './runner.js';
 import type { EngineName, KeyRange } from './sourceTables.js';
 
-export const benchContainer = 'siphon-bench';
-
-/** The output spec a user would give for Parquet with snappy, with the spec's own defaults applied. */
-export const parquetOutput: OutputSpec = outputSchema.parse({ container: benchContainer, format: 'parquet', compression: 'snappy' });
+/** Siphon's default output: only the container given, everything else the spec's defaults (Parquet, snappy). */
+export const defaultOutput: OutputSpec = outputSchema.parse({ container: benchContainer });
 
 export async function connectSource(engine: EngineName, url: string): Promise<SourceConnector> {
   return engine === 'postgres' ? PostgresConnector.connect(url) : MysqlConnector.connect(url);
@@ -22,28 +21,33 @@ export async function connectSource(engine: EngineName, url: string): Promise<So
 /**
  * What Siphon runs for one chunk (see copyChunkActivity), minus the run and chunk records:
  * `copyChunk` with the connector, the described columns, the key range ordered by the key, and
- * the run's file paths.
+ * the run's file paths, in the default configuration.
  *   copy    the whole path into blob storage;
- *   encode  the same copyChunk into blobs that accept and drop staged blocks (no upload);
- *   read    only the connector's readChunk, rows discarded (reading plus canonical type parsing).
+ *   encode  the same copyChunk into blobs that accept and drop staged blocks (no upload; the md5
+ *           of the output is still computed), and then, timed apart, md5 over as many bytes as
+ *           the output had: the hash phase;
+ *   read    only the connector's readChunk, rows discarded (the read and the decoding of values).
  */
 export type SiphonMode = 'copy' | 'encode' | 'read';
 
-export type SiphonChunk = { engine: EngineName; url: string; table: string; key: string; range: KeyRange; output?: OutputSpec };
+export async function openSiphonCopy(context: MethodContext, mode: SiphonMode): Promise<Runner> {
+  const container = BlobServiceClient.fromConnectionString(context.connectionString).getContainerClient(benchContainer);
+  return openSiphonCopyInto(context, container, mode);
+}
 
-export async function openSiphonCopy(chunk: SiphonChunk, container: ContainerClient, mode: SiphonMode): Promise<Runner> {
-  const source = await connectSource(chunk.engine, chunk.url);
-  const target: ReadTarget = { kind: 'table', table: { name: chunk.table } };
+export async function openSiphonCopyInto(context: Pick<MethodContext, 'engine' | 'url' | 'table' | 'key'>, container: ContainerClient, mode: SiphonMode): Promise<Runner> {
+  const source = await connectSource(context.engine, context.url);
+  const target: ReadTarget = { kind: 'table', table: { name: context.table } };
   const { columns } = await source.describe(target);
-  const output = chunk.output ?? parquetOutput;
   const destination = mode === 'encode' ? discardingContainer() : container;
   return {
-    run: async () => {
-      if (mode === 'read') return { rows: await drainChunk(source, target, columns, chunk) };
-      const result = await copyOneChunk(source, destination, target, columns, output, chunk);
+    run: async (range) => {
+      if (mode === 'read') return { rows: await drainChunk(source, target, columns, context.key, range) };
+      const result = await copyOneChunk(source, destination, context.table, columns, context.key, range);
       return {
         rows: result.rows,
         bytes: result.bytes,
+        hashCpuSeconds: mode === 'encode' ? md5CpuSeconds(result.bytes) : undefined,
         cleanup: mode === 'copy' ? async () => void (await Promise.all(result.files.map((file) => container.getBlockBlobClient(file.path).deleteIfExists()))) : undefined,
       };
     },
@@ -51,25 +55,36 @@ export async function openSiphonCopy(chunk: SiphonChunk, container: ContainerCli
   };
 }
 
-export function copyOneChunk(source: SourceConnector, container: ContainerClient, target: ReadTarget, columns: Column[], output: OutputSpec, chunk: SiphonChunk): Promise<CopyChunkResult> {
+function copyOneChunk(source: SourceConnector, container: ContainerClient, table: string, columns: Column[], key: string, range: KeyRange): Promise<CopyChunkResult> {
   return copyChunk(source, container, {
     chunk: 0,
-    range: { kind: 'range', ...chunk.range },
-    target,
-    output,
+    range: { kind: 'range', ...range },
+    target: { kind: 'table', table: { name: table } },
+    output: defaultOutput,
     columns,
-    key: { column: chunk.key, kind: 'integer' },
-    orderBy: [chunk.key],
-    paths: runPaths({ pipelineId: 'bench', runId: newRunId(new Date()), table: chunk.table }),
+    key: { column: key, kind: 'integer' },
+    orderBy: [key],
+    paths: runPaths({ pipelineId: 'bench', runId: newRunId(new Date()), table }),
   }, () => undefined);
 }
 
-async function drainChunk(source: SourceConnector, target: ReadTarget, columns: Column[], chunk: SiphonChunk): Promise<number> {
+async function drainChunk(source: SourceConnector, target: ReadTarget, columns: Column[], key: string, range: KeyRange): Promise<number> {
   let rows = 0;
-  for await (const batch of source.readChunk({ target, columns, key: { column: chunk.key, kind: 'integer' }, orderBy: [chunk.key], range: { kind: 'range', ...chunk.range }, batchRows: 10_000 })) {
+  for await (const batch of source.readChunk({ target, columns, key: { column: key, kind: 'integer' }, orderBy: [key], range: { kind: 'range', ...range }, batchRows: 10_000 })) {
     rows += batch.length;
   }
   return rows;
+}
+
+/** CPU seconds of md5 over `bytes` bytes fed 1 MiB at a time, as StagedBlobWriter hashes what it uploads. */
+function md5CpuSeconds(bytes: number): number {
+  const piece = Buffer.alloc(1024 * 1024, 0x5a);
+  const hash = createHash('md5');
+  const before = process.cpuUsage();
+  for (let left = bytes; left > 0; left -= piece.byteLength) hash.update(left >= piece.byteLength ? piece : piece.subarray(0, left));
+  hash.digest();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
 }
 
 /** A container whose blobs accept staged blocks and commits and drop them: copyChunk without the upload. */

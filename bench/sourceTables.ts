@@ -10,15 +10,13 @@ export type KeyRange = { lower: string; upper: string; upperInclusive: boolean }
 export type SourceDatabase = {
   engine: EngineName;
   label: string;
-  /** Connection string for the connector and the baselines. */
+  /** Connection string (with the database) for the connector and every other method. */
   url: string;
   name: string;
   run(sql: string): Promise<void>;
   /** Heap data size of a table on disk: pg_relation_size, or InnoDB's DATA_LENGTH. */
   tableBytes(table: string): Promise<number>;
   countRows(table: string, key: string, range: KeyRange): Promise<number>;
-  /** The rows of a key range, ordered by the key: the same statement Siphon's connector issues. */
-  rangeQuery(table: string, columns: string[], key: string, range: KeyRange): { sql: string; values: string[] };
   drop(): Promise<void>;
 };
 
@@ -29,6 +27,23 @@ export const databaseName = `siphon_bench_${process.pid}`;
 
 /** The columns of the mixed table, in table order. */
 export const mixedColumns = ['id', 'customer_id', 'amount', 'label', 'created_at', 'active', 'ship_date'];
+
+export function quoteName(engine: EngineName, name: string): string {
+  return engine === 'postgres' ? `"${name}"` : `\`${name}\``;
+}
+
+/**
+ * The rows of a key range ordered by the key, with the bounds written in: the statement Siphon's
+ * connector issues, in the form every other method can send (COPY and the Python peers' SQL take
+ * no parameters). `selectList` replaces the quoted columns when a peer has the server format rows.
+ */
+export function rangeSelect(engine: EngineName, table: string, columns: string[], key: string, range: KeyRange, selectList?: string): string {
+  for (const bound of [range.lower, range.upper]) {
+    if (!/^-?\d+$/.test(bound)) throw new Error(`Key bound ${JSON.stringify(bound)} is not an integer`);
+  }
+  const q = (name: string) => quoteName(engine, name);
+  return `SELECT ${selectList ?? columns.map(q).join(', ')} FROM ${q(table)} WHERE ${q(key)} >= ${range.lower} AND ${q(key)} ${range.upperInclusive ? '<=' : '<'} ${range.upper} ORDER BY ${q(key)}`;
+}
 
 export async function createPostgresDatabase(): Promise<SourceDatabase> {
   const admin = new pg.Client({ connectionString: postgresServer });
@@ -42,7 +57,7 @@ export async function createPostgresDatabase(): Promise<SourceDatabase> {
   const url = postgresServer.replace(/\/[^/]*$/, `/${databaseName}`);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const quote = (name: string) => `"${name}"`;
+  const quote = (name: string) => quoteName('postgres', name);
   return {
     engine: 'postgres',
     label: 'PostgreSQL',
@@ -55,10 +70,6 @@ export async function createPostgresDatabase(): Promise<SourceDatabase> {
       const result = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quote(table)} WHERE ${quote(key)} >= $1 AND ${quote(key)} ${upper} $2`, [range.lower, range.upper]);
       return Number(result.rows[0]!.n);
     },
-    rangeQuery: (table, columns, key, range) => ({
-      sql: `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE ${quote(key)} >= $1 AND ${quote(key)} ${range.upperInclusive ? '<=' : '<'} $2 ORDER BY ${quote(key)}`,
-      values: [range.lower, range.upper],
-    }),
     drop: async () => {
       await client.end().catch(() => undefined);
       const dropper = new pg.Client({ connectionString: postgresServer });
@@ -83,7 +94,7 @@ export async function createMariadbDatabase(): Promise<SourceDatabase> {
   const url = mariadbServer.replace(/\/[^/]*$/, `/${databaseName}`);
   const connection = await mysql.createConnection({ uri: url, multipleStatements: true });
   await connection.query(`SET time_zone = '+00:00'`);
-  const quote = (name: string) => `\`${name}\``;
+  const quote = (name: string) => quoteName('mariadb', name);
   return {
     engine: 'mariadb',
     label: 'MariaDB',
@@ -101,10 +112,6 @@ export async function createMariadbDatabase(): Promise<SourceDatabase> {
         `SELECT COUNT(*) AS n FROM ${quote(table)} WHERE ${quote(key)} >= ? AND ${quote(key)} ${upper} ?`, [range.lower, range.upper]);
       return Number(rows[0]!.n);
     },
-    rangeQuery: (table, columns, key, range) => ({
-      sql: `SELECT ${columns.map(quote).join(', ')} FROM ${quote(databaseName)}.${quote(table)} WHERE ${quote(key)} >= ? AND ${quote(key)} ${range.upperInclusive ? '<=' : '<'} ? ORDER BY ${quote(key)}`,
-      values: [range.lower, range.upper],
-    }),
     drop: async () => {
       await connection.end().catch(() => undefined);
       const dropper = await mysql.createConnection(mariadbServer);

@@ -91,6 +91,11 @@ param sourceSettingPrefix string = 'SIPHON_SOURCE_'
 @maxValue(10080)
 param cleanupGraceMinutes int = 15
 
+@description('Chunks per sub-orchestration of a large run; each history holds about two events per chunk of its slice (SIPHON_CHUNKS_PER_ORCHESTRATION).')
+@minValue(10)
+@maxValue(1000)
+param chunksPerOrchestration int = 100
+
 @description('Blob container query jobs write their results to (SIPHON_QUERY_CONTAINER).')
 param queryContainerName string = 'siphon-queries'
 
@@ -227,6 +232,10 @@ var appSettings = concat([
   {
     name: 'SIPHON_CLEANUP_GRACE_MINUTES'
     value: string(cleanupGraceMinutes)
+  }
+  {
+    name: 'SIPHON_CHUNKS_PER_ORCHESTRATION'
+    value: string(chunksPerOrchestration)
   }
   {
     name: 'SIPHON_QUERY_CONTAINER'

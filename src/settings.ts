@@ -32,6 +32,12 @@ export const settingsSchema = z.object({
    * cleanup. Longer than a chunk's upload commit can take; 0 sweeps at the next tick.
    */
   SIPHON_CLEANUP_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(15),
+  /**
+   * Chunks per sub-orchestration of a large run (orchestration/copyRunOrchestrator.ts): each
+   * history holds about two events per chunk of its slice, replayed on every completion. Read at
+   * prepare and carried in the prepared run, so a run keeps its slicing across a change.
+   */
+  SIPHON_CHUNKS_PER_ORCHESTRATION: z.coerce.number().int().min(10).max(1_000).default(100),
   /** The blob container query jobs (POST /api/queries) write their results to. */
   SIPHON_QUERY_CONTAINER: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a blob container name: 3-63 lowercase letters, digits, single hyphens').default('siphon-queries'),
   /** How long a query job's result files and records are kept after it ended; then the query sweep deletes them. */

@@ -8,6 +8,8 @@ import type { RunPaths } from '../sink/blobPaths.js';
 import { partitionRouter } from './partitionFolders.js';
 import { rowConverter } from '../formats/writtenTypes.js';
 import type { LeafStatistics } from '../formats/parquet/parquetFileWriter.js';
+import { applyOverrides, overrideConverters } from './columnOverrides.js';
+import { textForm } from '../formats/textForms.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -177,6 +179,10 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     signal: request.signal,
   });
   const maxRows = request.maxRows ?? Infinity;
+  const converters = overrideConverters(request.columns);
+  const keyIndex = request.key ? request.columns.findIndex((column) => column.name === request.key!.column) : -1;
+  const keyText = keyIndex >= 0 ? textForm(request.columns[keyIndex]!.type) : undefined;
+  const rowLabel = (row: unknown[]) => (keyText && row[keyIndex] != null ? `Chunk ${request.chunk}, row with ${request.key!.column} = ${keyText(row[keyIndex])}` : `Chunk ${request.chunk}, row ${rows + 1}+`);
   let truncated = false;
   // Iterated by hand to time each wait on the source; closed like for-await would on an early exit.
   const iterator = batches[Symbol.asyncIterator]();
@@ -195,6 +201,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       const whole = next.value;
       const batch = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
       truncated = batch.length < whole.length;
+      applyOverrides(batch, converters, rowLabel);
       if (convert) for (const row of batch) convert(row);
       if (router.partitioned) {
         for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));

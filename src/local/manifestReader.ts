@@ -6,6 +6,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { manifestSchema, type Manifest } from '../sink/manifest.js';
 import type { OutputType } from '../spec/columns.js';
+import { duckDbType as readerDuckDbType } from '../sink/readSnippets.js';
 
 /** Reads a run's manifest with a fresh blob client, not through any of Siphon's own code paths. */
 export async function readManifest(connectionString: string, manifestPath: string): Promise<Manifest> {
@@ -65,26 +66,12 @@ function filesRelation(manifest: Manifest, paths: string[]): string {
   return `(SELECT ${projection.join(', ')} FROM ${reader})`;
 }
 
-/** The DuckDB type a column is declared as when reading text formats (binary arrives as base64 text). */
+/**
+ * The DuckDB type a column is declared as: the read statements' own map, except that an instant
+ * with its offset stays text, so tests compare the offset too.
+ */
 function duckDbType(type: OutputType, format: Manifest['format']): string {
-  switch (type.kind) {
-    case 'int16': return 'SMALLINT';
-    case 'int32': return 'INTEGER';
-    case 'int64': return 'BIGINT';
-    case 'uint64': return 'UBIGINT';
-    case 'decimal': return `DECIMAL(${type.precision},${type.scale})`;
-    case 'float32': return 'FLOAT';
-    case 'float64': return 'DOUBLE';
-    case 'boolean': return 'BOOLEAN';
-    case 'string': return 'VARCHAR';
-    case 'json': return format === 'jsonl' ? 'JSON' : 'VARCHAR';
-    case 'uuid': return 'UUID';
-    case 'binary': return format === 'parquet' ? 'BLOB' : 'VARCHAR';
-    case 'date': return 'DATE';
-    case 'time': return 'TIME';
-    case 'timestamp': return type.utc ? 'TIMESTAMPTZ' : 'TIMESTAMP';
-    case 'timestampOffset': return 'VARCHAR';
-  }
+  return type.kind === 'timestampOffset' ? 'VARCHAR' : readerDuckDbType(type, format);
 }
 
 function quote(name: string): string {

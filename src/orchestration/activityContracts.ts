@@ -31,6 +31,8 @@ export const preparedRunSchema = z.object({
   maxParallel: z.number().int().positive(),
   retry: retrySchema,
   timeoutMinutes: z.number().positive(),
+  /** Absent in histories recorded before it was a setting: they were sliced by 100. */
+  chunksPerOrchestration: z.number().int().positive().default(100),
 });
 export type PreparedRun = z.infer<typeof preparedRunSchema>;
 

@@ -5,13 +5,6 @@ import { copyRunInputSchema, orchestrationVersions, preparedRunSchema, type Fail
 import { copyChunkRange, rangeEndingSchema, type ChunkRangeInput, type RangeEnding } from './copyChunkRange.js';
 
 /**
- * Chunks per sub-orchestration. A run with more is copied slice by slice, each slice in its own
- * sub-orchestration with its own history, so the largest history stays at about two events per
- * chunk of one slice. Slices run one after another so maxParallel holds for the whole run.
- */
-export const chunksPerOrchestration = 100;
-
-/**
  * One run: prepare, copy every chunk (see copyChunkRange), finalize. The run races a deadline
  * timer (its timeout) and the cancel event; a chunk that fails for good, or a deadline that
  * passes, ends the run failed or timed_out with the error and the chunk that caused it. From
@@ -45,6 +38,11 @@ export function* copyRunOrchestrator(context: OrchestrationContext): Generator<T
     const cancel = context.df.waitForExternalEvent(cancelEventName);
     const racing: Task[] = [deadline, cancel];
 
+    // A run of more chunks than the prepared run's chunksPerOrchestration is copied slice by
+    // slice, each slice in its own sub-orchestration with its own history, so the largest history
+    // stays at about two events per chunk of one slice. Slices run one after another so
+    // maxParallel holds for the whole run.
+    const { chunksPerOrchestration } = plan;
     let ending: RangeEnding = { kind: 'done' };
     for (let first = 0; first < plan.chunkCount && ending.kind === 'done'; first += chunksPerOrchestration) {
       const slice: ChunkRangeInput = { ref, first, end: Math.min(plan.chunkCount, first + chunksPerOrchestration), maxParallel: plan.maxParallel, retry: plan.retry };

@@ -5,8 +5,11 @@ import { runPathsFor } from '../sink/blobPaths.js';
 import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
 import { commitDeltaRun, vacuumAfterRun } from './commitDeltaRun.js';
 import { parquetEncodingChanges } from '../formats/readerProfiles.js';
+import { writtenColumns } from '../formats/writtenTypes.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
+import { readSnippets } from '../sink/readSnippets.js';
+import { schemaFileFor } from '../sink/schemaFile.js';
 import type { CursorWindow } from '../spec/cursorWindow.js';
 import { cursorText } from '../copy/cursorValues.js';
 import type { RunRef } from './activityContracts.js';
@@ -63,12 +66,31 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       rows: totals.rows,
       bytes: totals.bytes,
       files,
+      // Statements for the run's folder of files, declared with what the files hold (a Parquet
+      // file's encodings for its readers). A Delta table is read as a table (delta_scan, USING
+      // DELTA), not by its run's files: it has no such statements here.
+      ...(spec.output.format === 'delta' ? {} : {
+        readWith: readSnippets({
+          format: spec.output.format,
+          compression: spec.output.compression,
+          columns: writtenColumns(run.columns, spec.output),
+          partitionBy: spec.output.partitionBy,
+          location: { account: services.dataBlobs.accountName, container: spec.output.container, folder: paths.folder },
+          tableName: ref.pipelineId,
+        }),
+      }),
     };
     const container = services.dataBlobs.getContainerClient(spec.output.container);
     await container.createIfNotExists();
-    // A Delta run: manifest, commit, manifest with the version, _SUCCESS (commitDeltaRun).
+    // A Delta run: manifest, commit, manifest with the version, _SUCCESS (commitDeltaRun); its
+    // schema is the table's, in the log.
     const delta = spec.output.format === 'delta' ? await commitDeltaRun(services, { ...run, spec }, tableName(target), paths, manifest, chunks.map((chunk) => chunk.index)) : undefined;
     if (!delta) {
+      // Before the manifest, so a manifest is never without the schema it promises beside it.
+      if (spec.output.format === 'csv' || spec.output.format === 'jsonl') {
+        const schemaBody = JSON.stringify(schemaFileFor(spec.output.format, spec.output.compression, run.columns, spec.output.partitionBy), null, 2);
+        await container.getBlockBlobClient(paths.schemaFile).upload(schemaBody, Buffer.byteLength(schemaBody), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+      }
       const manifestBody = JSON.stringify(manifest, null, 2);
       await container.getBlockBlobClient(paths.manifest).upload(manifestBody, Buffer.byteLength(manifestBody), {
         blobHTTPHeaders: { blobContentType: 'application/json' },
@@ -77,7 +99,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       // Files in the folder that the manifest does not list (an attempt superseded by a retry that
       // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
       // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
-      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, ...files.map((file) => file.path)]) });
+      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path)]) });
     }
     // Only now, with the manifest written, may the next run start above this one's range. A
     // backfill re-reads history and leaves the watermark where it is.

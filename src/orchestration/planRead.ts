@@ -1,3 +1,4 @@
+import { describeForOutput } from './describeForOutput.js';
 import type { Services } from '../services.js';
 import { NonRetryableError } from '../errors/errorTypes.js';
 import { planChunks } from '../copy/planChunks.js';
@@ -28,7 +29,7 @@ export type ReadPlan = { description: TableDescription; incremental: { window: C
  */
 export async function planRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, describeOptions?: DescribeOptions, history: RunHistory = noRunHistory): Promise<ReadPlan> {
   const target = readTargetOf(spec);
-  const description = await source.describe(target, spec.columns, describeOptions);
+  const description = await describeForOutput(source, spec, describeOptions);
   checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target));
   let deltaReadVersion: number | undefined;
   if (spec.output.format === 'delta') {
@@ -61,9 +62,9 @@ export async function inspectRead(services: Services, source: SourceConnector, s
       return undefined;
     }
   };
-  const description = await step(target.kind === 'table' ? 'table' : 'query', () => source.describe(target, spec.columns, { collectRefusals: true }));
+  const description = await step(target.kind === 'table' ? 'table' : 'query', () => describeForOutput(source, spec, { collectRefusals: true }));
   if (!description) return { refusals };
-  for (const refusal of description.refusals) refusals.push({ path: 'columns', column: refusal.column, reason: refusal.reason });
+  for (const refusal of description.refusals) refusals.push({ path: refusal.path ?? 'columns', column: refusal.column, reason: refusal.reason });
   await step('output.partitionBy', async () => checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target)));
   if (spec.output.format === 'delta') {
     await step('columns', async () => checkDeltaColumns(spec, description.columns, readTargetLabel(target)));

@@ -65,7 +65,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
       for (const [index, message] of (plan.budget?.warnings ?? []).entries()) {
         await appendRunEvent(services, run.runId, { type: RunEventType.planWarning, key: `${run.attempt}:planWarning:${index}`, at: services.now(), fields: { runAttempt: run.attempt, message } });
       }
-      return { skipped: false, chunkCount: plan.ranges.length, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
+      return { skipped: false, chunkCount: plan.ranges.length, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes, chunksPerOrchestration: services.settings.SIPHON_CHUNKS_PER_ORCHESTRATION };
     } finally {
       await source.close();
     }
@@ -83,7 +83,7 @@ async function resumePlanned(services: Services, run: StoredRun, spec: PipelineS
     await services.runs.update(run.pipelineId, run.runId, (current) => (current.status === RunStatus.queued ? { ...current, status: RunStatus.running } : undefined));
   }
   await recordPrepared(services, run);
-  return { skipped: false, chunkCount: run.chunksPlanned, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
+  return { skipped: false, chunkCount: run.chunksPlanned, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes, chunksPerOrchestration: services.settings.SIPHON_CHUNKS_PER_ORCHESTRATION };
 }
 
 /** Ends the run skipped with the reason, then lets go of the lease if it held it (a manual run takes it at its trigger). */
@@ -92,7 +92,7 @@ async function skipRun(services: Services, run: StoredRun, spec: PipelineSpec, r
     terminalRunStatuses.has(current.status) ? undefined : { ...current, status: RunStatus.skipped, statusReason: reason, endedAt: services.now().toISOString(), spec });
   await releaseRunLease(services, run.pipelineId, run.runId);
   await appendRunEvent(services, run.runId, { type: RunEventType.finished, key: `${run.attempt}:finished`, at: services.now(), fields: { runAttempt: run.attempt, status: RunStatus.skipped, reason } });
-  return { skipped: true, chunkCount: 0, maxParallel: 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes };
+  return { skipped: true, chunkCount: 0, maxParallel: 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes, chunksPerOrchestration: services.settings.SIPHON_CHUNKS_PER_ORCHESTRATION };
 }
 
 /** The plan on the timeline: how many chunks, how they were cut, and the window an incremental run reads (as text people read). */

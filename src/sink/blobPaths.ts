@@ -13,6 +13,8 @@ export type RunPaths = {
   folder: string;
   manifest: string;
   successMarker: string;
+  /** `_schema.json`: the columns and their text forms, beside CSV and JSON Lines files. */
+  schemaFile: string;
   /** `partitionFolder` is the Hive-style folder (`order_date=2024-05-01`), empty when not partitioned. */
   file(chunk: number, file: number, partitionFolder: string, extension: string): string;
 };
@@ -43,6 +45,7 @@ export function runPaths({ pipelineId, runId, table, template = defaultPathTempl
     folder,
     manifest: `${folder}/_manifest.json`,
     successMarker: `${folder}/_SUCCESS`,
+    schemaFile: `${folder}/_schema.json`,
     file: (chunk, file, partitionFolder, extension) =>
       `${folder}/${partitionFolder ? `${partitionFolder}/` : ''}${render(fileName, { chunk: pad(chunk, 5), file: pad(file, 4) })}.${extension}`,
   };
@@ -65,6 +68,8 @@ export function runPathsFor(output: OutputSpec, input: Omit<RunPathInput, 'templ
     folder,
     manifest: `${folder}/_manifest.json`,
     successMarker: `${folder}/_SUCCESS`,
+    // Never written: a Delta table's schema is in its log.
+    schemaFile: `${folder}/_schema.json`,
     file: (chunk, file, partitionFolder) => layout.dataFile(input.runId, chunk, file, partitionFolder),
   };
 }

@@ -55,6 +55,11 @@ export const manifestSchema = z.object({
   rows: z.number(),
   bytes: z.number(),
   files: z.array(fileEntrySchema.extend({ chunk: z.number().int() })),
+  /**
+   * Statements that read this run's files with every column's type declared (DuckDB, Spark SQL,
+   * Synapse serverless), generated for the run; absent in manifests written before them.
+   */
+  readWith: z.object({ duckdb: z.string(), spark: z.string(), synapse: z.string() }).optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -11,7 +11,7 @@ export async function openSource(source: SourceSpec): Promise<SourceConnector> {
   const connectionString = readConnectionSetting(source.connectionSetting);
   switch (source.engine) {
     case 'postgres':
-      return PostgresConnector.connect(connectionString, sessionLimitsOf(source));
+      return PostgresConnector.connect(connectionString, sessionLimitsOf(source), source.readMode);
     case 'mysql':
       return MysqlConnector.connect(connectionString, sessionLimitsOf(source));
     case 'sqlserver':

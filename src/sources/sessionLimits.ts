@@ -4,9 +4,10 @@
  */
 export type SessionLimits = {
   /**
-   * The longest one statement may run. PostgreSQL counts each batch a cursor fetches; MySQL and
-   * MariaDB count a whole chunk's read, backpressure included (the server waits while Siphon
-   * uploads); SQL Server bounds the wait for the first row (the driver's request timeout).
+   * The longest one statement may run. A PostgreSQL COPY and MySQL and MariaDB count a whole
+   * chunk's read, backpressure included (the server waits while Siphon uploads); a PostgreSQL
+   * cursor (readMode cursor) counts each batch it fetches; SQL Server bounds the wait for the
+   * first row (the driver's request timeout).
    */
   statementTimeoutSeconds: number;
   /** The longest a statement waits for a lock (a table being altered, a row being written). */

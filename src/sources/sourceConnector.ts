@@ -31,7 +31,7 @@ export type KeyDistribution = { method: 'statistics' | 'sample'; points: KeyPoin
 export type KeyPoint = { key: string; weight: number };
 
 /** A column that cannot be copied as asked: absent, or of a type with no exact output type. */
-export type ColumnRefusal = { column: string; reason: string };
+export type ColumnRefusal = { column: string; reason: string; /** The spec field it concerns, when not `columns`. */ path?: string };
 /** `collectRefusals`: return every refusal beside the columns that map instead of failing (plans, validation). */
 export type DescribeOptions = { collectRefusals?: boolean };
 /** `refusals` is empty unless asked to collect them; otherwise describe fails naming them all. */

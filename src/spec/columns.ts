@@ -6,7 +6,8 @@ export const outputTypeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('int32') }),
   z.object({ kind: z.literal('int64') }),
   z.object({ kind: z.literal('uint64') }),
-  z.object({ kind: z.literal('decimal'), precision: z.number().int().min(1).max(38), scale: z.number().int().min(0).max(38) }),
+  /** Any precision the sources have (PostgreSQL's numeric reaches 1000 digits); Parquet takes 38 (formats/unwritableColumns.ts). */
+  z.object({ kind: z.literal('decimal'), precision: z.number().int().min(1).max(1000), scale: z.number().int().min(0).max(1000) }),
   z.object({ kind: z.literal('float32') }),
   z.object({ kind: z.literal('float64') }),
   z.object({ kind: z.literal('boolean') }),
@@ -28,9 +29,20 @@ export const columnSchema = z.object({
   sourceType: z.string().min(1),
   nullable: z.boolean(),
   type: outputTypeSchema,
+  /**
+   * Set when the pipeline's `columnTypes` replaced the type map's choice (`from`): connectors
+   * then read the source's text of the column (see readType) and copy/columnOverrides.ts makes
+   * the value of `type` from it.
+   */
+  override: z.object({ from: outputTypeSchema, rounding: z.enum(['halfEven', 'halfUp']).optional() }).optional(),
 });
 
 export type Column = z.infer<typeof columnSchema>;
+
+/** The type a connector decodes a column as: the source's text for an overridden column. */
+export function readType(column: Column): OutputType {
+  return column.override ? { kind: 'string' } : column.type;
+}
 
 /**
  * One chunk of a table: a half-open range of the split key, the last one closed at the top so the

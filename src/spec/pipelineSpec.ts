@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
+import { columnTypesSchema } from './columnTypes.js';
 import { findSecrets } from './findSecrets.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
@@ -21,7 +22,19 @@ const sessionLimits = {
   lockTimeoutSeconds: z.number().int().min(1).max(3_600).optional(),
 };
 
-const postgresSource = z.object({ engine: z.literal('postgres'), connectionSetting: appSettingName, ...sessionLimits }).strict();
+const postgresSource = z
+  .object({
+    engine: z.literal('postgres'),
+    connectionSetting: appSettingName,
+    ...sessionLimits,
+    /**
+     * `copy` (the default): chunks are read with binary COPY, falling back to a cursor for tables
+     * with a column COPY's decoder does not read; `cursor`: always a cursor, for poolers and
+     * proxies that refuse COPY (see PostgresReadMode).
+     */
+    readMode: z.enum(['copy', 'cursor']).optional(),
+  })
+  .strict();
 const mysqlSource = z.object({ engine: z.literal('mysql'), connectionSetting: appSettingName, ...sessionLimits }).strict();
 const sqlServerSource = z
   .object({
@@ -262,6 +275,8 @@ export const pipelineSpecSchema = z
     table: tableSchema.optional(),
     query: z.string().min(1).max(30_000).optional(),
     columns: z.array(identifier).min(1).max(1_000).optional(),
+    /** Output types chosen per column instead of the type map's (spec/columnTypes.ts): `{"amount": "decimal(18,2)", "tm": "string"}`. */
+    columnTypes: columnTypesSchema.optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,

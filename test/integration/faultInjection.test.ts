@@ -181,12 +181,12 @@ describe('in one process, with data storage behind the blob proxy', () => {
 
   it('retries a chunk whose source connection is terminated mid-copy, and writes the same files', async () => {
     const { url, runId } = await trigger();
-    // One chunk's range query is cut while its cursor is open: found and terminated in one
-    // statement, so it cannot finish in between. Between fetches a cursor's session is idle in its
-    // transaction, so both states count, whatever the copy's speed.
+    // One chunk's range read is cut while its COPY streams: found and terminated in one
+    // statement, so it cannot finish in between. The pattern is the COPY a chunk runs (not its
+    // LIMIT 0 description), so this also shows which read path pipelines take.
     const terminate = `SELECT pg_terminate_backend(pid) AS ok FROM (
         SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'siphon'
-          AND state IN ('active', 'idle in transaction') AND query LIKE 'SELECT %FROM "public"."orders" WHERE "id" >=%' LIMIT 1) AS victim`;
+          AND state = 'active' AND query LIKE 'COPY (SELECT %FROM "public"."orders" WHERE "id" >=%' LIMIT 1) AS victim`;
     const [terminated] = await waitFor(() => database.query<{ ok: boolean }>(terminate), (found) => found.length > 0, 'a chunk reading from PostgreSQL', 30_000, 5);
     expect(terminated!.ok).toBe(true);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';
+import { readBackRows, runPipeline } from '../support/readBack.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { createTestMysqlDatabase, type TestMysqlDatabase } from '../support/testMariadb.js';
 
@@ -15,6 +16,8 @@ beforeAll(async () => {
   env = await startTestEnvironment('delete_mariadb', async (db) => {
     await db.query(`CREATE TABLE items (id BIGINT PRIMARY KEY, version BIGINT NOT NULL, payload VARCHAR(100) NOT NULL)`);
     await db.query(`CREATE TABLE shapes (id INT PRIMARY KEY, spot POINT, area POLYGON, label VARCHAR(20))`);
+    await db.query(`CREATE TABLE wide (id INT PRIMARY KEY, d DECIMAL(65,30))`);
+    await db.query(`INSERT INTO wide VALUES (1, '99999999999999999999999999999999999.999999999999999999999999999999'), (2, '-0.000000000000000000000000000001'), (3, NULL), (4, 0)`);
     await db.query(`INSERT INTO items VALUES ${Array.from({ length: 300 }, (_, i) => `(${i + 1}, ${i + 1}, 'item ${i + 1}')`).join(', ')}`);
   }, { createDatabase: createTestMysqlDatabase });
 });
@@ -72,5 +75,20 @@ describe('plan on MariaDB', () => {
     expect(answer.body!.valid).toBe(false);
     expect(answer.body!.refusals.map((refusal: { column: string }) => refusal.column)).toEqual(['spot', 'area']);
     expect(answer.body!.columns.map((column: { name: string }) => column.name)).toEqual(['id', 'label']);
+  });
+});
+
+describe('decimals wider than Parquet holds', () => {
+  it('a decimal(65,30) goes to CSV and JSON Lines with every digit; Parquet refuses it at validate, speaking of Parquet', async () => {
+    const source = await env.database.query<{ id: number; d: string | null }>(`SELECT id, CAST(d AS CHAR) AS d FROM wide ORDER BY id`);
+    for (const format of ['csv', 'jsonl'] as const) {
+      const finished = await runPipeline(env, { id: `wide-${format}`, source: spec.source, table: { name: 'wide' }, output: { container: 'maria-wide', format } });
+      expect(finished.manifest.columns.find((column) => column.name === 'd')!.type).toEqual({ kind: 'decimal', precision: 65, scale: 30 });
+      const rows = await readBackRows(env, finished, 'id');
+      expect(rows.map((row) => [Number(row.id), row.d])).toEqual(source.map((row) => [row.id, row.d]));
+    }
+    const refused = await env.api.post('/api/pipelines:validate', { id: 'wide-parquet', source: spec.source, table: { name: 'wide' }, output: { container: 'maria-wide', format: 'parquet' } });
+    expect(refused.body!.valid).toBe(false);
+    expect(refused.body!.refusals).toEqual([{ path: 'columns', column: 'd', reason: expect.stringMatching(/column "d" \(decimal\(65,30\)\): decimal\(65,30\) exceeds the 38 digits a Parquet DECIMAL holds exactly; write csv or jsonl/) }]);
   });
 });

@@ -91,9 +91,8 @@ describe('outputTypeOf', () => {
     expect(error.message).toBe(`Table shop.t, column "v" (x): type ${dataType}(3) is not supported`);
   });
 
-  it('fails on a decimal beyond 38 digits with the policy', () => {
-    const error = thrown(() => outputTypeOf(info('decimal', { precision: 65, scale: 30, columnType: 'decimal(65,30)' }), 'Table shop.t, column "big" (decimal(65,30))'));
-    expect(error.message).toBe('Table shop.t, column "big" (decimal(65,30)): decimal(65,30) exceeds the 38 digits a Parquet decimal holds exactly; cast it to decimal(38,s) or to char in a query');
+  it('maps a decimal beyond 38 digits to its exact decimal (the format decides whether it can hold it)', () => {
+    expect(outputTypeOf(info('decimal', { precision: 65, scale: 30, columnType: 'decimal(65,30)' }), 'Table shop.t, column "big" (decimal(65,30))')).toEqual({ kind: 'decimal', precision: 65, scale: 30 });
   });
 
   it('fails on a decimal without usable precision', () => {

@@ -171,6 +171,14 @@ describe('what to read', () => {
     expect(issues({ ...validSpec(), source: { engine: 'oracle', connectionSetting: 'SIPHON_SOURCE_X' } }).map((i) => i.path)).toEqual(['source.engine']);
     expect(issues({ ...validSpec(), source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_X', encrypt: true } }).map((i) => i.path)).toEqual(['source']);
   });
+
+  it('takes a PostgreSQL read mode, copy or cursor, and no other engine takes one', () => {
+    const postgres = { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_X' };
+    expect(pipelineSpecInputSchema.parse(validSpec()).source).toEqual(postgres);
+    expect(pipelineSpecInputSchema.parse({ ...validSpec(), source: { ...postgres, readMode: 'cursor' } }).source).toEqual({ ...postgres, readMode: 'cursor' });
+    expect(issues({ ...validSpec(), source: { ...postgres, readMode: 'fast' } }).map((i) => i.path)).toEqual(['source.readMode']);
+    expect(issues({ ...validSpec(), source: { engine: 'mysql', connectionSetting: 'SIPHON_SOURCE_M', readMode: 'cursor' } }).map((i) => i.path)).toEqual(['source']);
+  });
 });
 
 describe('output options', () => {

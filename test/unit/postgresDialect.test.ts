@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { chunkQuery, fromClause, keyBoundsQuery, keySampleQuery, quoteIdentifier, quoteTable, sessionSettings } from '../../src/sources/postgres/postgresDialect.js';
+import { chunkQuery, copyStatement, fromClause, keyBoundsQuery, keyLiteral, keySampleQuery, keyValueText, quoteIdentifier, quoteLiteral, quoteTable, sessionSettings } from '../../src/sources/postgres/postgresDialect.js';
 import type { TableRef } from '../../src/sources/sourceConnector.js';
 
 /** chunkQuery on a table with plain columns; the select list is the quoted names. */
@@ -102,6 +102,38 @@ describe('chunkQuery on other targets', () => {
 
   it('refuses a range without a key', () => {
     expect(() => chunk(table, ['id'], undefined, [], { kind: 'nullKey' }, identity)).toThrow(/needs a split key/);
+  });
+});
+
+describe('COPY: key values as literals', () => {
+  it('writes integer keys as their digits, dates and timestamps as quoted ISO text cast to the key type', () => {
+    expect(keyLiteral('integer', '-9223372036854775808')).toBe('-9223372036854775808');
+    expect(keyLiteral('date', '19844')).toBe("'2024-05-01'::date");
+    expect(keyLiteral('date', '-735160')).toBe("'0044-03-15 BC'::date");
+    expect(keyLiteral('timestamp', '1714566896123456')).toBe("'2024-05-01T12:34:56.123456'::timestamp");
+    expect(keyLiteral('timestamptz', '0')).toBe("'1970-01-01T00:00:00.000000Z'::timestamptz");
+    expect(keyValueText('timestamptz', '0')).toBe('1970-01-01T00:00:00.000000Z');
+  });
+
+  it('takes integer digits only, so nothing but generated text reaches the statement', () => {
+    for (const digits of ["1; DROP TABLE t", "1' OR '1'='1", '1e3', '', ' 1', '0x10', '1'.repeat(21)]) {
+      for (const kind of ['integer', 'date', 'timestamp', 'timestamptz'] as const) expect(() => keyLiteral(kind, digits), `${kind} ${digits}`).toThrow(/integer digits/);
+    }
+  });
+
+  it('quotes a literal by doubling its quotes (standard-conforming strings), and refuses NUL', () => {
+    expect(quoteLiteral("it's \\ fine")).toBe("'it''s \\ fine'");
+    expect(() => quoteLiteral('a\u0000b')).toThrow(/NUL/);
+  });
+
+  it('inlines the literals of a range and a window, binding nothing', () => {
+    const q = chunkQuery({ kind: 'table', table }, ['"id"'], 'id', ['id'], { kind: 'range', lower: '5', upper: '9', upperInclusive: false }, (digits) => keyLiteral('integer', digits),
+      { column: 'at', after: keyLiteral('timestamptz', '0'), upTo: keyLiteral('timestamptz', '1000000') }, 'inline');
+    expect(q).toEqual({
+      text: `SELECT "id" FROM "sales"."orders" WHERE "id" >= 5 AND "id" < 9 AND "at" > '1970-01-01T00:00:00.000000Z'::timestamptz AND "at" <= '1970-01-01T00:00:01.000000Z'::timestamptz ORDER BY "id"`,
+      values: [],
+    });
+    expect(copyStatement(q.text)).toBe(`COPY (${q.text}) TO STDOUT (FORMAT binary)`);
   });
 });
 

@@ -38,8 +38,7 @@ export function outputTypeOf(info: MysqlTypeInfo, where: string): OutputType {
     case 'decimal': case 'numeric': {
       const precision = info.precision ?? 0;
       const scale = info.scale ?? 0;
-      if (precision < 1 || scale > precision) throw new NonRetryableError(`${where}: decimal without a usable precision and scale; cast it to decimal(p,s) with p <= 38 in a query`);
-      if (precision > 38) throw new NonRetryableError(`${where}: decimal(${precision},${scale}) exceeds the 38 digits a Parquet decimal holds exactly; cast it to decimal(38,s) or to char in a query`);
+      if (precision < 1 || scale > precision) throw new NonRetryableError(`${where}: decimal without a usable precision and scale; cast it to decimal(p,s) in a query`);
       return { kind: 'decimal', precision, scale };
     }
     case 'float': return { kind: 'float32' };

@@ -1,17 +1,20 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { to as copyTo } from 'pg-copy-streams';
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import { civilFromDays, isoFromMicros } from '../../formats/canonicalValues.js';
 import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions } from '../sourceConnector.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import { readTargetLabel } from '../readTarget.js';
 import {
-  chunkQuery, columnStatisticsQuery, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keySampleQuery,
-  primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
+  chunkQuery, columnStatisticsQuery, copyStatement, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keyLiteral, keySampleQuery,
+  keyValueText, primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
+  type SqlWithParams, type ValuePlacement,
 } from './postgresDialect.js';
 import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
 import { sendCancelRequest } from './postgresCancelRequest.js';
 import { keyKindOf, outputTypeOf, parseDateDays, parseTimeMicros, parseTimestampMicros, selectExpression, typeOids, type PgType } from './postgresTypes.js';
+import { BinaryCopyDecoder, type FieldDecoder } from './binaryCopyDecoder.js';
+import { builtinSendFunction, fieldDecoderOf, nonFiniteDecimal, sendFunctionQuery } from './binaryFieldDecoders.js';
 
 const identity = (text: string) => text;
 
@@ -38,14 +41,20 @@ function refusing<T>(parse: (text: string) => T): (text: string) => T | RefusedV
 }
 
 /** Output types whose parsers can refuse a value. */
-const refusableKinds = new Set(['date', 'time', 'timestamp']);
+const refusableKinds = new Set(['date', 'time', 'timestamp', 'decimal']);
+
+/** numeric's text as it is, but NaN and ±Infinity, which no decimal holds, refused (as the binary path does). */
+function finiteDecimal(text: string): string {
+  if (text === 'NaN' || text === 'Infinity' || text === '-Infinity') throw new NonRetryableError(nonFiniteDecimal(text));
+  return text;
+}
 
 /** Text parsers that keep every value exact: bigints as bigint, times in microseconds, JSON as text. */
 const exactTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) => {
     switch (oid) {
       case typeOids.int8: return (text: string) => BigInt(text);
-      case typeOids.numeric: return identity;
+      case typeOids.numeric: return refusing(finiteDecimal);
       case typeOids.json: case typeOids.jsonb: return identity;
       case typeOids.date: return refusing(parseDateDays);
       case typeOids.time: return refusing(parseTimeMicros);
@@ -63,13 +72,26 @@ const minSampledPages = 2_000;
 
 type RawColumn = { name: string; typeOid: number; typmod: number; nullable: boolean };
 
+/**
+ * How a connector reads chunks. `copy` (the default): `COPY (SELECT ...) TO STDOUT (FORMAT
+ * binary)`, decoded here, when every column has a binary decoder, else a cursor; `cursor`: always
+ * a cursor of text rows. `cursor` is for sources that speak PostgreSQL's protocol but refuse
+ * binary COPY: CockroachDB ("binary format for COPY TO not implemented", cockroach#103542),
+ * Amazon Redshift (no COPY TO; it exports with UNLOAD), and proxies or SQL firewalls in front of
+ * PostgreSQL that pass only plain queries.
+ */
+export type PostgresReadMode = 'copy' | 'cursor';
+
+/** A chunk's COPY statement and a decoder per column, in select-list order. */
+type CopyPlan = { statement: string; decoders: FieldDecoder[] };
+
 export class PostgresConnector implements SourceConnector {
   /** Set once the connection is lost. */
   private lostError: Error | undefined;
   /** Reads waiting on the server, failed at once if the connection is lost. */
   private readonly waiting = new Set<(err: Error) => void>();
 
-  private constructor(private readonly client: pg.Client) {
+  private constructor(private readonly client: pg.Client, private readonly readMode: PostgresReadMode) {
     // A session the server ends (a restart, pg_terminate_backend) or a dropped network makes the
     // client emit 'error': without a listener that is an uncaught exception that kills the host,
     // and a cursor read in flight never settles. Here it fails the read instead, as an error a
@@ -94,9 +116,9 @@ export class PostgresConnector implements SourceConnector {
     });
   }
 
-  static async connect(connectionString: string, limits: SessionLimits = defaultSessionLimits): Promise<PostgresConnector> {
+  static async connect(connectionString: string, limits: SessionLimits = defaultSessionLimits, readMode: PostgresReadMode = 'copy'): Promise<PostgresConnector> {
     const client = new pg.Client({ connectionString, application_name: 'siphon' });
-    const connector = new PostgresConnector(client);
+    const connector = new PostgresConnector(client, readMode);
     await client.connect();
     // Set after connecting rather than as startup options, which the connection string's own
     // `options` would replace. Generated text, no user input: the one statement sent simply.
@@ -168,21 +190,105 @@ export class PostgresConnector implements SourceConnector {
   }
 
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
-    const selectList = request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name)));
-    const key = request.key;
-    const window = request.window && { column: request.window.column, after: request.window.after === undefined ? undefined : keyParameter(request.window.kind, request.window.after), upTo: keyParameter(request.window.kind, request.window.upTo) };
-    const query = chunkQuery(request.target, selectList, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits), window);
-    // A portal read batch by batch: the server sends the next rows only when asked, which is the
-    // driver's backpressure, so a chunk of any size holds one batch in memory.
-    const cursor = this.client.query(new Cursor(query.text, query.values, { rowMode: 'array', types: exactTypes }));
-    const checked = request.columns.flatMap((column, index) => (refusableKinds.has(column.type.kind) ? [index] : []));
-    let readFailed = false;
     // The run ended: cancel the statement on the server, which fails the read in flight (57014).
     const cancel = () => {
       this.cancelStatement().catch(() => undefined);
     };
     request.signal?.addEventListener('abort', cancel, { once: true });
     if (request.signal?.aborted) cancel();
+    try {
+      const plan = this.readMode === 'copy' ? await this.copyPlan(request) : undefined;
+      if (plan) yield* this.readByCopy(request, plan);
+      else yield* this.readByCursor(request);
+    } finally {
+      request.signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /**
+   * The chunk as a binary COPY, or undefined when a column's type has no binary decoder (inet,
+   * cidr, macaddr, bit, xml, ...: their text is the cursor's to give). COPY binds no parameters,
+   * so key values are literals generated from the plan's digits (keyLiteral).
+   *
+   * The statement is first described with LIMIT 0 over the extended protocol: the server names
+   * each column's type (a domain as its base type) without running the query, and its Parse
+   * refuses a text of two statements. That matters because the COPY itself goes as a simple
+   * Query, which runs every statement it holds: the COPY text is this text with `COPY (` before
+   * and `) TO STDOUT ...` after, the same tokens, so it too is one statement.
+   */
+  private async copyPlan(request: ReadChunkRequest): Promise<CopyPlan | undefined> {
+    const { text } = chunkSelect(request, keyLiteral, 'inline');
+    const described = await this.run(`${text} LIMIT 0`, [], 'array');
+    const oids = described.fields.map((field) => field.dataTypeID);
+    const sends = oids.map(builtinSendFunction);
+    const unknown = oids.filter((_, index) => sends[index] === undefined);
+    if (unknown.length > 0) {
+      const found = new Map((await this.run<{ oid: number; send: string }>(sendFunctionQuery, [unknown])).rows.map((row) => [row.oid, row.send]));
+      oids.forEach((oid, index) => {
+        if (sends[index] === undefined) sends[index] = found.get(oid) ?? null;
+      });
+    }
+    const decoders: FieldDecoder[] = [];
+    for (const [index, send] of sends.entries()) {
+      const decoder = send ? fieldDecoderOf(send, request.columns[index]!.name) : undefined;
+      if (!decoder) return undefined;
+      decoders.push(decoder);
+    }
+    return { statement: copyStatement(text), decoders };
+  }
+
+  /**
+   * The COPY's data as it arrives, decoded into batches of about batchRows. The stream reads
+   * from the socket only as fast as the batches are taken (pg-copy-streams pauses the socket
+   * while its buffer is full), so the server waits in its send while Siphon encodes and uploads.
+   */
+  private async *readByCopy(request: ReadChunkRequest, plan: CopyPlan): AsyncIterable<unknown[][]> {
+    request.signal?.throwIfAborted();
+    const stream = this.client.query(copyTo(plan.statement));
+    // A failure reaches the read through the iterator below; this listener keeps one that comes
+    // after the read stopped (the session ended under a COPY left running) from being uncaught.
+    stream.on('error', () => undefined);
+    const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const decoder = new BinaryCopyDecoder(plan.decoders);
+    /** The COPY is over (finished, failed or the connection lost): the session is between statements again. */
+    let over = false;
+    let rows: unknown[][] = [];
+    try {
+      for (;;) {
+        const next = await this.unlessLost(chunks.next()).catch((err: unknown) => {
+          over = true;
+          throw err;
+        });
+        if (next.done) {
+          over = true;
+          decoder.end();
+          break;
+        }
+        decoder.push(next.value, rows);
+        if (rows.length >= request.batchRows) {
+          const batch = rows;
+          rows = [];
+          yield batch;
+        }
+      }
+      if (rows.length > 0) yield rows;
+    } finally {
+      // The consumer stopped early, or a value was refused, while the server still sends: a COPY
+      // cannot be stopped within the session (only a CancelRequest from another connection could,
+      // racing with whatever the session runs next), so the session ends instead. Connectors live
+      // for one chunk; pg ends a session with a statement running by closing its socket, and the
+      // server gives up its COPY at its next send.
+      if (!over) await this.client.end();
+    }
+  }
+
+  private async *readByCursor(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
+    const query = chunkSelect(request, keyValueText, 'bound');
+    // A portal read batch by batch: the server sends the next rows only when asked, which is the
+    // driver's backpressure, so a chunk of any size holds one batch in memory.
+    const cursor = this.client.query(new Cursor(query.text, query.values, { rowMode: 'array', types: exactTypes }));
+    const checked = request.columns.flatMap((column, index) => (refusableKinds.has(column.type.kind) ? [index] : []));
+    let readFailed = false;
     try {
       for (;;) {
         const rows = (await this.unlessLost(cursor.read(request.batchRows)).catch((err: unknown) => {
@@ -201,7 +307,6 @@ export class PostgresConnector implements SourceConnector {
     } finally {
       // After a failed read the server has dropped the portal (or the session), and closing it
       // would wait for an answer that never comes; otherwise (the consumer stopped early) close it.
-      request.signal?.removeEventListener('abort', cancel);
       if (!readFailed) await this.unlessLost(cursor.close());
     }
   }
@@ -256,21 +361,19 @@ export class PostgresConnector implements SourceConnector {
   }
 }
 
+/** A chunk's SELECT, its key range and window values made by `value`: parameter texts to bind, or literals. */
+function chunkSelect(request: ReadChunkRequest, value: (kind: KeyKind, digits: string) => string, placement: ValuePlacement): SqlWithParams {
+  const { key, window } = request;
+  const selectList = request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name)));
+  const windowValues = window && { column: window.column, after: window.after === undefined ? undefined : value(window.kind, window.after), upTo: value(window.kind, window.upTo) };
+  return chunkQuery(request.target, selectList, key?.column, request.orderBy, request.range, (digits) => value(key!.kind, digits), windowValues, placement);
+}
+
 function keyDigits(kind: KeyKind, text: string): string {
   switch (kind) {
     case 'integer': return text;
     case 'date': return String(parseDateDays(text));
     case 'timestamp': case 'timestamptz': return String(parseTimestampMicros(text));
-    case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
-  }
-}
-
-function keyParameter(kind: KeyKind, digits: string): string {
-  switch (kind) {
-    case 'integer': return digits;
-    case 'date': return civilFromDays(Number(digits));
-    case 'timestamp': return isoFromMicros(BigInt(digits), false);
-    case 'timestamptz': return isoFromMicros(BigInt(digits), true);
     case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
   }
 }

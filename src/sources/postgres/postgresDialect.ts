@@ -1,6 +1,8 @@
+import { NonRetryableError } from '../../errors/errorTypes.js';
+import { civilFromDays, isoFromMicros } from '../../formats/canonicalValues.js';
 import type { ChunkRange } from '../../spec/columns.js';
 import type { SessionLimits } from '../sessionLimits.js';
-import type { ReadTarget, TableRef } from '../sourceConnector.js';
+import type { KeyKind, ReadTarget, TableRef } from '../sourceConnector.js';
 
 /** The one place PostgreSQL identifiers are quoted: double quotes, embedded quotes doubled. */
 export function quoteIdentifier(name: string): string {
@@ -17,7 +19,7 @@ export function quoteTable(table: TableRef): string {
  * A table, or the user's SELECT as a derived table so the same WHERE and ORDER BY apply to both.
  * The query sits on lines of its own so a trailing `-- comment` cannot swallow the closing
  * parenthesis; a trailing semicolon is refused by the spec check, and the server's Parse refuses
- * a second statement (see PostgresConnector.run).
+ * a second statement (see PostgresConnector.run and, for COPY, PostgresConnector.copyPlan).
  */
 export function fromClause(target: ReadTarget): string {
   return target.kind === 'table' ? quoteTable(target.table) : `(\n${target.sql}\n) AS siphon_query`;
@@ -26,9 +28,9 @@ export function fromClause(target: ReadTarget): string {
 /**
  * Every session: fixed text forms of dates and times (unambiguous to parse); read-only
  * transactions, so even a statement that got past the query check cannot write; statement and
- * lock timeouts, so no read holds the database hostage (a cursor's statement timeout counts each
- * batch it fetches, not the whole chunk); and standard-conforming strings, the lexing the query
- * check's parser assumes (a backslash does not escape a quote).
+ * lock timeouts, so no read holds the database hostage (a COPY's statement timeout counts the
+ * whole chunk's read, a cursor's each batch it fetches); and standard-conforming strings, the
+ * lexing the query check's parser and quoteLiteral assume (a backslash does not escape a quote).
  */
 export function sessionSettings(limits: SessionLimits): string {
   return [
@@ -51,28 +53,88 @@ export type SqlWithParams = { text: string; values: string[] };
 export type WindowParameters<P> = { column: string; after?: P | undefined; upTo: P };
 
 /**
- * The rows of one chunk: a key range (values bound, never inlined), the rows whose key is NULL,
- * or everything; within an incremental run's cursor window when there is one. `selectList` holds
- * one expression per column (see selectExpression).
+ * Where a chunk's key values go: `bound` as parameters ($1, $2, ...), or `inline` as the literal
+ * SQL keyValue gave (keyLiteral), for COPY, which takes no parameters.
  */
-export function chunkQuery(target: ReadTarget, selectList: string[], keyColumn: string | undefined, orderBy: string[], range: ChunkRange, keyParameter: (digits: string) => string, window?: WindowParameters<string>): SqlWithParams {
+export type ValuePlacement = 'bound' | 'inline';
+
+/**
+ * The rows of one chunk: a key range, the rows whose key is NULL, or everything; within an
+ * incremental run's cursor window when there is one. Key values are bound, or with `inline` the
+ * literals keyLiteral generated from integer digits (never text from a spec or a user).
+ * `selectList` holds one expression per column (see selectExpression).
+ */
+export function chunkQuery(target: ReadTarget, selectList: string[], keyColumn: string | undefined, orderBy: string[], range: ChunkRange, keyValue: (digits: string) => string, window?: WindowParameters<string>, placement: ValuePlacement = 'bound'): SqlWithParams {
   const values: string[] = [];
-  const bind = (value: string) => `$${values.push(value)}`;
+  const place = placement === 'bound' ? (value: string) => `$${values.push(value)}` : (literal: string) => literal;
   const conditions: string[] = [];
   if (range.kind !== 'all') {
     if (keyColumn === undefined) throw new Error(`A ${range.kind} chunk needs a split key`);
     const key = quoteIdentifier(keyColumn);
     if (range.kind === 'nullKey') conditions.push(`${key} IS NULL`);
-    else conditions.push(`${key} >= ${bind(keyParameter(range.lower))}`, `${key} ${range.upperInclusive ? '<=' : '<'} ${bind(keyParameter(range.upper))}`);
+    else conditions.push(`${key} >= ${place(keyValue(range.lower))}`, `${key} ${range.upperInclusive ? '<=' : '<'} ${place(keyValue(range.upper))}`);
   }
   if (window) {
     const cursor = quoteIdentifier(window.column);
-    if (window.after !== undefined) conditions.push(`${cursor} > ${bind(window.after)}`);
-    conditions.push(`${cursor} <= ${bind(window.upTo)}`);
+    if (window.after !== undefined) conditions.push(`${cursor} > ${place(window.after)}`);
+    conditions.push(`${cursor} <= ${place(window.upTo)}`);
   }
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const order = orderBy.length ? ` ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
   return { text: `SELECT ${selectList.join(', ')} FROM ${fromClause(target)}${where}${order}`, values };
+}
+
+/**
+ * A key value (KeyBounds digits) in the text a parameter carries: the integer, the ISO date, the
+ * ISO timestamp (with Z for timestamptz; ` BC` before year 1).
+ */
+export function keyValueText(kind: KeyKind, digits: string): string {
+  switch (kind) {
+    case 'integer': return integerDigits(digits);
+    case 'date': return civilFromDays(Number(integerDigits(digits)));
+    case 'timestamp': return isoFromMicros(BigInt(integerDigits(digits)), false);
+    case 'timestamptz': return isoFromMicros(BigInt(integerDigits(digits)), true);
+    case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
+  }
+}
+
+/**
+ * A key value as a SQL literal, for statements that cannot bind parameters (COPY): the integer's
+ * digits as they are; a date or timestamp as the text keyValueText generated, quoted and cast to
+ * the key's type, which is what a bound parameter of that text would have been compared as.
+ */
+export function keyLiteral(kind: KeyKind, digits: string): string {
+  const text = keyValueText(kind, digits);
+  switch (kind) {
+    case 'integer': return text;
+    case 'date': return `${quoteLiteral(text)}::date`;
+    case 'timestamp': return `${quoteLiteral(text)}::timestamp`;
+    case 'timestamptz': return `${quoteLiteral(text)}::timestamptz`;
+    case 'rowversion': throw new NonRetryableError('rowversion keys exist only in SQL Server');
+  }
+}
+
+function integerDigits(digits: string): string {
+  if (!/^-?\d{1,20}$/.test(digits)) throw new Error(`A key value must be integer digits, not ${JSON.stringify(digits)}`);
+  return digits;
+}
+
+/**
+ * A string constant: single quotes, embedded quotes doubled. Exact because every session sets
+ * standard_conforming_strings (a backslash is an ordinary character); NUL cannot be sent at all.
+ */
+export function quoteLiteral(text: string): string {
+  if (text.includes('\u0000')) throw new Error(`A literal cannot contain NUL: ${JSON.stringify(text)}`);
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The rows of a chunk query in PostgreSQL's binary COPY format. `select` is a chunkQuery with
+ * inline values; it must be one statement (see PostgresConnector.copyPlan: COPY travels as a
+ * simple Query, which would run a second one).
+ */
+export function copyStatement(select: string): string {
+  return `COPY (${select}) TO STDOUT (FORMAT binary)`;
 }
 
 export function keyBoundsQuery(target: ReadTarget, keyColumn: string): string {

@@ -36,11 +36,10 @@ export function outputTypeOf(type: PgType, where: string): OutputType {
     case 'timestamptz': return { kind: 'timestamp', utc: true };
     case 'money': return moneyType;
     case 'numeric': {
-      if (type.typmod < 0) throw new NonRetryableError(`${where}: numeric without precision and scale has no exact Parquet decimal type; declare numeric(p,s) with p <= 38 or cast it in a query pipeline`);
+      if (type.typmod < 0) throw new NonRetryableError(`${where}: numeric without precision and scale has no fixed scale to write every value with; declare numeric(p,s) or cast it in a query pipeline`);
       const precision = ((type.typmod - 4) >> 16) & 0xffff;
       const scale = (type.typmod - 4) & 0xffff;
-      if (scale > precision) throw new NonRetryableError(`${where}: numeric with a negative scale or a scale above its precision has no Parquet decimal type; cast it in a query pipeline`);
-      if (precision > 38) throw new NonRetryableError(`${where}: numeric(${precision},${scale}) exceeds the 38 digits a Parquet decimal holds exactly`);
+      if (scale > precision) throw new NonRetryableError(`${where}: numeric with a negative scale or a scale above its precision has no decimal output type; cast it in a query pipeline`);
       return { kind: 'decimal', precision, scale };
     }
     case 'timetz':
