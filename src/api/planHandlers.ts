@@ -5,6 +5,7 @@ import { scrubSecrets } from '../errors/scrubSecrets.js';
 import { readConnectionSetting } from '../settings.js';
 import { cursorText } from '../copy/cursorValues.js';
 import { outputForms } from '../formats/outputForms.js';
+import { parquetTypeFor } from '../formats/readerProfiles.js';
 import { inspectRead, type PlanRefusal } from '../orchestration/planRead.js';
 import { readRunHistory } from '../orchestration/runHistory.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
@@ -49,7 +50,16 @@ export async function planView(services: Services, spec: PipelineSpec) {
       valid: refusals.length === 0,
       refusals: refusals.map((refusal) => ({ ...refusal, reason: scrubSecrets(refusal.reason) })),
       warnings: plan?.budget?.warnings ?? [],
-      columns: (description?.columns ?? []).map((column) => ({ name: column.name, sourceType: column.sourceType, nullable: column.nullable, outputType: column.type, forms: outputForms(column.type) })),
+      readers: spec.output.readers,
+      columns: (description?.columns ?? []).map((column) => {
+        // The Parquet form is the one written for the spec's readers; every choice keeps the values.
+        const parquet = parquetTypeFor(column.type, spec.output.readers);
+        return {
+          name: column.name, sourceType: column.sourceType, nullable: column.nullable, outputType: column.type,
+          forms: { ...outputForms(column.type), parquet: outputForms(parquet.type).parquet },
+          ...(parquet.why ? { parquetEncoding: { writtenAs: parquet.type, lossless: true, why: parquet.why } } : {}),
+        };
+      }),
       chunks: plan && {
         method: plan.method,
         column: spec.chunking?.column ?? null,

@@ -14,6 +14,7 @@ import { zodIssues } from '../spec/formatZodError.js';
 import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { queryIdPrefix, type StoredQuery } from '../store/queryStore.js';
 import type { StoredRun } from '../store/runStore.js';
+import { writtenColumns } from '../formats/writtenTypes.js';
 import { readResultPage } from '../queries/readResultPage.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 
@@ -35,7 +36,8 @@ function syntheticSpec(id: string, job: QueryJob, container: string): PipelineSp
     description: 'query job (POST /api/queries)',
     source: job.source,
     query: job.query,
-    output: { container, format: job.format, compression: job.format === 'parquet' ? 'snappy' : 'none', pathTemplate: '{pipeline}/run={runId}/part-{chunk}-{file}' },
+    // Exact encodings: the result pages are read back by Siphon itself.
+    output: { container, format: job.format, compression: job.format === 'parquet' ? 'snappy' : 'none', pathTemplate: '{pipeline}/run={runId}/part-{chunk}-{file}', readers: ['exact'] },
     timeoutMinutes: job.timeoutSeconds / 60,
     retry: { maxAttempts: 1 },
     ...(job.maxRows === undefined ? {} : { maxRows: job.maxRows }),
@@ -169,7 +171,10 @@ export async function getQueryResult(request: HttpRequest): Promise<HttpResponse
   if (run?.status !== RunStatus.succeeded || !run.columns) return problem(409, `Query ${query.spec.id} is ${run?.status ?? RunStatus.queued}`, 'results exist once it has succeeded');
   const { format, offset, limit } = params.data;
   const files = (await services.chunks.list(query.runId)).sort((a, b) => a.index - b.index).flatMap((chunk) => chunk.files);
-  const body = await readResultPage(services.dataBlobs.getContainerClient(query.spec.output.container), { files, stored: query.spec.output.format, columns: run.columns, offset, limit, format });
+  const stored = query.spec.output.format;
+  // A query job's format is one of the file formats (spec/queryJob.ts); its pipeline is never Delta.
+  if (stored === 'delta') throw new Error(`Query ${query.spec.id} has a Delta output`);
+  const body = await readResultPage(services.dataBlobs.getContainerClient(query.spec.output.container), { files, stored, columns: writtenColumns(run.columns, query.spec.output), offset, limit, format });
   const rows = Math.max(0, Math.min(limit, run.rows - offset));
   const headers: Record<string, string> = { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'x-total-rows': String(run.rows) };
   if (offset + rows < run.rows) headers.link = `<${queryUrl(query.spec.id)}/result?format=${format}&offset=${offset + rows}&limit=${limit}>; rel="next"`;

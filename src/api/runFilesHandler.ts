@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { readManifest } from '../sink/readManifest.js';
-import { runPaths } from '../sink/blobPaths.js';
+import { runPathsFor } from '../sink/blobPaths.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { StoredRun } from '../store/runStore.js';
 import { json, problem } from './httpResponses.js';
@@ -18,7 +18,7 @@ function manifestLocation(run: StoredRun): { container: string; blobName: string
     return { container: run.manifestPath.slice(0, slash), blobName: run.manifestPath.slice(slash + 1) };
   }
   if (!run.spec) return undefined;
-  const paths = runPaths({ pipelineId: run.pipelineId, runId: run.runId, table: tableName(readTargetOf(run.spec)), template: run.spec.output.pathTemplate });
+  const paths = runPathsFor(run.spec.output, { pipelineId: run.pipelineId, runId: run.runId, table: tableName(readTargetOf(run.spec)) });
   return { container: run.spec.output.container, blobName: paths.manifest };
 }
 

@@ -6,6 +6,8 @@ import { contentType, fileExtension, openFormatWriter, openRowBuffer, type Forma
 import { StagedBlobWriter } from '../sink/stagedBlobWriter.js';
 import type { RunPaths } from '../sink/blobPaths.js';
 import { partitionRouter } from './partitionFolders.js';
+import { rowConverter } from '../formats/writtenTypes.js';
+import type { LeafStatistics } from '../formats/parquet/parquetFileWriter.js';
 import { applyOverrides, overrideConverters } from './columnOverrides.js';
 import { textForm } from '../formats/textForms.js';
 
@@ -14,7 +16,10 @@ export type CopyChunkRequest = {
   range: ChunkRange;
   target: ReadTarget;
   output: OutputSpec;
+  /** The columns read from the source. */
   columns: Column[];
+  /** What they are written as (formats/writtenTypes.ts); the columns read when absent. */
+  writtenColumns?: Column[] | undefined;
   key?: { column: string; kind: KeyKind } | undefined;
   /** An incremental run's cursor range, applied on top of the chunk's key range. */
   window?: ReadChunkRequest['window'];
@@ -34,8 +39,11 @@ export type CopyChunkRequest = {
  */
 export type CopyTimings = { readMs: number; encodeMs: number; uploadMs: number };
 
+/** A file written, with its leaves' statistics when it is Parquet (a Delta commit states them). */
+export type CopiedFile = FileEntry & { statistics?: LeafStatistics[] | undefined };
+
 /** `truncated`: the read stopped at maxRows while the source had more rows. */
-export type CopyChunkResult = { rows: number; bytes: number; files: FileEntry[]; timings: CopyTimings; truncated?: boolean };
+export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -68,9 +76,11 @@ type FolderState = { folder: string; group: RowBuffer; open?: OpenFile };
  */
 export async function copyChunk(source: SourceConnector, container: ContainerClient, request: CopyChunkRequest, onProgress: (rows: number) => void): Promise<CopyChunkResult> {
   const { output, paths } = request;
-  const router = partitionRouter(request.columns, output.partitionBy ?? []);
+  const written = request.writtenColumns ?? request.columns;
+  const convert = rowConverter(request.columns, written);
+  const router = partitionRouter(written, output.partitionBy ?? []);
   const extension = fileExtension(output);
-  const files: FileEntry[] = [];
+  const files: CopiedFile[] = [];
   const states = new Map<string, FolderState>();
   const nextFileNumber = new Map<string, number>();
   let buffered = 0;
@@ -105,7 +115,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     state.open = undefined;
     await open.writer.finish();
     const committed = await uploading(open.blob.commit());
-    files.push({ path: open.path, rows: open.rows, bytes: committed.bytes, md5: committed.md5 });
+    files.push({ path: open.path, rows: open.rows, bytes: committed.bytes, md5: committed.md5, statistics: open.writer.statistics?.() });
   });
 
   const groupLimit = (state: FolderState) => Math.min(output.rowGroupRows, output.maxRowsPerFile - (state.open?.rows ?? 0));
@@ -192,6 +202,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       const batch = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
       truncated = batch.length < whole.length;
       applyOverrides(batch, converters, rowLabel);
+      if (convert) for (const row of batch) convert(row);
       if (router.partitioned) {
         for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
       } else {

@@ -13,3 +13,11 @@ export function unscaledDecimal(text: string, scale: number): bigint {
   const value = BigInt(digits);
   return m[1] === '-' ? -value : value;
 }
+
+/** The canonical decimal of an unscaled integer: plain digits with exactly `scale` fraction digits (-1230n at 2 is "-12.30"). */
+export function decimalTextOf(unscaled: bigint, scale: number): string {
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${text}` : text;
+}

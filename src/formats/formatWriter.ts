@@ -3,7 +3,7 @@ import type { OutputSpec } from '../spec/pipelineSpec.js';
 import { CsvFileWriter } from './csv/csvFileWriter.js';
 import { JsonLinesFileWriter } from './jsonl/jsonLinesFileWriter.js';
 import { ColumnarGroupBuilder } from './parquet/columnarGroup.js';
-import { ParquetFileWriter } from './parquet/parquetFileWriter.js';
+import { ParquetFileWriter, type LeafStatistics } from './parquet/parquetFileWriter.js';
 import { RowList, type RowBuffer } from './rowBuffer.js';
 
 /**
@@ -21,18 +21,20 @@ export interface FormatWriter {
   /** Writes the rows of a buffer from openRowBuffer (for Parquet, one row group) and empties it. */
   writeBuffer(buffer: RowBuffer): Promise<void>;
   finish(): Promise<void>;
+  /** Parquet only: each leaf's min, max and NULL count over the file, once finished. */
+  statistics?(): LeafStatistics[];
 }
 
 export type { RowBuffer } from './rowBuffer.js';
 
 /** An empty buffer for rows of `columns`; `capacity` is the rows it starts with room for (it grows). */
 export function openRowBuffer(output: OutputSpec, columns: Column[], capacity: number): RowBuffer {
-  return output.format === 'parquet' ? new ColumnarGroupBuilder(columns, capacity) : new RowList();
+  return output.format === 'parquet' || output.format === 'delta' ? new ColumnarGroupBuilder(columns, capacity) : new RowList();
 }
 
 export function openFormatWriter(output: OutputSpec, columns: Column[], sink: ByteSink): FormatWriter {
   switch (output.format) {
-    case 'parquet':
+    case 'parquet': case 'delta':
       return new ParquetFileWriter(columns, output.compression, sink);
     case 'csv':
       return new CsvFileWriter(columns, output.compression === 'gzip', sink);
@@ -42,6 +44,8 @@ export function openFormatWriter(output: OutputSpec, columns: Column[], sink: By
 }
 
 export function fileExtension(output: OutputSpec): string {
+  // Named as every Delta writer names its data files.
+  if (output.format === 'delta') return 'snappy.parquet';
   const base = output.format;
   return output.compression === 'gzip' && output.format !== 'parquet' ? `${base}.gz` : base;
 }
@@ -51,9 +55,9 @@ export function fileExtension(output: OutputSpec): string {
  * encoding header, HTTP clients decompress on download, and a reader expecting a .gz gets text.
  */
 export function contentType(output: OutputSpec): string {
-  if (output.format !== 'parquet' && output.compression === 'gzip') return 'application/gzip';
+  if ((output.format === 'csv' || output.format === 'jsonl') && output.compression === 'gzip') return 'application/gzip';
   switch (output.format) {
-    case 'parquet': return 'application/vnd.apache.parquet';
+    case 'parquet': case 'delta': return 'application/vnd.apache.parquet';
     case 'csv': return 'text/csv; charset=utf-8';
     case 'jsonl': return 'application/jsonl; charset=utf-8';
   }

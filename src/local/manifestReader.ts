@@ -56,7 +56,7 @@ function filesRelation(manifest: Manifest, paths: string[]): string {
   const hive = partitionColumns.length
     ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((column) => `${sqlText(column.name)}: '${duckDbType(column.type, manifest.format)}'`).join(', ')}}`
     : ', hive_partitioning = false';
-  if (manifest.format === 'parquet') return `read_parquet(${list}${hive})`;
+  if (manifest.format === 'parquet' || manifest.format === 'delta') return `read_parquet(${list}${hive})`;
   const declared = `{${fileColumns.map((column) => `${sqlText(column.name)}: '${duckDbType(column.type, manifest.format)}'`).join(', ')}}`;
   const reader = manifest.format === 'csv'
     // Quoted empty fields stay empty strings; only an unquoted empty field is NULL.

@@ -2,7 +2,9 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { RunStatus } from '../spec/runStatus.js';
-import { runPaths, type RunPaths } from '../sink/blobPaths.js';
+import { deltaLayoutFor, runPathsFor, type RunPaths } from '../sink/blobPaths.js';
+import { findRunCommit, readDeltaTable } from '../sink/delta/deltaLog.js';
+import { deleteUnreferencedRunFiles } from '../sink/delta/vacuumTable.js';
 import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
 import { readManifest } from '../sink/readManifest.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
@@ -42,6 +44,9 @@ export type CleanupRunOptions = {
  *   never lists files a half-finished cleanup deleted; the sweep (or the next call) finishes it;
  * - a folder whose `_manifest.json` exists (a run cancelled while its finalize ran) keeps every
  *   file the manifest lists and its chunk records: a manifest's files are never deleted.
+ * - a Delta run never loses a file the table's log names: one whose commit is in the log keeps
+ *   all its files and chunk records; otherwise only its own files (named `part-<runId>-...`)
+ *   that no version names are deleted, with its folder beside the table.
  */
 export async function cleanupRun(services: Services, ref: RunRef, options: CleanupRunOptions = {}): Promise<CleanupResult> {
   const context = `Pipeline ${ref.pipelineId}, run ${ref.runId}, cleanup${options.sweep ? ' sweep' : ''}`;
@@ -58,11 +63,25 @@ export async function cleanupRun(services: Services, ref: RunRef, options: Clean
     let chunksReset = 0;
     // A run that failed before prepare recorded its spec never wrote a file.
     if (run.spec) {
-      const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(readTargetOf(run.spec)), template: run.spec.output.pathTemplate });
+      const paths = runPathsFor(run.spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(readTargetOf(run.spec)) });
       const container = services.dataBlobs.getContainerClient(run.spec.output.container);
-      const listed = await manifestListing(container, paths);
-      deleted = (await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: listed ?? new Set() })).length;
-      if (!listed) chunksReset = await services.chunks.resetToPlanned(ref.runId);
+      if (run.spec.output.format === 'delta') {
+        // The table's log, not the manifest, says what is output: a run that committed (finalize
+        // failed after its commit) keeps everything; one that did not loses every file no version
+        // names, and its manifest, whose files no reader takes.
+        const layout = deltaLayoutFor(run.spec.output, ref.pipelineId, tableName(readTargetOf(run.spec)));
+        const snapshot = await readDeltaTable(container, layout);
+        const committed = findRunCommit(snapshot, ref.runId, run.deltaReadVersion ?? -1) !== undefined;
+        if (!committed) {
+          deleted = (await deleteUnreferencedRunFiles(container, layout, snapshot, ref.runId)).length;
+          deleted += (await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set() })).length;
+          chunksReset = await services.chunks.resetToPlanned(ref.runId);
+        }
+      } else {
+        const listed = await manifestListing(container, paths);
+        deleted = (await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: listed ?? new Set() })).length;
+        if (!listed) chunksReset = await services.chunks.resetToPlanned(ref.runId);
+      }
     }
 
     const finished = services.now().toISOString();

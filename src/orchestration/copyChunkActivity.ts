@@ -6,7 +6,9 @@ import type { Services } from '../services.js';
 import { copyChunk } from '../copy/copyChunk.js';
 import { ChunkStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
-import { runPaths } from '../sink/blobPaths.js';
+import { deltaLayoutFor, runPathsFor } from '../sink/blobPaths.js';
+import { stageChunkFiles } from '../sink/delta/chunkFiles.js';
+import { writtenColumns } from '../formats/writtenTypes.js';
 import type { ChunkOutcome, CopyChunkInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
@@ -112,22 +114,33 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     const source = await services.openSource(spec.source);
     try {
       const target = readTargetOf(spec);
+      const written = writtenColumns(run.columns, spec.output);
       const result = await copyChunk(source, container, {
         chunk: input.chunk,
         range: chunk.range,
         target,
         output: spec.output,
         columns: run.columns,
+        writtenColumns: written,
         key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
         window: run.window,
         orderBy: run.orderBy,
-        paths: runPaths({ pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), template: spec.output.pathTemplate }),
+        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target) }),
         maxRows: spec.maxRows,
         signal: stop.signal,
       }, onProgress);
       await progressWrite;
       if (result.truncated) await services.queries.markTruncated(input.pipelineId);
       const ended = services.now();
+      // A Delta chunk's files, with their statistics, for the run's commit (recorded before the
+      // chunk is done, so a done chunk's list is always there).
+      if (spec.output.format === 'delta') {
+        const partitionBy = spec.output.partitionBy ?? [];
+        await stageChunkFiles(container, deltaLayoutFor(spec.output, input.pipelineId, tableName(target)), {
+          runId: input.runId, chunk: input.chunk, files: result.files, partitionBy, modificationTime: ended.getTime(),
+          fileColumns: written.filter((column) => !partitionBy.includes(column.name)),
+        });
+      }
       // Queue time: from the plan (the run's start) to the chunk's first start, whichever attempt.
       // A retried run keeps its first start, so its chunks count from the previous attempt's end.
       const queuedSince = Math.max(Date.parse(run.startedAt ?? run.requestedAt), ...(run.previousAttempts ?? []).map((previous) => (previous.endedAt ? Date.parse(previous.endedAt) : 0)));
@@ -137,7 +150,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         status: ChunkStatus.done,
         rows: result.rows,
         bytes: result.bytes,
-        files: result.files,
+        files: result.files.map(({ statistics: _statistics, ...file }) => file),
         endedAt: ended.toISOString(),
         attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
         timings: { queueMs, ...result.timings },

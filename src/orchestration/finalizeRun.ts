@@ -1,8 +1,11 @@
 import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import { runPaths } from '../sink/blobPaths.js';
+import { runPathsFor } from '../sink/blobPaths.js';
 import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
+import { commitDeltaRun, vacuumAfterRun } from './commitDeltaRun.js';
+import { parquetEncodingChanges } from '../formats/readerProfiles.js';
+import { writtenColumns } from '../formats/writtenTypes.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
 import { readSnippets } from '../sink/readSnippets.js';
@@ -15,8 +18,9 @@ import { releaseRunLease } from '../jobs/runLease.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 
 /**
- * Writes the manifest, then `_SUCCESS`, advances the watermark, closes the run record, and
- * releases the pipeline's run lease. Every step overwrites the same names with the same content
+ * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
+ * manifest with the committed version, `_SUCCESS`), advances the watermark, closes the run
+ * record, and releases the pipeline's run lease. Every step overwrites the same names with the same content
  * (or is a no-op the second time), so finalize can run again after a crash.
  */
 export async function finalizeRun(services: Services, ref: RunRef, events: RunEventLog = discardRunEvents): Promise<{ rows: number; files: number; bytes: number }> {
@@ -43,7 +47,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
 
     const { spec } = run;
     const target = readTargetOf(spec);
-    const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), template: spec.output.pathTemplate });
+    const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target) });
     const files = chunks.flatMap((chunk) => chunk.files.map((file) => ({ ...file, chunk: chunk.index })));
     const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
     const manifest: Manifest = {
@@ -57,35 +61,46 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       source: { engine: spec.source.engine, ...(target.kind === 'table' ? { table: tableName(target) } : { query: target.sql }) },
       ...(spec.output.partitionBy ? { partitionBy: spec.output.partitionBy } : {}),
       ...(run.window ? { window: manifestWindow(run.window) } : {}),
+      ...(spec.output.format === 'parquet' ? { readers: spec.output.readers, encodings: parquetEncodingChanges(run.columns, spec.output.readers) } : {}),
       columns: run.columns,
       rows: totals.rows,
       bytes: totals.bytes,
       files,
-      readWith: readSnippets({
-        format: spec.output.format,
-        compression: spec.output.compression,
-        columns: run.columns,
-        partitionBy: spec.output.partitionBy,
-        location: { account: services.dataBlobs.accountName, container: spec.output.container, folder: paths.folder },
-        tableName: ref.pipelineId,
+      // Statements for the run's folder of files, declared with what the files hold (a Parquet
+      // file's encodings for its readers). A Delta table is read as a table (delta_scan, USING
+      // DELTA), not by its run's files: it has no such statements here.
+      ...(spec.output.format === 'delta' ? {} : {
+        readWith: readSnippets({
+          format: spec.output.format,
+          compression: spec.output.compression,
+          columns: writtenColumns(run.columns, spec.output),
+          partitionBy: spec.output.partitionBy,
+          location: { account: services.dataBlobs.accountName, container: spec.output.container, folder: paths.folder },
+          tableName: ref.pipelineId,
+        }),
       }),
     };
     const container = services.dataBlobs.getContainerClient(spec.output.container);
     await container.createIfNotExists();
-    // Before the manifest, so a manifest is never without the schema it promises beside it.
-    if (spec.output.format !== 'parquet') {
-      const schemaBody = JSON.stringify(schemaFileFor(spec.output.format, spec.output.compression, run.columns, spec.output.partitionBy), null, 2);
-      await container.getBlockBlobClient(paths.schemaFile).upload(schemaBody, Buffer.byteLength(schemaBody), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    // A Delta run: manifest, commit, manifest with the version, _SUCCESS (commitDeltaRun); its
+    // schema is the table's, in the log.
+    const delta = spec.output.format === 'delta' ? await commitDeltaRun(services, { ...run, spec }, tableName(target), paths, manifest, chunks.map((chunk) => chunk.index)) : undefined;
+    if (!delta) {
+      // Before the manifest, so a manifest is never without the schema it promises beside it.
+      if (spec.output.format === 'csv' || spec.output.format === 'jsonl') {
+        const schemaBody = JSON.stringify(schemaFileFor(spec.output.format, spec.output.compression, run.columns, spec.output.partitionBy), null, 2);
+        await container.getBlockBlobClient(paths.schemaFile).upload(schemaBody, Buffer.byteLength(schemaBody), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+      }
+      const manifestBody = JSON.stringify(manifest, null, 2);
+      await container.getBlockBlobClient(paths.manifest).upload(manifestBody, Buffer.byteLength(manifestBody), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+      await container.getBlockBlobClient(paths.successMarker).upload('', 0);
+      // Files in the folder that the manifest does not list (an attempt superseded by a retry that
+      // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
+      // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
+      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path)]) });
     }
-    const manifestBody = JSON.stringify(manifest, null, 2);
-    await container.getBlockBlobClient(paths.manifest).upload(manifestBody, Buffer.byteLength(manifestBody), {
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-    });
-    await container.getBlockBlobClient(paths.successMarker).upload('', 0);
-    // Files in the folder that the manifest does not list (an attempt superseded by a retry that
-    // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
-    // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
-    await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path)]) });
     // Only now, with the manifest written, may the next run start above this one's range. A
     // backfill re-reads history and leaves the watermark where it is.
     if (run.window && run.window.mode !== 'backfill') {
@@ -96,7 +111,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {
       endedAt = terminalRunStatuses.has(current.status) ? undefined : services.now();
       return endedAt
-        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}` }
+        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}`, ...(delta?.version === undefined ? {} : { deltaVersion: delta.version }) }
         : undefined;
     });
     // After the watermark (and the record, so the lease never looks free while the run looks live).
@@ -109,6 +124,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
         fields: { runAttempt: closed.attempt, status: closed.status, rows: closed.rows, bytes: closed.bytes, files: closed.files },
       });
     }
+    // Maintenance after the run is closed: what it deletes no version within the retention reads.
+    if (delta && delta.version !== undefined) await vacuumAfterRun(services, { ...run, spec }, delta.layout);
     if (endedAt) {
       const durationInMs = endedAt.getTime() - Date.parse(run.startedAt ?? run.requestedAt);
       events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded });

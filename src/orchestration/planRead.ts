@@ -9,13 +9,17 @@ import type { CursorWindow } from '../spec/cursorWindow.js';
 import type { RunOptions } from '../spec/jobMessage.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import type { DescribeOptions, KeyBounds, KeyKind, ReadTarget, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
-import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
+import { readTargetLabel, readTargetOf, tableName } from '../sources/readTarget.js';
+import { checkDeltaColumns, checkDeltaTable, checkMergeKeys } from './planDeltaTable.js';
 import { planWindow } from './planWindow.js';
 import { sizeChunks, type ChunkBudget } from '../copy/chunkBudget.js';
 import { noRunHistory, type RunHistory } from './runHistory.js';
 
-/** What a run reads: its columns, its incremental window, and its chunks. */
-export type ReadPlan = { description: TableDescription; incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined; plan: RunPlan };
+/**
+ * What a run reads: its columns, its incremental window, and its chunks; for a Delta table, the
+ * table's version it was planned against (-1: no table yet).
+ */
+export type ReadPlan = { description: TableDescription; incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined; plan: RunPlan; deltaReadVersion?: number | undefined };
 
 /**
  * Plans what a run of `spec` reads, from the source as it is now and the pipeline's watermark,
@@ -27,9 +31,15 @@ export async function planRead(services: Services, source: SourceConnector, spec
   const target = readTargetOf(spec);
   const description = await describeForOutput(source, spec, describeOptions);
   checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target));
+  let deltaReadVersion: number | undefined;
+  if (spec.output.format === 'delta') {
+    checkDeltaColumns(spec, description.columns, readTargetLabel(target));
+    checkMergeKeys(spec, description.columns, readTargetLabel(target));
+    deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), description.columns, readTargetLabel(target));
+  }
   const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
   const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental, history);
-  return { description, incremental, plan };
+  return { description, incremental, plan, deltaReadVersion };
 }
 
 /** One reason a run of the spec could not copy as asked, at the spec field it concerns. */
@@ -56,6 +66,11 @@ export async function inspectRead(services: Services, source: SourceConnector, s
   if (!description) return { refusals };
   for (const refusal of description.refusals) refusals.push({ path: refusal.path ?? 'columns', column: refusal.column, reason: refusal.reason });
   await step('output.partitionBy', async () => checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target)));
+  if (spec.output.format === 'delta') {
+    await step('columns', async () => checkDeltaColumns(spec, description.columns, readTargetLabel(target)));
+    await step('output.keys', async () => checkMergeKeys(spec, description.columns, readTargetLabel(target)));
+    await step('output.tablePath', () => checkDeltaTable(services, spec, tableName(target), description.columns, readTargetLabel(target)));
+  }
   const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;
   if (spec.incremental && !incremental) return { description, refusals };
   const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, description.primaryKey, incremental, history));

@@ -3,7 +3,7 @@ import type { Services } from '../services.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
-import { runPaths } from '../sink/blobPaths.js';
+import { runPathsFor } from '../sink/blobPaths.js';
 import type { StoredRun } from '../store/runStore.js';
 import type { PreparedRun, RunRef } from './activityContracts.js';
 import { planRead } from './planRead.js';
@@ -42,9 +42,9 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     const source = await services.openSource(spec.source);
     try {
       const history = await readRunHistory(services, ref.pipelineId, pipeline.generation);
-      const { description, incremental, plan } = await planRead(services, source, spec, run.options ?? {}, undefined, history);
+      const { description, incremental, plan, deltaReadVersion } = await planRead(services, source, spec, run.options ?? {}, undefined, history);
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
-      const paths = runPaths({ pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), template: spec.output.pathTemplate });
+      const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target) });
       const prepared = await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
         ...current,
         status: RunStatus.running,
@@ -55,6 +55,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
         orderBy: plan.orderBy,
         planMethod: plan.method,
         window: incremental?.window,
+        deltaReadVersion,
         chunksPlanned: plan.ranges.length,
         rowsEstimate: plan.rowsEstimate,
         outputFolder: `${spec.output.container}/${paths.folder}`,

@@ -1,6 +1,7 @@
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
+import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import type { Column } from '../spec/columns.js';
 import { offsetColumnSuffix } from '../formats/parquet/parquetSchema.js';
+import { decimalTextOf } from '../formats/decimalText.js';
 
 /**
  * Rows `rowStart` to `rowEnd` of a Parquet file Siphon wrote, as canonical values (see
@@ -9,10 +10,14 @@ import { offsetColumnSuffix } from '../formats/parquet/parquetSchema.js';
  * values and nothing passes through a double or a Date (hyparquet turns DECIMAL into a float and
  * timestamps into milliseconds); only the row groups holding the rows are fetched.
  */
-export async function parquetCanonicalRows(file: AsyncBuffer, columns: Column[], rowStart: number, rowEnd: number): Promise<unknown[][]> {
-  const metadata = await parquetMetadataAsync(file);
-  const physical = { ...metadata, schema: metadata.schema.map(({ converted_type: _converted, logical_type: _logical, ...element }) => element) };
-  const objects = (await parquetReadObjects({ file, metadata: physical, rowStart, rowEnd, utf8: false })) as Array<Record<string, unknown>>;
+export async function parquetCanonicalRows(file: AsyncBuffer, columns: Column[], rowStart: number, rowEnd: number, metadata?: FileMetaData): Promise<unknown[][]> {
+  const footer = metadata ?? await parquetMetadataAsync(file);
+  const physical = { ...footer, schema: footer.schema.map(({ converted_type: _converted, logical_type: _logical, ...element }) => element) };
+  // Only the columns asked for are fetched; one the file lacks (added to a table after the file
+  // was written) reads as NULL.
+  const present = new Set(footer.schema.slice(1).map((element) => element.name));
+  const leaves = columns.flatMap((column) => (column.type.kind === 'timestampOffset' ? [column.name, column.name + offsetColumnSuffix] : [column.name])).filter((name) => present.has(name));
+  const objects = (await parquetReadObjects({ file, metadata: physical, rowStart, rowEnd, utf8: false, columns: leaves })) as Array<Record<string, unknown>>;
   const readers = columns.map((column) => canonicalReader(column));
   return objects.map((object) => readers.map((read) => read(object)));
 }
@@ -40,7 +45,7 @@ function canonicalReader(column: Column): Reader {
       return value((raw: Uint8Array) => Buffer.from(raw).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'));
     case 'decimal': {
       const scale = type.scale;
-      return value((raw: number | bigint | Uint8Array) => decimalText(raw instanceof Uint8Array ? signedBigEndian(raw) : BigInt(raw), scale));
+      return value((raw: number | bigint | Uint8Array) => decimalTextOf(raw instanceof Uint8Array ? signedBigEndian(raw) : BigInt(raw), scale));
     }
     case 'timestampOffset':
       return (row) => {
@@ -56,12 +61,4 @@ function signedBigEndian(bytes: Uint8Array): bigint {
   let unsigned = 0n;
   for (const byte of bytes) unsigned = (unsigned << 8n) | BigInt(byte);
   return BigInt.asIntN(bytes.length * 8, unsigned);
-}
-
-/** The canonical decimal: plain digits with exactly `scale` fraction digits ("-12.30"). */
-function decimalText(unscaled: bigint, scale: number): string {
-  const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  return negative ? `-${text}` : text;
 }

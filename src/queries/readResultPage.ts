@@ -1,15 +1,15 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { AsyncBuffer } from 'hyparquet';
 import type { Column, FileEntry } from '../spec/columns.js';
-import type { OutputFormat } from '../spec/pipelineSpec.js';
+import type { FileFormat } from '../spec/pipelineSpec.js';
 import { openFormatWriter } from '../formats/formatWriter.js';
 import { outputSchema } from '../spec/pipelineSpec.js';
 import { parquetCanonicalRows } from './parquetCanonicalRows.js';
+import { blobAsyncBuffer } from '../sink/blobAsyncBuffer.js';
 
 export type ResultPageFormat = 'jsonl' | 'csv';
-export type ResultPageRequest = { files: FileEntry[]; stored: OutputFormat; columns: Column[]; offset: number; limit: number; format: ResultPageFormat };
+export type ResultPageRequest = { files: FileEntry[]; stored: FileFormat; columns: Column[]; offset: number; limit: number; format: ResultPageFormat };
 
 /**
  * Rows `offset` to `offset + limit` of a query's result, rendered as JSON Lines or CSV (with its
@@ -37,7 +37,7 @@ export async function readResultPage(container: ContainerClient, request: Result
     const wanted = Math.min(file.rows - skip, request.limit - taken);
     const blob = container.getBlobClient(file.path);
     if (request.stored === 'parquet') {
-      const rows = await parquetCanonicalRows(blobBuffer(blob, file.bytes), request.columns, skip, skip + wanted);
+      const rows = await parquetCanonicalRows(blobAsyncBuffer(blob, file.bytes), request.columns, skip, skip + wanted);
       canonical.push(...rows);
       taken += rows.length;
     } else {
@@ -68,17 +68,6 @@ async function render(format: ResultPageFormat, columns: Column[], rows: unknown
 }
 
 type BlobReader = Pick<ReturnType<ContainerClient['getBlobClient']>, 'downloadToBuffer' | 'download'>;
-
-function blobBuffer(blob: BlobReader, byteLength: number): AsyncBuffer {
-  return {
-    byteLength,
-    slice: async (start, end) => {
-      const length = (end ?? byteLength) - start;
-      const buffer = await blob.downloadToBuffer(start, length);
-      return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
-    },
-  };
-}
 
 /** A record as written (`raw`, with its line end) and its values as text (null for NULL). */
 type TextRecord = { raw: string; values: Array<string | null> };

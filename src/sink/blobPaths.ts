@@ -1,5 +1,6 @@
 import { runIdTime } from '../jobs/runId.js';
-import { defaultPathTemplate } from '../spec/pipelineSpec.js';
+import { defaultDeltaTablePath, defaultPathTemplate, type OutputSpec } from '../spec/pipelineSpec.js';
+import { deltaTableLayout, type DeltaTableLayout } from './delta/deltaPaths.js';
 
 /**
  * Where a run's files go. Every name is a pure function of (pipeline, run id, chunk, file
@@ -52,4 +53,28 @@ export function runPaths({ pipelineId, runId, table, template = defaultPathTempl
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
+}
+
+/**
+ * Where a run of a pipeline with this output writes: its path template's folder, or for a Delta
+ * table the table's folder for the data files and `_siphon_runs/.../run=<runId>` beside the table
+ * for the manifest and `_SUCCESS` (see delta/deltaPaths.ts).
+ */
+export function runPathsFor(output: OutputSpec, input: Omit<RunPathInput, 'template'>): RunPaths {
+  if (output.format !== 'delta') return runPaths({ ...input, template: output.pathTemplate });
+  const layout = deltaTableLayout(output.tablePath ?? defaultDeltaTablePath, input.pipelineId, input.table);
+  const folder = layout.runFolder(input.runId);
+  return {
+    folder,
+    manifest: `${folder}/_manifest.json`,
+    successMarker: `${folder}/_SUCCESS`,
+    // Never written: a Delta table's schema is in its log.
+    schemaFile: `${folder}/_schema.json`,
+    file: (chunk, file, partitionFolder) => layout.dataFile(input.runId, chunk, file, partitionFolder),
+  };
+}
+
+/** The Delta table a pipeline with this output writes (format "delta" only). */
+export function deltaLayoutFor(output: OutputSpec, pipelineId: string, table: string): DeltaTableLayout {
+  return deltaTableLayout(output.tablePath ?? defaultDeltaTablePath, pipelineId, table);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { columnSchema, fileEntrySchema } from '../spec/columns.js';
-import { outputFormats } from '../spec/pipelineSpec.js';
+import { columnSchema, fileEntrySchema, outputTypeSchema } from '../spec/columns.js';
+import { deltaModes, outputFormats } from '../spec/pipelineSpec.js';
 
 /**
  * `_manifest.json`: the list of a run's files that readers may trust. It is written after every
@@ -30,6 +30,26 @@ export const manifestSchema = z.object({
     upToText: z.string(),
     lookback: z.string().optional(),
   }).optional(),
+  /**
+   * A Delta run: the table (container/path), the mode, the version the run was planned against
+   * (-1: no table yet), and the version it committed. Written once before the commit without
+   * `version` and again after it with; absent `version` after the commit means there was nothing
+   * to commit (no rows). The table's log, not this file, is what Delta readers trust.
+   */
+  delta: z.object({
+    table: z.string(),
+    mode: z.enum(deltaModes),
+    readVersion: z.number().int().min(-1),
+    version: z.number().int().nonnegative().optional(),
+    committed: z.boolean().optional(),
+  }).optional(),
+  /**
+   * Parquet: the readers the files were written for (spec output.readers), and each column
+   * written in another type than its output type for them, with why (formats/readerProfiles.ts).
+   * Every such encoding keeps the values exactly.
+   */
+  readers: z.array(z.string()).optional(),
+  encodings: z.array(z.object({ column: z.string(), writtenAs: outputTypeSchema, why: z.string() })).optional(),
   /** Every column read, partition columns included, with its source and output type. */
   columns: z.array(columnSchema),
   rows: z.number(),

@@ -4,6 +4,7 @@ import { sourceSettingPrefix, sourceSettingProblem } from '../settings.js';
 import { reservedContainerProblem } from './reservedContainers.js';
 import { sourceQueryRefusal } from '../sources/queryGuard/sourceQueryRefusal.js';
 import type { PipelineSpec } from './pipelineSpec.js';
+import { deltaNameProblem } from './deltaNames.js';
 
 /**
  * What a new or updated spec must satisfy beyond its shape: rules whose breach would only show
@@ -26,6 +27,15 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
   // starts with {pipeline} can never write into another pipeline's folder.
   if (spec.output.pathTemplate.split('/')[0] !== '{pipeline}') {
     issue(['output', 'pathTemplate'], 'the first folder must be exactly {pipeline}, so a pipeline writes only under its own prefix');
+  }
+
+  // The same isolation for a Delta table: its folder (and the run manifests beside it) under {pipeline}.
+  if (spec.output.format === 'delta' && spec.output.tablePath?.split('/')[0] !== '{pipeline}') {
+    issue(['output', 'tablePath'], 'the first folder must be exactly {pipeline}, so a pipeline writes only under its own prefix');
+  }
+  if (spec.output.format === 'delta' && spec.columns) {
+    const refused = spec.columns.filter((name) => deltaNameProblem(name) !== undefined);
+    if (refused.length) issue(['columns'], `${refused.map((name) => `"${name}"`).join(', ')}: ${deltaNameProblem(refused[0]!)}`);
   }
 
   // A user query is parsed when it is saved: refused here, it never reaches a source session.

@@ -70,12 +70,18 @@ export const chunkingSchema = z
 
 const containerName = z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a blob container name: 3-63 lowercase letters, digits, single hyphens');
 
-export const outputFormats = ['parquet', 'csv', 'jsonl'] as const;
+/** Formats that write a run's files into a folder of its own (query jobs write these). */
+export const fileFormats = ['parquet', 'csv', 'jsonl'] as const;
+/** `delta`: every run commits its Parquet files into one Delta Lake table (sink/delta/). */
+export const outputFormats = [...fileFormats, 'delta'] as const;
 export type OutputFormat = (typeof outputFormats)[number];
+export type FileFormat = (typeof fileFormats)[number];
 export const compressionsByFormat = {
   parquet: ['snappy', 'zstd', 'gzip', 'none'],
   csv: ['gzip', 'none'],
   jsonl: ['gzip', 'none'],
+  // Data files are snappy Parquet, named *.snappy.parquet, as every Delta writer names them.
+  delta: ['snappy'],
 } as const satisfies Record<OutputFormat, readonly string[]>;
 export type Compression = (typeof compressionsByFormat)[OutputFormat][number];
 
@@ -109,6 +115,51 @@ export const pathTemplateSchema = z
 
 const defaultRowGroupRows = 100_000;
 
+/**
+ * The readers a Parquet file is written for (formats/readerProfiles.ts): each output type gets
+ * the encoding every listed reader reads right. `exact` alone keeps the richest encodings (UUID,
+ * TIME, UINT_64), which some readers refuse. New pipelines default to all four readers; stored
+ * pipelines from before profiles existed read as `exact` (store/recordVersions.ts).
+ */
+export const readerProfiles = ['spark', 'synapse', 'fabric', 'duckdb'] as const;
+export type ReaderProfile = (typeof readerProfiles)[number];
+export const readersSchema = z
+  .array(z.enum([...readerProfiles, 'exact']))
+  .min(1)
+  .max(5)
+  .superRefine((readers, ctx) => {
+    if (new Set(readers).size !== readers.length) ctx.addIssue({ code: 'custom', message: 'a reader is named twice' });
+    if (readers.includes('exact') && readers.length > 1) ctx.addIssue({ code: 'custom', message: '"exact" keeps the richest encodings whatever reads them; give it alone, or name readers' });
+  });
+
+export const deltaModes = ['append', 'overwrite', 'merge'] as const;
+export type DeltaMode = (typeof deltaModes)[number];
+export const deltaTableTokens = ['pipeline', 'table'] as const;
+export const defaultDeltaTablePath = '{pipeline}';
+export const defaultRetentionHours = 168;
+
+/**
+ * Where a Delta table lives in the container: one folder for every run of the pipeline, so only
+ * {pipeline} and {table} may name it (a token of the run would make a table per run). Hidden
+ * segments (`_x`, `.x`) are refused: Delta readers skip such folders, and Siphon keeps its run
+ * manifests in `_siphon_runs` beside the table.
+ */
+export const deltaTablePathSchema = z
+  .string()
+  .min(1)
+  .max(400)
+  .superRefine((path, ctx) => {
+    const problems: string[] = [];
+    const tokens = [...path.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
+    const unknown = tokens.filter((token) => !(deltaTableTokens as readonly string[]).includes(token));
+    if (unknown.length) problems.push(`unknown token ${unknown.map((t) => `{${t}}`).join(', ')} (a table path may hold {pipeline} and {table})`);
+    const segments = path.split('/');
+    if (path.startsWith('/') || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) problems.push('segments must not be empty, "." or ".."');
+    else if (segments.some((segment) => segment.startsWith('_') || segment.startsWith('.'))) problems.push('a segment must not start with _ or . (Delta readers take such folders as hidden)');
+    if (/[\\?#%\u0000-\u001f]/.test(path.replace(/\{[^{}]*\}/g, ''))) problems.push('must not contain backslashes, ?, #, % or control characters');
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+  });
+
 export const outputSchema = z
   .object({
     container: containerName,
@@ -119,23 +170,54 @@ export const outputSchema = z
     /** Defaults to 100,000, or maxRowsPerFile when that is smaller (a row group never spans files). */
     rowGroupRows: z.number().int().min(1_000).max(1_000_000).optional(),
     pathTemplate: pathTemplateSchema.default(defaultPathTemplate),
+    /** Who reads the Parquet files (see readersSchema); default every reader Siphon knows. */
+    readers: readersSchema.default([...readerProfiles]),
     /** Hive-style folders (`order_date=2024-05-01/`) by these columns' values; the columns then live in the path, not in the files. */
     partitionBy: z.array(identifier).min(1).max(4).optional(),
+    // Delta Lake only (format "delta"; README "Delta Lake tables"):
+    /** The table's folder in the container; default `{pipeline}`. */
+    tablePath: deltaTablePathSchema.optional(),
+    /** `append` adds each run's rows; `overwrite` replaces the table's contents; `merge` upserts by `keys`. Default append. */
+    mode: z.enum(deltaModes).optional(),
+    /** The columns that identify a row, for merge. */
+    keys: z.array(identifier).min(1).max(8).optional(),
+    /** How long files no longer in the table are kept for readers of older versions before the vacuum deletes them; default 168 (7 days). */
+    retentionHours: z.number().int().min(1).max(24 * 3_650).optional(),
   })
   .strict()
   .superRefine((output, ctx) => {
     const allowed: readonly string[] = compressionsByFormat[output.format];
     if (output.compression !== undefined && !allowed.includes(output.compression)) {
-      ctx.addIssue({ code: 'custom', path: ['compression'], message: `${output.format} files can be compressed with ${allowed.join(', ')}, not ${output.compression}` });
+      ctx.addIssue({ code: 'custom', path: ['compression'], message: `${output.format === 'delta' ? 'a Delta table\'s data files are' : `${output.format} files can be`} compressed with ${allowed.join(', ')}, not ${output.compression}` });
     }
     if (output.partitionBy && new Set(output.partitionBy).size !== output.partitionBy.length) {
       ctx.addIssue({ code: 'custom', path: ['partitionBy'], message: 'a column is named twice' });
     }
+    if (output.format !== 'delta') {
+      for (const field of ['tablePath', 'mode', 'keys', 'retentionHours'] as const) {
+        if (output[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `only a Delta table (format "delta") has ${field}` });
+      }
+      return;
+    }
+    if (output.pathTemplate !== defaultPathTemplate) {
+      ctx.addIssue({ code: 'custom', path: ['pathTemplate'], message: 'a Delta table lays out its own files; give tablePath instead' });
+    }
+    const mode = output.mode ?? 'append';
+    if (mode === 'merge' && !output.keys) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'merge needs keys: the columns that identify a row' });
+    if (mode !== 'merge' && output.keys) ctx.addIssue({ code: 'custom', path: ['keys'], message: `keys are for mode "merge"; ${mode} does not match rows` });
+    if (output.keys && new Set(output.keys).size !== output.keys.length) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'a column is named twice' });
+    const keyPartitions = (output.keys ?? []).filter((key) => output.partitionBy?.includes(key));
+    if (keyPartitions.length) {
+      ctx.addIssue({ code: 'custom', path: ['keys'], message: `${keyPartitions.map((name) => `"${name}"`).join(', ')} is a partition column; a merge key must be in the files (a row may move between partitions as its partition column changes)` });
+    }
   })
   .transform((output) => ({
     ...output,
-    compression: (output.compression ?? (output.format === 'parquet' ? 'snappy' : 'none')) as Compression,
+    compression: (output.compression ?? (output.format === 'parquet' || output.format === 'delta' ? 'snappy' : 'none')) as Compression,
     rowGroupRows: output.rowGroupRows ?? Math.min(defaultRowGroupRows, output.maxRowsPerFile),
+    ...(output.format === 'delta'
+      ? { tablePath: output.tablePath ?? defaultDeltaTablePath, mode: output.mode ?? 'append', retentionHours: output.retentionHours ?? defaultRetentionHours }
+      : {}),
   }));
 
 export const scheduleSchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { outputFormats, secretFreeInput, sourceSchema } from './pipelineSpec.js';
+import { fileFormats, secretFreeInput, sourceSchema } from './pipelineSpec.js';
 
 /**
  * The body of POST /api/queries: one SELECT against a source, read as one chunk. Kept in spec/
@@ -9,7 +9,7 @@ export const queryJobSchema = z
   .object({
     source: sourceSchema,
     query: z.string().min(1).max(30_000),
-    format: z.enum(outputFormats).default('parquet'),
+    format: z.enum(fileFormats).default('parquet'),
     /** The run's timeout: a query still going after this long is cancelled on the server and ends `timed_out`. */
     timeoutSeconds: z.number().int().min(3).max(7 * 24 * 3_600).default(3_600),
     maxRows: z.number().int().min(1).max(1_000_000_000).optional(),

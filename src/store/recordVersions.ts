@@ -29,12 +29,18 @@ const chains = {
     // into its scheduled run ids. Pipelines from before then were never deleted: their first
     // generation is the legacy one, whose scheduled run ids are the ones they always had.
     (entity) => ({ ...entity, generation: entity.generation ?? legacyPipelineGeneration }),
+    // 3 -> 4: Parquet encodings per reader (output.readers, default every reader). A pipeline
+    // stored before keeps the encodings it always had.
+    (entity) => ({ ...entity, spec: exactReaders(entity.spec) }),
   ],
   run: [
     // 1 -> 2: runs written before retries existed have no attempt: they were the first.
     // (The cleanup fields of version 2 start absent: a version 1 run that ended failed,
     // cancelled or timed out was never cleaned, which is what the sweep looks for.)
     (entity) => ({ ...entity, attempt: entity.attempt ?? 0 }),
+    // 2 -> 3: the run's spec snapshot, as the pipeline's 3 -> 4: a run prepared before reader
+    // profiles existed finishes with the encodings it started with.
+    (entity) => ({ ...entity, spec: exactReaders(entity.spec) }),
   ],
   chunk: [
     // 1 -> 2: a chunk being copied said `copying`; it says `running` now, beside retrying, failed
@@ -44,6 +50,21 @@ const chains = {
 } satisfies Record<string, Step[]>;
 
 export type RecordKind = keyof typeof chains;
+
+/** A stored spec (JSON text) with `output.readers` set to exact when it has none. */
+function exactReaders(spec: unknown): unknown {
+  if (typeof spec !== 'string') return spec;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(spec);
+  } catch {
+    return spec;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return spec;
+  const output = (parsed as { output?: unknown }).output;
+  if (typeof output !== 'object' || output === null || 'readers' in output) return spec;
+  return JSON.stringify({ ...parsed, output: { ...output, readers: ['exact'] } });
+}
 
 export function currentSchemaVersion(kind: RecordKind): number {
   return chains[kind].length + 1;

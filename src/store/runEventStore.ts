@@ -23,6 +23,10 @@ export const RunEventType = {
   cancelled: 'cancelled',
   finished: 'finished',
   watermarkReset: 'watermarkReset',
+  /** A Delta run's commit: `version`, files `added`, `removed` and `rewritten` (by a merge). */
+  deltaCommitted: 'deltaCommitted',
+  /** The vacuum after a Delta run's commit: files `deleted`, or the `error` that stopped it (the run has succeeded either way). */
+  deltaVacuumed: 'deltaVacuumed',
 } as const;
 export type RunEventType = (typeof RunEventType)[keyof typeof RunEventType];
 

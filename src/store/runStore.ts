@@ -42,6 +42,13 @@ export const runRecordSchema = z.object({
   options: runOptionsSchema.optional(),
   /** Which try of the run this is: 0, then one more for each retry through the API. */
   attempt: z.number().int().nonnegative().default(0),
+  /**
+   * A Delta run: the table's version when the run was prepared (-1: no table yet). Its commit
+   * comes after it, so finalize looks for the run's own commit from there (sink/delta/commitToTable.ts).
+   */
+  deltaReadVersion: z.number().int().min(-1).optional(),
+  /** A Delta run: the version it committed (absent when it had nothing to commit). */
+  deltaVersion: z.number().int().nonnegative().optional(),
   /** The cursor range an incremental run reads, fixed at prepare. */
   window: cursorWindowSchema.optional(),
   /** Why a run was skipped (an upstream pipeline, another run in progress) or cancelled. */

@@ -73,7 +73,7 @@ const entered = {
   table: { schema: 'public', name: 'orders' },
   columns: ['id', 'region', 'note', 'amount'],
   chunking: { column: 'id', chunks: 4, maxParallel: 4, strategy: 'statistics' },
-  output: { container: 'orders-lake', format: 'csv', compression: 'gzip', maxRowsPerFile: 10_000, rowGroupRows: 10_000, pathTemplate: defaultPathTemplate, partitionBy: ['region'] },
+  output: { container: 'orders-lake', format: 'csv', compression: 'gzip', maxRowsPerFile: 10_000, rowGroupRows: 10_000, pathTemplate: defaultPathTemplate, readers: ['spark', 'synapse', 'fabric', 'duckdb'], partitionBy: ['region'] },
   schedule: { cron: '0 3 * * *', timeZone: 'Europe/Berlin' },
   retry: { maxAttempts: 2, firstDelaySeconds: 5, backoffCoefficient: 2, maxDelaySeconds: 300 },
   timeoutMinutes: 30,

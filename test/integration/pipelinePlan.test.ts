@@ -50,7 +50,7 @@ describe('GET /api/pipelines/{id}/plan', () => {
     expect(plan.body!.columns.map((column: { name: string }) => column.name)).toEqual(['id', 'label', 'price', 'seen']);
     expect(plan.body!.columns[2]).toEqual({
       name: 'price', sourceType: 'numeric(10,2)', nullable: true, outputType: { kind: 'decimal', precision: 10, scale: 2 },
-      forms: { parquet: { physical: 'INT64', logical: 'DECIMAL(10,2)' }, csv: 'plain digits with 2 decimals', jsonl: 'string of plain digits' },
+      forms: { parquet: { physical: 'INT64', logical: 'DECIMAL(10,2)' }, csv: 'plain digits with 2 decimals', jsonl: 'string of plain digits', delta: 'decimal(10,2)' },
     });
     expect(plan.body!.columns[3].forms.parquet.logical).toBe('TIMESTAMP(MICROS, isAdjustedToUTC=true)');
     expect(plan.body!.chunks).toMatchObject({ method: 'single', ranges: [{ index: 0, kind: 'all' }] });

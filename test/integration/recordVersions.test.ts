@@ -29,14 +29,16 @@ const spec = pipelineSpecSchema.parse({ id: 'old-orders', source: { engine: 'pos
 describe('pipelines', () => {
   it('reads a version 1 entity migrated, and writes the current version', async () => {
     const raw = table('versionPipelines');
-    // As version 1 wrote it: no schemaVersion, no schedulePaused (never paused).
-    await raw.createEntity({ partitionKey: 'pipeline', rowKey: 'old-orders', spec: JSON.stringify(spec), createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T00:00:00.000Z' });
+    // As version 1 wrote it: no schemaVersion, no schedulePaused (never paused), no output.readers.
+    const { readers: _readers, ...oldOutput } = spec.output;
+    await raw.createEntity({ partitionKey: 'pipeline', rowKey: 'old-orders', spec: JSON.stringify({ ...spec, output: oldOutput }), createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T00:00:00.000Z' });
     const store = new PipelineStore(raw);
     const read = await store.get('old-orders');
-    expect(read).toMatchObject({ spec, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T00:00:00.000Z', schedulePaused: false });
+    // Without the readers step its Parquet files would change encodings at the next run.
+    expect(read).toMatchObject({ spec: { ...spec, output: { ...oldOutput, readers: ['exact'] } }, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T00:00:00.000Z', schedulePaused: false });
     const migrated = migrateOnRead('pipeline', await raw.getEntity('pipeline', 'old-orders'), 'test');
     // Without this the scheduler could enqueue a fire time from before the schedule last changed.
-    expect(migrated).toMatchObject({ schemaVersion: 3, scheduleChangedAt: '2026-02-01T00:00:00.000Z', schedulePaused: false });
+    expect(migrated).toMatchObject({ schemaVersion: currentSchemaVersion('pipeline'), scheduleChangedAt: '2026-02-01T00:00:00.000Z', schedulePaused: false });
 
     await store.setSchedulePaused('old-orders', true, read!.etag, new Date('2026-03-01T00:00:00Z'));
     const written = await raw.getEntity<Record<string, unknown>>('pipeline', 'old-orders');
@@ -55,7 +57,7 @@ describe('pipelines', () => {
     // Without this a tick after the deploy would name a different id for an already-recorded fire time and run it again.
     expect(read).toMatchObject({ generation: '0', scheduleChangedAt: '2026-01-15T00:00:00.000Z' });
     await store.setSchedulePaused('v2-orders', true, read!.etag, new Date('2026-03-01T00:00:00Z'));
-    expect(await raw.getEntity<Record<string, unknown>>('pipeline', 'v2-orders')).toMatchObject({ schemaVersion: 3, generation: '0' });
+    expect(await raw.getEntity<Record<string, unknown>>('pipeline', 'v2-orders')).toMatchObject({ schemaVersion: currentSchemaVersion('pipeline'), generation: '0' });
     // A new pipeline gets a generation of its own, never the legacy one.
     const created = await store.create({ ...spec, id: 'v3-orders' }, new Date());
     expect(created!.generation).toMatch(/^[0-9a-f]{12}$/);
@@ -65,7 +67,7 @@ describe('pipelines', () => {
   it('refuses an entity written by a newer version instead of misreading it', async () => {
     const raw = table('versionPipelines');
     await raw.createEntity({ partitionKey: 'pipeline', rowKey: 'from-the-future', spec: JSON.stringify({ ...spec, id: 'from-the-future' }), createdAt: 'x', updatedAt: 'x', schemaVersion: 99 });
-    await expect(new PipelineStore(raw).get('from-the-future')).rejects.toThrow('Pipeline from-the-future was written by a newer Siphon (pipeline schema version 99; this code reads up to 3)');
+    await expect(new PipelineStore(raw).get('from-the-future')).rejects.toThrow('Pipeline from-the-future was written by a newer Siphon (pipeline schema version 99; this code reads up to 4)');
   });
 });
 

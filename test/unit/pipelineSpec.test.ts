@@ -28,7 +28,7 @@ describe('pipelineSpecInputSchema', () => {
       chunking: { column: 'id', chunks: 8, maxParallel: 4, strategy: 'statistics' },
       output: {
         container: 'exports', format: 'parquet', compression: 'snappy', maxRowsPerFile: 5_000_000, rowGroupRows: 100_000,
-        pathTemplate: '{pipeline}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}',
+        pathTemplate: '{pipeline}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}', readers: ['spark', 'synapse', 'fabric', 'duckdb'],
       },
       retry: { maxAttempts: 4, firstDelaySeconds: 5, backoffCoefficient: 2, maxDelaySeconds: 300 },
       timeoutMinutes: 1440,

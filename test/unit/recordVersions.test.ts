@@ -35,3 +35,17 @@ describe('deleteUnlistedFiles', () => {
     await expect(deleteUnlistedFiles(nowhere, { folder: '', runId: '20261207T100000Z-abcdef01', keep: new Set() })).rejects.toThrow('Refusing');
   });
 });
+
+describe('reader profiles (output.readers)', () => {
+  it('reads a pipeline and a run stored before profiles as exact, and leaves a spec that names its readers alone', () => {
+    const old = JSON.stringify({ id: 'p', output: { container: 'c', format: 'parquet' } });
+    const pipeline = migrateOnRead('pipeline', { spec: old, schemaVersion: 3 }, 'Pipeline p');
+    expect(JSON.parse(pipeline.spec as string).output.readers).toEqual(['exact']);
+    const run = migrateOnRead('run', { spec: old, schemaVersion: 2 }, 'Run r');
+    expect(JSON.parse(run.spec as string).output.readers).toEqual(['exact']);
+    const named = JSON.stringify({ id: 'p', output: { container: 'c', readers: ['duckdb'] } });
+    expect(migrateOnRead('pipeline', { spec: named, schemaVersion: 3 }, 'Pipeline p').spec).toBe(named);
+    // A run that failed before prepare has no spec snapshot.
+    expect(migrateOnRead('run', { schemaVersion: 2 }, 'Run r').spec).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-import type { RowGroup, SchemaElement } from 'hyparquet';
+import type { RowGroup, SchemaElement, Statistics } from 'hyparquet';
 import { ByteWriter } from 'hyparquet-writer';
 import { writeIndexes } from 'hyparquet-writer/src/indexes.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
@@ -83,6 +83,26 @@ export class ParquetFileWriter implements FormatWriter {
     this.inFlight.push(appended);
   }
 
+  /**
+   * Each leaf's minimum, maximum and NULL count over the whole file, from the statistics the
+   * encoder wrote into the footer (so they say exactly what readers see there). Complete once
+   * `finish` has resolved.
+   */
+  statistics(): LeafStatistics[] {
+    return this.specs.map((spec, index) => {
+      const leaf: LeafStatistics = { spec, nullCount: 0, nanCount: 0 };
+      for (const group of this.rowGroups) {
+        const statistics = group.columns[index]!.meta_data!.statistics as (Statistics & { nan_count?: bigint }) | undefined;
+        if (!statistics) continue;
+        leaf.nullCount += Number(statistics.null_count ?? 0n);
+        leaf.nanCount += Number(statistics.nan_count ?? 0n);
+        if (statistics.min_value !== undefined && statistics.min_value !== null && (leaf.min === undefined || compareStatistic(statistics.min_value, leaf.min) < 0)) leaf.min = statistics.min_value;
+        if (statistics.max_value !== undefined && statistics.max_value !== null && (leaf.max === undefined || compareStatistic(statistics.max_value, leaf.max) > 0)) leaf.max = statistics.max_value;
+      }
+      return leaf;
+    });
+  }
+
   async finish(): Promise<void> {
     while (this.inFlight.length > 0) await this.inFlight.shift();
     // JSON columns are written as the document's own UTF-8 bytes under the JSON logical type only,
@@ -135,4 +155,23 @@ export class ParquetFileWriter implements FormatWriter {
     // The sink copied what it keeps (see ByteSink).
     this.spareOutput = bytes.buffer as ArrayBuffer;
   }
+}
+
+/**
+ * A leaf's statistics over a file, in the encoder's own value types: a number (INT32, FLOAT,
+ * DOUBLE), a bigint (INT64, UINT_64 as unsigned, every DECIMAL as its unscaled integer), a
+ * boolean, or the bytes (strings as UTF-8, binary, uuid). min and max are absent when every
+ * value is NULL (or NaN).
+ */
+export type LeafStatistics = { spec: LeafSpec; min?: unknown; max?: unknown; nullCount: number; nanCount: number };
+
+/** The order the encoder chose min and max in: numbers and bigints by value, bytes unsigned lexicographically. */
+function compareStatistic(a: unknown, b: unknown): number {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    const length = Math.min(a.length, b.length);
+    for (let i = 0; i < length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return a.length - b.length;
+  }
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  return (a as number | bigint) < (b as number | bigint) ? -1 : (a as number | bigint) > (b as number | bigint) ? 1 : 0;
 }

@@ -12,7 +12,7 @@ export type SourcePlan = {
   refusals: Array<{ path: string; column?: string; reason: string }>;
   /** A chunk expected to outlast its time budget; absent in answers of servers before it existed. */
   warnings?: string[];
-  columns: Array<{ name: string; sourceType: string; nullable: boolean; outputType: OutputType; forms: { parquet: { physical: string; logical?: string }; csv: string; jsonl: string } }>;
+  columns: Array<{ name: string; sourceType: string; nullable: boolean; outputType: OutputType; forms: { parquet: { physical: string; logical?: string }; csv: string; jsonl: string; delta?: string }; parquetEncoding?: { why: string } }>;
   chunks: null | {
     method: string;
     column: string | null;
@@ -64,7 +64,7 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
           <div class="table-wrap">
             <table class="plan-columns">
               <thead>
-                <tr><th scope="col">Column</th><th scope="col">Source type</th><th scope="col">Output type</th><th scope="col">Null</th><th scope="col">Parquet</th><th scope="col">CSV</th><th scope="col">JSON Lines</th></tr>
+                <tr><th scope="col">Column</th><th scope="col">Source type</th><th scope="col">Output type</th><th scope="col">Null</th><th scope="col">Parquet</th><th scope="col">CSV</th><th scope="col">JSON Lines</th><th scope="col">Delta</th></tr>
               </thead>
               <tbody>
                 {plan.columns.map((column) => (
@@ -73,9 +73,10 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
                     <td><code>{column.sourceType}</code></td>
                     <td>{outputTypeText(column.outputType)}</td>
                     <td>{column.nullable ? 'yes' : 'no'}</td>
-                    <td>{column.forms.parquet.physical}{column.forms.parquet.logical ? ` ${column.forms.parquet.logical}` : ''}</td>
+                    <td title={column.parquetEncoding?.why}>{column.forms.parquet.physical}{column.forms.parquet.logical ? ` ${column.forms.parquet.logical}` : ''}{column.parquetEncoding ? ' (for its readers)' : ''}</td>
                     <td>{column.forms.csv}</td>
                     <td>{column.forms.jsonl}</td>
+                    <td>{column.forms.delta ?? ''}</td>
                   </tr>
                 ))}
               </tbody>

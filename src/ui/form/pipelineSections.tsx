@@ -15,7 +15,7 @@ export type SectionSwitches = {
 };
 
 const timeZones: readonly string[] = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['UTC'];
-const formatLabels: Record<OutputFormat, string> = { parquet: 'Parquet', csv: 'CSV', jsonl: 'JSON Lines' };
+const formatLabels: Record<OutputFormat, string> = { parquet: 'Parquet', csv: 'CSV', jsonl: 'JSON Lines', delta: 'Delta Lake table' };
 
 /** A part of the spec that is there or not (chunking, schedule, incremental): its switch, then its fields while on. */
 function OptionalSection({ name, legend, label, hint, switches, children }: { name: 'chunking' | 'schedule' | 'incremental'; legend: string; label: string; hint: string; switches: SectionSwitches; children: ComponentChildren }) {

@@ -96,6 +96,8 @@ function describe(event: RunEvent): string {
     }
     case 'chunkFailed': return `attempt ${text(f.attempt)} failed for good: ${text(f.error) ?? ''}`;
     case 'chunkStopped': return `attempt ${text(f.attempt)} stopped: the run is ${text(f.status) ?? 'over'}`;
+    case 'deltaCommitted': return `Committed Delta version ${text(f.version)}: ${formatCount(number(f.added))} files added, ${formatCount(number(f.removed))} removed${number(f.rewritten) ? `, ${formatCount(number(f.rewritten))} rewritten by the merge` : ''}`;
+    case 'deltaVacuumed': return f.error ? `Vacuum failed: ${text(f.error)}` : `Vacuumed ${formatCount(number(f.deleted))} files no version within the retention reads`;
     case 'cancelled': return `Cancelled${f.reason ? `: ${text(f.reason)}` : ''}`;
     case 'finished': return `Finished ${text(f.status)?.replace(/_/g, ' ') ?? ''}: ${formatCount(number(f.rows))} rows, ${formatBytes(number(f.bytes))}${f.error ? `. ${text(f.error)}` : ''}${f.reason ? ` (${text(f.reason)})` : ''}`;
     default: {

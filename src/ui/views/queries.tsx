@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { outputFormats } from '../../spec/pipelineSpec.js';
+import { fileFormats } from '../../spec/pipelineSpec.js';
 import { queryJobInputSchema } from '../../spec/queryJob.js';
 import { apiRequest, ApiError, segment, asApiError } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
@@ -133,7 +133,7 @@ function QueryForm() {
           <legend>Query</legend>
           <TextField path="query" multiline rows={6} wide spellcheck={false} placeholder="SELECT id, amount FROM sales.orders WHERE order_date >= '2026-01-01'" hint="One SELECT, read in a read-only session; functions that reach outside the session are refused." />
           <div class="grid">
-            <SelectField path="format" fallback="parquet" choices={outputFormats.map((value) => ({ value, label: formatLabels[value] ?? value }))} hint="How the result is stored; pages are read back as a table either way." />
+            <SelectField path="format" fallback="parquet" choices={fileFormats.map((value) => ({ value, label: formatLabels[value] ?? value }))} hint="How the result is stored; pages are read back as a table either way." />
             <NumberField path="timeoutSeconds" placeholder="3600" hint="3 to 604,800. The statement is cancelled on the server after this. Default 3,600." />
             <NumberField path="maxRows" hint="Stop after this many rows (the result then says it was cut short). Empty: all." />
           </div>
