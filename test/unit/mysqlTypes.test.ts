@@ -288,6 +288,15 @@ describe('decoderFor', () => {
     expect(decode({ kind: 'uint64' }, '18446744073709551615')).toBe(18_446_744_073_709_551_615n);
   });
 
+  it('takes a BIGINT as mysql2 hands it over: a number up to 2^53 - 1, its digits beyond', () => {
+    expect(decode({ kind: 'int64' }, Number.MAX_SAFE_INTEGER)).toBe(9_007_199_254_740_991n);
+    expect(decode({ kind: 'int64' }, Number.MIN_SAFE_INTEGER)).toBe(-9_007_199_254_740_991n);
+    expect(decode({ kind: 'int64' }, '9007199254740992')).toBe(9_007_199_254_740_992n);
+    expect(decode({ kind: 'int64' }, '-9007199254740993')).toBe(-9_007_199_254_740_993n);
+    expect(decode({ kind: 'uint64' }, Number.MAX_SAFE_INTEGER)).toBe(9_007_199_254_740_991n);
+    expect(decode({ kind: 'uint64' }, '9007199254740993')).toBe(9_007_199_254_740_993n);
+  });
+
   it('reads BIT(n) bytes big-endian and BIT(1) as a boolean', () => {
     expect(decode({ kind: 'uint64' }, Buffer.from('ffffffffffffffff', 'hex'))).toBe(18_446_744_073_709_551_615n);
     expect(decode({ kind: 'uint64' }, Buffer.from('0102', 'hex'))).toBe(258n);

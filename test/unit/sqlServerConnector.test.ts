@@ -123,7 +123,7 @@ describe('readChunk', () => {
     expect(request.stream).toBe(true);
     expect(request.arrayRowMode).toBe(true);
     // Every batch starts by setting the session's lock timeout (30 s by default).
-    expect(request.text).toBe('SET LOCK_TIMEOUT 30000;\nSELECT [id], CONVERT(varchar(42), [amount]) AS [amount]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] <= @upper\n ORDER BY [id]');
+    expect(request.text).toBe('SET LOCK_TIMEOUT 30000;\nSELECT [id], CONVERT(nvarchar(42), [amount]) AS [amount]\n  FROM [sales].[orders]\n WHERE [id] >= @lower AND [id] <= @upper\n ORDER BY [id]');
     expect(request.inputs).toEqual([
       { name: 'lower', type: mssql.BigInt, value: 1n },
       { name: 'upper', type: mssql.BigInt, value: 1000000n },

@@ -195,15 +195,15 @@ describe('selectExpression', () => {
     [col('name', 'nvarchar(max)', { kind: 'string' }), '[name]'],
     [col('d', 'date', { kind: 'date' }), '[d]'],
     [col('dt', 'datetime', { kind: 'timestamp', utc: false }), '[dt]'],
-    [col('amount', 'decimal(38,10)', { kind: 'decimal', precision: 38, scale: 10 }), 'CONVERT(varchar(42), [amount]) AS [amount]'],
-    [col('n', 'numeric(5,0)', { kind: 'decimal', precision: 5, scale: 0 }), 'CONVERT(varchar(42), [n]) AS [n]'],
-    [col('price', 'money', { kind: 'decimal', precision: 19, scale: 4 }), 'CONVERT(varchar(24), [price], 2) AS [price]'],
-    [col('fee', 'smallmoney', { kind: 'decimal', precision: 10, scale: 4 }), 'CONVERT(varchar(24), [fee], 2) AS [fee]'],
-    [col('at', 'datetime2(7)', { kind: 'timestamp', utc: false }), 'CONVERT(varchar(27), [at], 121) AS [at]'],
-    [col('seen', 'datetimeoffset(7)', { kind: 'timestampOffset' }), 'CONVERT(varchar(34), [seen], 121) AS [seen]'],
-    [col('t', 'time(7)', { kind: 'time' }), 'CONVERT(varchar(16), [t], 121) AS [t]'],
+    [col('amount', 'decimal(38,10)', { kind: 'decimal', precision: 38, scale: 10 }), 'CONVERT(nvarchar(42), [amount]) AS [amount]'],
+    [col('n', 'numeric(5,0)', { kind: 'decimal', precision: 5, scale: 0 }), 'CONVERT(nvarchar(42), [n]) AS [n]'],
+    [col('price', 'money', { kind: 'decimal', precision: 19, scale: 4 }), 'CONVERT(nvarchar(24), [price], 2) AS [price]'],
+    [col('fee', 'smallmoney', { kind: 'decimal', precision: 10, scale: 4 }), 'CONVERT(nvarchar(24), [fee], 2) AS [fee]'],
+    [col('at', 'datetime2(7)', { kind: 'timestamp', utc: false }), 'CONVERT(nvarchar(27), [at], 121) AS [at]'],
+    [col('seen', 'datetimeoffset(7)', { kind: 'timestampOffset' }), 'CONVERT(nvarchar(34), [seen], 121) AS [seen]'],
+    [col('t', 'time(7)', { kind: 'time' }), 'CONVERT(nvarchar(16), [t], 121) AS [t]'],
     [col('doc', 'json', { kind: 'json' }), 'CONVERT(nvarchar(max), [doc]) AS [doc]'],
-    [col('a]b', 'decimal(9,2)', { kind: 'decimal', precision: 9, scale: 2 }), 'CONVERT(varchar(42), [a]]b]) AS [a]]b]'],
+    [col('a]b', 'decimal(9,2)', { kind: 'decimal', precision: 9, scale: 2 }), 'CONVERT(nvarchar(42), [a]]b]) AS [a]]b]'],
   ])('%j', (column, sql) => {
     expect(selectExpression(column)).toBe(sql);
   });
@@ -263,7 +263,7 @@ describe('chunkQuery', () => {
   it('reads a half-open range with @lower and @upper bound as bigint', () => {
     const q = chunkQuery(orders, [id, total], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false });
     expect(q.text).toBe(
-      'SELECT [id], CONVERT(varchar(42), [total]) AS [total]\n' +
+      'SELECT [id], CONVERT(nvarchar(42), [total]) AS [total]\n' +
       '  FROM [sales].[orders]\n' +
       ' WHERE [id] >= @lower AND [id] < @upper\n' +
       ' ORDER BY [id]',
@@ -302,7 +302,7 @@ describe('chunkQuery', () => {
   it('applies the same WHERE and ORDER BY to a query target', () => {
     const q = chunkQuery(query, [id, total], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '1', upper: '2', upperInclusive: false });
     expect(q.text).toBe(
-      'SELECT [id], CONVERT(varchar(42), [total]) AS [total]\n' +
+      'SELECT [id], CONVERT(nvarchar(42), [total]) AS [total]\n' +
       '  FROM (\nSELECT id, total FROM sales.orders WHERE region = 1\n) AS siphon_query\n' +
       ' WHERE [id] >= @lower AND [id] < @upper\n' +
       ' ORDER BY [id]',

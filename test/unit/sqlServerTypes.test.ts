@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../src/errors/errorTypes.js';
 import type { Column, OutputType } from '../../src/spec/columns.js';
 import {
-  baseTypeName, decoderFor, formatSqlServerType, keyDigits, keyKindOf, outputTypeOf, parseBigIntText, parseDateTime2Micros,
-  parseDateTimeOffset, parseDecimalText, parseTimeMicros, wireFormOf, type SqlServerTypeInfo,
+  baseTypeName, bigIntByPattern, dateTime2MicrosByPattern, dateTimeOffsetByPattern, decimalByPattern, decoderFor, formatSqlServerType, keyDigits,
+  keyKindOf, outputTypeOf, parseBigIntText, parseDateTime2Micros, parseDateTimeOffset, parseDecimalText, parseTimeMicros, wireFormOf,
+  type SqlServerTypeInfo,
 } from '../../src/sources/sqlserver/sqlServerTypes.js';
-import { thrown } from '../support/thrown.js';
+import { outcome, thrown } from '../support/thrown.js';
 
 /** 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 in microseconds since the epoch. */
 const year1 = -62_135_596_800_000_000n;
@@ -388,5 +389,74 @@ describe('rowversion keys', () => {
     expect(keyDigits('rowversion', '0xffffffffffffffff', 'ceil')).toBe('18446744073709551615');
     expect(keyDigits('rowversion', '0x8000000000000000', 'floor')).toBe('9223372036854775808');
     expect(() => keyDigits('rowversion', '2001', 'floor', 'Table dbo.t, chunk key "rv"')).toThrow(/Table dbo.t, chunk key "rv": "2001" is not a rowversion/);
+  });
+});
+
+describe('positional reading equals the general pattern', () => {
+  const where = 'Table dbo.t, column "c"';
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  let seed = 4242;
+  // The high bits of a linear congruential generator: its low bits repeat with short periods.
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1_103_515_245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const digits = (n: number) => Array.from({ length: n }, () => String(next(10))).join('');
+
+  it('for bigint text: 1 to 20 digits, signs, the 2^53 and 2^63 edges, junk', () => {
+    const texts = ['0', '-0', '1', '-1', '', '-', '+1', ' 1', '1 ', '1.0', '0x10', '9007199254740991', '-9007199254740991', '9007199254740992',
+      '999999999999999', '-999999999999999', '1000000000000000', '9223372036854775807', '-9223372036854775808', '9223372036854775808', '00012',
+      ...Array.from({ length: 2000 }, () => `${next(2) ? '-' : ''}${digits(1 + next(20))}`)];
+    for (const text of texts) expect(outcome(() => parseBigIntText(text, where)), text).toEqual(outcome(() => bigIntByPattern(text, where)));
+  });
+
+  it('for decimal text: every scale, zeros, signs, points, too many digits', () => {
+    const fixed = ['0.0000', '-0.0000', '0.5000', '-0.5000', '.5000', '-.5000', '00.5000', '1.', '1', '-1', '+1.0000', ' 1.0000', '1.00001', '1.00000',
+      '12.3', '', '-', '.', '0', '-0', '00', '123456789012345678901234567890.12345678', '1e5', '1,5'];
+    for (const scale of [0, 1, 2, 4, 10, 38]) {
+      const texts = [...fixed, ...Array.from({ length: 400 }, () => {
+        const whole = next(4) === 0 ? '0' : digits(1 + next(20));
+        const fraction = digits(Math.max(0, scale + next(3) - 1));
+        return `${next(3) === 0 ? '-' : ''}${whole}${next(6) === 0 ? '' : '.'}${fraction}`;
+      })];
+      for (const text of texts) expect(outcome(() => parseDecimalText(text, scale, where)), `${text} scale ${scale}`).toEqual(outcome(() => decimalByPattern(text, scale, where)));
+    }
+  });
+
+  const dates = ['0001-01-01', '9999-12-31', '1970-01-01', '1969-12-31', '2000-02-29', '1900-02-29', '2023-02-29', '2024-04-31', '2024-13-01',
+    '2024-00-10', '2024-01-00', '0000-01-01', '10000-01-01', '2024-1-01', '',
+    ...Array.from({ length: 1500 }, () => `${pad(1 + next(9999), 4)}-${pad(1 + next(12), 2)}-${pad(1 + next(31), 2)}`)];
+  const times = ['00:00:00', '23:59:59', '24:00:00', '23:60:00', '23:59:60', '1:00:00', '12:34', ...Array.from({ length: 50 }, () => `${pad(next(24), 2)}:${pad(next(60), 2)}:${pad(next(60), 2)}`)];
+  const fractions = ['', '.5', '.12', '.123456', '.1234567', '.0000001', '.9999999', '.0000000', '.12345678', '.', '.x'];
+  const separators = [' ', ' ', ' ', 'T'];
+
+  it('for datetime2 text: scales 0 to 7, floor and ceil, a T, invalid dates and times', () => {
+    let checked = 0;
+    for (const date of dates) {
+      const text = `${date}${separators[next(separators.length)]}${times[next(times.length)]}${fractions[next(fractions.length)]}`;
+      for (const rounding of ['floor', 'ceil'] as const) {
+        expect(outcome(() => parseDateTime2Micros(text, where, rounding)), text).toEqual(outcome(() => dateTime2MicrosByPattern(text, where, rounding)));
+        checked++;
+      }
+    }
+    for (const fraction of fractions) {
+      for (const text of [`0001-01-01 00:00:00${fraction}`, `9999-12-31 23:59:59${fraction}`, ` 2024-01-01 00:00:00${fraction}`, `2024-01-01 00:00:00${fraction} +01:00`]) {
+        expect(outcome(() => parseDateTime2Micros(text, where, 'ceil')), text).toEqual(outcome(() => dateTime2MicrosByPattern(text, where, 'ceil')));
+      }
+    }
+    expect(checked).toBeGreaterThan(3000);
+  });
+
+  it('for datetimeoffset text: offsets to ±14:00 and beyond, -00:00, Z, no space', () => {
+    const offsets = [' +00:00', ' -00:00', ' +14:00', ' -14:00', ' +14:01', ' +05:30', ' -09:45', ' +05:60', '+05:30', 'Z', '', ' 05:30', ' +5:30',
+      ...Array.from({ length: 30 }, () => ` ${next(2) ? '+' : '-'}${pad(next(15), 2)}:${pad(next(60), 2)}`)];
+    for (const date of dates) {
+      const text = `${date} ${times[next(times.length)]}${fractions[next(fractions.length)]}${offsets[next(offsets.length)]}`;
+      for (const rounding of ['floor', 'ceil'] as const) {
+        expect(outcome(() => parseDateTimeOffset(text, where, rounding)), text).toEqual(outcome(() => dateTimeOffsetByPattern(text, where, rounding)));
+      }
+    }
+    // -00:00 keeps its sign as the pattern reads it.
+    expect(Object.is(parseDateTimeOffset('2024-01-01 00:00:00.0000000 -00:00').offsetMinutes, dateTimeOffsetByPattern('2024-01-01 00:00:00.0000000 -00:00').offsetMinutes)).toBe(true);
   });
 });

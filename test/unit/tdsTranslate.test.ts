@@ -145,7 +145,7 @@ describe('key bounds, samples and chunks', () => {
       column('made', 'datetime2(7)', { kind: 'timestamp', utc: false }),
     ];
     const integer = await translate(chunkQuery(table, columns, { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '-9223372036854775808', upper: '100', upperInclusive: false }));
-    expect(shape(integer)).toEqual(['id bigint not null', 'amount varchar(42)', 'm varchar(24)', 'at varchar(34)', 'made varchar(27)']);
+    expect(shape(integer)).toEqual(['id bigint not null', 'amount nvarchar(42)', 'm nvarchar(24)', 'at nvarchar(34)', 'made nvarchar(27)']);
     expect(integer.sql).toContain('left((t1."amount")::text, 42)');
     expect(integer.sql).toContain('left((t1."m")::text, 24)');
     expect(integer.sql).toContain('left((substr(t1."at", 1, 27) || substr(t1."at", 28)), 34)');

@@ -161,9 +161,16 @@ function precisionSuffix(name: string, decimals: number): string {
 }
 
 /**
- * Turns what mysql2 hands over (connections use supportBigNumbers + bigNumberStrings, dateStrings,
- * decimal strings, jsonStrings, floats read through CAST AS DOUBLE) into the canonical value of the
- * output type. `where` names table and column for the errors bad values raise mid-copy.
+ * Turns what mysql2 hands over into the canonical value of the output type. Sessions run with
+ * the connector's driver options (text protocol; supportBigNumbers without bigNumberStrings,
+ * dateStrings, decimals and JSON as text; floats read through CAST AS DOUBLE), so a value
+ * arrives as:
+ * - TINYINT to INT, YEAR, FLOAT, DOUBLE: a number mysql2 parsed from the digits;
+ * - BIGINT: a number when it is a safe integer, otherwise its exact digits (mysql2 parses the
+ *   digits into a number itself and falls back to the text only beyond 2^53);
+ * - DECIMAL, strings, JSON: text; DATE, DATETIME, TIMESTAMP, TIME: the server's text;
+ * - BIT, binary strings and blobs: bytes.
+ * `where` names table and column for the errors bad values raise mid-copy.
  */
 export function decoderFor(type: OutputType, where: string): (raw: unknown) => unknown {
   const decode = valueDecoder(type, where);

@@ -502,11 +502,11 @@ function sampledPoints(rows: Array<{ sample_key: string | null }>, kind: KeyKind
     .map((key) => ({ key: String(key), weight: 1 }));
 }
 
+/** Decodes in place: mssql builds a fresh array for every row (arrayRowMode), which is then ours. */
 function decodeRow(row: unknown[], decoders: Decoder[], label: string): unknown[] {
   if (row.length !== decoders.length) throw new NonRetryableError(`${label}: the server sent ${row.length} columns, ${decoders.length} were asked for`);
-  const decoded = new Array<unknown>(decoders.length);
-  for (let i = 0; i < decoders.length; i++) decoded[i] = decoders[i]!(row[i]);
-  return decoded;
+  for (let i = 0; i < decoders.length; i++) row[i] = decoders[i]!(row[i]);
+  return row;
 }
 
 /**
