@@ -180,9 +180,14 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   });
   const maxRows = request.maxRows ?? Infinity;
   const converters = overrideConverters(request.columns);
-  const keyIndex = request.key ? request.columns.findIndex((column) => column.name === request.key!.column) : -1;
-  const keyText = keyIndex >= 0 ? textForm(request.columns[keyIndex]!.type) : undefined;
-  const rowLabel = (row: unknown[]) => (keyText && row[keyIndex] != null ? `Chunk ${request.chunk}, row with ${request.key!.column} = ${keyText(row[keyIndex])}` : `Chunk ${request.chunk}, row ${rows + 1}+`);
+  // A row is named by the columns the read is ordered by (the split key, then the primary key).
+  const keyParts = request.orderBy.flatMap((name) => {
+    const index = request.columns.findIndex((column) => column.name === name);
+    return index < 0 ? [] : [{ name, index, text: textForm(request.columns[index]!.type) }];
+  });
+  const rowLabel = (row: unknown[]) => (keyParts.length
+    ? `Chunk ${request.chunk}, row with ${keyParts.map((part) => `${part.name} = ${row[part.index] == null ? 'NULL' : part.text(row[part.index])}`).join(', ')}`
+    : `Chunk ${request.chunk}, a row after the first ${rows}`);
   let truncated = false;
   // Iterated by hand to time each wait on the source; closed like for-await would on an early exit.
   const iterator = batches[Symbol.asyncIterator]();

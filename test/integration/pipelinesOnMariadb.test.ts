@@ -87,6 +87,15 @@ describe('decimals wider than Parquet holds', () => {
       const rows = await readBackRows(env, finished, 'id');
       expect(rows.map((row) => [Number(row.id), row.d])).toEqual(source.map((row) => [row.id, row.d]));
     }
+    // The one awkward column as text: Parquet takes the table with no query pipeline.
+    const asText = await runPipeline(env, { id: 'wide-as-text', source: spec.source, table: { name: 'wide' }, columnTypes: { d: 'string' }, output: { container: 'maria-wide', format: 'parquet' } });
+    expect((await readBackRows(env, asText, 'id')).map((row) => [Number(row.id), row.d])).toEqual(source.map((row) => [row.id, row.d]));
+    // And as a narrower decimal, rounded as asked: 99999999999999999999999999999999999.99999... does not fit decimal(36,2) at all.
+    const created = await env.api.post('/api/pipelines', { id: 'wide-narrow', source: spec.source, table: { name: 'wide' }, columnTypes: { d: { type: 'decimal(36,2)', rounding: 'halfEven' } }, output: { container: 'maria-wide', format: 'parquet' } });
+    expect(created.status).toBe(201);
+    const narrow = await env.api.waitForRun((await env.api.post('/api/pipelines/wide-narrow/runs')).headers.get('location')!);
+    expect(narrow.status).toBe('failed');
+    expect(narrow.error).toContain('row with id = 1, column "d" (decimal(65,30) read as decimal(36,2)): 99999999999999999999999999999999999.999999999999999999999999... does not fit decimal(36,2): more than 34 digits before the point');
     const refused = await env.api.post('/api/pipelines:validate', { id: 'wide-parquet', source: spec.source, table: { name: 'wide' }, output: { container: 'maria-wide', format: 'parquet' } });
     expect(refused.body!.valid).toBe(false);
     expect(refused.body!.refusals).toEqual([{ path: 'columns', column: 'd', reason: expect.stringMatching(/column "d" \(decimal\(65,30\)\): decimal\(65,30\) exceeds the 38 digits a Parquet DECIMAL holds exactly; write csv or jsonl/) }]);

@@ -34,6 +34,14 @@ function offsetText(literal: string): string {
 beforeAll(async () => {
   env = await startTestEnvironment('mssql_fidelity', async (sql) => {
     await sql.createTable({ name: 'every_type', columns: everyTypeColumns }, everyTypeRows);
+    await sql.createTable({
+      name: 'awkward',
+      columns: [{ name: 'id', type: 'int', primaryKey: true }, { name: 'd', type: 'decimal(38,10)' }, { name: 'tm', type: 'time(7)' }, { name: 'f', type: 'float' }, { name: 'dt', type: 'datetime' }, { name: 'u', type: 'uniqueidentifier' }],
+    }, [
+      ['1', '12345678901234567890.1250000000', '13:45:00.1234567', '0.1', '2024-05-01 15:30:00.123', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'],
+      ['2', '-0.0050000000', '00:00:00', '-1234.56785', '1753-01-01 00:00:00', null],
+      ['3', null, null, null, null, null],
+    ]);
     await sql.createTable({ name: 'many', columns: [{ name: 'id', type: 'int', primaryKey: true }, { name: 'amount', type: 'decimal(18,4)' }, { name: 'at', type: 'datetimeoffset(7)' }] }, []);
     await sql.generateRows('many', 60_000, [
       { pg: 'n', tsql: 'n' },
@@ -126,5 +134,25 @@ describe('a connection dropped in the middle of a chunk', () => {
     expect(manifest.rows).toBe(60_000);
     const [counts] = await queryManifestFiles(env.azurite.connectionString, 'dropped', manifest, 'SELECT count(*) AS n, count(DISTINCT id) AS ids, min(id) AS lo, max(id) AS hi FROM {files}');
     expect(counts).toEqual({ n: '60000', ids: '60000', lo: 0, hi: 59999 });
+  });
+});
+
+describe('columnTypes on SQL Server', () => {
+  it('reads overridden columns as the server\'s text and writes the override, rounding only as asked', async () => {
+    const finished = await runPipeline(env, {
+      id: 'mssql-awkward',
+      source: source(),
+      table: { schema: env.database.schema, name: 'awkward' },
+      columnTypes: { d: { type: 'decimal(22,2)', rounding: 'halfUp' }, tm: 'string', f: { type: 'decimal(12,4)', rounding: 'halfEven' }, dt: 'string', u: 'string' },
+      output: { container: 'fidelity', format: 'csv' },
+    });
+    const types = Object.fromEntries(finished.manifest.columns.map((column) => [column.name, column.type]));
+    expect(types).toEqual({ id: { kind: 'int32' }, d: { kind: 'decimal', precision: 22, scale: 2 }, tm: { kind: 'string' }, f: { kind: 'decimal', precision: 12, scale: 4 }, dt: { kind: 'string' }, u: { kind: 'string' } });
+    const rows = await readBackRows(env, finished, 'id');
+    expect(rows.map((row) => [row.d, row.tm, row.f, row.dt, row.u])).toEqual([
+      ['12345678901234567890.13', '13:45:00.1234567', '0.1000', '2024-05-01 15:30:00.123', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'],
+      ['-0.01', '00:00:00.0000000', '-1234.5678', '1753-01-01 00:00:00.000', null],
+      [null, null, null, null, null],
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
-import type { Column } from '../../spec/columns.js';
+import { readType, type Column } from '../../spec/columns.js';
 import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal } from '../sourceConnector.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import { seededRandom } from '../seededRandom.js';
@@ -155,7 +155,7 @@ export class MysqlConnector implements SourceConnector {
     if (request.range.kind !== 'all' && !key) throw new NonRetryableError(`${resolved.label}: a ${request.range.kind} chunk needs a split key`);
     const window = request.window && { column: request.window.column, after: request.window.after === undefined ? undefined : keyParameter(request.window.kind, request.window.after), upTo: keyParameter(request.window.kind, request.window.upTo) };
     const query = chunkQuery(resolved.source, request.columns, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits), window);
-    const decoders = request.columns.map((column) => decoderFor(column.type, `${resolved.label}, column "${column.name}" (${column.sourceType})`));
+    const decoders = request.columns.map((column) => decoderFor(readType(column), `${resolved.label}, column "${column.name}" (${column.sourceType})`));
     for await (const rows of this.stream(query, Math.max(1, request.batchRows), resolved.label, request.signal)) {
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;

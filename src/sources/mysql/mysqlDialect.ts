@@ -30,17 +30,20 @@ export function fromClause(source: SqlSource): string {
 /** Values are bound by mysql2 (`?`), never spliced in; bigints become integer literals. */
 export type SqlWithValues = { sql: string; values: Array<string | bigint | number> };
 
-export type SelectColumn = Pick<Column, 'name' | 'type'>;
+export type SelectColumn = Pick<Column, 'name' | 'type'> & Partial<Pick<Column, 'sourceType' | 'override'>>;
 
 /**
  * The select list of a chunk. FLOAT is sent as text rounded to 6 significant digits, which loses
  * float32 precision; widened to DOUBLE it is sent with every digit it has and rounds back exactly.
+ * A column the pipeline's columnTypes overrides is read as the server's text of it (a BIT as its
+ * number's digits, not its raw bytes).
  */
 export function selectList(columns: SelectColumn[]): string {
   if (columns.length === 0) throw new NonRetryableError('A chunk must read at least one column');
   return columns
     .map((column) => {
       const quoted = quoteIdentifier(column.name);
+      if (column.override) return `CAST(${/^bit\b/i.test(column.sourceType ?? '') ? `${quoted} + 0` : quoted} AS CHAR) AS ${quoted}`;
       return column.type.kind === 'float32' ? `CAST(${quoted} AS DOUBLE) AS ${quoted}` : quoted;
     })
     .join(', ');

@@ -267,6 +267,8 @@ export function selectExpression(column: Column): string {
     case 'datetimeoffsetText': return `CONVERT(nvarchar(34), ${quoted}, 121) AS ${quoted}`;
     case 'timeText': return `CONVERT(nvarchar(16), ${quoted}, 121) AS ${quoted}`;
     case 'nvarcharText': return `CONVERT(nvarchar(max), ${quoted}) AS ${quoted}`;
+    case 'floatText': return `CONVERT(nvarchar(30), ${quoted}, 3) AS ${quoted}`;
+    case 'dateTimeText': return `CONVERT(nvarchar(27), ${quoted}, 121) AS ${quoted}`;
   }
 }
 

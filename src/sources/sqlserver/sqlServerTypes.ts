@@ -1,6 +1,6 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import { daysFromCivil, microsPerDay, type TimestampWithOffset } from '../../formats/canonicalValues.js';
-import type { Column, OutputType } from '../../spec/columns.js';
+import { readType, type Column, type OutputType } from '../../spec/columns.js';
 import { digitsAt, fixedDateDays, fixedTimeSeconds, fractionMicros as fractionDigitsMicros, microsBigint } from '../dateTimeText.js';
 import type { KeyKind } from '../sourceConnector.js';
 
@@ -111,9 +111,21 @@ export function keyKindOf(typeName: string, where: string): KeyKind {
  * How a column's values travel: `native` as tedious decodes them, or converted to text by the
  * SELECT (the dialect writes the conversion, the decoders below parse it; both read this).
  */
-export type WireForm = 'native' | 'decimalText' | 'moneyText' | 'datetime2Text' | 'datetimeoffsetText' | 'timeText' | 'nvarcharText';
+export type WireForm = 'native' | 'decimalText' | 'moneyText' | 'datetime2Text' | 'datetimeoffsetText' | 'timeText' | 'nvarcharText' | 'floatText' | 'dateTimeText';
 
 export function wireFormOf(column: Column): WireForm {
+  const form = exactWireForm(column);
+  if (!column.override || form !== 'native') return form;
+  // Read as text for columnTypes: the server's own text, with every digit a float has (style 3)
+  // and the ISO form of the older date types (style 121).
+  switch (baseTypeName(column.sourceType)) {
+    case 'float': case 'real': return 'floatText';
+    case 'datetime': case 'smalldatetime': case 'date': return 'dateTimeText';
+    default: return 'nvarcharText';
+  }
+}
+
+function exactWireForm(column: Column): WireForm {
   switch (baseTypeName(column.sourceType)) {
     case 'decimal': case 'numeric': return 'decimalText';
     case 'money': case 'smallmoney': return 'moneyText';
@@ -136,7 +148,7 @@ export function decoderFor(column: Column, where: string): Decoder {
 }
 
 function valueDecoder(column: Column, where: string): Decoder {
-  const type = column.type;
+  const type = readType(column);
   const wire = wireFormOf(column);
   const fail = (value: unknown, expected: string): never => {
     throw new NonRetryableError(`${where}: expected ${expected} from the driver, got ${describeValue(value)}`);

@@ -595,7 +595,7 @@ class Translator {
   /**
    * `value` as `to` (PostgreSQL SQL in to's storage form): SQL Server's conversion rules for the
    * pairs the subset needs, including the styles the connector uses (121 for datetime2, time and
-   * datetimeoffset, 2 for money, 23 for date); any other pair is refused.
+   * datetimeoffset, 2 for money, 23 for date, 3 for float); any other pair is refused.
    */
   private convert(value: TE, to: SqlType, style?: number, explicit = false, unconstrained = false): string {
     const from = value.type;
@@ -658,6 +658,10 @@ class Translator {
           else if (style === undefined || style === 0) text = `round(${x}, 2)::text`;
           else return refuse();
         } else if (f === 'uniqueidentifier') text = `upper((${x})::text)`;
+        // Style 3: every digit a float has. SQL Server writes 17 significant digits in scientific
+        // notation; the double writes PostgreSQL's shortest text that reads back to the same
+        // float, which the same parsers read (see copy/columnOverrides.ts).
+        else if ((f === 'float' || f === 'real') && style === 3) text = `(${x})::float8::text`;
         else if (f === 'date' && (dateStyle || style === 23 || style === 120 || style === 126)) text = `to_char(${x}, 'YYYY-MM-DD')`;
         else if (f === 'datetime2' && dateStyle) text = `substr(${x}, 1, ${from.scale ? 20 + from.scale : 19})`;
         else if (f === 'datetimeoffset' && dateStyle) text = `(substr(${x}, 1, ${from.scale ? 20 + from.scale : 19}) || substr(${x}, 28))`;
