@@ -1,14 +1,14 @@
 import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import { runPathsFor } from '../sink/blobPaths.js';
+import { deltaLayoutFor, runPathsFor } from '../sink/blobPaths.js';
 import { deleteUnlistedFiles } from '../sink/deleteUnlistedFiles.js';
 import { commitDeltaRun, vacuumAfterRun } from './commitDeltaRun.js';
 import { parquetEncodingChanges } from '../formats/readerProfiles.js';
 import { writtenColumns } from '../formats/writtenTypes.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import type { Manifest } from '../sink/manifest.js';
-import { readSnippets } from '../sink/readSnippets.js';
+import { deltaTableSnippets, readSnippets } from '../sink/readSnippets.js';
 import { schemaFileFor } from '../sink/schemaFile.js';
 import type { CursorWindow } from '../spec/cursorWindow.js';
 import { cursorText } from '../copy/cursorValues.js';
@@ -67,9 +67,10 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       bytes: totals.bytes,
       files,
       // Statements for the run's folder of files, declared with what the files hold (a Parquet
-      // file's encodings for its readers). A Delta table is read as a table (delta_scan, USING
-      // DELTA), not by its run's files: it has no such statements here.
-      ...(spec.output.format === 'delta' ? {} : {
+      // file's encodings for its readers); a Delta table is read as a table, at its folder.
+      ...(spec.output.format === 'delta' ? {
+        readWith: deltaTableSnippets({ account: services.dataBlobs.accountName, container: spec.output.container, table: deltaLayoutFor(spec.output, ref.pipelineId, tableName(target)).table }, ref.pipelineId),
+      } : {
         readWith: readSnippets({
           format: spec.output.format,
           compression: spec.output.compression,

@@ -38,6 +38,20 @@ export function readSnippets(input: SnippetInput): ReadSnippets {
   return { duckdb: duckDbSnippet(input), spark: sparkSnippet(input), synapse: synapseSnippet(input) };
 }
 
+/**
+ * A Delta table is read as a table, at its folder, whatever run wrote it: the log says which
+ * files and types make the current version, so nothing is declared here. DuckDB needs its
+ * `delta` and `azure` extensions; Spark a Delta Lake runtime (Databricks, Fabric and Synapse
+ * Spark have one).
+ */
+export function deltaTableSnippets(location: Omit<RunLocation, 'folder'> & { table: string }, tableName: string): ReadSnippets {
+  return {
+    duckdb: `SELECT * FROM delta_scan(${sqlText(`az://${location.container}/${location.table}`)});`,
+    spark: `CREATE TABLE ${quoteBacktick(tableName)}\nUSING DELTA\nLOCATION 'abfss://${location.container}@${location.account}.dfs.core.windows.net/${location.table}';`,
+    synapse: `SELECT *\nFROM OPENROWSET(BULK 'https://${location.account}.dfs.core.windows.net/${location.container}/${location.table}/', FORMAT = 'DELTA') AS [rows];`,
+  };
+}
+
 /** The file name pattern of the run's data files; manifests, `_SUCCESS` and `_schema.json` never match it. */
 function fileGlob({ format, compression, partitionBy }: SnippetInput): string {
   const extension = format === 'parquet' ? 'parquet' : compression === 'gzip' ? `${format}.gz` : format;

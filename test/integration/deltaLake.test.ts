@@ -398,6 +398,9 @@ describe('Delta Lake tables, read by delta-rs', () => {
     expect(run).toMatchObject({ status: 'succeeded', deltaVersion: 1 });
     const manifest = JSON.parse((await container.getBlockBlobClient(`_siphon_runs/all-types/run=${runId}/_manifest.json`).downloadToBuffer()).toString('utf8'));
     expect(manifest.delta).toEqual({ table: 'lake/all-types', mode: 'append', readVersion: 0, version: 1, committed: true });
+    // Read as a table at its folder, not by the run's files.
+    expect(manifest.readWith.duckdb).toBe(`SELECT * FROM delta_scan('az://lake/all-types');`);
+    expect(manifest.readWith.synapse).toContain(`OPENROWSET(BULK 'https://devstoreaccount1.dfs.core.windows.net/lake/all-types/', FORMAT = 'DELTA')`);
     expect(manifest.files.map((file: { path: string }) => file.path).sort()).toEqual(runFiles);
 
     // Time travel: version 0 is the first run's rows, exactly.
