@@ -17,7 +17,7 @@ export const maxPlannedChunks = 10_000;
 
 /**
  * Rows a chunk copies per second when the pipeline has no successful run to measure: a
- * deliberately low figure, 25 to 45 times below what `npm run bench` measures on a 2-core machine
+ * deliberately low figure, about 45 times below what `npm run bench` measures on a 2-core machine
  * against a local database (README: Performance), for wide rows, a distant source and a busy
  * server.
  */
