@@ -7,7 +7,9 @@ let database: TestMysqlDatabase | undefined;
 
 describeDrift('mariadb', {
   engine: 'mysql',
-  query: (sql) => database!.query(sql),
+  tableSpec: (name) => ({ name }),
+  tableRef: (name) => `\`${name}\``,
+  run: (sql) => database!.query(sql as string),
   addColumn: (table, column, type) => `ALTER TABLE ${table} ADD COLUMN ${column} ${type}`,
   dropColumn: (table, column) => `ALTER TABLE ${table} DROP COLUMN ${column}`,
   // MODIFY restates the column; NOT NULL kept, so only the type changes.

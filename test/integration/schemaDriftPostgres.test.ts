@@ -7,7 +7,9 @@ let database: TestDatabase | undefined;
 
 describeDrift('postgres', {
   engine: 'postgres',
-  query: (sql) => database!.query(sql),
+  tableSpec: (name) => ({ name }),
+  tableRef: (name) => `"${name}"`,
+  run: (sql) => database!.query(sql as string),
   addColumn: (table, column, type) => `ALTER TABLE ${table} ADD COLUMN ${column} ${type}`,
   dropColumn: (table, column) => `ALTER TABLE ${table} DROP COLUMN ${column}`,
   retype: (table, column, type) => `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type}`,

@@ -9,13 +9,23 @@ import { testSourceSetting, type SourceDatabase, type TestEnvironment } from './
  * that records the schema, a change through the engine's own DDL, and a second run whose outcome
  * is read back independently: the files through DuckDB, the container's blobs, the timeline.
  */
+/** A statement for the source: one text, or one per engine where the double's storage differs (SQL Server). */
+export type DriftStatement = string | { pg: string; tsql: string };
+
 export type DriftEngine = {
-  engine: 'postgres' | 'mysql';
-  /** Runs one statement on the source database. */
-  query: (sql: string) => Promise<unknown>;
-  addColumn: (table: string, column: string, type: string) => string;
-  dropColumn: (table: string, column: string) => string;
-  retype: (table: string, column: string, type: string) => string;
+  engine: 'postgres' | 'mysql' | 'sqlserver';
+  /** Source spec fields beside engine and connectionSetting. */
+  sourceFields?: Record<string, unknown>;
+  /** The table in the pipeline spec, and as SQL (quoted so every engine here reads it). */
+  tableSpec: (name: string) => Record<string, string>;
+  tableRef: (name: string) => string;
+  run: (statement: DriftStatement) => Promise<unknown>;
+  /** Creates `name (id int primary key, amount int not null)`, with the engine's own helper where it has one. */
+  createTable?: (name: string) => Promise<void>;
+  addColumn: (table: string, column: string, type: string) => DriftStatement;
+  dropColumn: (table: string, column: string) => DriftStatement;
+  /** Changes the type of a NOT NULL column, keeping it NOT NULL. */
+  retype: (table: string, column: string, type: string) => DriftStatement;
   /** A 32-bit integer, a 64-bit one, and text: int -> bigint widens, int -> text does not. */
   types: { int: string; bigint: string; text: string };
 };
@@ -31,12 +41,15 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
   });
 
   async function table(name: string): Promise<void> {
-    await engine.query(`CREATE TABLE ${name} (id ${engine.types.int} PRIMARY KEY, amount ${engine.types.int} NOT NULL)`);
-    await engine.query(`INSERT INTO ${name} (id, amount) VALUES (1, 10), (2, 20)`);
+    if (engine.createTable) await engine.createTable(name);
+    else {
+      await engine.run(`CREATE TABLE ${engine.tableRef(name)} (id ${engine.types.int} NOT NULL PRIMARY KEY, amount ${engine.types.int} NOT NULL)`);
+      await engine.run(`INSERT INTO ${engine.tableRef(name)} (id, amount) VALUES (1, 10), (2, 20)`);
+    }
   }
 
   async function create(id: string, tableName: string, extra: Record<string, unknown> = {}, output: Record<string, unknown> = {}): Promise<void> {
-    const created = await env.api.post('/api/pipelines', { id, source: { engine: engine.engine, connectionSetting: testSourceSetting }, table: { name: tableName }, output: { container, ...output }, ...extra });
+    const created = await env.api.post('/api/pipelines', { id, source: { engine: engine.engine, connectionSetting: testSourceSetting, ...engine.sourceFields }, table: engine.tableSpec(tableName), output: { container, ...output }, ...extra });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
   }
 
@@ -73,8 +86,8 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       // The first run only records the schema: nothing to compare with.
       expect(await driftEvents('added-evolve', first.runId)).toEqual([]);
       expect(first.drift).toBeUndefined();
-      await engine.query(engine.addColumn('added_evolve', 'note', engine.types.text));
-      await engine.query(`INSERT INTO added_evolve (id, amount, note) VALUES (3, 30, 'new')`);
+      await engine.run(engine.addColumn(engine.tableRef('added_evolve'), 'note', engine.types.text));
+      await engine.run(`INSERT INTO ${engine.tableRef('added_evolve')} (id, amount, note) VALUES (3, 30, 'new')`);
       const second = await run('added-evolve');
       expect(await rowsOf(second)).toEqual([{ id: 1, amount: 10, note: null }, { id: 2, amount: 20, note: null }, { id: 3, amount: 30, note: 'new' }]);
       const [event] = await driftEvents('added-evolve', second.runId);
@@ -99,7 +112,7 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       await table('added_freeze');
       await create('added-freeze', 'added_freeze', { schemaContract: { added: 'freeze' } });
       await run('added-freeze');
-      await engine.query(engine.addColumn('added_freeze', 'secret_note', engine.types.text));
+      await engine.run(engine.addColumn(engine.tableRef('added_freeze'), 'secret_note', engine.types.text));
       const second = await run('added-freeze');
       expect(second.status).toBe('failed');
       expect(second.error).toContain('"secret_note"');
@@ -114,8 +127,8 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       await table('added_discard');
       await create('added-discard', 'added_discard', { schemaContract: { added: 'discardColumn' } });
       await run('added-discard');
-      await engine.query(engine.addColumn('added_discard', 'extra', engine.types.int));
-      await engine.query('UPDATE added_discard SET extra = 7');
+      await engine.run(engine.addColumn(engine.tableRef('added_discard'), 'extra', engine.types.int));
+      await engine.run(`UPDATE ${engine.tableRef('added_discard')} SET extra = 7`);
       const second = await run('added-discard');
       expect(await rowsOf(second)).toEqual([{ id: 1, amount: 10 }, { id: 2, amount: 20 }]);
       expect(second.drift).toMatchObject({ outcome: 'evolved', discarded: ['extra'] });
@@ -127,8 +140,8 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       await create('removed-ignore', 'removed_ignore');
       await create('removed-freeze', 'removed_freeze', { schemaContract: { removed: 'freeze' } });
       await Promise.all([run('removed-ignore'), run('removed-freeze')]);
-      await engine.query(engine.dropColumn('removed_ignore', 'amount'));
-      await engine.query(engine.dropColumn('removed_freeze', 'amount'));
+      await engine.run(engine.dropColumn(engine.tableRef('removed_ignore'), 'amount'));
+      await engine.run(engine.dropColumn(engine.tableRef('removed_freeze'), 'amount'));
       const ignored = await run('removed-ignore');
       expect(await rowsOf(ignored)).toEqual([{ id: 1 }, { id: 2 }]);
       const [event] = await driftEvents('removed-ignore', ignored.runId);
@@ -145,9 +158,9 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       await create('retype-refused', 'retype_refused');
       await create('retype-evolve', 'retype_evolve', { schemaContract: { retyped: 'evolve' } });
       await Promise.all(['retype-widen', 'retype-refused', 'retype-evolve'].map(run));
-      await engine.query(engine.retype('retype_widen', 'amount', engine.types.bigint));
-      await engine.query(engine.retype('retype_refused', 'amount', engine.types.text));
-      await engine.query(engine.retype('retype_evolve', 'amount', engine.types.text));
+      await engine.run(engine.retype(engine.tableRef('retype_widen'), 'amount', engine.types.bigint));
+      await engine.run(engine.retype(engine.tableRef('retype_refused'), 'amount', engine.types.text));
+      await engine.run(engine.retype(engine.tableRef('retype_evolve'), 'amount', engine.types.text));
 
       const widened = await run('retype-widen');
       expect(await rowsOf(widened)).toEqual([{ id: 1, amount: 10n }, { id: 2, amount: 20n }]);
