@@ -6,7 +6,7 @@ import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 /**
  * A pipeline's output schema as of its last successful run, and every earlier one: entities
  * beside the watermark (same table, partition = pipeline id), `schema` the current one and
- * `schema:<runId>` one per run that stored it.
+ * `schema:<runId>` one per change, named by the run that first wrote it.
  */
 export const storedSchemaSchema = z.object({
   runId: z.string(),
@@ -42,15 +42,18 @@ export class SchemaStore {
   }
 
   /**
-   * Makes `next` the current schema: its history entry first (an upsert, the same bytes when
-   * finalize runs twice), then the current entity under its ETag. Finalize calls this while it
+   * Makes `next` the current schema. A schema that differs from the current one (or the first)
+   * also gets its history entry, written first (an upsert: the same entity when finalize runs
+   * twice); then the current entity is replaced under its ETag. Finalize calls this while it
    * holds the pipeline's run lease, so no other run of the pipeline stores a schema meanwhile.
    */
   async record(pipelineId: string, next: StoredSchema): Promise<void> {
-    await this.table.upsertEntity({ partitionKey: pipelineId, rowKey: historyPrefix + next.runId, ...toEntity(next) }, 'Replace');
     for (let attempt = 1; ; attempt++) {
       const current = await this.current(pipelineId);
       if (current?.runId === next.runId) return;
+      if (!current || JSON.stringify(current.columns) !== JSON.stringify(next.columns)) {
+        await this.table.upsertEntity({ partitionKey: pipelineId, rowKey: historyPrefix + next.runId, ...toEntity(next) }, 'Replace');
+      }
       const entity = { partitionKey: pipelineId, rowKey: currentKey, ...toEntity(next) };
       try {
         if (current) await this.table.updateEntity(entity, 'Replace', { etag: current.etag });

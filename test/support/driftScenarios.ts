@@ -106,6 +106,13 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       expect(m2!.schemaVersion).not.toBe(m1!.schemaVersion);
       expect(m3!.schemaVersion).toBe(m2!.schemaVersion);
       expect(third.manifestPath).toContain(`/v=${m2!.schemaVersion}/`);
+
+      // The current schema is the third run's; the history holds each schema once, oldest first.
+      const schema = await env.api.get('/api/pipelines/added-evolve/schema');
+      expect(schema.status).toBe(200);
+      expect(schema.body).toMatchObject({ current: { runId: third.runId, version: m2!.schemaVersion }, contract: { added: 'evolve', removed: 'ignore' } });
+      expect(schema.body!.current.columns.map((column: { name: string }) => column.name)).toEqual(['id', 'amount', 'note']);
+      expect(schema.body!.history.map((entry: { runId: string; version: string }) => [entry.runId, entry.version])).toEqual([[first.runId, m1!.schemaVersion], [second.runId, m2!.schemaVersion]]);
     });
 
     it('freezes an added column: the run fails naming it, with nothing written', async () => {
