@@ -18,6 +18,7 @@ import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/r
 import { releaseRunLease } from '../jobs/runLease.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { schemaColumnOf } from './schemaDrift.js';
+import { queryIdPrefix } from '../store/queryStore.js';
 
 /**
  * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
@@ -113,7 +114,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       await services.watermarks.advance(ref.pipelineId, { column: run.window.column, kind: run.window.kind, value: run.window.upTo, runId: ref.runId, updatedAt: services.now().toISOString() });
     }
     // The run's columns are now what its output holds: the schema the next run is compared with.
-    await services.schemas.record(ref.pipelineId, { runId: ref.runId, version: schemaVersion, runStartedAt: run.startedAt ?? run.requestedAt, columns: run.columns.map(schemaColumnOf) });
+    // A query job runs once under an id never used again: it has no next run.
+    if (!ref.pipelineId.startsWith(queryIdPrefix)) await services.schemas.record(ref.pipelineId, { runId: ref.runId, version: schemaVersion, runStartedAt: run.startedAt ?? run.requestedAt, columns: run.columns.map(schemaColumnOf) });
 
     let endedAt: Date | undefined; // set only by the call that closes the run, so the event is logged once
     const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {
