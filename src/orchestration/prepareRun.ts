@@ -16,7 +16,8 @@ import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { cursorText } from '../copy/cursorValues.js';
 import { schemaVersionOf } from '../sink/schemaVersion.js';
 import { defaultSchemaContract } from '../spec/schemaContract.js';
-import { applySchemaContract, frozenMessage, typeName, type SchemaColumn, type SchemaDrift } from './schemaDrift.js';
+import { applySchemaContract, fitDrift, frozenMessage, typeName, type SchemaColumn, type SchemaDrift } from './schemaDrift.js';
+import { capMessage } from '../errors/capMessage.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -133,9 +134,10 @@ async function checkSchemaContract(services: Services, run: StoredRun, spec: Pip
   const contract = spec.schemaContract ?? defaultSchemaContract;
   const { columns, drift } = applySchemaContract(stored.columns, described, contract);
   if (!drift) return columns;
-  await services.runs.update(run.pipelineId, run.runId, (current) => ({ ...current, drift }));
+  // Cut to fit: the run record's drift is one Table Storage property, the event's lists three of one entity.
+  await services.runs.update(run.pipelineId, run.runId, (current) => ({ ...current, drift: fitDrift(drift, 30_000) }));
   await appendRunEvent(services, run.runId, { type: RunEventType.drift, key: `${run.attempt}:drift`, at: services.now(), fields: driftEventFields(run.attempt, stored.runId, drift) });
-  if (drift.outcome === 'frozen') throw new NonRetryableError(frozenMessage(drift, contract));
+  if (drift.outcome === 'frozen') throw new NonRetryableError(capMessage(frozenMessage(drift, contract), 4_000));
   return columns;
 }
 
@@ -147,14 +149,18 @@ function driftEventFields(runAttempt: number, comparedWithRun: string, drift: Sc
     ...drift.removed.map((change) => `removed "${change.column}" ${text(change.old)}`),
     ...drift.retyped.map((change) => `retyped "${change.column}" ${text(change.old)} -> ${text(change.new)}${change.widening ? ' (widening)' : ''}`),
   ];
+  const fitted = fitDrift(drift, 24_000);
   return {
     runAttempt,
     comparedWithRun,
     outcome: drift.outcome,
-    message: parts.join('; '),
-    added: JSON.stringify(drift.added),
-    removed: JSON.stringify(drift.removed),
-    retyped: JSON.stringify(drift.retyped),
-    discarded: JSON.stringify(drift.discarded),
+    message: capMessage(parts.join('; '), 4_000),
+    added: JSON.stringify(fitted.added),
+    removed: JSON.stringify(fitted.removed),
+    retyped: JSON.stringify(fitted.retyped),
+    discarded: JSON.stringify(fitted.discarded),
+    addedCount: drift.added.length,
+    removedCount: drift.removed.length,
+    retypedCount: drift.retyped.length,
   };
 }

@@ -20,6 +20,8 @@ export const schemaDriftSchema = z.object({
   outcome: z.enum(['evolved', 'frozen']),
   /** Added columns the run does not read (`discardColumn`). */
   discarded: z.array(z.string()),
+  /** Set when the lists were cut to fit one stored property (fitDrift); the counts are then the full ones. */
+  truncated: z.object({ added: z.number().int(), removed: z.number().int(), retyped: z.number().int() }).optional(),
 });
 export type SchemaDrift = z.infer<typeof schemaDriftSchema>;
 
@@ -87,4 +89,25 @@ export function typeName(type: OutputType): string {
   if (type.kind === 'decimal') return `decimal(${type.precision},${type.scale})`;
   if (type.kind === 'timestamp') return type.utc ? 'timestamp(utc)' : 'timestamp';
   return type.kind;
+}
+
+/**
+ * The drift cut to at most `maxChars` of JSON (a Table Storage property holds 32K characters):
+ * each list halved until it fits, with the full counts in `truncated`. A table that gains a
+ * thousand columns still fails or evolves as the contract says; only the record is shorter.
+ */
+export function fitDrift(drift: SchemaDrift, maxChars: number): SchemaDrift {
+  if (JSON.stringify(drift).length <= maxChars) return drift;
+  const truncated = { added: drift.added.length, removed: drift.removed.length, retyped: drift.retyped.length };
+  let fitted: SchemaDrift = { ...drift, truncated };
+  while (JSON.stringify(fitted).length > maxChars && (fitted.added.length || fitted.removed.length || fitted.retyped.length || fitted.discarded.length)) {
+    fitted = {
+      ...fitted,
+      added: fitted.added.slice(0, Math.floor(fitted.added.length / 2)),
+      removed: fitted.removed.slice(0, Math.floor(fitted.removed.length / 2)),
+      retyped: fitted.retyped.slice(0, Math.floor(fitted.retyped.length / 2)),
+      discarded: fitted.discarded.slice(0, Math.floor(fitted.discarded.length / 2)),
+    };
+  }
+  return fitted;
 }

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import { schemaColumnSchema, type SchemaColumn } from '../orchestration/schemaDrift.js';
+import { schemaColumnSchema } from '../orchestration/schemaDrift.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 
 /**
@@ -87,4 +87,3 @@ function toSchema(entity: Record<string, unknown>): StoredSchema {
   return storedSchemaSchema.parse({ ...entity, columns: JSON.parse(String(entity.columns)) as unknown });
 }
 
-export type { SchemaColumn };

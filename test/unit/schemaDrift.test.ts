@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySchemaContract, frozenMessage, isSafeWidening } from '../../src/orchestration/schemaDrift.js';
+import { applySchemaContract, fitDrift, frozenMessage, isSafeWidening } from '../../src/orchestration/schemaDrift.js';
 import { schemaVersionOf } from '../../src/sink/schemaVersion.js';
 import { runPaths } from '../../src/sink/blobPaths.js';
 import { defaultSchemaContract, schemaContractSchema } from '../../src/spec/schemaContract.js';
@@ -46,6 +46,16 @@ describe('the schema contract', () => {
     expect(discarded.drift?.discarded).toEqual(['note']);
     expect(applySchemaContract(before, [id], contract).drift?.outcome).toBe('frozen');
     expect(applySchemaContract(before, [id, col('amount', { kind: 'int64' })], contract).drift?.outcome).toBe('frozen');
+  });
+
+  it('fits a drift of a thousand added columns into one stored property, with the full counts', () => {
+    const wide = Array.from({ length: 1_000 }, (_, i) => col(`a_rather_long_column_name_${i}`, { kind: 'decimal', precision: 38, scale: 10 }, 'numeric(38,10)'));
+    const { drift } = applySchemaContract(before, [...before, ...wide], defaultSchemaContract);
+    const fitted = fitDrift(drift!, 30_000);
+    expect(JSON.stringify(fitted).length).toBeLessThanOrEqual(30_000);
+    expect(fitted.truncated).toEqual({ added: 1_000, removed: 0, retyped: 0 });
+    expect(fitted.added[0]!.column).toBe('a_rather_long_column_name_0');
+    expect(fitDrift(drift!, 1_000_000)).toBe(drift);
   });
 
   it('is refused at the field it names when it is not one of the policies', () => {
