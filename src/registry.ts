@@ -7,6 +7,7 @@ import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHand
 import { listRunChunks, listRunEvents } from './api/runHandlers.js';
 import { listRunFiles } from './api/runFilesHandler.js';
 import { getWatermark, listPipelineEvents, resetWatermark } from './api/watermarkHandlers.js';
+import { getPipelineSchema } from './api/schemaHandler.js';
 import { health } from './api/healthHandler.js';
 import { serveUi } from './api/uiHandler.js';
 import { listAllRuns } from './api/listAllRunsHandler.js';
@@ -172,6 +173,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getWatermark', ['GET'], 'pipelines/{id}/watermark', 'reader', getWatermark),
   http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', 'operator', resetWatermark),
   http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', 'reader', listPipelineEvents),
+  http('getPipelineSchema', ['GET'], 'pipelines/{id}/schema', 'reader', getPipelineSchema),
   {
     kind: 'timer',
     name: 'schedulerTick',

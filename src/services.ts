@@ -6,6 +6,7 @@ import { QueryStore } from './store/queryStore.js';
 import { RunStore } from './store/runStore.js';
 import { RunIndexStore } from './store/runIndexStore.js';
 import { WatermarkStore } from './store/watermarkStore.js';
+import { SchemaStore } from './store/schemaStore.js';
 import { LeaseStore } from './store/leaseStore.js';
 import { RunEventStore } from './store/runEventStore.js';
 import { dataStorage, hostStorage, readSettings, type Settings } from './settings.js';
@@ -26,6 +27,8 @@ export type Services = {
   runIndex: RunIndexStore;
   chunks: ChunkStore;
   watermarks: WatermarkStore;
+  /** Each pipeline's output schema of its last successful run, and the earlier ones (entities beside the watermark). */
+  schemas: SchemaStore;
   leases: LeaseStore;
   runEvents: RunEventStore;
   jobQueue: QueueClient;
@@ -90,6 +93,7 @@ async function createServices(settings: Settings): Promise<Services> {
     runIndex,
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
+    schemas: new SchemaStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
     runEvents: new RunEventStore(tables.runEvents),
     jobQueue,

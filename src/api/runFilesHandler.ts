@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { schemaVersionOf } from '../sink/schemaVersion.js';
 import { readManifest } from '../sink/readManifest.js';
 import { runPathsFor } from '../sink/blobPaths.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
@@ -18,7 +19,7 @@ function manifestLocation(run: StoredRun): { container: string; blobName: string
     return { container: run.manifestPath.slice(0, slash), blobName: run.manifestPath.slice(slash + 1) };
   }
   if (!run.spec) return undefined;
-  const paths = runPathsFor(run.spec.output, { pipelineId: run.pipelineId, runId: run.runId, table: tableName(readTargetOf(run.spec)) });
+  const paths = runPathsFor(run.spec.output, { pipelineId: run.pipelineId, runId: run.runId, table: tableName(readTargetOf(run.spec)), schemaVersion: run.columns && schemaVersionOf(run.columns) });
   return { container: run.spec.output.container, blobName: paths.manifest };
 }
 

@@ -1,4 +1,5 @@
 import { NonRetryableError, errorMessage, withContext } from '../errors/errorTypes.js';
+import { schemaVersionOf } from '../sink/schemaVersion.js';
 import { capMessage } from '../errors/capMessage.js';
 import { scrubSecrets } from '../errors/scrubSecrets.js';
 import type { ContainerClient } from '@azure/storage-blob';
@@ -125,7 +126,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
         window: run.window,
         orderBy: run.orderBy,
-        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target) }),
+        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(run.columns) }),
         maxRows: spec.maxRows,
         signal: stop.signal,
       }, onProgress);

@@ -1,4 +1,5 @@
 import { NonRetryableError, withContext } from '../errors/errorTypes.js';
+import { schemaVersionOf } from '../sink/schemaVersion.js';
 import type { Services } from '../services.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import { deltaLayoutFor, runPathsFor } from '../sink/blobPaths.js';
@@ -16,10 +17,13 @@ import type { RunRef } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { releaseRunLease } from '../jobs/runLease.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
+import { schemaColumnOf } from './schemaDrift.js';
+import { queryIdPrefix } from '../store/queryStore.js';
 
 /**
  * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
- * manifest with the committed version, `_SUCCESS`), advances the watermark, closes the run
+ * manifest with the committed version, `_SUCCESS`), advances the watermark, stores the run's
+ * schema as the pipeline's current one (orchestration/schemaDrift.ts), closes the run
  * record, and releases the pipeline's run lease. Every step overwrites the same names with the same content
  * (or is a no-op the second time), so finalize can run again after a crash.
  */
@@ -47,7 +51,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
 
     const { spec } = run;
     const target = readTargetOf(spec);
-    const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target) });
+    const schemaVersion = schemaVersionOf(run.columns);
+    const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion });
     const files = chunks.flatMap((chunk) => chunk.files.map((file) => ({ ...file, chunk: chunk.index })));
     const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
     const manifest: Manifest = {
@@ -63,6 +68,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       ...(run.window ? { window: manifestWindow(run.window) } : {}),
       ...(spec.output.format === 'parquet' ? { readers: spec.output.readers, encodings: parquetEncodingChanges(run.columns, spec.output.readers) } : {}),
       columns: run.columns,
+      schemaVersion,
       rows: totals.rows,
       bytes: totals.bytes,
       files,
@@ -107,6 +113,9 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     if (run.window && run.window.mode !== 'backfill') {
       await services.watermarks.advance(ref.pipelineId, { column: run.window.column, kind: run.window.kind, value: run.window.upTo, runId: ref.runId, updatedAt: services.now().toISOString() });
     }
+    // The run's columns are now what its output holds: the schema the next run is compared with.
+    // A query job runs once under an id never used again: it has no next run.
+    if (!ref.pipelineId.startsWith(queryIdPrefix)) await services.schemas.record(ref.pipelineId, { runId: ref.runId, version: schemaVersion, runStartedAt: run.startedAt ?? run.requestedAt, columns: run.columns.map(schemaColumnOf) });
 
     let endedAt: Date | undefined; // set only by the call that closes the run, so the event is logged once
     const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {

@@ -5,6 +5,7 @@ import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.j
 import { readTargetOf, tableName } from '../sources/readTarget.js';
 import { runPathsFor } from '../sink/blobPaths.js';
 import type { StoredRun } from '../store/runStore.js';
+import type { Column } from '../spec/columns.js';
 import type { PreparedRun, RunRef } from './activityContracts.js';
 import { planRead } from './planRead.js';
 import { readRunHistory } from './runHistory.js';
@@ -13,6 +14,10 @@ import { acquireRunLease, leaseHeldReason, releaseRunLease } from '../jobs/runLe
 import { runGeneration } from '../jobs/pipelineGeneration.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { cursorText } from '../copy/cursorValues.js';
+import { schemaVersionOf } from '../sink/schemaVersion.js';
+import { defaultSchemaContract } from '../spec/schemaContract.js';
+import { applySchemaContract, fitDrift, frozenMessage, typeName, type SchemaColumn, type SchemaDrift } from './schemaDrift.js';
+import { capMessage } from '../errors/capMessage.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -43,14 +48,16 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     try {
       const history = await readRunHistory(services, ref.pipelineId, pipeline.generation);
       const { description, incremental, plan, deltaReadVersion } = await planRead(services, source, spec, run.options ?? {}, undefined, history);
+      // Before the plan is saved, so a frozen contract fails the run with nothing written.
+      const columns = await checkSchemaContract(services, run, spec, description.columns);
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
-      const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target) });
+      const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion: schemaVersionOf(columns) });
       const prepared = await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
         ...current,
         status: RunStatus.running,
         startedAt: services.now().toISOString(),
         spec,
-        columns: description.columns,
+        columns,
         keyKind: plan.keyKind,
         orderBy: plan.orderBy,
         planMethod: plan.method,
@@ -115,3 +122,45 @@ function recordPrepared(services: Services, run: StoredRun): Promise<boolean> {
   });
 }
 
+
+/**
+ * The columns the run writes, after the pipeline's schema contract met the source as it is now:
+ * compared with the schema of the last successful run (none: the first run, which only records
+ * it), any drift goes on the run's timeline and record, and a frozen one fails the run here.
+ */
+async function checkSchemaContract(services: Services, run: StoredRun, spec: PipelineSpec, described: Column[]): Promise<Column[]> {
+  const stored = await services.schemas.current(run.pipelineId);
+  if (!stored) return described;
+  const contract = spec.schemaContract ?? defaultSchemaContract;
+  const { columns, drift } = applySchemaContract(stored.columns, described, contract);
+  if (!drift) return columns;
+  // Cut to fit: the run record's drift is one Table Storage property, the event's lists three of one entity.
+  await services.runs.update(run.pipelineId, run.runId, (current) => ({ ...current, drift: fitDrift(drift, 30_000) }));
+  await appendRunEvent(services, run.runId, { type: RunEventType.drift, key: `${run.attempt}:drift`, at: services.now(), fields: driftEventFields(run.attempt, stored.runId, drift) });
+  if (drift.outcome === 'frozen') throw new NonRetryableError(capMessage(frozenMessage(drift, contract), 4_000));
+  return columns;
+}
+
+/** The drift as the timeline's flat fields: text people read, and each change as JSON with old and new. */
+function driftEventFields(runAttempt: number, comparedWithRun: string, drift: SchemaDrift): Record<string, string | number> {
+  const text = (column: SchemaColumn) => `${column.sourceType} (${typeName(column.type)}${column.nullable ? ', null' : ''})`;
+  const parts = [
+    ...drift.added.map((change) => `added "${change.column}" ${text(change.new)}${drift.discarded.includes(change.column) ? ' (discarded)' : ''}`),
+    ...drift.removed.map((change) => `removed "${change.column}" ${text(change.old)}`),
+    ...drift.retyped.map((change) => `retyped "${change.column}" ${text(change.old)} -> ${text(change.new)}${change.widening ? ' (widening)' : ''}`),
+  ];
+  const fitted = fitDrift(drift, 24_000);
+  return {
+    runAttempt,
+    comparedWithRun,
+    outcome: drift.outcome,
+    message: capMessage(parts.join('; '), 4_000),
+    added: JSON.stringify(fitted.added),
+    removed: JSON.stringify(fitted.removed),
+    retyped: JSON.stringify(fitted.retyped),
+    discarded: JSON.stringify(fitted.discarded),
+    addedCount: drift.added.length,
+    removedCount: drift.removed.length,
+    retypedCount: drift.retyped.length,
+  };
+}

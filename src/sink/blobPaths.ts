@@ -19,14 +19,16 @@ export type RunPaths = {
   file(chunk: number, file: number, partitionFolder: string, extension: string): string;
 };
 
-export type RunPathInput = { pipelineId: string; runId: string; table: string; template?: string | undefined };
+/** `schemaVersion`: the run's output schema's version (sink/schemaVersion.ts), for a template that holds {schemaVersion}. */
+export type RunPathInput = { pipelineId: string; runId: string; table: string; schemaVersion?: string | undefined; template?: string | undefined };
 
-export function runPaths({ pipelineId, runId, table, template = defaultPathTemplate }: RunPathInput): RunPaths {
+export function runPaths({ pipelineId, runId, table, schemaVersion, template = defaultPathTemplate }: RunPathInput): RunPaths {
   const time = runIdTime(runId);
   const values: Record<string, string> = {
     pipeline: pipelineId,
     table: table.replace(/[/\\]/g, '_'),
     runId,
+    ...(schemaVersion === undefined ? {} : { schemaVersion }),
     yyyy: pad(time.getUTCFullYear(), 4),
     MM: pad(time.getUTCMonth() + 1, 2),
     dd: pad(time.getUTCDate(), 2),

@@ -52,6 +52,8 @@ export const manifestSchema = z.object({
   encodings: z.array(z.object({ column: z.string(), writtenAs: outputTypeSchema, why: z.string() })).optional(),
   /** Every column read, partition columns included, with its source and output type. */
   columns: z.array(columnSchema),
+  /** The version of `columns` (sink/schemaVersion.ts): the `{schemaVersion}` path token's value; absent in manifests written before it. */
+  schemaVersion: z.string().optional(),
   rows: z.number(),
   bytes: z.number(),
   files: z.array(fileEntrySchema.extend({ chunk: z.number().int() })),

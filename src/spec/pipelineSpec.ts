@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { columnTypesSchema } from './columnTypes.js';
 import { findSecrets } from './findSecrets.js';
+import { schemaContractSchema } from './schemaContract.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -85,7 +86,8 @@ export const compressionsByFormat = {
 } as const satisfies Record<OutputFormat, readonly string[]>;
 export type Compression = (typeof compressionsByFormat)[OutputFormat][number];
 
-export const pathTokens = ['pipeline', 'table', 'runId', 'chunk', 'file', 'yyyy', 'MM', 'dd', 'HH'] as const;
+/** `{schemaVersion}`: a short hash of the run's output schema (sink/schemaVersion.ts), so one folder never mixes schemas. */
+export const pathTokens = ['pipeline', 'table', 'runId', 'schemaVersion', 'chunk', 'file', 'yyyy', 'MM', 'dd', 'HH'] as const;
 export const defaultPathTemplate = '{pipeline}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}';
 
 /**
@@ -277,6 +279,8 @@ export const pipelineSpecSchema = z
     columns: z.array(identifier).min(1).max(1_000).optional(),
     /** Output types chosen per column instead of the type map's (spec/columnTypes.ts): `{"amount": "decimal(18,2)", "tm": "string"}`. */
     columnTypes: columnTypesSchema.optional(),
+    /** What a run does when the source's columns changed since the last successful run (spec/schemaContract.ts); absent, the defaults. */
+    schemaContract: schemaContractSchema.optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,

@@ -2,6 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { pipelineSpecSchema } from '../spec/pipelineSpec.js';
 import { columnSchema } from '../spec/columns.js';
+import { schemaDriftSchema } from '../orchestration/schemaDrift.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { runOptionsSchema, runReasonSchema } from '../spec/jobMessage.js';
 import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
@@ -35,6 +36,8 @@ export const runRecordSchema = z.object({
   errorChunk: z.number().optional(),
   spec: pipelineSpecSchema.optional(),
   columns: z.array(columnSchema).optional(),
+  /** How the source's columns differed from the last successful run's, found at prepare (orchestration/schemaDrift.ts); absent when they did not. */
+  drift: schemaDriftSchema.optional(),
   keyKind: keyKindSchema.optional(),
   orderBy: z.array(z.string()).optional(),
   /** How the chunk boundaries were found: from statistics, a sample, equal widths, or one chunk for everything. */
@@ -93,8 +96,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'orderBy' | 'options' | 'window' | 'previousAttempts';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'orderBy', 'options', 'window', 'previousAttempts'];
+type JsonColumns = 'spec' | 'columns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's
