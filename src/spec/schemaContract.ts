@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * What a run does when the source's columns differ from the schema of the pipeline's last
- * successful run (orchestration/applySchemaContract.ts), per kind of change:
+ * successful run (applySchemaContract in orchestration/schemaDrift.ts), per kind of change:
  * - `added`: `evolve` writes the new column (the default, what Siphon always did), `freeze` fails
  *   the run before anything is written, `discardColumn` leaves the new column unread.
  * - `removed`: `ignore` stops writing the column (the default; the stored schema drops it),
