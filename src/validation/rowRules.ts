@@ -6,6 +6,7 @@ import { unscaledDecimal } from '../formats/decimalText.js';
 import { fixedDateDays, fixedTimeMicros } from '../sources/dateTimeText.js';
 import { microsPerDay, type TimestampWithOffset } from '../formats/canonicalValues.js';
 import { textForm } from '../formats/textForms.js';
+import { patternProblem } from '../spec/patternProblem.js';
 
 /** One rule a row's value broke: the column, the rule and what was wrong. */
 export type RuleFailure = { column: string; rule: RuleName; message: string };
@@ -81,7 +82,10 @@ function compileRule(type: OutputType, rule: RuleName, rules: ColumnRules): Valu
     }
     case 'pattern': {
       if (!textKinds.has(type.kind)) return `applies to text only, not a ${type.kind}`;
-      // Compiled by the spec's schema already; re2js matches in time linear in the value.
+      // Checked when the spec was saved; a spec stored before that check is refused here, at prepare.
+      const problem = patternProblem(rules.pattern!);
+      if (problem) return problem;
+      // re2js matches in time linear in the value's length, whatever the pattern.
       const pattern = RE2JS.compile(rules.pattern!);
       return (value) => (pattern.matcher(value as string).find() ? undefined : `does not match ${rules.pattern}`);
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileRowRules } from '../../src/validation/rowRules.js';
 import { validationSchema } from '../../src/spec/validationSpec.js';
+import { patternProblem } from '../../src/spec/patternProblem.js';
 import type { Column, OutputType } from '../../src/spec/columns.js';
 
 const column = (name: string, type: OutputType): Column => ({ name, sourceType: 'test', type, nullable: true }) as Column;
@@ -66,11 +67,12 @@ describe('compileRowRules', () => {
     expect(compiled.refusals[0]!.reason).toBe('Table t, column "flag" (boolean): min does not apply to a boolean (min and max are for numbers, dates, times and timestamps)');
   });
 
-  it('refuses a pattern re2 does not compile when the spec is parsed', () => {
-    const parsed = validationSchema.safeParse({ rules: { s: { pattern: '(a' } } });
-    expect(parsed.success).toBe(false);
-    expect(parsed.error!.issues[0]!.path).toEqual(['rules', 's', 'pattern']);
+  it('refuses a pattern re2 does not compile, naming the field', () => {
+    const compiled = compileRowRules([column('s', { kind: 'string' })], validationSchema.parse({ rules: { s: { pattern: '(a' } } }), 'Table t');
+    expect(compiled.refusals.map((refusal) => refusal.path)).toEqual(['validation.rules.s.pattern']);
+    expect(patternProblem('(a')).toContain('not a pattern re2 compiles');
     // Backreferences are not linear-time: re2 refuses them.
-    expect(validationSchema.safeParse({ rules: { s: { pattern: '(a)\\1' } } }).success).toBe(false);
+    expect(patternProblem('(a)\\1')).toBeDefined();
+    expect(patternProblem('^(a+)+$')).toBeUndefined();
   });
 });
