@@ -6,6 +6,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { readBackRows, runPipeline } from '../support/readBack.js';
+import { waitFor } from '../support/waitFor.js';
 import { getServices } from '../../src/services.js';
 import { copyChunk } from '../../src/copy/copyChunk.js';
 import { runPathsFor } from '../../src/sink/blobPaths.js';
@@ -173,14 +174,25 @@ describe('validation with quarantine', () => {
     ] as const) {
       const created = await env.api.post('/api/pipelines', pipeline(id, { rules, ...limits }));
       expect(created.status, JSON.stringify(created.body)).toBe(201);
-      const run = await env.api.waitForRun((await env.api.post(`/api/pipelines/${id}/runs`)).headers.get('location')!);
+      const runUrl = (await env.api.post(`/api/pipelines/${id}/runs`)).headers.get('location')!;
+      const run = await env.api.waitForRun(runUrl);
       expect(run.status).toBe('failed');
       expect(run.error).toContain(`validation rejected 11 of 311 rows read, ${named}`);
       expect(run.manifestPath).toBeUndefined();
       expect(run.rowsRejected).toBe(11);
-      const names = await blobNames(`${id}/`);
-      expect(names.filter((name) => name.endsWith('_manifest.json') || name.endsWith('_SUCCESS'))).toEqual([]);
+      // No manifest lists the quarantine files of a failed run: its cleanup deletes them with the rest.
+      await waitFor(() => env.api.get(runUrl), (r) => r.body!.cleanedAt !== undefined, `${id}'s cleanup`);
+      expect(await blobNames(`${id}/`)).toEqual([]);
     }
+  });
+
+  it('puts a Delta run\'s quarantine in its run folder beside the table, listed by its manifest', async () => {
+    const { manifest } = await runPipeline(env, { ...pipeline('orders-delta', { rules }), output: { container: 'quality', format: 'delta' } });
+    expect(manifest.rows).toBe(300);
+    expect(manifest.quarantine!.rows).toBe(Object.keys(planted).length);
+    for (const file of manifest.quarantine!.files) expect(file.path).toMatch(/^_siphon_runs\/orders-delta\/run=[^/]+\/_quarantine\/part-\d{5}-0000\.jsonl\.gz$/);
+    const quarantined = await readQuarantine(manifest.quarantine!.files.map((file) => file.path));
+    expect(quarantined.map((row) => Number(JSON.parse(String(row.key)).id))).toEqual(Object.keys(planted).map(Number));
   });
 
   it('refuses hostile validation specs with 400s naming the field', async () => {
