@@ -1,4 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
+import { NonRetryableError } from '../errors/errorTypes.js';
 import type { Column, ChunkRange, FileEntry } from '../spec/columns.js';
 import type { OutputSpec } from '../spec/pipelineSpec.js';
 import type { KeyKind, ReadChunkRequest, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
@@ -10,6 +11,9 @@ import { rowConverter } from '../formats/writtenTypes.js';
 import type { LeafStatistics } from '../formats/parquet/parquetFileWriter.js';
 import { applyOverrides, overrideConverters } from './columnOverrides.js';
 import { textForm } from '../formats/textForms.js';
+import type { ValidationSpec } from '../spec/validationSpec.js';
+import { compileRowRules } from '../validation/rowRules.js';
+import { QuarantineWriter } from '../validation/quarantineWriter.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -29,6 +33,10 @@ export type CopyChunkRequest = {
   maxRows?: number | undefined;
   /** See ReadChunkRequest.signal. */
   signal?: AbortSignal | undefined;
+  /** Rules each row must meet; rows that fail go to the run's `_quarantine/` files, not the output. */
+  validation?: ValidationSpec | undefined;
+  /** The run, named in each quarantined row. */
+  runId?: string | undefined;
 };
 
 /**
@@ -42,8 +50,12 @@ export type CopyTimings = { readMs: number; encodeMs: number; uploadMs: number }
 /** A file written, with its leaves' statistics when it is Parquet (a Delta commit states them). */
 export type CopiedFile = FileEntry & { statistics?: LeafStatistics[] | undefined };
 
-/** `truncated`: the read stopped at maxRows while the source had more rows. */
-export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean };
+/**
+ * `rows`: rows written to the output; `rowsRejected`: rows read that failed validation, written to
+ * `quarantine` instead (both absent without validation). `truncated`: the read stopped at maxRows
+ * while the source had more rows.
+ */
+export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[] };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -188,6 +200,14 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const rowLabel = (row: unknown[]) => (keyParts.length
     ? `Chunk ${request.chunk}, row with ${keyParts.map((part) => `${part.name} = ${row[part.index] == null ? 'NULL' : part.text(row[part.index])}`).join(', ')}`
     : `Chunk ${request.chunk}, a row after the first ${rows}`);
+  // Checked against the columns read, in their output types (after columnTypes), before the
+  // written encodings: the rules speak of the values the spec describes.
+  const rules = compileRowRules(request.columns, request.validation, `Chunk ${request.chunk}`);
+  if (rules.refusals.length) throw new NonRetryableError(rules.refusals.map((refusal) => refusal.reason).join('; '));
+  const quarantine = rules.check && new QuarantineWriter({
+    container, runId: request.runId ?? '', chunk: request.chunk, columns: request.columns, keyColumns: request.orderBy,
+    fileName: (file) => paths.quarantineFile(request.chunk, file),
+  });
   let truncated = false;
   // Iterated by hand to time each wait on the source; closed like for-await would on an early exit.
   const iterator = batches[Symbol.asyncIterator]();
@@ -204,9 +224,18 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       // Rows past the cap are dropped, and leaving the loop closes the read: one row more than
       // the cap is asked for, so a result of exactly maxRows rows is not called truncated.
       const whole = next.value;
-      const batch = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
-      truncated = batch.length < whole.length;
-      applyOverrides(batch, converters, rowLabel);
+      const read = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
+      truncated = read.length < whole.length;
+      applyOverrides(read, converters, rowLabel);
+      let batch = read;
+      if (rules.check && quarantine) {
+        batch = [];
+        for (const row of read) {
+          const failures = rules.check(row);
+          if (failures.length) await quarantine.add(row, failures);
+          else batch.push(row);
+        }
+      }
       if (convert) for (const row of batch) convert(row);
       if (router.partitioned) {
         for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
@@ -219,7 +248,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
           if (group.rows >= groupLimit(state)) await writeGroup(state);
         }
       }
-      rows += batch.length;
+      rows += read.length;
       onProgress(rows);
       if (truncated) break;
     }
@@ -231,7 +260,9 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     await writeGroup(state);
     await closeFile(state);
   }
+  await quarantine?.flush();
   const uploadMs = Math.min(uploadWaitMs, writingMs);
   const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
-  return { rows, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}) };
+  const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files } : {};
+  return { rows: rows - (quarantine?.rows ?? 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected };
 }

@@ -102,5 +102,5 @@ async function manifestListing(container: ContainerClient, paths: RunPaths): Pro
   // (NonRetryableError), and the folder is left as it is.
   const manifest = await readManifest(container, paths.manifest);
   if (!manifest) return undefined;
-  return new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...manifest.files.map((file) => file.path)]);
+  return new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...manifest.files.map((file) => file.path), ...(manifest.quarantine?.files ?? []).map((file) => file.path)]);
 }

@@ -129,6 +129,8 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(run.columns) }),
         maxRows: spec.maxRows,
         signal: stop.signal,
+        validation: spec.validation,
+        runId: input.runId,
       }, onProgress);
       await progressWrite;
       if (result.truncated) await services.queries.markTruncated(input.pipelineId);
@@ -152,6 +154,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         rows: result.rows,
         bytes: result.bytes,
         files: result.files.map(({ statistics: _statistics, ...file }) => file),
+        ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected, quarantine: result.quarantine ?? [] }),
         endedAt: ended.toISOString(),
         attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
         timings: { queueMs, ...result.timings },
@@ -165,7 +168,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         (async () => {
           if (!etag || !(await services.chunks.replaceIfUnchanged(done, etag))) await services.chunks.save(done);
         })(),
-        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings }),
+        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }) }),
       ]);
       events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
       return { outcome: 'done', ...stats };

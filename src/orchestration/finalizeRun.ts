@@ -19,6 +19,8 @@ import { releaseRunLease } from '../jobs/runLease.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { schemaColumnOf } from './schemaDrift.js';
 import { queryIdPrefix } from '../store/queryStore.js';
+import type { ChunkRecord } from '../store/chunkStore.js';
+import type { ValidationSpec } from '../spec/validationSpec.js';
 
 /**
  * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
@@ -55,6 +57,13 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion });
     const files = chunks.flatMap((chunk) => chunk.files.map((file) => ({ ...file, chunk: chunk.index })));
     const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
+    const quarantine = spec.validation ? quarantineOf(chunks) : undefined;
+    if (quarantine) {
+      await services.runs.update(ref.pipelineId, ref.runId, (current) => (current.rowsRejected === quarantine.rows ? undefined : { ...current, rowsRejected: quarantine.rows }));
+      // Before the manifest: a run that rejected too much is failed, and no reader takes its files.
+      const exceeded = rejectedBeyondLimits(spec.validation!, quarantine.rows, totals.rows + quarantine.rows);
+      if (exceeded) throw new NonRetryableError(exceeded);
+    }
     const manifest: Manifest = {
       manifestVersion: 1,
       pipelineId: ref.pipelineId,
@@ -72,6 +81,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       rows: totals.rows,
       bytes: totals.bytes,
       files,
+      ...(quarantine ? { quarantine } : {}),
       // Statements for the run's folder of files, declared with what the files hold (a Parquet
       // file's encodings for its readers); a Delta table is read as a table, at its folder.
       ...(spec.output.format === 'delta' ? {
@@ -106,7 +116,10 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       // Files in the folder that the manifest does not list (an attempt superseded by a retry that
       // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
       // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
-      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path)]) });
+      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path), ...(quarantine?.files ?? []).map((file) => file.path)]) });
+    } else {
+      // A Delta run's data files are the log's to keep; its quarantine folder holds what the manifest lists.
+      await deleteUnlistedFiles(container, { folder: paths.quarantineFolder, runId: ref.runId, keep: new Set((quarantine?.files ?? []).map((file) => file.path)) });
     }
     // Only now, with the manifest written, may the next run start above this one's range. A
     // backfill re-reads history and leaves the watermark where it is.
@@ -121,7 +134,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {
       endedAt = terminalRunStatuses.has(current.status) ? undefined : services.now();
       return endedAt
-        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, manifestPath: `${spec.output.container}/${paths.manifest}`, ...(delta?.version === undefined ? {} : { deltaVersion: delta.version }) }
+        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, ...(quarantine ? { rowsRejected: quarantine.rows } : {}), manifestPath: `${spec.output.container}/${paths.manifest}`, ...(delta?.version === undefined ? {} : { deltaVersion: delta.version }) }
         : undefined;
     });
     // After the watermark (and the record, so the lease never looks free while the run looks live).
@@ -144,6 +157,21 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
   } catch (err) {
     throw withContext(err, `Pipeline ${ref.pipelineId}, run ${ref.runId}, finalize`);
   }
+}
+
+/** The rows the run's chunks rejected and the `_quarantine/` files that hold them, as the manifest lists them. */
+function quarantineOf(chunks: ChunkRecord[]): NonNullable<Manifest['quarantine']> {
+  const files = chunks.flatMap((chunk) => (chunk.quarantine ?? []).map((file) => ({ ...file, chunk: chunk.index })));
+  return { rows: chunks.reduce((sum, chunk) => sum + (chunk.rowsRejected ?? 0), 0), files };
+}
+
+/** Why the rejected rows fail the run (naming the counts), or undefined when they are within the limits. */
+export function rejectedBeyondLimits(validation: ValidationSpec, rejected: number, read: number): string | undefined {
+  const problems: string[] = [];
+  if (validation.maxRejectedRows !== undefined && rejected > validation.maxRejectedRows) problems.push(`more than maxRejectedRows ${validation.maxRejectedRows}`);
+  // Compared as rejected * 100 > percent * read, so no rounding decides a run's fate at the limit.
+  if (validation.maxRejectedPercent !== undefined && rejected * 100 > validation.maxRejectedPercent * read) problems.push(`more than maxRejectedPercent ${validation.maxRejectedPercent}% (${((rejected * 100) / Math.max(read, 1)).toFixed(2)}%)`);
+  return problems.length ? `validation rejected ${rejected} of ${read} rows read, ${problems.join(' and ')}; the rows are in the run's _quarantine/ files, and no manifest was written` : undefined;
 }
 
 /** The run's cursor range as digits (exact) and as text people read. */

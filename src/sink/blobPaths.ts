@@ -15,6 +15,10 @@ export type RunPaths = {
   successMarker: string;
   /** `_schema.json`: the columns and their text forms, beside CSV and JSON Lines files. */
   schemaFile: string;
+  /** `_quarantine/`: the rows validation rejected (validation/quarantineWriter.ts), beside the manifest. */
+  quarantineFolder: string;
+  /** A chunk's quarantine file: a pure function of (run, chunk, file), so a retried chunk overwrites the same names. */
+  quarantineFile(chunk: number, file: number): string;
   /** `partitionFolder` is the Hive-style folder (`order_date=2024-05-01`), empty when not partitioned. */
   file(chunk: number, file: number, partitionFolder: string, extension: string): string;
 };
@@ -48,9 +52,15 @@ export function runPaths({ pipelineId, runId, table, schemaVersion, template = d
     manifest: `${folder}/_manifest.json`,
     successMarker: `${folder}/_SUCCESS`,
     schemaFile: `${folder}/_schema.json`,
+    ...quarantinePaths(folder),
     file: (chunk, file, partitionFolder, extension) =>
       `${folder}/${partitionFolder ? `${partitionFolder}/` : ''}${render(fileName, { chunk: pad(chunk, 5), file: pad(file, 4) })}.${extension}`,
   };
+}
+
+function quarantinePaths(folder: string): Pick<RunPaths, 'quarantineFolder' | 'quarantineFile'> {
+  const quarantineFolder = `${folder}/_quarantine`;
+  return { quarantineFolder, quarantineFile: (chunk, file) => `${quarantineFolder}/part-${pad(chunk, 5)}-${pad(file, 4)}.jsonl.gz` };
 }
 
 function pad(value: number, width: number): string {
@@ -72,6 +82,7 @@ export function runPathsFor(output: OutputSpec, input: Omit<RunPathInput, 'templ
     successMarker: `${folder}/_SUCCESS`,
     // Never written: a Delta table's schema is in its log.
     schemaFile: `${folder}/_schema.json`,
+    ...quarantinePaths(folder),
     file: (chunk, file, partitionFolder) => layout.dataFile(input.runId, chunk, file, partitionFolder),
   };
 }

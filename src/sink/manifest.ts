@@ -58,6 +58,11 @@ export const manifestSchema = z.object({
   bytes: z.number(),
   files: z.array(fileEntrySchema.extend({ chunk: z.number().int() })),
   /**
+   * With validation: the rows it rejected and the `_quarantine/` files (gzip JSON Lines) that hold
+   * them, one object a row with its failed rules and every value as text. Not part of `rows`.
+   */
+  quarantine: z.object({ rows: z.number().int().nonnegative(), files: z.array(fileEntrySchema.extend({ chunk: z.number().int() })) }).optional(),
+  /**
    * Statements that read this run's files with every column's type declared (DuckDB, Spark SQL,
    * Synapse serverless), generated for the run; absent in manifests written before them.
    */

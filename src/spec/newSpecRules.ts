@@ -1,3 +1,4 @@
+import { patternProblem } from './patternProblem.js';
 import type { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { sourceSettingPrefix, sourceSettingProblem } from '../settings.js';
@@ -18,6 +19,11 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
   // A name the shape check refused already has its message.
   const settingProblem = isSettingName(spec.source.connectionSetting) ? sourceSettingProblem(spec.source.connectionSetting, sourceSettingPrefix()) : undefined;
   if (settingProblem) issue(['source', 'connectionSetting'], settingProblem);
+
+  for (const [column, rules] of Object.entries(spec.validation?.rules ?? {})) {
+    const problem = rules.pattern === undefined ? undefined : patternProblem(rules.pattern);
+    if (problem) issue(['validation', 'rules', column, 'pattern'], problem);
+  }
 
   const containerProblem = reservedContainerProblem(spec.output.container);
   if (containerProblem) issue(['output', 'container'], containerProblem);

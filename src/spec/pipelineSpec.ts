@@ -3,6 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { columnTypesSchema } from './columnTypes.js';
 import { findSecrets } from './findSecrets.js';
 import { schemaContractSchema } from './schemaContract.js';
+import { validationSchema } from './validationSpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -281,6 +282,8 @@ export const pipelineSpecSchema = z
     columnTypes: columnTypesSchema.optional(),
     /** What a run does when the source's columns changed since the last successful run (spec/schemaContract.ts); absent, the defaults. */
     schemaContract: schemaContractSchema.optional(),
+    /** Rules rows must meet; rows that fail go to the run's `_quarantine/` files (spec/validationSpec.ts). */
+    validation: validationSchema.optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,

@@ -37,6 +37,9 @@ export const chunkRecordSchema = z.object({
   rows: z.number(),
   bytes: z.number(),
   files: z.array(fileEntrySchema),
+  /** Rows read that failed the spec's validation, and the `_quarantine/` files holding them; absent without validation. */
+  rowsRejected: z.number().int().nonnegative().optional(),
+  quarantine: z.array(fileEntrySchema).optional(),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   /** The latest maxChunkAttempts tries, oldest first. */
@@ -188,6 +191,7 @@ function toEntity(chunk: ChunkRecord) {
     range: JSON.stringify(chunk.range),
     ...(chunk.attempts ? { attempts: JSON.stringify(chunk.attempts) } : {}),
     ...(chunk.timings ? { timings: JSON.stringify(chunk.timings) } : {}),
+    ...(chunk.quarantine ? { quarantine: JSON.stringify(chunk.quarantine) } : {}),
     ...fileProperties,
   });
 }
@@ -202,5 +206,6 @@ function fromEntity(raw: Record<string, unknown>): ChunkRecord {
     files: JSON.parse(files),
     attempts: typeof entity.attempts === 'string' ? JSON.parse(entity.attempts) : undefined,
     timings: typeof entity.timings === 'string' ? JSON.parse(entity.timings) : undefined,
+    quarantine: typeof entity.quarantine === 'string' ? JSON.parse(entity.quarantine) : undefined,
   });
 }

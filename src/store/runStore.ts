@@ -28,6 +28,8 @@ export const runRecordSchema = z.object({
   rows: z.number(),
   bytes: z.number(),
   files: z.number(),
+  /** Rows the run's validation sent to `_quarantine/` instead of the output; absent without validation. */
+  rowsRejected: z.number().int().nonnegative().optional(),
   chunksPlanned: z.number(),
   rowsEstimate: z.number().optional(),
   outputFolder: z.string().optional(),
