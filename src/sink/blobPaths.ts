@@ -48,19 +48,23 @@ export function runPaths({ pipelineId, runId, table, schemaVersion, template = d
   const folder = render(template.slice(0, slash));
   const fileName = template.slice(slash + 1);
   return {
-    folder,
-    manifest: `${folder}/_manifest.json`,
-    successMarker: `${folder}/_SUCCESS`,
-    schemaFile: `${folder}/_schema.json`,
-    ...quarantinePaths(folder),
+    ...runFolderPaths(folder),
     file: (chunk, file, partitionFolder, extension) =>
       `${folder}/${partitionFolder ? `${partitionFolder}/` : ''}${render(fileName, { chunk: pad(chunk, 5), file: pad(file, 4) })}.${extension}`,
   };
 }
 
-function quarantinePaths(folder: string): Pick<RunPaths, 'quarantineFolder' | 'quarantineFile'> {
+/** The names in a run's folder beside its data files: manifest, `_SUCCESS`, `_schema.json`, quarantine. */
+function runFolderPaths(folder: string): Omit<RunPaths, 'file'> {
   const quarantineFolder = `${folder}/_quarantine`;
-  return { quarantineFolder, quarantineFile: (chunk, file) => `${quarantineFolder}/part-${pad(chunk, 5)}-${pad(file, 4)}.jsonl.gz` };
+  return {
+    folder,
+    manifest: `${folder}/_manifest.json`,
+    successMarker: `${folder}/_SUCCESS`,
+    schemaFile: `${folder}/_schema.json`,
+    quarantineFolder,
+    quarantineFile: (chunk, file) => `${quarantineFolder}/part-${pad(chunk, 5)}-${pad(file, 4)}.jsonl.gz`,
+  };
 }
 
 function pad(value: number, width: number): string {
@@ -75,14 +79,9 @@ function pad(value: number, width: number): string {
 export function runPathsFor(output: OutputSpec, input: Omit<RunPathInput, 'template'>): RunPaths {
   if (output.format !== 'delta') return runPaths({ ...input, template: output.pathTemplate });
   const layout = deltaTableLayout(output.tablePath ?? defaultDeltaTablePath, input.pipelineId, input.table);
-  const folder = layout.runFolder(input.runId);
+  // Its `_schema.json` is never written: a Delta table's schema is in its log.
   return {
-    folder,
-    manifest: `${folder}/_manifest.json`,
-    successMarker: `${folder}/_SUCCESS`,
-    // Never written: a Delta table's schema is in its log.
-    schemaFile: `${folder}/_schema.json`,
-    ...quarantinePaths(folder),
+    ...runFolderPaths(layout.runFolder(input.runId)),
     file: (chunk, file, partitionFolder) => layout.dataFile(input.runId, chunk, file, partitionFolder),
   };
 }
