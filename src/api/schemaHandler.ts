@@ -3,6 +3,7 @@ import { getServices } from '../services.js';
 import { pipelineIdSchema } from '../spec/pipelineSpec.js';
 import { defaultSchemaContract } from '../spec/schemaContract.js';
 import { json, parseParam, problem } from './httpResponses.js';
+import { parseQuery } from './queryParameters.js';
 
 /**
  * GET /api/pipelines/{id}/schema: the schema of the pipeline's last successful run, the earlier
@@ -11,6 +12,8 @@ import { json, parseParam, problem } from './httpResponses.js';
 export async function getPipelineSchema(request: HttpRequest): Promise<HttpResponseInit> {
   const id = parseParam(request, 'id', pipelineIdSchema);
   if (!id.ok) return id.response;
+  const query = parseQuery(request, {});
+  if (!query.ok) return query.response;
   const services = await getServices();
   const pipeline = await services.pipelines.get(id.value);
   if (!pipeline) return problem(404, `Pipeline ${id.value} does not exist`);

@@ -4,7 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { sourceSettingPrefix, sourceSettingProblem } from '../settings.js';
 import { reservedContainerProblem } from './reservedContainers.js';
 import { sourceQueryRefusal } from '../sources/queryGuard/sourceQueryRefusal.js';
-import type { PipelineSpec } from './pipelineSpec.js';
+import { defaultDeltaTablePath, type PipelineSpec } from './pipelineSpec.js';
 import { deltaNameProblem } from './deltaNames.js';
 
 /**
@@ -36,7 +36,8 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
   }
 
   // The same isolation for a Delta table: its folder (and the run manifests beside it) under {pipeline}.
-  if (spec.output.format === 'delta' && spec.output.tablePath?.split('/')[0] !== '{pipeline}') {
+  // The spec may come here unfinished (another field refused, so defaults were not applied).
+  if (spec.output.format === 'delta' && (spec.output.tablePath ?? defaultDeltaTablePath).split('/')[0] !== '{pipeline}') {
     issue(['output', 'tablePath'], 'the first folder must be exactly {pipeline}, so a pipeline writes only under its own prefix');
   }
   if (spec.output.format === 'delta' && spec.columns) {

@@ -110,6 +110,7 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       // The current schema is the third run's; the history holds each schema once, oldest first.
       const schema = await env.api.get('/api/pipelines/added-evolve/schema');
       expect(schema.status).toBe(200);
+      expect((await env.api.get('/api/pipelines/added-evolve/schema?x=1')).status).toBe(400);
       expect(schema.body).toMatchObject({ current: { runId: third.runId, version: m2!.schemaVersion }, contract: { added: 'evolve', removed: 'ignore' } });
       expect(schema.body!.current.columns.map((column: { name: string }) => column.name)).toEqual(['id', 'amount', 'note']);
       expect(schema.body!.history.map((entry: { runId: string; version: string }) => [entry.runId, entry.version])).toEqual([[first.runId, m1!.schemaVersion], [second.runId, m2!.schemaVersion]]);

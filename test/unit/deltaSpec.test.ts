@@ -32,7 +32,8 @@ describe('output.format "delta"', () => {
 
   it('refuses each misuse at its field', () => {
     expect(issues(spec({ mode: 'merge' }))).toContainEqual({ path: 'output.keys', message: 'merge needs keys: the columns that identify a row' });
-    expect(issues(spec({ keys: ['id'] }))).toContainEqual({ path: 'output.keys', message: 'keys are for mode "merge"; append does not match rows' });
+    // Only that: the default tablePath is not taken for a missing one when another field is refused.
+    expect(issues(spec({ keys: ['id'] }))).toEqual([{ path: 'output.keys', message: 'keys are for mode "merge"; append does not match rows' }]);
     expect(issues(spec({ mode: 'merge', keys: ['day'], partitionBy: ['day'] }))[0]).toMatchObject({ path: 'output.keys' });
     expect(issues(spec({ compression: 'zstd' }))).toContainEqual({ path: 'output.compression', message: "a Delta table's data files are compressed with snappy, not zstd" });
     expect(issues(spec({ pathTemplate: '{pipeline}/run={runId}/part-{chunk}-{file}' }))[0]).toMatchObject({ path: 'output.pathTemplate' });
