@@ -1,60 +1,20 @@
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { ensurePinnedVenv } from '../../bench/pinnedVenv.js';
 
 /**
- * The Python venv of the independent readers (delta-rs `deltalake`, pyarrow), under the repo's
- * git-ignored `.test-venv/`, created on first use with the pinned versions of
- * test/support/python-requirements.txt and reused while its recorded requirements match. Test
- * files run in parallel processes, so creation holds a lock file (created exclusively); a lock
- * older than ten minutes is a dead creator's and is taken over.
+ * The Python venv of the independent readers (delta-rs `deltalake`, pyarrow), the repo's
+ * git-ignored `.test-venv/` with the pinned test/support/python-requirements.txt, made on first use
+ * (bench/pinnedVenv.ts: one maker at a time across the parallel test files).
  */
 const root = resolve(import.meta.dirname, '../..');
-const venv = join(root, '.test-venv');
-const requirementsFile = join(root, 'test/support/python-requirements.txt');
-const installedRecord = join(venv, 'siphon-requirements.txt');
-const lockFile = join(root, '.test-venv.lock');
-const run = promisify(execFile);
 
 let ready: Promise<string> | undefined;
 
 /** The venv's python, creating the venv when it is missing or its pins changed. */
 export function testPython(): Promise<string> {
-  ready ??= ensureVenv();
+  ready ??= ensurePinnedVenv(join(root, '.test-venv'), join(root, 'test/support/python-requirements.txt'));
   return ready;
-}
-
-async function ensureVenv(): Promise<string> {
-  const python = join(venv, 'bin', 'python');
-  const wanted = readFileSync(requirementsFile, 'utf8');
-  const current = () => existsSync(python) && existsSync(installedRecord) && readFileSync(installedRecord, 'utf8') === wanted;
-  if (current()) return python;
-  await withLock(async () => {
-    if (current()) return;
-    rmSync(venv, { recursive: true, force: true });
-    await run('python3', ['-m', 'venv', venv], { timeout: 120_000 });
-    await run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile], { timeout: 600_000 });
-    writeFileSync(installedRecord, wanted);
-  });
-  return python;
-}
-
-async function withLock(work: () => Promise<void>): Promise<void> {
-  for (;;) {
-    try {
-      closeSync(openSync(lockFile, 'wx'));
-      break;
-    } catch {
-      if (existsSync(lockFile) && Date.now() - statSync(lockFile).mtimeMs > 600_000) rmSync(lockFile, { force: true });
-      await new Promise((done) => setTimeout(done, 500));
-    }
-  }
-  try {
-    await work();
-  } finally {
-    rmSync(lockFile, { force: true });
-  }
 }
 
 /** Runs test/support/readDelta.py with one JSON request; its answer, or an `error` when the reader refused. */
