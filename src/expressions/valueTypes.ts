@@ -51,7 +51,19 @@ export function columnValueType(type: OutputType): { type: ValueType; read: (val
     case 'int64': case 'uint64': return { type: int64Type, read: (value) => value };
     case 'decimal': {
       const scale = type.scale;
-      return { type: { kind: 'decimal', precision: type.precision, scale }, read: (value) => unscaledDecimal(value as string, scale) };
+      // Connectors hand decimals with exactly `scale` fraction digits: their digits without the point are the unscaled value.
+      return {
+        type: { kind: 'decimal', precision: type.precision, scale },
+        read: scale === 0
+          ? (value) => unscaledDecimal(value as string, 0)
+          : (value) => {
+            const text = value as string;
+            const point = text.length - scale - 1;
+            return text.charCodeAt(point) === 46 && point > 0 && text.charCodeAt(point - 1) !== 45 && text.charCodeAt(point - 1) !== 43
+              ? BigInt(text.slice(0, point) + text.slice(point + 1))
+              : unscaledDecimal(text, scale);
+          },
+      };
     }
     case 'float32': case 'float64': return { type: floatType, read: (value) => value };
     case 'boolean': return { type: booleanType, read: (value) => value };

@@ -9,14 +9,15 @@ export type CompiledCheck = { name: string; check: (row: readonly unknown[]) => 
 /**
  * `validation.checks` bound to the columns a run reads. A check whose expression does not parse
  * (a spec stored before expressions were checked on save), names what is not there, or is not
- * boolean is a refusal naming `validation.checks[i].expression` and the position. A row fails a
+ * boolean is a refusal naming `validation.checks.<i>.expression` and the position. A row fails a
  * check when its expression is false (NULL passes, as SQL's CHECK) or cannot be computed for
  * that row (division by zero, overflow: ExpressionValueError's message).
  */
 export function compileChecks(columns: readonly Column[], checks: readonly ValidationCheck[], label: string, refusals: ColumnRefusal[]): CompiledCheck[] {
   const compiled: CompiledCheck[] = [];
   checks.forEach((spec, i) => {
-    const path = `validation.checks[${i}].expression`;
+    // Dotted like the API's own field paths (validation.rules.x.min, zod's validation.checks.0.expression at create).
+    const path = `validation.checks.${i}.expression`;
     const refuse = (message: string, position: number) => refusals.push({ column: path, path, reason: `${label}: ${path} (check "${spec.name}"): ${message} at position ${position}` });
     const parsed = parseExpression(spec.expression);
     if (!parsed.ok) return refuse(parsed.problem.message, parsed.problem.position);

@@ -81,8 +81,8 @@ describe('validation checks', () => {
     const typed = await env.api.post('/api/pipelines?validateSource=true', pipeline('bad-type', { checks: [{ name: 'sum', expression: 'qty * price' }, { name: 'mixed', expression: "shipped_at > 'soon'" }] }));
     expect(typed.status).toBe(400);
     expect((typed.body as { errors: unknown[] }).errors).toEqual(expect.arrayContaining([
-      { path: 'validation.checks[0].expression', message: expect.stringContaining('a check must be true or false, and this expression gives a decimal at position 1') },
-      { path: 'validation.checks[1].expression', message: expect.stringContaining('cannot compare a timestamp and a string at position 1') },
+      { path: 'validation.checks.0.expression', message: expect.stringContaining('a check must be true or false, and this expression gives a decimal at position 1') },
+      { path: 'validation.checks.1.expression', message: expect.stringContaining('cannot compare a timestamp and a string at position 1') },
     ]));
     expect((await env.api.get('/api/pipelines/bad-type')).status).toBe(404);
   });

@@ -97,8 +97,8 @@ describe('compileRowRules', () => {
     const compiled = compileRowRules([column('a', { kind: 'int32' }), column('s', { kind: 'string' })], validationSchema.parse({
       checks: [{ name: 'sum', expression: 'a + 1' }, { name: 'gone', expression: 'a > b' }, { name: 'typed', expression: "a > 1 and s + 1 > 'x'" }, { name: 'broken', expression: 'a >' }],
     }), 'Table t');
-    expect(compiled.refusals.map((refusal) => refusal.path)).toEqual(['validation.checks[0].expression', 'validation.checks[1].expression', 'validation.checks[2].expression', 'validation.checks[3].expression']);
-    expect(compiled.refusals[0]!.reason).toBe('Table t: validation.checks[0].expression (check "sum"): a check must be true or false, and this expression gives an int64 at position 1');
+    expect(compiled.refusals.map((refusal) => refusal.path)).toEqual(['validation.checks.0.expression', 'validation.checks.1.expression', 'validation.checks.2.expression', 'validation.checks.3.expression']);
+    expect(compiled.refusals[0]!.reason).toBe('Table t: validation.checks.0.expression (check "sum"): a check must be true or false, and this expression gives an int64 at position 1');
     expect(compiled.refusals[1]!.reason).toContain('unknown column b at position 5');
     expect(compiled.refusals[2]!.reason).toContain('cannot add a string and an integer at position 11');
     expect(compiled.refusals[3]!.reason).toContain('unexpected end of the expression at position 4');
