@@ -11,6 +11,11 @@ import { getServices } from '../../src/services.js';
 import { readRunHistory } from '../../src/orchestration/runHistory.js';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { openReingestSource } from '../../src/orchestration/prepareReingestRun.js';
+import { copyChunk } from '../../src/copy/copyChunk.js';
+import { runPathsFor } from '../../src/sink/blobPaths.js';
+import { schemaVersionOf } from '../../src/sink/schemaVersion.js';
+import { readTargetOf } from '../../src/sources/readTarget.js';
 
 /**
  * Re-ingest of quarantined rows (issue 18, point 4), on PostgreSQL: a run quarantines planted bad
@@ -197,10 +202,23 @@ describe('re-ingest of quarantined rows', () => {
     expect((await services.runs.get('orders-rules', source.run.runId))!.reingestRunId).toBeUndefined();
     expect((await blobNames('orders-rules/')).filter((name) => name.includes('_reingest'))).toEqual([]);
 
+    // A rule that names no column of the run fails the re-ingest at prepare, with nothing written;
+    // a failed re-ingest lets go of the quarantine, so the next one may go.
+    const setRules = async (validation: Record<string, unknown>) => {
+      const current = await env.api.get('/api/pipelines/orders-rules');
+      const put = await env.api.put('/api/pipelines/orders-rules', pipeline('orders-rules', validation), { 'if-match': current.headers.get('etag')! });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+    };
+    await setRules({ rules: { nope: { notNull: true } } });
+    const failing = await reingest('orders-rules', source.run.runId);
+    expect(failing.status).toBe(202);
+    const failed = await env.api.waitForRun(failing.headers.get('location')!);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain('validation names "nope"');
+    expect(await blobNames(`orders-rules/`)).toEqual(expect.not.arrayContaining([expect.stringContaining(failed.runId)]));
+
     // The rules relaxed: qty and amount are no longer checked, the code pattern still is.
-    const current = await env.api.get('/api/pipelines/orders-rules');
-    const put = await env.api.put('/api/pipelines/orders-rules', pipeline('orders-rules', { rules: { code: rules.code } }), { 'if-match': current.headers.get('etag')! });
-    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    await setRules({ rules: { code: rules.code } });
 
     const [first, second] = await Promise.all([reingest('orders-rules', source.run.runId), reingest('orders-rules', source.run.runId)]);
     expect([first.status, second.status].sort()).toEqual([202, 409]);
@@ -219,6 +237,21 @@ describe('re-ingest of quarantined rows', () => {
     for (const file of again.manifest.quarantine!.files) expect(file.path).toContain(`/run=${again.run.runId}/_quarantine/`);
     const good = await readBackRows(env, source, 'id');
     expect(good.length + landed.length + requarantined.size).toBe(200);
+
+    // A chunk of the re-ingest copied again (a crash, a retry) writes the same names with the same bytes.
+    const stored = (await services.runs.get('orders-rules', again.run.runId))!;
+    const chunk = (await services.chunks.get(stored.runId, 1))!;
+    const names = [...chunk.files, ...(chunk.quarantine ?? [])].map((entry) => entry.path);
+    const bytesBefore = await Promise.all(names.map((name) => container().getBlockBlobClient(name).downloadToBuffer()));
+    const reread = await openReingestSource(services, stored, 1);
+    const copied = await copyChunk(reread, container(), {
+      chunk: 1, range: chunk.range, target: readTargetOf(stored.spec!), output: stored.spec!.output, columns: stored.columns!, orderBy: stored.orderBy!,
+      paths: runPathsFor(stored.spec!.output, { pipelineId: 'orders-rules', runId: stored.runId, table: 'orders', schemaVersion: schemaVersionOf(stored.columns!) }),
+      validation: stored.spec!.validation, runId: stored.runId,
+    }, () => undefined);
+    expect([...copied.files.map((entry) => entry.path), ...(copied.quarantine ?? []).map((entry) => entry.path)]).toEqual(names);
+    const bytesAfter = await Promise.all(names.map((name) => container().getBlockBlobClient(name).downloadToBuffer()));
+    expect(bytesAfter.every((bytes, index) => bytes.equals(bytesBefore[index]!))).toBe(true);
 
     // Not the pipeline's latest run for the schema or the planner: those still speak of the source run.
     expect((await services.schemas.current('orders-rules'))!.runId).toBe(schemaBefore!.runId);
