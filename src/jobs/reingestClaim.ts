@@ -28,7 +28,8 @@ export async function claimReingest(services: ClaimServices, pipelineId: string,
       const source = await services.runs.get(pipelineId, sourceRunId);
       if (!source) throw new Error('the run does not exist');
       const held = source.reingestRunId;
-      if (held !== undefined && held !== runId) {
+      if (held === runId) return { claimed: true };
+      if (held !== undefined) {
         const holder = await services.runs.get(pipelineId, held);
         const live = holder
           ? !reingestRetakableStatuses.has(holder.status)

@@ -9,6 +9,7 @@ import { readManifest } from '../sink/readManifest.js';
 import { schemaVersionOf } from '../sink/schemaVersion.js';
 import type { StoredRun } from '../store/runStore.js';
 import { acquireRunLease, leaseHeldReason } from '../jobs/runLease.js';
+import { claimReingest } from '../jobs/reingestClaim.js';
 import { checkPartitionColumns } from '../copy/partitionFolders.js';
 import { compileRowRules } from '../validation/rowRules.js';
 import { QuarantineSource, type QuarantineFile } from '../validation/quarantineSource.js';
@@ -31,8 +32,8 @@ import { recordPrepared, skipRun } from './prepareRun.js';
 export async function prepareReingestRun(services: Services, run: StoredRun, spec: PipelineSpec): Promise<PreparedRun> {
   const lease = await acquireRunLease(services, run.pipelineId, run);
   if (!lease.acquired) return skipRun(services, run, spec, leaseHeldReason(run.pipelineId, lease.holder));
+  await holdReingestClaim(services, run);
   const { source, files } = await reingestInput(services, run);
-  if (source.reingestRunId !== run.runId) throw new NonRetryableError(`run ${run.reingestOf}'s quarantine is claimed by re-ingest run ${source.reingestRunId ?? '(none)'}, not this one`);
   const columns = source.columns!;
   await checkSchemaUnchanged(services, run.pipelineId, source.runId, columns);
   const target = readTargetOf(spec);
@@ -59,6 +60,16 @@ export async function prepareReingestRun(services: Services, run: StoredRun, spe
   }));
   await recordPrepared(services, prepared);
   return { skipped: false, chunkCount: files.length, maxParallel: spec.chunking?.maxParallel ?? 1, retry: spec.retry, timeoutMinutes: spec.timeoutMinutes, chunksPerOrchestration: services.settings.SIPHON_CHUNKS_PER_ORCHESTRATION };
+}
+
+/**
+ * Makes sure the run holds its source run's claim (jobs/reingestClaim.ts), taking it back if a
+ * newer re-ingest that took it meanwhile failed: a retried re-ingest run that another one
+ * superseded and landed must not land the same rows again, so it fails here naming that run.
+ */
+export async function holdReingestClaim(services: Services, run: StoredRun): Promise<void> {
+  const claim = await claimReingest(services, run.pipelineId, run.reingestOf!, run.runId);
+  if (!claim.claimed) throw new NonRetryableError(`run ${run.reingestOf}'s quarantine is claimed by re-ingest run ${claim.holder.runId} (${claim.holder.status ?? 'being queued'}), not this one`);
 }
 
 /**

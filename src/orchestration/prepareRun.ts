@@ -18,7 +18,7 @@ import { schemaVersionOf } from '../sink/schemaVersion.js';
 import { defaultSchemaContract } from '../spec/schemaContract.js';
 import { applySchemaContract, fitDrift, frozenMessage, typeName, type SchemaColumn, type SchemaDrift } from './schemaDrift.js';
 import { capMessage } from '../errors/capMessage.js';
-import { prepareReingestRun } from './prepareReingestRun.js';
+import { holdReingestClaim, prepareReingestRun } from './prepareReingestRun.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -34,7 +34,11 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     if (!run) throw new NonRetryableError('the run record does not exist');
     if (terminalRunStatuses.has(run.status)) throw new NonRetryableError(`the run is already ${run.status}`);
     await appendRunEvent(services, run.runId, { type: RunEventType.started, key: `${run.attempt}:started`, at: services.now(), fields: { runAttempt: run.attempt } });
-    if (run.spec && run.columns) return resumePlanned(services, run, run.spec);
+    if (run.spec && run.columns) {
+      // A retried re-ingest goes on only while it holds (or can take back) its quarantine's claim.
+      if (run.reingestOf) await holdReingestClaim(services, run);
+      return resumePlanned(services, run, run.spec);
+    }
 
     // A query job's synthetic pipeline runs through the same path as a pipeline of its own.
     const pipeline = (await services.pipelines.get(ref.pipelineId)) ?? (await services.queries.get(ref.pipelineId));

@@ -244,7 +244,9 @@ describe('the run page', () => {
     const runId = await trigger('checked');
     const ended = await env.api.waitForRun(`/api/pipelines/checked/runs/${runId}`);
     expect(ended).toMatchObject({ status: 'succeeded', rowsRejected: 51 });
-    await page.goto(runPage('checked', runId));
+    // Its own tab when it runs alone (-t): the others leave theirs open.
+    if (page) await page.goto(runPage('checked', runId));
+    else page = await browser.open(runPage('checked', runId));
     await page.waitForSelector('#run-reingest');
     expect(await page.textContent('#run-reingest')).toBe('Re-ingest 51 quarantined rows');
     await page.click('#run-reingest');
