@@ -89,20 +89,20 @@ export async function reingestRun(request: HttpRequest, _context: InvocationCont
     }
     const outcome = await enqueueRun(services, { runId, pipelineId: source.pipelineId, reason: 'reingest', options: {}, attempt: 0 }, pipeline.generation, { reingestOf: source.runId, ...(upload ? { reingestUpload: upload } : {}) });
     if (outcome.pipelineGone || outcome.refusedBy) {
-      await forget(services, source.pipelineId, source.runId, runId, upload);
+      await forget();
       if (outcome.pipelineGone) return problem(404, `Pipeline ${source.pipelineId} does not exist`, 'it was deleted while the re-ingest was being started');
       return problem(409, `Pipeline ${source.pipelineId} has a run in progress: ${outcome.refusedBy.runId}`, `${leaseHeldReason(source.pipelineId, outcome.refusedBy)}; re-ingest once it ended (${runUrl(source.pipelineId, outcome.refusedBy.runId)})`);
     }
     return json(202, runSummary(outcome.run), { location: runUrl(source.pipelineId, runId), 'retry-after': '2' });
   } catch (err) {
     // Recorded before the failure: the run is there (queued), and its claim with it.
-    if (!(await services.runs.get(source.pipelineId, runId).catch(() => undefined))) await forget(services, source.pipelineId, source.runId, runId, upload).catch(() => undefined);
+    if (!(await services.runs.get(source.pipelineId, runId).catch(() => undefined))) await forget().catch(() => undefined);
     throw err;
   }
 
   /** Not queued: the claim goes (a new re-ingest may go at once) and so does the stored upload. */
-  async function forget(svc: typeof services, pipelineId: string, sourceRunId: string, newRun: string, uploaded: string | undefined): Promise<void> {
-    await releaseReingestClaim(svc, pipelineId, sourceRunId, newRun);
-    if (uploaded) await container.getBlockBlobClient(uploaded).deleteIfExists();
+  async function forget(): Promise<void> {
+    await releaseReingestClaim(services, source.pipelineId, source.runId, runId);
+    if (upload) await container.getBlockBlobClient(upload).deleteIfExists();
   }
 }
