@@ -4,6 +4,7 @@ import { createPipeline, getPipeline, listPipelines, setSchedulePaused, updatePi
 import { deletePipelineHandler } from './api/pipelineHandlers.js';
 import { planPipeline, validatePipeline } from './api/planHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
+import { reingestRun } from './api/reingestHandler.js';
 import { listRunChunks, listRunEvents } from './api/runHandlers.js';
 import { listRunFiles } from './api/runFilesHandler.js';
 import { getWatermark, listPipelineEvents, resetWatermark } from './api/watermarkHandlers.js';
@@ -157,6 +158,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getRun', ['GET'], 'pipelines/{id}/runs/{runId}', 'reader', getRun),
   http('cancelRun', ['POST'], 'pipelines/{id}/runs/{runId}/cancel', 'operator', cancelRun),
   http('retryRun', ['POST'], 'pipelines/{id}/runs/{runId}/retry', 'operator', retryRun),
+  http('reingestRun', ['POST'], 'pipelines/{id}/runs/{runId}/reingest', 'operator', reingestRun),
   http('listAllRuns', ['GET'], 'runs', 'reader', listAllRuns),
   http('pauseSchedule', ['POST'], 'pipelines/{id}/schedule/pause', 'operator', setSchedulePaused(true)),
   http('resumeSchedule', ['POST'], 'pipelines/{id}/schedule/resume', 'operator', setSchedulePaused(false)),

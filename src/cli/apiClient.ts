@@ -4,7 +4,8 @@ export const defaultApiUrl = 'http://127.0.0.1:7071';
 
 export type ApiResponse<T = unknown> = { status: number; headers: Headers; body: T };
 
-export type RequestOptions = { body?: unknown; headers?: Record<string, string>; query?: Record<string, string | number | boolean | undefined> };
+/** `body` is sent as JSON; `text` as it is, with its own media type (a JSON Lines file of rows). */
+export type RequestOptions = { body?: unknown; text?: { content: string; contentType: string }; headers?: Record<string, string>; query?: Record<string, string | number | boolean | undefined> };
 
 /** Gives a bearer token for each request; absent against the local runtime. */
 export type TokenSource = () => Promise<string>;
@@ -43,10 +44,10 @@ export class SiphonClient {
     const url = new URL(`/api${path}`, this.baseUrl);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-    if (method !== 'GET') headers['content-type'] = 'application/json';
+    if (method !== 'GET') headers['content-type'] = options.text?.contentType ?? 'application/json';
     if (this.token) headers.authorization = `Bearer ${await this.token()}`;
     try {
-      return await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+      return await fetch(url, { method, headers, body: options.text ? options.text.content : options.body === undefined ? undefined : JSON.stringify(options.body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new Error(`Cannot reach the Siphon API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? (npm run local, or set --url / SIPHON_URL)`);

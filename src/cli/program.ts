@@ -17,6 +17,7 @@ import { runsEventsCommand } from './commands/runs/events.js';
 import { runsGetCommand } from './commands/runs/get.js';
 import { runsListCommand } from './commands/runs/list.js';
 import { runsRetryCommand } from './commands/runs/retry.js';
+import { runsReingestCommand } from './commands/runs/reingest.js';
 import { runsWatchCommand } from './commands/runs/watch.js';
 import { queryCommand } from './commands/query/query.js';
 
@@ -45,12 +46,12 @@ export function buildProgram(io: CliIo): Command {
   ])
     pipelines.addCommand(command);
 
-  const runs = withExamples(new Command('runs').description('List, inspect, watch, cancel and retry runs (a run is <pipeline>/<runId>)'), [
+  const runs = withExamples(new Command('runs').description('List, inspect, watch, cancel, retry and re-ingest runs (a run is <pipeline>/<runId>)'), [
     'siphon runs list --pipeline sales-orders',
     'siphon runs watch sales-orders/20261121T163000Z-1a2b3c4d',
     'siphon runs retry sales-orders 20261121T163000Z-1a2b3c4d --wait',
   ]);
-  for (const command of [runsListCommand(io), runsGetCommand(io), runsWatchCommand(io), runsCancelCommand(io), runsRetryCommand(io), runsEventsCommand(io)]) runs.addCommand(command);
+  for (const command of [runsListCommand(io), runsGetCommand(io), runsWatchCommand(io), runsCancelCommand(io), runsRetryCommand(io), runsReingestCommand(io), runsEventsCommand(io)]) runs.addCommand(command);
 
   program.addCommand(pipelines).addCommand(runCommand(io)).addCommand(runs).addCommand(queryCommand(io));
   for (const command of everyCommand(program)) {

@@ -1,7 +1,7 @@
 import type { Services } from '../services.js';
 import type { JobMessage } from '../spec/jobMessage.js';
 import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import type { StoredRun } from '../store/runStore.js';
+import type { RunRecord, StoredRun } from '../store/runStore.js';
 import { encodeJobMessage } from './jobQueueMessage.js';
 import { acquireRunLease, releaseRunLease, type LeaseRefusal } from './runLease.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
@@ -26,7 +26,10 @@ export type EnqueueOutcome =
  * trigger that read the pipeline before a delete and takes the lease after it finds the pipeline
  * gone (or a new generation under the same id) here, and records nothing.
  */
-export async function enqueueRun(services: Services, job: JobMessage, generation: string): Promise<EnqueueOutcome> {
+/** Fields a re-ingest run is recorded with beside the job's (see api/reingestHandler.ts). */
+export type ReingestFields = Pick<RunRecord, 'reingestOf' | 'reingestUpload'>;
+
+export async function enqueueRun(services: Services, job: JobMessage, generation: string, reingest: ReingestFields = {}): Promise<EnqueueOutcome> {
   const existing = await services.runs.get(job.pipelineId, job.runId);
   if (existing) {
     if (existing.status === RunStatus.queued) {
@@ -59,6 +62,7 @@ export async function enqueueRun(services: Services, job: JobMessage, generation
       bytes: 0,
       files: 0,
       chunksPlanned: 0,
+      ...reingest,
     });
   } catch (err) {
     // Not recorded: free the lease now rather than after its grace period.

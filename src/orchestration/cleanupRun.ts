@@ -66,6 +66,8 @@ export async function cleanupRun(services: Services, ref: RunRef, options: Clean
     if (run.spec) {
       const paths = runPathsFor(run.spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(readTargetOf(run.spec)), schemaVersion: run.columns && schemaVersionOf(run.columns) });
       const container = services.dataBlobs.getContainerClient(run.spec.output.container);
+      // A re-ingest run's uploaded rows stay: a retry of the run reads them again.
+      const upload = run.reingestUpload ? [run.reingestUpload] : [];
       if (run.spec.output.format === 'delta') {
         // The table's log, not the manifest, says what is output: a run that committed (finalize
         // failed after its commit) keeps everything; one that did not loses every file no version
@@ -75,12 +77,12 @@ export async function cleanupRun(services: Services, ref: RunRef, options: Clean
         const committed = findRunCommit(snapshot, ref.runId, run.deltaReadVersion ?? -1) !== undefined;
         if (!committed) {
           deleted = (await deleteUnreferencedRunFiles(container, layout, snapshot, ref.runId)).length;
-          deleted += (await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set() })).length;
+          deleted += (await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set(upload) })).length;
           chunksReset = await services.chunks.resetToPlanned(ref.runId);
         }
       } else {
         const listed = await manifestListing(container, paths);
-        deleted = (await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: listed ?? new Set() })).length;
+        deleted = (await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([...(listed ?? []), ...upload]) })).length;
         if (!listed) chunksReset = await services.chunks.resetToPlanned(ref.runId);
       }
     }

@@ -15,6 +15,7 @@ import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/r
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import type { StoredRun } from '../store/runStore.js';
+import { openReingestSource } from './prepareReingestRun.js';
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -112,7 +113,8 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         }, () => undefined);
     };
 
-    const source = await services.openSource(spec.source);
+    // A re-ingest run reads its chunk's quarantine file instead of the source.
+    const source = run.reingestOf ? await openReingestSource(services, run, input.chunk) : await services.openSource(spec.source);
     try {
       const target = readTargetOf(spec);
       const written = writtenColumns(run.columns, spec.output);

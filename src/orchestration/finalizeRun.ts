@@ -82,6 +82,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       bytes: totals.bytes,
       files,
       ...(quarantine ? { quarantine } : {}),
+      ...(run.reingestOf ? { reingestOf: run.reingestOf } : {}),
       // Statements for the run's folder of files, declared with what the files hold (a Parquet
       // file's encodings for its readers); a Delta table is read as a table, at its folder.
       ...(spec.output.format === 'delta' ? {
@@ -116,7 +117,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       // Files in the folder that the manifest does not list (an attempt superseded by a retry that
       // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
       // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
-      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path), ...(quarantine?.files ?? []).map((file) => file.path)]) });
+      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path), ...(quarantine?.files ?? []).map((file) => file.path), ...(run.reingestUpload ? [run.reingestUpload] : [])]) });
     } else {
       // A Delta run's data files are the log's to keep; its quarantine folder holds what the manifest lists.
       await deleteUnlistedFiles(container, { folder: paths.quarantineFolder, runId: ref.runId, keep: new Set((quarantine?.files ?? []).map((file) => file.path)) });
@@ -127,8 +128,9 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       await services.watermarks.advance(ref.pipelineId, { column: run.window.column, kind: run.window.kind, value: run.window.upTo, runId: ref.runId, updatedAt: services.now().toISOString() });
     }
     // The run's columns are now what its output holds: the schema the next run is compared with.
-    // A query job runs once under an id never used again: it has no next run.
-    if (!ref.pipelineId.startsWith(queryIdPrefix)) await services.schemas.record(ref.pipelineId, { runId: ref.runId, version: schemaVersion, runStartedAt: run.startedAt ?? run.requestedAt, columns: run.columns.map(schemaColumnOf) });
+    // A query job runs once under an id never used again: it has no next run. A re-ingest run
+    // wrote an earlier run's columns and read no source: the schema stays the last source run's.
+    if (!ref.pipelineId.startsWith(queryIdPrefix) && !run.reingestOf) await services.schemas.record(ref.pipelineId, { runId: ref.runId, version: schemaVersion, runStartedAt: run.startedAt ?? run.requestedAt, columns: run.columns.map(schemaColumnOf) });
 
     let endedAt: Date | undefined; // set only by the call that closes the run, so the event is logged once
     const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {

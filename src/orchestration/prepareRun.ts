@@ -18,6 +18,7 @@ import { schemaVersionOf } from '../sink/schemaVersion.js';
 import { defaultSchemaContract } from '../spec/schemaContract.js';
 import { applySchemaContract, fitDrift, frozenMessage, typeName, type SchemaColumn, type SchemaDrift } from './schemaDrift.js';
 import { capMessage } from '../errors/capMessage.js';
+import { holdReingestClaim, prepareReingestRun } from './prepareReingestRun.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -33,13 +34,19 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
     if (!run) throw new NonRetryableError('the run record does not exist');
     if (terminalRunStatuses.has(run.status)) throw new NonRetryableError(`the run is already ${run.status}`);
     await appendRunEvent(services, run.runId, { type: RunEventType.started, key: `${run.attempt}:started`, at: services.now(), fields: { runAttempt: run.attempt } });
-    if (run.spec && run.columns) return resumePlanned(services, run, run.spec);
+    if (run.spec && run.columns) {
+      // A retried re-ingest goes on only while it holds (or can take back) its quarantine's claim.
+      if (run.reingestOf) await holdReingestClaim(services, run);
+      return resumePlanned(services, run, run.spec);
+    }
 
     // A query job's synthetic pipeline runs through the same path as a pipeline of its own.
     const pipeline = (await services.pipelines.get(ref.pipelineId)) ?? (await services.queries.get(ref.pipelineId));
     if (!pipeline) throw new NonRetryableError('the pipeline does not exist');
     if (runGeneration(run) !== pipeline.generation) throw new NonRetryableError(`the run belongs to an earlier pipeline of this id that was deleted (generation ${runGeneration(run)}, now ${pipeline.generation})`);
     const { spec } = pipeline;
+    // Reads a run's quarantined rows, not the source: no upstream to wait for, no source to open.
+    if (run.reingestOf) return await prepareReingestRun(services, run, spec);
     const skip = await reasonToSkip(services, spec, run);
     if (skip) return skipRun(services, run, spec, skip);
 
@@ -94,7 +101,7 @@ async function resumePlanned(services: Services, run: StoredRun, spec: PipelineS
 }
 
 /** Ends the run skipped with the reason, then lets go of the lease if it held it (a manual run takes it at its trigger). */
-async function skipRun(services: Services, run: StoredRun, spec: PipelineSpec, reason: string): Promise<PreparedRun> {
+export async function skipRun(services: Services, run: StoredRun, spec: PipelineSpec, reason: string): Promise<PreparedRun> {
   await services.runs.update(run.pipelineId, run.runId, (current) =>
     terminalRunStatuses.has(current.status) ? undefined : { ...current, status: RunStatus.skipped, statusReason: reason, endedAt: services.now().toISOString(), spec });
   await releaseRunLease(services, run.pipelineId, run.runId);
@@ -103,7 +110,7 @@ async function skipRun(services: Services, run: StoredRun, spec: PipelineSpec, r
 }
 
 /** The plan on the timeline: how many chunks, how they were cut, and the window an incremental run reads (as text people read). */
-function recordPrepared(services: Services, run: StoredRun): Promise<boolean> {
+export function recordPrepared(services: Services, run: StoredRun): Promise<boolean> {
   const { window } = run;
   return appendRunEvent(services, run.runId, {
     type: RunEventType.prepared,

@@ -12,7 +12,8 @@ import { runGeneration } from '../jobs/pipelineGeneration.js';
  */
 export async function reasonToSkip(services: Services, spec: PipelineSpec, run: { runId: string; attempt: number }): Promise<string | undefined> {
   for (const upstream of spec.dependsOn ?? []) {
-    const [latest] = await services.runs.listByPipeline(upstream, 1);
+    // A re-ingest run lands an earlier run's quarantined rows: not the upstream's latest run.
+    const latest = (await services.runs.listByPipeline(upstream, 20)).find((candidate) => candidate.reason !== 'reingest');
     if (!latest) return `upstream pipeline ${upstream} has never run`;
     // A run kept from a deleted upstream of the same id says nothing about the one there now.
     const upstreamPipeline = await services.pipelines.get(upstream);

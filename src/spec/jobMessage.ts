@@ -4,7 +4,8 @@ import { backfillBoundsProblems } from './backfillBounds.js';
 
 export const runIdSchema = z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9]{8}$/, 'a run id like 20261121T163000Z-1a2b3c4d');
 
-export const runReasonSchema = z.enum(['manual', 'schedule', 'retry']);
+/** `reingest`: a run that reads a succeeded run's quarantined rows instead of the source (api/reingestHandler.ts). */
+export const runReasonSchema = z.enum(['manual', 'schedule', 'retry', 'reingest']);
 
 /**
  * How a run reads an incremental pipeline: `fullRefresh` ignores the watermark once (and then

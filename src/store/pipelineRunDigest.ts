@@ -44,7 +44,8 @@ export async function digestPipelineRuns(runs: RunStore, pipelineId: string, gen
       if (!ours(run)) continue;
       digest.latest ??= run;
       if (read <= recentRuns && !terminalRunStatuses.has(run.status)) digest.inProgress = true;
-      if (run.status === RunStatus.succeeded) digest.lastSuccess ??= run;
+      // A re-ingest run lands an earlier run's quarantined rows: not a fresh read of the source.
+      if (run.status === RunStatus.succeeded && run.reason !== 'reingest') digest.lastSuccess ??= run;
     }
     const last = page.runs[page.runs.length - 1];
     if (!page.nextRowKey || !last) return digest;

@@ -30,6 +30,19 @@ export const runRecordSchema = z.object({
   files: z.number(),
   /** Rows the run's validation sent to `_quarantine/` instead of the output; absent without validation. */
   rowsRejected: z.number().int().nonnegative().optional(),
+  /**
+   * A re-ingest run (reason `reingest`): the succeeded run whose quarantined rows it reads instead
+   * of the source, and the corrected rows uploaded for it (a blob in the output container, in the
+   * run's folder), which it reads instead of the quarantine when present.
+   */
+  reingestOf: z.string().optional(),
+  reingestUpload: z.string().optional(),
+  /**
+   * On a run whose quarantine is being or was re-ingested: the re-ingest run that claimed it, and
+   * when (see jobs/reingestClaim.ts). Written under the record's ETag, so one quarantine lands once.
+   */
+  reingestRunId: z.string().optional(),
+  reingestClaimedAt: z.string().optional(),
   chunksPlanned: z.number(),
   rowsEstimate: z.number().optional(),
   outputFolder: z.string().optional(),

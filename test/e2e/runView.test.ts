@@ -37,6 +37,8 @@ beforeAll(async () => {
   // Six chunks of ten rows at 0.15 s a row, two at a time: three waves of about 1.5 s.
   expect((await env.api.post('/api/pipelines', { id: 'slow', source, output, query: 'SELECT id, note, slow_row(0.15) AS slept FROM items', chunking: { column: 'id', chunks: 6, maxParallel: 2, strategy: 'equalWidth' } })).status).toBe(201);
   expect((await env.api.post('/api/pipelines', { id: 'broken', source, output, table: { name: 'broken' }, chunking: { column: 'id', chunks: 4, maxParallel: 2, strategy: 'equalWidth' }, retry: { maxAttempts: 1 } })).status).toBe(201);
+  // 'item 1' to 'item 9' pass, the 51 longer notes are quarantined.
+  expect((await env.api.post('/api/pipelines', { id: 'checked', source, output, table: { name: 'items' }, validation: { rules: { note: { maxLength: 6 } } } })).status).toBe(201);
 });
 
 afterAll(async () => {
@@ -236,5 +238,28 @@ describe('the run page', () => {
     expect(await big.textContent('.chunk-detail h3')).toMatch(/^Chunk 2999/);
     expect(await big.locator('.gantt-lanes .lane').count()).toBeLessThan(60);
     await big.close();
+  });
+
+  it('re-ingests a run\'s quarantined rows from its page, once', async () => {
+    const runId = await trigger('checked');
+    const ended = await env.api.waitForRun(`/api/pipelines/checked/runs/${runId}`);
+    expect(ended).toMatchObject({ status: 'succeeded', rowsRejected: 51 });
+    // Its own tab when it runs alone (-t): the others leave theirs open.
+    if (page) await page.goto(runPage('checked', runId));
+    else page = await browser.open(runPage('checked', runId));
+    await page.waitForSelector('#run-reingest');
+    expect(await page.textContent('#run-reingest')).toBe('Re-ingest 51 quarantined rows');
+    await page.click('#run-reingest');
+    // The new run's page: a re-ingest of this run, with no button of its own.
+    await expect.poll(() => page.url(), { timeout: 10_000 }).not.toBe(runPage('checked', runId));
+    const reingestId = decodeURIComponent(page.url().split('/').pop()!);
+    expect(await env.api.waitForRun(`/api/pipelines/checked/runs/${reingestId}`)).toMatchObject({ status: 'succeeded', reason: 'reingest', reingestOf: runId, rowsRejected: 51 });
+    await expect.poll(status).toBe('succeeded');
+    expect(await page.locator('#run-reingest').count()).toBe(0);
+    // Back on the source run: a second re-ingest is refused, naming the first.
+    await page.goto(runPage('checked', runId));
+    await page.click('#run-reingest');
+    await expect.poll(() => page.textContent('.run-actions')).toContain(`already re-ingested by run ${reingestId}`);
+    expect(unexpectedErrors()).toEqual([]);
   });
 });

@@ -23,6 +23,15 @@ describe('screenRequest', () => {
     }
   });
 
+  it('lets JSON Lines through too (corrected rows for a re-ingest), still a type no web page sends cross-site without a preflight', () => {
+    for (const type of ['application/x-ndjson', 'application/jsonl', 'application/x-ndjson; charset=utf-8']) {
+      expect(screenRequest(request('POST', { 'content-type': type })), type).toBeUndefined();
+    }
+    for (const type of ['application/x-ndjson; charset=latin1', 'text/x-ndjson', 'application/ndjsonx']) {
+      expect(screenRequest(request('POST', { 'content-type': type }))?.status, type).toBe(415);
+    }
+  });
+
   it('refuses a declared length over the cap (413) or not a number (400) before anything is read', () => {
     const json = { 'content-type': 'application/json' };
     expect(screenRequest(request('POST', { ...json, 'content-length': String(1024 * 1024) }))).toBeUndefined();

@@ -28,6 +28,10 @@ export type RunSummary = {
   statusReason?: string;
   options?: RunOptions;
   attempt: number;
+  /** Rows validation sent to `_quarantine/`; absent without validation. */
+  rowsRejected?: number;
+  /** A re-ingest run: the run whose quarantined rows it writes. */
+  reingestOf?: string;
   url: string;
 };
 

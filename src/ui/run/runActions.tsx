@@ -13,7 +13,9 @@ const retryable: ReadonlySet<string> = new Set(['failed', 'cancelled', 'timed_ou
  * and Retry (after a failure, cancel or timeout), shown only when they apply; the API's refusals
  * (409: finalizing, another run holding the pipeline, a cleanup under way) are shown as it words them.
  * A retry answers with the run's URL: the same run id is the run's next attempt (stay, and read it
- * again); another id is a new run (go there).
+ * again); another id is a new run (go there). Re-ingest (a succeeded run that quarantined rows)
+ * writes those rows, checked by today's rules, in a new run, once: the page goes to that run, and
+ * the API's 409 (already re-ingested, naming the run) is shown as it words it.
  */
 export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () => void }) {
   const canOperate = useCanOperate();
@@ -23,15 +25,16 @@ export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () =
   const path = `pipelines/${segment(run.pipelineId)}/runs/${segment(run.runId)}`;
   const canCancel = cancellable.has(run.status) && !run.finalizingSince;
   const canRetry = retryable.has(run.status);
+  const canReingest = run.status === 'succeeded' && (run.rowsRejected ?? 0) > 0 && run.reason !== 'reingest';
 
-  const act = async (action: 'cancel' | 'retry') => {
+  const act = async (action: 'cancel' | 'retry' | 'reingest') => {
     setBusy(true);
     setError(undefined);
     try {
       const response = await apiRequest<RunDetail>(`${path}/${action}`, { method: 'POST', body: {} });
       setConfirming(false);
       const target = response.location?.match(/^\/api\/pipelines\/([^/]+)\/runs\/([^/?#]+)$/);
-      if (action === 'retry' && target && decodeURIComponent(target[2]!) !== run.runId) {
+      if (action !== 'cancel' && target && decodeURIComponent(target[2]!) !== run.runId) {
         navigate(href('pipelines', decodeURIComponent(target[1]!), 'runs', decodeURIComponent(target[2]!)));
         return;
       }
@@ -43,7 +46,7 @@ export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () =
     }
   };
 
-  if (!canCancel && !canRetry && !error) return null;
+  if (!canCancel && !canRetry && !canReingest && !error) return null;
   return (
     <div class="run-actions">
       <fieldset class="toolbar" aria-label="Run actions" disabled={!canOperate}>
@@ -56,6 +59,7 @@ export function RunActions({ run, onChanged }: { run: RunDetail; onChanged: () =
           </div>
         ) : null}
         {canRetry ? <button type="button" class="primary" id="run-retry" disabled={busy} onClick={() => void act('retry')}>Retry run</button> : null}
+        {canReingest ? <button type="button" id="run-reingest" disabled={busy} title={`Write the ${run.rowsRejected} quarantined rows, checked by the pipeline's current rules, in a new run (once)`} onClick={() => void act('reingest')}>Re-ingest {run.rowsRejected} quarantined rows</button> : null}
       </fieldset>
       <ProblemNotice error={error} />
     </div>
