@@ -36,16 +36,30 @@ export type ColumnRules = z.infer<typeof columnRulesSchema>;
 export const ruleNames = ['notNull', 'min', 'max', 'pattern', 'allowedValues', 'maxLength'] as const;
 export type RuleName = (typeof ruleNames)[number];
 
+const columnNameSchema = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
+
 export const validationSchema = z
   .object({
     rules: z
-      .record(z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL'), columnRulesSchema)
-      .refine((record) => Object.keys(record).length >= 1 && Object.keys(record).length <= 1_000, 'name 1 to 1,000 columns'),
+      .record(columnNameSchema, columnRulesSchema)
+      .refine((record) => Object.keys(record).length >= 1 && Object.keys(record).length <= 1_000, 'name 1 to 1,000 columns')
+      .optional(),
+    /**
+     * Keys no two rows of a chunk may share, each a list of columns (`[["order_id"], ["tenant", "code"]]`):
+     * the second and later rows with a key seen before in the chunk go to quarantine with rule
+     * `unique` (validation/uniqueKeys.ts). A key with a NULL part is never a duplicate, as in SQL.
+     */
+    unique: z
+      .array(z.array(columnNameSchema).min(1).max(32).refine((names) => new Set(names).size === names.length, 'names a column twice'))
+      .min(1)
+      .max(100)
+      .optional(),
     /** The run fails, with no manifest, when more rows than this were rejected. */
     maxRejectedRows: z.number().int().min(0).optional(),
     /** The run fails, with no manifest, when more than this percentage of the rows read were rejected. */
     maxRejectedPercent: z.number().min(0).max(100).optional(),
   })
-  .strict();
+  .strict()
+  .refine((validation) => validation.rules !== undefined || validation.unique !== undefined, { message: 'give rules or unique', path: ['rules'] });
 
 export type ValidationSpec = z.infer<typeof validationSchema>;

@@ -8,8 +8,8 @@ import { microsPerDay, type TimestampWithOffset } from '../formats/canonicalValu
 import { textForm } from '../formats/textForms.js';
 import { patternProblem } from '../spec/patternProblem.js';
 
-/** One rule a row's value broke: the column, the rule and what was wrong. */
-export type RuleFailure = { column: string; rule: RuleName; message: string };
+/** One rule a row's value broke: the column (a unique key's columns joined by commas), the rule and what was wrong. */
+export type RuleFailure = { column: string; rule: RuleName | 'unique'; message: string };
 
 /** The failures of a row (canonical values in the columns' order); empty when it passes. */
 export type RowCheck = (row: readonly unknown[]) => RuleFailure[];
@@ -33,7 +33,7 @@ export function compileRowRules(columns: readonly Column[], validation: Validati
   if (!validation) return { refusals: [], check: undefined };
   const refusals: ColumnRefusal[] = [];
   const compiled: CompiledRule[] = [];
-  for (const [name, rules] of Object.entries(validation.rules)) {
+  for (const [name, rules] of Object.entries(validation.rules ?? {})) {
     const index = columns.findIndex((column) => column.name === name);
     if (index < 0) {
       refusals.push({ column: name, path: `validation.rules.${name}`, reason: `validation names "${name}", which ${label} does not read` });
