@@ -13,6 +13,8 @@ import { applyOverrides, overrideConverters } from './columnOverrides.js';
 import { textForm } from '../formats/textForms.js';
 import type { ValidationSpec } from '../spec/validationSpec.js';
 import { compileRowRules } from '../validation/rowRules.js';
+import { compileUniqueKeys } from '../validation/uniqueKeys.js';
+import { nullFilledColumns } from './nullFilledColumns.js';
 import { QuarantineWriter } from '../validation/quarantineWriter.js';
 
 export type CopyChunkRequest = {
@@ -180,9 +182,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     }
   };
 
+  // Columns the source no longer has are not asked for: the copy puts their NULLs in.
+  const filled = nullFilledColumns(request.columns);
   const batches = source.readChunk({
     target: request.target,
-    columns: request.columns,
+    columns: filled.readColumns,
     key: request.key,
     window: request.window,
     orderBy: request.orderBy,
@@ -203,8 +207,15 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   // Checked against the columns read, in their output types (after columnTypes), before the
   // written encodings: the rules speak of the values the spec describes.
   const rules = compileRowRules(request.columns, request.validation, `Chunk ${request.chunk}`);
-  if (rules.refusals.length) throw new NonRetryableError(rules.refusals.map((refusal) => refusal.reason).join('; '));
-  const quarantine = rules.check && new QuarantineWriter({
+  const unique = compileUniqueKeys(request.columns, request.validation, `Chunk ${request.chunk}`);
+  const refusals = [...rules.refusals, ...unique.refusals];
+  if (refusals.length) throw new NonRetryableError(refusals.map((refusal) => refusal.reason).join('; '));
+  // Every row read, in the read's fixed order, passes the unique check (which remembers its
+  // keys), so a retried chunk quarantines the same duplicates.
+  const uniqueCheck = unique.newCheck?.();
+  const ruleCheck = rules.check;
+  const check = ruleCheck && uniqueCheck ? (row: unknown[]) => [...ruleCheck(row), ...uniqueCheck(row)] : ruleCheck ?? uniqueCheck;
+  const quarantine = check && new QuarantineWriter({
     container, runId: request.runId ?? '', chunk: request.chunk, columns: request.columns, keyColumns: request.orderBy,
     fileName: (file) => paths.quarantineFile(request.chunk, file),
   });
@@ -226,12 +237,13 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       const whole = next.value;
       const read = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
       truncated = read.length < whole.length;
+      filled.fill?.(read);
       applyOverrides(read, converters, rowLabel);
       let batch = read;
-      if (rules.check && quarantine) {
+      if (check && quarantine) {
         batch = [];
         for (const row of read) {
-          const failures = rules.check(row);
+          const failures = check(row);
           if (failures.length) await quarantine.add(row, failures);
           else batch.push(row);
         }
