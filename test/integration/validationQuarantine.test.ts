@@ -224,6 +224,9 @@ describe('validation with quarantine', () => {
     expect(good.filter((row) => row.code === 'ABC-123').map((row) => row.id)).toEqual([123, 1003]);
     expect(good.some((row) => row.id === 1001)).toBe(true);
     expect(finished.run.rowsRejected).toBe(7);
+    // The run's files list its quarantine files, which the dashboard and `siphon runs get` show.
+    const listed = await env.api.get(`/api/pipelines/orders-unique/runs/${finished.run.runId}/files`);
+    expect(listed.body!.quarantine).toEqual({ rows: 7, files: finished.manifest.quarantine!.files.map(({ path, rows, bytes, chunk, md5 }) => ({ path, rows, bytes, chunk, md5 })) });
 
     const misfit = await env.api.post('/api/pipelines/validate', pipeline('bad-unique', { unique: [['code'], ['status', 'nope']] }));
     expect(misfit.status).toBe(200);
