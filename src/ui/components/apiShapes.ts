@@ -6,6 +6,7 @@ import type { RunOptions, RunReason } from '../../spec/jobMessage.js';
 import type { Engine, OutputFormat, PipelineSpec } from '../../spec/pipelineSpec.js';
 import type { RunStatus } from '../../spec/runStatus.js';
 import type { keyKinds } from '../../spec/cursorWindow.js';
+import type { DriftView } from '../../spec/driftChanges.js';
 
 export type KeyKind = (typeof keyKinds)[number];
 
@@ -21,9 +22,13 @@ export type RunSummary = {
   startedAt?: string;
   endedAt?: string;
   rows: number;
+  /** Rows validation sent to `_quarantine/` instead of the output; absent without validation. */
+  rowsRejected?: number;
   bytes: number;
   files: number;
   chunksPlanned: number;
+  /** How the source's columns differed from the last successful run's, and what the contract did. */
+  drift?: DriftView;
   error?: string;
   statusReason?: string;
   options?: RunOptions;
