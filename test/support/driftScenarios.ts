@@ -72,6 +72,16 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
     return names;
   }
 
+  async function blobsUnder(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const blob of BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient(container).listBlobsFlat({ prefix })) names.push(blob.name);
+    return names;
+  }
+
+  async function blobText(name: string): Promise<string> {
+    return (await BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer()).toString('utf8');
+  }
+
   async function rowsOf(finished: Record<string, any>): Promise<Record<string, unknown>[]> {
     expect(finished.status, finished.error).toBe('succeeded');
     const manifest = await readManifest(env.azurite.connectionString, finished.manifestPath);
@@ -146,13 +156,23 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       await table('removed_ignore');
       await table('removed_freeze');
       await table('removed_fill');
+      await table('removed_fill_delta');
       await create('removed-ignore', 'removed_ignore');
       await create('removed-freeze', 'removed_freeze', { schemaContract: { removed: 'freeze' } });
       await create('removed-fill', 'removed_fill', { schemaContract: { removed: 'nullFill' } });
-      const [, , filledFirst] = await Promise.all([run('removed-ignore'), run('removed-freeze'), run('removed-fill')]);
-      await engine.run(engine.dropColumn(engine.tableRef('removed_ignore'), 'amount'));
-      await engine.run(engine.dropColumn(engine.tableRef('removed_freeze'), 'amount'));
-      await engine.run(engine.dropColumn(engine.tableRef('removed_fill'), 'amount'));
+      await create('removed-fill-delta', 'removed_fill_delta', { schemaContract: { removed: 'nullFill' } }, { format: 'delta' });
+      const [, , filledFirst] = await Promise.all([run('removed-ignore'), run('removed-freeze'), run('removed-fill'), run('removed-fill-delta')]);
+      for (const name of ['removed_ignore', 'removed_freeze', 'removed_fill', 'removed_fill_delta']) await engine.run(engine.dropColumn(engine.tableRef(name), 'amount'));
+      // A Delta table goes on holding the column too: the table check takes the filled column as
+      // written (without it, it refuses a table column missing from the run), and the table's
+      // schema, its last metaData, still has it as an integer (Siphon's Delta fields are all nullable).
+      const filledDelta = await run('removed-fill-delta');
+      expect(await rowsOf(filledDelta)).toEqual([{ id: 1, amount: null }, { id: 2, amount: null }]);
+      const logs = (await blobsUnder('removed-fill-delta/_delta_log/')).filter((name) => name.endsWith('.json')).sort();
+      expect(logs).toHaveLength(2);
+      const actions = (await Promise.all(logs.map(blobText))).flatMap((commit) => commit.split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+      const metaData = actions.filter((action) => action.metaData).at(-1).metaData;
+      expect(JSON.parse(metaData.schemaString).fields.find((field: { name: string }) => field.name === 'amount')).toMatchObject({ type: 'integer', nullable: true });
 
       // The plan shows the drift the next run would see, and records nothing.
       const planned = await env.api.get('/api/pipelines/removed-fill/plan');
