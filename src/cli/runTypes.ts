@@ -17,6 +17,8 @@ export type RunDetail = {
   rows?: number;
   /** Rows validation sent to `_quarantine/` instead of the output; absent without validation. */
   rowsRejected?: number;
+  /** How many of those rows broke each rule, most first. */
+  rejectedByRule?: Array<{ column: string; rule: string; rows: number }>;
   bytes?: number;
   files?: number;
   rowsEstimate?: number;

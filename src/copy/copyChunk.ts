@@ -16,6 +16,7 @@ import { compileRowRules } from '../validation/rowRules.js';
 import { compileUniqueKeys } from '../validation/uniqueKeys.js';
 import { nullFilledColumns } from './nullFilledColumns.js';
 import { QuarantineWriter } from '../validation/quarantineWriter.js';
+import type { RuleCount } from '../validation/ruleCounts.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -57,7 +58,7 @@ export type CopiedFile = FileEntry & { statistics?: LeafStatistics[] | undefined
  * `quarantine` instead (both absent without validation). `truncated`: the read stopped at maxRows
  * while the source had more rows.
  */
-export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[] };
+export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[]; rejectedByRule?: RuleCount[] };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -275,6 +276,6 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   await quarantine?.flush();
   const uploadMs = Math.min(uploadWaitMs, writingMs);
   const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
-  const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files } : {};
+  const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files, rejectedByRule: quarantine.ruleCounts() } : {};
   return { rows: rows - (quarantine?.rows ?? 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected };
 }

@@ -271,6 +271,9 @@ describe('the run page', () => {
     expect(listed).toEqual(files.quarantine.files.map((file: { path: string }) => file.path));
     expect(await view.getAttribute('#run-quarantine-json', 'href')).toBe(`/api/pipelines/checked/runs/${runId}/files`);
     expect(await view.textContent('#run-quarantine-rows')).toBe('14');
+    // Why: 10 duplicates of code, 5 rows below qty's minimum (id 35 is both).
+    const rules = await view.$$eval('#run-failed-rules tbody tr', (rows) => rows.map((row) => [row.getAttribute('data-rule'), row.querySelector('.num')!.textContent]));
+    expect(rules).toEqual([['code.unique', '10'], ['qty.min', '5']]);
     await browser.screenshot(view, 'run-trust');
 
     // The pipeline's runs table has a Rejected column: 14 for this run, 0 for the first.

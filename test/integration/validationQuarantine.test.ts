@@ -122,6 +122,10 @@ describe('validation with quarantine', () => {
     expect(good.length + quarantined.length).toBe(sourceCount);
     expect(manifest.quarantine!.rows).toBe(quarantined.length);
     expect(run.rowsRejected).toBe(quarantined.length);
+    // The failed rules' summary adds up what the quarantine files say, a row under each rule it broke.
+    const byRule = new Map<string, number>();
+    for (const rules of Object.values(planted)) for (const rule of rules) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+    expect(Object.fromEntries((run.rejectedByRule as Array<{ column: string; rule: string; rows: number }>).map((count) => [`${count.column}.${count.rule}`, count.rows]))).toEqual(Object.fromEntries(byRule));
     expect(manifest.quarantine!.files.reduce((sum, file) => sum + file.rows, 0)).toBe(quarantined.length);
     for (const file of manifest.quarantine!.files) expect(file.path).toMatch(new RegExp(`/run=${run.runId}/_quarantine/part-0000${file.chunk}-0000\\.jsonl\\.gz$`));
 
@@ -224,6 +228,7 @@ describe('validation with quarantine', () => {
     expect(good.filter((row) => row.code === 'ABC-123').map((row) => row.id)).toEqual([123, 1003]);
     expect(good.some((row) => row.id === 1001)).toBe(true);
     expect(finished.run.rowsRejected).toBe(7);
+    expect(finished.run.rejectedByRule).toEqual([{ column: 'code', rule: 'unique', rows: 7 }]);
     // The run's files list its quarantine files, which the dashboard and `siphon runs get` show.
     const listed = await env.api.get(`/api/pipelines/orders-unique/runs/${finished.run.runId}/files`);
     expect(listed.body!.quarantine).toEqual({ rows: 7, files: finished.manifest.quarantine!.files.map(({ path, rows, bytes, chunk, md5 }) => ({ path, rows, bytes, chunk, md5 })) });

@@ -10,6 +10,7 @@ import type { OutputFormat } from '../../src/cli/outputFormat.js';
 const column = (name: string, sourceType: string, kind: 'int32' | 'int64' | 'string', nullable = true) => ({ name, sourceType, type: { kind }, nullable });
 const run = {
   pipelineId: 'orders', runId: '20261207T180000Z-1a2b3c4d', status: 'succeeded', rows: 1_000, rowsRejected: 7,
+  rejectedByRule: [{ column: 'code', rule: 'unique', rows: 5 }, { column: 'qty', rule: 'min', rows: 3 }],
   manifestPath: 'out/orders/run=20261207T180000Z-1a2b3c4d/_manifest.json',
   drift: {
     outcome: 'evolved', discarded: ['secret'], nullFilled: ['amount'],
@@ -43,6 +44,7 @@ describe('the CLI on rejected rows and drift', () => {
     expect(text).toMatch(/^rejected +7 rows in _quarantine\/$/m);
     expect(text).toMatch(/^drift +evolved: 2 added, 1 removed, 1 retyped$/m);
     expect(text).toContain('Quarantine (7 rows rejected):');
+    expect(text).toMatch(/^COLUMN +RULE +ROWS\ncode +unique +5\nqty +min +3$/m);
     expect(text).toMatch(/_quarantine\/part-00001-0000\.jsonl\.gz +1 +7 +512/);
     expect(text).toMatch(/^added +note +text \(string, null\) +evolved$/m);
     expect(text).toMatch(/^added +secret +text \(string, null\) +discarded$/m);

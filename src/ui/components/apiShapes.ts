@@ -24,6 +24,8 @@ export type RunSummary = {
   rows: number;
   /** Rows validation sent to `_quarantine/` instead of the output; absent without validation. */
   rowsRejected?: number;
+  /** How many of those rows broke each rule (a unique key's columns joined by commas), most first. */
+  rejectedByRule?: Array<{ column: string; rule: string; rows: number }>;
   bytes: number;
   files: number;
   chunksPlanned: number;

@@ -26,6 +26,10 @@ export async function runRunsGet(ctx: CommandContext, first: string, second: str
   printObject(ctx.io.stdout, ctx.output, run, runFields);
   if (ctx.output !== 'table') return;
   if (run.drift) ctx.io.stdout.write(`\nSchema drift: ${driftText(run.drift)}\n`);
+  if (run.rejectedByRule?.length) {
+    ctx.io.stdout.write('\nFailed rules (a row that broke two counts under both):\n');
+    ctx.io.stdout.write(`${renderTable(['COLUMN', 'RULE', 'ROWS'], run.rejectedByRule.map((count) => [count.column, count.rule, cellText(count.rows)]))}\n`);
+  }
   if (quarantine?.files.length) {
     ctx.io.stdout.write(`\nQuarantine (${cellText(quarantine.rows)} rows rejected):\n`);
     ctx.io.stdout.write(`${renderTable(['PATH', 'CHUNK', 'ROWS', 'BYTES'], quarantine.files.map((file) => [file.path, cellText(file.chunk), cellText(file.rows), cellText(file.bytes)]))}\n`);
