@@ -8,6 +8,7 @@ import { outputForms } from '../formats/outputForms.js';
 import { parquetTypeFor } from '../formats/readerProfiles.js';
 import { inspectRead, type PlanRefusal } from '../orchestration/planRead.js';
 import { readRunHistory } from '../orchestration/runHistory.js';
+import { previewDrift } from '../orchestration/previewDrift.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
 import { pipelineIdSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { pipelineSpecInputSchema } from '../spec/pipelineSpecInput.js';
@@ -23,11 +24,13 @@ import { parseQuery } from './queryParameters.js';
  * at once, each at the spec field it concerns; the chunk plan with its bounds as typed text; and
  * the incremental window from the stored watermark. `valid` is false when anything refused.
  * `warnings`: what would still go ahead but should change (a chunk expected to outlast its time
- * budget); they do not make the spec invalid.
+ * budget, or a schema contract that would freeze); they do not make the spec invalid. `drift`:
+ * how the source's columns differ from the last successful run's schema, with what the
+ * contract would do to each change (orchestration/previewDrift.ts), or null.
  */
 export async function planView(services: Services, spec: PipelineSpec) {
   const target = readTargetLabel(readTargetOf(spec));
-  const refused = (refusals: PlanRefusal[]) => ({ pipeline: spec.id, target, valid: false, refusals, warnings: [] as string[], columns: [], chunks: null, window: null });
+  const refused = (refusals: PlanRefusal[]) => ({ pipeline: spec.id, target, valid: false, refusals, warnings: [] as string[], columns: [], chunks: null, window: null, drift: null });
   try {
     readConnectionSetting(spec.source.connectionSetting);
   } catch (err) {
@@ -44,12 +47,16 @@ export async function planView(services: Services, spec: PipelineSpec) {
     const { description, incremental, plan, refusals } = await inspectRead(services, source, spec, {}, history);
     const ranges = plan?.ranges ?? [];
     const keyed = ranges.filter((range) => range.kind !== 'nullKey').length;
+    // Against the stored schema of the last successful run, recording nothing; a frozen drift is
+    // a warning, not a refusal: the spec is sound, the source changed under it.
+    const drift = description ? await previewDrift(services, spec, description.columns) : undefined;
     return {
       pipeline: spec.id,
       target,
       valid: refusals.length === 0,
       refusals: refusals.map((refusal) => ({ ...refusal, reason: scrubSecrets(refusal.reason) })),
-      warnings: plan?.budget?.warnings ?? [],
+      warnings: [...(plan?.budget?.warnings ?? []), ...(drift?.frozenReason ? [`the next run would fail: ${drift.frozenReason}`] : [])],
+      drift: drift ?? null,
       readers: spec.output.readers,
       columns: (description?.columns ?? []).map((column) => {
         // The Parquet form is the one written for the spec's readers; every choice keeps the values.

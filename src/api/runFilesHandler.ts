@@ -26,7 +26,8 @@ function manifestLocation(run: StoredRun): { container: string; blobName: string
 /**
  * GET /api/pipelines/{id}/runs/{runId}/files?limit=100&continuationToken=: the files the run's
  * manifest lists (the files readers may trust), in the manifest's order, paged; beside them the
- * manifest's own summary. 404 when the run has no manifest (yet): it is written last, so a run
+ * manifest's own summary, and with validation the `_quarantine/` files holding the rows it
+ * rejected (`quarantine`: rows and files, in the same container). 404 when the run has no manifest (yet): it is written last, so a run
  * still copying, or one that failed, has none; its chunks (GET .../chunks) say what was copied.
  * The continuation token is the position of the last file of the page in the manifest.
  */
@@ -56,6 +57,8 @@ export async function listRunFiles(request: HttpRequest): Promise<HttpResponseIn
       ...(manifest.window ? { window: manifest.window } : {}),
     },
     files: page.map(({ path, rows, bytes, chunk, md5 }) => ({ path, rows, bytes, chunk, md5 })),
+    // Not paged: one file per chunk (and per 50,000 rejected rows), listed in full on every page.
+    ...(manifest.quarantine ? { quarantine: { rows: manifest.quarantine.rows, files: manifest.quarantine.files.map(({ path, rows, bytes, chunk, md5 }) => ({ path, rows, bytes, chunk, md5 })) } } : {}),
     ...(last + 1 < manifest.files.length ? { continuationToken: String(last) } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import type { RunStatus } from '../spec/runStatus.js';
+import type { DriftView } from '../spec/driftChanges.js';
 
 /**
  * A run as GET /api/pipelines/{id}/runs/{runId} shows it: the parts the CLI reads. Fields added
@@ -14,9 +15,17 @@ export type RunDetail = {
   startedAt?: string;
   endedAt?: string;
   rows?: number;
+  /** Rows validation sent to `_quarantine/` instead of the output; absent without validation. */
+  rowsRejected?: number;
+  /** How many of those rows broke each rule, most first. */
+  rejectedByRule?: Array<{ column: string; rule: string; rows: number }>;
   bytes?: number;
   files?: number;
   rowsEstimate?: number;
+  /** How the source's columns differed from the last successful run's, and what the contract did. */
+  drift?: DriftView;
+  /** Added by `runs get` from the run's files (GET .../files): the `_quarantine/` files of a run with a manifest. */
+  quarantine?: QuarantineListing;
   outputFolder?: string;
   manifestPath?: string;
   error?: string;
@@ -35,6 +44,9 @@ export type ChunkView = {
   files?: number | unknown[];
   attempts?: Array<{ attempt: number; startedAt?: string; endedAt?: string; error?: string }>;
 };
+
+/** The `_quarantine/` files a run's manifest lists, in the output's container. */
+export type QuarantineListing = { rows: number; files: Array<{ path: string; rows: number; bytes: number; chunk: number }> };
 
 /** One event of a run's timeline (GET .../runs/{runId}/events). */
 export type RunEvent = { sequence: number; at: string; type: string; [field: string]: unknown };

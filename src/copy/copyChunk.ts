@@ -13,7 +13,10 @@ import { applyOverrides, overrideConverters } from './columnOverrides.js';
 import { textForm } from '../formats/textForms.js';
 import type { ValidationSpec } from '../spec/validationSpec.js';
 import { compileRowRules } from '../validation/rowRules.js';
+import { compileUniqueKeys } from '../validation/uniqueKeys.js';
+import { nullFilledColumns } from './nullFilledColumns.js';
 import { QuarantineWriter } from '../validation/quarantineWriter.js';
+import type { RuleCount } from '../validation/ruleCounts.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -55,7 +58,7 @@ export type CopiedFile = FileEntry & { statistics?: LeafStatistics[] | undefined
  * `quarantine` instead (both absent without validation). `truncated`: the read stopped at maxRows
  * while the source had more rows.
  */
-export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[] };
+export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[]; rejectedByRule?: RuleCount[] };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -180,9 +183,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     }
   };
 
+  // Columns the source no longer has are not asked for: the copy puts their NULLs in.
+  const filled = nullFilledColumns(request.columns);
   const batches = source.readChunk({
     target: request.target,
-    columns: request.columns,
+    columns: filled.readColumns,
     key: request.key,
     window: request.window,
     orderBy: request.orderBy,
@@ -203,8 +208,15 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   // Checked against the columns read, in their output types (after columnTypes), before the
   // written encodings: the rules speak of the values the spec describes.
   const rules = compileRowRules(request.columns, request.validation, `Chunk ${request.chunk}`);
-  if (rules.refusals.length) throw new NonRetryableError(rules.refusals.map((refusal) => refusal.reason).join('; '));
-  const quarantine = rules.check && new QuarantineWriter({
+  const unique = compileUniqueKeys(request.columns, request.validation, `Chunk ${request.chunk}`);
+  const refusals = [...rules.refusals, ...unique.refusals];
+  if (refusals.length) throw new NonRetryableError(refusals.map((refusal) => refusal.reason).join('; '));
+  // Every row read, in the read's fixed order, passes the unique check (which remembers its
+  // keys), so a retried chunk quarantines the same duplicates.
+  const uniqueCheck = unique.newCheck?.();
+  const ruleCheck = rules.check;
+  const check = ruleCheck && uniqueCheck ? (row: unknown[]) => [...ruleCheck(row), ...uniqueCheck(row)] : ruleCheck ?? uniqueCheck;
+  const quarantine = check && new QuarantineWriter({
     container, runId: request.runId ?? '', chunk: request.chunk, columns: request.columns, keyColumns: request.orderBy,
     fileName: (file) => paths.quarantineFile(request.chunk, file),
   });
@@ -226,12 +238,13 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       const whole = next.value;
       const read = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
       truncated = read.length < whole.length;
+      filled.fill?.(read);
       applyOverrides(read, converters, rowLabel);
       let batch = read;
-      if (rules.check && quarantine) {
+      if (check && quarantine) {
         batch = [];
         for (const row of read) {
-          const failures = rules.check(row);
+          const failures = check(row);
           if (failures.length) await quarantine.add(row, failures);
           else batch.push(row);
         }
@@ -263,6 +276,6 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   await quarantine?.flush();
   const uploadMs = Math.min(uploadWaitMs, writingMs);
   const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
-  const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files } : {};
+  const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files, rejectedByRule: quarantine.ruleCounts() } : {};
   return { rows: rows - (quarantine?.rows ?? 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected };
 }

@@ -156,7 +156,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         rows: result.rows,
         bytes: result.bytes,
         files: result.files.map(({ statistics: _statistics, ...file }) => file),
-        ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected, quarantine: result.quarantine ?? [] }),
+        ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected, quarantine: result.quarantine ?? [], rejectedByRule: result.rejectedByRule ?? [] }),
         endedAt: ended.toISOString(),
         attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
         timings: { queueMs, ...result.timings },

@@ -21,6 +21,7 @@ import { schemaColumnOf } from './schemaDrift.js';
 import { queryIdPrefix } from '../store/queryStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 import type { ValidationSpec } from '../spec/validationSpec.js';
+import { addRuleCounts } from '../validation/ruleCounts.js';
 
 /**
  * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
@@ -59,7 +60,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
     const quarantine = spec.validation ? quarantineOf(chunks) : undefined;
     if (quarantine) {
-      await services.runs.update(ref.pipelineId, ref.runId, (current) => (current.rowsRejected === quarantine.rows ? undefined : { ...current, rowsRejected: quarantine.rows }));
+      const rejectedByRule = addRuleCounts(chunks.map((chunk) => chunk.rejectedByRule ?? []));
+      await services.runs.update(ref.pipelineId, ref.runId, (current) => (current.rowsRejected === quarantine.rows && JSON.stringify(current.rejectedByRule) === JSON.stringify(rejectedByRule) ? undefined : { ...current, rowsRejected: quarantine.rows, rejectedByRule }));
       // Before the manifest: a run that rejected too much is failed, and no reader takes its files.
       const exceeded = rejectedBeyondLimits(spec.validation!, quarantine.rows, totals.rows + quarantine.rows);
       if (exceeded) throw new NonRetryableError(exceeded);

@@ -4,7 +4,8 @@ import { NonRetryableError } from '../errors/errorTypes.js';
 import { planChunks } from '../copy/planChunks.js';
 import { planBalancedChunks } from '../copy/planBalancedChunks.js';
 import { checkPartitionColumns } from '../copy/partitionFolders.js';
-import type { ChunkRange } from '../spec/columns.js';
+import type { ChunkRange, Column } from '../spec/columns.js';
+import { applySchemaContract } from './schemaDrift.js';
 import type { CursorWindow } from '../spec/cursorWindow.js';
 import type { RunOptions } from '../spec/jobMessage.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
@@ -35,11 +36,22 @@ export async function planRead(services: Services, source: SourceConnector, spec
   if (spec.output.format === 'delta') {
     checkDeltaColumns(spec, description.columns, readTargetLabel(target));
     checkMergeKeys(spec, description.columns, readTargetLabel(target));
-    deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), description.columns, readTargetLabel(target));
+    deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), await withNullFilledColumns(services, spec, description.columns), readTargetLabel(target));
   }
   const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
   const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental, history);
   return { description, incremental, plan, deltaReadVersion };
+}
+
+/**
+ * The columns a Delta table is checked against: under schemaContract `removed: "nullFill"`, with
+ * the removed columns the run goes on writing (as NULL), so the table's check does not refuse
+ * them as missing. The contract itself is applied, and recorded, by prepare afterwards.
+ */
+async function withNullFilledColumns(services: Services, spec: PipelineSpec, columns: Column[]): Promise<Column[]> {
+  if (spec.schemaContract?.removed !== 'nullFill') return columns;
+  const stored = await services.schemas.current(spec.id);
+  return stored ? applySchemaContract(stored.columns, columns, spec.schemaContract).columns : columns;
 }
 
 /** One reason a run of the spec could not copy as asked, at the spec field it concerns. */

@@ -153,7 +153,7 @@ function driftEventFields(runAttempt: number, comparedWithRun: string, drift: Sc
   const text = (column: SchemaColumn) => `${column.sourceType} (${typeName(column.type)}${column.nullable ? ', null' : ''})`;
   const parts = [
     ...drift.added.map((change) => `added "${change.column}" ${text(change.new)}${drift.discarded.includes(change.column) ? ' (discarded)' : ''}`),
-    ...drift.removed.map((change) => `removed "${change.column}" ${text(change.old)}`),
+    ...drift.removed.map((change) => `removed "${change.column}" ${text(change.old)}${drift.nullFilled?.includes(change.column) ? ' (null-filled)' : ''}`),
     ...drift.retyped.map((change) => `retyped "${change.column}" ${text(change.old)} -> ${text(change.new)}${change.widening ? ' (widening)' : ''}`),
   ];
   const fitted = fitDrift(drift, 24_000);
@@ -166,6 +166,7 @@ function driftEventFields(runAttempt: number, comparedWithRun: string, drift: Sc
     removed: JSON.stringify(fitted.removed),
     retyped: JSON.stringify(fitted.retyped),
     discarded: JSON.stringify(fitted.discarded),
+    nullFilled: JSON.stringify(fitted.nullFilled ?? []),
     addedCount: drift.added.length,
     removedCount: drift.removed.length,
     retypedCount: drift.retyped.length,

@@ -4,7 +4,14 @@ import { NonRetryableError } from '../errors/errorTypes.js';
 import type { SchemaContract } from '../spec/schemaContract.js';
 
 /** One column as a schema records it: what the source held and what was written. */
-export const schemaColumnSchema = z.object({ name: z.string(), sourceType: z.string(), type: outputTypeSchema, nullable: z.boolean() });
+export const schemaColumnSchema = z.object({
+  name: z.string(),
+  sourceType: z.string(),
+  type: outputTypeSchema,
+  nullable: z.boolean(),
+  /** Written as all NULL because the source no longer has it (schemaContract `removed: "nullFill"`). */
+  nullFilled: z.literal(true).optional(),
+});
 export type SchemaColumn = z.infer<typeof schemaColumnSchema>;
 
 /**
@@ -20,13 +27,15 @@ export const schemaDriftSchema = z.object({
   outcome: z.enum(['evolved', 'frozen']),
   /** Added columns the run does not read (`discardColumn`). */
   discarded: z.array(z.string()),
+  /** Removed columns the run writes as all NULL (`nullFill`); absent when none. */
+  nullFilled: z.array(z.string()).optional(),
   /** Set when the lists were cut to fit one stored property (fitDrift); the counts are then the full ones. */
   truncated: z.object({ added: z.number().int(), removed: z.number().int(), retyped: z.number().int() }).optional(),
 });
 export type SchemaDrift = z.infer<typeof schemaDriftSchema>;
 
 export function schemaColumnOf(column: Column): SchemaColumn {
-  return { name: column.name, sourceType: column.sourceType, type: column.type, nullable: column.nullable };
+  return { name: column.name, sourceType: column.sourceType, type: column.type, nullable: column.nullable, ...(column.nullFilled ? { nullFilled: true as const } : {}) };
 }
 
 /**
@@ -39,20 +48,44 @@ export function applySchemaContract(previous: readonly SchemaColumn[], columns: 
   const before = new Map(previous.map((column) => [column.name, column]));
   const now = new Set(columns.map((column) => column.name));
   const added = columns.filter((column) => !before.has(column.name)).map((column) => ({ column: column.name, new: schemaColumnOf(column) }));
-  const removed = previous.filter((column) => !now.has(column.name)).map((column) => ({ column: column.name, old: column }));
+  const gone = previous.filter((column) => !now.has(column.name));
+  // A column filled before and still gone is no news while the contract fills it: it stays filled.
+  const stillFilled = contract.removed === 'nullFill' ? gone.filter((column) => column.nullFilled) : [];
+  const removed = gone.filter((column) => !stillFilled.includes(column)).map((column) => ({ column: column.name, old: column }));
   const retyped = columns.flatMap((column) => {
     const old = before.get(column.name);
     if (!old || sameType(old.type, column.type)) return [];
     return [{ column: column.name, old, new: schemaColumnOf(column), widening: isSafeWidening(old.type, column.type) }];
   });
-  if (!added.length && !removed.length && !retyped.length) return { columns: [...columns] };
+  if (!added.length && !removed.length && !retyped.length) return { columns: withNullFilled(previous, [...columns], stillFilled) };
   const frozen =
     (added.length > 0 && contract.added === 'freeze') ||
     (removed.length > 0 && contract.removed === 'freeze') ||
     (retyped.length > 0 && (contract.retyped === 'freeze' || (contract.retyped === undefined && retyped.some((change) => !change.widening))));
   const discarded = !frozen && contract.added === 'discardColumn' ? added.map((change) => change.column) : [];
   const kept = columns.filter((column) => !discarded.includes(column.name));
-  return { columns: kept, drift: { added, removed, retyped, outcome: frozen ? 'frozen' : 'evolved', discarded } };
+  const nullFilled = !frozen && contract.removed === 'nullFill' ? removed.map((change) => change.old) : [];
+  return {
+    columns: withNullFilled(previous, kept, [...stillFilled, ...nullFilled]),
+    drift: { added, removed, retyped, outcome: frozen ? 'frozen' : 'evolved', discarded, ...(nullFilled.length ? { nullFilled: nullFilled.map((column) => column.name) } : {}) },
+  };
+}
+
+/**
+ * The columns read with the filled ones put back where the stored schema had them (after the
+ * nearest column before them that is still written), each with its stored type, nullable and
+ * marked not to be read: the files keep the order and types readers of earlier runs know.
+ */
+function withNullFilled(previous: readonly SchemaColumn[], columns: Column[], filled: readonly SchemaColumn[]): Column[] {
+  if (!filled.length) return columns;
+  const result = [...columns];
+  for (const [position, column] of previous.entries()) {
+    if (!filled.includes(column)) continue;
+    const predecessor = previous.slice(0, position).reverse().find((earlier) => result.some((written) => written.name === earlier.name));
+    const at = predecessor ? result.findIndex((written) => written.name === predecessor.name) + 1 : 0;
+    result.splice(at, 0, { name: column.name, sourceType: column.sourceType, type: column.type, nullable: true, nullFilled: true });
+  }
+  return result;
 }
 
 /** Why a frozen drift fails the run, naming every column the contract refuses to change. */
@@ -100,13 +133,14 @@ export function fitDrift(drift: SchemaDrift, maxChars: number): SchemaDrift {
   if (JSON.stringify(drift).length <= maxChars) return drift;
   const truncated = { added: drift.added.length, removed: drift.removed.length, retyped: drift.retyped.length };
   let fitted: SchemaDrift = { ...drift, truncated };
-  while (JSON.stringify(fitted).length > maxChars && (fitted.added.length || fitted.removed.length || fitted.retyped.length || fitted.discarded.length)) {
+  while (JSON.stringify(fitted).length > maxChars && (fitted.added.length || fitted.removed.length || fitted.retyped.length || fitted.discarded.length || fitted.nullFilled?.length)) {
     fitted = {
       ...fitted,
       added: fitted.added.slice(0, Math.floor(fitted.added.length / 2)),
       removed: fitted.removed.slice(0, Math.floor(fitted.removed.length / 2)),
       retyped: fitted.retyped.slice(0, Math.floor(fitted.retyped.length / 2)),
       discarded: fitted.discarded.slice(0, Math.floor(fitted.discarded.length / 2)),
+      ...(fitted.nullFilled ? { nullFilled: fitted.nullFilled.slice(0, Math.floor(fitted.nullFilled.length / 2)) } : {}),
     };
   }
   return fitted;

@@ -35,6 +35,12 @@ export const columnSchema = z.object({
    * the value of `type` from it.
    */
   override: z.object({ from: outputTypeSchema, rounding: z.enum(['halfEven', 'halfUp']).optional() }).optional(),
+  /**
+   * Set on a column the source no longer has that the run writes as all NULL, so the output keeps
+   * its schema (schemaContract `removed: "nullFill"`): it is not read, and the copy puts a NULL
+   * in its place in every row (copy/nullFilledColumns.ts).
+   */
+  nullFilled: z.literal(true).optional(),
 });
 
 export type Column = z.infer<typeof columnSchema>;

@@ -6,6 +6,8 @@ import { z } from 'zod';
  * - `added`: `evolve` writes the new column (the default, what Siphon always did), `freeze` fails
  *   the run before anything is written, `discardColumn` leaves the new column unread.
  * - `removed`: `ignore` stops writing the column (the default; the stored schema drops it),
+ *   `nullFill` keeps writing it, every value NULL, with its stored type and made nullable (the
+ *   output's schema stays the same; later runs go on filling it while the source lacks it),
  *   `freeze` fails the run.
  * - `retyped`: absent, only a safe widening evolves (int32 -> int64, float32 -> float64, a
  *   decimal that keeps every digit) and any other change fails the run naming the column;
@@ -14,7 +16,7 @@ import { z } from 'zod';
 export const schemaContractSchema = z
   .object({
     added: z.enum(['evolve', 'freeze', 'discardColumn']).default('evolve'),
-    removed: z.enum(['ignore', 'freeze']).default('ignore'),
+    removed: z.enum(['ignore', 'nullFill', 'freeze']).default('ignore'),
     retyped: z.enum(['evolve', 'freeze']).optional(),
   })
   .strict();

@@ -36,6 +36,8 @@ export type ColumnRules = z.infer<typeof columnRulesSchema>;
 export const ruleNames = ['notNull', 'min', 'max', 'pattern', 'allowedValues', 'maxLength'] as const;
 export type RuleName = (typeof ruleNames)[number];
 
+const columnNameSchema = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
+
 /**
  * A cross-column check: a row fails when the expression (README, "Expressions") is false; NULL
  * passes, as SQL's CHECK. Its text is parsed by the API when the spec is saved (spec/
@@ -44,7 +46,7 @@ export type RuleName = (typeof ruleNames)[number];
  */
 export const checkSchema = z
   .object({
-    name: z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL'),
+    name: columnNameSchema,
     expression: z.string().min(1).max(4_000),
   })
   .strict();
@@ -54,7 +56,7 @@ export type ValidationCheck = z.infer<typeof checkSchema>;
 export const validationSchema = z
   .object({
     rules: z
-      .record(z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL'), columnRulesSchema)
+      .record(columnNameSchema, columnRulesSchema)
       .refine((record) => Object.keys(record).length >= 1 && Object.keys(record).length <= 1_000, 'name 1 to 1,000 columns')
       .optional(),
     checks: z
@@ -69,12 +71,22 @@ export const validationSchema = z
         });
       })
       .optional(),
+    /**
+     * Keys no two rows of a chunk may share, each a list of columns (`[["order_id"], ["tenant", "code"]]`):
+     * the second and later rows with a key seen before in the chunk go to quarantine with rule
+     * `unique` (validation/uniqueKeys.ts). A key with a NULL part is never a duplicate, as in SQL.
+     */
+    unique: z
+      .array(z.array(columnNameSchema).min(1).max(32).refine((names) => new Set(names).size === names.length, 'names a column twice'))
+      .min(1)
+      .max(100)
+      .optional(),
     /** The run fails, with no manifest, when more rows than this were rejected. */
     maxRejectedRows: z.number().int().min(0).optional(),
     /** The run fails, with no manifest, when more than this percentage of the rows read were rejected. */
     maxRejectedPercent: z.number().min(0).max(100).optional(),
   })
   .strict()
-  .refine((validation) => validation.rules !== undefined || validation.checks !== undefined, 'give rules, checks or both');
+  .refine((validation) => validation.rules !== undefined || validation.checks !== undefined || validation.unique !== undefined, { message: 'give rules, checks or unique', path: ['rules'] });
 
 export type ValidationSpec = z.infer<typeof validationSchema>;

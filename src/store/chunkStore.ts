@@ -6,6 +6,7 @@ import { hasStatus } from './tableErrors.js';
 import { NonRetryableError } from '../errors/errorTypes.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import { capMessage } from '../errors/capMessage.js';
+import { ruleCountSchema } from '../validation/ruleCounts.js';
 
 /** One try of a chunk's copy within the run's current attempt: 1, 2, ... as the orchestrator numbers them. */
 export const chunkAttemptSchema = z.object({
@@ -40,6 +41,8 @@ export const chunkRecordSchema = z.object({
   /** Rows read that failed the spec's validation, and the `_quarantine/` files holding them; absent without validation. */
   rowsRejected: z.number().int().nonnegative().optional(),
   quarantine: z.array(fileEntrySchema).optional(),
+  /** How many of those rows broke each rule (validation/ruleCounts.ts). */
+  rejectedByRule: z.array(ruleCountSchema).optional(),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   /** The latest maxChunkAttempts tries, oldest first. */
@@ -192,6 +195,7 @@ function toEntity(chunk: ChunkRecord) {
     ...(chunk.attempts ? { attempts: JSON.stringify(chunk.attempts) } : {}),
     ...(chunk.timings ? { timings: JSON.stringify(chunk.timings) } : {}),
     ...(chunk.quarantine ? { quarantine: JSON.stringify(chunk.quarantine) } : {}),
+    ...(chunk.rejectedByRule ? { rejectedByRule: JSON.stringify(chunk.rejectedByRule) } : {}),
     ...fileProperties,
   });
 }
@@ -207,5 +211,6 @@ function fromEntity(raw: Record<string, unknown>): ChunkRecord {
     attempts: typeof entity.attempts === 'string' ? JSON.parse(entity.attempts) : undefined,
     timings: typeof entity.timings === 'string' ? JSON.parse(entity.timings) : undefined,
     quarantine: typeof entity.quarantine === 'string' ? JSON.parse(entity.quarantine) : undefined,
+    rejectedByRule: typeof entity.rejectedByRule === 'string' ? JSON.parse(entity.rejectedByRule) : undefined,
   });
 }

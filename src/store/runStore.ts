@@ -9,6 +9,7 @@ import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import type { RunIndexStore } from './runIndexStore.js';
+import { ruleCountSchema } from '../validation/ruleCounts.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
@@ -43,6 +44,8 @@ export const runRecordSchema = z.object({
    */
   reingestRunId: z.string().optional(),
   reingestClaimedAt: z.string().optional(),
+  /** How many of those rows broke each rule, most first: the chunks' counts added up at finalize. */
+  rejectedByRule: z.array(ruleCountSchema).optional(),
   chunksPlanned: z.number(),
   rowsEstimate: z.number().optional(),
   outputFolder: z.string().optional(),
@@ -111,8 +114,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts'];
+type JsonColumns = 'spec' | 'columns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts' | 'rejectedByRule';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts', 'rejectedByRule'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's

@@ -4,6 +4,7 @@ import type { Column, FileEntry } from '../spec/columns.js';
 import { textForm, type TextForm } from '../formats/textForms.js';
 import { StagedBlobWriter } from '../sink/stagedBlobWriter.js';
 import type { RuleFailure } from './rowRules.js';
+import { addRuleCounts, type RuleCount } from './ruleCounts.js';
 
 /**
  * Rows held before they are written as one quarantine file: a chunk that rejects every row
@@ -36,6 +37,7 @@ export class QuarantineWriter {
   private lines: string[] = [];
   private nextFile = 0;
   readonly files: FileEntry[] = [];
+  private readonly counts = new Map<string, RuleCount>();
   rows = 0;
 
   constructor(private readonly target: QuarantineTarget) {
@@ -50,7 +52,20 @@ export class QuarantineWriter {
     const values = Object.fromEntries(columns.map((column, index) => [column.name, text(index)]));
     this.lines.push(`${JSON.stringify({ runId, chunk, key, failures, values })}\n`);
     this.rows++;
+    // Each (column, rule) once per row, however many messages it had.
+    const named = new Set<string>();
+    for (const failure of failures) {
+      const name = JSON.stringify([failure.column, failure.rule]);
+      if (named.has(name)) continue;
+      named.add(name);
+      this.counts.set(name, { column: failure.column, rule: failure.rule, rows: (this.counts.get(name)?.rows ?? 0) + 1 });
+    }
     if (this.lines.length >= quarantineRowsPerFile) await this.flush();
+  }
+
+  /** How many rows broke each rule, most first. */
+  ruleCounts(): RuleCount[] {
+    return addRuleCounts([[...this.counts.values()]]);
   }
 
   /** Writes the rows held as the next file; call once more after the last row. */

@@ -29,6 +29,9 @@ beforeAll(async () => {
       // One row no output type can hold (infinity), in the last of four chunks: that chunk fails, every time.
       await db.query(`CREATE TABLE broken (id int PRIMARY KEY, at timestamptz)`);
       await db.query(`INSERT INTO broken SELECT i, CASE WHEN i = 95 THEN 'infinity'::timestamptz ELSE timestamptz '2024-01-01' + i * interval '1 hour' END FROM generate_series(1, 100) i`);
+      // Codes repeat from id 31 (10 duplicates), qty is 0 at every 7th id (4 more rows, id 35 being both).
+      await db.query(`CREATE TABLE checked (id int PRIMARY KEY, code text, amount int, qty int)`);
+      await db.query(`INSERT INTO checked SELECT i, 'C' || (i % 30), i * 10, i % 7 FROM generate_series(1, 40) i`);
     }),
     launchBrowser(),
   ]);
@@ -36,9 +39,10 @@ beforeAll(async () => {
   const output = { container };
   // Six chunks of ten rows at 0.15 s a row, two at a time: three waves of about 1.5 s.
   expect((await env.api.post('/api/pipelines', { id: 'slow', source, output, query: 'SELECT id, note, slow_row(0.15) AS slept FROM items', chunking: { column: 'id', chunks: 6, maxParallel: 2, strategy: 'equalWidth' } })).status).toBe(201);
+  expect((await env.api.post('/api/pipelines', { id: 'checked', source, output, table: { name: 'checked' }, validation: { rules: { qty: { min: 1 } }, unique: [['code']] }, schemaContract: { removed: 'nullFill' } })).status).toBe(201);
   expect((await env.api.post('/api/pipelines', { id: 'broken', source, output, table: { name: 'broken' }, chunking: { column: 'id', chunks: 4, maxParallel: 2, strategy: 'equalWidth' }, retry: { maxAttempts: 1 } })).status).toBe(201);
   // 'item 1' to 'item 9' pass, the 51 longer notes are quarantined.
-  expect((await env.api.post('/api/pipelines', { id: 'checked', source, output, table: { name: 'items' }, validation: { rules: { note: { maxLength: 6 } } } })).status).toBe(201);
+  expect((await env.api.post('/api/pipelines', { id: 'quarantined', source, output, table: { name: 'items' }, validation: { rules: { note: { maxLength: 6 } } } })).status).toBe(201);
 });
 
 afterAll(async () => {
@@ -241,25 +245,67 @@ describe('the run page', () => {
   });
 
   it('re-ingests a run\'s quarantined rows from its page, once', async () => {
-    const runId = await trigger('checked');
-    const ended = await env.api.waitForRun(`/api/pipelines/checked/runs/${runId}`);
+    const runId = await trigger('quarantined');
+    const ended = await env.api.waitForRun(`/api/pipelines/quarantined/runs/${runId}`);
     expect(ended).toMatchObject({ status: 'succeeded', rowsRejected: 51 });
     // Its own tab when it runs alone (-t): the others leave theirs open.
-    if (page) await page.goto(runPage('checked', runId));
-    else page = await browser.open(runPage('checked', runId));
+    if (page) await page.goto(runPage('quarantined', runId));
+    else page = await browser.open(runPage('quarantined', runId));
     await page.waitForSelector('#run-reingest');
     expect(await page.textContent('#run-reingest')).toBe('Re-ingest 51 quarantined rows');
     await page.click('#run-reingest');
     // The new run's page: a re-ingest of this run, with no button of its own.
-    await expect.poll(() => page.url(), { timeout: 10_000 }).not.toBe(runPage('checked', runId));
+    await expect.poll(() => page.url(), { timeout: 10_000 }).not.toBe(runPage('quarantined', runId));
     const reingestId = decodeURIComponent(page.url().split('/').pop()!);
-    expect(await env.api.waitForRun(`/api/pipelines/checked/runs/${reingestId}`)).toMatchObject({ status: 'succeeded', reason: 'reingest', reingestOf: runId, rowsRejected: 51 });
+    expect(await env.api.waitForRun(`/api/pipelines/quarantined/runs/${reingestId}`)).toMatchObject({ status: 'succeeded', reason: 'reingest', reingestOf: runId, rowsRejected: 51 });
     await expect.poll(status).toBe('succeeded');
     expect(await page.locator('#run-reingest').count()).toBe(0);
     // Back on the source run: a second re-ingest is refused, naming the first.
-    await page.goto(runPage('checked', runId));
+    await page.goto(runPage('quarantined', runId));
     await page.click('#run-reingest');
     await expect.poll(() => page.textContent('.run-actions')).toContain(`already re-ingested by run ${reingestId}`);
+  });
+
+  it('shows rows rejected with their quarantine files, and the schema drift as a column diff', async () => {
+    await trigger('checked');
+    await waitFor(() => env.api.get('/api/pipelines/checked/runs?limit=1'), (response) => response.body!.runs[0]?.status === 'succeeded', 'the first run of checked', 20_000);
+    await env.database.query('ALTER TABLE checked DROP COLUMN amount');
+    await env.database.query('ALTER TABLE checked ADD COLUMN note text');
+    await env.database.query('ALTER TABLE checked ALTER COLUMN qty TYPE bigint');
+    const runId = await trigger('checked');
+    const run = await env.api.waitForRun(`/api/pipelines/checked/runs/${runId}`);
+    expect(run.status, run.error).toBe('succeeded');
+    expect(run.rowsRejected).toBe(14);
+    const files = (await env.api.get(`/api/pipelines/checked/runs/${runId}/files`)).body!;
+
+    const view = await browser.open(runPage('checked', runId));
+    await expect.poll(() => view.textContent('#run-rejected')).toBe('14');
+    // The diff: one row per changed column, its change and what the contract did.
+    await view.waitForSelector('#run-drift');
+    const diff = await view.$$eval('#run-drift tbody tr', (rows) => rows.map((row) => [row.getAttribute('data-change'), row.getAttribute('data-column'), row.querySelector('.drift-outcome')!.textContent]));
+    expect(diff).toEqual([['added', 'note', 'evolved'], ['removed', 'amount', 'null-filled'], ['retyped', 'qty', 'widened']]);
+    expect(await view.textContent('#run-drift tr[data-column="qty"]')).toMatch(/integer \(int32, null\).*→ bigint \(int64, null\)/);
+    expect(await view.textContent('#run-drift tr[data-column="amount"]')).toContain('all NULL');
+    expect(await view.textContent('#run-drift .badge')).toBe('evolved');
+    // The log says the changes in words, not as the event's JSON fields.
+    expect(await view.textContent('#run-events li[data-type="drift"]')).toMatch(/Schema drift \(evolved\): added "note" text \(string, null\); removed "amount" integer \(int32, null\) \(null-filled\); retyped "qty"/);
+    // The quarantine files as the run's files endpoint lists them, and a link to that list.
+    await view.waitForSelector('#run-quarantine-files tbody tr');
+    const listed = await view.$$eval('#run-quarantine-files tbody tr td code', (cells) => cells.map((cell) => cell.textContent));
+    expect(listed).toEqual(files.quarantine.files.map((file: { path: string }) => file.path));
+    expect(await view.getAttribute('#run-quarantine-json', 'href')).toBe(`/api/pipelines/checked/runs/${runId}/files`);
+    expect(await view.textContent('#run-quarantine-rows')).toBe('14');
+    // Why: 10 duplicates of code, 5 rows below qty's minimum (id 35 is both).
+    const rules = await view.$$eval('#run-failed-rules tbody tr', (rows) => rows.map((row) => [row.getAttribute('data-rule'), row.querySelector('.num')!.textContent]));
+    expect(rules).toEqual([['code.unique', '10'], ['qty.min', '5']]);
+    await browser.screenshot(view, 'run-trust');
+
+    // The pipeline's runs table has a Rejected column: 14 for this run, 0 for the first.
+    await view.goto(`${env.runtime.url}/api/ui/pipelines/checked`);
+    await view.waitForSelector(`tr[data-run="${runId}"]`);
+    expect(await view.getAttribute(`tr[data-run="${runId}"] td[data-rejected]`, 'data-rejected')).toBe('14');
+    expect(await view.textContent(`tr[data-run="${runId}"] td[data-rejected]`)).toBe('14');
+    await view.close();
     expect(unexpectedErrors()).toEqual([]);
   });
 });

@@ -122,6 +122,10 @@ describe('validation with quarantine', () => {
     expect(good.length + quarantined.length).toBe(sourceCount);
     expect(manifest.quarantine!.rows).toBe(quarantined.length);
     expect(run.rowsRejected).toBe(quarantined.length);
+    // The failed rules' summary adds up what the quarantine files say, a row under each rule it broke.
+    const byRule = new Map<string, number>();
+    for (const rules of Object.values(planted)) for (const rule of rules) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+    expect(Object.fromEntries((run.rejectedByRule as Array<{ column: string; rule: string; rows: number }>).map((count) => [`${count.column}.${count.rule}`, count.rows]))).toEqual(Object.fromEntries(byRule));
     expect(manifest.quarantine!.files.reduce((sum, file) => sum + file.rows, 0)).toBe(quarantined.length);
     for (const file of manifest.quarantine!.files) expect(file.path).toMatch(new RegExp(`/run=${run.runId}/_quarantine/part-0000${file.chunk}-0000\\.jsonl\\.gz$`));
 
@@ -210,5 +214,27 @@ describe('validation with quarantine', () => {
       { path: 'validation.rules.qty.pattern', message: expect.stringContaining('pattern applies to text only, not a int32') },
     ]));
     expect((await env.api.get('/api/pipelines/bad-rules')).status).toBe(404);
+  });
+
+  it('quarantines the second and later rows of a unique key within a chunk, NULL never a duplicate', async () => {
+    // Chunk 0 holds ids 1..505 (ABC-123 once, at id 123), chunk 1 ids 506..1011: 1003..1010 all have
+    // ABC-123, so 1004..1010 are duplicates of 1003 there; id 123 in chunk 0 is not seen from chunk 1.
+    const finished = await runPipeline(env, pipeline('orders-unique', { unique: [['code']] }));
+    const quarantined = await readQuarantine(finished.manifest.quarantine!.files.map((file) => file.path));
+    expect(quarantined.map((row) => Number(JSON.parse(String(row.key)).id))).toEqual([1004, 1005, 1006, 1007, 1008, 1009, 1010]);
+    expect(JSON.parse(String(quarantined[0]!.failures))).toEqual([{ column: 'code', rule: 'unique', message: 'duplicate key code = ABC-123: it first appeared earlier in the chunk' }]);
+    const good = await readBackRows(env, finished, 'id');
+    expect(good.length + quarantined.length).toBe(311);
+    expect(good.filter((row) => row.code === 'ABC-123').map((row) => row.id)).toEqual([123, 1003]);
+    expect(good.some((row) => row.id === 1001)).toBe(true);
+    expect(finished.run.rowsRejected).toBe(7);
+    expect(finished.run.rejectedByRule).toEqual([{ column: 'code', rule: 'unique', rows: 7 }]);
+    // The run's files list its quarantine files, which the dashboard and `siphon runs get` show.
+    const listed = await env.api.get(`/api/pipelines/orders-unique/runs/${finished.run.runId}/files`);
+    expect(listed.body!.quarantine).toEqual({ rows: 7, files: finished.manifest.quarantine!.files.map(({ path, rows, bytes, chunk, md5 }) => ({ path, rows, bytes, chunk, md5 })) });
+
+    const misfit = await env.api.post('/api/pipelines/validate', pipeline('bad-unique', { unique: [['code'], ['status', 'nope']] }));
+    expect(misfit.status).toBe(200);
+    expect(misfit.body).toMatchObject({ valid: false, refusals: [{ path: 'validation.unique[1]', reason: 'validation.unique[1] names "nope", which Table public.orders does not read' }] });
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { readManifest } from '../../src/local/manifestReader.js';
+import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
 import { readBackRows } from './readBack.js';
 import { testSourceSetting, type SourceDatabase, type TestEnvironment } from './testEnvironment.js';
 
@@ -70,6 +70,16 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
     const client = BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient(container);
     for await (const blob of client.listBlobsFlat()) if (blob.name.includes(runId)) names.push(blob.name);
     return names;
+  }
+
+  async function blobsUnder(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const blob of BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient(container).listBlobsFlat({ prefix })) names.push(blob.name);
+    return names;
+  }
+
+  async function blobText(name: string): Promise<string> {
+    return (await BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer()).toString('utf8');
   }
 
   async function rowsOf(finished: Record<string, any>): Promise<Record<string, unknown>[]> {
@@ -142,14 +152,52 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       expect(second.drift).toMatchObject({ outcome: 'evolved', discarded: ['extra'] });
     });
 
-    it('stops writing a removed column by default, and fails on it under freeze', async () => {
+    it('stops writing a removed column by default, fills it with NULLs under nullFill, and fails on it under freeze', async () => {
       await table('removed_ignore');
       await table('removed_freeze');
+      await table('removed_fill');
+      await table('removed_fill_delta');
       await create('removed-ignore', 'removed_ignore');
       await create('removed-freeze', 'removed_freeze', { schemaContract: { removed: 'freeze' } });
-      await Promise.all([run('removed-ignore'), run('removed-freeze')]);
-      await engine.run(engine.dropColumn(engine.tableRef('removed_ignore'), 'amount'));
-      await engine.run(engine.dropColumn(engine.tableRef('removed_freeze'), 'amount'));
+      await create('removed-fill', 'removed_fill', { schemaContract: { removed: 'nullFill' } });
+      await create('removed-fill-delta', 'removed_fill_delta', { schemaContract: { removed: 'nullFill' } }, { format: 'delta' });
+      const [, , filledFirst] = await Promise.all([run('removed-ignore'), run('removed-freeze'), run('removed-fill'), run('removed-fill-delta')]);
+      for (const name of ['removed_ignore', 'removed_freeze', 'removed_fill', 'removed_fill_delta']) await engine.run(engine.dropColumn(engine.tableRef(name), 'amount'));
+      // A Delta table goes on holding the column too: the table check takes the filled column as
+      // written (without it, it refuses a table column missing from the run), and the table's
+      // schema, its last metaData, still has it as an integer (Siphon's Delta fields are all nullable).
+      const filledDelta = await run('removed-fill-delta');
+      expect(await rowsOf(filledDelta)).toEqual([{ id: 1, amount: null }, { id: 2, amount: null }]);
+      const logs = (await blobsUnder('removed-fill-delta/_delta_log/')).filter((name) => name.endsWith('.json')).sort();
+      expect(logs).toHaveLength(2);
+      const actions = (await Promise.all(logs.map(blobText))).flatMap((commit) => commit.split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+      const metaData = actions.filter((action) => action.metaData).at(-1).metaData;
+      expect(JSON.parse(metaData.schemaString).fields.find((field: { name: string }) => field.name === 'amount')).toMatchObject({ type: 'integer', nullable: true });
+
+      // The plan shows the drift the next run would see, and records nothing.
+      const planned = await env.api.get('/api/pipelines/removed-fill/plan');
+      expect(planned.body).toMatchObject({ valid: true, drift: { comparedWithRun: filledFirst!.runId, outcome: 'evolved', removed: [{ column: 'amount', action: 'nullFill' }], added: [], retyped: [] } });
+      const frozenPlan = await env.api.get('/api/pipelines/removed-freeze/plan');
+      expect(frozenPlan.body).toMatchObject({ valid: true, drift: { outcome: 'frozen', removed: [{ column: 'amount', action: 'freeze' }] } });
+      expect(frozenPlan.body!.warnings).toEqual([expect.stringContaining('the next run would fail: ')]);
+      expect((await env.api.get('/api/pipelines/removed-fill/schema')).body!.current.runId).toBe(filledFirst!.runId);
+
+      // The output keeps its schema: the column is there, every value NULL, with its old type.
+      const filled = await run('removed-fill');
+      expect(await rowsOf(filled)).toEqual([{ id: 1, amount: null }, { id: 2, amount: null }]);
+      const manifest = await readManifest(env.azurite.connectionString, filled.manifestPath);
+      const [types] = await queryManifestFiles(env.azurite.connectionString, container, manifest, 'SELECT typeof(amount) AS type, count(amount) AS amounts FROM {files} GROUP BY 1');
+      expect(types).toEqual({ type: 'INTEGER', amounts: '0' });
+      const [fillEvent] = await driftEvents('removed-fill', filled.runId);
+      expect(JSON.parse(fillEvent!.nullFilled)).toEqual(['amount']);
+      expect(fillEvent!.message).toContain('removed "amount"');
+      expect(fillEvent!.message).toContain('(null-filled)');
+      const schema = await env.api.get('/api/pipelines/removed-fill/schema');
+      expect(schema.body!.current.columns[1]).toMatchObject({ name: 'amount', type: { kind: 'int32' }, nullable: true, nullFilled: true });
+      // The next run goes on filling it, and that is no longer drift.
+      const again = await run('removed-fill');
+      expect(again.drift).toBeUndefined();
+      expect(await rowsOf(again)).toEqual([{ id: 1, amount: null }, { id: 2, amount: null }]);
       const ignored = await run('removed-ignore');
       expect(await rowsOf(ignored)).toEqual([{ id: 1 }, { id: 2 }]);
       const [event] = await driftEvents('removed-ignore', ignored.runId);

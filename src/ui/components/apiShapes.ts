@@ -6,6 +6,7 @@ import type { RunOptions, RunReason } from '../../spec/jobMessage.js';
 import type { Engine, OutputFormat, PipelineSpec } from '../../spec/pipelineSpec.js';
 import type { RunStatus } from '../../spec/runStatus.js';
 import type { keyKinds } from '../../spec/cursorWindow.js';
+import type { DriftView } from '../../spec/driftChanges.js';
 
 export type KeyKind = (typeof keyKinds)[number];
 
@@ -21,15 +22,19 @@ export type RunSummary = {
   startedAt?: string;
   endedAt?: string;
   rows: number;
+  /** Rows validation sent to `_quarantine/` instead of the output; absent without validation. */
+  rowsRejected?: number;
+  /** How many of those rows broke each rule (a unique key's columns joined by commas), most first. */
+  rejectedByRule?: Array<{ column: string; rule: string; rows: number }>;
   bytes: number;
   files: number;
   chunksPlanned: number;
+  /** How the source's columns differed from the last successful run's, and what the contract did. */
+  drift?: DriftView;
   error?: string;
   statusReason?: string;
   options?: RunOptions;
   attempt: number;
-  /** Rows validation sent to `_quarantine/`; absent without validation. */
-  rowsRejected?: number;
   /** A re-ingest run: the run whose quarantined rows it writes. */
   reingestOf?: string;
   url: string;

@@ -16,7 +16,7 @@ export function RunsTable({ pipelineId, runs }: { pipelineId: string; runs: RunS
         <thead>
           <tr>
             <th>Run</th><th>Status</th><th>Reason</th><th>Started</th>
-            <th class="num">Duration</th><th class="num">Rows</th><th class="num">Bytes</th><th class="num">Rows/s</th>
+            <th class="num">Duration</th><th class="num">Rows</th><th class="num">Rejected</th><th class="num">Bytes</th><th class="num">Rows/s</th>
           </tr>
         </thead>
         <tbody>
@@ -34,6 +34,8 @@ export function RunsTable({ pipelineId, runs }: { pipelineId: string; runs: RunS
                 <td><RelativeTime iso={run.startedAt ?? run.requestedAt} /></td>
                 <td class="num">{formatDuration(runDurationMs(run, now))}</td>
                 <td class="num">{run.startedAt ? formatCount(run.rows) : '–'}</td>
+                {/* Rows validation quarantined: absent (–) for a pipeline without validation. */}
+                <td class={`num${run.rowsRejected ? ' rejected' : ''}`} data-rejected={run.rowsRejected ?? ''}>{run.rowsRejected === undefined ? '–' : formatCount(run.rowsRejected)}</td>
                 <td class="num">{run.startedAt ? formatBytes(run.bytes) : '–'}</td>
                 <td class="num">{formatCount(rowsPerSecond(run))}</td>
               </tr>

@@ -1,6 +1,8 @@
 import type { ChunkRange, OutputType } from '../../spec/columns.js';
 import type { CursorWindow } from '../../spec/cursorWindow.js';
 import { formatCount } from '../format.js';
+import type { DriftView } from '../../spec/driftChanges.js';
+import { DriftPanel } from './driftPanel.js';
 
 export type PlanRange = ChunkRange & { index: number; lowerText?: string; upperText?: string };
 
@@ -22,6 +24,8 @@ export type SourcePlan = {
     ranges: PlanRange[];
   };
   window: null | (CursorWindow & { afterText: string | null; upToText: string });
+  /** The drift the next run would see against the last successful run's schema; absent in answers of servers before it existed. */
+  drift?: DriftView | null;
 };
 
 export function outputTypeText(type: OutputType): string {
@@ -58,6 +62,7 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
           {plan.warnings.map((warning) => <li>{warning}</li>)}
         </ul>
       ) : null}
+      {plan.drift ? <DriftPanel drift={plan.drift} id="plan-drift" heading="Schema drift since the last successful run" planned /> : null}
       {plan.columns.length ? (
         <>
           <h3>Columns</h3>

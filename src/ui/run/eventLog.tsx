@@ -63,7 +63,7 @@ export function EventLog({ events, feed, error, onChunk }: { events: RunEvent[];
   );
 }
 
-const isTrouble = (event: RunEvent) => event.type === 'planWarning' || event.type === 'chunkRetried' || event.type === 'chunkFailed' || (event.type === 'finished' && event.status !== 'succeeded');
+const isTrouble = (event: RunEvent) => event.type === 'planWarning' || (event.type === 'drift' && event.outcome === 'frozen') || event.type === 'chunkRetried' || event.type === 'chunkFailed' || (event.type === 'finished' && event.status !== 'succeeded');
 
 /** hh:mm:ss.mmm in the browser's time zone: events come milliseconds apart. */
 function clock(iso: string): string {
@@ -88,6 +88,8 @@ function describe(event: RunEvent): string {
       return `Planned ${formatCount(number(f.chunkCount))} chunks${f.method ? ` (${text(f.method)})` : ''}${estimate}${window}`;
     }
     case 'planWarning': return `Plan warning: ${text(f.message) ?? ''}`;
+    // The changes in words; the diff itself is the run page's drift panel.
+    case 'drift': return `Schema drift${f.outcome ? ` (${text(f.outcome)})` : ''}${f.message ? `: ${text(f.message)}` : ''}`;
     case 'chunkStarted': return `attempt ${text(f.attempt)} started`;
     case 'chunkRetried': return `attempt ${text(f.attempt)} failed and will be tried again: ${text(f.error) ?? ''}`;
     case 'chunkDone': {

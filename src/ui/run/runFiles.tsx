@@ -3,8 +3,9 @@ import { ApiError, getJson, segment, asApiError } from '../api.js';
 import { ProblemNotice } from '../components/problemNotice.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
 import { isLive, type ChunkDetail, type RunDetail, type RunFile, type RunFilePage } from './runTypes.js';
+import { QuarantineFiles } from './quarantineFiles.js';
 
-type Listing = { manifest?: RunFilePage['manifest']; files: RunFile[]; token?: string; missing?: boolean; error?: ApiError; loading: boolean };
+type Listing = { manifest?: RunFilePage['manifest']; quarantine?: RunFilePage['quarantine']; files: RunFile[]; token?: string; missing?: boolean; error?: ApiError; loading: boolean };
 
 /**
  * The run's output: the manifest (what readers may trust) and its files, from GET .../files, asked
@@ -20,7 +21,7 @@ export function RunFiles({ run, chunks }: { run: RunDetail; chunks: ChunkDetail[
     setListing((previous) => ({ ...previous, loading: true }));
     try {
       const page = await getJson<RunFilePage>(`${base}?limit=100${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`, signal);
-      setListing((previous) => ({ manifest: page.manifest, files: token ? [...previous.files, ...page.files] : page.files, token: page.continuationToken, loading: false }));
+      setListing((previous) => ({ manifest: page.manifest, quarantine: page.quarantine, files: token ? [...previous.files, ...page.files] : page.files, token: page.continuationToken, loading: false }));
     } catch (err) {
       if (signal?.aborted) return;
       const error = asApiError(err);
@@ -78,6 +79,7 @@ export function RunFiles({ run, chunks }: { run: RunDetail; chunks: ChunkDetail[
           ) : null}
         </>
       ) : null}
+      <QuarantineFiles run={run} quarantine={listing.quarantine} filesUrl={`/api/${base}`} ended={ended} missing={listing.missing === true} />
     </section>
   );
 }

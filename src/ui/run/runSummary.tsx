@@ -46,6 +46,7 @@ export function RunFacts({ run, chunks, now }: { run: RunDetail; chunks: ChunkDe
       <div class="cards run-cards">
         <div class="card"><div class="value" id="run-duration">{formatDuration(duration)}</div><div class="label">duration</div></div>
         <div class="card"><div class="value num" id="run-rows">{formatCount(rows)}</div><div class="label">rows</div></div>
+        {run.rowsRejected !== undefined ? <div class={`card${run.rowsRejected ? ' rejected' : ''}`}><div class="value num" id="run-rejected">{formatCount(run.rowsRejected)}</div><div class="label">rows rejected</div></div> : null}
         <div class="card"><div class="value num">{formatBytes(bytes)}</div><div class="label">bytes</div></div>
         <div class="card"><div class="value num">{perSecond === undefined ? '–' : formatCount(perSecond)}</div><div class="label">rows/s</div></div>
         <div class="card"><div class="value num">{formatCount(files)}</div><div class="label">files</div></div>

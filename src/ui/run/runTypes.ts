@@ -79,7 +79,10 @@ export type RunManifestSummary = {
   partitionBy?: string[];
 };
 
-export type RunFilePage = { manifest: RunManifestSummary; files: RunFile[]; continuationToken?: string };
+/** With validation: the `_quarantine/` files holding the rows the run rejected (all of them, on every page). */
+export type RunQuarantine = { rows: number; files: RunFile[] };
+
+export type RunFilePage = { manifest: RunManifestSummary; files: RunFile[]; quarantine?: RunQuarantine; continuationToken?: string };
 
 const terminal: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped']);
 

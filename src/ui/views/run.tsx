@@ -11,6 +11,7 @@ import { ChunkTable } from '../run/chunkTable.js';
 import { EventLog } from '../run/eventLog.js';
 import { RunActions } from '../run/runActions.js';
 import { RunFiles } from '../run/runFiles.js';
+import { DriftPanel } from '../components/driftPanel.js';
 import { RunFacts, RunProblem, RunProgressBars } from '../run/runSummary.js';
 import { isLive, type RunDetail } from '../run/runTypes.js';
 import { useNow } from '../components/useNow.js';
@@ -20,8 +21,9 @@ import { withTimelineHistory } from '../run/timelineChunks.js';
 
 /**
  * One run (Dagster's run page, ADF Monitor's copy details): status with cancel and retry, progress,
- * time and volume, the error and its chunk, the chunk timeline (or a table), the event log, and the
- * manifest's files. The run and its chunks are read every 1.5 s until the run ends; the log follows
+ * time and volume (rows rejected by validation among them), the error and its chunk, the schema
+ * drift as a column diff, the chunk timeline (or a table), the event log, and the manifest's files
+ * with the quarantine files. The run and its chunks are read every 1.5 s until the run ends; the log follows
  * the server's event stream (or polls).
  */
 export function RunView({ pipelineId, runId }: { pipelineId: string; runId: string }) {
@@ -70,6 +72,7 @@ export function RunView({ pipelineId, runId }: { pipelineId: string; runId: stri
           <RunProblem run={run} onChunk={showChunk} />
           <RunProgressBars run={run} chunks={records} />
           <RunFacts run={run} chunks={records} now={now} />
+          {run.drift ? <DriftPanel drift={run.drift} id="run-drift" heading="Schema drift" /> : null}
           <section class="run-chunks" aria-labelledby="run-chunks-heading">
             <div class="section-head">
               <h2 id="run-chunks-heading">Chunks</h2>

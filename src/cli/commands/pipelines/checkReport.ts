@@ -1,10 +1,13 @@
 import type { CommandContext } from '../../commandContext.js';
 import { NotSucceededError } from '../../errors.js';
 import { cellText, renderTable } from '../../output.js';
+import { driftText } from '../../driftTable.js';
+import type { DriftView } from '../../../spec/driftChanges.js';
 
 /**
  * The answer of `POST /api/pipelines:validate` and `GET /api/pipelines/{id}/plan`: columns with
- * their types, refusals with reasons, the chunk plan and the incremental window. Shown as
+ * their types, refusals with reasons, the chunk plan, the incremental window and the schema drift
+ * the next run would see (a table of changed columns). Shown as
  * tables where the answer has lists of objects, JSON for the rest; with refusals the command
  * fails (exit 1), after showing all of them.
  */
@@ -15,7 +18,9 @@ export function printCheckReport(ctx: CommandContext, subject: string, report: R
   else {
     for (const [key, value] of Object.entries(report)) {
       ctx.io.stdout.write(`${key}:\n`);
-      if (Array.isArray(value) && value.length > 0 && value.every((item) => item && typeof item === 'object' && !Array.isArray(item))) {
+      // The drift the next run would see against the last successful run's schema, as a column diff.
+      if (key === 'drift' && value && typeof value === 'object') ctx.io.stdout.write(`${indent(driftText(value as DriftView))}\n`);
+      else if (Array.isArray(value) && value.length > 0 && value.every((item) => item && typeof item === 'object' && !Array.isArray(item))) {
         const headings = [...new Set(value.flatMap((item) => Object.keys(item as object)))];
         const rows = value.map((item) => headings.map((heading) => cellText((item as Record<string, unknown>)[heading])));
         ctx.io.stdout.write(`${indent(renderTable(headings, rows))}\n`);

@@ -11,6 +11,7 @@ export const runColumns: Array<Column<RunDetail>> = [
   ['STARTED', (run) => run.startedAt ?? run.requestedAt],
   ['DURATION', duration],
   ['ROWS', (run) => run.rows],
+  ['REJECTED', (run) => run.rowsRejected],
   ['ERROR', (run) => (run.error ?? run.statusReason)?.slice(0, 80)],
 ];
 
@@ -25,10 +26,12 @@ export const runFields: Array<Column<RunDetail>> = [
   ['duration', duration],
   ['chunks', (run) => (run.progress ? `${run.progress.chunksDone}/${run.progress.chunksPlanned} done` : '')],
   ['rows', (run) => run.rows],
+  ['rejected', (run) => (run.rowsRejected === undefined ? undefined : `${run.rowsRejected.toLocaleString('en-US')} rows in _quarantine/`)],
   ['bytes', (run) => run.bytes],
   ['files', (run) => run.files],
   ['output', (run) => run.outputFolder],
   ['manifest', (run) => run.manifestPath],
+  ['drift', (run) => (run.drift ? `${run.drift.outcome}: ${run.drift.added.length} added, ${run.drift.removed.length} removed, ${run.drift.retyped.length} retyped` : undefined)],
   ['error', (run) => (run.error ? `${run.error}${run.errorChunk !== undefined ? ` (chunk ${run.errorChunk})` : ''}` : undefined)],
   ['status reason', (run) => run.statusReason],
 ];
