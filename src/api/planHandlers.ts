@@ -51,7 +51,8 @@ export async function planView(services: Services, spec: PipelineSpec) {
       refusals: refusals.map((refusal) => ({ ...refusal, reason: scrubSecrets(refusal.reason) })),
       warnings: plan?.budget?.warnings ?? [],
       readers: spec.output.readers,
-      columns: (description?.columns ?? []).map((column) => {
+      // The columns written: after columnTypes and the transforms.
+      columns: (description?.outputColumns ?? []).map((column) => {
         // The Parquet form is the one written for the spec's readers; every choice keeps the values.
         const parquet = parquetTypeFor(column.type, spec.output.readers);
         return {

@@ -62,6 +62,8 @@ export const manifestSchema = z.object({
    * them, one object a row with its failed rules and every value as text. Not part of `rows`.
    */
   quarantine: z.object({ rows: z.number().int().nonnegative(), files: z.array(fileEntrySchema.extend({ chunk: z.number().int() })) }).optional(),
+  /** With a transforms filter: the rows it left out. Rows read = rows + quarantine.rows + rowsFiltered. */
+  rowsFiltered: z.number().int().nonnegative().optional(),
   /**
    * Statements that read this run's files with every column's type declared (DuckDB, Spark SQL,
    * Synapse serverless), generated for the run; absent in manifests written before them.

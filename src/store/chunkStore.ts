@@ -40,6 +40,8 @@ export const chunkRecordSchema = z.object({
   /** Rows read that failed the spec's validation, and the `_quarantine/` files holding them; absent without validation. */
   rowsRejected: z.number().int().nonnegative().optional(),
   quarantine: z.array(fileEntrySchema).optional(),
+  /** Rows a transforms filter left out; absent without one. */
+  rowsFiltered: z.number().int().nonnegative().optional(),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   /** The latest maxChunkAttempts tries, oldest first. */

@@ -8,8 +8,11 @@ import { microsPerDay, type TimestampWithOffset } from '../formats/canonicalValu
 import { textForm } from '../formats/textForms.js';
 import { patternProblem } from '../spec/patternProblem.js';
 
-/** One rule a row's value broke: the column, the rule and what was wrong. */
-export type RuleFailure = { column: string; rule: RuleName; message: string };
+/**
+ * One rule a row's value broke: the column, the rule and what was wrong. `cast` and `transform`
+ * are a transforms step that could not make the row (transforms/compileTransforms.ts).
+ */
+export type RuleFailure = { column: string; rule: RuleName | 'cast' | 'transform'; message: string };
 
 /** The failures of a row (canonical values in the columns' order); empty when it passes. */
 export type RowCheck = (row: readonly unknown[]) => RuleFailure[];
