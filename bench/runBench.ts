@@ -82,7 +82,9 @@ async function main(): Promise<void> {
     await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(benchContainer).createIfNotExists();
 
     // Engines generate their tables at the same time: each server works mostly on its own.
-    progress(`Generating tables: mixed_small (${formatInteger(rows)} rows), mixed_big (${formatInteger(bigRows)}), skewed (${formatInteger(skewedRows)}), tiny (${overheadChunks * overheadRowsPerChunk})`);
+    progress(onlyTransforms
+      ? `Generating tables: mixed_small (${formatInteger(rows)} rows)`
+      : `Generating tables: mixed_small (${formatInteger(rows)} rows), mixed_big (${formatInteger(bigRows)}), skewed (${formatInteger(skewedRows)}), tiny (${overheadChunks * overheadRowsPerChunk})`);
     const tableBytes = new Map<EngineName, number>();
     await Promise.all(databases.map(async (db) => {
       const { seconds } = await timed(async () => {
