@@ -8,7 +8,7 @@ import { bindStepExpression, type BoundStepExpression } from './stepExpressions.
 /**
  * The steps of a pipeline's `transforms` worked out against the columns a run reads (their
  * output types, after columnTypes): the columns written, every refusal naming its step
- * (`transforms[2].expression`), and for the copy the operations of one row.
+ * (at `transforms.2.expression`, saying `transforms[2] (compute): ...`), and for the copy the operations of one row.
  *
  * Values live in slots: the columns read fill the first ones, and each step that makes a value
  * (compute, cast, mapValues, concat) writes a slot of its own, so rename and drop cost nothing
@@ -50,7 +50,9 @@ export function planTransforms(columnsRead: readonly Column[], transforms: reado
 
   (transforms ?? []).forEach((step, index) => {
     const at = `transforms[${index}]`;
-    const refuse = (field: string, column: string, reason: string) => refusals.push({ column, path: `${at}${field}`, reason: `${at} (${step.step}): ${reason}` });
+    // Paths as the API names every field (`transforms.2.type`, as zod's issues do, so the
+    // dashboard's form puts them on the field); messages name the step as people write it.
+    const refuse = (field: string, column: string, reason: string) => refusals.push({ column, path: `transforms.${index}${field}`, reason: `${at} (${step.step}): ${reason}` });
     /** The entry of a column a step reads, or a refusal. */
     const read = (field: string, name: string): Named | undefined => {
       const found = exact(name);
@@ -92,7 +94,7 @@ export function planTransforms(columnsRead: readonly Column[], transforms: reado
       case 'drop': {
         const dropped = new Set<string>();
         step.columns.forEach((name, position) => {
-          if (read(`.columns[${position}]`, name)) dropped.add(name);
+          if (read(`.columns.${position}`, name)) dropped.add(name);
         });
         current = current.filter((entry) => !dropped.has(entry.column.name));
         if (current.length === 0) refuse('.columns', step.columns[0]!, 'drops every column, so nothing would be written');
@@ -192,7 +194,7 @@ export function planTransforms(columnsRead: readonly Column[], transforms: reado
         break;
       }
       case 'concat': {
-        const parts = step.columns.map((name, position) => read(`.columns[${position}]`, name));
+        const parts = step.columns.map((name, position) => read(`.columns.${position}`, name));
         if (!free('.name', step.name) || parts.some((part) => !part)) break;
         const sources = (parts as Named[]).map((part) => ({ slot: part.slot, text: textForm(part.column.type) }));
         const target = newSlot();

@@ -73,24 +73,24 @@ describe('deriveOutputColumns', () => {
       { step: 'concat', name: 'A', columns: ['a'] },
     ]));
     expect(out.refusals.map((refusal) => [refusal.path, refusal.reason])).toEqual([
-      ['transforms[0].columns.a', 'transforms[0] (rename): "B" is already a column here ("b"); drop or rename it first'],
-      ['transforms[1].columns[0]', 'transforms[1] (drop): "missing" is not a column at this step (columns: "a", "b", "t")'],
-      ['transforms[2].type', 'transforms[2] (cast): column "b": a binary cannot be cast to int32'],
-      ['transforms[3].values', 'transforms[3] (mapValues): column "t" (time): a lookup table cannot give a time; give "type" (time to string, say)'],
-      ['transforms[4].name', 'transforms[4] (concat): "A" is already a column here ("a"); drop or rename it first'],
+      ['transforms.0.columns.a', 'transforms[0] (rename): "B" is already a column here ("b"); drop or rename it first'],
+      ['transforms.1.columns.0', 'transforms[1] (drop): "missing" is not a column at this step (columns: "a", "b", "t")'],
+      ['transforms.2.type', 'transforms[2] (cast): column "b": a binary cannot be cast to int32'],
+      ['transforms.3.values', 'transforms[3] (mapValues): column "t" (time): a lookup table cannot give a time; give "type" (time to string, say)'],
+      ['transforms.4.name', 'transforms[4] (concat): "A" is already a column here ("a"); drop or rename it first'],
     ]);
   });
 
   it('refuses a lookup value that is not of the column type', () => {
     const out = deriveOutputColumns([column('n', { kind: 'int32' })], steps([{ step: 'mapValues', column: 'n', values: { 1: 'one' } }]));
     expect(out.refusals.map((refusal) => [refusal.path, refusal.reason])).toEqual([
-      ['transforms[0].values.1', 'transforms[0] (mapValues): column "n": cannot cast "one" to int32: not an integer'],
+      ['transforms.0.values.1', 'transforms[0] (mapValues): column "n": cannot cast "one" to int32: not an integer'],
     ]);
   });
 
   it('refuses dropping every column', () => {
     const out = deriveOutputColumns([column('a', { kind: 'int32' })], steps([{ step: 'drop', columns: ['a'] }]));
-    expect(out.refusals[0]!.path).toBe('transforms[0].columns');
+    expect(out.refusals[0]!.path).toBe('transforms.0.columns');
   });
 });
 
@@ -227,3 +227,4 @@ describe('transform names at create', () => {
     expect(unknown.error!.issues[0]!.path).toEqual([0, 'step']);
   });
 });
+
