@@ -23,7 +23,11 @@ export type CompiledTransforms = {
   canReject: boolean;
 };
 
-type StepRun = (work: unknown[]) => TransformFailure | false | undefined;
+/**
+ * One step on a row: values of slots below `read` are the row's own (never copied, never
+ * written), the others are `work`'s. Undefined: go on; false: a filter dropped the row.
+ */
+type StepRun = (row: readonly unknown[], work: unknown[]) => TransformFailure | false | undefined;
 
 /**
  * The steps compiled once per chunk into one function of a row: names are resolved to slots,
@@ -37,27 +41,35 @@ export function compileTransforms(columnsRead: readonly Column[], transforms: re
   if (plan.refusals.length) return { refusals: plan.refusals, columns: plan.columns, apply: undefined, canReject: false };
   const read = columnsRead.length;
   const work: unknown[] = new Array<unknown>(plan.slotCount).fill(null);
-  const runs = plan.operations.map((operation) => stepRun(operation, transforms[operation.step]!));
+  const runs = plan.operations.map((operation) => stepRun(operation, transforms[operation.step]!, read));
   const slots = plan.outputSlots;
+  const fromRow = slots.map((slot) => slot < read);
   const written = slots.length;
   // A plan that only drops rows (filters) writes the row read as it is.
   const unchanged = written === read && slots.every((slot, index) => slot === index);
   const canReject = plan.operations.some((operation) => operation.kind === 'cast' || (operation.kind === 'expression') || (operation.kind === 'map' && operation.cast !== undefined));
   const apply: TransformRow = (row) => {
-    for (let i = 0; i < read; i++) work[i] = row[i];
     for (let s = 0; s < runs.length; s++) {
-      const outcome = runs[s]!(work);
+      const outcome = runs[s]!(row, work);
       if (outcome !== undefined) return outcome === false ? null : outcome;
     }
     if (unchanged) return row as unknown[];
     const out = new Array<unknown>(written);
-    for (let k = 0; k < written; k++) out[k] = work[slots[k]!];
+    for (let k = 0; k < written; k++) out[k] = fromRow[k] ? row[slots[k]!] : work[slots[k]!];
     return out;
   };
   return { refusals: [], columns: plan.columns, apply, canReject };
 }
 
-function stepRun(operation: Operation, step: TransformStep): StepRun {
+/** How a step reads a slot: from the row read, or from the values earlier steps made. */
+function slotReader(slot: number, read: number): (row: readonly unknown[], work: unknown[]) => unknown {
+  return slot < read ? (row) => row[slot] : (_row, work) => work[slot];
+}
+
+/** Values a lookup remembers by the value itself (numbers, strings, booleans, bigints), so most rows skip the text form. */
+const maxRemembered = 10_000;
+
+function stepRun(operation: Operation, step: TransformStep, read: number): StepRun {
   const at = `transforms[${operation.step}] (${step.step}${operation.column ? ` "${operation.column}"` : ''})`;
   const failure = (err: unknown): TransformFailure => {
     if (err instanceof CastFailure) return new TransformFailure(operation.column, 'cast', `${at}: ${err.message}`);
@@ -69,12 +81,15 @@ function stepRun(operation: Operation, step: TransformStep): StepRun {
     case 'expression': {
       const { bound, argumentSlots, target, cast, filter } = operation;
       const args: unknown[] = new Array<unknown>(operation.argumentCount).fill(null);
-      const fill = (work: unknown[]) => {
-        for (let a = 0; a < argumentSlots.length; a++) args[argumentSlots[a]![0]] = work[argumentSlots[a]![1]];
+      const positions = argumentSlots.map(([position]) => position);
+      const sources = argumentSlots.map(([, slot]) => slot);
+      const inRow = sources.map((slot) => slot < read);
+      const fill = (row: readonly unknown[], work: unknown[]) => {
+        for (let a = 0; a < positions.length; a++) args[positions[a]!] = inRow[a] ? row[sources[a]!] : work[sources[a]!];
       };
       if (filter) {
-        return (work) => {
-          fill(work);
+        return (row, work) => {
+          fill(row, work);
           try {
             return bound.evaluate(args) === true ? undefined : false;
           } catch (err) {
@@ -82,8 +97,8 @@ function stepRun(operation: Operation, step: TransformStep): StepRun {
           }
         };
       }
-      return (work) => {
-        fill(work);
+      return (row, work) => {
+        fill(row, work);
         try {
           const value = bound.evaluate(args);
           work[target] = cast === undefined || value === null || value === undefined ? (value ?? null) : cast(value);
@@ -94,9 +109,10 @@ function stepRun(operation: Operation, step: TransformStep): StepRun {
       };
     }
     case 'cast': {
-      const { source, target, cast } = operation;
-      return (work) => {
-        const value = work[source];
+      const { target, cast } = operation;
+      const source = slotReader(operation.source, read);
+      return (row, work) => {
+        const value = source(row, work);
         try {
           work[target] = value === null || value === undefined ? null : cast(value);
           return undefined;
@@ -106,33 +122,49 @@ function stepRun(operation: Operation, step: TransformStep): StepRun {
       };
     }
     case 'map': {
-      const { source, target, lookup, text, fallback, cast } = operation;
-      return (work) => {
-        const value = work[source];
+      const { target, lookup, text, fallback, cast } = operation;
+      const source = slotReader(operation.source, read);
+      // What a primitive value maps to, remembered; a value whose row fails is not remembered.
+      const remembered = new Map<unknown, unknown>();
+      const mapped = (value: unknown): unknown => {
+        const key = text(value);
+        const found = lookup.get(key);
+        if (found !== undefined || lookup.has(key)) return found;
+        if (fallback) return fallback.value;
+        return cast ? cast(value) : value;
+      };
+      return (row, work) => {
+        const value = source(row, work);
         if (value === null || value === undefined) {
           work[target] = null;
           return undefined;
         }
-        const key = text(value);
-        const found = lookup.get(key);
-        if (found !== undefined || lookup.has(key)) work[target] = found;
-        else if (fallback) work[target] = fallback.value;
-        else if (cast) {
-          try {
-            work[target] = cast(value);
-          } catch (err) {
-            return failure(err);
+        // 0 and -0 are one key to a Map but two texts to a float column: neither is remembered.
+        const primitive = typeof value !== 'object' && value !== 0;
+        if (primitive) {
+          const known = remembered.get(value);
+          if (known !== undefined || remembered.has(value)) {
+            work[target] = known;
+            return undefined;
           }
-        } else work[target] = value;
-        return undefined;
+        }
+        try {
+          const result = mapped(value);
+          if (primitive && remembered.size < maxRemembered) remembered.set(value, result);
+          work[target] = result;
+          return undefined;
+        } catch (err) {
+          return failure(err);
+        }
       };
     }
     case 'concat': {
-      const { sources, separator, target } = operation;
-      return (work) => {
+      const { separator, target } = operation;
+      const sources = operation.sources.map((part) => ({ ...part, read: slotReader(part.slot, read) }));
+      return (row, work) => {
         let joined: string | null = null;
         for (let p = 0; p < sources.length; p++) {
-          const value = work[sources[p]!.slot];
+          const value = sources[p]!.read(row, work);
           if (value === null || value === undefined) continue;
           const part = sources[p]!.text(value);
           joined = joined === null ? part : joined + separator + part;

@@ -133,6 +133,21 @@ describe('transform steps on canonical values', () => {
     expect(ts.apply!([1714563000123456n])).toEqual([1n]);
   });
 
+  it('mapValues gives the same answers for values seen before (remembered), -0 and 0 told apart, failures every time', () => {
+    const made = compiled([column('f', { kind: 'float64' })], [{ step: 'mapValues', column: 'f', type: 'string', values: { '-0': 'minus zero', 0: 'zero', NaN: 'not a number' } }]);
+    for (let round = 0; round < 2; round++) {
+      expect(made.apply!([0])).toEqual(['zero']);
+      expect(made.apply!([-0])).toEqual(['minus zero']);
+      expect(made.apply!([Number.NaN])).toEqual(['not a number']);
+      expect(made.apply!([1.5])).toEqual(['1.5']);
+    }
+    const strict = compiled([column('s', { kind: 'string' })], [{ step: 'mapValues', column: 's', type: 'int32', values: { a: 1 } }]);
+    expect(strict.apply!(['x'])).toBeInstanceOf(TransformFailure);
+    expect(strict.apply!(['x'])).toBeInstanceOf(TransformFailure);
+    expect(strict.apply!(['7'])).toEqual([7]);
+    expect(strict.apply!(['7'])).toEqual([7]);
+  });
+
   it('mapValues to a new type casts values not listed, and a value that does not convert rejects the row', () => {
     const made = compiled([column('s', { kind: 'string' })], [{ step: 'mapValues', column: 's', type: 'int64', values: { none: 0 } }]);
     expect(made.canReject).toBe(true);
