@@ -98,7 +98,10 @@ type FolderState = { folder: string; group: RowBuffer; open?: OpenFile };
 export async function copyChunk(source: SourceConnector, container: ContainerClient, request: CopyChunkRequest, onProgress: (rows: number) => void): Promise<CopyChunkResult> {
   const { output, paths } = request;
   // Compiled once for the chunk: refusals were found at prepare, so one here is a spec changed under the run.
-  const transforms = compileTransforms(request.columns, request.transforms);
+  // A Parquet row group copies each row's values as it is added: unpartitioned, the transforms
+  // write every row into one array, added to the group at once instead of gathered in a batch.
+  const direct = (output.format === 'parquet' || output.format === 'delta') && !(output.partitionBy ?? []).length;
+  const transforms = compileTransforms(request.columns, request.transforms, { reuseRow: direct });
   if (transforms.refusals.length) throw new NonRetryableError(`Chunk ${request.chunk}: ${transforms.refusals.map((refusal) => refusal.reason).join('; ')}`);
   const transformed = transforms.columns;
   const written = request.writtenColumns ?? transformed;
@@ -249,6 +252,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
         // to quarantine as it was read.
         const check = rules.check;
         batch = [];
+        const state = direct && transform ? await stateFor('') : undefined;
         for (const row of read) {
           if (check) {
             const failures = check(row);
@@ -263,8 +267,14 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
           }
           const out = transform(row);
           if (out === null) filtered++;
-          else if (Array.isArray(out)) batch.push(out);
-          else await quarantine!.add(row, [{ column: out.column, rule: out.rule, message: out.message }]);
+          else if (!Array.isArray(out)) await quarantine!.add(row, [{ column: out.column, rule: out.rule, message: out.message }]);
+          else if (!state) batch.push(out);
+          else {
+            if (convert) convert(out);
+            state.group.add(out);
+            buffered++;
+            if (state.group.rows >= groupLimit(state)) await writeGroup(state);
+          }
         }
       }
       if (convert) for (const row of batch) convert(row);

@@ -35,7 +35,11 @@ type StepRun = (row: readonly unknown[], work: unknown[]) => TransformFailure | 
  * array of the written values, and nothing else (no allocation for rename, drop or filter). The
  * row read is never changed: a rejected row goes to quarantine as it was read.
  */
-export function compileTransforms(columnsRead: readonly Column[], transforms: readonly TransformStep[] | undefined): CompiledTransforms {
+/**
+ * `reuseRow`: the caller takes each written row's values before asking for the next (a Parquet
+ * row group copies them into its columns as they come), so one array serves every row.
+ */
+export function compileTransforms(columnsRead: readonly Column[], transforms: readonly TransformStep[] | undefined, options: { reuseRow?: boolean } = {}): CompiledTransforms {
   if (!transforms?.length) return { refusals: [], columns: [...columnsRead], apply: undefined, canReject: false };
   const plan = planTransforms(columnsRead, transforms);
   if (plan.refusals.length) return { refusals: plan.refusals, columns: plan.columns, apply: undefined, canReject: false };
@@ -45,6 +49,7 @@ export function compileTransforms(columnsRead: readonly Column[], transforms: re
   const slots = plan.outputSlots;
   const fromRow = slots.map((slot) => slot < read);
   const written = slots.length;
+  const reused = options.reuseRow ? new Array<unknown>(written).fill(null) : undefined;
   // A plan that only drops rows (filters) writes the row read as it is.
   const unchanged = written === read && slots.every((slot, index) => slot === index);
   const canReject = plan.operations.some((operation) => operation.kind === 'cast' || (operation.kind === 'expression') || (operation.kind === 'map' && operation.cast !== undefined));
@@ -54,7 +59,7 @@ export function compileTransforms(columnsRead: readonly Column[], transforms: re
       if (outcome !== undefined) return outcome === false ? null : outcome;
     }
     if (unchanged) return row as unknown[];
-    const out = new Array<unknown>(written);
+    const out = reused ?? new Array<unknown>(written);
     for (let k = 0; k < written; k++) out[k] = fromRow[k] ? row[slots[k]!] : work[slots[k]!];
     return out;
   };
