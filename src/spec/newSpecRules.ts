@@ -1,4 +1,5 @@
 import { patternProblem } from './patternProblem.js';
+import { parseExpression } from '../expressions/expression.js';
 import type { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { sourceSettingPrefix, sourceSettingProblem } from '../settings.js';
@@ -26,6 +27,11 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
     const problem = rules.pattern === undefined ? undefined : patternProblem(rules.pattern);
     if (problem) issue(['validation', 'rules', column, 'pattern'], problem);
   }
+  // Expressions are parsed when saved: a syntax error or a breached limit never reaches a run.
+  spec.validation?.checks?.forEach((check, i) => {
+    const parsed = parseExpression(check.expression);
+    if (!parsed.ok) issue(['validation', 'checks', i, 'expression'], `${parsed.problem.message} at position ${parsed.problem.position}`);
+  });
 
   // Expressions are parsed when the spec is saved, so one that could never run is refused here,
   // at its step and position; what they read and their types are checked at validate and prepare.

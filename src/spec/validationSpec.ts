@@ -36,16 +36,45 @@ export type ColumnRules = z.infer<typeof columnRulesSchema>;
 export const ruleNames = ['notNull', 'min', 'max', 'pattern', 'allowedValues', 'maxLength'] as const;
 export type RuleName = (typeof ruleNames)[number];
 
+/**
+ * A cross-column check: a row fails when the expression (README, "Expressions") is false; NULL
+ * passes, as SQL's CHECK. Its text is parsed by the API when the spec is saved (spec/
+ * newSpecRules.ts) and bound to the columns at validate and prepare, where a non-boolean
+ * expression is refused: the parser is not bundled into the dashboard with this schema.
+ */
+export const checkSchema = z
+  .object({
+    name: z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL'),
+    expression: z.string().min(1).max(4_000),
+  })
+  .strict();
+
+export type ValidationCheck = z.infer<typeof checkSchema>;
+
 export const validationSchema = z
   .object({
     rules: z
       .record(z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL'), columnRulesSchema)
-      .refine((record) => Object.keys(record).length >= 1 && Object.keys(record).length <= 1_000, 'name 1 to 1,000 columns'),
+      .refine((record) => Object.keys(record).length >= 1 && Object.keys(record).length <= 1_000, 'name 1 to 1,000 columns')
+      .optional(),
+    checks: z
+      .array(checkSchema)
+      .min(1)
+      .max(100)
+      .superRefine((checks, ctx) => {
+        const seen = new Set<string>();
+        checks.forEach((check, i) => {
+          if (seen.has(check.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${check.name}" names two checks; each check needs its own name` });
+          seen.add(check.name);
+        });
+      })
+      .optional(),
     /** The run fails, with no manifest, when more rows than this were rejected. */
     maxRejectedRows: z.number().int().min(0).optional(),
     /** The run fails, with no manifest, when more than this percentage of the rows read were rejected. */
     maxRejectedPercent: z.number().min(0).max(100).optional(),
   })
-  .strict();
+  .strict()
+  .refine((validation) => validation.rules !== undefined || validation.checks !== undefined, 'give rules, checks or both');
 
 export type ValidationSpec = z.infer<typeof validationSchema>;

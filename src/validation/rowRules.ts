@@ -7,12 +7,14 @@ import { fixedDateDays, fixedTimeMicros } from '../sources/dateTimeText.js';
 import { microsPerDay, type TimestampWithOffset } from '../formats/canonicalValues.js';
 import { textForm } from '../formats/textForms.js';
 import { patternProblem } from '../spec/patternProblem.js';
+import { compileChecks, type CompiledCheck } from './rowChecks.js';
 
 /**
- * One rule a row's value broke: the column, the rule and what was wrong. `cast` and `transform`
- * are a transforms step that could not make the row (transforms/compileTransforms.ts).
+ * One rule a row's value broke: the column (a check's name for a check), the rule and what was
+ * wrong. `cast` and `transform` are a transforms step that could not make the row
+ * (transforms/compileTransforms.ts).
  */
-export type RuleFailure = { column: string; rule: RuleName | 'cast' | 'transform'; message: string };
+export type RuleFailure = { column: string; rule: RuleName | 'expression' | 'cast' | 'transform'; message: string };
 
 /** The failures of a row (canonical values in the columns' order); empty when it passes. */
 export type RowCheck = (row: readonly unknown[]) => RuleFailure[];
@@ -36,7 +38,7 @@ export function compileRowRules(columns: readonly Column[], validation: Validati
   if (!validation) return { refusals: [], check: undefined };
   const refusals: ColumnRefusal[] = [];
   const compiled: CompiledRule[] = [];
-  for (const [name, rules] of Object.entries(validation.rules)) {
+  for (const [name, rules] of Object.entries(validation.rules ?? {})) {
     const index = columns.findIndex((column) => column.name === name);
     if (index < 0) {
       refusals.push({ column: name, path: `validation.rules.${name}`, reason: `validation names "${name}", which ${label} does not read` });
@@ -50,7 +52,8 @@ export function compileRowRules(columns: readonly Column[], validation: Validati
       else compiled.push({ column: name, index, rule, check: made, ofNull: rule === 'notNull' });
     }
   }
-  if (refusals.length || !compiled.length) return { refusals, check: undefined };
+  const checks: CompiledCheck[] = compileChecks(columns, validation.checks ?? [], label, refusals);
+  if (refusals.length || (!compiled.length && !checks.length)) return { refusals, check: undefined };
   return {
     refusals,
     check: (row) => {
@@ -61,6 +64,10 @@ export function compileRowRules(columns: readonly Column[], validation: Validati
         if (value == null && !rule.ofNull) continue;
         const message = rule.check(value);
         if (message !== undefined) failures.push({ column: rule.column, rule: rule.rule, message });
+      }
+      for (const check of checks) {
+        const message = check.check(row);
+        if (message !== undefined) failures.push({ column: check.name, rule: 'expression', message });
       }
       return failures;
     },

@@ -156,3 +156,20 @@ describe('what can be known at create time', () => {
     expect(pipelineSpecInputSchema.parse({ ...validSpec(), schedule: { cron } }).schedule?.cron).toBe(cron);
   });
 });
+
+describe('validation.checks are parsed when saved', () => {
+  it('refuses a syntax error, an unknown function and deep nesting naming the check and the position', () => {
+    const spec = { ...validSpec(), validation: { checks: [
+      { name: 'fine', expression: 'shipped_at >= ordered_at' },
+      { name: 'syntax', expression: 'qty > (1' },
+      { name: 'unknown', expression: 'frobnicate(qty) > 1' },
+      { name: 'deep', expression: `${'('.repeat(100)}1${')'.repeat(100)} = 1` },
+    ] } };
+    expect(issues(spec)).toEqual([
+      { path: 'validation.checks.1.expression', message: 'expected ) but found the end of the expression at position 9' },
+      { path: 'validation.checks.2.expression', message: 'unknown function frobnicate at position 1' },
+      { path: 'validation.checks.3.expression', message: 'nested deeper than 64 levels at position 65' },
+    ]);
+  });
+});
+

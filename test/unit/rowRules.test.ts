@@ -75,4 +75,39 @@ describe('compileRowRules', () => {
     expect(patternProblem('(a)\\1')).toBeDefined();
     expect(patternProblem('^(a+)+$')).toBeUndefined();
   });
+
+  it('fails a row whose check is false or cannot be computed; NULL passes, as SQL CHECK', () => {
+    const columns = [column('ordered_at', { kind: 'date' }), column('shipped_at', { kind: 'date' }), column('qty', { kind: 'int32' })];
+    const compiled = compileRowRules(columns, validationSchema.parse({
+      rules: { qty: { notNull: true } },
+      checks: [{ name: 'ships after ordering', expression: 'shipped_at >= ordered_at' }, { name: 'per unit', expression: '10 / qty > 1' }],
+    }), 'Table t');
+    expect(compiled.refusals).toEqual([]);
+    const check = compiled.check!;
+    expect(check([100, 101, 2])).toEqual([]);
+    // NULL is unknown, not false: the check passes.
+    expect(check([100, null, 2])).toEqual([]);
+    expect(check([100, 99, 2])).toEqual([{ column: 'ships after ordering', rule: 'expression', message: 'is false: shipped_at >= ordered_at' }]);
+    expect(check([100, 100, 0])).toEqual([{ column: 'per unit', rule: 'expression', message: 'cannot be computed: division by zero' }]);
+    expect(check([100, 100, 20])).toEqual([{ column: 'per unit', rule: 'expression', message: 'is false: 10 / qty > 1' }]);
+    expect(check([100, 99, null]).map((failure) => failure.rule)).toEqual(['notNull', 'expression']);
+  });
+
+  it('refuses a check that is not boolean, names an unknown column or does not parse, naming the field and position', () => {
+    const compiled = compileRowRules([column('a', { kind: 'int32' }), column('s', { kind: 'string' })], validationSchema.parse({
+      checks: [{ name: 'sum', expression: 'a + 1' }, { name: 'gone', expression: 'a > b' }, { name: 'typed', expression: "a > 1 and s + 1 > 'x'" }, { name: 'broken', expression: 'a >' }],
+    }), 'Table t');
+    expect(compiled.refusals.map((refusal) => refusal.path)).toEqual(['validation.checks.0.expression', 'validation.checks.1.expression', 'validation.checks.2.expression', 'validation.checks.3.expression']);
+    expect(compiled.refusals[0]!.reason).toBe('Table t: validation.checks.0.expression (check "sum"): a check must be true or false, and this expression gives an int64 at position 1');
+    expect(compiled.refusals[1]!.reason).toContain('unknown column b at position 5');
+    expect(compiled.refusals[2]!.reason).toContain('cannot add a string and an integer at position 11');
+    expect(compiled.refusals[3]!.reason).toContain('unexpected end of the expression at position 4');
+  });
+
+  it('takes checks without column rules, each name once', () => {
+    expect(validationSchema.safeParse({ checks: [{ name: 'x', expression: 'true' }] }).success).toBe(true);
+    expect(validationSchema.safeParse({}).success).toBe(false);
+    const twice = validationSchema.safeParse({ checks: [{ name: 'x', expression: 'true' }, { name: 'x', expression: 'false' }] });
+    expect(twice.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['checks.1.name']);
+  });
 });
