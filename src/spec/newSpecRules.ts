@@ -38,7 +38,7 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
   spec.transforms?.forEach((step, index) => {
     if (step.step !== 'compute' && step.step !== 'filter') return;
     const problem = expressionProblem(step.expression);
-    if (problem) issue(['transforms', index, 'expression'], `transforms[${index}] (${step.step}): position ${problem.position}: ${problem.message}`);
+    if (problem) issue(['transforms', index, 'expression'], `transforms[${index}] (${step.step}): ${problem.message} at position ${problem.position}`);
   });
 
   const containerProblem = reservedContainerProblem(spec.output.container);

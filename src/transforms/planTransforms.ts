@@ -104,7 +104,7 @@ export function planTransforms(columnsRead: readonly Column[], transforms: reado
       case 'filter': {
         const bound = bindStepExpression(step.expression, current.map((entry) => entry.column));
         if (!bound.ok) {
-          refuse('.expression', step.step === 'compute' ? step.name : '', `expression at position ${bound.problem.position}: ${bound.problem.message}`);
+          refuse('.expression', step.step === 'compute' ? step.name : '', `${bound.problem.message} at position ${bound.problem.position}`);
           if (step.step === 'compute' && free('.name', step.name)) current = [...current, { column: computed(step.name, { kind: 'string' }, index, 'compute'), slot: newSlot() }];
           break;
         }

@@ -1,21 +1,28 @@
-import type { Column, OutputType } from '../spec/columns.js';
+import type { Column } from '../spec/columns.js';
+import { bindExpression, ExpressionValueError, parseExpression, type BoundExpression, type ExpressionProblem } from '../expressions/expression.js';
 
 /**
- * The one place the transforms meet the expression language (src/expressions/): parse an
- * expression's text, bind it to the columns a step sees, and tell a value error of one row
- * from a bug. PLACEHOLDER until the expression language is merged: every expression is refused.
+ * The one place the transforms meet the expression language (src/expressions/): an expression's
+ * text parsed (at create, and again where it is bound: parsing is cheap and the spec holds text),
+ * bound to the columns a step sees, and a value error of one row told apart from a bug.
  */
-export type StepExpressionProblem = { position: number; message: string };
-export type BoundStepExpression = { type: OutputType; columns: string[]; evaluate(row: readonly unknown[]): unknown };
+export type StepExpressionProblem = ExpressionProblem;
+export type BoundStepExpression = BoundExpression;
 
+/** Why the text is not an expression (position 1-based), or undefined when it parses. */
 export function expressionProblem(text: string): StepExpressionProblem | undefined {
-  return text ? { position: 1, message: 'expressions are not available in this build' } : undefined;
+  const parsed = parseExpression(text);
+  return parsed.ok ? undefined : parsed.problem;
 }
 
-export function bindStepExpression(_text: string, _columns: readonly Column[]): { ok: true; bound: BoundStepExpression } | { ok: false; problem: StepExpressionProblem } {
-  return { ok: false, problem: { position: 1, message: 'expressions are not available in this build' } };
+/** The expression bound to the columns at its step (a row's values in their order), or why it does not bind. */
+export function bindStepExpression(text: string, columns: readonly Column[]): { ok: true; bound: BoundStepExpression } | { ok: false; problem: StepExpressionProblem } {
+  const parsed = parseExpression(text);
+  if (!parsed.ok) return parsed;
+  return bindExpression(parsed.expression, columns);
 }
 
-export function isExpressionValueError(_err: unknown): _err is Error {
-  return false;
+/** A row the expression cannot compute (division by zero, an overflow): that row goes to quarantine. */
+export function isExpressionValueError(err: unknown): err is Error {
+  return err instanceof ExpressionValueError;
 }

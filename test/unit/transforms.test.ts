@@ -243,3 +243,43 @@ describe('transform names at create', () => {
   });
 });
 
+describe('expression steps', () => {
+  const cols = [column('id', { kind: 'int64' }, false), column('amount', { kind: 'decimal', precision: 20, scale: 6 }), column('qty', { kind: 'int32' }), column('status', { kind: 'string' }), column('at', { kind: 'timestamp', utc: true })];
+
+  it('compute adds a column of the expression\'s type, exact, or of the declared type', () => {
+    const made = compiled(cols, [
+      { step: 'compute', name: 'total', expression: 'amount * qty' },
+      { step: 'compute', name: 'rounded', expression: 'amount * qty', type: 'decimal(30,6)' },
+      { step: 'compute', name: 'next', expression: 'id + 1' },
+    ]);
+    expect(made.columns.slice(5).map((c) => [c.name, c.type.kind])).toEqual([['total', 'decimal'], ['rounded', 'decimal'], ['next', 'int64']]);
+    expect(made.columns[6]!.type).toEqual({ kind: 'decimal', precision: 30, scale: 6 });
+    const out = made.apply!([9223372036854775806n, '99999999999999.999999', 3, 'new', 0n]) as unknown[];
+    expect(out.slice(5)).toEqual(['299999999999999.999997', '299999999999999.999997', 9223372036854775807n]);
+  });
+
+  it('filter keeps rows where the expression is true; false and NULL drop them', () => {
+    const made = compiled(cols, [{ step: 'filter', expression: "status <> 'deleted'" }]);
+    expect(made.apply!([1n, '1.000000', 1, 'new', 0n])).toEqual([1n, '1.000000', 1, 'new', 0n]);
+    expect(made.apply!([1n, '1.000000', 1, 'deleted', 0n])).toBeNull();
+    expect(made.apply!([1n, '1.000000', 1, null, 0n])).toBeNull();
+  });
+
+  it('a row an expression cannot compute is rejected with the step named, the chunk goes on', () => {
+    const made = compiled(cols, [{ step: 'compute', name: 'next', expression: 'id + 1' }]);
+    expect(made.canReject).toBe(true);
+    const failed = made.apply!([9223372036854775807n, null, null, null, null]);
+    expect(failed).toBeInstanceOf(TransformFailure);
+    expect(failed).toMatchObject({ column: 'next', rule: 'transform', message: expect.stringMatching(/^transforms\[0\] \(compute "next"\): /) });
+  });
+
+  it('refuses at derivation an expression that does not bind, a filter that is not boolean, and a type no value survives', () => {
+    const out = deriveOutputColumns(cols, steps([
+      { step: 'compute', name: 'x', expression: 'nope + 1' },
+      { step: 'filter', expression: 'amount + 1' },
+      { step: 'compute', name: 'y', expression: 'at', type: 'int32' },
+    ]));
+    expect(out.refusals.map((refusal) => refusal.path)).toEqual(['transforms.0.expression', 'transforms.1.expression', 'transforms.2.type']);
+    expect(out.refusals[0]!.reason).toMatch(/^transforms\[0\] \(compute\): .* at position 1$/);
+  });
+});
