@@ -32,7 +32,7 @@ export type BenchReport = {
 };
 
 /** Targets of issue 16. */
-const targets = { vsPeer: 1.2, vsWire: 0.8, rssGrowth: 0.1, overheadMs: 20 };
+const targets = { vsPeer: 1.2, vsWire: 0.8, rssGrowth: 0.1, overheadMs: 20, withTransforms: 0.85 };
 
 type Summary = { seconds: number; rowsPerSecond: number; cpuPerMillion: number; rssMb: number; bytes: number; sourceCpuPerMillion: number; hashPerMillion: number };
 
@@ -103,6 +103,13 @@ export function report(bench: BenchReport): string {
       const vsWire = siphon.rowsPerSecond / wire.rowsPerSecond;
       out.push(`Siphon / wire read limit: ${ratio(vsWire)} (${formatInteger(siphon.rowsPerSecond)} vs ${formatInteger(wire.rowsPerSecond)} rows/s)`);
       verdicts.push(`${verdict(vsWire >= targets.vsWire)} ${engine.label}: Siphon at ${ratio(vsWire)} of the wire read limit (${formatInteger(wire.rowsPerSecond)} rows/s); target >= ${targets.vsWire}`);
+    }
+    const transformed = summaries.get('siphon-transforms');
+    if (siphon && transformed) {
+      // Issue 18: five transforms cost at most 15% of the copy's throughput.
+      const kept = transformed.rowsPerSecond / siphon.rowsPerSecond;
+      out.push(`Siphon with 5 transforms / plain copy: ${ratio(kept)} rows/s (${formatInteger(transformed.rowsPerSecond)} vs ${formatInteger(siphon.rowsPerSecond)}); CPU per million rows ${formatFixed(transformed.cpuPerMillion, 2)} s vs ${formatFixed(siphon.cpuPerMillion, 2)} s`);
+      verdicts.push(`${verdict(kept >= targets.withTransforms)} ${engine.label}: with 5 transforms Siphon keeps ${ratio(kept)} of its throughput; target >= ${targets.withTransforms}`);
     }
     if (siphon && engine.big) {
       const big = engine.big;

@@ -25,14 +25,17 @@ import {
  * split into phases; Siphon's peak RSS at 1M vs 5M rows; chunk balance on a skewed key; the local
  * runtime's orchestration overhead per chunk. Knobs: SIPHON_BENCH_ROWS, SIPHON_BENCH_BIG_ROWS,
  * SIPHON_BENCH_REPEATS, SIPHON_BENCH_ENGINES=postgres,mariadb, SIPHON_BENCH_OVERHEAD=0 (skip the
- * runtime part), SIPHON_BENCH_PYTHON=0 (skip the Python peers and their venv).
+ * runtime part), SIPHON_BENCH_PYTHON=0 (skip the Python peers and their venv),
+ * SIPHON_BENCH_ONLY=transforms (only the plain copy and the copy with five transforms, side by
+ * side: no peers, no big table, no chunk balance, no runtime part).
  */
 const rows = Number(process.env.SIPHON_BENCH_ROWS ?? 1_000_000);
 const bigRows = Number(process.env.SIPHON_BENCH_BIG_ROWS ?? 5_000_000);
 const repeats = Number(process.env.SIPHON_BENCH_REPEATS ?? 3);
 const wantedEngines = (process.env.SIPHON_BENCH_ENGINES ?? 'postgres,mariadb').split(',') as EngineName[];
-const overheadEnabled = process.env.SIPHON_BENCH_OVERHEAD !== '0';
-const pythonEnabled = process.env.SIPHON_BENCH_PYTHON !== '0';
+const overheadEnabled = process.env.SIPHON_BENCH_OVERHEAD !== '0' && process.env.SIPHON_BENCH_ONLY !== 'transforms';
+const onlyTransforms = process.env.SIPHON_BENCH_ONLY === 'transforms';
+const pythonEnabled = process.env.SIPHON_BENCH_PYTHON !== '0' && !onlyTransforms;
 /** The warm-up each child runs before its measured run: a tenth of the chunk, at most 100k rows. */
 const warmRows = Math.min(100_000, Math.ceil(rows / 10));
 const skewedRows = rows;
@@ -79,13 +82,17 @@ async function main(): Promise<void> {
     await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(benchContainer).createIfNotExists();
 
     // Engines generate their tables at the same time: each server works mostly on its own.
-    progress(`Generating tables: mixed_small (${formatInteger(rows)} rows), mixed_big (${formatInteger(bigRows)}), skewed (${formatInteger(skewedRows)}), tiny (${overheadChunks * overheadRowsPerChunk})`);
+    progress(onlyTransforms
+      ? `Generating tables: mixed_small (${formatInteger(rows)} rows)`
+      : `Generating tables: mixed_small (${formatInteger(rows)} rows), mixed_big (${formatInteger(bigRows)}), skewed (${formatInteger(skewedRows)}), tiny (${overheadChunks * overheadRowsPerChunk})`);
     const tableBytes = new Map<EngineName, number>();
     await Promise.all(databases.map(async (db) => {
       const { seconds } = await timed(async () => {
         await createMixedTable(db, 'mixed_small', rows);
-        await createSkewedTable(db, 'skewed', skewedRows);
-        await createMixedTable(db, 'mixed_big', bigRows);
+        if (!onlyTransforms) {
+          await createSkewedTable(db, 'skewed', skewedRows);
+          await createMixedTable(db, 'mixed_big', bigRows);
+        }
         if (db.engine === 'postgres' && overheadEnabled) await createMixedTable(db, 'tiny', overheadChunks * overheadRowsPerChunk);
         tableBytes.set(db.engine, await db.tableBytes('mixed_small'));
       });
@@ -93,7 +100,7 @@ async function main(): Promise<void> {
     }));
     const python = await venv;
     if ('skipped' in python) notes.push(`Python peers (ConnectorX, dlt) not run: ${python.skipped}.`);
-    const measured = methodIds.filter((id) => !methods[id].python || 'python' in python);
+    const measured = methodIds.filter((id) => (!methods[id].python || 'python' in python) && (!onlyTransforms || id === 'siphon' || id === 'siphon-transforms'));
 
     const inputFor = (db: SourceDatabase, method: MethodId, table: string, count: number): MeasureRunInput => ({
       method, engine: db.engine, url: db.url, table, columns: mixedColumns, key: 'id', range: inclusive(count), warmRange: inclusive(warmRows),
@@ -128,15 +135,15 @@ async function main(): Promise<void> {
 
     // Peak RSS at the big size: one Siphon copy per engine, each in its own process; the engines'
     // copies run at the same time to keep the bench short (RSS and CPU are per process).
-    progress(`  Siphon peak RSS at ${formatInteger(bigRows)} rows (a child process per engine: ${databases.map((db) => db.label).join(', ')})`);
-    await Promise.all(databases.map(async (db) => {
+    if (!onlyTransforms) progress(`  Siphon peak RSS at ${formatInteger(bigRows)} rows (a child process per engine: ${databases.map((db) => db.label).join(', ')})`);
+    await Promise.all((onlyTransforms ? [] : databases).map(async (db) => {
       const output = await measureRun(inputFor(db, 'siphon', 'mixed_big', bigRows));
       if (output.rows !== bigRows) throw new Error(`${db.label} mixed_big copy moved ${output.rows} rows, expected ${bigRows}`);
       progress(`    ${db.label}: ${formatInteger(bigRows)} rows in ${output.seconds.toFixed(1)}s, peak RSS ${output.maxRssMb.toFixed(0)} MB`);
       engineResults.find((result) => result.engine === db.engine)!.big = output;
     }));
 
-    for (const db of databases) {
+    for (const db of onlyTransforms ? [] : databases) {
       progress(`  ${db.label}: planning ${balanceChunks} chunks of the skewed table, counting rows per chunk`);
       balance.push({ engine: db.label, plans: await chunkBalance(db, 'skewed', 'id', balanceChunks) });
     }

@@ -10,6 +10,7 @@ import { MysqlConnector } from '../src/sources/mysql/mysqlConnector.js';
 import type { ReadTarget, SourceConnector } from '../src/sources/sourceConnector.js';
 import { benchContainer, type MethodContext, type Runner } from './runner.js';
 import type { EngineName, KeyRange } from './sourceTables.js';
+import { transformsSchema, type TransformStep } from '../src/spec/transformsSpec.js';
 
 /** Siphon's default output: only the container given, everything else the spec's defaults (Parquet, snappy). */
 export const defaultOutput: OutputSpec = outputSchema.parse({ container: benchContainer });
@@ -26,9 +27,23 @@ export async function connectSource(engine: EngineName, url: string): Promise<So
  *   encode  the same copyChunk into blobs that accept and drop staged blocks (no upload; the md5
  *           of the output is still computed), and then, timed apart, md5 over as many bytes as
  *           the output had: the hash phase;
- *   read    only the connector's readChunk, rows discarded (the read and the decoding of values).
+ *   read    only the connector's readChunk, rows discarded (the read and the decoding of values);
+ *   transforms  the whole copy with benchTransforms applied to every row.
  */
-export type SiphonMode = 'copy' | 'encode' | 'read';
+export type SiphonMode = 'copy' | 'encode' | 'read' | 'transforms';
+
+/**
+ * Five steps on the mixed table, one of each kind that costs per row: a rename and a drop
+ * (free per row once compiled), a compute, a filter that keeps every row (so the rows written
+ * are the plain copy's) and a lookup table.
+ */
+export const benchTransforms: TransformStep[] = transformsSchema.parse([
+  { step: 'rename', columns: { customer_id: 'customer' } },
+  { step: 'drop', columns: ['ship_date'] },
+  { step: 'compute', name: 'customer_next', expression: 'customer + 1' },
+  { step: 'filter', expression: 'id > 0' },
+  { step: 'mapValues', column: 'active', type: 'string', values: { true: 'yes', false: 'no' } },
+]);
 
 export async function openSiphonCopy(context: MethodContext, mode: SiphonMode): Promise<Runner> {
   const container = BlobServiceClient.fromConnectionString(context.connectionString).getContainerClient(benchContainer);
@@ -43,19 +58,19 @@ export async function openSiphonCopyInto(context: Pick<MethodContext, 'engine' |
   return {
     run: async (range) => {
       if (mode === 'read') return { rows: await drainChunk(source, target, columns, context.key, range) };
-      const result = await copyOneChunk(source, destination, context.table, columns, context.key, range);
+      const result = await copyOneChunk(source, destination, context.table, columns, context.key, range, mode === 'transforms' ? benchTransforms : undefined);
       return {
         rows: result.rows,
         bytes: result.bytes,
         hashCpuSeconds: mode === 'encode' ? md5CpuSeconds(result.bytes) : undefined,
-        cleanup: mode === 'copy' ? async () => void (await Promise.all(result.files.map((file) => container.getBlockBlobClient(file.path).deleteIfExists()))) : undefined,
+        cleanup: mode !== 'encode' ? async () => void (await Promise.all(result.files.map((file) => container.getBlockBlobClient(file.path).deleteIfExists()))) : undefined,
       };
     },
     close: () => source.close(),
   };
 }
 
-function copyOneChunk(source: SourceConnector, container: ContainerClient, table: string, columns: Column[], key: string, range: KeyRange): Promise<CopyChunkResult> {
+function copyOneChunk(source: SourceConnector, container: ContainerClient, table: string, columns: Column[], key: string, range: KeyRange, transforms?: TransformStep[]): Promise<CopyChunkResult> {
   return copyChunk(source, container, {
     chunk: 0,
     range: { kind: 'range', ...range },
@@ -65,6 +80,7 @@ function copyOneChunk(source: SourceConnector, container: ContainerClient, table
     key: { column: key, kind: 'integer' },
     orderBy: [key],
     paths: runPaths({ pipelineId: 'bench', runId: newRunId(new Date()), table }),
+    transforms,
   }, () => undefined);
 }
 

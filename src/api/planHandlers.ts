@@ -58,7 +58,8 @@ export async function planView(services: Services, spec: PipelineSpec) {
       warnings: [...(plan?.budget?.warnings ?? []), ...(drift?.frozenReason ? [`the next run would fail: ${drift.frozenReason}`] : [])],
       drift: drift ?? null,
       readers: spec.output.readers,
-      columns: (description?.columns ?? []).map((column) => {
+      // The columns written: after columnTypes and the transforms.
+      columns: (description?.outputColumns ?? []).map((column) => {
         // The Parquet form is the one written for the spec's readers; every choice keeps the values.
         const parquet = parquetTypeFor(column.type, spec.output.readers);
         return {

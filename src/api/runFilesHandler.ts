@@ -3,7 +3,7 @@ import { schemaVersionOf } from '../sink/schemaVersion.js';
 import { readManifest } from '../sink/readManifest.js';
 import { runPathsFor } from '../sink/blobPaths.js';
 import { readTargetOf, tableName } from '../sources/readTarget.js';
-import type { StoredRun } from '../store/runStore.js';
+import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { json, problem } from './httpResponses.js';
 import { readPageQuery } from './pageQuery.js';
 import { loadRun } from './runHandlers.js';
@@ -19,7 +19,7 @@ function manifestLocation(run: StoredRun): { container: string; blobName: string
     return { container: run.manifestPath.slice(0, slash), blobName: run.manifestPath.slice(slash + 1) };
   }
   if (!run.spec) return undefined;
-  const paths = runPathsFor(run.spec.output, { pipelineId: run.pipelineId, runId: run.runId, table: tableName(readTargetOf(run.spec)), schemaVersion: run.columns && schemaVersionOf(run.columns) });
+  const paths = runPathsFor(run.spec.output, { pipelineId: run.pipelineId, runId: run.runId, table: tableName(readTargetOf(run.spec)), schemaVersion: columnsWritten(run) && schemaVersionOf(columnsWritten(run)!) });
   return { container: run.spec.output.container, blobName: paths.manifest };
 }
 

@@ -17,6 +17,8 @@ import { compileUniqueKeys } from '../validation/uniqueKeys.js';
 import { nullFilledColumns } from './nullFilledColumns.js';
 import { QuarantineWriter } from '../validation/quarantineWriter.js';
 import type { RuleCount } from '../validation/ruleCounts.js';
+import type { TransformStep } from '../spec/transformsSpec.js';
+import { compileTransforms } from '../transforms/compileTransforms.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -25,7 +27,10 @@ export type CopyChunkRequest = {
   output: OutputSpec;
   /** The columns read from the source. */
   columns: Column[];
-  /** What they are written as (formats/writtenTypes.ts); the columns read when absent. */
+  /**
+   * What the columns the transforms make (the columns read, without transforms) are written as
+   * (formats/writtenTypes.ts); those columns themselves when absent.
+   */
   writtenColumns?: Column[] | undefined;
   key?: { column: string; kind: KeyKind } | undefined;
   /** An incremental run's cursor range, applied on top of the chunk's key range. */
@@ -38,6 +43,8 @@ export type CopyChunkRequest = {
   signal?: AbortSignal | undefined;
   /** Rules each row must meet; rows that fail go to the run's `_quarantine/` files, not the output. */
   validation?: ValidationSpec | undefined;
+  /** Steps applied to each row that passed validation (spec/transformsSpec.ts). */
+  transforms?: TransformStep[] | undefined;
   /** The run, named in each quarantined row. */
   runId?: string | undefined;
 };
@@ -54,11 +61,13 @@ export type CopyTimings = { readMs: number; encodeMs: number; uploadMs: number }
 export type CopiedFile = FileEntry & { statistics?: LeafStatistics[] | undefined };
 
 /**
- * `rows`: rows written to the output; `rowsRejected`: rows read that failed validation, written to
- * `quarantine` instead (both absent without validation). `truncated`: the read stopped at maxRows
- * while the source had more rows.
+ * `rows`: rows written to the output; `rowsRejected`: rows read that failed validation or a
+ * transform (a cast, a compute), written to `quarantine` instead (both absent when nothing could
+ * reject a row); `rowsFiltered`: rows a transforms filter dropped (absent without a filter).
+ * Rows read = rows + rowsRejected + rowsFiltered. `truncated`: the read stopped at maxRows while
+ * the source had more rows.
  */
-export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[]; rejectedByRule?: RuleCount[] };
+export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[]; rejectedByRule?: RuleCount[]; rowsFiltered?: number };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -91,8 +100,15 @@ type FolderState = { folder: string; group: RowBuffer; open?: OpenFile };
  */
 export async function copyChunk(source: SourceConnector, container: ContainerClient, request: CopyChunkRequest, onProgress: (rows: number) => void): Promise<CopyChunkResult> {
   const { output, paths } = request;
-  const written = request.writtenColumns ?? request.columns;
-  const convert = rowConverter(request.columns, written);
+  // Compiled once for the chunk: refusals were found at prepare, so one here is a spec changed under the run.
+  // A Parquet row group copies each row's values as it is added: unpartitioned, the transforms
+  // write every row into one array, added to the group at once instead of gathered in a batch.
+  const direct = (output.format === 'parquet' || output.format === 'delta') && !(output.partitionBy ?? []).length;
+  const transforms = compileTransforms(request.columns, request.transforms, { reuseRow: direct });
+  if (transforms.refusals.length) throw new NonRetryableError(`Chunk ${request.chunk}: ${transforms.refusals.map((refusal) => refusal.reason).join('; ')}`);
+  const transformed = transforms.columns;
+  const written = request.writtenColumns ?? transformed;
+  const convert = rowConverter(transformed, written);
   const router = partitionRouter(written, output.partitionBy ?? []);
   const extension = fileExtension(output);
   const files: CopiedFile[] = [];
@@ -216,10 +232,13 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const uniqueCheck = unique.newCheck?.();
   const ruleCheck = rules.check;
   const check = ruleCheck && uniqueCheck ? (row: unknown[]) => [...ruleCheck(row), ...uniqueCheck(row)] : ruleCheck ?? uniqueCheck;
-  const quarantine = check && new QuarantineWriter({
+  const quarantine = (check || transforms.canReject) ? new QuarantineWriter({
     container, runId: request.runId ?? '', chunk: request.chunk, columns: request.columns, keyColumns: request.orderBy,
     fileName: (file) => paths.quarantineFile(request.chunk, file),
-  });
+  }) : undefined;
+  const transform = transforms.apply;
+  const filters = request.transforms?.some((step) => step.step === 'filter') ?? false;
+  let filtered = 0;
   let truncated = false;
   // Iterated by hand to time each wait on the source; closed like for-await would on an early exit.
   const iterator = batches[Symbol.asyncIterator]();
@@ -241,12 +260,33 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       filled.fill?.(read);
       applyOverrides(read, converters, rowLabel);
       let batch = read;
-      if (check && quarantine) {
+      if (quarantine || transform) {
+        // Rules see the values as read; the transforms make the row written; a rejected row goes
+        // to quarantine as it was read.
         batch = [];
+        const state = direct && transform ? await stateFor('') : undefined;
         for (const row of read) {
-          const failures = check(row);
-          if (failures.length) await quarantine.add(row, failures);
-          else batch.push(row);
+          if (check) {
+            const failures = check(row);
+            if (failures.length) {
+              await quarantine!.add(row, failures);
+              continue;
+            }
+          }
+          if (!transform) {
+            batch.push(row);
+            continue;
+          }
+          const out = transform(row);
+          if (out === null) filtered++;
+          else if (!Array.isArray(out)) await quarantine!.add(row, [{ column: out.column, rule: out.rule, message: out.message }]);
+          else if (!state) batch.push(out);
+          else {
+            if (convert) convert(out);
+            state.group.add(out);
+            buffered++;
+            if (state.group.rows >= groupLimit(state)) await writeGroup(state);
+          }
         }
       }
       if (convert) for (const row of batch) convert(row);
@@ -277,5 +317,5 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const uploadMs = Math.min(uploadWaitMs, writingMs);
   const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
   const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files, rejectedByRule: quarantine.ruleCounts() } : {};
-  return { rows: rows - (quarantine?.rows ?? 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected };
+  return { rows: rows - (quarantine?.rows ?? 0) - filtered, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected, ...(filters ? { rowsFiltered: filtered } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { schemaVersionOf } from '../sink/schemaVersion.js';
+import { columnsWritten } from '../store/runStore.js';
 import { withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import { RunStatus } from '../spec/runStatus.js';
@@ -64,7 +65,7 @@ export async function cleanupRun(services: Services, ref: RunRef, options: Clean
     let chunksReset = 0;
     // A run that failed before prepare recorded its spec never wrote a file.
     if (run.spec) {
-      const paths = runPathsFor(run.spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(readTargetOf(run.spec)), schemaVersion: run.columns && schemaVersionOf(run.columns) });
+      const paths = runPathsFor(run.spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(readTargetOf(run.spec)), schemaVersion: columnsWritten(run) && schemaVersionOf(columnsWritten(run)!) });
       const container = services.dataBlobs.getContainerClient(run.spec.output.container);
       // A re-ingest run's uploaded rows stay: a retry of the run reads them again.
       const upload = run.reingestUpload ? [run.reingestUpload] : [];

@@ -11,7 +11,7 @@ import type { DeltaTableLayout } from '../sink/delta/deltaPaths.js';
 import { deleteUnreferencedRunFiles, vacuumTable } from '../sink/delta/vacuumTable.js';
 import type { Manifest } from '../sink/manifest.js';
 import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
-import type { StoredRun } from '../store/runStore.js';
+import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 
 const parallelReads = 16;
@@ -50,7 +50,7 @@ export async function commitDeltaRun(services: Services, run: StoredRun & { spec
     retentionHours: spec.output.retentionHours ?? 168,
     provenance: { pipelineId: run.pipelineId, runId: run.runId, attempt: run.attempt },
     readVersion,
-    writtenColumns: writtenColumns(run.columns ?? [], spec.output),
+    writtenColumns: writtenColumns(columnsWritten(run) ?? [], spec.output),
     files: staged,
     now: () => services.now(),
     where,

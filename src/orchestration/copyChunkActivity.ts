@@ -14,7 +14,7 @@ import type { ChunkOutcome, CopyChunkInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
-import type { StoredRun } from '../store/runStore.js';
+import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { openReingestSource } from './prepareReingestRun.js';
 
 const progressIntervalInMs = 1_000;
@@ -117,7 +117,9 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     const source = run.reingestOf ? await openReingestSource(services, run, input.chunk) : await services.openSource(spec.source);
     try {
       const target = readTargetOf(spec);
-      const written = writtenColumns(run.columns, spec.output);
+      // The transforms' columns (the columns read without transforms), in the encodings written.
+      const transformed = columnsWritten(run)!;
+      const written = writtenColumns(transformed, spec.output);
       const result = await copyChunk(source, container, {
         chunk: input.chunk,
         range: chunk.range,
@@ -128,10 +130,11 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
         window: run.window,
         orderBy: run.orderBy,
-        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(run.columns) }),
+        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) }),
         maxRows: spec.maxRows,
         signal: stop.signal,
         validation: spec.validation,
+        transforms: spec.transforms,
         runId: input.runId,
       }, onProgress);
       await progressWrite;
@@ -157,6 +160,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         bytes: result.bytes,
         files: result.files.map(({ statistics: _statistics, ...file }) => file),
         ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected, quarantine: result.quarantine ?? [], rejectedByRule: result.rejectedByRule ?? [] }),
+        ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }),
         endedAt: ended.toISOString(),
         attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
         timings: { queueMs, ...result.timings },
@@ -170,7 +174,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         (async () => {
           if (!etag || !(await services.chunks.replaceIfUnchanged(done, etag))) await services.chunks.save(done);
         })(),
-        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }) }),
+        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }), ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }) }),
       ]);
       events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
       return { outcome: 'done', ...stats };

@@ -5,25 +5,48 @@ import { overrideTypeOf, type OverrideType } from '../spec/columnTypes.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { compileRowRules } from '../validation/rowRules.js';
 import { compileUniqueKeys } from '../validation/uniqueKeys.js';
+import { deriveOutputColumns } from '../transforms/planTransforms.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
 import type { ColumnRefusal, DescribeOptions, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 
+/** `columns`: the columns read (what drift compares); `outputColumns`: what the transforms make of them, which is written. */
+export type OutputDescription = TableDescription & { outputColumns: Column[] };
+
 /**
- * The columns a run of `spec` writes: the source's description with the pipeline's
- * `columnTypes` applied, less what the output format cannot hold exactly. Like describe itself,
- * it fails naming every refused column, or with `collectRefusals` lists them beside the columns
- * that can be written.
+ * The columns a run of `spec` reads, with the pipeline's `columnTypes` applied, and the columns
+ * it writes: those after its `transforms`, less what the output format cannot hold exactly. Like
+ * describe itself, it fails naming every refusal (a transforms step's at `transforms[i]...`), or
+ * with `collectRefusals` lists them beside the columns that can be read and written.
  */
-export async function describeForOutput(source: SourceConnector, spec: PipelineSpec, options: DescribeOptions = {}): Promise<TableDescription> {
+export async function describeForOutput(source: SourceConnector, spec: PipelineSpec, options: DescribeOptions = {}): Promise<OutputDescription> {
   const target = readTargetOf(spec);
   const label = readTargetLabel(target);
   const description = await source.describe(target, spec.columns, options);
   const overridden = applyColumnTypes(description.columns, spec, label);
-  const refusals = [...overridden.refusals, ...compileRowRules(overridden.columns, spec.validation, label).refusals, ...compileUniqueKeys(overridden.columns, spec.validation, label).refusals, ...unwritableColumns(overridden.columns, spec.output.format, label)];
-  if (!refusals.length) return { ...description, columns: overridden.columns };
+  const readRefusals = [...overridden.refusals, ...compileRowRules(overridden.columns, spec.validation, label).refusals, ...compileUniqueKeys(overridden.columns, spec.validation, label).refusals];
+  const derived = outputOf(overridden.columns, spec, label);
+  const refusals = [...readRefusals, ...derived.refusals];
+  if (!refusals.length) return { ...description, columns: overridden.columns, outputColumns: derived.columns };
   if (!options.collectRefusals) throw new NonRetryableError(refusals.map((refusal) => refusal.reason).join('; '));
-  const refused = new Set(refusals.map((refusal) => refusal.column));
-  return { ...description, columns: overridden.columns.filter((column) => !refused.has(column.name)), refusals: [...description.refusals, ...refusals] };
+  const refused = new Set(readRefusals.map((refusal) => refusal.column));
+  const unwritable = new Set(derived.refusals.map((refusal) => refusal.column));
+  return {
+    ...description,
+    columns: overridden.columns.filter((column) => !refused.has(column.name)),
+    outputColumns: derived.columns.filter((column) => !unwritable.has(column.name) && (spec.transforms || !refused.has(column.name))),
+    refusals: [...description.refusals, ...refusals],
+  };
+}
+
+/**
+ * The columns written when the pipeline's transforms run on `columnsRead`, and what refuses: a
+ * step that does not fit the columns (naming it), a column the format cannot hold. Prepare
+ * derives them again after the schema contract has had its say about the columns read.
+ */
+export function outputOf(columnsRead: Column[], spec: PipelineSpec, label: string): { columns: Column[]; refusals: ColumnRefusal[] } {
+  const derived = spec.transforms ? deriveOutputColumns(columnsRead, spec.transforms) : { columns: columnsRead, refusals: [] };
+  const refusals = derived.refusals.map((refusal) => ({ ...refusal, reason: `${label}: ${refusal.reason}` }));
+  return { columns: derived.columns, refusals: [...refusals, ...unwritableColumns(derived.columns, spec.output.format, label)] };
 }
 
 /** Output types a column can be read as text and made into: anything has a text but bytes. */

@@ -20,6 +20,7 @@ import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { schemaColumnOf } from './schemaDrift.js';
 import { queryIdPrefix } from '../store/queryStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
+import { columnsWritten } from '../store/runStore.js';
 import type { ValidationSpec } from '../spec/validationSpec.js';
 import { addRuleCounts } from '../validation/ruleCounts.js';
 
@@ -54,16 +55,23 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
 
     const { spec } = run;
     const target = readTargetOf(spec);
-    const schemaVersion = schemaVersionOf(run.columns);
+    // What the files hold: the transforms' columns (the columns read, without transforms).
+    const columns = columnsWritten(run)!;
+    const schemaVersion = schemaVersionOf(columns);
     const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion });
     const files = chunks.flatMap((chunk) => chunk.files.map((file) => ({ ...file, chunk: chunk.index })));
     const totals = { rows: files.reduce((sum, file) => sum + file.rows, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
-    const quarantine = spec.validation ? quarantineOf(chunks) : undefined;
-    if (quarantine) {
-      const rejectedByRule = addRuleCounts(chunks.map((chunk) => chunk.rejectedByRule ?? []));
-      await services.runs.update(ref.pipelineId, ref.runId, (current) => (current.rowsRejected === quarantine.rows && JSON.stringify(current.rejectedByRule) === JSON.stringify(rejectedByRule) ? undefined : { ...current, rowsRejected: quarantine.rows, rejectedByRule }));
+    // Validation, or a transform that can reject a row (a cast, a compute), keeps a quarantine.
+    const quarantine = spec.validation || chunks.some((chunk) => chunk.rowsRejected !== undefined) ? quarantineOf(chunks) : undefined;
+    const rowsFiltered = chunks.some((chunk) => chunk.rowsFiltered !== undefined) ? chunks.reduce((sum, chunk) => sum + (chunk.rowsFiltered ?? 0), 0) : undefined;
+    const rejectedByRule = quarantine ? addRuleCounts(chunks.map((chunk) => chunk.rejectedByRule ?? [])) : undefined;
+    const counts = { ...(quarantine ? { rowsRejected: quarantine.rows, rejectedByRule } : {}), ...(rowsFiltered === undefined ? {} : { rowsFiltered }) };
+    if (quarantine || rowsFiltered !== undefined) {
+      await services.runs.update(ref.pipelineId, ref.runId, (current) => (current.rowsRejected === counts.rowsRejected && current.rowsFiltered === counts.rowsFiltered && JSON.stringify(current.rejectedByRule) === JSON.stringify(counts.rejectedByRule) ? undefined : { ...current, ...counts }));
+    }
+    if (quarantine && spec.validation) {
       // Before the manifest: a run that rejected too much is failed, and no reader takes its files.
-      const exceeded = rejectedBeyondLimits(spec.validation!, quarantine.rows, totals.rows + quarantine.rows);
+      const exceeded = rejectedBeyondLimits(spec.validation, quarantine.rows, totals.rows + quarantine.rows + (rowsFiltered ?? 0));
       if (exceeded) throw new NonRetryableError(exceeded);
     }
     const manifest: Manifest = {
@@ -77,14 +85,15 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       source: { engine: spec.source.engine, ...(target.kind === 'table' ? { table: tableName(target) } : { query: target.sql }) },
       ...(spec.output.partitionBy ? { partitionBy: spec.output.partitionBy } : {}),
       ...(run.window ? { window: manifestWindow(run.window) } : {}),
-      ...(spec.output.format === 'parquet' ? { readers: spec.output.readers, encodings: parquetEncodingChanges(run.columns, spec.output.readers) } : {}),
-      columns: run.columns,
+      ...(spec.output.format === 'parquet' ? { readers: spec.output.readers, encodings: parquetEncodingChanges(columns, spec.output.readers) } : {}),
+      columns,
       schemaVersion,
       rows: totals.rows,
       bytes: totals.bytes,
       files,
       ...(quarantine ? { quarantine } : {}),
       ...(run.reingestOf ? { reingestOf: run.reingestOf } : {}),
+      ...(rowsFiltered === undefined ? {} : { rowsFiltered }),
       // Statements for the run's folder of files, declared with what the files hold (a Parquet
       // file's encodings for its readers); a Delta table is read as a table, at its folder.
       ...(spec.output.format === 'delta' ? {
@@ -93,7 +102,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
         readWith: readSnippets({
           format: spec.output.format,
           compression: spec.output.compression,
-          columns: writtenColumns(run.columns, spec.output),
+          columns: writtenColumns(columns, spec.output),
           partitionBy: spec.output.partitionBy,
           location: { account: services.dataBlobs.accountName, container: spec.output.container, folder: paths.folder },
           tableName: ref.pipelineId,
@@ -108,7 +117,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     if (!delta) {
       // Before the manifest, so a manifest is never without the schema it promises beside it.
       if (spec.output.format === 'csv' || spec.output.format === 'jsonl') {
-        const schemaBody = JSON.stringify(schemaFileFor(spec.output.format, spec.output.compression, run.columns, spec.output.partitionBy), null, 2);
+        const schemaBody = JSON.stringify(schemaFileFor(spec.output.format, spec.output.compression, columns, spec.output.partitionBy), null, 2);
         await container.getBlockBlobClient(paths.schemaFile).upload(schemaBody, Buffer.byteLength(schemaBody), { blobHTTPHeaders: { blobContentType: 'application/json' } });
       }
       const manifestBody = JSON.stringify(manifest, null, 2);
@@ -129,7 +138,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     if (run.window && run.window.mode !== 'backfill') {
       await services.watermarks.advance(ref.pipelineId, { column: run.window.column, kind: run.window.kind, value: run.window.upTo, runId: ref.runId, updatedAt: services.now().toISOString() });
     }
-    // The run's columns are now what its output holds: the schema the next run is compared with.
+    // The run's columns as read are now the schema the next run's source is compared with (drift
+    // is about the source; the transforms derive the output from it).
     // A query job runs once under an id never used again: it has no next run. A re-ingest run
     // wrote an earlier run's columns and read no source: the schema stays the last source run's.
     if (!ref.pipelineId.startsWith(queryIdPrefix) && !run.reingestOf) await services.schemas.record(ref.pipelineId, { runId: ref.runId, version: schemaVersion, runStartedAt: run.startedAt ?? run.requestedAt, columns: run.columns.map(schemaColumnOf) });
@@ -138,7 +148,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     const closed = await services.runs.update(ref.pipelineId, ref.runId, (current) => {
       endedAt = terminalRunStatuses.has(current.status) ? undefined : services.now();
       return endedAt
-        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, ...(quarantine ? { rowsRejected: quarantine.rows } : {}), manifestPath: `${spec.output.container}/${paths.manifest}`, ...(delta?.version === undefined ? {} : { deltaVersion: delta.version }) }
+        ? { ...current, status: RunStatus.succeeded, endedAt: endedAt.toISOString(), ...totals, ...counts, manifestPath: `${spec.output.container}/${paths.manifest}`, ...(delta?.version === undefined ? {} : { deltaVersion: delta.version }) }
         : undefined;
     });
     // After the watermark (and the record, so the lease never looks free while the run looks live).

@@ -1,4 +1,4 @@
-import { describeForOutput } from './describeForOutput.js';
+import { describeForOutput, outputOf, type OutputDescription } from './describeForOutput.js';
 import type { Services } from '../services.js';
 import { NonRetryableError } from '../errors/errorTypes.js';
 import { planChunks } from '../copy/planChunks.js';
@@ -20,7 +20,7 @@ import { noRunHistory, type RunHistory } from './runHistory.js';
  * What a run reads: its columns, its incremental window, and its chunks; for a Delta table, the
  * table's version it was planned against (-1: no table yet).
  */
-export type ReadPlan = { description: TableDescription; incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined; plan: RunPlan; deltaReadVersion?: number | undefined };
+export type ReadPlan = { description: OutputDescription; incremental: { window: CursorWindow | undefined; bounds: KeyBounds } | undefined; plan: RunPlan; deltaReadVersion?: number | undefined };
 
 /**
  * Plans what a run of `spec` reads, from the source as it is now and the pipeline's watermark,
@@ -31,12 +31,14 @@ export type ReadPlan = { description: TableDescription; incremental: { window: C
 export async function planRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, describeOptions?: DescribeOptions, history: RunHistory = noRunHistory): Promise<ReadPlan> {
   const target = readTargetOf(spec);
   const description = await describeForOutput(source, spec, describeOptions);
-  checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target));
+  // Partition columns and Delta keys name columns written: after the transforms.
+  const written = description.outputColumns;
+  checkPartitionColumns(written, spec.output.partitionBy ?? [], readTargetLabel(target));
   let deltaReadVersion: number | undefined;
   if (spec.output.format === 'delta') {
-    checkDeltaColumns(spec, description.columns, readTargetLabel(target));
-    checkMergeKeys(spec, description.columns, readTargetLabel(target));
-    deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), await withNullFilledColumns(services, spec, description.columns), readTargetLabel(target));
+    checkDeltaColumns(spec, written, readTargetLabel(target));
+    checkMergeKeys(spec, written, readTargetLabel(target));
+    deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), await withNullFilledColumns(services, spec, description.columns, written, readTargetLabel(target)), readTargetLabel(target));
   }
   const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
   const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental, history);
@@ -46,12 +48,13 @@ export async function planRead(services: Services, source: SourceConnector, spec
 /**
  * The columns a Delta table is checked against: under schemaContract `removed: "nullFill"`, with
  * the removed columns the run goes on writing (as NULL), so the table's check does not refuse
- * them as missing. The contract itself is applied, and recorded, by prepare afterwards.
+ * them as missing; written through the transforms like any column read. The contract itself is applied, and recorded, by prepare afterwards.
  */
-async function withNullFilledColumns(services: Services, spec: PipelineSpec, columns: Column[]): Promise<Column[]> {
-  if (spec.schemaContract?.removed !== 'nullFill') return columns;
+async function withNullFilledColumns(services: Services, spec: PipelineSpec, columnsRead: Column[], written: Column[], label: string): Promise<Column[]> {
+  if (spec.schemaContract?.removed !== 'nullFill') return written;
   const stored = await services.schemas.current(spec.id);
-  return stored ? applySchemaContract(stored.columns, columns, spec.schemaContract).columns : columns;
+  // The filled columns join the columns read, and the transforms make the written ones from them.
+  return stored ? outputOf(applySchemaContract(stored.columns, columnsRead, spec.schemaContract).columns, spec, label).columns : written;
 }
 
 /** One reason a run of the spec could not copy as asked, at the spec field it concerns. */
@@ -62,7 +65,7 @@ export type PlanRefusal = { path: string; column?: string; reason: string };
  * endpoints): every step that refuses is recorded with the field it concerns and the others
  * still run, so one answer lists every refusal. Parts whose step refused are absent.
  */
-export async function inspectRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, history: RunHistory = noRunHistory): Promise<{ description?: TableDescription; incremental?: ReadPlan['incremental']; plan?: RunPlan; refusals: PlanRefusal[] }> {
+export async function inspectRead(services: Services, source: SourceConnector, spec: PipelineSpec, options: RunOptions, history: RunHistory = noRunHistory): Promise<{ description?: OutputDescription; incremental?: ReadPlan['incremental']; plan?: RunPlan; refusals: PlanRefusal[] }> {
   const target = readTargetOf(spec);
   const refusals: PlanRefusal[] = [];
   const step = async <T>(path: string, action: () => Promise<T>): Promise<T | undefined> => {
@@ -77,11 +80,12 @@ export async function inspectRead(services: Services, source: SourceConnector, s
   const description = await step(target.kind === 'table' ? 'table' : 'query', () => describeForOutput(source, spec, { collectRefusals: true }));
   if (!description) return { refusals };
   for (const refusal of description.refusals) refusals.push({ path: refusal.path ?? 'columns', column: refusal.column, reason: refusal.reason });
-  await step('output.partitionBy', async () => checkPartitionColumns(description.columns, spec.output.partitionBy ?? [], readTargetLabel(target)));
+  const written = description.outputColumns;
+  await step('output.partitionBy', async () => checkPartitionColumns(written, spec.output.partitionBy ?? [], readTargetLabel(target)));
   if (spec.output.format === 'delta') {
-    await step('columns', async () => checkDeltaColumns(spec, description.columns, readTargetLabel(target)));
-    await step('output.keys', async () => checkMergeKeys(spec, description.columns, readTargetLabel(target)));
-    await step('output.tablePath', () => checkDeltaTable(services, spec, tableName(target), description.columns, readTargetLabel(target)));
+    await step(spec.transforms ? 'transforms' : 'columns', async () => checkDeltaColumns(spec, written, readTargetLabel(target)));
+    await step('output.keys', async () => checkMergeKeys(spec, written, readTargetLabel(target)));
+    await step('output.tablePath', () => checkDeltaTable(services, spec, tableName(target), written, readTargetLabel(target)));
   }
   const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;
   if (spec.incremental && !incremental) return { description, refusals };

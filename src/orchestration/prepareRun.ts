@@ -2,7 +2,8 @@ import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import { readTargetOf, tableName } from '../sources/readTarget.js';
+import { readTargetLabel, readTargetOf, tableName } from '../sources/readTarget.js';
+import { outputOf } from './describeForOutput.js';
 import { runPathsFor } from '../sink/blobPaths.js';
 import type { StoredRun } from '../store/runStore.js';
 import type { Column } from '../spec/columns.js';
@@ -57,14 +58,19 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
       const { description, incremental, plan, deltaReadVersion } = await planRead(services, source, spec, run.options ?? {}, undefined, history);
       // Before the plan is saved, so a frozen contract fails the run with nothing written.
       const columns = await checkSchemaContract(services, run, spec, description.columns);
+      // The columns written, from the columns read as the contract left them (a discarded column
+      // is not there for a step to use): a step that no longer fits fails the run here, naming it.
+      const output = outputOf(columns, spec, readTargetLabel(target));
+      if (output.refusals.length) throw new NonRetryableError(capMessage(output.refusals.map((refusal) => refusal.reason).join('; '), 4_000));
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
-      const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion: schemaVersionOf(columns) });
+      const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion: schemaVersionOf(output.columns) });
       const prepared = await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
         ...current,
         status: RunStatus.running,
         startedAt: services.now().toISOString(),
         spec,
         columns,
+        ...(spec.transforms ? { outputColumns: output.columns } : {}),
         keyKind: plan.keyKind,
         orderBy: plan.orderBy,
         planMethod: plan.method,

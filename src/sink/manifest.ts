@@ -64,6 +64,8 @@ export const manifestSchema = z.object({
   quarantine: z.object({ rows: z.number().int().nonnegative(), files: z.array(fileEntrySchema.extend({ chunk: z.number().int() })) }).optional(),
   /** A re-ingest run: the run whose quarantined rows (or the corrected rows uploaded for them) it wrote. */
   reingestOf: z.string().optional(),
+  /** With a transforms filter: the rows it left out. Rows read = rows + quarantine.rows + rowsFiltered. */
+  rowsFiltered: z.number().int().nonnegative().optional(),
   /**
    * Statements that read this run's files with every column's type declared (DuckDB, Spark SQL,
    * Synapse serverless), generated for the run; absent in manifests written before them.

@@ -7,6 +7,8 @@ import { reservedContainerProblem } from './reservedContainers.js';
 import { sourceQueryRefusal } from '../sources/queryGuard/sourceQueryRefusal.js';
 import { defaultDeltaTablePath, type PipelineSpec } from './pipelineSpec.js';
 import { deltaNameProblem } from './deltaNames.js';
+import { madeNames, transformedNames } from './transformsSpec.js';
+import { expressionProblem } from '../transforms/stepExpressions.js';
 
 /**
  * What a new or updated spec must satisfy beyond its shape: rules whose breach would only show
@@ -31,6 +33,14 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
     if (!parsed.ok) issue(['validation', 'checks', i, 'expression'], `${parsed.problem.message} at position ${parsed.problem.position}`);
   });
 
+  // Expressions are parsed when the spec is saved, so one that could never run is refused here,
+  // at its step and position; what they read and their types are checked at validate and prepare.
+  spec.transforms?.forEach((step, index) => {
+    if (step.step !== 'compute' && step.step !== 'filter') return;
+    const problem = expressionProblem(step.expression);
+    if (problem) issue(['transforms', index, 'expression'], `transforms[${index}] (${step.step}): ${problem.message} at position ${problem.position}`);
+  });
+
   const containerProblem = reservedContainerProblem(spec.output.container);
   if (containerProblem) issue(['output', 'container'], containerProblem);
 
@@ -47,8 +57,18 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
     issue(['output', 'tablePath'], 'the first folder must be exactly {pipeline}, so a pipeline writes only under its own prefix');
   }
   if (spec.output.format === 'delta' && spec.columns) {
-    const refused = spec.columns.filter((name) => deltaNameProblem(name) !== undefined);
+    // A column renamed by a step reaches the table by its new name, which is checked below.
+    const written = new Set(spec.transforms ? transformedNames(spec.transforms, spec.columns) : spec.columns);
+    const refused = spec.columns.filter((name) => written.has(name) && deltaNameProblem(name) !== undefined);
     if (refused.length) issue(['columns'], `${refused.map((name) => `"${name}"`).join(', ')}: ${deltaNameProblem(refused[0]!)}`);
+  }
+  if (spec.output.format === 'delta') {
+    spec.transforms?.forEach((step, index) => {
+      for (const made of madeNames(step)) {
+        const problem = deltaNameProblem(made.name);
+        if (problem) issue(['transforms', index, ...made.field], `"${made.name}": ${problem}`);
+      }
+    });
   }
 
   // A user query is parsed when it is saved: refused here, it never reaches a source session.
@@ -63,9 +83,11 @@ export function checkNewSpec(spec: PipelineSpec, ctx: z.RefinementCtx): void {
   }
   const partitionBy = spec.output.partitionBy ?? [];
   if (spec.columns && partitionBy.length) {
-    const missing = partitionBy.filter((name) => !spec.columns!.includes(name));
-    if (missing.length) issue(['output', 'partitionBy'], `${missing.map((name) => `"${name}"`).join(', ')} not in columns: a partition column's values are read with the rows`);
-    else if (partitionBy.length >= spec.columns.length) issue(['output', 'partitionBy'], 'every column is a partition column, so the files would have none');
+    // Partition columns name columns written: after the transforms, when there are any.
+    const written = spec.transforms ? transformedNames(spec.transforms, spec.columns) : spec.columns;
+    const missing = partitionBy.filter((name) => !written.includes(name));
+    if (missing.length) issue(['output', 'partitionBy'], `${missing.map((name) => `"${name}"`).join(', ')} not in ${spec.transforms ? 'the columns written (columns, then transforms)' : 'columns'}: a partition column's values are read with the rows`);
+    else if (partitionBy.length >= written.length) issue(['output', 'partitionBy'], 'every column is a partition column, so the files would have none');
   }
 
   if (spec.output.rowGroupRows > spec.output.maxRowsPerFile) {

@@ -4,6 +4,7 @@ import { columnTypesSchema } from './columnTypes.js';
 import { findSecrets } from './findSecrets.js';
 import { schemaContractSchema } from './schemaContract.js';
 import { validationSchema } from './validationSpec.js';
+import { transformNameProblems, transformsSchema } from './transformsSpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -284,6 +285,8 @@ export const pipelineSpecSchema = z
     schemaContract: schemaContractSchema.optional(),
     /** Rules rows must meet; rows that fail go to the run's `_quarantine/` files (spec/validationSpec.ts). */
     validation: validationSchema.optional(),
+    /** Steps applied to each row after validation, before encoding (spec/transformsSpec.ts); the output's columns are theirs. */
+    transforms: transformsSchema.optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,
@@ -304,6 +307,9 @@ export const pipelineSpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
+    if (spec.transforms) {
+      for (const problem of transformNameProblems(spec.transforms, spec.columns)) ctx.addIssue({ code: 'custom', path: ['transforms', ...problem.path], message: problem.message });
+    }
     spec.owners?.forEach((owner, index) => {
       if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });
     });

@@ -43,6 +43,8 @@ export const chunkRecordSchema = z.object({
   quarantine: z.array(fileEntrySchema).optional(),
   /** How many of those rows broke each rule (validation/ruleCounts.ts). */
   rejectedByRule: z.array(ruleCountSchema).optional(),
+  /** Rows a transforms filter left out; absent without one. */
+  rowsFiltered: z.number().int().nonnegative().optional(),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   /** The latest maxChunkAttempts tries, oldest first. */

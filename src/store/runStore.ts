@@ -29,7 +29,7 @@ export const runRecordSchema = z.object({
   rows: z.number(),
   bytes: z.number(),
   files: z.number(),
-  /** Rows the run's validation sent to `_quarantine/` instead of the output; absent without validation. */
+  /** Rows the run's validation or transforms (a cast, a compute) sent to `_quarantine/` instead of the output; absent when nothing could. */
   rowsRejected: z.number().int().nonnegative().optional(),
   /**
    * A re-ingest run (reason `reingest`): the succeeded run whose quarantined rows it reads instead
@@ -46,6 +46,8 @@ export const runRecordSchema = z.object({
   reingestClaimedAt: z.string().optional(),
   /** How many of those rows broke each rule, most first: the chunks' counts added up at finalize. */
   rejectedByRule: z.array(ruleCountSchema).optional(),
+  /** Rows a transforms filter left out; absent without one. Rows read = rows + rowsRejected + rowsFiltered. */
+  rowsFiltered: z.number().int().nonnegative().optional(),
   chunksPlanned: z.number(),
   rowsEstimate: z.number().optional(),
   outputFolder: z.string().optional(),
@@ -53,7 +55,10 @@ export const runRecordSchema = z.object({
   error: z.string().optional(),
   errorChunk: z.number().optional(),
   spec: pipelineSpecSchema.optional(),
+  /** The columns read, as the source describes them (after columnTypes and the schema contract): what drift compares. */
   columns: z.array(columnSchema).optional(),
+  /** The columns written, when transforms make them differ from the columns read (transforms/planTransforms.ts); see columnsWritten. */
+  outputColumns: z.array(columnSchema).optional(),
   /** How the source's columns differed from the last successful run's, found at prepare (orchestration/schemaDrift.ts); absent when they did not. */
   drift: schemaDriftSchema.optional(),
   keyKind: keyKindSchema.optional(),
@@ -114,14 +119,14 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts' | 'rejectedByRule';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts', 'rejectedByRule'];
+type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts' | 'rejectedByRule';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts', 'rejectedByRule'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's
  * bulk, so listing 1,000 runs does not read 1,000 specs.
  */
-const summaryColumns = [...Object.keys(runRecordSchema.shape).filter((key) => !['spec', 'columns', 'orderBy'].includes(key)), 'schemaVersion'];
+const summaryColumns = [...Object.keys(runRecordSchema.shape).filter((key) => !['spec', 'columns', 'outputColumns', 'orderBy'].includes(key)), 'schemaVersion'];
 
 /** A page of a pipeline's runs; `nextRowKey` is where the next page starts (after it), absent on the last page. */
 export type RunPage = { runs: StoredRun[]; nextRowKey?: string };
@@ -351,4 +356,9 @@ function fromEntity(raw: Record<string, unknown>): StoredRun {
     plain[key] = jsonColumns.includes(key as JsonColumns) && typeof value === 'string' ? JSON.parse(value) : value;
   }
   return { ...runRecordSchema.parse(plain), etag: String(entity.etag ?? '') };
+}
+
+/** The columns a prepared run writes: those its transforms made, or the columns it reads. */
+export function columnsWritten(run: Pick<StoredRun, 'columns' | 'outputColumns'>): StoredRun['columns'] {
+  return run.outputColumns ?? run.columns;
 }

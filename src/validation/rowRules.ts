@@ -9,8 +9,12 @@ import { textForm } from '../formats/textForms.js';
 import { patternProblem } from '../spec/patternProblem.js';
 import { compileChecks, type CompiledCheck } from './rowChecks.js';
 
-/** One rule a row's value broke: the column (a check's name for a check, a unique key's columns joined by commas), the rule and what was wrong. */
-export type RuleFailure = { column: string; rule: RuleName | 'expression' | 'unique'; message: string };
+/**
+ * One rule a row's value broke: the column (a check's name for a check, a unique key's columns
+ * joined by commas), the rule and what was wrong. `cast` and `transform` are a transforms step
+ * that could not make the row (transforms/compileTransforms.ts).
+ */
+export type RuleFailure = { column: string; rule: RuleName | 'expression' | 'unique' | 'cast' | 'transform'; message: string };
 
 /** The failures of a row (canonical values in the columns' order); empty when it passes. */
 export type RowCheck = (row: readonly unknown[]) => RuleFailure[];
