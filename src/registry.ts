@@ -230,7 +230,7 @@ export const functionRegistry: FunctionDefinition[] = [
   },
   { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },
   { kind: 'orchestration', name: Orchestrations.copyChunks, handler: copyChunksOrchestrator },
-  activity(Activities.prepareRun, async (input) => prepareRun(await getServices(), runRefSchema.parse(input))),
+  activity(Activities.prepareRun, async (input, context) => prepareRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
   activity(Activities.copyChunk, async (input, context) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input), runEventLog(context))),
   activity(Activities.finalizeRun, async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
   activity(Activities.failRun, async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context))),
