@@ -35,6 +35,7 @@ import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
 import { backfillRunIndex } from './jobs/backfillRunIndex.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
 import { runEventLog } from './observability/runEvents.js';
+import { flushTelemetry } from './observability/telemetry.js';
 import { cancelQuery, getQuery, getQueryResult, submitQuery } from './api/queryHandlers.js';
 import { sweepExpiredQueries } from './jobs/sweepExpiredQueries.js';
 import { me } from './api/meHandler.js';
@@ -137,6 +138,12 @@ function activity(name: string, handler: ActivityFunction['handler']): ActivityF
     },
   };
 }
+
+/**
+ * What the host runs when it shuts the worker down (Flex Consumption scales instances in): send
+ * the run events still batched for Application Insights, so the last ones of an instance are not lost.
+ */
+export const onAppTerminate: () => Promise<void> = flushTelemetry;
 
 export const functionRegistry: FunctionDefinition[] = [
   publicHttp('health', ['GET'], 'health', health),

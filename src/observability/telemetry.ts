@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ROOT_CONTEXT, defaultTextMapGetter, type Context } from '@opentelemetry/api';
-import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
-import { W3CTraceContextPropagator, ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { Context } from '@opentelemetry/api';
+import type { Logger } from '@opentelemetry/api-logs';
+import type { ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, LoggerProvider, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 
 /**
  * Siphon's events as Application Insights customEvents, through OpenTelemetry's log API and the
@@ -25,9 +24,11 @@ import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor, type
  * stop forwarding `context.log` lines, which we still want as traces.
  *
  * Off (no APPLICATIONINSIGHTS_CONNECTION_STRING: tests, the local runtime, `func start` without
- * it): no provider is made and the exporter is never imported, so an event costs one `undefined`
- * check. On, records are batched and exported in the background; an export failure is the
- * exporter's to report (and its offline storage's to retry), never the run's.
+ * it): no OpenTelemetry module is even imported (they take about a second to load on a busy
+ * 2-core machine, a cold start's worth), so an event costs one `undefined` check. On, the SDK is
+ * imported on the first event (events wait in a short queue meanwhile), records are batched and
+ * exported in the background, and the exporter itself is imported on the first export; an export
+ * failure is the exporter's to report (and its offline storage's to retry), never the run's.
  */
 
 export type TelemetryEvent = { name: string; dimensions: Record<string, string>; measurements: Record<string, number> };
@@ -40,75 +41,103 @@ export type TelemetrySink = { emit(event: TelemetryEvent, trace?: InvocationTrac
 /** The attribute that makes the Azure Monitor exporter send a log record as a customEvent. */
 export const customEventNameAttribute = 'microsoft.custom_event.name';
 
-const propagator = new W3CTraceContextPropagator();
-
 /** A fresh W3C `traceparent` (version 00, sampled), for invocations the local runtime makes. */
 export function newTraceParent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
 
-/** The context an event is emitted in: the invocation's trace, or none (no operation id) outside one. */
-export function invocationContext(trace: InvocationTrace | undefined): Context {
-  if (!trace?.traceParent) return ROOT_CONTEXT;
-  return propagator.extract(ROOT_CONTEXT, { traceparent: trace.traceParent, ...(trace.traceState ? { tracestate: trace.traceState } : {}) }, defaultTextMapGetter);
-}
-
-function sinkOver(logger: Logger): TelemetrySink {
-  return {
-    emit(event, trace) {
-      logger.emit({
-        eventName: event.name,
-        severityNumber: SeverityNumber.INFO,
-        severityText: 'INFO',
-        body: { name: event.name, measurements: event.measurements },
-        attributes: { [customEventNameAttribute]: event.name, ...event.dimensions },
-        context: invocationContext(trace),
-      });
-    },
-  };
-}
-
-type Started = { sink: TelemetrySink; provider: LoggerProvider };
+type Started = { sink: TelemetrySink; ready: Promise<LoggerProvider | undefined> };
 
 /** undefined: not decided yet; null: off. */
 let started: Started | null | undefined;
 
-function startWith(processorFor: (exporter: LogRecordExporter) => BatchLogRecordProcessor | SimpleLogRecordProcessor, exporter: LogRecordExporter, env: NodeJS.ProcessEnv): Started {
-  const provider = new LoggerProvider({
-    // Application Insights' cloud_RoleName: the app's name, as the host's own telemetry has it.
-    resource: resourceFromAttributes({ 'service.name': env.WEBSITE_SITE_NAME || 'siphon' }),
-    processors: [processorFor(exporter)],
+/** Events emitted before the SDK has loaded wait here; past this many (a stuck import) they are dropped. */
+const maxWaitingEvents = 1_000;
+
+/**
+ * A sink over a logger provider that is still being made: the OpenTelemetry modules load in the
+ * background and the events emitted meanwhile are sent once they have.
+ */
+function startWith(exporter: () => Promise<LogRecordExporter>, batched: boolean, env: NodeJS.ProcessEnv): Started {
+  let emitNow: ((event: TelemetryEvent, trace?: InvocationTrace) => void) | undefined;
+  let waiting: Array<[TelemetryEvent, InvocationTrace | undefined]> | undefined = [];
+  const ready = (async () => {
+    const [api, apiLogs, core, resources, sdkLogs, made] = await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/api-logs'),
+      import('@opentelemetry/core'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-logs'),
+      exporter(),
+    ]);
+    const provider = new sdkLogs.LoggerProvider({
+      // Application Insights' cloud_RoleName: the app's name, as the host's own telemetry has it.
+      resource: resources.resourceFromAttributes({ 'service.name': env.WEBSITE_SITE_NAME || 'siphon' }),
+      processors: [batched ? new sdkLogs.BatchLogRecordProcessor({ exporter: made }) : new sdkLogs.SimpleLogRecordProcessor({ exporter: made })],
+    });
+    const logger: Logger = provider.getLogger('siphon');
+    const propagator = new core.W3CTraceContextPropagator();
+    // The context an event is emitted in: the invocation's trace, or none (no operation id) outside one.
+    const contextOf = (trace: InvocationTrace | undefined): Context =>
+      trace?.traceParent
+        ? propagator.extract(api.ROOT_CONTEXT, { traceparent: trace.traceParent, ...(trace.traceState ? { tracestate: trace.traceState } : {}) }, api.defaultTextMapGetter)
+        : api.ROOT_CONTEXT;
+    emitNow = (event, trace) =>
+      logger.emit({
+        eventName: event.name,
+        severityNumber: apiLogs.SeverityNumber.INFO,
+        severityText: 'INFO',
+        body: { name: event.name, measurements: event.measurements },
+        attributes: { [customEventNameAttribute]: event.name, ...event.dimensions },
+        context: contextOf(trace),
+      });
+    for (const [event, trace] of waiting ?? []) emitNow(event, trace);
+    waiting = undefined;
+    return provider;
+  })().catch(() => {
+    // Telemetry that cannot start stays off; the runs go on.
+    waiting = undefined;
+    return undefined;
   });
-  return { sink: sinkOver(provider.getLogger('siphon')), provider };
+  return {
+    ready,
+    sink: {
+      emit(event, trace) {
+        if (emitNow) emitNow(event, trace);
+        else if (waiting && waiting.length < maxWaitingEvents) waiting.push([event, trace]);
+      },
+    },
+  };
 }
 
 /** The process's telemetry: decided once from the environment, undefined when off. */
 export function telemetrySink(env: NodeJS.ProcessEnv = process.env): TelemetrySink | undefined {
   if (started === undefined) {
     const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
-    started = connectionString ? startWith((exporter) => new BatchLogRecordProcessor({ exporter }), new AzureMonitorOnDemand(connectionString, env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING), env) : null;
+    started = connectionString ? startWith(async () => new AzureMonitorOnDemand(connectionString, env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING), true, env) : null;
   }
   return started?.sink;
 }
 
 /**
- * Sends this process's events to `exporter` as they happen (tests: an InMemoryLogRecordExporter,
- * or the Azure Monitor exporter aimed at a local receiver). Returns the function that flushes,
- * shuts it down and turns telemetry off again.
+ * Sends this process's events to `exporter` as they happen (tests: an InMemoryLogRecordExporter).
+ * Resolves once the SDK is loaded, with the function that flushes, shuts it down and turns
+ * telemetry off again.
  */
-export function useTelemetryExporter(exporter: LogRecordExporter, env: NodeJS.ProcessEnv = {}): () => Promise<void> {
-  const mine = startWith((e) => new SimpleLogRecordProcessor({ exporter: e }), exporter, env);
+export async function useTelemetryExporter(exporter: LogRecordExporter, env: NodeJS.ProcessEnv = {}): Promise<() => Promise<void>> {
+  const mine = startWith(async () => exporter, false, env);
   started = mine;
+  const provider = await mine.ready;
   return async () => {
-    await mine.provider.forceFlush();
-    await mine.provider.shutdown();
+    await provider?.forceFlush();
+    await provider?.shutdown();
     if (started === mine) started = null;
   };
 }
 
 /** Sends what is batched (the Functions host's `appTerminate` hook, scripts before they exit). */
 export async function flushTelemetry(): Promise<void> {
-  await started?.provider.forceFlush();
+  await (await started?.ready)?.forceFlush();
 }
 
 /**
@@ -140,7 +169,8 @@ class AzureMonitorOnDemand implements LogRecordExporter {
   export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
     this.load().then(
       (exporter) => exporter.export(records, done),
-      (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+      // 1 is ExportResultCode.FAILED (a const enum of @opentelemetry/core, not imported here so that it loads only with the SDK).
+      (error: unknown) => done({ code: 1, error: error instanceof Error ? error : new Error(String(error)) }),
     );
   }
 

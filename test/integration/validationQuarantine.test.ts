@@ -63,7 +63,7 @@ const pipeline = (id: string, validation: Record<string, unknown>) => ({
 });
 
 beforeAll(async () => {
-  stopTelemetry = useTelemetryExporter(telemetry);
+  stopTelemetry = await useTelemetryExporter(telemetry);
   scratch = mkdtempSync(join(tmpdir(), 'siphon-quarantine-'));
   env = await startTestEnvironment('quarantine', async (db) => {
     await db.query(`CREATE TABLE orders (id int PRIMARY KEY, code text, amount numeric(12,2), qty int, status text, note text, day date, at timestamptz(6), flag boolean)`);

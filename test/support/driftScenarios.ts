@@ -39,7 +39,7 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
   const telemetry = new InMemoryLogRecordExporter();
   let stopTelemetry: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    stopTelemetry = useTelemetryExporter(telemetry);
+    stopTelemetry = await useTelemetryExporter(telemetry);
     env = await start();
   });
   afterAll(async () => {

@@ -59,7 +59,7 @@ describe('run event shapes', () => {
 describe('telemetry', () => {
   it('sends each event as a customEvent with its dimensions, measurements and the invocation\'s operation id', async () => {
     const exporter = new InMemoryLogRecordExporter();
-    const stop = useTelemetryExporter(exporter);
+    const stop = await useTelemetryExporter(exporter);
     const lines: string[] = [];
     let records: ReturnType<InMemoryLogRecordExporter['getFinishedLogRecords']>;
     try {
@@ -82,6 +82,20 @@ describe('telemetry', () => {
     for (const record of records) expect(record.spanContext).toMatchObject({ traceId, spanId });
     // The line for people is still written, one per event.
     expect(lines).toHaveLength(samples.length);
+  });
+
+  it('keeps the events emitted while the SDK is still loading and sends them once it has', async () => {
+    const exporter = new InMemoryLogRecordExporter();
+    const starting = useTelemetryExporter(exporter);
+    // Not awaited: the OpenTelemetry modules are still being imported.
+    runEventLog(invocation())(RunEvent.rowsRejected, { pipelineId: 'p', runId: 'early', rowsRejected: 2 });
+    const stop = await starting;
+    try {
+      await flushTelemetry();
+      expect(exporter.getFinishedLogRecords().map((r) => [r.attributes.runId, r.spanContext?.traceId])).toEqual([['early', traceId]]);
+    } finally {
+      await stop();
+    }
   });
 
   it('never fails the work that emits an event, and costs nothing when off', () => {
