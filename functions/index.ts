@@ -1,7 +1,7 @@
 // The library is a CommonJS bundle whose named exports Node's ESM loader cannot see.
 import functions from '@azure/functions';
 import * as df from 'durable-functions';
-import { functionRegistry } from '../src/registry.js';
+import { functionRegistry, onAppTerminate } from '../src/registry.js';
 import { durableClientStarter } from '../src/jobs/durableClientStarter.js';
 
 /**
@@ -12,6 +12,7 @@ import { durableClientStarter } from '../src/jobs/durableClientStarter.js';
  * route matching (405/Allow and percent-decoding of route parameters are the local runtime's).
  */
 functions.app.setup({ enableHttpStream: true });
+functions.app.hook.appTerminate(() => onAppTerminate());
 
 /** Binds every function of the registry to its Azure Functions trigger. No logic lives here. */
 for (const fn of functionRegistry) {

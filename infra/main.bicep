@@ -1,6 +1,6 @@
 // Siphon in one resource group: a Function App on the Flex Consumption plan with a system-assigned
 // identity, its host storage, a data lake for the output, a Key Vault for source connection
-// strings, Application Insights on a Log Analytics workspace, two alert rules, and (optionally) a
+// strings, Application Insights on a Log Analytics workspace with a workbook, five alert rules, and (optionally) a
 // virtual network for sources that are only reachable privately.
 //
 // No key, password or connection string appears here: storage is reached with the app's identity
@@ -118,7 +118,7 @@ param dataLakeSku string = 'Standard_LRS'
 @description('Source connections: [{ setting: app setting a pipeline names in source.connectionSetting, secretName: Key Vault secret holding the connection string }]. The secret values are set in Key Vault, never here.')
 param sourceConnections array = []
 
-@description('Email address that receives the run-failure and poison-message alerts.')
+@description('Email address that receives the alerts (run failed, poison message, failure rate, volume drop, duration anomaly).')
 param alertEmail string
 
 @description('Application (client) ID of the Entra ID app registration people and automation sign in to (README: Sign-in and roles); App Service Authentication requires a signed-in caller on every path but /api/health.')

@@ -36,6 +36,7 @@ import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
 import { backfillRunIndex } from './jobs/backfillRunIndex.js';
 import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
 import { runEventLog } from './observability/runEvents.js';
+import { flushTelemetry } from './observability/telemetry.js';
 import { cancelQuery, getQuery, getQueryResult, submitQuery } from './api/queryHandlers.js';
 import { sweepExpiredQueries } from './jobs/sweepExpiredQueries.js';
 import { me } from './api/meHandler.js';
@@ -139,6 +140,12 @@ function activity(name: string, handler: ActivityFunction['handler']): ActivityF
   };
 }
 
+/**
+ * What the host runs when it shuts the worker down (Flex Consumption scales instances in): send
+ * the run events still batched for Application Insights, so the last ones of an instance are not lost.
+ */
+export const onAppTerminate: () => Promise<void> = flushTelemetry;
+
 export const functionRegistry: FunctionDefinition[] = [
   publicHttp('health', ['GET'], 'health', health),
   publicHttp('dashboard', ['GET'], 'ui/{*path}', serveUi),
@@ -232,7 +239,7 @@ export const functionRegistry: FunctionDefinition[] = [
   },
   { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },
   { kind: 'orchestration', name: Orchestrations.copyChunks, handler: copyChunksOrchestrator },
-  activity(Activities.prepareRun, async (input) => prepareRun(await getServices(), runRefSchema.parse(input))),
+  activity(Activities.prepareRun, async (input, context) => prepareRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
   activity(Activities.copyChunk, async (input, context) => copyChunkActivity(await getServices(), copyChunkInputSchema.parse(input), runEventLog(context))),
   activity(Activities.finalizeRun, async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
   activity(Activities.failRun, async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context))),

@@ -1,5 +1,6 @@
-// Application Insights on a Log Analytics workspace, plus a workspace function `SiphonEvents` that
-// turns Siphon's run-event log lines (src/observability/runEvents.ts) into columns.
+// Application Insights on a Log Analytics workspace, a workspace function `SiphonEvents` that lays
+// Siphon's run events (customEvents from src/observability/runEvents.ts) out as columns, and the
+// "Siphon runs" workbook (workbook.json beside this file).
 
 @description('Region of the workspace and the Application Insights component.')
 param location string
@@ -43,26 +44,41 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
-// In the workspace, Application Insights traces are the AppTraces table. Each run event is a trace
-// whose message is `SiphonEvent <EventName> {json}`; this function parses the JSON into columns.
+// In the workspace, Application Insights customEvents are the AppEvents table: the event's name in
+// Name, its text properties in Properties and its numbers in Measurements. This function gives
+// each field Siphon emits a column, for people who query the workspace rather than the component.
 var siphonEventsQuery = '''
-AppTraces
-| where Message has "SiphonEvent"
-| extend e = parse_json(substring(Message, indexof(Message, "{")))
-| where isnotempty(tostring(e.event))
+AppEvents
+| where Name startswith "Siphon"
 | project TimeGenerated,
-    Event = tostring(e.event),
-    PipelineId = tostring(e.pipelineId),
-    RunId = tostring(e.runId),
-    Chunk = toint(e.chunk),
-    Rows = tolong(e.rows),
-    Bytes = tolong(e.bytes),
-    Files = toint(e.files),
-    DurationInMs = tolong(e.durationInMs),
-    RowsPerSecond = todouble(e.rowsPerSecond),
-    Status = tostring(e.status),
-    Error = tostring(e.error),
-    DequeueCount = toint(e.dequeueCount),
+    Event = Name,
+    PipelineId = tostring(Properties.pipelineId),
+    RunId = tostring(Properties.runId),
+    Status = tostring(Properties.status),
+    Error = tostring(Properties.error),
+    Check = tostring(Properties.check),
+    Column = tostring(Properties.column),
+    Severity = tostring(Properties.severity),
+    Outcome = tostring(Properties.outcome),
+    Target = tostring(Properties.target),
+    TargetType = tostring(Properties.targetType),
+    Notification = tostring(Properties.notification),
+    Changes = tostring(Properties.changes),
+    Chunk = toint(Measurements.chunk),
+    Rows = tolong(Measurements.rows),
+    Bytes = tolong(Measurements.bytes),
+    Files = toint(Measurements.files),
+    DurationInMs = tolong(Measurements.durationInMs),
+    RowsPerSecond = todouble(Measurements.rowsPerSecond),
+    DequeueCount = toint(Measurements.dequeueCount),
+    Measured = todouble(Measurements.measured),
+    LowerBound = todouble(Measurements.lowerBound),
+    UpperBound = todouble(Measurements.upperBound),
+    Attempt = toint(Measurements.attempt),
+    RowsRejected = tolong(Measurements.rowsRejected),
+    ColumnsAdded = toint(Measurements.columnsAdded),
+    ColumnsRemoved = toint(Measurements.columnsRemoved),
+    ColumnsRetyped = toint(Measurements.columnsRetyped),
     OperationId,
     AppRoleName
 '''
@@ -79,8 +95,29 @@ resource siphonEvents 'Microsoft.OperationalInsights/workspaces/savedSearches@20
   }
 }
 
+// The workbook: runs, throughput, failures, slowest chunks and quality results per pipeline, over
+// the component's customEvents. Its items are workbook.json (the Azure portal's Advanced Editor
+// format); the component is where its queries run unless the reader picks another.
+resource runsWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(appInsights.id, 'siphon-runs-workbook')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'Siphon runs'
+    category: 'workbook'
+    sourceId: appInsights.id
+    serializedData: string(union(loadJsonContent('workbook.json'), {
+      fallbackResourceIds: [
+        appInsights.id
+      ]
+    }))
+  }
+}
+
 output appInsightsId string = appInsights.id
 output appInsightsName string = appInsights.name
 output connectionString string = appInsights.properties.ConnectionString
 output workspaceId string = workspace.id
 output eventsFunctionName string = siphonEvents.properties.functionAlias
+output workbookId string = runsWorkbook.id

@@ -165,7 +165,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     if (delta && delta.version !== undefined) await vacuumAfterRun(services, { ...run, spec }, delta.layout);
     if (endedAt) {
       const durationInMs = endedAt.getTime() - Date.parse(run.startedAt ?? run.requestedAt);
-      events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded });
+      events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded, ...(quarantine ? { rowsRejected: quarantine.rows } : {}) });
+      if (quarantine && quarantine.rows > 0) events(RunEvent.rowsRejected, { pipelineId: ref.pipelineId, runId: ref.runId, rowsRejected: quarantine.rows });
     }
     return totals;
   } catch (err) {

@@ -1,3 +1,4 @@
+import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { NonRetryableError, withContext } from '../errors/errorTypes.js';
 import type { Services } from '../services.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
@@ -28,7 +29,7 @@ import { holdReingestClaim, prepareReingestRun } from './prepareReingestRun.js';
  * a prepare that runs again after a crash, or for a retry of the run, yields the same chunks and
  * therefore the same file names.
  */
-export async function prepareRun(services: Services, ref: RunRef): Promise<PreparedRun> {
+export async function prepareRun(services: Services, ref: RunRef, events: RunEventLog = discardRunEvents): Promise<PreparedRun> {
   const context = `Pipeline ${ref.pipelineId}, run ${ref.runId}, prepare`;
   try {
     const run = await services.runs.get(ref.pipelineId, ref.runId);
@@ -57,7 +58,7 @@ export async function prepareRun(services: Services, ref: RunRef): Promise<Prepa
       const history = await readRunHistory(services, ref.pipelineId, pipeline.generation);
       const { description, incremental, plan, deltaReadVersion } = await planRead(services, source, spec, run.options ?? {}, undefined, history);
       // Before the plan is saved, so a frozen contract fails the run with nothing written.
-      const columns = await checkSchemaContract(services, run, spec, description.columns);
+      const columns = await checkSchemaContract(services, run, spec, description.columns, events);
       // The columns written, from the columns read as the contract left them (a discarded column
       // is not there for a step to use): a step that no longer fits fails the run here, naming it.
       const output = outputOf(columns, spec, readTargetLabel(target));
@@ -141,7 +142,7 @@ export function recordPrepared(services: Services, run: StoredRun): Promise<bool
  * compared with the schema of the last successful run (none: the first run, which only records
  * it), any drift goes on the run's timeline and record, and a frozen one fails the run here.
  */
-async function checkSchemaContract(services: Services, run: StoredRun, spec: PipelineSpec, described: Column[]): Promise<Column[]> {
+async function checkSchemaContract(services: Services, run: StoredRun, spec: PipelineSpec, described: Column[], events: RunEventLog): Promise<Column[]> {
   const stored = await services.schemas.current(run.pipelineId);
   if (!stored) return described;
   const contract = spec.schemaContract ?? defaultSchemaContract;
@@ -150,6 +151,8 @@ async function checkSchemaContract(services: Services, run: StoredRun, spec: Pip
   // Cut to fit: the run record's drift is one Table Storage property, the event's lists three of one entity.
   await services.runs.update(run.pipelineId, run.runId, (current) => ({ ...current, drift: fitDrift(drift, 30_000) }));
   await appendRunEvent(services, run.runId, { type: RunEventType.drift, key: `${run.attempt}:drift`, at: services.now(), fields: driftEventFields(run.attempt, stored.runId, drift) });
+  const driftFields = driftEventFields(run.attempt, stored.runId, drift);
+  events(RunEvent.schemaDrift, { pipelineId: run.pipelineId, runId: run.runId, outcome: drift.outcome, changes: String(driftFields.message), columnsAdded: drift.added.length, columnsRemoved: drift.removed.length, columnsRetyped: drift.retyped.length });
   if (drift.outcome === 'frozen') throw new NonRetryableError(capMessage(frozenMessage(drift, contract), 4_000));
   return columns;
 }

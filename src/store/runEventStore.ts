@@ -6,7 +6,7 @@ import { capMessage } from '../errors/capMessage.js';
 
 /**
  * A run's timeline: what happened to it, in order, as the API and the live views show it. The
- * structured log lines of observability/runEvents.ts stay for KQL; this table is what people read.
+ * customEvents of observability/runEvents.ts are for KQL (Application Insights); this table is what people read.
  */
 export const RunEventType = {
   queued: 'queued',

@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { RunEvent, formatRunEvent, parseRunEvent, rowsPerSecond, runEventLog, runEventMarker, type RunEventLog } from '../../src/observability/runEvents.js';
+import { RunEvent, formatRunEvent, parseRunEvent, rowsPerSecond, runEventFields, runEventLog, runEventRecord, type RunEventLog } from '../../src/observability/runEvents.js';
 import { failRun } from '../../src/orchestration/failRun.js';
 import { failPoisonedJob } from '../../src/jobs/failPoisonedJob.js';
 import type { Services } from '../../src/services.js';
 import { readRepoFile } from './infraChecks.js';
+import { bicepQueries, checkEventQuery, eventsNamedIn, fieldsNamedIn, readmeQueries, workbookQueries } from './eventQueries.js';
 
-/** What the KQL does: `parse_json(substring(message, indexof(message, "{")))` on lines that have the marker. */
-function likeKql(message: string): Record<string, unknown> | undefined {
-  if (!new RegExp(`\\b${runEventMarker}\\b`).test(message)) return undefined;
+/** The JSON of a log line, as a person or a script reading the local runtime's log would take it. */
+function lineJson(message: string): Record<string, unknown> | undefined {
+  if (!/\bSiphonEvent\b/.test(message)) return undefined;
   return JSON.parse(message.slice(message.indexOf('{'))) as Record<string, unknown>;
-}
-
-const eventNames: string[] = Object.values(RunEvent);
-
-/** Event names a query compares with (`== "SiphonX"`, `"SiphonX"` in a list). */
-function eventsNamedIn(query: string): string[] {
-  return [...query.matchAll(/"(Siphon[A-Z]\w*)"/g)].map((m) => m[1]!).filter((name) => name !== runEventMarker);
 }
 
 describe('run events', () => {
@@ -23,8 +17,8 @@ describe('run events', () => {
     const line = formatRunEvent(RunEvent.chunkCompleted, { pipelineId: 'sales-orders', runId: 'r1', chunk: 3, rows: 250_000, bytes: 9_000_000, files: 1, durationInMs: 4_000, status: 'done' });
     expect(line.startsWith('SiphonEvent SiphonChunkCompleted {')).toBe(true);
     expect(line).not.toContain('\n');
-    expect(likeKql(line)).toEqual({ event: 'SiphonChunkCompleted', pipelineId: 'sales-orders', runId: 'r1', chunk: 3, rows: 250_000, bytes: 9_000_000, files: 1, durationInMs: 4_000, status: 'done', rowsPerSecond: 62_500 });
-    expect(parseRunEvent(`[run-1] ${line}`)).toEqual(likeKql(line));
+    expect(lineJson(line)).toEqual({ event: 'SiphonChunkCompleted', pipelineId: 'sales-orders', runId: 'r1', chunk: 3, rows: 250_000, bytes: 9_000_000, files: 1, durationInMs: 4_000, status: 'done', rowsPerSecond: 62_500 });
+    expect(parseRunEvent(`[run-1] ${line}`)).toEqual(lineJson(line));
     expect(parseRunEvent('Executing copyChunk {x}')).toBeUndefined();
   });
 
@@ -37,7 +31,7 @@ describe('run events', () => {
   it('never carry a credential from an error message', () => {
     const line = formatRunEvent(RunEvent.runFailed, { pipelineId: 'p', runId: 'r', error: 'login failed: Server=db;User ID=sa;Password=S3cret!;' });
     expect(line).not.toContain('S3cret');
-    expect(likeKql(line)?.error).toContain('[Hidden Credential]');
+    expect(lineJson(line)?.error).toContain('[Hidden Credential]');
   });
 
   it('go to the invocation log at a level that fits', () => {
@@ -58,31 +52,91 @@ describe('run events', () => {
 describe('queries over run events', () => {
   const alerts = readRepoFile('infra/modules/alerts.bicep');
   const monitoring = readRepoFile('infra/modules/monitoring.bicep');
+  const workbook = workbookQueries(readRepoFile('infra/modules/workbook.json'));
+  const readme = readRepoFile('README.md');
 
-  it('alert on failed runs and poison messages with the format the code writes', () => {
-    const queries = [...alerts.matchAll(/var (\w+Query) = '''([\s\S]*?)'''/g)].map((m) => ({ name: m[1]!, text: m[2]! }));
-    expect(queries.map((q) => q.name)).toEqual(['runFailedQuery', 'poisonMessageQuery']);
-    for (const query of queries) {
-      expect(query.text).toContain(`has "${runEventMarker}"`);
-      expect(query.text).toContain('parse_json(substring(message, indexof(message, "{")))');
-    }
+  it('alert on failed runs, poison messages, failure rate, volume drop and duration anomaly from customEvents', () => {
+    const queries = bicepQueries(alerts);
+    expect(queries.map((q) => q.name)).toEqual(['runFailedQuery', 'poisonMessageQuery', 'failureRateQuery', 'volumeDropQuery', 'durationAnomalyQuery']);
     expect(eventsNamedIn(queries[0]!.text)).toEqual([RunEvent.runFailed]);
     expect(eventsNamedIn(queries[1]!.text)).toEqual([RunEvent.poisonMessage]);
-  });
-
-  it('the SiphonEvents workspace function parses the same format', () => {
-    expect(monitoring).toContain(`Message has "${runEventMarker}"`);
-    expect(monitoring).toContain('parse_json(substring(Message, indexof(Message, "{")))');
-  });
-
-  it("the README's KQL cookbook names only events the code writes", () => {
-    const readme = readRepoFile('README.md');
-    const blocks = [...readme.matchAll(/```kusto\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    expect(blocks.length).toBeGreaterThanOrEqual(4);
-    for (const block of blocks) {
-      expect(block).toContain(runEventMarker);
-      for (const name of eventsNamedIn(block)) expect(eventNames).toContain(name);
+    expect(eventsNamedIn(queries[2]!.text)).toEqual([RunEvent.runCompleted, RunEvent.runFailed, RunEvent.runFailed]);
+    for (const query of queries) {
+      expect(query.text.trimStart().startsWith('customEvents') || query.text.includes('customEvents\n')).toBe(true);
+      expect(checkEventQuery(query.name, query.text)).toEqual([]);
+      // The rules split their alerts by pipeline: every query gives a pipelineId column.
+      expect(query.text).toContain('pipelineId = tostring(customDimensions.pipelineId)');
+      // format() fills {0}, {1}, ... from the rule's parameters: each placeholder must get an argument.
+      const placeholders = new Set([...query.text.matchAll(/\{(\d)\}/g)].map((m) => Number(m[1])));
+      const call = new RegExp(`format\\(${query.name}((?:, [^,\\n]+)*)\\)`).exec(alerts);
+      const argumentCount = call ? call[1]!.split(',').length - 1 : 0;
+      expect(argumentCount, query.name).toBe(placeholders.size);
+      if (placeholders.size > 0) expect([...placeholders].sort()).toEqual([...Array(placeholders.size).keys()]);
     }
+    // Each query is used by a rule.
+    for (const query of queries) expect(alerts.split(query.name).length - 1, query.name).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives the anomaly rules defaults that judge only with enough runs behind them', () => {
+    expect(alerts).toMatch(/param failureRateMinimumRuns int = 3\b/);
+    expect(alerts).toMatch(/param anomalyMinimumRuns int = 5\b/);
+    expect(alerts).toMatch(/param volumeDropPercent int = 50\b/);
+    expect(alerts).toMatch(/param durationAnomalyPercent int = 300\b/);
+    expect(alerts).toContain("overrideQueryTimeRange: empty(rule.timeRange) ? null : rule.timeRange");
+  });
+
+  it('the SiphonEvents workspace function reads the fields of AppEvents the code sends', () => {
+    const [query] = bicepQueries(monitoring);
+    expect(query?.name).toBe('siphonEventsQuery');
+    expect(checkEventQuery('siphonEventsQuery', query!.text)).toEqual([]);
+    // It gives every field a column, so a field added to the code without one is noticed here.
+    const named = new Set(fieldsNamedIn(query!.text).map((f) => f.field));
+    expect(Object.keys(runEventFields).filter((field) => !named.has(field))).toEqual([]);
+  });
+
+  it('the workbook parses, has its views, and its queries read only what the code sends', () => {
+    expect(workbook.items.map((item) => item.name)).toEqual([
+      'header',
+      'parameters',
+      'runs-over-time',
+      'runs-per-pipeline',
+      'throughput',
+      'failures',
+      'slowest-chunks',
+      'quality',
+      'rejected-and-drift',
+      'notifications',
+    ]);
+    expect(workbook.items[1]!.content.parameters!.map((p) => p.name)).toEqual(['TimeRange', 'Pipeline']);
+    for (const item of workbook.items.filter((i) => i.type === 3)) {
+      expect(item.content.timeContextFromParameter, item.name).toBe('TimeRange');
+      // Per pipeline: every view filters on the Pipeline parameter.
+      expect(item.content.query, item.name).toContain('| where pipelineId in ({Pipeline})');
+    }
+    for (const query of workbook.queries) expect(checkEventQuery(`workbook ${query.name}`, query.text)).toEqual([]);
+    const named = new Set(workbook.queries.flatMap((q) => eventsNamedIn(q.text)));
+    expect(Object.values(RunEvent).filter((event) => !named.has(event))).toEqual([RunEvent.poisonMessage]);
+    // monitoring.bicep deploys this file, not a copy of it.
+    expect(monitoring).toContain("serializedData: string(union(loadJsonContent('workbook.json'),");
+  });
+
+  it("the README's KQL cookbook reads customEvents with the fields the code sends", () => {
+    const blocks = readmeQueries(readme);
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+    blocks.forEach((block, i) => {
+      expect(block).toContain('customEvents');
+      expect(checkEventQuery(`README kusto block ${i + 1}`, block)).toEqual([]);
+    });
+  });
+
+  it('notices a query that reads a field no event carries, or reads a number as text', () => {
+    const query = 'customEvents | where name == "SiphonRunDone" | project rows = customDimensions.rows, r = customMeasurements.rowCount, e = parse_json(message)';
+    expect(checkEventQuery('q', query)).toEqual([
+      'q parses trace text; read customDimensions instead',
+      'q names event SiphonRunDone, which the code never emits',
+      'q reads rows as a dimension, but the code sends it as a measurement',
+      'q reads rowCount, which no event carries',
+    ]);
   });
 });
 
@@ -114,7 +168,7 @@ describe('handlers that emit run events', () => {
 
   function collect(): { events: Array<Record<string, unknown>>; log: RunEventLog } {
     const events: Array<Record<string, unknown>> = [];
-    return { events, log: (event, properties) => events.push(parseRunEvent(formatRunEvent(event, properties))!) };
+    return { events, log: (event, properties) => events.push(runEventRecord(event, properties)) };
   }
 
   const runId = '20261121T163000Z-1a2b3c4d';

@@ -12,6 +12,8 @@ import { copyChunk } from '../../src/copy/copyChunk.js';
 import { runPathsFor } from '../../src/sink/blobPaths.js';
 import { schemaVersionOf } from '../../src/sink/schemaVersion.js';
 import { readTargetOf } from '../../src/sources/readTarget.js';
+import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { useTelemetryExporter, customEventNameAttribute } from '../../src/observability/telemetry.js';
 
 /**
  * Declared validation with quarantine (issue 18, points 3 and 4): 300 good rows and planted bad
@@ -20,6 +22,10 @@ import { readTargetOf } from '../../src/sources/readTarget.js';
  */
 let env: TestEnvironment;
 let scratch: string;
+// The runs' run events as Application Insights would get them (issue 19, point 5): the local
+// runtime runs in this process, so its activities emit into this exporter.
+const telemetry = new InMemoryLogRecordExporter();
+let stopTelemetry: (() => Promise<void>) | undefined;
 
 const rules = {
   code: { notNull: true, pattern: '^[A-Z]{3}-[0-9]{3}$' },
@@ -57,6 +63,7 @@ const pipeline = (id: string, validation: Record<string, unknown>) => ({
 });
 
 beforeAll(async () => {
+  stopTelemetry = await useTelemetryExporter(telemetry);
   scratch = mkdtempSync(join(tmpdir(), 'siphon-quarantine-'));
   env = await startTestEnvironment('quarantine', async (db) => {
     await db.query(`CREATE TABLE orders (id int PRIMARY KEY, code text, amount numeric(12,2), qty int, status text, note text, day date, at timestamptz(6), flag boolean)`);
@@ -80,6 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await stopTelemetry?.();
   await env?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
@@ -197,6 +205,45 @@ describe('validation with quarantine', () => {
     for (const file of manifest.quarantine!.files) expect(file.path).toMatch(/^_siphon_runs\/orders-delta\/run=[^/]+\/_quarantine\/part-\d{5}-0000\.jsonl\.gz$/);
     const quarantined = await readQuarantine(manifest.quarantine!.files.map((file) => file.path));
     expect(quarantined.map((row) => Number(JSON.parse(String(row.key)).id))).toEqual(Object.keys(planted).map(Number));
+  });
+
+  it('sends each run\'s chunk, run and rejected-rows events with their dimensions and the invocation\'s operation id', async () => {
+    const events = (runId: string) =>
+      telemetry.getFinishedLogRecords()
+        .filter((record) => record.attributes.runId === runId)
+        .map((record: ReadableLogRecord) => ({
+          name: record.attributes[customEventNameAttribute],
+          dimensions: record.attributes,
+          measurements: (record.body as { measurements: Record<string, number> }).measurements,
+          traceId: record.spanContext?.traceId,
+        }));
+    const services = await getServices();
+    const [checked] = await services.runs.listByPipeline('orders-checked', 1);
+    const checkedEvents = events(checked!.runId);
+    const chunks = checkedEvents.filter((e) => e.name === 'SiphonChunkCompleted');
+    expect(chunks.map((e) => e.measurements.chunk).sort()).toEqual([0, 1]);
+    // The source, not the writer, says how many rows were good: all of them but the planted ones.
+    const good = Number((await env.database.query('SELECT count(*) AS n FROM orders'))[0]!.n) - Object.keys(planted).length;
+    expect(chunks.reduce((sum, e) => sum + e.measurements.rows!, 0)).toBe(good);
+    for (const e of chunks) {
+      expect(e.dimensions).toMatchObject({ pipelineId: 'orders-checked', runId: checked!.runId, status: 'done' });
+      expect(Object.keys(e.measurements).sort()).toEqual(['bytes', 'chunk', 'durationInMs', 'files', 'rows', 'rowsPerSecond']);
+      expect(Object.values(e.measurements).every((value) => typeof value === 'number')).toBe(true);
+    }
+    const completed = checkedEvents.find((e) => e.name === 'SiphonRunCompleted')!;
+    expect(completed.dimensions).toMatchObject({ pipelineId: 'orders-checked', status: 'succeeded' });
+    expect(completed.measurements).toMatchObject({ rows: good, rowsRejected: Object.keys(planted).length });
+    expect(checkedEvents.find((e) => e.name === 'SiphonRowsRejected')!.measurements).toEqual({ rowsRejected: Object.keys(planted).length });
+    // Each invocation (activity) has its own W3C trace context, and each of its events carries it.
+    for (const e of checkedEvents) expect(e.traceId).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
+    expect(new Set(chunks.map((e) => e.traceId)).size).toBe(2);
+    expect(chunks.map((e) => e.traceId)).not.toContain(completed.traceId);
+
+    const [strict] = await services.runs.listByPipeline('orders-strict-rows', 1);
+    const failed = events(strict!.runId).filter((e) => e.name === 'SiphonRunFailed');
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0]!.dimensions.error)).toContain('more than maxRejectedRows 10');
+    expect(failed[0]!.dimensions.status).toBe('failed');
   });
 
   it('refuses hostile validation specs with 400s naming the field', async () => {

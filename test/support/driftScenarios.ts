@@ -3,6 +3,8 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
 import { readBackRows } from './readBack.js';
 import { testSourceSetting, type SourceDatabase, type TestEnvironment } from './testEnvironment.js';
+import { InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
+import { customEventNameAttribute, useTelemetryExporter } from '../../src/observability/telemetry.js';
 
 /**
  * The schema contract on one engine (issue 18, points 1 and 2): a table per case, a first run
@@ -33,12 +35,23 @@ export type DriftEngine = {
 export function describeDrift(label: string, engine: DriftEngine, start: () => Promise<TestEnvironment<SourceDatabase>>): void {
   let env: TestEnvironment<SourceDatabase>;
   const container = `drift-${label}`;
+  // The SiphonSchemaDrift customEvents the runs emit (the local runtime runs in this process).
+  const telemetry = new InMemoryLogRecordExporter();
+  let stopTelemetry: (() => Promise<void>) | undefined;
   beforeAll(async () => {
+    stopTelemetry = await useTelemetryExporter(telemetry);
     env = await start();
   });
   afterAll(async () => {
+    await stopTelemetry?.();
     await env?.stop();
   });
+
+  function driftTelemetry(runId: string) {
+    return telemetry.getFinishedLogRecords()
+      .filter((record) => record.attributes[customEventNameAttribute] === 'SiphonSchemaDrift' && record.attributes.runId === runId)
+      .map((record) => ({ dimensions: record.attributes, measurements: (record.body as { measurements: Record<string, number> }).measurements }));
+  }
 
   async function table(name: string): Promise<void> {
     if (engine.createTable) await engine.createTable(name);
@@ -105,6 +118,13 @@ export function describeDrift(label: string, engine: DriftEngine, start: () => P
       expect(JSON.parse(event!.added)).toEqual([{ column: 'note', new: expect.objectContaining({ name: 'note', nullable: true, type: { kind: 'string' } }) }]);
       expect(event!.message).toContain('added "note"');
       expect(second.drift).toMatchObject({ outcome: 'evolved', added: [{ column: 'note' }] });
+      // The same drift reaches Application Insights as one customEvent with its counts as numbers.
+      expect(driftTelemetry(first.runId)).toEqual([]);
+      const [drifted, ...more] = driftTelemetry(second.runId);
+      expect(more).toEqual([]);
+      expect(drifted!.dimensions).toMatchObject({ pipelineId: 'added-evolve', outcome: 'evolved' });
+      expect(String(drifted!.dimensions.changes)).toContain('added "note"');
+      expect(drifted!.measurements).toEqual({ columnsAdded: 1, columnsRemoved: 0, columnsRetyped: 0 });
 
       const third = await run('added-evolve');
       expect(third.drift).toBeUndefined();

@@ -11,6 +11,7 @@ import {
 import { replay, type OpenTask } from './durableInternals.js';
 import { isTerminal, maxEventChars, maxPropertyChars, OversizeEventError, type InstanceRecord, type InstanceStore } from './instanceStore.js';
 import { capError, capMessage } from '../../errors/capMessage.js';
+import { newTraceParent } from '../../observability/telemetry.js';
 
 export type ActivityHandler = (input: unknown, context: InvocationContext) => Promise<unknown>;
 
@@ -459,7 +460,8 @@ export class LocalDurableEngine implements OrchestrationStarter {
     let event: HistoryEvent;
     try {
       if (!handler) throw new NonRetryableError(`No activity named ${functionName} is registered`);
-      const context = new functions.InvocationContext({ functionName, invocationId: `${instance.record.instanceId}:${id}`, logHandler: this.options.log });
+      // Each invocation gets its own W3C trace context, as the Functions host gives one: the run events it emits carry it as their operation id.
+      const context = new functions.InvocationContext({ functionName, invocationId: `${instance.record.instanceId}:${id}`, logHandler: this.options.log, traceContext: { traceParent: newTraceParent(), traceState: '', attributes: {} } });
       event = boundedCompletion(id, functionName, await handler(input, context));
     } catch (err) {
       // The message and the stack are each stored twice in a TaskFailed event.
