@@ -41,6 +41,8 @@ import { me } from './api/meHandler.js';
 import { authorizeRequest } from './api/auth/authorizeRequest.js';
 import type { Caller } from './api/auth/caller.js';
 import type { Access } from './api/auth/roles.js';
+import { deliverNotification } from './notify/deliverNotification.js';
+import { listNotificationTargets } from './api/notificationTargetsHandler.js';
 
 /**
  * Every function Siphon has: its name, its trigger, and its handler. functions/ registers these
@@ -66,7 +68,7 @@ export type QueueFunction = {
   kind: 'queue';
   name: string;
   /** The app setting that holds the queue name; `suffix` is appended to its value. */
-  queueSetting: 'SIPHON_JOB_QUEUE';
+  queueSetting: 'SIPHON_JOB_QUEUE' | 'SIPHON_NOTIFICATION_QUEUE';
   suffix: '' | '-poison';
   handler: (message: unknown, context: InvocationContext, starter: OrchestrationStarter) => Promise<void>;
 };
@@ -174,6 +176,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', 'operator', resetWatermark),
   http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', 'reader', listPipelineEvents),
   http('getPipelineSchema', ['GET'], 'pipelines/{id}/schema', 'reader', getPipelineSchema),
+  http('listNotificationTargets', ['GET'], 'notifications/targets', 'reader', listNotificationTargets),
   {
     kind: 'timer',
     name: 'schedulerTick',
@@ -226,6 +229,16 @@ export const functionRegistry: FunctionDefinition[] = [
     handler: async (message, context) => {
       const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 0);
       context.warn(await failPoisonedJob(await getServices(), message, dequeueCount, runEventLog(context)));
+    },
+  },
+  {
+    kind: 'queue',
+    name: 'sendNotification',
+    queueSetting: 'SIPHON_NOTIFICATION_QUEUE',
+    suffix: '',
+    handler: async (message, context) => {
+      const outcome = await deliverNotification(await getServices(), message, { warn: (line) => context.warn(line) });
+      context.log(`Notification message ${String(context.triggerMetadata?.id ?? '')}: ${outcome}`);
     },
   },
   { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },
