@@ -185,6 +185,7 @@ export const functionRegistry: FunctionDefinition[] = [
       const result = await schedulerTick(await getServices());
       for (const run of result.enqueued) context.log(`Scheduled run ${run.runId} of pipeline ${run.pipelineId} enqueued`);
       for (const run of result.skipped) context.warn(`Scheduled run ${run.runId} of pipeline ${run.pipelineId} skipped: ${run.reason}`);
+      for (const raised of result.raised) context.warn(`Pipeline ${raised.pipelineId}: ${raised.event} (${raised.occurrence}) queued to its notifications`);
       for (const error of result.errors) context.error(error);
     },
   },

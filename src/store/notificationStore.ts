@@ -111,6 +111,17 @@ export class NotificationStore {
     }
   }
 
+  /** Whether an occurrence (a late fire time, an alert's window) has fired already. */
+  async hasFired(pipelineId: string, occurrence: string): Promise<boolean> {
+    try {
+      await this.table.getEntity(`fired:${pipelineId}`, rowKey(occurrence));
+      return true;
+    } catch (err) {
+      if (hasStatus(err, 404)) return false;
+      throw err;
+    }
+  }
+
   /** Records that an occurrence (a late fire time, an alert's window) fired; false when it had already. */
   async markFired(pipelineId: string, occurrence: string, at: Date): Promise<boolean> {
     try {
