@@ -31,6 +31,10 @@ export function hide(text: string, secrets: readonly string[]): string {
       const url = new URL(secret);
       if (url.pathname.length > 1) parts.push(url.pathname);
       if (url.search) parts.push(url.search);
+      // A key is often one path segment (Slack, Discord) or one query value (a Workflows `sig`),
+      // and an error may quote it alone; short ones (`api`, `v1`) are words, not keys.
+      for (const segment of url.pathname.split('/')) if (segment.length >= 8) parts.push(segment);
+      for (const value of url.searchParams.values()) if (value.length >= 8) parts.push(value);
     } catch {
       // not a URL: the value itself is enough
     }
