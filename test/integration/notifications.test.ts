@@ -12,6 +12,8 @@ import { getServices } from '../../src/services.js';
 import { deliverNotification } from '../../src/notify/deliverNotification.js';
 import { encodeNotificationMessage, type NotificationMessage } from '../../src/notify/notificationQueueMessage.js';
 import { parseRoute } from '../../src/ui/router.js';
+import { watchRunHistory } from '../../src/notify/watchRunHistory.js';
+import { newRunId } from '../../src/jobs/runId.js';
 
 /**
  * Notifications end to end (issue 19, point 3): a local HTTP receiver stands for Teams, Slack,
@@ -220,6 +222,33 @@ describe('notifications', () => {
     expect(targets.find((target) => target.targetId === 'teams:SIPHON_NOTIFY_DEAD')?.lastError).toContain('ECONNREFUSED');
     // The down Slack answered 500 on each of its three tries.
     expect(received.filter((request) => request.path.startsWith('/slack-down/')).map((request) => request.status)).toEqual([500, 500, 500]);
+  });
+
+  it('the scheduler tick\'s history watch raises a late fire time and a fired alert rule once each, through the same targets', async () => {
+    const hookSubscription = { ...subscriptions[4], events: ['late', 'alert'] };
+    const created = await env.api.post('/api/pipelines', pipeline('notify-watch', [hookSubscription], {
+      schedule: { cron: '0 */5 * * * *', timeZone: 'UTC' },
+      lateAfter: 'PT2M',
+      alerts: [{ kind: 'volumeDrop', lastRuns: 3, belowPercent: 50 }],
+    }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const services = await getServices();
+    const stored = (await services.pipelines.get('notify-watch'))!;
+    // History written as the run store holds it: three runs of ~100 rows, then one of 10.
+    const start = Date.parse(stored.scheduleChangedAt);
+    for (const [index, rows] of [100, 90, 110, 10].entries()) {
+      const at = new Date(start + (index + 1) * 1_000);
+      await services.runs.create({ pipelineId: 'notify-watch', pipelineGeneration: stored.generation, runId: newRunId(at), status: 'succeeded', reason: 'manual', requestedAt: at.toISOString(), startedAt: at.toISOString(), endedAt: new Date(at.getTime() + 500).toISOString(), rows, bytes: 1, files: 1, chunksPlanned: 1, attempt: 0 });
+    }
+    // Twenty minutes on: the fire times since are more than lateAfter past, and no run succeeded after them.
+    const later = new Date(start + 20 * 60_000);
+    const first = await watchRunHistory(services, [stored], later);
+    expect(first.errors).toEqual([]);
+    expect(first.raised.map((raised) => raised.event).sort()).toEqual(['alert', 'late']);
+    expect((await watchRunHistory(services, [stored], later)).raised).toEqual([]);
+    const bodies = await waitFor(async () => ok('/hook/').map((hook) => JSON.parse(hook.body)).filter((body) => body.pipelineId === 'notify-watch'), (list) => list.length === 2, 'the late and alert notifications', 15_000);
+    expect(bodies.find((body) => body.event === 'late')).toMatchObject({ title: 'notify-watch is late', details: [expect.stringContaining('has not succeeded within PT2M'), expect.any(String)] });
+    expect(bodies.find((body) => body.event === 'alert')).toMatchObject({ title: expect.stringContaining('volume drop: 10 rows') });
   });
 
   it('no setting value appears in any payload, run record, run event, target status or log line', async () => {
