@@ -251,6 +251,15 @@ describe('notifications', () => {
     expect(bodies.find((body) => body.event === 'alert')).toMatchObject({ title: expect.stringContaining('volume drop: 10 rows') });
   });
 
+  it('the API refuses a spec naming a setting outside SIPHON_NOTIFY_ or a URL in its place, naming the field, and stores nothing', async () => {
+    for (const urlSetting of ['AzureWebJobsStorage', 'https://hooks.slack.com/services/T0/B0/abcdefgh']) {
+      const refused = await env.api.post('/api/pipelines', pipeline('notify-refused', [{ target: 'slack', urlSetting, events: ['failure'] }]));
+      expect(refused.status).toBe(400);
+      expect(refused.body!.errors).toContainEqual({ path: 'notifications.0.urlSetting', message: expect.stringContaining('SIPHON_NOTIFY_') });
+    }
+    expect((await env.api.get('/api/pipelines/notify-refused')).status).toBe(404);
+  });
+
   it('no setting value appears in any payload, run record, run event, target status or log line', async () => {
     const texts = [
       ...received.map((request) => request.body),
