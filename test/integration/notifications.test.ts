@@ -202,6 +202,29 @@ describe('notifications', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('a sender that stopped between recording a retry and queueing it: the redelivered message queues it again, and it is sent once', async () => {
+    const services = await getServices();
+    const message: NotificationMessage = {
+      version: 1,
+      pipelineId: 'notify-ok',
+      subject: 'run:crashed-sender:0',
+      event: 'success',
+      target: { target: 'webhook', urlSetting: 'SIPHON_NOTIFY_HOOK', secretSetting: 'SIPHON_NOTIFY_HOOK_SECRET' },
+      notification: { event: 'success', pipelineId: 'notify-ok', title: 'crashed sender', details: [], link: 'https://siphon.example.com/api/ui/pipelines/notify-ok', occurredAt: new Date().toISOString() },
+      attempt: 0,
+    };
+    // Try 0 claimed and recorded as failed with try 1 due, but try 1 never queued (the sender died).
+    const key = { pipelineId: 'notify-ok', subject: message.subject, event: 'success', targetId: 'webhook:SIPHON_NOTIFY_HOOK' };
+    const claim = await services.notifications.claimDelivery(key, 0, new Date(), 60_000);
+    expect(claim.claimed).toBe(true);
+    await services.notifications.settleDelivery(key, claim.claimed ? claim.etag : '', { state: 'retrying', attempt: 1, at: new Date(), error: 'HTTP 500' });
+    // The queue brings try 0 back: it sends nothing itself, and queues try 1.
+    expect(await deliverNotification(services, message, { warn: () => undefined })).toBe('duplicate');
+    const posts = await waitFor(async () => ok('/hook/').filter((hook) => hook.body.includes('crashed sender')), (list) => list.length === 1, 'try 1 to be posted', 15_000);
+    expect(JSON.parse(posts[0]!.body).deliveryId).toBe('notify-ok|run:crashed-sender:0|success|webhook:SIPHON_NOTIFY_HOOK');
+    expect(await services.notifications.getDelivery(key)).toMatchObject({ state: 'sent', attempt: 1 });
+  });
+
   it('a run succeeds while every target is down; the targets are reported failing, on the run and the targets list', async () => {
     const { run } = await runPipeline(env, pipeline('notify-down', downSubscriptions));
     expect(run.status).toBe('succeeded');
