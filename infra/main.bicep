@@ -103,6 +103,28 @@ param queryContainerName string = 'siphon-queries'
 @minValue(0)
 param queryRetentionHours int = 24
 
+@description('Queue of notifications waiting to be posted (SIPHON_NOTIFICATION_QUEUE); its poison queue <name>-poison is created beside it.')
+param notificationQueueName string = 'siphon-notifications'
+
+@description('Tries per (run, event, target) before a notification target is reported failing (SIPHON_NOTIFICATION_MAX_ATTEMPTS).')
+@minValue(1)
+@maxValue(20)
+param notificationMaxAttempts int = 6
+
+@description('Milliseconds before the first retry of a notification; each later retry waits twice as long, at most an hour (SIPHON_NOTIFICATION_BACKOFF_MS).')
+@minValue(0)
+param notificationBackoffMs int = 30000
+
+@description('Milliseconds one post to a notification target may take (SIPHON_NOTIFICATION_TIMEOUT_MS).')
+@minValue(100)
+param notificationTimeoutMs int = 10000
+
+@description('The Telegram Bot API base URL (SIPHON_TELEGRAM_API_URL).')
+param telegramApiUrl string = 'https://api.telegram.org'
+
+@description('Notification target secrets: [{ setting: app setting a pipeline names (SIPHON_NOTIFY_...), secretName: Key Vault secret holding the webhook URL, bot token or signing secret }]. The values are set in Key Vault, never here.')
+param notificationSecrets array = []
+
 @description('Container created on the data lake for output; pipelines may name others (created on first use).')
 param landingContainerName string = 'landing'
 
@@ -188,6 +210,7 @@ var siphonTables = [
   '${tablePrefix}Leases'
   '${tablePrefix}RunIndex'
   '${tablePrefix}RunEvents'
+  '${tablePrefix}Notifications'
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -198,6 +221,12 @@ var siphonTables = [
 var sourceConnectionSettings = [for source in sourceConnections: {
   name: source.setting
   value: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${source.secretName})'
+}]
+
+// Each notification target's URL, bot token or signing secret: a Key Vault reference, like a source's.
+var notificationSecretSettings = [for target in notificationSecrets: {
+  name: target.setting
+  value: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${target.secretName})'
 }]
 
 var appSettings = concat([
@@ -246,6 +275,26 @@ var appSettings = concat([
     value: string(queryRetentionHours)
   }
   {
+    name: 'SIPHON_NOTIFICATION_QUEUE'
+    value: notificationQueueName
+  }
+  {
+    name: 'SIPHON_NOTIFICATION_MAX_ATTEMPTS'
+    value: string(notificationMaxAttempts)
+  }
+  {
+    name: 'SIPHON_NOTIFICATION_BACKOFF_MS'
+    value: string(notificationBackoffMs)
+  }
+  {
+    name: 'SIPHON_NOTIFICATION_TIMEOUT_MS'
+    value: string(notificationTimeoutMs)
+  }
+  {
+    name: 'SIPHON_TELEGRAM_API_URL'
+    value: telegramApiUrl
+  }
+  {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
     value: monitoring.outputs.connectionString
   }
@@ -253,7 +302,7 @@ var appSettings = concat([
     name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
     value: 'Authorization=AAD'
   }
-], sourceConnectionSettings)
+], sourceConnectionSettings, notificationSecretSettings)
 
 // ---------------------------------------------------------------------------------------------
 // Resources
@@ -278,6 +327,7 @@ module hostStorage './modules/hostStorage.bicep' = {
     name: names.hostStorage
     deploymentContainerName: deploymentContainerName
     jobQueueName: jobQueueName
+    notificationQueueName: notificationQueueName
     tableNames: siphonTables
     publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
   }

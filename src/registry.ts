@@ -43,6 +43,8 @@ import { me } from './api/meHandler.js';
 import { authorizeRequest } from './api/auth/authorizeRequest.js';
 import type { Caller } from './api/auth/caller.js';
 import type { Access } from './api/auth/roles.js';
+import { deliverNotification } from './notify/deliverNotification.js';
+import { listNotificationTargets } from './api/notificationTargetsHandler.js';
 
 /**
  * Every function Siphon has: its name, its trigger, and its handler. functions/ registers these
@@ -68,7 +70,7 @@ export type QueueFunction = {
   kind: 'queue';
   name: string;
   /** The app setting that holds the queue name; `suffix` is appended to its value. */
-  queueSetting: 'SIPHON_JOB_QUEUE';
+  queueSetting: 'SIPHON_JOB_QUEUE' | 'SIPHON_NOTIFICATION_QUEUE';
   suffix: '' | '-poison';
   handler: (message: unknown, context: InvocationContext, starter: OrchestrationStarter) => Promise<void>;
 };
@@ -183,6 +185,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('resetWatermark', ['PUT'], 'pipelines/{id}/watermark', 'operator', resetWatermark),
   http('listPipelineEvents', ['GET'], 'pipelines/{id}/events', 'reader', listPipelineEvents),
   http('getPipelineSchema', ['GET'], 'pipelines/{id}/schema', 'reader', getPipelineSchema),
+  http('listNotificationTargets', ['GET'], 'notifications/targets', 'reader', listNotificationTargets),
   {
     kind: 'timer',
     name: 'schedulerTick',
@@ -191,6 +194,7 @@ export const functionRegistry: FunctionDefinition[] = [
       const result = await schedulerTick(await getServices());
       for (const run of result.enqueued) context.log(`Scheduled run ${run.runId} of pipeline ${run.pipelineId} enqueued`);
       for (const run of result.skipped) context.warn(`Scheduled run ${run.runId} of pipeline ${run.pipelineId} skipped: ${run.reason}`);
+      for (const raised of result.raised) context.warn(`Pipeline ${raised.pipelineId}: ${raised.event} (${raised.occurrence}) queued to its notifications`);
       for (const error of result.errors) context.error(error);
     },
   },
@@ -235,6 +239,16 @@ export const functionRegistry: FunctionDefinition[] = [
     handler: async (message, context) => {
       const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 0);
       context.warn(await failPoisonedJob(await getServices(), message, dequeueCount, runEventLog(context)));
+    },
+  },
+  {
+    kind: 'queue',
+    name: 'sendNotification',
+    queueSetting: 'SIPHON_NOTIFICATION_QUEUE',
+    suffix: '',
+    handler: async (message, context) => {
+      const outcome = await deliverNotification(await getServices(), message, { warn: (line) => context.warn(line) });
+      context.log(`Notification message ${String(context.triggerMetadata?.id ?? '')}: ${outcome}`);
     },
   },
   { kind: 'orchestration', name: Orchestrations.copyRun, handler: copyRunOrchestrator },

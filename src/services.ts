@@ -15,6 +15,7 @@ import { openSource } from './sources/openSource.js';
 import type { SourceConnector } from './sources/sourceConnector.js';
 import type { PipelineSpec } from './spec/pipelineSpec.js';
 import { createTableIfNotExists } from './store/tableErrors.js';
+import { NotificationStore } from './store/notificationStore.js';
 
 /** Everything a handler reaches outside itself, built once per process from the app settings. */
 export type Services = {
@@ -33,6 +34,9 @@ export type Services = {
   runEvents: RunEventStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
+  /** Notifications waiting to be posted (notify/deliverNotification.ts), and their delivery state. */
+  notificationQueue: QueueClient;
+  notifications: NotificationStore;
   dataBlobs: BlobServiceClient;
   openSource: (source: PipelineSpec['source']) => Promise<SourceConnector>;
   now: () => Date;
@@ -46,6 +50,7 @@ export const tableNames = (settings: Settings) => ({
   leases: `${settings.SIPHON_TABLE_PREFIX}Leases`,
   runIndex: `${settings.SIPHON_TABLE_PREFIX}RunIndex`,
   runEvents: `${settings.SIPHON_TABLE_PREFIX}RunEvents`,
+  notifications: `${settings.SIPHON_TABLE_PREFIX}Notifications`,
 });
 
 let services: Promise<Services> | undefined;
@@ -75,14 +80,19 @@ async function createServices(settings: Settings): Promise<Services> {
     leases: createTableClient(host, names.leases),
     runIndex: createTableClient(host, names.runIndex),
     runEvents: createTableClient(host, names.runEvents),
+    notifications: createTableClient(host, names.notifications),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
   const poisonQueue = queues.getQueueClient(`${settings.SIPHON_JOB_QUEUE}-poison`);
+  const notificationQueue = queues.getQueueClient(settings.SIPHON_NOTIFICATION_QUEUE);
   await Promise.all([
     ...Object.values(tables).map(createTableIfNotExists),
     jobQueue.createIfNotExists(),
     poisonQueue.createIfNotExists(),
+    notificationQueue.createIfNotExists(),
+    // Where the host moves a message whose sender kept throwing (storage errors, not targets).
+    queues.getQueueClient(`${settings.SIPHON_NOTIFICATION_QUEUE}-poison`).createIfNotExists(),
   ]);
   const runIndex = new RunIndexStore(tables.runIndex);
   return {
@@ -98,6 +108,8 @@ async function createServices(settings: Settings): Promise<Services> {
     runEvents: new RunEventStore(tables.runEvents),
     jobQueue,
     poisonQueue,
+    notificationQueue,
+    notifications: new NotificationStore(tables.notifications),
     dataBlobs: createBlobServiceClient(dataStorage(settings)),
     openSource,
     now: () => new Date(),

@@ -50,6 +50,21 @@ export const settingsSchema = z.object({
    * No default, and anything but `true` keeps sign-in required (see runsWithoutSignIn).
    */
   SIPHON_LOCAL_NO_SIGN_IN: z.enum(['true', 'false'], 'true or false').optional(),
+  /** The queue run endings put notifications on (notify/enqueueNotifications.ts); its sender posts them. */
+  SIPHON_NOTIFICATION_QUEUE: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a storage queue name: 3-63 lowercase letters, digits, single hyphens').default('siphon-notifications'),
+  /** Tries per (run, event, target) before the target is reported failing (notify/deliverNotification.ts). */
+  SIPHON_NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** The wait before the first retry of a send; each later one waits twice the one before, at most an hour (queue visibility is in whole seconds). */
+  SIPHON_NOTIFICATION_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** How long one post to a target may take. */
+  SIPHON_NOTIFICATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** The Telegram Bot API's base URL (a local receiver in tests, a self-hosted Bot API server). */
+  SIPHON_TELEGRAM_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.telegram.org'),
+  /**
+   * Where people open the dashboard (https://siphon.example.com), for the link in each
+   * notification; without it, https://<WEBSITE_HOSTNAME> in Azure and http://127.0.0.1:7071 locally.
+   */
+  SIPHON_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

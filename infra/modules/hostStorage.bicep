@@ -19,6 +19,9 @@ param deploymentContainerName string
 @description('Queue of job messages; the poison queue <name>-poison is created beside it.')
 param jobQueueName string
 
+@description('Queue of notifications waiting to be posted; its poison queue <name>-poison is created beside it.')
+param notificationQueueName string
+
 @description('Tables Siphon keeps pipelines and runs in.')
 param tableNames array
 
@@ -74,6 +77,8 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 var queueNames = [
   jobQueueName
   '${jobQueueName}-poison'
+  notificationQueueName
+  '${notificationQueueName}-poison'
 ]
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in queueNames: {

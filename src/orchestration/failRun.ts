@@ -6,6 +6,7 @@ import type { FailRunInput } from './activityContracts.js';
 import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { releaseRunLease } from '../jobs/runLease.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
+import { notifyRunEnded } from '../notify/notifyRunEnded.js';
 
 /**
  * Marks a run failed (or timed_out) with the error and the chunk that caused it; a run that has
@@ -35,6 +36,8 @@ export async function failRun(services: Services, input: FailRunInput, events: R
       at: ended.endedAt ? new Date(ended.endedAt) : services.now(),
       fields: { runAttempt: ended.attempt, status, rows: ended.rows, bytes: ended.bytes, error: ended.error, chunk: ended.errorChunk },
     });
+    // Last: only queued, never waited on, and it never throws (notify/notifyRunEnded.ts).
+    await notifyRunEnded(services, ended);
   }
   if (endedAt) {
     const durationInMs = startedAt ? endedAt.getTime() - Date.parse(startedAt) : undefined;

@@ -23,6 +23,7 @@ import type { ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten } from '../store/runStore.js';
 import type { ValidationSpec } from '../spec/validationSpec.js';
 import { addRuleCounts } from '../validation/ruleCounts.js';
+import { notifyRunEnded } from '../notify/notifyRunEnded.js';
 
 /**
  * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
@@ -163,6 +164,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     }
     // Maintenance after the run is closed: what it deletes no version within the retention reads.
     if (delta && delta.version !== undefined) await vacuumAfterRun(services, { ...run, spec }, delta.layout);
+    // Last: only queued, never waited on, and it never throws (notify/notifyRunEnded.ts).
+    if (closed.status === RunStatus.succeeded) await notifyRunEnded(services, closed);
     if (endedAt) {
       const durationInMs = endedAt.getTime() - Date.parse(run.startedAt ?? run.requestedAt);
       events(RunEvent.runCompleted, { pipelineId: ref.pipelineId, runId: ref.runId, ...totals, durationInMs, status: RunStatus.succeeded, ...(quarantine ? { rowsRejected: quarantine.rows } : {}) });

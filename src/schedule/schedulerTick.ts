@@ -5,12 +5,15 @@ import { leaseHeldReason } from '../jobs/runLease.js';
 import { withContext } from '../errors/errorTypes.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { dueFireTime } from './dueFireTime.js';
+import { watchRunHistory } from '../notify/watchRunHistory.js';
 
 export type TickResult = {
   enqueued: Array<{ pipelineId: string; runId: string }>;
   /** Due runs recorded `skipped` because another run of the pipeline holds its run lease. */
   skipped: Array<{ pipelineId: string; runId: string; reason: string }>;
   errors: string[];
+  /** `late` fire times and `alert` rules that fired at this tick, queued to their subscriptions (notify/watchRunHistory.ts). */
+  raised: Array<{ pipelineId: string; event: 'late' | 'alert'; occurrence: string }>;
 };
 
 /**
@@ -22,8 +25,9 @@ export type TickResult = {
  */
 export async function schedulerTick(services: Services): Promise<TickResult> {
   const now = services.now();
-  const result: TickResult = { enqueued: [], skipped: [], errors: [] };
-  for (const { spec, generation, schedulePaused, scheduleChangedAt } of await services.pipelines.list()) {
+  const result: TickResult = { enqueued: [], skipped: [], errors: [], raised: [] };
+  const pipelines = await services.pipelines.list();
+  for (const { spec, generation, schedulePaused, scheduleChangedAt } of pipelines) {
     if (!spec.schedule || schedulePaused) continue;
     try {
       const fire = dueFireTime(spec.schedule.cron, spec.schedule.timeZone, now, services.settings.SIPHON_SCHEDULER_CATCHUP_MINUTES, new Date(scheduleChangedAt));
@@ -45,5 +49,9 @@ export async function schedulerTick(services: Services): Promise<TickResult> {
       result.errors.push(withContext(err, `Pipeline ${spec.id}, schedule`).message);
     }
   }
+  // After the due runs are queued: alerts and lateness never delay a schedule.
+  const watched = await watchRunHistory(services, pipelines, now);
+  result.raised.push(...watched.raised);
+  result.errors.push(...watched.errors);
   return result;
 }

@@ -5,6 +5,7 @@ import { findSecrets } from './findSecrets.js';
 import { schemaContractSchema } from './schemaContract.js';
 import { validationSchema } from './validationSpec.js';
 import { transformNameProblems, transformsSchema } from './transformsSpec.js';
+import { alertsSchema, checkNotificationFields, lateAfterSchema, notificationsSchema } from './notificationSpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -304,12 +305,19 @@ export const pipelineSpecSchema = z
      * owners, every operator may. Readers see every pipeline (src/api/auth/pipelineOwners.ts).
      */
     owners: z.array(z.guid('an Entra ID group object id (a GUID)')).min(1).max(20).optional(),
+    /** Who hears of which events: Teams, Slack, Discord, Telegram, a signed webhook (spec/notificationSpec.ts, notify/). */
+    notifications: notificationsSchema.optional(),
+    /** A scheduled fire time without a successful run this long after it is event `late`. */
+    lateAfter: lateAfterSchema.optional(),
+    /** Rules over the run history (failure rate, volume drop, duration anomaly), sent as event `alert`. */
+    alerts: alertsSchema.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
     if (spec.transforms) {
       for (const problem of transformNameProblems(spec.transforms, spec.columns)) ctx.addIssue({ code: 'custom', path: ['transforms', ...problem.path], message: problem.message });
     }
+    checkNotificationFields(spec, ctx);
     spec.owners?.forEach((owner, index) => {
       if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });
     });

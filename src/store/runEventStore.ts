@@ -27,6 +27,8 @@ export const RunEventType = {
   deltaCommitted: 'deltaCommitted',
   /** The vacuum after a Delta run's commit: files `deleted`, or the `error` that stopped it (the run has succeeded either way). */
   deltaVacuumed: 'deltaVacuumed',
+  /** A notification that could not be queued, or whose target failed every try (notify/): `target`, `event`, `attempts`, `error` (setting values hidden). */
+  notificationFailed: 'notificationFailed',
 } as const;
 export type RunEventType = (typeof RunEventType)[keyof typeof RunEventType];
 

@@ -150,7 +150,8 @@ describe('failRun', () => {
     leases = new LeaseStore(await table('fenceLeases'));
   });
   // The timeline table is created by the test that ends a run (the others end none).
-  const servicesWith = (runs: RunStore) => ({ runs, leases, runEvents: new RunEventStore(otherClient('fenceRunEvents')), now: () => new Date() }) as unknown as Services;
+  // failRun also queues the run's notifications; a run without a spec snapshot asks its pipeline (none here).
+  const servicesWith = (runs: RunStore) => ({ runs, leases, pipelines: { get: async () => undefined }, runEvents: new RunEventStore(otherClient('fenceRunEvents')), now: () => new Date() }) as unknown as Services;
 
   it('leaves a run that succeeded as it is: no write at all', async () => {
     const name = 'fenceRunsC';

@@ -20,6 +20,8 @@ export type TestEnvironmentOptions<D extends SourceDatabase> = {
   createDatabase?: (label: string) => Promise<D>;
   /** A host.json of the test's own (shorter queue timeouts, fewer dequeues). */
   hostJsonPath?: string;
+  /** Where the runtime's log goes (quietLog: errors only); a test that checks the log captures it. */
+  log?: (level: string, ...args: unknown[]) => void;
 };
 
 /**
@@ -41,7 +43,7 @@ export async function startTestEnvironment<D extends SourceDatabase = TestDataba
   // As on a developer's machine: no sign-in, a request without a principal may do everything.
   // A test of sign-in sets it to false, or sends X-MS-CLIENT-PRINCIPAL (enforced even so).
   process.env.SIPHON_LOCAL_NO_SIGN_IN = 'true';
-  const runtime = await startLocalRuntime({ port: 0, timers: false, log: quietLog, hostJsonPath: options.hostJsonPath });
+  const runtime = await startLocalRuntime({ port: 0, timers: false, log: options.log ?? quietLog, hostJsonPath: options.hostJsonPath });
   return {
     azurite,
     database,
