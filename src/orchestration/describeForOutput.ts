@@ -4,6 +4,7 @@ import type { Column } from '../spec/columns.js';
 import { overrideTypeOf, type OverrideType } from '../spec/columnTypes.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { compileRowRules } from '../validation/rowRules.js';
+import { qualityColumnRefusals } from '../quality/qualityColumnRefusals.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
 import type { ColumnRefusal, DescribeOptions, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 
@@ -18,7 +19,7 @@ export async function describeForOutput(source: SourceConnector, spec: PipelineS
   const label = readTargetLabel(target);
   const description = await source.describe(target, spec.columns, options);
   const overridden = applyColumnTypes(description.columns, spec, label);
-  const refusals = [...overridden.refusals, ...compileRowRules(overridden.columns, spec.validation, label).refusals, ...unwritableColumns(overridden.columns, spec.output.format, label)];
+  const refusals = [...overridden.refusals, ...compileRowRules(overridden.columns, spec.validation, label).refusals, ...unwritableColumns(overridden.columns, spec.output.format, label), ...qualityColumnRefusals(overridden.columns, spec, label)];
   if (!refusals.length) return { ...description, columns: overridden.columns };
   if (!options.collectRefusals) throw new NonRetryableError(refusals.map((refusal) => refusal.reason).join('; '));
   const refused = new Set(refusals.map((refusal) => refusal.column));

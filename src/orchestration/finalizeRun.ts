@@ -21,9 +21,10 @@ import { schemaColumnOf } from './schemaDrift.js';
 import { queryIdPrefix } from '../store/queryStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 import type { ValidationSpec } from '../spec/validationSpec.js';
+import { checkRunQuality } from '../quality/checkRunQuality.js';
 
 /**
- * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
+ * Runs the pipeline's quality checks (quality/checkRunQuality.ts), then writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
  * manifest with the committed version, `_SUCCESS`), advances the watermark, stores the run's
  * schema as the pipeline's current one (orchestration/schemaDrift.ts), closes the run
  * record, and releases the pipeline's run lease. Every step overwrites the same names with the same content
@@ -64,6 +65,9 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       const exceeded = rejectedBeyondLimits(spec.validation!, quarantine.rows, totals.rows + quarantine.rows);
       if (exceeded) throw new NonRetryableError(exceeded);
     }
+    // Before the manifest too: a `fail` check that did not pass fails the run with no manifest.
+    const qualityFailure = await checkRunQuality(services, { ...run, spec, columns: run.columns }, { rows: totals.rows, startedAt: new Date(run.startedAt ?? run.requestedAt) });
+    if (qualityFailure) throw new NonRetryableError(qualityFailure);
     const manifest: Manifest = {
       manifestVersion: 1,
       pipelineId: ref.pipelineId,

@@ -4,6 +4,7 @@ import { columnTypesSchema } from './columnTypes.js';
 import { findSecrets } from './findSecrets.js';
 import { schemaContractSchema } from './schemaContract.js';
 import { validationSchema } from './validationSpec.js';
+import { qualityNeedsCursor, qualitySchema } from './qualitySpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -284,6 +285,8 @@ export const pipelineSpecSchema = z
     schemaContract: schemaContractSchema.optional(),
     /** Rules rows must meet; rows that fail go to the run's `_quarantine/` files (spec/validationSpec.ts). */
     validation: validationSchema.optional(),
+    /** Checks each run must pass after its copy and before its manifest (spec/qualitySpec.ts, quality/). */
+    quality: qualitySchema.optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,
@@ -304,6 +307,7 @@ export const pipelineSpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
+    qualityNeedsCursor(spec.quality, spec.incremental, ctx);
     spec.owners?.forEach((owner, index) => {
       if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });
     });
