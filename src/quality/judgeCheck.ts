@@ -64,7 +64,7 @@ export function judgeCheck(check: QualityCheck, measurement: Measurement): Quali
       const bound = 'no key value on more than one row';
       if (keys === 0) return result(true, 0, bound, `(${columns.join(', ')}) is unique over the run's rows at the source`);
       const shown = examples.slice(0, duplicateExamples).map((example) => `(${example.key.map((value, index) => `${columns[index]}=${value ?? 'NULL'}`).join(', ')}) on ${example.rows} rows`);
-      return result(false, keys, bound, `${keys} value${keys === 1 ? '' : 's'} of (${columns.join(', ')}) occur on more than one row at the source, such as ${shown.join('; ')}`);
+      return result(false, keys, bound, `${keys} value${keys === 1 ? '' : 's'} of (${columns.join(', ')}) ${keys === 1 ? 'occurs' : 'occur'} on more than one row at the source, such as ${shown.join('; ')}`);
     }
     case 'freshness': {
       const { maxAge } = check as Extract<QualityCheck, { kind: 'freshness' }>;
