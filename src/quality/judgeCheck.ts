@@ -42,13 +42,15 @@ export function judgeCheck(check: QualityCheck, measurement: Measurement): Quali
     case 'duration': {
       const { percent, lastRuns, minRuns } = check as Extract<QualityCheck, { kind: 'volume' | 'duration' }>;
       const history = measurement.history.slice(0, lastRuns);
+      // Judged exactly; shown to the millisecond.
+      const exact = measurement.kind === 'volume' ? measurement.rows : measurement.seconds;
       const value = measurement.kind === 'volume' ? measurement.rows : round(measurement.seconds, 3);
       const unit = measurement.kind === 'volume' ? 'rows' : 's';
       const band = historyBand(history, percent, minRuns);
       if (!band) return result(true, value, `±${percent}% of the mean of the last ${lastRuns} successful runs`, `not enough history: ${history.length} successful run${history.length === 1 ? '' : 's'} of the at least ${minRuns} needed`);
       const bound = `${round(band.low)}..${round(band.high)} ${unit} (±${percent}% of ${round(band.mean)}, the mean of the last ${band.runs} successful runs)`;
       const what = measurement.kind === 'volume' ? `the run wrote ${rowsText(measurement.rows)}` : `the run took ${value} s`;
-      return result(withinBand(value, band), value, bound, `${what}; expected ${bound}`);
+      return result(withinBand(exact, band), value, bound, `${what}; expected ${bound}`);
     }
     case 'notNullRate': {
       const { column, min } = check as Extract<QualityCheck, { kind: 'notNullRate' }>;
@@ -71,8 +73,9 @@ export function judgeCheck(check: QualityCheck, measurement: Measurement): Quali
       const limit = durationSeconds(maxAge);
       const bound = `at most ${limit} s old (${maxAge}) at the run's start`;
       if (!measurement.newest) return result(false, null, bound, `column "${measurement.column}" has no value in the run's rows at the source`);
-      const age = round((measurement.runStartedAt.getTime() - measurement.newest.getTime()) / 1000, 3);
-      return result(age <= limit, age, bound, `the newest "${measurement.column}" is ${measurement.newest.toISOString()}, ${age} s before the run's start at ${measurement.runStartedAt.toISOString()}; expected ${bound}`);
+      const ageMs = measurement.runStartedAt.getTime() - measurement.newest.getTime();
+      const age = round(ageMs / 1000, 3);
+      return result(ageMs <= limit * 1000, age, bound, `the newest "${measurement.column}" is ${measurement.newest.toISOString()}, ${age} s before the run's start at ${measurement.runStartedAt.toISOString()}; expected ${bound}`);
     }
   }
 }
