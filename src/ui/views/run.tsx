@@ -11,6 +11,7 @@ import { ChunkTable } from '../run/chunkTable.js';
 import { EventLog } from '../run/eventLog.js';
 import { RunActions } from '../run/runActions.js';
 import { RunFiles } from '../run/runFiles.js';
+import { RunQuality } from '../run/runQuality.js';
 import { RunFacts, RunProblem, RunProgressBars } from '../run/runSummary.js';
 import { isLive, type RunDetail } from '../run/runTypes.js';
 import { useNow } from '../components/useNow.js';
@@ -70,6 +71,7 @@ export function RunView({ pipelineId, runId }: { pipelineId: string; runId: stri
           <RunProblem run={run} onChunk={showChunk} />
           <RunProgressBars run={run} chunks={records} />
           <RunFacts run={run} chunks={records} now={now} />
+          <RunQuality run={run} />
           <section class="run-chunks" aria-labelledby="run-chunks-heading">
             <div class="section-head">
               <h2 id="run-chunks-heading">Chunks</h2>
