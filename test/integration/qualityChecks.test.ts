@@ -3,6 +3,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { readBackRows, runPipeline } from '../support/readBack.js';
 import { getServices } from '../../src/services.js';
+import { runCli } from '../../src/cli/program.js';
 
 /**
  * Quality checks (issue 19, point 1) on real PostgreSQL data: 200 orders, a tenth of them without
@@ -111,6 +112,14 @@ describe('quality checks', () => {
     const event = events.find((entry) => entry.type === 'quality')!;
     expect(event).toMatchObject({ passed: 1, warned: 4, failed: 0 });
     expect(JSON.parse(String(event.checks))).toEqual(fetched.quality.checks);
+    // The CLI shows each check, what it measured and the bound.
+    const printed: string[] = [];
+    const io = { stdout: { isTTY: false, write: (text: string) => printed.push(text) }, stderr: { isTTY: false, write: () => undefined }, env: { SIPHON_URL: env.runtime.url }, readFile: async () => '{}' };
+    expect(await runCli(['runs', 'get', `qa-warn/${run.runId}`, '-o', 'table'], io)).toBe(0);
+    const text = printed.join('');
+    expect(text).toMatch(/quality\s+1 pass, 4 warn, 0 fail/);
+    expect(text).toMatch(/unique\(ref\)\s+unique\s+warn\s+warn\s+1\s+no key value on more than one row/);
+    expect(text).toMatch(/notNullRate\(email\)\s+notNullRate\s+warn\s+warn\s+0\.9\s+at least 0\.95 of the rows/);
     // The timeline has the checks before the run finished.
     expect(events.findIndex((entry) => entry.type === 'quality')).toBeLessThan(events.findIndex((entry) => entry.type === 'finished'));
   });
