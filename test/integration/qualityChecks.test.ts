@@ -4,6 +4,7 @@ import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '.
 import { readBackRows, runPipeline } from '../support/readBack.js';
 import { getServices } from '../../src/services.js';
 import { runCli } from '../../src/cli/program.js';
+import { finalizeRun } from '../../src/orchestration/finalizeRun.js';
 
 /**
  * Quality checks (issue 19, point 1) on real PostgreSQL data: 200 orders, a tenth of them without
@@ -122,6 +123,20 @@ describe('quality checks', () => {
     expect(text).toMatch(/notNullRate\(email\)\s+notNullRate\s+warn\s+warn\s+0\.9\s+at least 0\.95 of the rows/);
     // The timeline has the checks before the run finished.
     expect(events.findIndex((entry) => entry.type === 'quality')).toBeLessThan(events.findIndex((entry) => entry.type === 'finished'));
+
+    // Finalize again (a crash and a replay) after the source changed: the stored verdict stands,
+    // nothing is measured again, and the timeline keeps one quality event.
+    await env.database.query(`INSERT INTO orders VALUES (999, 'x@example.com', 7, now() - interval '2 hours')`);
+    try {
+      await finalizeRun(await getServices(), { pipelineId: 'qa-warn', runId: run.runId });
+    } finally {
+      await env.database.query('DELETE FROM orders WHERE id = 999');
+    }
+    const again = (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}`)).body!;
+    expect(again.quality).toEqual(fetched.quality);
+    expect(again.status).toBe('succeeded');
+    const eventsAgain = (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}/events`)).body!.events as Array<Record<string, unknown>>;
+    expect(eventsAgain.filter((entry) => entry.type === 'quality').length).toBe(1);
   });
 
   it('passes every kind on good data, judges volume and duration by the last successful runs, and fails a run before its manifest', async () => {
