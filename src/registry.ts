@@ -6,6 +6,7 @@ import { planPipeline, validatePipeline } from './api/planHandlers.js';
 import { cancelRun, getRun, listRuns, retryRun, triggerRun } from './api/runHandlers.js';
 import { reingestRun } from './api/reingestHandler.js';
 import { listRunChunks, listRunEvents } from './api/runHandlers.js';
+import { getRunQuality } from './api/runQualityHandler.js';
 import { listRunFiles } from './api/runFilesHandler.js';
 import { getWatermark, listPipelineEvents, resetWatermark } from './api/watermarkHandlers.js';
 import { getPipelineSchema } from './api/schemaHandler.js';
@@ -178,6 +179,7 @@ export const functionRegistry: FunctionDefinition[] = [
   http('getQueryResult', ['GET'], 'queries/{id}/result', 'operator', getQueryResult),
   http('listRunChunks', ['GET'], 'pipelines/{id}/runs/{runId}/chunks', 'reader', listRunChunks),
   http('listRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events', 'reader', listRunEvents),
+  http('getRunQuality', ['GET'], 'pipelines/{id}/runs/{runId}/quality', 'reader', getRunQuality),
   http('streamRunEvents', ['GET'], 'pipelines/{id}/runs/{runId}/events/stream', 'reader', streamRunEvents),
   http('overview', ['GET'], 'overview', 'reader', getOverview),
   http('listRunFiles', ['GET'], 'pipelines/{id}/runs/{runId}/files', 'reader', listRunFiles),

@@ -240,7 +240,7 @@ export async function retryRun(request: HttpRequest, _context: InvocationContext
       // never while a cleanup is deleting the files the retry would write again.
       retried = retryableStatuses.has(current.status) && current.attempt === run.attempt && current.cleaningSince === undefined;
       if (!retried) return undefined;
-      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, finalizingSince: _finalizingSince, rowsRejected: _rowsRejected, rejectedByRule: _rejectedByRule, rowsFiltered: _rowsFiltered, ...rest } = current;
+      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, finalizingSince: _finalizingSince, rowsRejected: _rowsRejected, rejectedByRule: _rejectedByRule, rowsFiltered: _rowsFiltered, quality: _quality, ...rest } = current;
       // Each error capped so ten of them stay well inside one 32K-character property.
       const ended = { attempt: current.attempt, status: current.status, error: current.error === undefined ? undefined : capMessage(current.error, 1_000), errorChunk: current.errorChunk, endedAt: current.endedAt };
       const previousAttempts = [...(current.previousAttempts ?? []), ended].slice(-maxPreviousAttempts);

@@ -1,5 +1,6 @@
 import type { RunStatus } from '../spec/runStatus.js';
 import type { DriftView } from '../spec/driftChanges.js';
+import type { QualityCheckResult, RunQuality } from '../spec/qualitySpec.js';
 
 /**
  * A run as GET /api/pipelines/{id}/runs/{runId} shows it: the parts the CLI reads. Fields added
@@ -34,7 +35,11 @@ export type RunDetail = {
   url?: string;
   progress?: { chunksPlanned: number; chunksDone: number; rowsCopied: number; bytesWritten: number };
   chunks?: ChunkView[];
+  /** What the pipeline's quality checks found (absent without checks, or before finalize). */
+  quality?: RunQuality;
 };
+
+export type QualityView = QualityCheckResult;
 
 export type ChunkView = {
   index: number;

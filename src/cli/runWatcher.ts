@@ -109,6 +109,8 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `  plan warning: ${String(event.message ?? '')}`;
     case 'drift':
       return `  schema drift${typeof event.detail === 'string' ? `: ${event.detail}` : ''}`;
+    case 'quality':
+      return `  quality checks: ${String(event.passed ?? 0)} passed, ${String(event.warned ?? 0)} warned, ${String(event.failed ?? 0)} failed${typeof event.message === 'string' && (event.warned || event.failed) ? `: ${event.message}` : ''}`;
     case 'cancelled':
       return '  cancelled';
     case 'watermarkReset':

@@ -6,6 +6,7 @@ import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { compileRowRules } from '../validation/rowRules.js';
 import { compileUniqueKeys } from '../validation/uniqueKeys.js';
 import { deriveOutputColumns } from '../transforms/planTransforms.js';
+import { qualityColumnRefusals } from '../quality/qualityColumnRefusals.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
 import type { ColumnRefusal, DescribeOptions, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 
@@ -23,7 +24,7 @@ export async function describeForOutput(source: SourceConnector, spec: PipelineS
   const label = readTargetLabel(target);
   const description = await source.describe(target, spec.columns, options);
   const overridden = applyColumnTypes(description.columns, spec, label);
-  const readRefusals = [...overridden.refusals, ...compileRowRules(overridden.columns, spec.validation, label).refusals, ...compileUniqueKeys(overridden.columns, spec.validation, label).refusals];
+  const readRefusals = [...overridden.refusals, ...compileRowRules(overridden.columns, spec.validation, label).refusals, ...compileUniqueKeys(overridden.columns, spec.validation, label).refusals, ...qualityColumnRefusals(overridden.columns, spec, label)];
   const derived = outputOf(overridden.columns, spec, label);
   const refusals = [...readRefusals, ...derived.refusals];
   if (!refusals.length) return { ...description, columns: overridden.columns, outputColumns: derived.columns };

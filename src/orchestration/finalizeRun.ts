@@ -24,9 +24,10 @@ import { columnsWritten } from '../store/runStore.js';
 import type { ValidationSpec } from '../spec/validationSpec.js';
 import { addRuleCounts } from '../validation/ruleCounts.js';
 import { notifyRunEnded } from '../notify/notifyRunEnded.js';
+import { checkRunQuality } from '../quality/checkRunQuality.js';
 
 /**
- * Writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
+ * Runs the pipeline's quality checks (quality/checkRunQuality.ts), then writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
  * manifest with the committed version, `_SUCCESS`), advances the watermark, stores the run's
  * schema as the pipeline's current one (orchestration/schemaDrift.ts), closes the run
  * record, and releases the pipeline's run lease. Every step overwrites the same names with the same content
@@ -75,6 +76,11 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       const exceeded = rejectedBeyondLimits(spec.validation, quarantine.rows, totals.rows + quarantine.rows + (rowsFiltered ?? 0));
       if (exceeded) throw new NonRetryableError(exceeded);
     }
+    // Before the manifest too: a `fail` check that did not pass fails the run with no manifest. A
+    // re-ingest run writes rows the source run was already checked for, and reads no source to
+    // measure: the checks are the source runs' alone.
+    const qualityFailure = run.reingestOf ? undefined : await checkRunQuality(services, { ...run, spec, columns: run.columns }, { rows: totals.rows, startedAt: new Date(run.startedAt ?? run.requestedAt) });
+    if (qualityFailure) throw new NonRetryableError(qualityFailure);
     const manifest: Manifest = {
       manifestVersion: 1,
       pipelineId: ref.pipelineId,

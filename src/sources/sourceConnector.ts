@@ -50,8 +50,18 @@ export interface SourceConnector {
   /** Statistics first (histograms), a sample of about `samplePoints` keys when there are none. */
   keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution>;
   readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]>;
+  /** The run's rows and, per column, how many hold a value (not NULL): one aggregate read (quality checks). */
+  countNonNull(request: RunRowsRequest & { columns: Column[] }): Promise<NonNullCounts>;
+  /** Values of the key columns held by more than one of the run's rows: how many, and the first `limit` in key order (quality checks). */
+  duplicateKeys(request: RunRowsRequest & { keys: Column[]; limit: number }): Promise<DuplicateKeys>;
   close(): Promise<void>;
 }
+
+/** A run's rows at the source: everything the target holds, or an incremental run's window of it. */
+export type RunRowsRequest = { target: ReadTarget; window?: ReadChunkRequest['window'] };
+export type NonNullCounts = { rows: number; nonNull: number[] };
+/** `keys`: how many distinct key values occur more than once; `examples`: the first of them, values as text (NULL as null). */
+export type DuplicateKeys = { keys: number; examples: Array<{ key: Array<string | null>; rows: number }> };
 
 export type ReadChunkRequest = {
   target: ReadTarget;

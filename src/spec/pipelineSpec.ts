@@ -6,6 +6,7 @@ import { schemaContractSchema } from './schemaContract.js';
 import { validationSchema } from './validationSpec.js';
 import { transformNameProblems, transformsSchema } from './transformsSpec.js';
 import { alertsSchema, checkNotificationFields, lateAfterSchema, notificationsSchema } from './notificationSpec.js';
+import { qualityNeedsCursor, qualitySchema } from './qualitySpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -288,6 +289,8 @@ export const pipelineSpecSchema = z
     validation: validationSchema.optional(),
     /** Steps applied to each row after validation, before encoding (spec/transformsSpec.ts); the output's columns are theirs. */
     transforms: transformsSchema.optional(),
+    /** Checks each run must pass after its copy and before its manifest (spec/qualitySpec.ts, quality/). */
+    quality: qualitySchema.optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,
@@ -318,6 +321,7 @@ export const pipelineSpecSchema = z
       for (const problem of transformNameProblems(spec.transforms, spec.columns)) ctx.addIssue({ code: 'custom', path: ['transforms', ...problem.path], message: problem.message });
     }
     checkNotificationFields(spec, ctx);
+    qualityNeedsCursor(spec.quality, spec.incremental, ctx);
     spec.owners?.forEach((owner, index) => {
       if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });
     });

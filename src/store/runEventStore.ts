@@ -20,6 +20,8 @@ export const RunEventType = {
   chunkFailed: 'chunkFailed',
   chunkStopped: 'chunkStopped',
   drift: 'drift',
+  /** The quality checks' results (quality/checkRunQuality.ts): counts by outcome, `message`, and `checks` as JSON. */
+  quality: 'quality',
   cancelled: 'cancelled',
   finished: 'finished',
   watermarkReset: 'watermarkReset',

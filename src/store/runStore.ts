@@ -6,6 +6,7 @@ import { schemaDriftSchema } from '../orchestration/schemaDrift.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { runOptionsSchema, runReasonSchema } from '../spec/jobMessage.js';
 import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
+import { runQualitySchema } from '../spec/qualitySpec.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import type { RunIndexStore } from './runIndexStore.js';
@@ -61,6 +62,8 @@ export const runRecordSchema = z.object({
   outputColumns: z.array(columnSchema).optional(),
   /** How the source's columns differed from the last successful run's, found at prepare (orchestration/schemaDrift.ts); absent when they did not. */
   drift: schemaDriftSchema.optional(),
+  /** What the pipeline's quality checks found, recorded by finalize before the manifest (quality/checkRunQuality.ts); absent without checks. */
+  quality: runQualitySchema.optional(),
   keyKind: keyKindSchema.optional(),
   orderBy: z.array(z.string()).optional(),
   /** How the chunk boundaries were found: from statistics, a sample, equal widths, or one chunk for everything. */
@@ -119,8 +122,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts' | 'rejectedByRule';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts', 'rejectedByRule'];
+type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts' | 'rejectedByRule' | 'quality';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts', 'rejectedByRule', 'quality'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's

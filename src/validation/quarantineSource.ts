@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { ContainerClient } from '@azure/storage-blob';
 import { NonRetryableError } from '../errors/errorTypes.js';
-import type { KeyBounds, KeyDistribution, ReadChunkRequest, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
+import type { DuplicateKeys, KeyBounds, KeyDistribution, NonNullCounts, ReadChunkRequest, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 import { lineProblemText, rowReader } from './quarantineLines.js';
 
 /** A blob of quarantined (or corrected) rows: gzip JSON Lines when its name ends `.gz`. */
@@ -28,6 +28,14 @@ export class QuarantineSource implements SourceConnector {
 
   keyDistribution(): Promise<KeyDistribution> {
     return Promise.reject(new NonRetryableError('a quarantine has no split key: a re-ingest run reads one file per chunk'));
+  }
+
+  countNonNull(): Promise<NonNullCounts> {
+    return Promise.reject(new NonRetryableError('a quarantine is not measured by quality checks: a re-ingest run skips them'));
+  }
+
+  duplicateKeys(): Promise<DuplicateKeys> {
+    return Promise.reject(new NonRetryableError('a quarantine is not measured by quality checks: a re-ingest run skips them'));
   }
 
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {

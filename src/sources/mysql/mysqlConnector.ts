@@ -2,7 +2,9 @@ import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import { readType, type Column } from '../../spec/columns.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal } from '../sourceConnector.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import { keyExampleText } from '../keyExampleText.js';
+import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './mysqlQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import { seededRandom } from '../seededRandom.js';
 import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
@@ -163,6 +165,25 @@ export class MysqlConnector implements SourceConnector {
       }
       yield rows;
     }
+  }
+
+  async countNonNull(request: RunRowsRequest & { columns: Column[] }): Promise<NonNullCounts> {
+    const resolved = this.resolve(request.target);
+    const query = nonNullCountsQuery({ source: resolved.source, window: request.window }, request.columns);
+    const [row] = (await this.query(query.sql, query.values, resolved.label)).rows;
+    return { rows: Number(row![0]), nonNull: request.columns.map((_, index) => Number(row![index + 1])) };
+  }
+
+  async duplicateKeys(request: RunRowsRequest & { keys: Column[]; limit: number }): Promise<DuplicateKeys> {
+    const resolved = this.resolve(request.target);
+    const rows = { source: resolved.source, window: request.window };
+    const query = duplicateKeysQuery(rows, request.keys, request.limit);
+    const examples = (await this.query(query.sql, query.values, resolved.label)).rows.map((row) => ({ key: row.slice(0, -1).map(keyExampleText), rows: Number(row[row.length - 1]) }));
+    // Fewer than asked for: these are all of them, and counting again would read the rows twice.
+    if (examples.length < request.limit) return { keys: examples.length, examples };
+    const counted = duplicateKeyCountQuery(rows, request.keys);
+    const [row] = (await this.query(counted.sql, counted.values, resolved.label)).rows;
+    return { keys: Number(row![0]), examples };
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,9 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { to as copyTo } from 'pg-copy-streams';
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions } from '../sourceConnector.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import type { Column } from '../../spec/columns.js';
+import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './postgresQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import { readTargetLabel } from '../readTarget.js';
 import {
@@ -309,6 +311,23 @@ export class PostgresConnector implements SourceConnector {
       // would wait for an answer that never comes; otherwise (the consumer stopped early) close it.
       if (!readFailed) await this.unlessLost(cursor.close());
     }
+  }
+
+  async countNonNull(request: RunRowsRequest & { columns: Column[] }): Promise<NonNullCounts> {
+    const query = nonNullCountsQuery(request, request.columns);
+    const [row] = (await this.unlessLost(this.run(query.text, query.values, 'array'))).rows as unknown as number[][];
+    return { rows: Number(row![0]), nonNull: request.columns.map((_, index) => Number(row![index + 1])) };
+  }
+
+  async duplicateKeys(request: RunRowsRequest & { keys: Column[]; limit: number }): Promise<DuplicateKeys> {
+    const query = duplicateKeysQuery(request, request.keys, request.limit);
+    const found = await this.unlessLost(this.run(query.text, query.values, 'array'));
+    const examples = (found.rows as unknown as unknown[][]).map((row) => ({ key: row.slice(0, -1).map((value) => (value === null ? null : String(value))), rows: Number(row[row.length - 1]) }));
+    // Fewer than asked for: these are all of them, and counting again would read the rows twice.
+    if (examples.length < request.limit) return { keys: examples.length, examples };
+    const counted = duplicateKeyCountQuery(request, request.keys);
+    const [row] = (await this.unlessLost(this.run(counted.text, counted.values, 'array'))).rows as unknown as number[][];
+    return { keys: Number(row![0]), examples };
   }
 
   /** Cancels what the session is running now, with the protocol's CancelRequest (see postgresCancelRequest). */

@@ -5,7 +5,10 @@ import { scrubSecrets } from '../../errors/scrubSecrets.js';
 import type { SourceSpec } from '../../spec/pipelineSpec.js';
 import { readTargetLabel } from '../readTarget.js';
 import { defaultSessionLimits, sessionLimitsOf, type SessionLimits } from '../sessionLimits.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions } from '../sourceConnector.js';
+import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import type { Column } from '../../spec/columns.js';
+import { keyExampleText } from '../keyExampleText.js';
+import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './sqlServerQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import {
   chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery,
@@ -409,6 +412,20 @@ export class SqlServerConnector implements SourceConnector {
         await Promise.race([done, new Promise<void>((resolve) => setTimeout(resolve, cancelWaitMs).unref())]);
       }
     }
+  }
+
+  async countNonNull(request: RunRowsRequest & { columns: Column[] }): Promise<NonNullCounts> {
+    const [row] = await this.rows<Record<string, unknown>>(nonNullCountsQuery(request, request.columns));
+    return { rows: Number(row?.n ?? 0), nonNull: request.columns.map((_, index) => Number(row?.[`n${index}`] ?? 0)) };
+  }
+
+  async duplicateKeys(request: RunRowsRequest & { keys: Column[]; limit: number }): Promise<DuplicateKeys> {
+    const found = await this.rows<Record<string, unknown>>(duplicateKeysQuery(request, request.keys, request.limit));
+    const examples = found.map((row) => ({ key: request.keys.map((_, index) => keyExampleText(row[`k${index}`])), rows: Number(row.n) }));
+    // Fewer than asked for: these are all of them, and counting again would read the rows twice.
+    if (examples.length < request.limit) return { keys: examples.length, examples };
+    const [row] = await this.rows<{ n: unknown }>(duplicateKeyCountQuery(request, request.keys));
+    return { keys: Number(row?.n ?? 0), examples };
   }
 
   async close(): Promise<void> {

@@ -63,7 +63,7 @@ export function EventLog({ events, feed, error, onChunk }: { events: RunEvent[];
   );
 }
 
-const isTrouble = (event: RunEvent) => event.type === 'planWarning' || (event.type === 'drift' && event.outcome === 'frozen') || event.type === 'notificationFailed' || event.type === 'chunkRetried' || event.type === 'chunkFailed' || (event.type === 'finished' && event.status !== 'succeeded');
+const isTrouble = (event: RunEvent) => (event.type === 'quality' && (Number(event.warned) > 0 || Number(event.failed) > 0)) || event.type === 'planWarning' || (event.type === 'drift' && event.outcome === 'frozen') || event.type === 'notificationFailed' || event.type === 'chunkRetried' || event.type === 'chunkFailed' || (event.type === 'finished' && event.status !== 'succeeded');
 
 /** hh:mm:ss.mmm in the browser's time zone: events come milliseconds apart. */
 function clock(iso: string): string {
@@ -101,6 +101,7 @@ function describe(event: RunEvent): string {
     case 'deltaCommitted': return `Committed Delta version ${text(f.version)}: ${formatCount(number(f.added))} files added, ${formatCount(number(f.removed))} removed${number(f.rewritten) ? `, ${formatCount(number(f.rewritten))} rewritten by the merge` : ''}`;
     case 'deltaVacuumed': return f.error ? `Vacuum failed: ${text(f.error)}` : `Vacuumed ${formatCount(number(f.deleted))} files no version within the retention reads`;
     case 'notificationFailed': return `Notification ${f.event ? `of ${text(f.event)} ` : ''}${f.target ? `to ${text(f.target)} ` : ''}failed${f.attempts ? ` after ${text(f.attempts)} tries` : ''}: ${text(f.error) ?? ''}`;
+    case 'quality': return `Quality checks: ${formatCount(number(f.passed))} passed, ${formatCount(number(f.warned))} warned, ${formatCount(number(f.failed))} failed${number(f.warned) || number(f.failed) ? `: ${text(f.message) ?? ''}` : ''}`;
     case 'cancelled': return `Cancelled${f.reason ? `: ${text(f.reason)}` : ''}`;
     case 'finished': return `Finished ${text(f.status)?.replace(/_/g, ' ') ?? ''}: ${formatCount(number(f.rows))} rows, ${formatBytes(number(f.bytes))}${f.error ? `. ${text(f.error)}` : ''}${f.reason ? ` (${text(f.reason)})` : ''}`;
     default: {

@@ -7,6 +7,7 @@
 import type { ChunkRange } from '../../spec/columns.js';
 import type { ChunkStatus, RunStatus } from '../../spec/runStatus.js';
 import type { CursorWindow } from '../../spec/cursorWindow.js';
+import type { RunQuality } from '../../spec/qualitySpec.js';
 import type { KeyKind, RunSummary } from '../components/apiShapes.js';
 
 export type { KeyKind };
@@ -51,6 +52,8 @@ export type RunDetail = RunSummary & {
   cleaningSince?: string;
   cleanedAt?: string;
   previousAttempts?: PreviousAttempt[];
+  /** What the pipeline's quality checks found (absent without checks, or before finalize). */
+  quality?: RunQuality;
   progress: RunProgress;
   /** The first 100 chunks; the rest page through chunksUrl. */
   chunks: ChunkDetail[];

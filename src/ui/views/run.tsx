@@ -12,6 +12,7 @@ import { EventLog } from '../run/eventLog.js';
 import { RunActions } from '../run/runActions.js';
 import { RunFiles } from '../run/runFiles.js';
 import { DriftPanel } from '../components/driftPanel.js';
+import { RunQuality } from '../run/runQuality.js';
 import { RunFacts, RunProblem, RunProgressBars } from '../run/runSummary.js';
 import { isLive, type RunDetail } from '../run/runTypes.js';
 import { useNow } from '../components/useNow.js';
@@ -73,6 +74,7 @@ export function RunView({ pipelineId, runId }: { pipelineId: string; runId: stri
           <RunProgressBars run={run} chunks={records} />
           <RunFacts run={run} chunks={records} now={now} />
           {run.drift ? <DriftPanel drift={run.drift} id="run-drift" heading="Schema drift" /> : null}
+          <RunQuality run={run} />
           <section class="run-chunks" aria-labelledby="run-chunks-heading">
             <div class="section-head">
               <h2 id="run-chunks-heading">Chunks</h2>

@@ -5,11 +5,11 @@ import { printList, printObject, renderTable, cellText } from '../../output.js';
 import { runPath, type QuarantineListing, type RunDetail } from '../../runTypes.js';
 import { driftText } from '../../driftTable.js';
 import { runArguments } from './runArguments.js';
-import { chunkColumns, runFields } from './runView.js';
+import { chunkColumns, qualityColumns, runFields } from './runView.js';
 
-/** `siphon runs get <pipeline>/<runId>`: the run, its schema drift, its quarantine files and its chunks. */
+/** `siphon runs get <pipeline>/<runId>`: the run, its schema drift, its quarantine files, its quality checks and its chunks. */
 export function runsGetCommand(io: CliIo): Command {
-  const command = runArguments(new Command('get').description('Show a run: status, timings, volume, rejected rows and their quarantine files, schema drift, error, and its chunks')).action(
+  const command = runArguments(new Command('get').description('Show a run: status, timings, volume, rejected rows and their quarantine files, schema drift, error, quality checks, and its chunks')).action(
     async (run: string, runId: string | undefined, _options: object, cmd: Command) => runRunsGet(contextOf(io, cmd), run, runId),
   );
   return withExamples(command, ['siphon runs get sales-orders/20261121T163000Z-1a2b3c4d', 'siphon runs get sales-orders 20261121T163000Z-1a2b3c4d -o json']);
@@ -33,6 +33,10 @@ export async function runRunsGet(ctx: CommandContext, first: string, second: str
   if (quarantine?.files.length) {
     ctx.io.stdout.write(`\nQuarantine (${cellText(quarantine.rows)} rows rejected):\n`);
     ctx.io.stdout.write(`${renderTable(['PATH', 'CHUNK', 'ROWS', 'BYTES'], quarantine.files.map((file) => [file.path, cellText(file.chunk), cellText(file.rows), cellText(file.bytes)]))}\n`);
+  }
+  if (run.quality?.checks.length) {
+    ctx.io.stdout.write('\n');
+    printList(ctx.io.stdout, 'table', run.quality.checks, qualityColumns);
   }
   if (run.chunks?.length) {
     ctx.io.stdout.write('\n');

@@ -1,6 +1,6 @@
 import type { Column } from '../../output.js';
 import { formatDuration } from '../../progress/progressSnapshot.js';
-import type { ChunkView, RunDetail } from '../../runTypes.js';
+import type { ChunkView, QualityView, RunDetail } from '../../runTypes.js';
 
 const duration = (run: RunDetail) => (run.startedAt ? formatDuration(((run.endedAt ? Date.parse(run.endedAt) : Date.now()) - Date.parse(run.startedAt)) / 1000) : '');
 
@@ -34,6 +34,17 @@ export const runFields: Array<Column<RunDetail>> = [
   ['drift', (run) => (run.drift ? `${run.drift.outcome}: ${run.drift.added.length} added, ${run.drift.removed.length} removed, ${run.drift.retyped.length} retyped` : undefined)],
   ['error', (run) => (run.error ? `${run.error}${run.errorChunk !== undefined ? ` (chunk ${run.errorChunk})` : ''}` : undefined)],
   ['status reason', (run) => run.statusReason],
+  ['quality', (run) => (run.quality ? (['pass', 'warn', 'fail'] as const).map((outcome) => `${run.quality!.checks.filter((check) => check.outcome === outcome).length} ${outcome}`).join(', ') : undefined)],
+];
+
+/** The run's quality checks, one a line: what was measured against which bound. */
+export const qualityColumns: Array<Column<QualityView>> = [
+  ['CHECK', (check) => check.name],
+  ['KIND', (check) => check.kind],
+  ['SEVERITY', (check) => check.severity],
+  ['OUTCOME', (check) => check.outcome],
+  ['MEASURED', (check) => (check.measured === null ? '-' : check.measured)],
+  ['BOUND', (check) => check.bound],
 ];
 
 export const chunkColumns: Array<Column<ChunkView>> = [
