@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { azuriteAccount, azuriteConnectionString } from '../settings.js';
-import { freePort } from './freePort.js';
+import { freePorts } from './freePort.js';
 
 export type AzuriteEndpoints = { blob: string; queue: string; table: string };
 
@@ -56,7 +56,7 @@ require(entry);
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteHandle> {
   const require = createRequire(import.meta.url);
   const entry = require.resolve('azurite/dist/src/azurite.js');
-  const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
+  const [blobPort, queuePort, tablePort] = (await freePorts(3)) as [number, number, number];
   const args = [
     '-e', watchdog, entry,
     '--disableTelemetry', '--silent', '--skipApiVersionCheck', '--loose',
