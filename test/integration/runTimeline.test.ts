@@ -253,7 +253,8 @@ describe('a run\'s timeline and chunks', () => {
     const failed = await api.waitForRun(triggered.url);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/chunk 0/);
-    const failedEvents = await allEvents(triggered.url, 1000);
+    // failRun records the status, then appends `finished`: a reader can see the first before the second.
+    const failedEvents = await waitFor(() => allEvents(triggered.url, 1000), (events) => events.some((event) => event.type === 'finished'), 'the failed run\'s finished event', 10_000);
     expect(failedEvents.find((event) => event.type === 'chunkFailed')).toMatchObject({ chunk: 0, attempt: 1 });
     // Chunks still in flight when the run failed wind down after it, so their events may follow.
     expect(failedEvents.find((event) => event.type === 'finished')).toMatchObject({ status: 'failed', error: failed.error });
