@@ -1,5 +1,5 @@
 import { fixedDateDays, fixedTimeMicros } from '../sources/dateTimeText.js';
-import { civilDays, microsPerDay } from '../formats/canonicalValues.js';
+import { civilDays, civilOf, microsPerDay } from '../formats/canonicalValues.js';
 import { coerce, textOf, typeError, type Compiled, type Evaluate } from './compiled.js';
 import { divideCeil, divideFloor, divideHalfEven, divideHalfUp, fitPrecision, floatToUnscaled, int64, powerOfTen } from './exactNumbers.js';
 import type { CastTypeName, SyntaxNode } from './syntaxTree.js';
@@ -189,18 +189,6 @@ function bindPart(name: string, arg: Compiled, node: SyntaxNode): Compiled {
   return { type: int64Type, run: (row) => { const value = run(row); return value === null ? null : apply(value); } };
 }
 
-/** Year, month and day of days since 1970-01-01 (H. Hinnant's civil_from_days). */
-export function civilOf(days: number): { year: number; month: number; day: number } {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: era * 400 + yoe + (month <= 2 ? 1 : 0), month, day };
-}
 
 const truncUnits = ['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const;
 

@@ -77,12 +77,8 @@ function pad6(value: number): string {
   return value >= 100_000 ? String(value) : String(value).padStart(6, '0');
 }
 
-/**
- * `YYYY-MM-DD` of days since 1970-01-01, and the era suffix for years before 1 AD. Integer civil
- * calendar (H. Hinnant's civil_from_days) because a Date per value is measurably slower on the
- * text formats' hot path.
- */
-function civilParts(days: number): { date: string; era: string } {
+/** Astronomical year (0 is 1 BC), month and day of days since 1970-01-01 (H. Hinnant's civil_from_days). */
+export function civilOf(days: number): { year: number; month: number; day: number } {
   const z = days + 719_468;
   const cycle = Math.floor(z / 146_097);
   const dayOfCycle = z - cycle * 146_097;
@@ -91,7 +87,16 @@ function civilParts(days: number): { date: string; era: string } {
   const mp = Math.floor((5 * dayOfYear + 2) / 153);
   const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = cycle * 400 + yearOfCycle + (month <= 2 ? 1 : 0);
+  return { year: cycle * 400 + yearOfCycle + (month <= 2 ? 1 : 0), month, day };
+}
+
+/**
+ * `YYYY-MM-DD` of days since 1970-01-01, and the era suffix for years before 1 AD. Integer civil
+ * calendar (H. Hinnant's civil_from_days) because a Date per value is measurably slower on the
+ * text formats' hot path.
+ */
+function civilParts(days: number): { date: string; era: string } {
+  const { year, month, day } = civilOf(days);
   // Astronomical year 0 is 1 BC, -43 is 44 BC.
   return year > 0
     ? { date: `${pad4(year)}-${pad2(month)}-${pad2(day)}`, era: '' }
