@@ -28,6 +28,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           // Each file gets its own process: app settings are process.env, and each file starts its own Azurite.
           pool: 'forks',
+          // Memory tests measure what is retained, after a collection, not garbage a loaded machine has not collected yet.
+          execArgv: ['--expose-gc'],
         },
       },
     ],
