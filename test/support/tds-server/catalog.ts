@@ -186,7 +186,8 @@ CREATE OR REPLACE VIEW siphon_tds.index_list AS
    WHERE ${userSchemas};
 
 CREATE OR REPLACE VIEW siphon_sys.indexes AS
-  SELECT object_id, index_id, name, (CASE WHEN is_primary_key THEN 1 ELSE 2 END)::int2 AS type, is_primary_key, is_unique
+  SELECT object_id, index_id, name, (CASE WHEN is_primary_key THEN 1 ELSE 2 END)::int2 AS type, is_primary_key, is_unique,
+         false AS has_filter, false AS is_disabled
     FROM siphon_tds.index_list;
 
 CREATE OR REPLACE VIEW siphon_sys.index_columns AS
@@ -200,6 +201,13 @@ CREATE OR REPLACE VIEW siphon_sys.partitions AS
   SELECT (c.oid::int8 * 65536 + 1) AS partition_id, c.oid::int8::int4 AS object_id,
          (CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) THEN 1 ELSE 0 END)::int4 AS index_id,
          1::int4 AS partition_number, siphon_tds.exact_rows(c.oid) AS rows
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p') AND ${userSchemas};
+
+-- One in-row allocation unit per partition: the table's pages with TOAST (pg_table_size).
+CREATE OR REPLACE VIEW siphon_sys.allocation_units AS
+  SELECT (c.oid::int8 * 65536 + 1) AS allocation_unit_id, 1::int2 AS type, (c.oid::int8 * 65536 + 1) AS container_id,
+         (pg_table_size(c.oid) / 8192)::int8 AS total_pages, (pg_table_size(c.oid) / 8192)::int8 AS used_pages
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p') AND ${userSchemas};
 
