@@ -165,7 +165,7 @@ export function keyBoundsQuery(target: ReadTarget, keyColumn: string, within?: s
  */
 export const tableIndexesQuery = `
 SELECT ic.relname AS name, i.indisprimary AS primary_key, i.indisunique AS is_unique, i.indisclustered AS clustered,
-       array_agg(a.attname ORDER BY k.ord) AS columns
+       array_agg(a.attname::text ORDER BY k.ord) AS columns
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid

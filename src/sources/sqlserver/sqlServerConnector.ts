@@ -11,7 +11,7 @@ import { keyExampleText } from '../keyExampleText.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './sqlServerQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import {
-  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tableSizeQuery,
+  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery,
   statisticsHistogramQuery, tableSampleQuery, type SqlParam, type SqlQuery,
 } from './sqlServerDialect.js';
 import { baseTypeName, decoderFor, formatSqlServerType, keyDigits, keyKindOf, outputTypeOf, type Decoder, type SqlServerTypeInfo } from './sqlServerTypes.js';
@@ -292,9 +292,10 @@ export class SqlServerConnector implements SourceConnector {
       index.columns.push(row.column_name);
       found.set(row.index_name, index);
     }
-    const size = (await this.rows<{ row_count: number; data_bytes: number }>(tableSizeQuery(table)))[0];
-    if (!size) throw new NonRetryableError(`${readTargetLabel({ kind: 'table', table })} was not found in the source`);
-    return { indexes: [...found.values()], rows: Math.max(0, Number(size.row_count)), bytes: Math.max(0, Number(size.data_bytes)) };
+    const pages = (await this.rows<{ used_pages: number }>(tablePagesQuery(table)))[0];
+    if (!pages) throw new NonRetryableError(`${readTargetLabel({ kind: 'table', table })} was not found in the source`);
+    const { rows } = await this.tableEstimate({ kind: 'table', table });
+    return { indexes: [...found.values()], rows, bytes: Math.max(0, Number(pages.used_pages)) * 8192 };
   }
 
   async keyBounds(target: ReadTarget, keyColumn: string, within?: KeyPrefix): Promise<KeyBounds> {

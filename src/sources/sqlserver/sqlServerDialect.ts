@@ -205,18 +205,19 @@ export function tableIndexesQuery(table: TableRef): SqlQuery {
 }
 
 /**
- * Rows and bytes of the heap or clustered index (index 0 or 1) with its row-overflow and LOB
- * pages, from sys.partitions and sys.allocation_units, which need only the right to see the
- * table (sys.dm_db_partition_stats needs VIEW DATABASE STATE).
+ * Pages of the heap or clustered index (index 0 or 1) with its row-overflow and LOB pages, from
+ * sys.partitions and sys.allocation_units, which need only the right to see the table
+ * (sys.dm_db_partition_stats needs VIEW DATABASE STATE). Pages are 8 KiB.
  */
-export function tableSizeQuery(table: TableRef): SqlQuery {
+export function tablePagesQuery(table: TableRef): SqlQuery {
   return {
-    text: `SELECT CAST(ISNULL((SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)), 0) AS float) AS row_count,
-       CAST(ISNULL((SELECT SUM(a.used_pages) FROM sys.partitions p JOIN sys.allocation_units a ON a.container_id = p.partition_id
-                     WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)), 0) AS float) * 8192 AS data_bytes
+    text: `SELECT CAST(ISNULL(SUM(a.used_pages), 0) AS float) AS used_pages
   FROM sys.objects o
   JOIN sys.schemas s ON s.schema_id = o.schema_id
- WHERE ${objectFilter}`,
+  LEFT JOIN sys.partitions p ON p.object_id = o.object_id AND p.index_id IN (0, 1)
+  LEFT JOIN sys.allocation_units a ON a.container_id = p.partition_id
+ WHERE ${objectFilter}
+ GROUP BY o.type`,
     params: tableParams(table),
   };
 }
