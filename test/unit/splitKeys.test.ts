@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseSplitKey } from '../../src/copy/chooseSplitKey.js';
 import { chunksForSize, sizeChunkCount } from '../../src/copy/chunkSizing.js';
+import { sizeChunks } from '../../src/copy/chunkBudget.js';
 import { heavyLeadValues, planCompositeChunks } from '../../src/copy/planCompositeChunks.js';
 import { planPageChunks } from '../../src/copy/planPageChunks.js';
 import { tupleRangeConditions } from '../../src/sources/tupleRangeConditions.js';
@@ -134,5 +135,14 @@ describe('tupleRangeConditions', () => {
     expect(sql).toEqual(['a >= 1', '(a > 1 OR b >= 10)', 'a < 2']);
     expect(tupleRangeConditions({ kind: 'tuple', lower: ['1'], upper: ['1', '5'], upperInclusive: true }, (index, operator, digits) => `${index === 0 ? 'a' : 'b'} ${operator} ${digits}`))
       .toEqual(['a >= 1', 'a <= 1', '(a < 1 OR b <= 5)']);
+  });
+});
+
+describe('one chunk for a table without a key', () => {
+  it('is warned about when it would outlast the time budget, saying why there is no key', () => {
+    const budget = sizeChunks({ specChunks: undefined, rowsEstimate: 40_000_000, throughput: { rowsPerSecond: 10_000, from: 'default' }, oneChunkAdvice: 'no split key: no primary key, clustered or unique index; the engine offers no physical split, so the table is one chunk' });
+    expect(budget.chunks).toBe(1);
+    expect(budget.warnings).toEqual([expect.stringMatching(/^The run is one chunk \(no split key: no primary key.*\) expected to take about 66\.7 minutes per chunk .*the budget is 27\.5 minutes/)]);
+    expect(sizeChunks({ specChunks: undefined, rowsEstimate: 1_000, throughput: { rowsPerSecond: 10_000, from: 'default' }, oneChunkAdvice: 'x' }).warnings).toEqual([]);
   });
 });
