@@ -2,13 +2,13 @@ import type { Column, OutputType } from '../spec/columns.js';
 import type { CatalogIndex, TableCatalog } from '../sources/sourceConnector.js';
 
 /** Where a table's split key came from: the spec, the catalog's indexes, PostgreSQL's physical row location, or nowhere (one chunk). */
-export const splitKeySources = ['spec', 'primaryKey', 'clusteredIndex', 'uniqueIndex', 'ctid', 'none'] as const;
+export const splitKeySources = ['spec', 'primaryKey', 'clusteredIndex', 'uniqueIndex', 'ctid', 'partitions', 'none'] as const;
 export type SplitKeySource = (typeof splitKeySources)[number];
 
 /**
  * The key a table is split by and why: `columns` is the key's leading column, and its second
  * when the index has one that can take over where the first has too few values (both NOT NULL);
- * empty for `ctid` and `none`.
+ * empty for `ctid`, `partitions` and `none`.
  */
 export type SplitKeyChoice = { source: SplitKeySource; columns: string[]; index?: string | undefined; reason: string };
 
@@ -20,7 +20,8 @@ const splittableKinds = new Set<OutputType['kind']>(['int16', 'int32', 'int64', 
  * column types say: the primary key, else the clustered index, else a unique index (by name),
  * whose leading column is an integer, date or timestamp
  * (a key range of it is then an index seek). Without one, PostgreSQL splits by heap pages
- * (`ctid`) when `pagesSplit`, and any other engine reads the table as one chunk. SQL Server's
+ * (`ctid`) when `pagesSplit`, a partitioned SQL Server table by its partitions, and otherwise
+ * the table is read as one chunk. SQL Server's
  * `%%physloc%%` is never a key: it is no column of the catalog, and an updated row moves.
  */
 export function chooseSplitKey(catalog: TableCatalog, columns: Column[], options: { pagesSplit: boolean }): SplitKeyChoice {
@@ -41,6 +42,10 @@ export function chooseSplitKey(catalog: TableCatalog, columns: Column[], options
   }
   const none = rejected.length ? `${rejected.join('; ')}; ` : 'no primary key, clustered or unique index; ';
   if (options.pagesSplit) return { source: 'ctid', columns: [], reason: `${none}split by heap pages (ctid ranges)` };
+  const partitioning = catalog.partitioning;
+  if (partitioning && partitioning.count > 1) {
+    return { source: 'partitions', columns: [], reason: `${none}one chunk per partition: ${partitioning.count} partitions of "${partitioning.column}" (partition function ${partitioning.function})` };
+  }
   return { source: 'none', columns: [], reason: `${none}the engine offers no physical split, so the table is one chunk` };
 }
 

@@ -137,6 +137,13 @@ async function planRun(source: SourceConnector, target: ReadTarget, spec: Pipeli
       const budget = sizeChunks({ specChunks: undefined, rowsEstimate: rows, throughput: history.throughput, oneChunkAdvice: `no split key: ${choice.reason}` });
       return { ranges: [{ kind: 'all' }], orderBy: primaryKey, method: 'single', rowsEstimate: catalog!.rows, budget, split: { choice, table } };
     }
+    const partitioning = catalog!.partitioning;
+    if (choice.source === 'partitions' && partitioning) {
+      // One chunk per partition: the count is the table's, so the budget can only warn, about the largest.
+      const ranges = Array.from({ length: partitioning.count }, (_, i): ChunkRange => ({ kind: 'partition', function: partitioning.function, column: partitioning.column, number: i + 1 }));
+      const largest = sizeChunks({ specChunks: undefined, rowsEstimate: partitioning.largestRows, throughput: history.throughput, oneChunkAdvice: `its largest partition of ${partitioning.count}; a table without a usable split key is split by its partitions` });
+      return { ranges, orderBy: primaryKey, method: 'equalWidth', rowsEstimate: catalog!.rows, budget: { ...largest, chunks: ranges.length, rowsEstimate: rows }, split: { choice, table } };
+    }
     const sizing = sizeChunkCount(chunking, share(catalog!.bytes, rows, catalog!.rows));
     const budget = sizeChunks({ specChunks: sizing.chunks, rowsEstimate: rows, throughput: history.throughput });
     return { ranges: planPageChunks(catalog!.pages ?? 0, budget.chunks), orderBy: primaryKey, method: 'equalWidth', rowsEstimate: catalog!.rows, budget, split: { choice, sizing, table } };

@@ -36,10 +36,13 @@ export type CatalogIndex = { name: string; primaryKey: boolean; clustered: boole
 /**
  * What the catalog says of a table's keys and size, without reading its rows: indexes usable to
  * split it (full, not partial or expression indexes), rows and bytes of its data (the heap or
- * clustered index with its out-of-row storage, not secondary indexes; estimates), and for
- * PostgreSQL the heap's pages now (ctid ranges).
+ * clustered index with its out-of-row storage, not secondary indexes; estimates), for
+ * PostgreSQL the heap's pages now (ctid ranges), and for SQL Server how the table is partitioned.
  */
-export type TableCatalog = { indexes: CatalogIndex[]; rows: number; bytes: number; pages?: number };
+export type TableCatalog = { indexes: CatalogIndex[]; rows: number; bytes: number; pages?: number; partitioning?: TablePartitioning | undefined };
+
+/** A SQL Server table partitioned by `column` under partition function `function`: `count` partitions, the largest holding `largestRows`. */
+export type TablePartitioning = { function: string; column: string; count: number; largestRows: number };
 
 /** Only the rows whose `column` equals `equals` (integer digits, as in KeyBounds): the second column of a composite key under one value of its first. */
 export type KeyPrefix = { column: string; kind: KeyKind; equals: string };

@@ -67,6 +67,8 @@ export const chunkRangeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tuple'), lower: z.array(z.string()).min(1).max(2), upper: z.array(z.string()).min(1).max(2), upperInclusive: z.boolean() }),
   /** PostgreSQL heap pages [from, to) by ctid, `to` absent on the last chunk so pages added since the plan are read too. */
   z.object({ kind: z.literal('pages'), from: z.number().int().nonnegative(), to: z.number().int().positive().optional() }),
+  /** One partition of a partitioned SQL Server table: `$PARTITION.function(column) = number` (a NULL column is in partition 1). */
+  z.object({ kind: z.literal('partition'), function: z.string().min(1), column: z.string().min(1), number: z.number().int().positive() }),
   z.object({ kind: z.literal('all') }),
 ]);
 

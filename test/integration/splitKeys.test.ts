@@ -178,6 +178,8 @@ describe('SQL Server catalog (TDS double)', () => {
       expect(intPk.choice).toMatchObject({ source: 'primaryKey', columns: ['id'] });
       expect(intPk.catalog).toMatchObject({ rows: 500 });
       expect(intPk.catalog!.bytes).toBeGreaterThan(0);
+      // The partitioning query runs (the double partitions nothing): not partitioned.
+      expect(intPk.catalog!.partitioning).toBeUndefined();
       expect((await choose('tenant_rows')).choice).toMatchObject({ source: 'primaryKey', columns: ['tenant', 'seq'] });
       expect((await choose('uniq_only')).choice).toMatchObject({ source: 'uniqueIndex', columns: ['code'], index: 'uniq_only_code' });
       // A heap whose only column is a uuid: no key, and SQL Server has no ctid (%%physloc%% is no key).

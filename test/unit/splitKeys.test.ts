@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseSplitKey } from '../../src/copy/chooseSplitKey.js';
 import { chunksForSize, sizeChunkCount } from '../../src/copy/chunkSizing.js';
 import { sizeChunks } from '../../src/copy/chunkBudget.js';
+import { pipelineSpecSchema } from '../../src/spec/pipelineSpec.js';
 import { heavyLeadValues, planCompositeChunks } from '../../src/copy/planCompositeChunks.js';
 import { planPageChunks } from '../../src/copy/planPageChunks.js';
 import { tupleRangeConditions } from '../../src/sources/tupleRangeConditions.js';
@@ -47,9 +48,26 @@ describe('chooseSplitKey', () => {
     expect(chooseSplitKey(catalog([index('pk', ['name'], { primaryKey: true })]), columns, { pagesSplit: false })).toMatchObject({ source: 'none', columns: [] });
   });
 
+  it('splits a partitioned SQL Server table without a key by its partitions', () => {
+    const partitioned = { ...catalog([]), partitioning: { function: 'pf_year', column: 'year', count: 4, largestRows: 10 } };
+    expect(chooseSplitKey(partitioned, columns, { pagesSplit: false })).toMatchObject({ source: 'partitions', columns: [], reason: expect.stringMatching(/4 partitions of "year"/) });
+    // A key still comes first; one partition is no split.
+    expect(chooseSplitKey({ ...partitioned, indexes: [index('pk', ['id'], { primaryKey: true })] }, columns, { pagesSplit: false }).source).toBe('primaryKey');
+    expect(chooseSplitKey({ ...partitioned, partitioning: { ...partitioned.partitioning, count: 1 } }, columns, { pagesSplit: false }).source).toBe('none');
+  });
+
   it('does not split on a column whose type an override replaced', () => {
     const overridden = [{ ...column('id', 'int64'), override: { from: { kind: 'int64' } as OutputType } }];
     expect(chooseSplitKey(catalog([index('pk', ['id'], { primaryKey: true })]), overridden, { pagesSplit: false }).source).toBe('none');
+  });
+});
+
+describe('the spec', () => {
+  it('takes chunking without a column for a table, and refuses it for a query (no catalog to choose from)', () => {
+    const base = { id: 'p', source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_X' }, output: { container: 'out' } };
+    expect(pipelineSpecSchema.safeParse({ ...base, table: { name: 't' }, chunking: { targetChunkMB: 64 } }).success).toBe(true);
+    const query = pipelineSpecSchema.safeParse({ ...base, query: 'SELECT 1 AS x', chunking: { targetChunkMB: 64 } });
+    expect(query.success ? [] : query.error.issues.map((issue) => issue.path.join('.'))).toEqual(['chunking.column', 'chunking.targetChunkMB']);
   });
 });
 

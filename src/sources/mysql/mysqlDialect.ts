@@ -63,7 +63,7 @@ export function chunkQuery(
 ): SqlWithValues {
   const values: Array<string | bigint> = [];
   const conditions: string[] = [];
-  if (range.kind === 'pages') throw new NonRetryableError('MySQL/MariaDB tables are not split by physical location (pages chunks are PostgreSQL ctid ranges)');
+  if (range.kind === 'pages' || range.kind === 'partition') throw new NonRetryableError(`MySQL/MariaDB tables are not split by ${range.kind} (PostgreSQL ctid pages, SQL Server partitions)`);
   if (range.kind !== 'all') {
     if (key === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key column`);
     const column = quoteIdentifier(key.column);

@@ -69,6 +69,7 @@ export function chunkQuery(target: ReadTarget, selectList: string[], key: ChunkK
   const values: string[] = [];
   const place = placement === 'bound' ? (value: string) => `$${values.push(value)}` : (literal: string) => literal;
   const conditions: string[] = [];
+  if (range.kind === 'partition') throw new Error('PostgreSQL tables are not split by SQL Server partitions');
   if (range.kind === 'pages') {
     // Page numbers Siphon computed; PostgreSQL 14+ reads only these pages (a TID Range Scan).
     conditions.push(`ctid >= ${place(tidText(range.from, placement))}`);

@@ -11,7 +11,7 @@ import { keyExampleText } from '../keyExampleText.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './sqlServerQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import {
-  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery,
+  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery, tablePartitioningQuery,
   statisticsHistogramQuery, tableSampleQuery, type SqlParam, type SqlQuery,
 } from './sqlServerDialect.js';
 import { baseTypeName, decoderFor, formatSqlServerType, keyDigits, keyKindOf, outputTypeOf, type Decoder, type SqlServerTypeInfo } from './sqlServerTypes.js';
@@ -295,7 +295,9 @@ export class SqlServerConnector implements SourceConnector {
     const pages = (await this.rows<{ used_pages: number }>(tablePagesQuery(table)))[0];
     if (!pages) throw new NonRetryableError(`${readTargetLabel({ kind: 'table', table })} was not found in the source`);
     const { rows } = await this.tableEstimate({ kind: 'table', table });
-    return { indexes: [...found.values()], rows, bytes: Math.max(0, Number(pages.used_pages)) * 8192 };
+    const [partitioned] = await this.rows<{ function_name: string; column_name: string; partition_count: number; largest_rows: number }>(tablePartitioningQuery(table));
+    const partitioning = partitioned && { function: partitioned.function_name, column: partitioned.column_name, count: Number(partitioned.partition_count), largestRows: Math.max(0, Number(partitioned.largest_rows)) };
+    return { indexes: [...found.values()], rows, bytes: Math.max(0, Number(pages.used_pages)) * 8192, partitioning };
   }
 
   async keyBounds(target: ReadTarget, keyColumn: string, within?: KeyPrefix): Promise<KeyBounds> {

@@ -205,6 +205,28 @@ export function tableIndexesQuery(table: TableRef): SqlQuery {
 }
 
 /**
+ * How the heap or clustered index is partitioned, when it is: the partition function, the
+ * partitioning column, how many partitions, and the rows of the largest. No row: not partitioned.
+ */
+export function tablePartitioningQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT pf.name AS function_name, c.name AS column_name,
+       CAST(COUNT(p.partition_number) AS int) AS partition_count, CAST(MAX(p.rows) AS float) AS largest_rows
+  FROM sys.indexes i
+  JOIN sys.objects o ON o.object_id = i.object_id
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  JOIN sys.partition_schemes ps ON ps.data_space_id = i.data_space_id
+  JOIN sys.partition_functions pf ON pf.function_id = ps.function_id
+  JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.partition_ordinal = 1
+  JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+  JOIN sys.partitions p ON p.object_id = i.object_id AND p.index_id = i.index_id
+ WHERE ${objectFilter} AND i.index_id IN (0, 1)
+ GROUP BY pf.name, c.name`,
+    params: tableParams(table),
+  };
+}
+
+/**
  * Pages of the heap or clustered index (index 0 or 1) with its row-overflow and LOB pages, from
  * sys.partitions and sys.allocation_units, which need only the right to see the table
  * (sys.dm_db_partition_stats needs VIEW DATABASE STATE). Pages are 8 KiB.
@@ -405,6 +427,18 @@ export function chunkQuery(
   window?: ReadChunkRequest['window'],
 ): SqlQuery {
   if (range.kind === 'pages') throw new NonRetryableError('SQL Server tables are not split by pages (pages chunks are PostgreSQL ctid ranges)');
+  if (range.kind === 'partition') {
+    // The partition function's own assignment of rows: every row, NULL included, is in exactly one partition.
+    const params: SqlParam[] = [{ name: 'partition', type: 'int', value: range.number }];
+    const conditions = [`$PARTITION.${quoteIdentifier(range.function)}(${quoteIdentifier(range.column)}) = @partition`];
+    if (window) {
+      const cursor = quoteIdentifier(window.column);
+      if (window.after !== undefined) conditions.push(bound(cursor, '>', 'after', window.kind, window.after, params));
+      conditions.push(bound(cursor, '<=', 'upTo', window.kind, window.upTo, params));
+    }
+    const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
+    return { text: `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}\n WHERE ${conditions.join(' AND ')}${order}`, params };
+  }
   if (columns.length === 0) throw new NonRetryableError('A chunk needs at least one column');
   const select = `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}`;
   const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';

@@ -41,12 +41,13 @@ export function outputTypeText(type: OutputType): string {
 }
 
 const splitSourceText: Record<string, string> = {
-  spec: 'named in the spec', primaryKey: 'primary key', clusteredIndex: 'clustered index', uniqueIndex: 'unique index', ctid: 'heap pages', none: 'none: one chunk',
+  spec: 'named in the spec', primaryKey: 'primary key', clusteredIndex: 'clustered index', uniqueIndex: 'unique index', ctid: 'heap pages', partitions: 'partitions', none: 'none: one chunk',
 };
 
 function rangeText(range: PlanRange): string {
   if (range.kind === 'all') return 'everything (one chunk)';
   if (range.kind === 'nullKey') return 'rows whose key is NULL';
+  if (range.kind === 'partition') return `partition ${range.number} of ${range.column}`;
   if (range.kind === 'pages') return range.to === undefined ? `heap pages from ${range.from} to the end` : `heap pages ${range.from} to ${range.to} (excl.)`;
   if (range.kind === 'tuple') return `(${range.lowerText ?? range.lower.join(', ')}) ≤ key ${range.upperInclusive ? '≤' : '<'} (${range.upperText ?? range.upper.join(', ')})`;
   return `${range.lowerText ?? range.lower} ≤ key ${range.upperInclusive ? '≤' : '<'} ${range.upperText ?? range.upper}`;

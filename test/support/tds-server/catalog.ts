@@ -187,12 +187,18 @@ CREATE OR REPLACE VIEW siphon_tds.index_list AS
 
 CREATE OR REPLACE VIEW siphon_sys.indexes AS
   SELECT object_id, index_id, name, (CASE WHEN is_primary_key THEN 1 ELSE 2 END)::int2 AS type, is_primary_key, is_unique,
-         false AS has_filter, false AS is_disabled
+         false AS has_filter, false AS is_disabled, 1::int4 AS data_space_id
     FROM siphon_tds.index_list;
+
+-- No table of the double is partitioned: every index is on the PRIMARY filegroup (data space 1), no scheme or function exists.
+CREATE OR REPLACE VIEW siphon_sys.partition_schemes AS
+  SELECT NULL::int4 AS data_space_id, NULL::int4 AS function_id, NULL::text AS name WHERE false;
+CREATE OR REPLACE VIEW siphon_sys.partition_functions AS
+  SELECT NULL::int4 AS function_id, NULL::text AS name WHERE false;
 
 CREATE OR REPLACE VIEW siphon_sys.index_columns AS
   SELECT x.object_id, x.index_id, k.ord::int4 AS index_column_id, k.attnum::int4 AS column_id, k.ord::int2 AS key_ordinal,
-         false AS is_descending_key, false AS is_included_column
+         false AS is_descending_key, false AS is_included_column, 0::int2 AS partition_ordinal
     FROM siphon_tds.index_list x CROSS JOIN LATERAL unnest(x.keys) WITH ORDINALITY AS k(attnum, ord)
    WHERE k.attnum > 0;
 
