@@ -9,7 +9,7 @@ import { applySchemaContract } from './schemaDrift.js';
 import type { CursorWindow } from '../spec/cursorWindow.js';
 import type { RunOptions } from '../spec/jobMessage.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
-import type { ChunkKey, DescribeOptions, KeyBounds, KeyKind, ReadTarget, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
+import type { ChunkKey, DescribeOptions, KeyBounds, KeyDistribution, KeyKind, TableCatalog, ReadTarget, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 import { readTargetLabel, readTargetOf, tableName } from '../sources/readTarget.js';
 import { checkDeltaColumns, checkDeltaTable, checkMergeKeys } from './planDeltaTable.js';
 import { planWindow } from './planWindow.js';
@@ -19,7 +19,7 @@ import { chooseTableSplit } from './chooseTableSplit.js';
 import type { SplitKeyChoice } from '../copy/chooseSplitKey.js';
 import { sizeChunkCount, type ChunkSizing } from '../copy/chunkSizing.js';
 import { planPageChunks } from '../copy/planPageChunks.js';
-import { heavyLeadValues, planCompositeChunks } from '../copy/planCompositeChunks.js';
+import { heavyLeadValues, planCompositeChunks, type HeavyLeadValue } from '../copy/planCompositeChunks.js';
 
 /**
  * What a run reads: its columns, its incremental window, and its chunks; for a Delta table, the
@@ -131,22 +131,10 @@ async function planRun(source: SourceConnector, target: ReadTarget, spec: Pipeli
   const table = catalog && { rows: catalog.rows, bytes: catalog.bytes, pages: catalog.pages };
   const [lead, second] = choice.columns;
   if (lead === undefined) {
-    // No key: ctid pages (PostgreSQL) or one chunk. An incremental run reads its window's share.
-    const rows = !window || window.after === undefined ? catalog!.rows : (history.lastRows ?? catalog!.rows);
-    if (choice.source === 'none') {
-      const budget = sizeChunks({ specChunks: undefined, rowsEstimate: rows, throughput: history.throughput, oneChunkAdvice: `no split key: ${choice.reason}` });
-      return { ranges: [{ kind: 'all' }], orderBy: primaryKey, method: 'single', rowsEstimate: catalog!.rows, budget, split: { choice, table } };
-    }
-    const partitioning = catalog!.partitioning;
-    if (choice.source === 'partitions' && partitioning) {
-      // One chunk per partition: the count is the table's, so the budget can only warn, about the largest.
-      const ranges = Array.from({ length: partitioning.count }, (_, i): ChunkRange => ({ kind: 'partition', function: partitioning.function, column: partitioning.column, number: i + 1 }));
-      const largest = sizeChunks({ specChunks: undefined, rowsEstimate: partitioning.largestRows, throughput: history.throughput, oneChunkAdvice: `its largest partition of ${partitioning.count}; a table without a usable split key is split by its partitions` });
-      return { ranges, orderBy: primaryKey, method: 'equalWidth', rowsEstimate: catalog!.rows, budget: { ...largest, chunks: ranges.length, rowsEstimate: rows }, split: { choice, table } };
-    }
-    const sizing = sizeChunkCount(chunking, share(catalog!.bytes, rows, catalog!.rows));
-    const budget = sizeChunks({ specChunks: sizing.chunks, rowsEstimate: rows, throughput: history.throughput });
-    return { ranges: planPageChunks(catalog!.pages ?? 0, budget.chunks), orderBy: primaryKey, method: 'equalWidth', rowsEstimate: catalog!.rows, budget, split: { choice, sizing, table } };
+    if (!catalog) throw new Error('a table without a split key was planned from no catalog');
+    // An incremental run reads its window's share: on a first run everything, later what the last run read.
+    const rows = !window || window.after === undefined ? catalog.rows : (history.lastRows ?? catalog.rows);
+    return planWithoutKey(choice, catalog, chunking, rows, primaryKey, history);
   }
   const onCursor = window !== undefined && window.column === lead;
   const tableBounds = onCursor ? incremental!.bounds : await source.keyBounds(target, lead);
@@ -166,18 +154,49 @@ async function planRun(source: SourceConnector, target: ReadTarget, spec: Pipeli
   // A first column with too few values for the chunks (a tenant id): cut inside its heavy values by the second.
   const heavy = second !== undefined && !onCursor ? heavyLeadValues(distribution, count) : [];
   if (second !== undefined && heavy.length > 0) {
-    const withSecond = [];
-    let secondKind: KeyKind | undefined;
-    for (const value of heavy) {
-      const within = await source.keyBounds(target, second, { column: lead, kind: bounds.kind, equals: value.key });
-      secondKind = within.kind;
-      withSecond.push({ ...value, second: within.min === undefined || within.max === undefined ? undefined : { min: within.min, max: within.max } });
-    }
-    const ranges = planCompositeChunks({ min: bounds.min, max: bounds.max }, distribution, count, withSecond);
+    const { ranges, secondKind } = await planSkewedComposite(source, target, { column: lead, kind: bounds.kind, min: bounds.min, max: bounds.max }, second, distribution, count, heavy);
     const compositeOrder = [lead, second, ...primaryKey.filter((name) => name !== lead && name !== second)];
-    return { ranges, keyKind: bounds.kind, orderBy: compositeOrder, method: distribution.method, rowsEstimate: bounds.rowsEstimate, budget, split: split({ ...leadKey, next: { column: second, kind: secondKind! } }) };
+    return { ranges, keyKind: bounds.kind, orderBy: compositeOrder, method: distribution.method, rowsEstimate: bounds.rowsEstimate, budget, split: split({ ...leadKey, next: { column: second, kind: secondKind } }) };
   }
   return { ranges: planBalancedChunks(bounds, distribution, count), keyKind: bounds.kind, orderBy, method: distribution.method, rowsEstimate: bounds.rowsEstimate, budget, split: split(leadKey) };
+}
+
+/**
+ * A table with no usable key: PostgreSQL heap pages (ctid ranges, as many as its size asks for),
+ * a partitioned SQL Server table's partitions (the count is the table's: the budget can only
+ * warn, about the largest), or one chunk, warned about when it would outlast its time budget.
+ */
+function planWithoutKey(choice: SplitKeyChoice, catalog: TableCatalog, chunking: NonNullable<PipelineSpec['chunking']>, rows: number, primaryKey: string[], history: RunHistory): RunPlan {
+  const table = { rows: catalog.rows, bytes: catalog.bytes, pages: catalog.pages };
+  const plan = { orderBy: primaryKey, rowsEstimate: catalog.rows };
+  const { partitioning } = catalog;
+  if (choice.source === 'partitions' && partitioning) {
+    const ranges = Array.from({ length: partitioning.count }, (_, i): ChunkRange => ({ kind: 'partition', function: partitioning.function, column: partitioning.column, number: i + 1 }));
+    const largest = sizeChunks({ specChunks: undefined, rowsEstimate: partitioning.largestRows, throughput: history.throughput, oneChunkAdvice: `the largest of ${partitioning.count} partitions; a table without a usable split key is split by its partitions` });
+    return { ...plan, ranges, method: 'equalWidth', budget: { ...largest, chunks: ranges.length, rowsEstimate: rows }, split: { choice, table } };
+  }
+  if (choice.source === 'ctid') {
+    const sizing = sizeChunkCount(chunking, share(catalog.bytes, rows, catalog.rows));
+    const budget = sizeChunks({ specChunks: sizing.chunks, rowsEstimate: rows, throughput: history.throughput });
+    return { ...plan, ranges: planPageChunks(catalog.pages ?? 0, budget.chunks), method: 'equalWidth', budget, split: { choice, sizing, table } };
+  }
+  const budget = sizeChunks({ specChunks: undefined, rowsEstimate: rows, throughput: history.throughput, oneChunkAdvice: `no split key: ${choice.reason}` });
+  return { ...plan, ranges: [{ kind: 'all' }], method: 'single', budget, split: { choice, table } };
+}
+
+/**
+ * The chunks of a composite key whose first column has heavy values (heavyLeadValues): the
+ * second column's bounds under each heavy value (an index seek each), then planCompositeChunks.
+ */
+async function planSkewedComposite(source: SourceConnector, target: ReadTarget, lead: { column: string; kind: KeyKind; min: string; max: string }, second: string, distribution: KeyDistribution, count: number, heavy: HeavyLeadValue[]): Promise<{ ranges: ChunkRange[]; secondKind: KeyKind }> {
+  const withSecond = [];
+  let secondKind: KeyKind = 'integer';
+  for (const value of heavy) {
+    const within = await source.keyBounds(target, second, { column: lead.column, kind: lead.kind, equals: value.key });
+    secondKind = within.kind;
+    withSecond.push({ ...value, second: within.min === undefined || within.max === undefined ? undefined : { min: within.min, max: within.max } });
+  }
+  return { ranges: planCompositeChunks({ min: lead.min, max: lead.max }, distribution, count, withSecond), secondKind };
 }
 
 /** The bytes of `part` rows out of `whole`: all of them when the rows are not known. */
