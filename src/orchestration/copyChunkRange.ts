@@ -1,7 +1,7 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { z } from 'zod';
 import { Activities } from './functionNames.js';
-import { chunkOutcomeSchema, runRefSchema, type CopyChunkInput } from './activityContracts.js';
+import { chunkOutcomeSchema, runRefSchema, slotOutcomeSchema, type AcquireSlotInput, type CopyChunkInput } from './activityContracts.js';
 import { retrySchema } from '../spec/pipelineSpec.js';
 
 export const chunkRangeInputSchema = z.object({
@@ -10,6 +10,8 @@ export const chunkRangeInputSchema = z.object({
   end: z.number().int().nonnegative(),
   maxParallel: z.number().int().positive(),
   retry: retrySchema,
+  /** Version 3 on: each chunk attempt takes a slot of its source's session semaphore first. Absent in inputs recorded before. */
+  sourceSlots: z.boolean().optional(),
 });
 export type ChunkRangeInput = z.infer<typeof chunkRangeInputSchema>;
 
@@ -23,7 +25,15 @@ export const rangeEndingSchema = z.discriminatedUnion('kind', [
 ]);
 export type RangeEnding = z.infer<typeof rangeEndingSchema>;
 
-type Slot = { chunk: number; attempt: number; waiting: boolean };
+/**
+ * What an open task of the range is: a chunk's copy, its backoff before the next attempt, or
+ * (source slots) the try for a slot of the chunk at the head of the queue, or the timer before
+ * the next try.
+ */
+type Pending = { chunk: number; attempt: number; stage: 'copy' | 'backoff' | 'acquire' | 'slotWait' };
+
+/** A storage error while asking for a slot: asked again after this, up to retry.maxAttempts times in a row. */
+const acquireErrorDelaySeconds = 5;
 
 /**
  * Copies chunks [first, end) with at most maxParallel in flight, in a sliding window: a slow
@@ -33,33 +43,81 @@ type Slot = { chunk: number; attempt: number; waiting: boolean };
  * ends the range at once, as does a run that ended meanwhile. `racing` are tasks the caller
  * wants to stop for (a deadline timer, a cancel event).
  *
+ * With source slots (orchestration version 3 on), a chunk attempt copies only once it holds a
+ * slot of its source's session semaphore (source.maxSessions): the chunks of the window queue in
+ * order, and the one at the head asks (acquireSourceSlot); refused, it waits on a durable timer
+ * and asks again, so the wait costs no worker and the history grows by four events per try of
+ * the whole range, not per chunk. The copy frees the slot when it ends.
+ *
  * Replayed code: no clock, no randomness, no I/O outside context.df.
  */
 export function* copyChunkRange(context: OrchestrationContext, input: ChunkRangeInput, racing: Task[] = []): Generator<Task, RangeEnding, unknown> {
   const { ref, retry } = input;
-  const inFlight = new Map<Task, Slot>();
-  const copy = (chunk: number, attempt: number) => {
-    const activityInput: CopyChunkInput = { ...ref, chunk, attempt };
-    inFlight.set(context.df.callActivity(Activities.copyChunk, activityInput), { chunk, attempt, waiting: false });
+  const slots = input.sourceSlots === true;
+  const inFlight = new Map<Task, Pending>();
+  /** Chunk attempts owed a slot, first come first served; the head is the one asking. */
+  const queue: Array<{ chunk: number; attempt: number }> = [];
+  let asking = false;
+  let acquireErrors = 0;
+  const copy = (chunk: number, attempt: number, slot?: number) => {
+    const activityInput: CopyChunkInput = { ...ref, chunk, attempt, ...(slot === undefined ? {} : { slot }) };
+    inFlight.set(context.df.callActivity(Activities.copyChunk, activityInput), { chunk, attempt, stage: 'copy' });
   };
+  const start = (chunk: number, attempt: number) => (slots ? queue.push({ chunk, attempt }) : copy(chunk, attempt));
+  const ask = () => {
+    const head = queue[0]!;
+    const acquire: AcquireSlotInput = { ...ref, chunk: head.chunk, attempt: head.attempt };
+    inFlight.set(context.df.callActivity(Activities.acquireSourceSlot, acquire), { ...head, stage: 'acquire' });
+  };
+  const waitToAsk = (seconds: number, head: { chunk: number; attempt: number }) => {
+    inFlight.set(context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000)), { ...head, stage: 'slotWait' });
+  };
+  const occupied = () => queue.length + [...inFlight.values()].filter((task) => task.stage === 'copy' || task.stage === 'backoff').length;
   let next = input.first;
-  while (next < input.end || inFlight.size > 0) {
-    while (next < input.end && inFlight.size < input.maxParallel) copy(next++, 1);
+  while (next < input.end || inFlight.size > 0 || queue.length > 0) {
+    while (next < input.end && occupied() < input.maxParallel) start(next++, 1);
+    if (queue.length > 0 && !asking) {
+      asking = true;
+      ask();
+    }
     const finished = (yield context.df.Task.any([...inFlight.keys(), ...racing])) as Task;
     const raced = racing.indexOf(finished);
     if (raced >= 0) return { kind: 'interrupted', task: raced };
-    const slot = inFlight.get(finished)!;
+    const task = inFlight.get(finished)!;
     inFlight.delete(finished);
-    if (slot.waiting) {
-      copy(slot.chunk, slot.attempt + 1);
+    if (task.stage === 'backoff') {
+      start(task.chunk, task.attempt + 1);
+      continue;
+    }
+    if (task.stage === 'slotWait') {
+      ask();
+      continue;
+    }
+    if (task.stage === 'acquire') {
+      if (finished.isFaulted) {
+        const error = finished.result instanceof Error ? finished.result.message : String(finished.result);
+        if (++acquireErrors >= retry.maxAttempts) return { kind: 'failed', chunk: task.chunk, error: `${error} (after ${acquireErrors} tries for a source session)` };
+        waitToAsk(acquireErrorDelaySeconds, task);
+        continue;
+      }
+      acquireErrors = 0;
+      const answer = slotOutcomeSchema.parse(finished.result);
+      if (answer.outcome === 'stopped') return { kind: 'stopped', status: answer.status };
+      if (answer.outcome === 'waiting') {
+        waitToAsk(answer.retryAfterSeconds, task);
+        continue;
+      }
+      queue.shift();
+      asking = false;
+      copy(task.chunk, task.attempt, answer.slot);
       continue;
     }
     if (finished.isFaulted) {
       const error = finished.result instanceof Error ? finished.result.message : String(finished.result);
-      if (slot.attempt >= retry.maxAttempts) return { kind: 'failed', chunk: slot.chunk, error: `${error} (after ${slot.attempt} attempts)` };
-      const delaySeconds = Math.min(retry.firstDelaySeconds * retry.backoffCoefficient ** (slot.attempt - 1), retry.maxDelaySeconds);
+      if (task.attempt >= retry.maxAttempts) return { kind: 'failed', chunk: task.chunk, error: `${error} (after ${task.attempt} attempts)` };
+      const delaySeconds = Math.min(retry.firstDelaySeconds * retry.backoffCoefficient ** (task.attempt - 1), retry.maxDelaySeconds);
       const fireAt = new Date(context.df.currentUtcDateTime.getTime() + delaySeconds * 1000);
-      inFlight.set(context.df.createTimer(fireAt), { ...slot, waiting: true });
+      inFlight.set(context.df.createTimer(fireAt), { ...task, stage: 'backoff' });
       continue;
     }
     const outcome = chunkOutcomeSchema.parse(finished.result);
