@@ -44,8 +44,12 @@ export type PreparedRun = z.infer<typeof preparedRunSchema>;
 export const copyChunkInputSchema = runRefSchema.extend({
   chunk: z.number().int().nonnegative(),
   attempt: z.number().int().min(1).default(1),
-  /** The slot of the source's session semaphore the orchestrator took for this attempt (version 3 on); absent: none taken. */
-  slot: z.number().int().nonnegative().optional(),
+  /**
+   * Version 3 on, the slot of the source's session semaphore for this attempt: the one the
+   * orchestrator took (a number), or `try` (take one at the start, or answer `waiting` at once).
+   * Absent: no slot (instances started before version 3).
+   */
+  sourceSlot: z.union([z.literal('try'), z.number().int().nonnegative()]).optional(),
 }).strict();
 export type CopyChunkInput = z.input<typeof copyChunkInputSchema>;
 
@@ -68,6 +72,8 @@ export const chunkOutcomeSchema = z.discriminatedUnion('outcome', [
   chunkStatsSchema.extend({ outcome: z.literal('done') }),
   z.object({ outcome: z.literal('failed'), chunk: z.number().int(), error: z.string() }),
   z.object({ outcome: z.literal('stopped'), chunk: z.number().int(), status: z.string() }),
+  /** Asked to `try` for a slot and none was free: nothing copied; wait, then ask (acquireSourceSlot). */
+  z.object({ outcome: z.literal('waiting'), chunk: z.number().int(), ahead: z.number().int().nonnegative(), retryAfterSeconds: z.number().positive() }),
 ]);
 export type ChunkOutcome = z.infer<typeof chunkOutcomeSchema>;
 

@@ -16,8 +16,8 @@ import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { openReingestSource } from './prepareReingestRun.js';
-import { chunkSlotHolder } from './acquireSourceSlotActivity.js';
-import { openWithSlot, slotTimings, sourceSlotKey, type SlotClaim } from '../sources/sourceSessions.js';
+import { chunkSlotHolder, recordWaiting } from './acquireSourceSlotActivity.js';
+import { openWithSlot, slotTimings, sourceSlotKey, tryAcquireSourceSlot, type SlotClaim } from '../sources/sourceSessions.js';
 import type { SourceConnector } from '../sources/sourceConnector.js';
 
 /** The orchestrator's slot of the source went to another holder (this one stalled past its lease): stop, and try again with a new slot. */
@@ -63,15 +63,18 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
   const stop = new AbortController();
   const attempt = input.attempt ?? 1;
   let run: StoredRun | undefined;
-  // The slot the orchestrator took for this attempt: freed here on every way out but one (the
-  // source's close frees it once the copy has opened it).
+  // The slot of the source's session semaphore this attempt holds (taken by the orchestrator, or
+  // here): freed here on every way out but one (the source's close frees it once opened).
   let claim: SlotClaim | undefined;
   let slotHandedOver = false;
   try {
     run = await services.runs.get(input.pipelineId, input.runId);
     if (!run?.spec || !run.columns || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
     const timeline = chunkTimeline(services, run, input.chunk, attempt);
-    if (input.slot !== undefined && !run.reingestOf) claim = { key: sourceSlotKey(run.spec.source).key, slot: input.slot, holder: chunkSlotHolder({ runId: input.runId, chunk: input.chunk, attempt }) };
+    const holder = chunkSlotHolder({ runId: input.runId, chunk: input.chunk, attempt });
+    // A re-ingest reads quarantined rows from blobs: it holds no session on the source.
+    const slotted = input.sourceSlot !== undefined && !run.reingestOf;
+    if (slotted && typeof input.sourceSlot === 'number') claim = { key: sourceSlotKey(run.spec.source).key, slot: input.sourceSlot, holder };
     if (terminalRunStatuses.has(run.status)) {
       await timeline(RunEventType.chunkStopped, { status: run.status });
       return { outcome: 'stopped', chunk: input.chunk, status: run.status };
@@ -86,6 +89,11 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       // Still ours? The activity may start long after the orchestrator took it (a busy worker).
       const { leaseInMs } = slotTimings(services);
       if (!(await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs }))) throw new SlotLostError();
+    } else if (slotted) {
+      // One try, never a wait: refused, the chunk waits in its orchestration (copyChunkRange).
+      const answer = await tryAcquireSourceSlot(services, spec.source, holder);
+      if (!answer.acquired) return { outcome: 'waiting', chunk: input.chunk, ...(await recordWaiting(services, run, spec.source, input.chunk, attempt, answer.ahead)) };
+      claim = { key: answer.key, slot: answer.slot, holder };
     }
     const started = services.now();
     const { etag: readEtag, ...planned } = chunk;

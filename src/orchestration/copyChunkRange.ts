@@ -43,11 +43,13 @@ const acquireErrorDelaySeconds = 5;
  * ends the range at once, as does a run that ended meanwhile. `racing` are tasks the caller
  * wants to stop for (a deadline timer, a cancel event).
  *
- * With source slots (orchestration version 3 on), a chunk attempt copies only once it holds a
- * slot of its source's session semaphore (source.maxSessions): the chunks of the window queue in
- * order, and the one at the head asks (acquireSourceSlot); refused, it waits on a durable timer
- * and asks again, so the wait costs no worker and the history grows by four events per try of
- * the whole range, not per chunk. The copy frees the slot when it ends.
+ * With source slots (orchestration version 3 on), a chunk attempt copies only while it holds a
+ * slot of its source's session semaphore (source.maxSessions). Its copy takes one as it starts
+ * (no extra activity while the source has room); when none is free the copy answers `waiting`
+ * at once, and from then on the range's chunks queue in order: the one at the head waits on a
+ * durable timer and asks (acquireSourceSlot), and copies with the slot it gets. The wait costs
+ * no worker, and the history grows by four events per try of the whole range, not per chunk.
+ * The copy frees its slot when it ends.
  *
  * Replayed code: no clock, no randomness, no I/O outside context.df.
  */
@@ -59,11 +61,16 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
   const queue: Array<{ chunk: number; attempt: number }> = [];
   let asking = false;
   let acquireErrors = 0;
-  const copy = (chunk: number, attempt: number, slot?: number) => {
-    const activityInput: CopyChunkInput = { ...ref, chunk, attempt, ...(slot === undefined ? {} : { slot }) };
+  const copy = (chunk: number, attempt: number, sourceSlot?: number | 'try') => {
+    const activityInput: CopyChunkInput = { ...ref, chunk, attempt, ...(sourceSlot === undefined ? {} : { sourceSlot }) };
     inFlight.set(context.df.callActivity(Activities.copyChunk, activityInput), { chunk, attempt, stage: 'copy' });
   };
-  const start = (chunk: number, attempt: number) => (slots ? queue.push({ chunk, attempt }) : copy(chunk, attempt));
+  // While no chunk of the range waits, a chunk copies at once (with slots, taking one as it
+  // starts: no extra activity per chunk); once one waits, the next ones queue behind it.
+  const start = (chunk: number, attempt: number) => {
+    if (slots && queue.length > 0) queue.push({ chunk, attempt });
+    else copy(chunk, attempt, slots ? 'try' : undefined);
+  };
   const ask = () => {
     const head = queue[0]!;
     const acquire: AcquireSlotInput = { ...ref, chunk: head.chunk, attempt: head.attempt };
@@ -109,7 +116,7 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
       }
       queue.shift();
       asking = false;
-      copy(task.chunk, task.attempt, answer.slot);
+      copy(task.chunk, task.attempt, answer.slot ?? 'try');
       continue;
     }
     if (finished.isFaulted) {
@@ -123,6 +130,14 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
     const outcome = chunkOutcomeSchema.parse(finished.result);
     if (outcome.outcome === 'failed') return { kind: 'failed', chunk: outcome.chunk, error: outcome.error };
     if (outcome.outcome === 'stopped') return { kind: 'stopped', status: outcome.status };
+    if (outcome.outcome === 'waiting') {
+      // No slot was free: to the queue, whose head asks again after the wait.
+      queue.push({ chunk: task.chunk, attempt: task.attempt });
+      if (!asking) {
+        asking = true;
+        waitToAsk(outcome.retryAfterSeconds, queue[0]!);
+      }
+    }
   }
   return { kind: 'done' };
 }

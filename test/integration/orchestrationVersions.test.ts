@@ -123,17 +123,16 @@ describe('replaying histories recorded by version 1', () => {
     expect((await newActions(succeeded!, revive(succeeded!.history), { ...(succeeded!.input as object), version: 2 })).result.outcome).toBe('completed');
   });
 
-  // And under version 3 a chunk first asks for a slot of its source's session semaphore.
-  it('asks for a source session slot before the first chunk when the same history carries version 3', async () => {
+  // And under version 3 each chunk's copy takes a slot of its source's session semaphore.
+  it('copies with a source session slot when the same history carries version 3', async () => {
     const [succeeded] = loadFixture('succeeded');
     const afterPrepare = episodes(revive(succeeded!.history))[1]!;
     const input = { ...(succeeded!.input as object), version: orchestrationVersions.sourceSlots };
-    const v2 = await newActions(succeeded!, afterPrepare.replayedOver, { ...input, version: orchestrationVersions.cleanupAtEnding });
-    const v3 = await newActions(succeeded!, afterPrepare.replayedOver, input);
-    expect(v2.actions.filter((action) => action.kind === 'activity').map((action) => action.name)).toEqual([Activities.copyChunk, Activities.copyChunk]);
-    // One ask at a time, for the chunk at the head of the queue, however wide maxParallel is.
-    expect(v3.actions.filter((action) => action.kind === 'activity').map((action) => action.name)).toEqual([Activities.acquireSourceSlot]);
-    expect(v3.actions.find((action) => action.kind === 'activity')!.input).toEqual({ pipelineId: 'rec-ok', runId: expect.any(String), chunk: 0, attempt: 1 });
+    const copies = async (version: number) => (await newActions(succeeded!, afterPrepare.replayedOver, { ...input, version })).actions.filter((action) => action.kind === 'activity');
+    const v2 = await copies(orchestrationVersions.cleanupAtEnding);
+    const v3 = await copies(orchestrationVersions.sourceSlots);
+    expect(v2.map((action) => [action.name, (action.input as { sourceSlot?: unknown }).sourceSlot])).toEqual([[Activities.copyChunk, undefined], [Activities.copyChunk, undefined]]);
+    expect(v3.map((action) => [action.name, (action.input as { sourceSlot?: unknown }).sourceSlot])).toEqual([[Activities.copyChunk, 'try'], [Activities.copyChunk, 'try']]);
   });
 });
 
