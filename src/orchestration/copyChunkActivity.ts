@@ -90,8 +90,9 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       const { leaseInMs } = slotTimings(services);
       if (!(await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs }))) throw new SlotLostError();
     } else if (slotted) {
-      // One try, never a wait: refused, the chunk waits in its orchestration (copyChunkRange).
-      const answer = await tryAcquireSourceSlot(services, spec.source, holder);
+      // One try, never a wait: refused, the chunk waits in its orchestration (copyChunkRange),
+      // whose queue takes a place in the source's queue for the run's waiting chunks.
+      const answer = await tryAcquireSourceSlot(services, spec.source, holder, false);
       if (!answer.acquired) return { outcome: 'waiting', chunk: input.chunk, ...(await recordWaiting(services, run, spec.source, input.chunk, attempt, answer.ahead)) };
       claim = { key: answer.key, slot: answer.slot, holder };
     }

@@ -49,7 +49,8 @@ const acquireErrorDelaySeconds = 5;
  * at once, and from then on the range's chunks queue in order: the one at the head waits on a
  * durable timer and asks (acquireSourceSlot), and copies with the slot it gets. The wait costs
  * no worker, and the history grows by four events per try of the whole range, not per chunk.
- * The copy frees its slot when it ends.
+ * Only the head holds a place in the source's queue, so runs waiting on one source take turns
+ * slot by slot. The copy frees its slot when it ends.
  *
  * Replayed code: no clock, no randomness, no I/O outside context.df.
  */

@@ -45,11 +45,11 @@ export function sourceSlotKey(source: SourceSpec): { key: string; identity: stri
   return { key: sourceKeyOf(identity), identity };
 }
 
-/** One try for a slot; a refusal leaves `holder` in the source's queue, `ahead` waiters before it. */
-export async function tryAcquireSourceSlot(services: Pick<Services, 'settings' | 'sourceSlots' | 'now'>, source: SourceSpec, holder: string): Promise<SlotAnswer & { key: string }> {
+/** One try for a slot; a refusal leaves `holder` in the source's queue (unless joinQueue is false), `ahead` waiters before it. */
+export async function tryAcquireSourceSlot(services: Pick<Services, 'settings' | 'sourceSlots' | 'now'>, source: SourceSpec, holder: string, joinQueue = true): Promise<SlotAnswer & { key: string }> {
   const { key } = sourceSlotKey(source);
   const { leaseInMs, waiterTtlInMs } = slotTimings(services);
-  const answer = await services.sourceSlots.tryAcquire(key, holder, { limit: maxSessionsOf(source), now: services.now(), leaseInMs, waiterTtlInMs });
+  const answer = await services.sourceSlots.tryAcquire(key, holder, { limit: maxSessionsOf(source), now: services.now(), leaseInMs, waiterTtlInMs, joinQueue });
   return { ...answer, key };
 }
 

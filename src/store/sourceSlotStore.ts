@@ -31,6 +31,11 @@ export type AcquireSlotOptions = {
   leaseInMs: number;
   /** How long a waiter row stays in the queue without being renewed. */
   waiterTtlInMs: number;
+  /**
+   * False: a refusal leaves no place in the queue (a first try that will be followed by asking
+   * from the orchestrator, whose queue of a run's chunks then holds one place, its head's).
+   */
+  joinQueue?: boolean;
 };
 
 type SlotRow = { partitionKey: string; rowKey: string; holder: string; expiresAt: string };
@@ -80,7 +85,7 @@ export class SourceSlotStore {
         return taken;
       }
     }
-    await this.queue(source, holder, mine, options);
+    if (options.joinQueue !== false || mine) await this.queue(source, holder, mine, options);
     return { acquired: false, ahead };
   }
 

@@ -37,6 +37,8 @@ describe('source session semaphore', () => {
     const b = await store.tryAcquire(source, 'b', options(0, 2));
     expect([a, b].map((answer) => answer.acquired && answer.slot).sort()).toEqual([0, 1]);
     expect(await store.tryAcquire(source, 'c', options(1, 2))).toEqual({ acquired: false, ahead: 0 });
+    // A first try that does not join the queue: refused behind c, and leaves no place of its own.
+    expect(await store.tryAcquire(source, 'peek', { ...options(1, 2), joinQueue: false })).toEqual({ acquired: false, ahead: 1 });
     // Asking again while holding answers the same slot (an activity that runs twice).
     expect(await store.tryAcquire(source, 'a', options(1, 2))).toMatchObject({ acquired: true, slot: a.acquired ? a.slot : -1 });
     await store.release(source, a.acquired ? a.slot : -1, 'a');
