@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getServices, type Services } from '../../src/services.js';
 import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
@@ -7,11 +8,13 @@ import type { SourceSpec } from '../../src/spec/pipelineSpec.js';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
 import { createTestMysqlDatabase, type TestMysqlDatabase } from '../support/testMariadb.js';
 import type { TestDatabase } from '../support/testPostgres.js';
+import { createTestSqlServer, type TestSqlServer } from '../support/tds-server/testSqlServer.js';
 
 /**
  * source.maxSessions (issue 21, item 4) on real servers: three runs at once of pipelines that
  * name the same database through two different app settings, each wanting four sessions, with
- * maxSessions 2: the server itself (pg_stat_activity, MariaDB's PROCESSLIST), sampled all along,
+ * maxSessions 2: the server itself (pg_stat_activity, MariaDB's PROCESSLIST, the TDS double's
+ * open connections), sampled all along,
  * never sees more than two of Siphon's sessions, and at some point sees two (so the sampling can
  * fail); the chunks that waited say so on their run's timeline; every run succeeds with the
  * source's row count, read back with DuckDB. Then a holder that crashed holding both slots:
@@ -61,9 +64,21 @@ function sampleSessions(count: () => Promise<number>): { stop: () => Promise<{ m
   return { stop: async () => { running = false; await loop; return { max, samples }; } };
 }
 
+/** The table's row count through mssql of its own, not Siphon's connector. */
+async function sqlServerCount(url: string): Promise<number> {
+  const mssql = createRequire(import.meta.url)('mssql') as { connect(config: string): Promise<{ query(text: string): Promise<{ recordset: Array<{ n: number }> }>; close(): Promise<void> }> };
+  const pool = await mssql.connect(url);
+  try {
+    return Number((await pool.query('SELECT COUNT(*) AS n FROM dbo.items')).recordset[0]!.n);
+  } finally {
+    await pool.close();
+  }
+}
+
 describe('source.maxSessions', () => {
   let env: TestEnvironment<TestDatabase>;
   let maria: TestMysqlDatabase;
+  let sqlServer: TestSqlServer;
   let services: Services;
   let restoreReads: () => void;
 
@@ -74,8 +89,11 @@ describe('source.maxSessions', () => {
         await db.query(`INSERT INTO items SELECT i, 'row ' || i FROM generate_series(1, ${rows}) i`);
       }),
       createTestMysqlDatabase('sessions'),
+      createTestSqlServer('sessions_tds'),
     ]);
-    [env, maria] = created;
+    [env, maria, sqlServer] = created;
+    await sqlServer.createTable({ name: 'items', columns: [{ name: 'id', type: 'bigint', primaryKey: true }, { name: 'payload', type: 'nvarchar(40)', nullable: false }] }, []);
+    await sqlServer.generateRows('items', rows, [{ pg: 'n + 1', tsql: 'n + 1' }, { pg: `'row ' || (n + 1)`, tsql: `CONCAT('row ', n + 1)` }]);
     await maria.query(`CREATE TABLE items (id BIGINT PRIMARY KEY, payload VARCHAR(40) NOT NULL)`);
     await maria.query(`INSERT INTO items VALUES ${Array.from({ length: rows }, (_, i) => `(${i + 1}, 'row ${i + 1}')`).join(', ')}`);
     // The same databases under a second setting each, spelled differently: still one source.
@@ -85,6 +103,8 @@ describe('source.maxSessions', () => {
     process.env.SIPHON_SOURCE_TEST_ALIAS = alias.toString();
     process.env.SIPHON_SOURCE_MARIA = maria.url;
     process.env.SIPHON_SOURCE_MARIA_ALIAS = maria.url.replace(/^mysql:/, 'mariadb:');
+    process.env.SIPHON_SOURCE_MSSQL = sqlServer.url;
+    process.env.SIPHON_SOURCE_MSSQL_ALIAS = `${sqlServer.url};Connect Timeout=20`;
     services = await getServices();
     restoreReads = slowReads(services, 150);
   }, 60_000);
@@ -93,6 +113,7 @@ describe('source.maxSessions', () => {
     restoreReads?.();
     await env?.stop();
     await maria?.drop();
+    await sqlServer?.drop();
   });
 
   const engines = [
@@ -108,6 +129,12 @@ describe('source.maxSessions', () => {
       // Every session on the test database but the sampler's own.
       sessions: async () => Number((await maria.query<{ n: number }>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`))[0]!.n),
     },
+    {
+      engine: 'sqlserver' as const,
+      settings: ['SIPHON_SOURCE_MSSQL', 'SIPHON_SOURCE_MSSQL_ALIAS', 'SIPHON_SOURCE_MSSQL'],
+      // Nothing but Siphon connects to the test double.
+      sessions: async () => sqlServer.server!.openConnections,
+    },
   ];
 
   for (const { engine, settings, sessions } of engines) {
@@ -116,7 +143,7 @@ describe('source.maxSessions', () => {
       for (const [i, id] of ids.entries()) {
         const created = await env.api.post('/api/pipelines', {
           id,
-          source: { engine, connectionSetting: settings[i], maxSessions: 2 },
+          source: { engine, connectionSetting: settings[i], maxSessions: 2, ...(engine === 'sqlserver' ? sqlServer.source : {}) },
           table: { name: 'items' },
           chunking: { column: 'id', chunks: 4, maxParallel: 4 },
           output: { container: 'sessions' },
@@ -138,9 +165,11 @@ describe('source.maxSessions', () => {
       expect(sampled.samples).toBeGreaterThan(10);
       expect(sampled.max, `most sessions seen on ${engine}`).toBe(2);
 
-      const sourceRows = engine === 'postgres'
-        ? Number((await env.database.query<{ n: string }>('SELECT count(*) AS n FROM items'))[0]!.n)
-        : Number((await maria.query<{ n: number }>('SELECT COUNT(*) AS n FROM items'))[0]!.n);
+      const sourceRows = engine === 'mysql'
+        ? Number((await maria.query<{ n: number }>('SELECT COUNT(*) AS n FROM items'))[0]!.n)
+        : engine === 'postgres'
+          ? Number((await env.database.query<{ n: string }>('SELECT count(*) AS n FROM items'))[0]!.n)
+          : await sqlServerCount(sqlServer.url);
       const waited: string[] = [];
       for (const [i, run] of finished.entries()) {
         expect(run.status, run.error).toBe('succeeded');
