@@ -1,4 +1,4 @@
-import type { OrchestrationContext, Task } from 'durable-functions';
+import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { z } from 'zod';
 import { Activities } from './functionNames.js';
 import { chunkOutcomeSchema, runRefSchema, slotOutcomeSchema, type AcquireSlotInput, type CopyChunkInput } from './activityContracts.js';
@@ -50,7 +50,9 @@ const acquireErrorDelaySeconds = 5;
  * durable timer and asks (acquireSourceSlot), and copies with the slot it gets. The wait costs
  * no worker, and the history grows by four events per try of the whole range, not per chunk.
  * Only the head holds a place in the source's queue, so runs waiting on one source take turns
- * slot by slot. The copy frees its slot when it ends.
+ * slot by slot. The copy frees its slot when it ends, and the head then asks at once (its timer
+ * cancelled): a run with more chunks in parallel than the source has sessions goes on at the
+ * pace its copies end, not at the pace of the timer.
  *
  * Replayed code: no clock, no randomness, no I/O outside context.df.
  */
@@ -61,6 +63,10 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
   /** Chunk attempts owed a slot, first come first served; the head is the one asking. */
   const queue: Array<{ chunk: number; attempt: number }> = [];
   let asking = false;
+  /** The head's timer before it asks again, while it runs. */
+  let waitTimer: TimerTask | undefined;
+  /** A copy of this range ended (freeing its slot) since the head last asked: ask again at once rather than wait. */
+  let freed = false;
   let acquireErrors = 0;
   const copy = (chunk: number, attempt: number, sourceSlot?: number | 'try') => {
     const activityInput: CopyChunkInput = { ...ref, chunk, attempt, ...(sourceSlot === undefined ? {} : { sourceSlot }) };
@@ -73,12 +79,23 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
     else copy(chunk, attempt, slots ? 'try' : undefined);
   };
   const ask = () => {
+    freed = false;
     const head = queue[0]!;
     const acquire: AcquireSlotInput = { ...ref, chunk: head.chunk, attempt: head.attempt };
     inFlight.set(context.df.callActivity(Activities.acquireSourceSlot, acquire), { ...head, stage: 'acquire' });
   };
   const waitToAsk = (seconds: number, head: { chunk: number; attempt: number }) => {
-    inFlight.set(context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000)), { ...head, stage: 'slotWait' });
+    waitTimer = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000));
+    inFlight.set(waitTimer, { ...head, stage: 'slotWait' });
+  };
+  /** A copy ended and gave its slot back: the head, if it is waiting out its timer, asks now. */
+  const slotFreed = () => {
+    freed = true;
+    if (!waitTimer) return;
+    waitTimer.cancel();
+    inFlight.delete(waitTimer);
+    waitTimer = undefined;
+    ask();
   };
   const occupied = () => queue.length + [...inFlight.values()].filter((task) => task.stage === 'copy' || task.stage === 'backoff').length;
   let next = input.first;
@@ -98,6 +115,7 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
       continue;
     }
     if (task.stage === 'slotWait') {
+      waitTimer = undefined;
       ask();
       continue;
     }
@@ -112,7 +130,8 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
       const answer = slotOutcomeSchema.parse(finished.result);
       if (answer.outcome === 'stopped') return { kind: 'stopped', status: answer.status };
       if (answer.outcome === 'waiting') {
-        waitToAsk(answer.retryAfterSeconds, task);
+        if (freed) ask();
+        else waitToAsk(answer.retryAfterSeconds, task);
         continue;
       }
       queue.shift();
@@ -120,7 +139,9 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
       copy(task.chunk, task.attempt, answer.slot ?? 'try');
       continue;
     }
-    if (finished.isFaulted) {
+    const outcome = finished.isFaulted ? undefined : chunkOutcomeSchema.parse(finished.result);
+    if (slots && outcome?.outcome !== 'waiting') slotFreed();
+    if (!outcome) {
       const error = finished.result instanceof Error ? finished.result.message : String(finished.result);
       if (task.attempt >= retry.maxAttempts) return { kind: 'failed', chunk: task.chunk, error: `${error} (after ${task.attempt} attempts)` };
       const delaySeconds = Math.min(retry.firstDelaySeconds * retry.backoffCoefficient ** (task.attempt - 1), retry.maxDelaySeconds);
@@ -128,7 +149,6 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
       inFlight.set(context.df.createTimer(fireAt), { ...task, stage: 'backoff' });
       continue;
     }
-    const outcome = chunkOutcomeSchema.parse(finished.result);
     if (outcome.outcome === 'failed') return { kind: 'failed', chunk: outcome.chunk, error: outcome.error };
     if (outcome.outcome === 'stopped') return { kind: 'stopped', status: outcome.status };
     if (outcome.outcome === 'waiting') {

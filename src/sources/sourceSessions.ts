@@ -31,7 +31,7 @@ export type SlotClaim = { key: string; slot: number; holder: string };
 /** How long a lease lasts, how often a waiter asks again, how long a waiter that stopped asking keeps its place. */
 export function slotTimings(services: Pick<Services, 'settings'>) {
   const leaseInMs = services.settings.SIPHON_SESSION_LEASE_SECONDS * 1000;
-  const pollInMs = Math.min(15_000, Math.max(1_000, Math.floor(leaseInMs / 4)));
+  const pollInMs = Math.min(10_000, Math.max(1_000, Math.floor(leaseInMs / 6)));
   return { leaseInMs, pollInMs, renewInMs: Math.max(250, Math.floor(leaseInMs / 3)), waiterTtlInMs: Math.max(leaseInMs, 4 * pollInMs) };
 }
 
