@@ -189,6 +189,35 @@ describe('source.maxSessions', () => {
     });
   }
 
+  it('runs a pipeline with more chunks in parallel than sessions at the pace its copies end, not the pace of the poll', async () => {
+    const id = 'cap-one-run';
+    const created = await env.api.post('/api/pipelines', {
+      id,
+      source: { engine: 'postgres', connectionSetting: testSourceSetting, maxSessions: 2 },
+      table: { name: 'items' },
+      chunking: { column: 'id', chunks: 8, maxParallel: 8 },
+      output: { container: 'sessions' },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    // Leases of a minute: a waiting chunk would ask again only every 10 s.
+    const lease = services.settings.SIPHON_SESSION_LEASE_SECONDS;
+    services.settings.SIPHON_SESSION_LEASE_SECONDS = 60;
+    try {
+      const triggered = await env.api.post(`/api/pipelines/${id}/runs`);
+      const run = await env.api.waitForRun(triggered.headers.get('location')!);
+      expect(run.status, run.error).toBe('succeeded');
+      expect(run.rows).toBe(rows);
+      const events = (await env.api.get(`/api/pipelines/${id}/runs/${run.runId}/events`)).body!.events as Array<{ type: string; at: string }>;
+      expect(events.filter((event) => event.type === 'waitingForSource').length).toBeGreaterThan(0);
+      // Six chunks waited for two slots; each slot that came free went to the next at once.
+      // Waiting out the poll instead would take at least 3 x 10 s.
+      const span = Date.parse(events.find((event) => event.type === 'finished')!.at) - Date.parse(events.find((event) => event.type === 'prepared')!.at);
+      expect(span).toBeLessThan(10_000);
+    } finally {
+      services.settings.SIPHON_SESSION_LEASE_SECONDS = lease;
+    }
+  });
+
   it('gives a crashed holder\'s slots back when their leases run out; meanwhile plan answers 503 with Retry-After', async () => {
     const id = 'cap-crashed';
     const created = await env.api.post('/api/pipelines', {
