@@ -88,13 +88,15 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     if (claim) {
       // Still ours? The activity may start long after the orchestrator took it (a busy worker).
       const { leaseInMs } = slotTimings(services);
-      if (!(await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs }))) throw new SlotLostError();
+      const renewed = await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs });
+      if (!renewed) throw new SlotLostError();
+      claim.etag = renewed.etag;
     } else if (slotted) {
       // One try, never a wait: refused, the chunk waits in its orchestration (copyChunkRange),
       // whose queue takes a place in the source's queue for the run's waiting chunks.
       const answer = await tryAcquireSourceSlot(services, spec.source, holder, false);
       if (!answer.acquired) return { outcome: 'waiting', chunk: input.chunk, ...(await recordWaiting(services, run, spec.source, input.chunk, attempt, answer.ahead)) };
-      claim = { key: answer.key, slot: answer.slot, holder };
+      claim = { key: answer.key, slot: answer.slot, holder, etag: answer.etag };
     }
     const started = services.now();
     const { etag: readEtag, ...planned } = chunk;
@@ -236,7 +238,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: message };
     throw error;
   } finally {
-    if (claim && !slotHandedOver) await services.sourceSlots.release(claim.key, claim.slot, claim.holder).catch(() => undefined);
+    if (claim && !slotHandedOver) await services.sourceSlots.release(claim.key, claim.slot, claim.holder, claim.etag).catch(() => undefined);
   }
 }
 

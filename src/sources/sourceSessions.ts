@@ -25,8 +25,8 @@ export class SourceBusyError extends Error {
   }
 }
 
-/** A slot held: which source (its partition key), which slot, by whom. */
-export type SlotClaim = { key: string; slot: number; holder: string };
+/** A slot held: which source (its partition key), which slot, by whom; `etag` of the holder's last write of it, when known. */
+export type SlotClaim = { key: string; slot: number; holder: string; etag?: string };
 
 /** How long a lease lasts, how often a waiter asks again, how long a waiter that stopped asking keeps its place. */
 export function slotTimings(services: Pick<Services, 'settings'>) {
@@ -59,7 +59,7 @@ export async function acquireSourceSlot(services: Pick<Services, 'settings' | 's
   const giveUpAt = Date.now() + waitSeconds * 1000;
   for (;;) {
     const answer = await tryAcquireSourceSlot(services, source, holder);
-    if (answer.acquired) return { key: answer.key, slot: answer.slot, holder };
+    if (answer.acquired) return { key: answer.key, slot: answer.slot, holder, etag: answer.etag };
     const left = giveUpAt - Date.now();
     if (left <= 0) {
       await services.sourceSlots.withdraw(answer.key, holder).catch(() => undefined);
@@ -76,7 +76,12 @@ export async function acquireSourceSlot(services: Pick<Services, 'settings' | 's
  */
 export function holdSourceSlot(services: Pick<Services, 'settings' | 'sourceSlots' | 'now'>, claim: SlotClaim, onLost: () => void = () => undefined): { release: () => Promise<void>; renew: () => Promise<boolean> } {
   const { leaseInMs, renewInMs } = slotTimings(services);
-  const renew = async () => (await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs })) !== undefined;
+  let etag = claim.etag;
+  const renew = async () => {
+    const renewed = await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs });
+    etag = renewed?.etag;
+    return renewed !== undefined;
+  };
   const timer = setInterval(() => {
     renew().then((held) => {
       if (!held) {
@@ -90,7 +95,7 @@ export function holdSourceSlot(services: Pick<Services, 'settings' | 'sourceSlot
     renew,
     release: async () => {
       clearInterval(timer);
-      await services.sourceSlots.release(claim.key, claim.slot, claim.holder);
+      await services.sourceSlots.release(claim.key, claim.slot, claim.holder, etag);
     },
   };
 }

@@ -20,7 +20,8 @@ import { hasStatus } from './tableErrors.js';
  * than reading rows. This store does the storage half; sources/sourceSessions.ts decides how long
  * to wait and renews.
  */
-export type SlotGrant = { acquired: true; slot: number; expiresAt: Date };
+/** `etag`: the slot row's as this holder last wrote it, so a release needs no read first. */
+export type SlotGrant = { acquired: true; slot: number; expiresAt: Date; etag: string };
 export type SlotRefusal = { acquired: false; ahead: number };
 export type SlotAnswer = SlotGrant | SlotRefusal;
 
@@ -96,8 +97,20 @@ export class SourceSlotStore {
     return this.renewRow(source, slot, holder, row, options);
   }
 
-  /** Frees `holder`'s slot (nothing when it is no longer its), and takes it out of the queue if it waits there. */
-  async release(source: string, slot: number, holder: string): Promise<void> {
+  /**
+   * Frees `holder`'s slot (nothing when it is no longer its). With the ETag of its last write, one
+   * conditional delete; without it, or when the row changed since, a read first.
+   */
+  async release(source: string, slot: number, holder: string, etag?: string): Promise<void> {
+    if (etag) {
+      try {
+        await this.table.deleteEntity(source, slotRowKey(slot), { etag });
+        return;
+      } catch (err) {
+        if (hasStatus(err, 404)) return;
+        if (!hasStatus(err, 412)) throw err;
+      }
+    }
     const row = await this.getSlot(source, slot);
     if (!row || row.holder !== holder) return;
     await this.table.deleteEntity(source, row.rowKey!, { etag: row.etag }).catch((err: unknown) => {
@@ -139,9 +152,8 @@ export class SourceSlotStore {
     const expiresAt = new Date(now.getTime() + leaseInMs);
     const entity: SlotRow = { partitionKey: source, rowKey: slotRowKey(slot), holder, expiresAt: expiresAt.toISOString() };
     try {
-      if (current) await this.table.updateEntity(entity, 'Replace', { etag: current.etag });
-      else await this.table.createEntity(entity);
-      return { acquired: true, slot, expiresAt };
+      const written = current ? await this.table.updateEntity(entity, 'Replace', { etag: current.etag }) : await this.table.createEntity(entity);
+      return { acquired: true, slot, expiresAt, etag: written.etag ?? '' };
     } catch (err) {
       if (hasStatus(err, 404, 409, 412)) return undefined;
       throw err;
@@ -151,8 +163,8 @@ export class SourceSlotStore {
   private async renewRow(source: string, slot: number, holder: string, row: Row, options: Pick<AcquireSlotOptions, 'now' | 'leaseInMs'>): Promise<SlotGrant | undefined> {
     const expiresAt = new Date(options.now.getTime() + options.leaseInMs);
     try {
-      await this.table.updateEntity<SlotRow>({ partitionKey: source, rowKey: slotRowKey(slot), holder, expiresAt: expiresAt.toISOString() }, 'Replace', { etag: row.etag });
-      return { acquired: true, slot, expiresAt };
+      const written = await this.table.updateEntity<SlotRow>({ partitionKey: source, rowKey: slotRowKey(slot), holder, expiresAt: expiresAt.toISOString() }, 'Replace', { etag: row.etag });
+      return { acquired: true, slot, expiresAt, etag: written.etag ?? '' };
     } catch (err) {
       // Changed meanwhile: taken over (the lease had expired), or released.
       if (hasStatus(err, 404, 412)) return undefined;
