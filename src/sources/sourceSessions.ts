@@ -55,7 +55,9 @@ export async function tryAcquireSourceSlot(services: Pick<Services, 'settings' |
 
 /** A slot within `waitSeconds` (asking again every poll interval), or a SourceBusyError; the caller releases it. */
 export async function acquireSourceSlot(services: Pick<Services, 'settings' | 'sourceSlots' | 'now'>, source: SourceSpec, holder: string, waitSeconds: number): Promise<SlotClaim> {
-  const { pollInMs } = slotTimings(services);
+  // Every second, not every poll interval: asking costs this process a read, not a history
+  // event, and a slot owed to this waiter stays idle until it asks.
+  const pollInMs = Math.min(1_000, slotTimings(services).pollInMs);
   const giveUpAt = Date.now() + waitSeconds * 1000;
   for (;;) {
     const answer = await tryAcquireSourceSlot(services, source, holder);
@@ -63,7 +65,7 @@ export async function acquireSourceSlot(services: Pick<Services, 'settings' | 's
     const left = giveUpAt - Date.now();
     if (left <= 0) {
       await services.sourceSlots.withdraw(answer.key, holder).catch(() => undefined);
-      throw new SourceBusyError(sourceSlotKey(source).identity, maxSessionsOf(source), Math.ceil(pollInMs / 1000));
+      throw new SourceBusyError(sourceSlotKey(source).identity, maxSessionsOf(source), Math.ceil(slotTimings(services).pollInMs / 1000));
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollInMs, left)));
   }
