@@ -92,7 +92,8 @@ export function* copyChunkRange(context: OrchestrationContext, input: ChunkRange
   const slotFreed = () => {
     freed = true;
     if (!waitTimer) return;
-    waitTimer.cancel();
+    // Fired already, in the same episode as this copy's end: nothing to cancel, and it is dropped unread.
+    if (!waitTimer.isCompleted) waitTimer.cancel();
     inFlight.delete(waitTimer);
     waitTimer = undefined;
     ask();
