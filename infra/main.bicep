@@ -221,6 +221,7 @@ var siphonTables = [
   '${tablePrefix}RunIndex'
   '${tablePrefix}RunEvents'
   '${tablePrefix}Notifications'
+  '${tablePrefix}SourceSlots'
 ]
 
 // ---------------------------------------------------------------------------------------------
