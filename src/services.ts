@@ -16,6 +16,7 @@ import type { SourceConnector } from './sources/sourceConnector.js';
 import type { PipelineSpec } from './spec/pipelineSpec.js';
 import { createTableIfNotExists } from './store/tableErrors.js';
 import { NotificationStore } from './store/notificationStore.js';
+import { SourceSlotStore } from './store/sourceSlotStore.js';
 
 /** Everything a handler reaches outside itself, built once per process from the app settings. */
 export type Services = {
@@ -31,6 +32,8 @@ export type Services = {
   /** Each pipeline's output schema of its last successful run, and the earlier ones (entities beside the watermark). */
   schemas: SchemaStore;
   leases: LeaseStore;
+  /** Each source's session semaphore (source.maxSessions), shared by every process of the app. */
+  sourceSlots: SourceSlotStore;
   runEvents: RunEventStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
@@ -51,6 +54,7 @@ export const tableNames = (settings: Settings) => ({
   runIndex: `${settings.SIPHON_TABLE_PREFIX}RunIndex`,
   runEvents: `${settings.SIPHON_TABLE_PREFIX}RunEvents`,
   notifications: `${settings.SIPHON_TABLE_PREFIX}Notifications`,
+  sourceSlots: `${settings.SIPHON_TABLE_PREFIX}SourceSlots`,
 });
 
 let services: Promise<Services> | undefined;
@@ -81,6 +85,7 @@ async function createServices(settings: Settings): Promise<Services> {
     runIndex: createTableClient(host, names.runIndex),
     runEvents: createTableClient(host, names.runEvents),
     notifications: createTableClient(host, names.notifications),
+    sourceSlots: createTableClient(host, names.sourceSlots),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -105,6 +110,7 @@ async function createServices(settings: Settings): Promise<Services> {
     watermarks: new WatermarkStore(tables.watermarks),
     schemas: new SchemaStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
+    sourceSlots: new SourceSlotStore(tables.sourceSlots),
     runEvents: new RunEventStore(tables.runEvents),
     jobQueue,
     poisonQueue,

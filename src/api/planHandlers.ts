@@ -1,3 +1,4 @@
+import { openSourceSession, SourceBusyError } from '../sources/sourceSessions.js';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { getServices, type Services } from '../services.js';
 import { errorMessage } from '../errors/errorTypes.js';
@@ -38,8 +39,10 @@ export async function planView(services: Services, spec: PipelineSpec) {
   }
   let source;
   try {
-    source = await services.openSource(spec.source);
+    source = await openSourceSession(services, spec.source, { purpose: 'plan', waitSeconds: Math.min(services.settings.SIPHON_SESSION_WAIT_SECONDS, httpSlotWaitSeconds) });
   } catch (err) {
+    // All of the source's sessions in use is no refusal of the spec: the handler answers 503.
+    if (err instanceof SourceBusyError) throw err;
     return refused([{ path: 'source', reason: scrubSecrets(`cannot connect: ${errorMessage(err)}`) }]);
   }
   try {
@@ -128,7 +131,7 @@ export async function planPipeline(request: HttpRequest): Promise<HttpResponseIn
   const services = await getServices();
   const stored = await services.pipelines.get(id.value);
   if (!stored) return problem(404, `Pipeline ${id.value} does not exist`);
-  return json(200, await planView(services, stored.spec));
+  return planAnswer(() => planView(services, stored.spec));
 }
 
 /**
@@ -144,5 +147,21 @@ export async function validatePipeline(request: HttpRequest): Promise<HttpRespon
   const services = await getServices();
   const invalid = await dependencyProblem(services, body.value);
   if (invalid) return invalid;
-  return json(200, await planView(services, body.value));
+  return planAnswer(() => planView(services, body.value));
+}
+
+/**
+ * How long a plan or validate request waits for a session on its source before it answers 503:
+ * short, as an HTTP caller (and any proxy before it) would not wait longer.
+ */
+const httpSlotWaitSeconds = 10;
+
+/** 200 with the plan, or 503 with Retry-After when the source has no session free (source.maxSessions) within the wait. */
+async function planAnswer(plan: () => ReturnType<typeof planView>): Promise<HttpResponseInit> {
+  try {
+    return json(200, await plan());
+  } catch (err) {
+    if (!(err instanceof SourceBusyError)) throw err;
+    return problem(503, 'The source is busy', err.message, undefined, { 'retry-after': String(err.retryAfterSeconds) });
+  }
 }

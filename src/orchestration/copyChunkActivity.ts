@@ -17,6 +17,16 @@ import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import type { ChunkKey } from '../sources/sourceConnector.js';
 import { openReingestSource } from './prepareReingestRun.js';
+import { chunkSlotHolder, recordWaiting } from './acquireSourceSlotActivity.js';
+import { openWithSlot, slotTimings, sourceSlotKey, tryAcquireSourceSlot, type SlotClaim } from '../sources/sourceSessions.js';
+import type { SourceConnector } from '../sources/sourceConnector.js';
+
+/** The orchestrator's slot of the source went to another holder (this one stalled past its lease): stop, and try again with a new slot. */
+class SlotLostError extends Error {
+  constructor() {
+    super('the session slot taken for this chunk (source.maxSessions) was lost: its lease expired and another session took it; the chunk is tried again');
+  }
+}
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -54,10 +64,18 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
   const stop = new AbortController();
   const attempt = input.attempt ?? 1;
   let run: StoredRun | undefined;
+  // The slot of the source's session semaphore this attempt holds (taken by the orchestrator, or
+  // here): freed here on every way out but one (the source's close frees it once opened).
+  let claim: SlotClaim | undefined;
+  let slotHandedOver = false;
   try {
     run = await services.runs.get(input.pipelineId, input.runId);
     if (!run?.spec || !run.columns || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
     const timeline = chunkTimeline(services, run, input.chunk, attempt);
+    const holder = chunkSlotHolder({ runId: input.runId, chunk: input.chunk, attempt });
+    // A re-ingest reads quarantined rows from blobs: it holds no session on the source.
+    const slotted = input.sourceSlot !== undefined && !run.reingestOf;
+    if (slotted && typeof input.sourceSlot === 'number') claim = { key: sourceSlotKey(run.spec.source).key, slot: input.sourceSlot, holder };
     if (terminalRunStatuses.has(run.status)) {
       await timeline(RunEventType.chunkStopped, { status: run.status });
       return { outcome: 'stopped', chunk: input.chunk, status: run.status };
@@ -68,6 +86,19 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       return { outcome: 'done', chunk: input.chunk, rows: chunk.rows, bytes: chunk.bytes, files: chunk.files.length, durationInMs: 0 };
     }
     const { spec } = run;
+    if (claim) {
+      // Still ours? The activity may start long after the orchestrator took it (a busy worker).
+      const { leaseInMs } = slotTimings(services);
+      const renewed = await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs });
+      if (!renewed) throw new SlotLostError();
+      claim.etag = renewed.etag;
+    } else if (slotted) {
+      // One try, never a wait: refused, the chunk waits in its orchestration (copyChunkRange),
+      // whose queue takes a place in the source's queue for the run's waiting chunks.
+      const answer = await tryAcquireSourceSlot(services, spec.source, holder, false);
+      if (!answer.acquired) return { outcome: 'waiting', chunk: input.chunk, ...(await recordWaiting(services, run, spec.source, input.chunk, attempt, answer.ahead)) };
+      claim = { key: answer.key, slot: answer.slot, holder, etag: answer.etag };
+    }
     const started = services.now();
     const { etag: readEtag, ...planned } = chunk;
     // Running, with this attempt recorded, before any row is read: a chunk being copied says so.
@@ -115,7 +146,12 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     };
 
     // A re-ingest run reads its chunk's quarantine file instead of the source.
-    const source = run.reingestOf ? await openReingestSource(services, run, input.chunk) : await services.openSource(spec.source);
+    let source: SourceConnector;
+    if (run.reingestOf) source = await openReingestSource(services, run, input.chunk);
+    else if (claim) {
+      slotHandedOver = true;
+      source = await openWithSlot(services, spec.source, claim, () => stop.abort(new SlotLostError()));
+    } else source = await services.openSource(spec.source);
     try {
       const target = readTargetOf(spec);
       // The transforms' columns (the columns read without transforms), in the encodings written.
@@ -190,7 +226,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       if (run) await recordAttemptEnd(services, run, input.chunk, attempt, { status: ChunkStatus.stopped, event: RunEventType.chunkStopped, fields: { status: ended.status } }).catch(() => undefined);
       return { outcome: 'stopped', chunk: input.chunk, status: ended.status };
     }
-    const error = withContext(err, context);
+    const error = withContext(stop.signal.reason instanceof SlotLostError ? stop.signal.reason : err, context);
     const message = capMessage(scrubSecrets(errorMessage(error)), maxChunkErrorChars);
     // The orchestrator tries a thrown error again until the run's retry policy runs out (see
     // copyChunkRange); a NonRetryableError comes back as an outcome and ends the chunk at once.
@@ -202,6 +238,8 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     }
     if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: message };
     throw error;
+  } finally {
+    if (claim && !slotHandedOver) await services.sourceSlots.release(claim.key, claim.slot, claim.holder, claim.etag).catch(() => undefined);
   }
 }
 

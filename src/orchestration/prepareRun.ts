@@ -21,6 +21,7 @@ import { defaultSchemaContract } from '../spec/schemaContract.js';
 import { applySchemaContract, fitDrift, frozenMessage, typeName, type SchemaColumn, type SchemaDrift } from './schemaDrift.js';
 import { capMessage } from '../errors/capMessage.js';
 import { holdReingestClaim, prepareReingestRun } from './prepareReingestRun.js';
+import { openSourceSession } from '../sources/sourceSessions.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -53,7 +54,7 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
     if (skip) return skipRun(services, run, spec, skip);
 
     const target = readTargetOf(spec);
-    const source = await services.openSource(spec.source);
+    const source = await openSourceSession(services, spec.source, { purpose: `prepare:${ref.runId}` });
     try {
       const history = await readRunHistory(services, ref.pipelineId, pipeline.generation);
       const { description, incremental, plan, deltaReadVersion } = await planRead(services, source, spec, run.options ?? {}, undefined, history);

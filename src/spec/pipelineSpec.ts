@@ -25,6 +25,12 @@ const appSettingName = z
 const sessionLimits = {
   statementTimeoutSeconds: z.number().int().min(1).max(7 * 24 * 3_600).optional(),
   lockTimeoutSeconds: z.number().int().min(1).max(3_600).optional(),
+  /**
+   * The most sessions Siphon holds on this source's server and database at once, over every run,
+   * pipeline and kind of session (sources/sourceSessions.ts); 8 when absent. Pipelines whose
+   * settings reach the same server and database share the count.
+   */
+  maxSessions: z.number().int().min(1).max(256).optional(),
 };
 
 const postgresSource = z

@@ -559,3 +559,17 @@ function findColumnOrUndefined<T extends { name: string }>(columns: T[], name: s
   const folded = columns.filter((column) => column.name.toLowerCase() === name.toLowerCase());
   return folded.length === 1 ? folded[0] : undefined;
 }
+
+/**
+ * The server and database a connection string reaches, read without connecting (for the source's
+ * identity: sources/sourceIdentity.ts). Never the user or the password.
+ */
+export function sqlServerEndpoint(connectionString: string): { server: string; port: number | undefined; instanceName: string | undefined; database: string | undefined } {
+  let parsed: ParsedConnectionString;
+  try {
+    parsed = mssql.ConnectionPool.parseConnectionString(connectionString);
+  } catch (err) {
+    throw new NonRetryableError(`The SQL Server connection string could not be read: ${scrubSecrets(ensureErrorType(err).message)}`);
+  }
+  return { server: parsed.server?.trim() ?? '', port: parsed.port, instanceName: parsed.options.instanceName, database: parsed.database };
+}
