@@ -1,3 +1,4 @@
+import { ChangeStateStore } from './store/changeStateStore.js';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { ChunkStore } from './store/chunkStore.js';
@@ -30,6 +31,8 @@ export type Services = {
   watermarks: WatermarkStore;
   /** Each pipeline's output schema of its last successful run, and the earlier ones (entities beside the watermark). */
   schemas: SchemaStore;
+  /** Each change-capture pipeline's current change state (capture/), an entity beside the watermark. */
+  changeStates: ChangeStateStore;
   leases: LeaseStore;
   runEvents: RunEventStore;
   jobQueue: QueueClient;
@@ -104,6 +107,7 @@ async function createServices(settings: Settings): Promise<Services> {
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
     schemas: new SchemaStore(tables.watermarks),
+    changeStates: new ChangeStateStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
     runEvents: new RunEventStore(tables.runEvents),
     jobQueue,

@@ -16,6 +16,7 @@ import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { openReingestSource } from './prepareReingestRun.js';
+import { openChunkChanges } from '../capture/chunkChanges.js';
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -120,6 +121,11 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       // The transforms' columns (the columns read without transforms), in the encodings written.
       const transformed = columnsWritten(run)!;
       const written = writtenColumns(transformed, spec.output);
+      const paths = runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) });
+      const changes = run.capture ? await openChunkChanges({
+        blobs: services.dataBlobs, container, spec, capture: run.capture, columns: run.columns, runFolder: paths.folder,
+        chunk: input.chunk, range: chunk.range, window: run.window, where: context,
+      }) : undefined;
       const result = await copyChunk(source, container, {
         chunk: input.chunk,
         range: chunk.range,
@@ -130,12 +136,13 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
         window: run.window,
         orderBy: run.orderBy,
-        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) }),
+        paths,
         maxRows: spec.maxRows,
         signal: stop.signal,
         validation: spec.validation,
         transforms: spec.transforms,
         runId: input.runId,
+        changes,
       }, onProgress);
       await progressWrite;
       if (result.truncated) await services.queries.markTruncated(input.pipelineId);

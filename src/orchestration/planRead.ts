@@ -15,6 +15,7 @@ import { checkDeltaColumns, checkDeltaTable, checkMergeKeys } from './planDeltaT
 import { planWindow } from './planWindow.js';
 import { sizeChunks, type ChunkBudget } from '../copy/chunkBudget.js';
 import { noRunHistory, type RunHistory } from './runHistory.js';
+import { captureKeys } from '../capture/planCapture.js';
 
 /**
  * What a run reads: its columns, its incremental window, and its chunks; for a Delta table, the
@@ -41,7 +42,8 @@ export async function planRead(services: Services, source: SourceConnector, spec
     deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), await withNullFilledColumns(services, spec, description.columns, written, readTargetLabel(target)), readTargetLabel(target));
   }
   const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
-  const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental, history);
+  const keys = spec.changeCapture ? captureKeys(spec, description.columns, description.primaryKey, readTargetLabel(target)) : description.primaryKey;
+  const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, keys, incremental, history);
   return { description, incremental, plan, deltaReadVersion };
 }
 
@@ -89,7 +91,9 @@ export async function inspectRead(services: Services, source: SourceConnector, s
   }
   const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;
   if (spec.incremental && !incremental) return { description, refusals };
-  const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, description.primaryKey, incremental, history));
+  const keys = spec.changeCapture ? await step('changeCapture', async () => captureKeys(spec, description.columns, description.primaryKey, readTargetLabel(target))) : description.primaryKey;
+  if (!keys) return { description, incremental, refusals };
+  const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, keys, incremental, history));
   return { description, incremental, plan, refusals };
 }
 
@@ -122,7 +126,7 @@ async function planRun(source: SourceConnector, target: ReadTarget, spec: Pipeli
   const budget = sizeChunks({ specChunks: chunking.chunks, rowsEstimate: rowsToRead(tableBounds, bounds, window, onCursor, history), throughput: history.throughput });
   const count = budget.chunks;
   if (chunking.strategy === 'equalWidth' || bounds.min === undefined) {
-    return { ranges: planChunks(bounds, count), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate, budget };
+    return { ranges: withCaptureChunk(spec, planChunks(bounds, count)), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate, budget };
   }
   const distribution = await source.keyDistribution(target, chunking.column, bounds.kind, samplePointsFor(count));
   return { ranges: planBalancedChunks(bounds, distribution, count), keyKind: bounds.kind, orderBy, method: distribution.method, rowsEstimate: bounds.rowsEstimate, budget };
@@ -143,6 +147,14 @@ export function rowsToRead(table: KeyBounds, read: KeyBounds, window: CursorWind
   if (tableSpan <= 0n || readSpan <= 0n) return 0;
   const share = readSpan >= tableSpan ? 1 : Number((readSpan * 1_000_000n) / tableSpan) / 1_000_000;
   return Math.ceil(table.rowsEstimate * share);
+}
+
+/**
+ * An empty table still gets one chunk in a hashDiff run: the old state's every key is then a
+ * delete, and some chunk must say so.
+ */
+function withCaptureChunk(spec: PipelineSpec, ranges: ChunkRange[]): ChunkRange[] {
+  return spec.changeCapture && !ranges.length ? [{ kind: 'all' }] : ranges;
 }
 
 function windowBounds(table: KeyBounds, window: CursorWindow): KeyBounds {
