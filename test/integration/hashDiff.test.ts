@@ -34,6 +34,8 @@ beforeAll(async () => {
   blobProxy = await startFaultProxy(endpointOf(azurite.connectionString, 'BlobEndpoint'));
   await pg.query(`CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2) NOT NULL, seen timestamptz)`);
   await pg.query(`INSERT INTO items SELECT i, 'item ' || i, i / 4.0, timestamptz '2024-01-01' + i * interval '1 minute' FROM generate_series(1, 300) i`);
+  await pg.query(`CREATE TABLE members (id bigint PRIMARY KEY, version bigint NOT NULL, name text NOT NULL, deleted_at timestamptz)`);
+  await pg.query(`INSERT INTO members SELECT i, i, 'member ' || i, CASE WHEN i = 3 THEN timestamptz '2024-01-01' END FROM generate_series(1, 20) i`);
   await maria.query(`CREATE TABLE items (id bigint PRIMARY KEY, name varchar(40), price decimal(10,2) NOT NULL, seen datetime(6))`);
   await maria.query(`INSERT INTO items SELECT seq, CONCAT('item ', seq), seq / 4.0, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq MINUTE FROM seq_1_to_300`);
   // The runtime's blobs go through the proxy, so a test can fail one write.
@@ -180,6 +182,39 @@ describe.each(engines)('hashDiff on $label', (source) => {
     // Folded, every run's changes are the table as it is.
     expect(await fold(manifests)).toEqual(await source.rows());
   }, 120_000);
+});
+
+describe('soft deletes', () => {
+  it('writes rows read with the soft-delete column set as delete change rows, the others as inserts then updates', async () => {
+    const created = await api.post('/api/pipelines', {
+      id: 'members-soft',
+      source: { engine: 'postgres', connectionSetting: pgSetting },
+      table: { name: 'members' },
+      incremental: { column: 'version' },
+      softDelete: { column: 'deleted_at' },
+      output: { container, format: 'jsonl' },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const read = async () => {
+      const triggered = await api.post('/api/pipelines/members-soft/runs');
+      const run = await api.waitForRun(triggered.headers.get('location')!);
+      expect(run.status).toBe('succeeded');
+      const manifest = await readManifest(azurite.connectionString, run.manifestPath as string);
+      const rows = await queryManifestFiles(azurite.connectionString, container, manifest, 'SELECT id, name, _change_type AS type FROM {files} ORDER BY id');
+      return { manifest, changes: rows.map((row) => `${String(row.id)}:${String(row.type)}:${String(row.name)}`) };
+    };
+    const first = await read();
+    expect(first.changes).toHaveLength(20);
+    expect(first.changes.filter((change) => !change.includes(':insert:'))).toEqual(['3:delete:member 3']);
+    expect(first.manifest.changes).toMatchObject({ mode: 'softDelete', keys: ['id'] });
+    expect(first.manifest.window).toMatchObject({ column: 'version', upTo: '20' });
+
+    await pg.query(`UPDATE members SET version = 21, name = 'renamed' WHERE id = 5`);
+    await pg.query(`UPDATE members SET version = 22, deleted_at = now() WHERE id = 6`);
+    const second = await read();
+    expect(second.changes).toEqual(['5:update:renamed', '6:delete:member 6']);
+    expect(BigInt(second.manifest.changes!.version)).toBeGreaterThan(BigInt(first.manifest.changes!.version));
+  }, 60_000);
 });
 
 describe('hashDiff refusals', () => {
