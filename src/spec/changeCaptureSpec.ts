@@ -38,6 +38,7 @@ type CaptureFields = {
   validation?: unknown;
   changeCapture?: ChangeCaptureSpec | undefined;
   softDelete?: SoftDeleteSpec | undefined;
+  output: { format: string; mode?: string | undefined };
 };
 
 /** The combinations change capture does not support, each at the field it concerns. */
@@ -54,6 +55,11 @@ export function checkChangeCaptureFields(spec: CaptureFields, ctx: z.RefinementC
     if (spec.chunking && keys && !keys.includes(spec.chunking.column)) {
       ctx.addIssue({ code: 'custom', path: ['chunking', 'column'], message: `a change-capture pipeline splits on one of its keys (${keys.join(', ')}), so a row never moves between chunks` });
     }
+  }
+  // A Delta merge upserts the run's rows as they are: a delete row would land in the table as a
+  // row of NULLs. Until the merge applies change rows, change rows go to files or a Delta append.
+  if ((spec.changeCapture || spec.softDelete) && spec.output.format === 'delta' && spec.output.mode === 'merge') {
+    ctx.addIssue({ code: 'custom', path: ['output', 'mode'], message: 'a Delta merge does not apply change rows yet; write them with mode "append" (or to files) and fold them (README "Change capture")' });
   }
   if (spec.softDelete) {
     if (spec.incremental === undefined) ctx.addIssue({ code: 'custom', path: ['softDelete'], message: 'soft deletes are read by an incremental pipeline (give incremental)' });
