@@ -65,5 +65,7 @@ export function checkChangeCaptureFields(spec: CaptureFields, ctx: z.RefinementC
     if (spec.incremental === undefined) ctx.addIssue({ code: 'custom', path: ['softDelete'], message: 'soft deletes are read by an incremental pipeline (give incremental)' });
     if (spec.changeCapture) ctx.addIssue({ code: 'custom', path: ['softDelete'], message: 'hashDiff sees deletes itself; give changeCapture or softDelete, not both' });
     if (spec.transforms !== undefined) ctx.addIssue({ code: 'custom', path: ['softDelete'], message: 'soft deletes do not take transforms yet' });
+    // A re-ingest run of quarantined rows writes plain rows, not change rows.
+    if (spec.validation !== undefined) ctx.addIssue({ code: 'custom', path: ['softDelete'], message: 'soft deletes do not take validation yet' });
   }
 }
