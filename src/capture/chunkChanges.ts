@@ -74,13 +74,16 @@ export async function openChunkChanges(input: ChunkChangesInput): Promise<ChunkC
     columns: changeColumns,
     rows: async (batch) => {
       const out: unknown[][] = [];
-      for (const row of batch) {
+      let row: unknown[] = [];
+      const emit = (type: ChangeType, changedKey: bigint[]) => {
+        out.push(type === ChangeType.delete ? deleteRow(changedKey) : [...row, type, version]);
+      };
+      for (row of batch) {
         const key = codec.of(row);
         const rowHash = hash(row);
         state.add(key, rowHash);
-        await merge.add(key, rowHash, (type, changedKey) => {
-          out.push(type === ChangeType.delete ? deleteRow(changedKey) : [...row, type, version]);
-        });
+        const reading = merge.add(key, rowHash, emit);
+        if (reading) await reading;
       }
       await state.flush();
       return out;

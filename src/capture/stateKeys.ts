@@ -28,13 +28,16 @@ export function keyCodec(columns: Column[], keys: string[], where: string): { in
     return index;
   });
   const asNumber = indexes.map((index) => ['int16', 'int32', 'date'].includes(columns[index]!.type.kind));
+  const part = (row: unknown[], index: number): bigint => {
+    const value = row[index];
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number') return BigInt(value);
+    throw new NonRetryableError(`${where}: key column "${columns[index]!.name}" is NULL in a row`);
+  };
+  const only = indexes.length === 1 ? indexes[0]! : -1;
   return {
     indexes,
-    of: (row) => indexes.map((index) => {
-      const value = row[index];
-      if (value === null || value === undefined) throw new NonRetryableError(`${where}: key column "${columns[index]!.name}" is NULL in a row`);
-      return typeof value === 'bigint' ? value : BigInt(value as number);
-    }),
+    of: only >= 0 ? (row) => [part(row, only)] : (row) => indexes.map((index) => part(row, index)),
     values: (key) => key.map((part, i) => (asNumber[i] ? Number(part) : part)),
   };
 }

@@ -22,14 +22,38 @@ export class StateMerge {
 
   constructor(private readonly old: AsyncIterator<StateRecord[]>, private readonly where: string) {}
 
-  /** The row with `key` (above every key added before) and `hash`. */
-  async add(key: StateKey, hash: string, emit: ChangeSink): Promise<void> {
+  /**
+   * The row with `key` (above every key added before) and `hash`. Synchronous while the state's
+   * current batch lasts (a promise only when the next batch must be read), so a million rows do
+   * not cost a million awaits.
+   */
+  add(key: StateKey, hash: string, emit: ChangeSink): Promise<void> | undefined {
     if (this.last && compareKeys(this.last, key) >= 0) {
       throw new NonRetryableError(`${this.where}: rows came in the order ${keyText(this.last)} then ${keyText(key)}, not ascending by key; the change state cannot be merged`);
     }
     this.last = key;
+    while (this.at < this.batch.length) {
+      const old = this.batch[this.at]!;
+      const order = compareKeys(old.key, key);
+      if (order > 0) break;
+      this.at++;
+      if (order < 0) {
+        emit(ChangeType.delete, old.key);
+        continue;
+      }
+      if (old.hash !== hash) emit(ChangeType.update, key);
+      return undefined;
+    }
+    if (this.at < this.batch.length || this.ended) {
+      emit(ChangeType.insert, key);
+      return undefined;
+    }
+    return this.addAfterRead(key, hash, emit);
+  }
+
+  private async addAfterRead(key: StateKey, hash: string, emit: ChangeSink): Promise<void> {
     for (;;) {
-      const old = this.at < this.batch.length ? this.batch[this.at] : await this.current();
+      const old = await this.current();
       if (!old) break;
       const order = compareKeys(old.key, key);
       if (order > 0) break;
