@@ -1,4 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
+import { NonRetryableError } from '../errors/errorTypes.js';
+import type { Services } from '../services.js';
 import type { ChunkRange } from '../spec/columns.js';
 import type { Manifest } from '../sink/manifest.js';
 import type { RunCapture } from './runCapture.js';
@@ -25,4 +27,16 @@ export function manifestChanges(capture: RunCapture): NonNullable<Manifest['chan
     version: capture.version,
     ...(capture.previous ? { afterVersion: capture.previous.version, afterRun: capture.previous.runId } : {}),
   };
+}
+
+/**
+ * Refuses to finalize a hashDiff run whose changes were computed against a state that is no
+ * longer current: a failed run retried after a later run of the pipeline succeeded. Its change
+ * rows would carry a lower `_change_version` than the later run's and fold out of order. Passes
+ * when the pointer is where it was at prepare, or already at this run (a finalize repeated).
+ */
+export async function checkStateUnmoved(services: Services, pipelineId: string, runId: string, capture: RunCapture): Promise<void> {
+  const current = await services.changeStates.get(pipelineId);
+  if (current?.runId === capture.currentAtPrepare || current?.runId === runId) return;
+  throw new NonRetryableError(`the change state moved to run ${current?.runId ?? '(none)'} since this run was prepared against ${capture.currentAtPrepare ?? 'no state'}; its changes would fold out of order, so no manifest was written: trigger a new run`);
 }

@@ -40,13 +40,15 @@ export async function planCapture(services: Services, spec: PipelineSpec, column
   }
   if (!spec.changeCapture) return undefined;
   const keys = captureKeys(spec, columns, primaryKey, label);
-  const pointer = options.fullRefresh ? undefined : await services.changeStates.get(spec.id);
-  if (!pointer) return { mode: 'hashDiff', keys, version: String(micros) };
+  const current = await services.changeStates.get(spec.id);
+  const pointer = options.fullRefresh ? undefined : current;
+  const atPrepare = current ? { currentAtPrepare: current.runId } : {};
+  if (!pointer) return { mode: 'hashDiff', keys, version: String(current && BigInt(current.version) >= micros ? BigInt(current.version) + 1n : micros), ...atPrepare };
   const index = await readStateIndex(services.dataBlobs.getContainerClient(pointer.container), pointer.index);
   if (index.keys.join('\u0000') !== keys.join('\u0000')) {
     throw new NonRetryableError(`${label}: the change state is keyed by ${index.keys.join(', ')} but the keys are now ${keys.join(', ')}; trigger a run with options.fullRefresh to start over with a snapshot`);
   }
   const version = micros > BigInt(pointer.version) ? micros : BigInt(pointer.version) + 1n;
-  return { mode: 'hashDiff', keys, version: String(version), previous: { runId: pointer.runId, version: pointer.version, container: pointer.container, index: pointer.index } };
+  return { mode: 'hashDiff', keys, version: String(version), previous: { runId: pointer.runId, version: pointer.version, container: pointer.container, index: pointer.index }, ...atPrepare };
 }
 

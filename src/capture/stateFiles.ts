@@ -123,7 +123,20 @@ export function stateIndexOf(runId: string, version: string, keys: string[], run
   return { runId, version, keys, files };
 }
 
-export async function readStateIndex(container: ContainerClient, path: string): Promise<StateIndex> {
-  const body = await container.getBlockBlobClient(path).downloadToBuffer();
-  return stateIndexSchema.parse(JSON.parse(body.toString('utf8')));
+/**
+ * The last index read, by URL: every chunk of a run reads the same previous index, which lists a
+ * file per chunk of the previous run, so thousands of chunks would otherwise read it thousands
+ * of times. An index is never rewritten with other content (it is a pure function of its run).
+ */
+let lastIndex: { url: string; index: Promise<StateIndex> } | undefined;
+
+export function readStateIndex(container: ContainerClient, path: string): Promise<StateIndex> {
+  const blob = container.getBlockBlobClient(path);
+  if (lastIndex?.url === blob.url) return lastIndex.index;
+  const index = blob.downloadToBuffer().then((body) => stateIndexSchema.parse(JSON.parse(body.toString('utf8'))));
+  lastIndex = { url: blob.url, index };
+  index.catch(() => {
+    if (lastIndex?.index === index) lastIndex = undefined;
+  });
+  return index;
 }

@@ -25,7 +25,7 @@ import type { ValidationSpec } from '../spec/validationSpec.js';
 import { addRuleCounts } from '../validation/ruleCounts.js';
 import { notifyRunEnded } from '../notify/notifyRunEnded.js';
 import { checkRunQuality } from '../quality/checkRunQuality.js';
-import { manifestChanges, writeStateIndex } from '../capture/commitChangeState.js';
+import { checkStateUnmoved, manifestChanges, writeStateIndex } from '../capture/commitChangeState.js';
 
 /**
  * Runs the pipeline's quality checks (quality/checkRunQuality.ts), then writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
@@ -80,6 +80,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     // Before the manifest too: a `fail` check that did not pass fails the run with no manifest. A
     // re-ingest run writes rows the source run was already checked for, and reads no source to
     // measure: the checks are the source runs' alone.
+    if (run.capture?.mode === 'hashDiff') await checkStateUnmoved(services, ref.pipelineId, ref.runId, run.capture);
     const qualityFailure = run.reingestOf ? undefined : await checkRunQuality(services, { ...run, spec, columns: run.columns }, { rows: totals.rows, startedAt: new Date(run.startedAt ?? run.requestedAt) });
     if (qualityFailure) throw new NonRetryableError(qualityFailure);
     const manifest: Manifest = {

@@ -15,7 +15,8 @@ import { quietLog } from '../support/testEnvironment.js';
  * NULL) and deletes (the lowest and highest keys among them, so equal-width chunk bounds move),
  * a run's files hold exactly those changes; a run with nothing changed holds none; a run whose
  * manifest write fails (after its change files and state were written) and is retried writes
- * the same changes once. Every run's files folded with the README's DuckDB query equal the
+ * the same changes once, unless a later run succeeded meanwhile (then it fails, saying why).
+ * Every run's files folded with the README's DuckDB query equal the
  * source table. The files are read with DuckDB, the source with its own client.
  */
 const container = 'hashdiff';
@@ -178,6 +179,27 @@ describe.each(engines)('hashDiff on $label', (source) => {
     manifests.push(fourth.manifest);
     expect(fourth.changes.map((change) => `${change.id}:${change.type}`)).toEqual(['0:insert', '3:delete', '4:update', '301:update', '400:delete']);
     expect(fourth.manifest.changes!.afterRun).toBe(third.manifest.runId);
+
+    // 5. A failed run retried after a later run succeeded: its changes were computed against a
+    //    state no longer current, so it fails again, saying why, and writes no manifest.
+    await source.exec(`UPDATE items SET name = 'late' WHERE id = 5`);
+    blobProxy.rule = (request) => (request.method === 'PUT' && request.path.includes(`${pipelineId}/run=`) && request.path.endsWith('/_manifest.json') ? { action: 'status', status: 403, code: 'AuthorizationFailure' } : undefined);
+    const stale = await api.post(`/api/pipelines/${pipelineId}/runs`);
+    const staleRun = await api.waitForRun(stale.headers.get('location')!);
+    blobProxy.rule = undefined;
+    expect(staleRun.status).toBe('failed');
+    const later = await runOnce(pipelineId);
+    manifests.push(later.manifest);
+    expect(later.changes.map((change) => `${change.id}:${change.type}`)).toEqual(['5:update']);
+    let staleRetry = await api.post(`/api/pipelines/${pipelineId}/runs/${staleRun.runId}/retry`);
+    for (let i = 0; staleRetry.status === 409 && i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      staleRetry = await api.post(`/api/pipelines/${pipelineId}/runs/${staleRun.runId}/retry`);
+    }
+    expect(staleRetry.status).toBe(202);
+    const refused = await api.waitForRun(stale.headers.get('location')!);
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toContain(`the change state moved to run ${later.manifest.runId}`);
 
     // Folded, every run's changes are the table as it is.
     expect(await fold(manifests)).toEqual(await source.rows());
