@@ -29,7 +29,7 @@ import { checkStateUnmoved, manifestChanges, writeStateIndex } from '../capture/
 
 /**
  * Runs the pipeline's quality checks (quality/checkRunQuality.ts), then writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
- * manifest with the committed version, `_SUCCESS`), advances the watermark, stores the run's
+ * manifest with the committed version, `_SUCCESS`), makes a hashDiff run's change state current (capture/), advances the watermark, stores the run's
  * schema as the pipeline's current one (orchestration/schemaDrift.ts), closes the run
  * record, and releases the pipeline's run lease. Every step overwrites the same names with the same content
  * (or is a no-op the second time), so finalize can run again after a crash.
@@ -77,10 +77,11 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       const exceeded = rejectedBeyondLimits(spec.validation, quarantine.rows, totals.rows + quarantine.rows + (rowsFiltered ?? 0));
       if (exceeded) throw new NonRetryableError(exceeded);
     }
+    // Before the manifest: changes diffed against a state no longer current are not published.
+    if (run.capture?.mode === 'hashDiff') await checkStateUnmoved(services, ref.pipelineId, ref.runId, run.capture);
     // Before the manifest too: a `fail` check that did not pass fails the run with no manifest. A
     // re-ingest run writes rows the source run was already checked for, and reads no source to
     // measure: the checks are the source runs' alone.
-    if (run.capture?.mode === 'hashDiff') await checkStateUnmoved(services, ref.pipelineId, ref.runId, run.capture);
     const qualityFailure = run.reingestOf ? undefined : await checkRunQuality(services, { ...run, spec, columns: run.columns }, { rows: totals.rows, startedAt: new Date(run.startedAt ?? run.requestedAt) });
     if (qualityFailure) throw new NonRetryableError(qualityFailure);
     const manifest: Manifest = {
