@@ -10,7 +10,8 @@ import type { RunCapture } from './runCapture.js';
 /**
  * The key columns of a hashDiff pipeline, checked against the columns read: `changeCapture.keys`
  * or the table's primary key, each an integer, date or timestamp that is NOT NULL, and the
- * chunking column one of them. The read is ordered by these (the chunking column first).
+ * chunking column (when named) one of them. The read is ordered by these, the chunking column
+ * first; the first is the split key.
  */
 export function captureKeys(spec: PipelineSpec, columns: Column[], primaryKey: string[], label: string): string[] {
   const keys = spec.changeCapture?.keys ?? primaryKey;
@@ -21,9 +22,11 @@ export function captureKeys(spec: PipelineSpec, columns: Column[], primaryKey: s
     const refusal = keyColumnRefusal(column);
     return refusal ? [refusal] : [];
   });
-  if (spec.chunking && !keys.includes(spec.chunking.column)) problems.push(`chunking.column "${spec.chunking.column}" is not one of the keys (${keys.join(', ')}); a change-capture pipeline splits on a key`);
+  const lead = spec.chunking?.column;
+  if (lead !== undefined && !keys.includes(lead)) problems.push(`chunking.column "${lead}" is not one of the keys (${keys.join(', ')}); a change-capture pipeline splits on a key`);
   if (problems.length) throw new NonRetryableError(`${label}, changeCapture: ${problems.join('; ')}`);
-  return spec.chunking ? [spec.chunking.column, ...keys.filter((name) => name !== spec.chunking!.column)] : keys;
+  // Without chunking.column, the first key is the split key (planRead's planRun).
+  return lead !== undefined ? [lead, ...keys.filter((name) => name !== lead)] : keys;
 }
 
 /**

@@ -38,7 +38,9 @@ export function stateIndexPath(runFolder: string): string {
  * the first chunk and above for the last (a chunk `all` covers everything).
  */
 export function stateRangeOf(range: ChunkRange, chunk: number): StateRange {
-  if (range.kind !== 'range') return {};
+  if (range.kind === 'all') return {};
+  // planRead splits a hashDiff run on its first key only: no NULL keys, pages, partitions or tuples.
+  if (range.kind !== 'range') throw new Error(`a hashDiff chunk is a range of its first key, not ${range.kind}`);
   return { ...(chunk === 0 ? {} : { lower: range.lower }), ...(range.upperInclusive ? {} : { upper: range.upper }) };
 }
 

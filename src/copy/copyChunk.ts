@@ -2,7 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { NonRetryableError } from '../errors/errorTypes.js';
 import type { Column, ChunkRange, FileEntry } from '../spec/columns.js';
 import type { OutputSpec } from '../spec/pipelineSpec.js';
-import type { KeyKind, ReadChunkRequest, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
+import type { ChunkKey, KeyKind, ReadChunkRequest, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
 import { contentType, fileExtension, openFormatWriter, openRowBuffer, type FormatWriter, type RowBuffer } from '../formats/formatWriter.js';
 import { StagedBlobWriter } from '../sink/stagedBlobWriter.js';
 import type { RunPaths } from '../sink/blobPaths.js';
@@ -33,7 +33,7 @@ export type CopyChunkRequest = {
    * (formats/writtenTypes.ts); those columns themselves when absent.
    */
   writtenColumns?: Column[] | undefined;
-  key?: { column: string; kind: KeyKind } | undefined;
+  key?: ChunkKey | undefined;
   /** An incremental run's cursor range, applied on top of the chunk's key range. */
   window?: ReadChunkRequest['window'];
   orderBy: string[];

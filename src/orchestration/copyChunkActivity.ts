@@ -15,6 +15,7 @@ import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/r
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
+import type { ChunkKey } from '../sources/sourceConnector.js';
 import { openReingestSource } from './prepareReingestRun.js';
 import { openChunkChanges } from '../capture/chunkChanges.js';
 
@@ -133,7 +134,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         output: spec.output,
         columns: run.columns,
         writtenColumns: written,
-        key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
+        key: chunkKeyOf(run),
         window: run.window,
         orderBy: run.orderBy,
         paths,
@@ -244,3 +245,10 @@ async function recordAttemptEnd(services: Services, run: StoredRun, chunk: numbe
  * are capped by the registry's activity wrapper at maxErrorChars.)
  */
 const maxChunkErrorChars = 2_000;
+
+/** The key the run's chunks were planned on: recorded by prepare, or, for a run planned before that was recorded, the spec's column. */
+function chunkKeyOf(run: StoredRun): ChunkKey | undefined {
+  if (run.split) return run.split.key;
+  const column = run.spec?.chunking?.column;
+  return column !== undefined && run.keyKind ? { column, kind: run.keyKind } : undefined;
+}

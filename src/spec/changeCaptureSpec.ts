@@ -32,7 +32,7 @@ export type SoftDeleteSpec = z.infer<typeof softDeleteSchema>;
 type CaptureFields = {
   table?: unknown;
   query?: unknown;
-  chunking?: { column: string } | undefined;
+  chunking?: { column?: string | undefined } | undefined;
   incremental?: unknown;
   transforms?: unknown;
   validation?: unknown;
@@ -52,7 +52,7 @@ export function checkChangeCaptureFields(spec: CaptureFields, ctx: z.RefinementC
     if (spec.transforms !== undefined) ctx.addIssue({ code: 'custom', path, message: 'change capture does not take transforms yet' });
     if (spec.validation !== undefined) ctx.addIssue({ code: 'custom', path, message: 'change capture does not take validation yet (a quarantined row would read as deleted)' });
     const keys = spec.changeCapture.keys;
-    if (spec.chunking && keys && !keys.includes(spec.chunking.column)) {
+    if (spec.chunking?.column !== undefined && keys && !keys.includes(spec.chunking.column)) {
       ctx.addIssue({ code: 'custom', path: ['chunking', 'column'], message: `a change-capture pipeline splits on one of its keys (${keys.join(', ')}), so a row never moves between chunks` });
     }
   }

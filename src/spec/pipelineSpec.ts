@@ -64,10 +64,23 @@ export type Engine = (typeof engines)[number];
 /** Without a schema, the engine's default: `public`, the connection's database, or `dbo`. */
 export const tableSchema = z.object({ schema: identifier.optional(), name: identifier }).strict();
 
+/** `chunking.targetChunkMB` when the spec gives neither `chunks` nor `targetChunkMB` and no column (orchestration/planSplit.ts). */
+export const defaultTargetChunkMB = 256;
+/** `chunking.chunks` when a spec names its column but gives neither `chunks` nor `targetChunkMB`: the count specs always had. */
+export const defaultNamedKeyChunks = 8;
+
+/**
+ * How a table is split. `column` names the split key; without it the key is chosen from the
+ * catalog (primary key, clustered or unique index; PostgreSQL's ctid pages when there is none)
+ * and `chunks`, when absent, comes from the table's size: its source bytes (the table's storage
+ * as the catalog reports it, without secondary indexes) over `targetChunkMB`.
+ */
 export const chunkingSchema = z
   .object({
-    column: identifier,
-    chunks: z.number().int().min(1).max(10_000).default(8),
+    column: identifier.optional(),
+    chunks: z.number().int().min(1).max(10_000).optional(),
+    /** Megabytes of source data per chunk when `chunks` is absent (default 256; with a named column the default is 8 chunks instead). */
+    targetChunkMB: z.number().positive().max(1_000_000).optional(),
     maxParallel: z.number().int().min(1).max(64).default(4),
     /** `statistics`: boundaries from the engine's histograms (or a sample) so chunks hold equal rows; `equalWidth`: equal key ranges. */
     strategy: z.enum(['statistics', 'equalWidth']).default('statistics'),
@@ -339,6 +352,13 @@ export const pipelineSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['columns'], message: 'a query pipeline selects its columns in the query' });
     }
     // One chunk, one reader: a cap per chunk of a chunked read would not be a cap on the result.
+    // A query has no catalog to choose a key from.
+    if (spec.chunking && spec.chunking.column === undefined && spec.query !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['chunking', 'column'], message: 'a query pipeline must name its split column (the key is chosen from the catalog only for tables)' });
+    }
+    if (spec.chunking?.targetChunkMB !== undefined && spec.query !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['chunking', 'targetChunkMB'], message: 'a query has no catalog size to divide: give chunking.chunks' });
+    }
     if (spec.maxRows !== undefined && (spec.query === undefined || spec.chunking !== undefined || spec.incremental !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only a query read as one chunk (no chunking, not incremental) can be capped' });
     }

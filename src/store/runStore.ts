@@ -5,7 +5,8 @@ import { columnSchema } from '../spec/columns.js';
 import { schemaDriftSchema } from '../orchestration/schemaDrift.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { runOptionsSchema, runReasonSchema } from '../spec/jobMessage.js';
-import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
+import { chunkKeySchema, cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
+import { splitKeySources } from '../copy/chooseSplitKey.js';
 import { runQualitySchema } from '../spec/qualitySpec.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
@@ -66,6 +67,12 @@ export const runRecordSchema = z.object({
   /** What the pipeline's quality checks found, recorded by finalize before the manifest (quality/checkRunQuality.ts); absent without checks. */
   quality: runQualitySchema.optional(),
   keyKind: keyKindSchema.optional(),
+  /**
+   * The split key the chunks were planned on and where it came from (orchestration/planRead.ts):
+   * what each chunk's copy reads its range by. `key` is absent for ctid pages and one chunk. A run
+   * planned before this field names its key in its spec's chunking.column (and keyKind).
+   */
+  split: z.object({ source: z.enum(splitKeySources), reason: z.string(), key: chunkKeySchema.optional() }).optional(),
   orderBy: z.array(z.string()).optional(),
   /** How the chunk boundaries were found: from statistics, a sample, equal widths, or one chunk for everything. */
   planMethod: z.enum(['single', 'equalWidth', 'statistics', 'sample']).optional(),
@@ -128,8 +135,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'options' | 'window' | 'capture' | 'previousAttempts' | 'rejectedByRule' | 'quality';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'options', 'window', 'capture', 'previousAttempts', 'rejectedByRule', 'quality'];
+type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'split' | 'options' | 'window' | 'capture' | 'previousAttempts' | 'rejectedByRule' | 'quality';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'split', 'options', 'window', 'capture', 'previousAttempts', 'rejectedByRule', 'quality'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's
