@@ -13,6 +13,8 @@ export type EngineResult = {
   runs: Map<MethodId, MeasureRunOutput[]>;
   /** Siphon's copy of the big table (peak RSS at bigRows). */
   big?: MeasureRunOutput;
+  /** Siphon's hashDiff copy (1% changed) of the big table (peak RSS at bigRows). */
+  bigHashDiff?: MeasureRunOutput;
 };
 
 export type BenchReport = {
@@ -110,6 +112,17 @@ export function report(bench: BenchReport): string {
       const kept = transformed.rowsPerSecond / siphon.rowsPerSecond;
       out.push(`Siphon with 5 transforms / plain copy: ${ratio(kept)} rows/s (${formatInteger(transformed.rowsPerSecond)} vs ${formatInteger(siphon.rowsPerSecond)}); CPU per million rows ${formatFixed(transformed.cpuPerMillion, 2)} s vs ${formatFixed(siphon.cpuPerMillion, 2)} s`);
       verdicts.push(`${verdict(kept >= targets.withTransforms)} ${engine.label}: with 5 transforms Siphon keeps ${ratio(kept)} of its throughput; target >= ${targets.withTransforms}`);
+    }
+    const diffed = summaries.get('siphon-hashdiff');
+    if (siphon && diffed) {
+      // Issue 20: the diff's rows/s next to a plain copy, and its peak RSS flat between sizes.
+      out.push(`Siphon hashDiff (1% changed) / plain copy: ${ratio(diffed.rowsPerSecond / siphon.rowsPerSecond)} rows/s (${formatInteger(diffed.rowsPerSecond)} rows read/s vs ${formatInteger(siphon.rowsPerSecond)}); CPU per million rows ${formatFixed(diffed.cpuPerMillion, 2)} s vs ${formatFixed(siphon.cpuPerMillion, 2)} s; peak RSS ${formatFixed(diffed.rssMb, 0)} MB vs ${formatFixed(siphon.rssMb, 0)} MB`);
+      const bigDiff = engine.bigHashDiff;
+      if (bigDiff) {
+        const growth = bigDiff.maxRssMb / diffed.rssMb - 1;
+        out.push(`Siphon hashDiff peak RSS: ${formatFixed(diffed.rssMb, 0)} MB at ${formatInteger(rows)} rows, ${formatFixed(bigDiff.maxRssMb, 0)} MB at ${formatInteger(bench.bigRows)} rows (one run, ${formatFixed(bigDiff.seconds, 1)} s, ${formatInteger(bigDiff.rows / bigDiff.seconds)} rows read/s, ${formatInteger(bigDiff.changeRows ?? 0)} change rows)`);
+        verdicts.push(`${verdict(growth <= targets.rssGrowth)} ${engine.label}: hashDiff peak RSS ${formatFixed(bigDiff.maxRssMb, 0)} MB at ${formatInteger(bench.bigRows)} rows vs ${formatFixed(diffed.rssMb, 0)} MB at ${formatInteger(rows)} (${growth >= 0 ? '+' : ''}${percent(growth)}); target within ${percent(targets.rssGrowth)}`);
+      }
     }
     if (siphon && engine.big) {
       const big = engine.big;

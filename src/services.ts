@@ -1,3 +1,4 @@
+import { ChangeStateStore } from './store/changeStateStore.js';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { ChunkStore } from './store/chunkStore.js';
@@ -31,6 +32,8 @@ export type Services = {
   watermarks: WatermarkStore;
   /** Each pipeline's output schema of its last successful run, and the earlier ones (entities beside the watermark). */
   schemas: SchemaStore;
+  /** Each change-capture pipeline's current change state (capture/), an entity beside the watermark. */
+  changeStates: ChangeStateStore;
   leases: LeaseStore;
   /** Each source's session semaphore (source.maxSessions), shared by every process of the app. */
   sourceSlots: SourceSlotStore;
@@ -109,6 +112,7 @@ async function createServices(settings: Settings): Promise<Services> {
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
     schemas: new SchemaStore(tables.watermarks),
+    changeStates: new ChangeStateStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
     sourceSlots: new SourceSlotStore(tables.sourceSlots),
     runEvents: new RunEventStore(tables.runEvents),

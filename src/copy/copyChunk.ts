@@ -19,6 +19,7 @@ import { QuarantineWriter } from '../validation/quarantineWriter.js';
 import type { RuleCount } from '../validation/ruleCounts.js';
 import type { TransformStep } from '../spec/transformsSpec.js';
 import { compileTransforms } from '../transforms/compileTransforms.js';
+import type { ChunkChanges } from '../capture/chunkChanges.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -47,6 +48,8 @@ export type CopyChunkRequest = {
   transforms?: TransformStep[] | undefined;
   /** The run, named in each quarantined row. */
   runId?: string | undefined;
+  /** A change-capture run: the rows written are the change rows these make of the rows read (capture/chunkChanges.ts). */
+  changes?: ChunkChanges | undefined;
 };
 
 /**
@@ -106,7 +109,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const direct = (output.format === 'parquet' || output.format === 'delta') && !(output.partitionBy ?? []).length;
   const transforms = compileTransforms(request.columns, request.transforms, { reuseRow: direct });
   if (transforms.refusals.length) throw new NonRetryableError(`Chunk ${request.chunk}: ${transforms.refusals.map((refusal) => refusal.reason).join('; ')}`);
-  const transformed = transforms.columns;
+  const transformed = request.changes?.columns ?? transforms.columns;
   const written = request.writtenColumns ?? transformed;
   const convert = rowConverter(transformed, written);
   const router = partitionRouter(written, output.partitionBy ?? []);
@@ -239,7 +242,22 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const transform = transforms.apply;
   const filters = request.transforms?.some((step) => step.step === 'filter') ?? false;
   let filtered = 0;
+  let changeRows = 0;
   let truncated = false;
+  const writeRows = async (batch: unknown[][]) => {
+    if (convert) for (const row of batch) convert(row);
+    if (router.partitioned) {
+      for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
+    } else {
+      const state = await stateFor('');
+      const group = state.group;
+      for (let r = 0; r < batch.length; r++) {
+        group.add(batch[r]!);
+        buffered++;
+        if (group.rows >= groupLimit(state)) await writeGroup(state);
+      }
+    }
+  };
   // Iterated by hand to time each wait on the source; closed like for-await would on an early exit.
   const iterator = batches[Symbol.asyncIterator]();
   let exhausted = false;
@@ -289,18 +307,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
           }
         }
       }
-      if (convert) for (const row of batch) convert(row);
-      if (router.partitioned) {
-        for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
-      } else {
-        const state = await stateFor('');
-        const group = state.group;
-        for (let r = 0; r < batch.length; r++) {
-          group.add(batch[r]!);
-          buffered++;
-          if (group.rows >= groupLimit(state)) await writeGroup(state);
-        }
+      if (request.changes) {
+        batch = await request.changes.rows(batch);
+        changeRows += batch.length;
       }
+      await writeRows(batch);
       rows += read.length;
       onProgress(rows);
       if (truncated) break;
@@ -308,6 +319,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   } finally {
     // A failure to close must not hide the error that ended the read.
     if (!exhausted) await iterator.return?.().catch(() => undefined);
+  }
+  if (request.changes) {
+    const tail = await request.changes.end();
+    changeRows += tail.length;
+    await writeRows(tail);
   }
   for (const state of states.values()) {
     await writeGroup(state);
@@ -317,5 +333,5 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const uploadMs = Math.min(uploadWaitMs, writingMs);
   const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
   const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files, rejectedByRule: quarantine.ruleCounts() } : {};
-  return { rows: rows - (quarantine?.rows ?? 0) - filtered, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected, ...(filters ? { rowsFiltered: filtered } : {}) };
+  return { rows: request.changes ? changeRows : rows - (quarantine?.rows ?? 0) - filtered, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected, ...(filters ? { rowsFiltered: filtered } : {}) };
 }

@@ -17,6 +17,7 @@ import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import type { ChunkKey } from '../sources/sourceConnector.js';
 import { openReingestSource } from './prepareReingestRun.js';
+<<<<<<< HEAD
 import { chunkSlotHolder, recordWaiting } from './acquireSourceSlotActivity.js';
 import { openWithSlot, slotTimings, sourceSlotKey, tryAcquireSourceSlot, type SlotClaim } from '../sources/sourceSessions.js';
 import type { SourceConnector } from '../sources/sourceConnector.js';
@@ -27,6 +28,9 @@ class SlotLostError extends Error {
     super('the session slot taken for this chunk (source.maxSessions) was lost: its lease expired and another session took it; the chunk is tried again');
   }
 }
+=======
+import { openChunkChanges } from '../capture/chunkChanges.js';
+>>>>>>> issue20-hashdiff
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -157,6 +161,11 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       // The transforms' columns (the columns read without transforms), in the encodings written.
       const transformed = columnsWritten(run)!;
       const written = writtenColumns(transformed, spec.output);
+      const paths = runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) });
+      const changes = run.capture ? await openChunkChanges({
+        blobs: services.dataBlobs, container, spec, capture: run.capture, columns: run.columns, runFolder: paths.folder,
+        chunk: input.chunk, range: chunk.range, window: run.window, where: context,
+      }) : undefined;
       const result = await copyChunk(source, container, {
         chunk: input.chunk,
         range: chunk.range,
@@ -167,12 +176,13 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         key: chunkKeyOf(run),
         window: run.window,
         orderBy: run.orderBy,
-        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) }),
+        paths,
         maxRows: spec.maxRows,
         signal: stop.signal,
         validation: spec.validation,
         transforms: spec.transforms,
         runId: input.runId,
+        changes,
       }, onProgress);
       await progressWrite;
       if (result.truncated) await services.queries.markTruncated(input.pipelineId);

@@ -15,6 +15,7 @@ import { checkDeltaColumns, checkDeltaTable, checkMergeKeys } from './planDeltaT
 import { planWindow } from './planWindow.js';
 import { sizeChunks, type ChunkBudget } from '../copy/chunkBudget.js';
 import { noRunHistory, type RunHistory } from './runHistory.js';
+import { captureKeys } from '../capture/planCapture.js';
 import { chooseTableSplit } from './chooseTableSplit.js';
 import type { SplitKeyChoice } from '../copy/chooseSplitKey.js';
 import { sizeChunkCount, type ChunkSizing } from '../copy/chunkSizing.js';
@@ -46,7 +47,8 @@ export async function planRead(services: Services, source: SourceConnector, spec
     deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), await withNullFilledColumns(services, spec, description.columns, written, readTargetLabel(target)), readTargetLabel(target));
   }
   const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
-  const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, description.primaryKey, incremental, history);
+  const keys = spec.changeCapture ? captureKeys(spec, description.columns, description.primaryKey, readTargetLabel(target)) : description.primaryKey;
+  const plan = incremental && !incremental.window ? emptyPlan() : await planRun(source, target, spec, keys, incremental, history);
   return { description, incremental, plan, deltaReadVersion };
 }
 
@@ -94,7 +96,9 @@ export async function inspectRead(services: Services, source: SourceConnector, s
   }
   const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;
   if (spec.incremental && !incremental) return { description, refusals };
-  const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, description.primaryKey, incremental, history));
+  const keys = spec.changeCapture ? await step('changeCapture', async () => captureKeys(spec, description.columns, description.primaryKey, readTargetLabel(target))) : description.primaryKey;
+  if (!keys) return { description, incremental, refusals };
+  const plan = incremental && !incremental.window ? emptyPlan() : await step('chunking.column', () => planRun(source, target, spec, keys, incremental, history));
   return { description, incremental, plan, refusals };
 }
 
@@ -127,7 +131,9 @@ async function planRun(source: SourceConnector, target: ReadTarget, spec: Pipeli
     return { ranges: [{ kind: 'all' }], orderBy: primaryKey, method: 'single', rowsEstimate: 0, budget };
   }
   const window = incremental?.window;
-  const { choice, catalog } = await chooseTableSplit(source, target, spec.source.engine, chunking);
+  // A hashDiff run splits on its first key (captureKeys), never pages, partitions or a composite
+  // cut: each chunk's change state is a range of that key.
+  const { choice, catalog } = await chooseTableSplit(source, target, spec.source.engine, spec.changeCapture ? { ...chunking, column: primaryKey[0] } : chunking);
   const table = catalog && { rows: catalog.rows, bytes: catalog.bytes, pages: catalog.pages };
   const [lead, second] = choice.columns;
   if (lead === undefined) {
@@ -148,7 +154,7 @@ async function planRun(source: SourceConnector, target: ReadTarget, spec: Pipeli
   const orderBy = [lead, ...primaryKey.filter((name) => name !== lead)];
   const split = (key: ChunkKey): SplitPlan => ({ choice, key, sizing, table });
   if (chunking.strategy === 'equalWidth' || bounds.min === undefined || bounds.max === undefined) {
-    return { ranges: planChunks(bounds, count), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate, budget, split: split(leadKey) };
+    return { ranges: withCaptureChunk(spec, planChunks(bounds, count)), keyKind: bounds.kind, orderBy, method: 'equalWidth', rowsEstimate: bounds.rowsEstimate, budget, split: split(leadKey) };
   }
   const distribution = await source.keyDistribution(target, lead, bounds.kind, samplePointsFor(count));
   // A first column with too few values for the chunks (a tenant id): cut inside its heavy values by the second.
@@ -220,6 +226,14 @@ export function rowsToRead(table: KeyBounds, read: KeyBounds, window: CursorWind
   if (tableSpan <= 0n || readSpan <= 0n) return 0;
   const share = readSpan >= tableSpan ? 1 : Number((readSpan * 1_000_000n) / tableSpan) / 1_000_000;
   return Math.ceil(table.rowsEstimate * share);
+}
+
+/**
+ * An empty table still gets one chunk in a hashDiff run: the old state's every key is then a
+ * delete, and some chunk must say so.
+ */
+function withCaptureChunk(spec: PipelineSpec, ranges: ChunkRange[]): ChunkRange[] {
+  return spec.changeCapture && !ranges.length ? [{ kind: 'all' }] : ranges;
 }
 
 function windowBounds(table: KeyBounds, window: CursorWindow): KeyBounds {

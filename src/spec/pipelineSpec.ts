@@ -7,6 +7,7 @@ import { validationSchema } from './validationSpec.js';
 import { transformNameProblems, transformsSchema } from './transformsSpec.js';
 import { alertsSchema, checkNotificationFields, lateAfterSchema, notificationsSchema } from './notificationSpec.js';
 import { qualityNeedsCursor, qualitySchema } from './qualitySpec.js';
+import { changeCaptureSchema, checkChangeCaptureFields, softDeleteSchema } from './changeCaptureSpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -315,6 +316,10 @@ export const pipelineSpecSchema = z
     output: outputSchema,
     schedule: scheduleSchema.optional(),
     incremental: incrementalSchema.optional(),
+    /** Change rows instead of plain rows: `{mode: "hashDiff"}` diffs each run against the last (spec/changeCaptureSpec.ts, capture/). */
+    changeCapture: changeCaptureSchema.optional(),
+    /** An incremental pipeline's soft-delete column: rows read with it set are written as `delete` change rows. */
+    softDelete: softDeleteSchema.optional(),
     retry: retrySchema.default(retrySchema.parse({})),
     /** A run still going after this long ends `timed_out` and its chunks stop. */
     timeoutMinutes: z.number().min(0.05).max(7 * 24 * 60).default(24 * 60),
@@ -340,6 +345,7 @@ export const pipelineSpecSchema = z
       for (const problem of transformNameProblems(spec.transforms, spec.columns)) ctx.addIssue({ code: 'custom', path: ['transforms', ...problem.path], message: problem.message });
     }
     checkNotificationFields(spec, ctx);
+    checkChangeCaptureFields(spec, ctx);
     qualityNeedsCursor(spec.quality, spec.incremental, ctx);
     spec.owners?.forEach((owner, index) => {
       if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });

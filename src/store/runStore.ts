@@ -12,6 +12,7 @@ import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import type { RunIndexStore } from './runIndexStore.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
+import { captureSchema } from '../capture/runCapture.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
@@ -87,6 +88,11 @@ export const runRecordSchema = z.object({
   deltaVersion: z.number().int().nonnegative().optional(),
   /** The cursor range an incremental run reads, fixed at prepare. */
   window: cursorWindowSchema.optional(),
+  /**
+   * A change-capture run (capture/): its keys, its `_change_version`, and for hashDiff the state
+   * it compares with (none: the first run, or a full refresh, which is a snapshot). Fixed at prepare.
+   */
+  capture: captureSchema.optional(),
   /** Why a run was skipped (an upstream pipeline, another run in progress) or cancelled. */
   statusReason: z.string().optional(),
   /**
@@ -129,8 +135,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'split' | 'options' | 'window' | 'previousAttempts' | 'rejectedByRule' | 'quality';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'split', 'options', 'window', 'previousAttempts', 'rejectedByRule', 'quality'];
+type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'split' | 'options' | 'window' | 'capture' | 'previousAttempts' | 'rejectedByRule' | 'quality';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'split', 'options', 'window', 'capture', 'previousAttempts', 'rejectedByRule', 'quality'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's
