@@ -17,7 +17,6 @@ import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import type { ChunkKey } from '../sources/sourceConnector.js';
 import { openReingestSource } from './prepareReingestRun.js';
-<<<<<<< HEAD
 import { chunkSlotHolder, recordWaiting } from './acquireSourceSlotActivity.js';
 import { openWithSlot, slotTimings, sourceSlotKey, tryAcquireSourceSlot, type SlotClaim } from '../sources/sourceSessions.js';
 import type { SourceConnector } from '../sources/sourceConnector.js';
@@ -28,9 +27,7 @@ class SlotLostError extends Error {
     super('the session slot taken for this chunk (source.maxSessions) was lost: its lease expired and another session took it; the chunk is tried again');
   }
 }
-=======
 import { openChunkChanges } from '../capture/chunkChanges.js';
->>>>>>> issue20-hashdiff
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
