@@ -20,6 +20,7 @@ export default defineConfig({
           // per file importing them again (vitest run test/unit test/infra: 64 s -> 44 s, CPU 55 s -> 29 s).
           pool: 'threads',
           isolate: false,
+          setupFiles: ['test/support/undoStubbedEnvironment.ts'],
         },
       },
       {

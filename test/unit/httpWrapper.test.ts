@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import functions from '@azure/functions';
 import { functionRegistry, type HttpFunction } from '../../src/registry.js';
 import { resetServices } from '../../src/services.js';
@@ -8,15 +8,18 @@ const httpFunction = (name: string) => functionRegistry.find((fn): fn is HttpFun
 const context = () => new functions.InvocationContext({ functionName: 'test', invocationId: 'inv-1', logHandler: () => undefined });
 
 describe('the registry http wrapper', () => {
-  const saved = { ...process.env };
+  // Settings through vi.stubEnv, undone after each test: unit files share a worker thread.
+  const setEnv = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
+  };
   afterEach(() => {
-    process.env = { ...saved };
+    vi.unstubAllEnvs();
     resetServices();
   });
 
   it('turns an unexpected error into a 500 that names the invocation and nothing internal', async () => {
     // Settings that cannot work: the handler throws, with the setting's value in the message.
-    process.env = { ...saved, SIPHON_LOCAL_NO_SIGN_IN: 'true', AzureWebJobsStorage: undefined, AzureWebJobsStorage__accountName: undefined, SIPHON_JOB_QUEUE: 'Bad_Queue;AccountKey=s3cret' };
+    setEnv({ SIPHON_LOCAL_NO_SIGN_IN: 'true', AzureWebJobsStorage: undefined, AzureWebJobsStorage__accountName: undefined, SIPHON_JOB_QUEUE: 'Bad_Queue;AccountKey=s3cret' });
     resetServices();
     const answer = await httpFunction('listPipelines').handler(new functions.HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/pipelines' }), context());
     expect(answer.status).toBe(500);
@@ -24,7 +27,7 @@ describe('the registry http wrapper', () => {
   });
 
   it('screens every function: a change without application/json never reaches its handler', async () => {
-    process.env = { ...saved, SIPHON_LOCAL_NO_SIGN_IN: 'true' };
+    setEnv({ SIPHON_LOCAL_NO_SIGN_IN: 'true' });
     for (const fn of functionRegistry.filter((f): f is HttpFunction => f.kind === 'http')) {
       for (const method of fn.methods.filter((m) => m !== 'GET')) {
         const answer = await fn.handler(new functions.HttpRequest({ method, url: 'http://127.0.0.1/api/x', headers: { 'content-type': 'text/plain' }, body: { string: '{}' } }), context());
@@ -39,7 +42,7 @@ describe('the registry http wrapper', () => {
       fn.handler(new functions.HttpRequest({ method, url: 'http://127.0.0.1/api/x', headers: { 'content-type': 'application/json', ...headers }, body: method === 'GET' ? undefined : { string: '{}' } }), context());
     // No storage at all: a check that let a request through would reach getServices and answer 500.
     const withoutStorage = (local?: 'true' | 'false') => {
-      process.env = { ...saved, AzureWebJobsStorage: undefined, AzureWebJobsStorage__accountName: undefined, SIPHON_LOCAL_NO_SIGN_IN: local };
+      setEnv({ AzureWebJobsStorage: undefined, AzureWebJobsStorage__accountName: undefined, SIPHON_LOCAL_NO_SIGN_IN: local });
       resetServices();
     };
 
