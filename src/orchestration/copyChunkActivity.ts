@@ -16,6 +16,9 @@ import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { openReingestSource } from './prepareReingestRun.js';
+import { canChecksum } from '../sources/sourceConnector.js';
+import { mismatchText, reconcileChunk, type ChunkReconciler } from '../quality/reconcileChunk.js';
+import { nullFilledColumns } from '../copy/nullFilledColumns.js';
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -115,11 +118,18 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
 
     // A re-ingest run reads its chunk's quarantine file instead of the source.
     const source = run.reingestOf ? await openReingestSource(services, run, input.chunk) : await services.openSource(spec.source);
+    let reconciler: ChunkReconciler | undefined;
     try {
       const target = readTargetOf(spec);
       // The transforms' columns (the columns read without transforms), in the encodings written.
       const transformed = columnsWritten(run)!;
       const written = writtenColumns(transformed, spec.output);
+      const key = spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined;
+      // Reconciliation: on by default for a table read in key order (a split key or a primary
+      // key); not for a re-ingest (its rows come from a quarantine file) nor a capped read.
+      if (spec.reconcile !== false && target.kind === 'table' && run.orderBy.length > 0 && !run.reingestOf && spec.maxRows === undefined && canChecksum(source)) {
+        reconciler = reconcileChunk(source, () => services.openSource(spec.source), { target, columns: nullFilledColumns(run.columns).readColumns, key, range: chunk.range, window: run.window }, nullFilledColumns(run.columns).readColumns);
+      }
       const result = await copyChunk(source, container, {
         chunk: input.chunk,
         range: chunk.range,
@@ -127,7 +137,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         output: spec.output,
         columns: run.columns,
         writtenColumns: written,
-        key: spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined,
+        key,
         window: run.window,
         orderBy: run.orderBy,
         paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) }),
@@ -136,7 +146,14 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         validation: spec.validation,
         transforms: spec.transforms,
         runId: input.runId,
+        onRead: reconciler?.onRead,
+        onSnapshot: reconciler?.onSnapshot,
       }, onProgress);
+      const reconciliation = await reconciler?.finish();
+      // A mismatch is tried again (the retry copies the chunk anew). Checked in the read's own
+      // snapshot it stays an error; checked after the read, a range that keeps changing would
+      // fail every attempt, so the last one records the mismatch as a warning and goes on.
+      if (reconciliation?.status === 'mismatch' && (reconciliation.snapshot || attempt < spec.retry.maxAttempts)) throw new Error(mismatchText(reconciliation));
       await progressWrite;
       if (result.truncated) await services.queries.markTruncated(input.pipelineId);
       const ended = services.now();
@@ -164,6 +181,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         endedAt: ended.toISOString(),
         attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
         timings: { queueMs, ...result.timings },
+        ...(reconciliation ? { reconciliation } : {}),
       };
       // Another attempt wrote the record meanwhile: its files have the same names and bytes as
       // ours, so whichever finishes records the result.
@@ -174,12 +192,13 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         (async () => {
           if (!etag || !(await services.chunks.replaceIfUnchanged(done, etag))) await services.chunks.save(done);
         })(),
-        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }), ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }) }),
+        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }), ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }), ...(reconciliation ? { reconciliation: reconciliation.status } : {}) }),
       ]);
       events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
       return { outcome: 'done', ...stats };
     } finally {
       clearInterval(statusCheck);
+      await reconciler?.close().catch(() => undefined);
       await source.close();
     }
   } catch (err) {
