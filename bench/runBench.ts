@@ -27,14 +27,18 @@ import {
  * SIPHON_BENCH_REPEATS, SIPHON_BENCH_ENGINES=postgres,mariadb, SIPHON_BENCH_OVERHEAD=0 (skip the
  * runtime part), SIPHON_BENCH_PYTHON=0 (skip the Python peers and their venv),
  * SIPHON_BENCH_ONLY=transforms (only the plain copy and the copy with five transforms, side by
- * side: no peers, no big table, no chunk balance, no runtime part).
+ * side: no peers, no big table, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile
+ * (the same with the plain copy and the copy with per-chunk reconciliation).
  */
 const rows = Number(process.env.SIPHON_BENCH_ROWS ?? 1_000_000);
 const bigRows = Number(process.env.SIPHON_BENCH_BIG_ROWS ?? 5_000_000);
 const repeats = Number(process.env.SIPHON_BENCH_REPEATS ?? 3);
 const wantedEngines = (process.env.SIPHON_BENCH_ENGINES ?? 'postgres,mariadb').split(',') as EngineName[];
-const overheadEnabled = process.env.SIPHON_BENCH_OVERHEAD !== '0' && process.env.SIPHON_BENCH_ONLY !== 'transforms';
-const onlyTransforms = process.env.SIPHON_BENCH_ONLY === 'transforms';
+const overheadEnabled = process.env.SIPHON_BENCH_OVERHEAD !== '0' && process.env.SIPHON_BENCH_ONLY === undefined;
+/** Only these methods side by side (no big table, no chunk balance, no runtime part): SIPHON_BENCH_ONLY=transforms or =reconcile. */
+const onlyMethods: readonly MethodId[] | undefined = process.env.SIPHON_BENCH_ONLY === 'transforms' ? ['siphon', 'siphon-transforms']
+  : process.env.SIPHON_BENCH_ONLY === 'reconcile' ? ['siphon', 'siphon-reconcile'] : undefined;
+const onlyTransforms = onlyMethods !== undefined;
 const pythonEnabled = process.env.SIPHON_BENCH_PYTHON !== '0' && !onlyTransforms;
 /** The warm-up each child runs before its measured run: a tenth of the chunk, at most 100k rows. */
 const warmRows = Math.min(100_000, Math.ceil(rows / 10));
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
     }));
     const python = await venv;
     if ('skipped' in python) notes.push(`Python peers (ConnectorX, dlt) not run: ${python.skipped}.`);
-    const measured = methodIds.filter((id) => (!methods[id].python || 'python' in python) && (!onlyTransforms || id === 'siphon' || id === 'siphon-transforms'));
+    const measured = methodIds.filter((id) => (!methods[id].python || 'python' in python) && (!onlyMethods || onlyMethods.includes(id)));
 
     const inputFor = (db: SourceDatabase, method: MethodId, table: string, count: number): MeasureRunInput => ({
       method, engine: db.engine, url: db.url, table, columns: mixedColumns, key: 'id', range: inclusive(count), warmRange: inclusive(warmRows),

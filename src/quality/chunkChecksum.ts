@@ -3,6 +3,9 @@ import { crc32 } from 'node:zlib';
 import { readType, type Column } from '../spec/columns.js';
 import type { TimestampWithOffset } from '../formats/canonicalValues.js';
 import { hashTextExtended } from './postgresTextHash.js';
+import type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnTerm } from './checksumTypes.js';
+
+export type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnSum, ColumnTerm } from './checksumTypes.js';
 
 /**
  * The reconciliation checksum of a chunk (README "Reconciliation"): the rows, and per column the
@@ -26,16 +29,6 @@ import { hashTextExtended } from './postgresTextHash.js';
  * | timestamp              | microseconds since 1970-01-01 (the canonical value)                |
  * | timestampOffset        | microseconds of the UTC instant plus the offset in minutes         |
  */
-export type ChecksumTerm = 'integer' | 'decimal' | 'float64Bits' | 'float32Bits' | 'boolean' | 'text' | 'binary' | 'days' | 'micros' | 'offsetMicros' | 'count';
-
-/** How an engine hashes strings and binary, and whether it can give a float's bits. */
-export type ChecksumDialect = 'postgres' | 'mysql' | 'sqlserver';
-
-export type ColumnTerm = { name: string; term: ChecksumTerm; scale: number };
-
-/** Each column's counts and sum (integer digits); a source gives them per column in the same order. */
-export type ColumnSum = { nonNull: number; sum: string };
-export type ChunkChecksum = { rows: number; columns: ColumnSum[] };
 
 /** The term of each column read, as the column is read (its source text when columnTypes overrides it). */
 export function checksumTerms(columns: Column[], dialect: ChecksumDialect): ColumnTerm[] {

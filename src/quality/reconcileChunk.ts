@@ -1,21 +1,8 @@
-import { z } from 'zod';
+import type { Reconciliation } from './reconciliationRecord.js';
 import type { Column } from '../spec/columns.js';
 import type { ChecksumSource, ChunkChecksumRequest, SourceConnector } from '../sources/sourceConnector.js';
 import { ChunkChecksummer, checksumDigest, checksumTerms, differingColumns, type ChunkChecksum } from './chunkChecksum.js';
 
-/**
- * A chunk's reconciliation as its record keeps it: `match` or `mismatch`; `snapshot` says the
- * source computed in the read's own snapshot (a mismatch is then a real difference); rows and
- * checksum digests of both sides; the columns whose values differ.
- */
-export const reconciliationSchema = z.object({
-  status: z.enum(['match', 'mismatch']),
-  snapshot: z.boolean(),
-  source: z.object({ rows: z.number().int().nonnegative(), checksum: z.string() }),
-  read: z.object({ rows: z.number().int().nonnegative(), checksum: z.string() }),
-  columns: z.array(z.string()).optional(),
-});
-export type Reconciliation = z.infer<typeof reconciliationSchema>;
 
 export type ChunkReconciler = {
   /** Give every batch read, as read (CopyChunkRequest.onRead). */

@@ -1,6 +1,6 @@
 import type { Column, ChunkRange } from '../spec/columns.js';
 import type { CursorWindow, keyKinds } from '../spec/cursorWindow.js';
-import type { ChecksumDialect, ChunkChecksum, ColumnTerm } from '../quality/chunkChecksum.js';
+import type { ChecksumDialect, ChunkChecksum, ColumnTerm } from '../quality/checksumTypes.js';
 
 /** A table; without a schema, the engine's default (PostgreSQL `public`, MySQL the connection's database, SQL Server `dbo`). */
 export type TableRef = { schema?: string | undefined; name: string };

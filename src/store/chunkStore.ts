@@ -7,7 +7,7 @@ import { NonRetryableError } from '../errors/errorTypes.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import { capMessage } from '../errors/capMessage.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
-import { reconciliationSchema } from '../quality/reconcileChunk.js';
+import { reconciliationSchema } from '../quality/reconciliationRecord.js';
 
 /** One try of a chunk's copy within the run's current attempt: 1, 2, ... as the orchestrator numbers them. */
 export const chunkAttemptSchema = z.object({
