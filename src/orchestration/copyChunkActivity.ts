@@ -194,7 +194,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         })(),
         timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }), ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }), ...(reconciliation ? { reconciliation: reconciliation.status } : {}) }),
       ]);
-      events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
+      events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done, ...(reconciliation ? { reconciliation: reconciliation.status } : {}) });
       return { outcome: 'done', ...stats };
     } finally {
       clearInterval(statusCheck);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { readType, type Column } from '../spec/columns.js';
 import type { TimestampWithOffset } from '../formats/canonicalValues.js';
-import { hashTextExtended } from './postgresTextHash.js';
+import { hashInt8Extended, hashInt8Halves, hashTextExtended } from './postgresTextHash.js';
 import type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnTerm } from './checksumTypes.js';
 
 export type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnSum, ColumnTerm } from './checksumTypes.js';
@@ -25,8 +25,8 @@ export type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnSum, ColumnTer
  * | string, json, uuid     | PostgreSQL: hashtextextended(UTF-8 text, 0), signed 64-bit; MySQL: CRC32 of the UTF-8 bytes; SQL Server: the first 60 bits of MD5 of the UTF-16LE bytes |
  * | binary                 | PostgreSQL, SQL Server: the first 60 bits of MD5 of the bytes; MySQL: CRC32 of the bytes |
  * | date                   | days since 1970-01-01                                              |
- * | time                   | microseconds since midnight                                        |
- * | timestamp              | microseconds since 1970-01-01 (the canonical value)                |
+ * | time                   | microseconds since midnight; PostgreSQL: time_hash_extended(v, 0), signed 64-bit |
+ * | timestamp              | microseconds since 1970-01-01 (the canonical value); PostgreSQL: timestamp_hash_extended(v, 0) (its int64 microseconds since 2000-01-01, hashed) |
  * | timestampOffset        | microseconds of the UTC instant plus the offset in minutes         |
  */
 
@@ -44,15 +44,19 @@ export function checksumTerms(columns: Column[], dialect: ChecksumDialect): Colu
         case 'string': case 'json': case 'uuid': return 'text';
         case 'binary': return 'binary';
         case 'date': return 'days';
-        case 'time': case 'timestamp': return 'micros';
+        // PostgreSQL sums a hash of their int64 at integer speed rather than extract(epoch), a numeric per row.
+        case 'time': case 'timestamp': return dialect === 'postgres' ? 'int8Hash' : 'micros';
         case 'timestampOffset': return 'offsetMicros';
       }
     })();
-    return { name: column.name, term, scale: type.kind === 'decimal' ? type.scale : 0 };
+    // scale: a decimal's digits after the point; for a PostgreSQL timestamp, the microseconds its epoch (2000-01-01) is after 1970's.
+    return { name: column.name, term, scale: type.kind === 'decimal' ? type.scale : term === 'int8Hash' && type.kind === 'timestamp' ? postgresEpochMicros : 0 };
   });
 }
 
 const two32 = 4_294_967_296;
+/** 2000-01-01T00:00:00 in microseconds since 1970-01-01: PostgreSQL's timestamp epoch. */
+const postgresEpochMicros = 946_684_800_000_000;
 /** A number lane is folded into the bigint before it could pass 2^53 (terms added to it stay below 2^50). */
 const laneLimit = 4e15;
 
@@ -74,7 +78,22 @@ class ExactSum {
     this.low += low;
   }
 
-  /** Called at least every 2^20 add64s, so the halves stay exact. */
+  /**
+   * A bigint: within 2^53 (every id and timestamp of microseconds until year 287,000) it is
+   * split into the 64-bit halves as a number, which allocates nothing; beyond, added as it is.
+   */
+  addBig(value: bigint): void {
+    const number = Number(value);
+    if (Number.isSafeInteger(number)) {
+      const high = Math.floor(number / two32);
+      this.high += high;
+      this.low += number - high * two32;
+    } else {
+      this.big += value;
+    }
+  }
+
+  /** Called at least every 2^20 add64s and addBigs, so the halves stay exact. */
   fold(): void {
     if (this.small !== 0 || this.high !== 0 || this.low !== 0) {
       this.big += BigInt(this.small) + BigInt(this.high) * 4_294_967_296n + BigInt(this.low);
@@ -117,17 +136,28 @@ type Adder = (value: unknown, sum: ExactSum) => void;
 function adderOf(term: ColumnTerm, dialect: ChecksumDialect): Adder | undefined {
   switch (term.term) {
     case 'count': return undefined;
-    case 'integer': return (value, sum) => (typeof value === 'bigint' ? (sum.big += value) : sum.addSmall(value as number));
+    case 'integer': return (value, sum) => (typeof value === 'bigint' ? sum.addBig(value) : sum.addSmall(value as number));
     case 'decimal': {
       const scale = term.scale;
       return (value, sum) => {
         const text = value as string;
-        // Short decimals with every scale digit (the canonical form) take the number lane: 14
-        // digits stay exact in a double.
+        // Short decimals with every scale digit (the canonical form) are read digit by digit
+        // into the number lane (14 digits stay exact in a double): no string is made.
         if (text.length <= 15) {
-          const dot = text.indexOf('.');
-          if ((dot < 0 ? 0 : text.length - dot - 1) === scale) {
-            sum.addSmall(Number(dot < 0 ? text : text.slice(0, dot) + text.slice(dot + 1)));
+          let digits = 0;
+          let fraction = -1;
+          let negative = false;
+          for (let i = 0; i < text.length; i++) {
+            const code = text.charCodeAt(i);
+            if (code === 45) negative = true;
+            else if (code === 46) fraction = 0;
+            else {
+              digits = digits * 10 + code - 48;
+              if (fraction >= 0) fraction++;
+            }
+          }
+          if ((fraction < 0 ? 0 : fraction) === scale) {
+            sum.addSmall(negative ? -digits : digits);
             return;
           }
         }
@@ -165,10 +195,22 @@ function adderOf(term: ColumnTerm, dialect: ChecksumDialect): Adder | undefined 
         sum.add64(high, low);
       };
     case 'days': return (value, sum) => sum.addSmall(value as number);
-    case 'micros': return (value, sum) => (sum.big += value as bigint);
+    case 'micros': return (value, sum) => sum.addBig(value as bigint);
+    case 'int8Hash': {
+      const shift = term.scale;
+      const shiftBig = BigInt(shift);
+      return (value, sum) => {
+        const micros = Number(value as bigint);
+        // Years 1685 to 2255 are safe integers (no bigint work); the rest take the bigint halves.
+        const [high, low] = Number.isSafeInteger(micros)
+          ? hashInt8Extended(micros - shift)
+          : hashInt8Halves(Number(((value as bigint) - shiftBig) >> 32n), Number(BigInt.asUintN(32, (value as bigint) - shiftBig)));
+        sum.add64(high | 0, low);
+      };
+    }
     case 'offsetMicros': return (value, sum) => {
       const { micros, offsetMinutes } = value as TimestampWithOffset;
-      sum.big += micros;
+      sum.addBig(micros);
       sum.addSmall(offsetMinutes);
     };
   }

@@ -57,10 +57,46 @@ export function hashBytesExtended(k: Uint8Array, length: number): [number, numbe
 
 const encoder = new TextEncoder();
 
-/** hashBytesExtended of a string's UTF-8 bytes, encoded into a reused buffer. */
+/**
+ * hashBytesExtended of a string's UTF-8 bytes, encoded into a reused buffer. ASCII (each unit its
+ * own byte) is copied by a loop here, which for the short strings of a table costs less than the
+ * call into the native encoder; the first other character hands the string to the encoder.
+ */
 export function hashTextExtended(text: string): [number, number] {
   // UTF-8 takes at most 3 bytes per UTF-16 unit.
   if (text.length * 3 > scratch.bytes.length) scratch.bytes = new Uint8Array(Math.max(text.length * 3, scratch.bytes.length * 2));
-  const { written } = encoder.encodeInto(text, scratch.bytes);
-  return hashBytesExtended(scratch.bytes, written);
+  const bytes = scratch.bytes;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x80) return hashBytesExtended(bytes, encoder.encodeInto(text, bytes).written);
+    bytes[i] = unit;
+  }
+  return hashBytesExtended(bytes, length);
+}
+
+/**
+ * PostgreSQL's hashint8extended(value, 0), which is also timestamp_hash_extended and
+ * time_hash_extended of their int64 microseconds: the low half xor the high half (inverted for
+ * negative values), through hash_uint32_extended. `value` must be a safe integer.
+ */
+export function hashInt8Extended(value: number): [number, number] {
+  const high = Math.floor(value / 4_294_967_296);
+  return hashInt8Halves(high, value - high * 4_294_967_296);
+}
+
+/** hashInt8Extended of the int64 high (signed) x 2^32 + low (unsigned). */
+export function hashInt8Halves(high: number, low: number): [number, number] {
+  const folded = (low ^ (high >= 0 ? high : ~high)) >>> 0;
+  let a = (0x9e3779b9 + 4 + 3923095 + folded) | 0;
+  let b = (0x9e3779b9 + 4 + 3923095) | 0;
+  let c = b;
+  c ^= b; c = (c - rot(b, 14)) | 0;
+  a ^= c; a = (a - rot(c, 11)) | 0;
+  b ^= a; b = (b - rot(a, 25)) | 0;
+  c ^= b; c = (c - rot(b, 16)) | 0;
+  a ^= c; a = (a - rot(c, 4)) | 0;
+  b ^= a; b = (b - rot(a, 14)) | 0;
+  c ^= b; c = (c - rot(b, 24)) | 0;
+  return [b >>> 0, c >>> 0];
 }

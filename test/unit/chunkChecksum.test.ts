@@ -77,8 +77,16 @@ describe('chunk checksum terms', () => {
   it('sums booleans, days, microseconds and offsets', () => {
     expect(checksumOf({ kind: 'boolean' }, [true, false, true, null]).columns[0]).toEqual({ nonNull: 3, sum: '2' });
     expect(checksumOf({ kind: 'date' }, [-719162, 2932896, 0]).columns[0]!.sum).toBe(String(-719162 + 2932896));
-    expect(checksumOf({ kind: 'time' }, [86399999999n, 1n]).columns[0]!.sum).toBe('86400000000');
-    expect(checksumOf({ kind: 'timestamp', utc: true }, [-62135596800000000n, 253402300799999999n]).columns[0]!.sum).toBe(String(-62135596800000000n + 253402300799999999n));
+    expect(checksumOf({ kind: 'time' }, [86399999999n, 1n], 'mysql').columns[0]!.sum).toBe('86400000000');
+    expect(checksumOf({ kind: 'timestamp', utc: true }, [-62135596800000000n, 253402300799999999n], 'mysql').columns[0]!.sum).toBe(String(-62135596800000000n + 253402300799999999n));
+  });
+
+  it('hashes PostgreSQL times and timestamps as time_hash_extended / timestamp_hash_extended do, at both ends of the calendar', () => {
+    // select time_hash_extended('23:59:59.999999'::time, 0), timestamp_hash_extended('2020-01-01 10:00:00.123456'::timestamp, 0),
+    //   timestamp_hash_extended('9999-12-31 23:59:59.999999', 0), timestamp_hash_extended('0001-01-01 00:00:00', 0)
+    expect(checksumOf({ kind: 'time' }, [86399999999n]).columns[0]!.sum).toBe('6530740619647147056');
+    expect(checksumOf({ kind: 'timestamp', utc: false }, [1577872800123456n]).columns[0]!.sum).toBe('-892507399957794445');
+    expect(checksumOf({ kind: 'timestamp', utc: true }, [253402300799999999n, -62135596800000000n]).columns[0]!.sum).toBe(String(-4620880348773890818n + -6687948877792058550n));
     expect(checksumOf({ kind: 'timestampOffset' }, [{ micros: 10n, offsetMinutes: -840 }, { micros: 5n, offsetMinutes: 330 }], 'sqlserver').columns[0]!.sum).toBe(String(15 - 840 + 330));
   });
 

@@ -21,6 +21,9 @@ function termSum(term: ColumnTerm, v: string, sourceType: string): string | unde
     case 'binary': return `sum(('x' || substr(md5(${v}), 1, 16))::bit(64)::bigint & 1152921504606846975)::text`;
     case 'days': return `sum(${v} - date '1970-01-01')::text`;
     case 'micros': return `(sum(extract(epoch from ${v})) * 1000000)::text`;
+    case 'int8Hash': return /^time\b/.test(sourceType)
+      ? `sum(time_hash_extended(${v}, 0))::text`
+      : `sum(timestamp_hash_extended(${v}::timestamp, 0))::text`;
     case 'offsetMicros': return undefined;
   }
 }
