@@ -27,7 +27,8 @@ export async function checkRunQuality(services: Services, run: RunRecord & { spe
     quality = stored.quality ?? measured;
     // One telemetry event per check, when it is measured (a repeated finalize reuses the results and says nothing again).
     quality.checks.forEach((result, index) => {
-      const column = (run.spec.quality!.checks[index] as { column?: string } | undefined)?.column;
+      const check = run.spec.quality!.checks[index] as { column?: string; columns?: string[] } | undefined;
+      const column = check?.column ?? check?.columns?.join(',');
       events(RunEvent.qualityChecked, {
         pipelineId: run.pipelineId, runId: run.runId, check: result.name, severity: result.severity, outcome: result.outcome,
         ...(column === undefined ? {} : { column }), ...(result.measured === null ? {} : { measured: result.measured }),
