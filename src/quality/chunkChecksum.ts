@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { readType, type Column } from '../spec/columns.js';
 import type { TimestampWithOffset } from '../formats/canonicalValues.js';
-import { hashInt8Extended, hashInt8Halves, hashTextExtended } from './postgresTextHash.js';
+import { hashed, hashInt8Extended, hashInt8Halves, hashTextExtended } from './postgresTextHash.js';
 import type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnTerm } from './checksumTypes.js';
 
 export type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnSum, ColumnTerm } from './checksumTypes.js';
@@ -178,8 +178,8 @@ function adderOf(term: ColumnTerm, dialect: ChecksumDialect): Adder | undefined 
     case 'text':
       switch (dialect) {
         case 'postgres': return (value, sum) => {
-          const [high, low] = hashTextExtended(value as string);
-          sum.add64(high | 0, low);
+          hashTextExtended(value as string);
+          sum.add64(hashed.high | 0, hashed.low);
         };
         case 'mysql': return (value, sum) => sum.addSmall(crc32(value as string));
         case 'sqlserver': return (value, sum) => {
@@ -202,10 +202,9 @@ function adderOf(term: ColumnTerm, dialect: ChecksumDialect): Adder | undefined 
       return (value, sum) => {
         const micros = Number(value as bigint);
         // Years 1685 to 2255 are safe integers (no bigint work); the rest take the bigint halves.
-        const [high, low] = Number.isSafeInteger(micros)
-          ? hashInt8Extended(micros - shift)
-          : hashInt8Halves(Number(((value as bigint) - shiftBig) >> 32n), Number(BigInt.asUintN(32, (value as bigint) - shiftBig)));
-        sum.add64(high | 0, low);
+        if (Number.isSafeInteger(micros)) hashInt8Extended(micros - shift);
+        else hashInt8Halves(Number(((value as bigint) - shiftBig) >> 32n), Number(BigInt.asUintN(32, (value as bigint) - shiftBig)));
+        sum.add64(hashed.high | 0, hashed.low);
       };
     }
     case 'offsetMicros': return (value, sum) => {

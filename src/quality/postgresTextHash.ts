@@ -11,8 +11,15 @@ const scratch = { bytes: new Uint8Array(256) };
 
 const rot = (x: number, k: number) => (x << k) | (x >>> (32 - k));
 
-/** The hash of UTF-8 bytes[0, length) as [high 32 bits (b), low 32 bits (c)], both unsigned. */
-export function hashBytesExtended(k: Uint8Array, length: number): [number, number] {
+/**
+ * Where the hashes leave their result: high (b) and low (c) 32 bits, unsigned. One shared object
+ * rather than a tuple per call, which at millions of values a chunk is garbage the collector
+ * would have to take.
+ */
+export const hashed = { high: 0, low: 0 };
+
+/** The hash of UTF-8 bytes[0, length), left in `hashed`. */
+export function hashBytesExtended(k: Uint8Array, length: number): void {
   let a = (0x9e3779b9 + length + 3923095) | 0;
   let b = a;
   let c = a;
@@ -52,7 +59,8 @@ export function hashBytesExtended(k: Uint8Array, length: number): [number, numbe
   a ^= c; a = (a - rot(c, 4)) | 0;
   b ^= a; b = (b - rot(a, 14)) | 0;
   c ^= b; c = (c - rot(b, 24)) | 0;
-  return [b >>> 0, c >>> 0];
+  hashed.high = b >>> 0;
+  hashed.low = c >>> 0;
 }
 
 const encoder = new TextEncoder();
@@ -62,17 +70,20 @@ const encoder = new TextEncoder();
  * own byte) is copied by a loop here, which for the short strings of a table costs less than the
  * call into the native encoder; the first other character hands the string to the encoder.
  */
-export function hashTextExtended(text: string): [number, number] {
+export function hashTextExtended(text: string): void {
   // UTF-8 takes at most 3 bytes per UTF-16 unit.
   if (text.length * 3 > scratch.bytes.length) scratch.bytes = new Uint8Array(Math.max(text.length * 3, scratch.bytes.length * 2));
   const bytes = scratch.bytes;
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const unit = text.charCodeAt(i);
-    if (unit >= 0x80) return hashBytesExtended(bytes, encoder.encodeInto(text, bytes).written);
+    if (unit >= 0x80) {
+      hashBytesExtended(bytes, encoder.encodeInto(text, bytes).written);
+      return;
+    }
     bytes[i] = unit;
   }
-  return hashBytesExtended(bytes, length);
+  hashBytesExtended(bytes, length);
 }
 
 /**
@@ -80,13 +91,13 @@ export function hashTextExtended(text: string): [number, number] {
  * time_hash_extended of their int64 microseconds: the low half xor the high half (inverted for
  * negative values), through hash_uint32_extended. `value` must be a safe integer.
  */
-export function hashInt8Extended(value: number): [number, number] {
+export function hashInt8Extended(value: number): void {
   const high = Math.floor(value / 4_294_967_296);
-  return hashInt8Halves(high, value - high * 4_294_967_296);
+  hashInt8Halves(high, value - high * 4_294_967_296);
 }
 
 /** hashInt8Extended of the int64 high (signed) x 2^32 + low (unsigned). */
-export function hashInt8Halves(high: number, low: number): [number, number] {
+export function hashInt8Halves(high: number, low: number): void {
   const folded = (low ^ (high >= 0 ? high : ~high)) >>> 0;
   let a = (0x9e3779b9 + 4 + 3923095 + folded) | 0;
   let b = (0x9e3779b9 + 4 + 3923095) | 0;
@@ -98,5 +109,6 @@ export function hashInt8Halves(high: number, low: number): [number, number] {
   a ^= c; a = (a - rot(c, 4)) | 0;
   b ^= a; b = (b - rot(a, 14)) | 0;
   c ^= b; c = (c - rot(b, 24)) | 0;
-  return [b >>> 0, c >>> 0];
+  hashed.high = b >>> 0;
+  hashed.low = c >>> 0;
 }
