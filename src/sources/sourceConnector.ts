@@ -105,9 +105,12 @@ export type ChunkChecksumRequest = Pick<ReadChunkRequest, 'target' | 'columns' |
 /** Implemented by the connectors that reconcile; `checksumDialect` names how they hash (chunkChecksum.ts). */
 export interface ChecksumSource {
   readonly checksumDialect: ChecksumDialect;
+  /** False when this connection cannot run the checksum's SQL (a PostgreSQL-protocol source read in `cursor` mode: CockroachDB, Redshift). */
+  readonly canReconcile: boolean;
   chunkChecksum(request: ChunkChecksumRequest): Promise<ChunkChecksum>;
 }
 
 export function canChecksum(source: SourceConnector): source is SourceConnector & ChecksumSource {
-  return typeof (source as Partial<ChecksumSource>).chunkChecksum === 'function';
+  const candidate = source as Partial<ChecksumSource>;
+  return typeof candidate.chunkChecksum === 'function' && candidate.canReconcile === true;
 }

@@ -31,17 +31,17 @@ afterAll(async () => {
 describe('reconciliation on MariaDB', () => {
   it.each(formats)('catches a value changed between read and encode, then the retry copies the chunk anew (%s)', async (format) => {
     const { runId, copy } = await preparedRun(services, 'mysql', `tamper-${format}`, format, 2);
-    await expect(copy(1, 1, faulted(services, { onBatch: tamper }))).rejects.toThrow(/reconciliation mismatch: 100 rows on both sides; values differ in "note" \(checked after the read, without a snapshot\)/);
+    await expect(copy(1, 1, faulted(services, { onBatch: tamper }))).rejects.toThrow(/reconciliation mismatch: 200 rows on both sides; values differ in "note" \(checked after the read, without a snapshot\)/);
     expect(await storedChunk(azurite.connectionString, runId, 1)).toMatchObject({ status: 'retrying', attempts: [{ attempt: 1, error: expect.stringMatching(/reconciliation mismatch/) }] });
 
-    expect(await copy(1, 2, services)).toMatchObject({ outcome: 'done', rows: 100 });
+    expect(await copy(1, 2, services)).toMatchObject({ outcome: 'done', rows: 200 });
     const done = await storedChunk(azurite.connectionString, runId, 1);
-    expect(done).toMatchObject({ status: 'done', reconciliation: { status: 'match', snapshot: false, source: { rows: 100 }, read: { rows: 100 } } });
+    expect(done).toMatchObject({ status: 'done', reconciliation: { status: 'match', snapshot: false, source: { rows: 200 }, read: { rows: 200 } } });
     expect(done!.reconciliation!.read.checksum).toBe(done!.reconciliation!.source.checksum);
   });
 
-  it('ends a range that keeps changing between copy and check as a warning after the retries, not a loop', async () => {
-    const { runId, copy } = await preparedRun(services, 'mysql', 'hot-range', 'parquet', 2);
+  it.each(formats)('ends a range that keeps changing between copy and check as a warning after the retries, not a loop (%s)', async (format) => {
+    const { runId, copy } = await preparedRun(services, 'mysql', `hot-range-${format}`, format, 2);
     let updates = 0;
     const hot = faulted(services, {
       beforeChecksum: async () => {
@@ -51,9 +51,9 @@ describe('reconciliation on MariaDB', () => {
     });
     await expect(copy(1, 1, hot)).rejects.toThrow(/values differ in "note" \(checked after the read, without a snapshot\)/);
     // The last attempt records the mismatch and finishes the chunk.
-    expect(await copy(1, 2, hot)).toMatchObject({ outcome: 'done', rows: 100 });
+    expect(await copy(1, 2, hot)).toMatchObject({ outcome: 'done', rows: 200 });
     const done = await storedChunk(azurite.connectionString, runId, 1);
-    expect(done).toMatchObject({ status: 'done', rows: 100, reconciliation: { status: 'mismatch', snapshot: false, columns: ['note'] } });
+    expect(done).toMatchObject({ status: 'done', rows: 200, reconciliation: { status: 'mismatch', snapshot: false, columns: ['note'] } });
     expect(done!.attempts!.map((attempt) => attempt.attempt)).toEqual([1, 2]);
     expect(updates).toBe(2);
   });

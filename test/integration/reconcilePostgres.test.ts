@@ -29,14 +29,14 @@ afterAll(async () => {
 describe('reconciliation on PostgreSQL', () => {
   it.each(formats)('catches a value changed between read and encode, then the retry copies the chunk anew (%s)', async (format) => {
     const { runId, copy } = await preparedRun(services, 'postgres', `tamper-${format}`, format, 2);
-    await expect(copy(1, 1, faulted(services, { onBatch: tamper }))).rejects.toThrow(/reconciliation mismatch: 100 rows on both sides; values differ in "note" \(in the read's snapshot\)/);
+    await expect(copy(1, 1, faulted(services, { onBatch: tamper }))).rejects.toThrow(/reconciliation mismatch: 200 rows on both sides; values differ in "note" \(in the read's snapshot\)/);
     const retrying = await storedChunk(azurite.connectionString, runId, 1);
     expect(retrying).toMatchObject({ status: 'retrying', attempts: [{ attempt: 1, error: expect.stringMatching(/reconciliation mismatch/) }] });
     expect(retrying!.reconciliation).toBeUndefined();
 
-    expect(await copy(1, 2, services)).toMatchObject({ outcome: 'done', rows: 100 });
+    expect(await copy(1, 2, services)).toMatchObject({ outcome: 'done', rows: 200 });
     const done = await storedChunk(azurite.connectionString, runId, 1);
-    expect(done).toMatchObject({ status: 'done', reconciliation: { status: 'match', snapshot: true, source: { rows: 100 }, read: { rows: 100 } } });
+    expect(done).toMatchObject({ status: 'done', reconciliation: { status: 'match', snapshot: true, source: { rows: 200 }, read: { rows: 200 } } });
     expect(done!.reconciliation!.read.checksum).toBe(done!.reconciliation!.source.checksum);
   });
 
@@ -47,18 +47,18 @@ describe('reconciliation on PostgreSQL', () => {
       if (at >= 0) rows.splice(at, 1);
     };
     // One attempt only, and with a snapshot: the mismatch fails the chunk.
-    await expect(copy(1, 1, faulted(services, { onBatch: lose }))).rejects.toThrow(/the source holds 100 rows, 99 were read/);
+    await expect(copy(1, 1, faulted(services, { onBatch: lose }))).rejects.toThrow(/the source holds 200 rows, 199 were read/);
     expect(await storedChunk(azurite.connectionString, runId, 1)).toMatchObject({ status: 'failed' });
   });
 
-  it('checks in the read\'s snapshot: a row updated after the read began does not make a mismatch', async () => {
-    const { runId, copy } = await preparedRun(services, 'postgres', 'hot-row', 'parquet', 2);
+  it.each(formats)('checks in the read\'s snapshot: a row updated after the read began does not make a mismatch (%s)', async (format) => {
+    const { runId, copy } = await preparedRun(services, 'postgres', `hot-row-${format}`, format, 2);
     const update = async () => {
-      await database.query(`UPDATE public.recon SET note = 'changed after the read began' WHERE id = $1`, [faultedKey]);
+      await database.query(`UPDATE public.recon SET note = $2 WHERE id = $1`, [faultedKey, `changed after the read began (${format})`]);
     };
     expect(await copy(1, 1, faulted(services, { beforeChecksum: update }))).toMatchObject({ outcome: 'done' });
     expect(await storedChunk(azurite.connectionString, runId, 1)).toMatchObject({ status: 'done', reconciliation: { status: 'match', snapshot: true } });
     // The update did land before the check ran: the source holds the new value now.
-    expect(await database.query(`SELECT note FROM public.recon WHERE id = $1`, [faultedKey])).toEqual([{ note: 'changed after the read began' }]);
+    expect(await database.query(`SELECT note FROM public.recon WHERE id = $1`, [faultedKey])).toEqual([{ note: `changed after the read began (${format})` }]);
   });
 });

@@ -13,12 +13,12 @@ import { testSourceSetting } from './testEnvironment.js';
 
 /**
  * Reconciliation scenarios shared by the per-engine test files (reconcile<Engine>.test.ts):
- * pipelines over `recon` (id bigint key, 300 rows, 3 chunks of 100) whose chunks are copied by
+ * pipelines over `recon` (id bigint key, 600 rows, 3 chunks of 200: past the 147 rows at which a 64-bit product of a per-row constant and a count would overflow) whose chunks are copied by
  * copyChunkActivity itself, attempt by attempt as the orchestrator would try them, with the
  * source connector wrapped to inject a fault. Chunk records are read back with a fresh Table
  * Storage client, never from the activity's own answer.
  */
-export const reconRows = 300;
+export const reconRows = 600;
 export const formats = ['parquet', 'csv', 'jsonl', 'delta'] as const;
 
 export type Fault = {
@@ -82,8 +82,8 @@ export async function storedChunk(azuriteConnectionString: string, runId: string
   return new ChunkStore(table).get(runId, chunk);
 }
 
-/** The chunk (1, keys 101..200) that the faults touch: a row in its middle. */
-export const faultedKey = 150;
+/** The chunk (1, keys 201..400) that the faults touch: a row in its middle. */
+export const faultedKey = 300;
 
 /** Changes the `note` of row faultedKey in a batch, as a decoding bug would. */
 export function tamper(rows: unknown[][]): void {

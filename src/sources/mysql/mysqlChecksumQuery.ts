@@ -24,7 +24,7 @@ function termSum(term: ColumnTerm, v: string, column: Column): string | undefine
     case 'days': return `SUM(TO_DAYS(${v})) - 719528 * COUNT(${v})`;
     case 'micros': return column.type.kind === 'time'
       ? `SUM((HOUR(${v}) * 3600 + MINUTE(${v}) * 60 + SECOND(${v})) * 1000000 + MICROSECOND(${v}))`
-      : `SUM(TO_SECONDS(${v})) * 1000000 + SUM(MICROSECOND(${v})) - 62167219200000000 * COUNT(${v})`;
+      : `SUM(TO_SECONDS(${v})) * 1000000 + SUM(MICROSECOND(${v})) - CAST(62167219200000000 AS DECIMAL(65, 0)) * COUNT(${v})`;
   }
 }
 

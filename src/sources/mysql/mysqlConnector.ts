@@ -97,6 +97,7 @@ type QueryResult = { rows: unknown[][]; fields: FieldPacket[] };
 
 export class MysqlConnector implements SourceConnector, ChecksumSource {
   readonly checksumDialect = 'mysql' as const;
+  readonly canReconcile = true;
 
   private session: Promise<Connection> | undefined;
   private streaming = 0;

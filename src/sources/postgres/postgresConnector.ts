@@ -91,6 +91,13 @@ type CopyPlan = { statement: string; decoders: FieldDecoder[] };
 
 export class PostgresConnector implements SourceConnector, ChecksumSource {
   readonly checksumDialect = 'postgres' as const;
+  /**
+   * Only in `copy` mode: the sources `cursor` mode is for (CockroachDB, Redshift, proxies) lack
+   * pg_export_snapshot and hashtextextended, so reconciliation leaves them alone.
+   */
+  get canReconcile(): boolean {
+    return this.readMode === 'copy';
+  }
 
   /** Set once the connection is lost. */
   private lostError: Error | undefined;
