@@ -65,8 +65,8 @@ export function report(bench: BenchReport): string {
   out.push(`Each run in a child process of its own, opened and warmed up on ${formatInteger(bench.warmRows)} rows first (Python peers: a fresh process per run, imports not timed).`);
   out.push(`Methods alternate within a round; median of ${bench.repeats} rounds. All read: SELECT <7 columns> FROM t WHERE id >= 1 AND id <= ${rows} ORDER BY id, one source session.`);
   out.push('MB/s = the source table\'s on-disk size (PostgreSQL pg_relation_size, MariaDB DATA_LENGTH) / seconds. CPU = user + system of the run\'s process, all its');
-  out.push('threads (DuckDB\'s, the encoder worker\'s), plus a Python peer\'s own getrusage; never the database server\'s, which only the PG backend column shows');
-  out.push('(the PostgreSQL backends\' CPU from /proc; none for the Python peers, whose sessions live and die inside their own process).');
+  out.push('threads (DuckDB\'s, the encoder worker\'s), plus a Python peer\'s own getrusage; never the database server\'s, which only the last column shows');
+  out.push('(the PostgreSQL backends\' CPU, or the whole mariadbd process\'s, from /proc; none for the Python peers, whose sessions live and die inside their own process).');
   out.push('Peak RSS = the run process\'s maxRSS (a Python peer: the larger of the Python process and the Node process that uploads its file).');
 
   for (const engine of bench.engines) {
