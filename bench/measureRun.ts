@@ -43,12 +43,13 @@ async function main(): Promise<void> {
       rows: result.rows,
       bytes: result.bytes ?? 0,
       seconds: result.seconds ?? wallSeconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6 + (result.external?.cpuSeconds ?? 0),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6 + (result.external?.cpuSeconds ?? 0) - (result.excludedCpuSeconds ?? 0),
       maxRssMb: Math.max(process.resourceUsage().maxRSS / 1024, result.external?.maxRssMb ?? 0),
       peakHeapUsedMb: peakHeapUsed / 1024 / 1024,
       peakExternalMb: peakExternal / 1024 / 1024,
       ...(sourceCpuSeconds === undefined ? {} : { sourceCpuSeconds }),
       ...(result.hashCpuSeconds === undefined ? {} : { hashCpuSeconds: result.hashCpuSeconds }),
+      ...(result.changeRows === undefined ? {} : { changeRows: result.changeRows }),
     };
     process.stdout.write(`${JSON.stringify(output)}\n`);
   } finally {

@@ -39,6 +39,8 @@ export const measureRunOutput = z.object({
   /** CPU seconds of the PostgreSQL backends serving the run, when they can be read. */
   sourceCpuSeconds: z.number().optional(),
   hashCpuSeconds: z.number().optional(),
+  /** A hashDiff run: the change rows it wrote. */
+  changeRows: z.number().optional(),
 });
 export type MeasureRunOutput = z.infer<typeof measureRunOutput>;
 

@@ -13,6 +13,8 @@ export type EngineResult = {
   runs: Map<MethodId, MeasureRunOutput[]>;
   /** Siphon's copy of the big table (peak RSS at bigRows). */
   big?: MeasureRunOutput;
+  /** Siphon's hashDiff copy (1% changed) of the big table (peak RSS at bigRows). */
+  bigHashDiff?: MeasureRunOutput;
 };
 
 export type BenchReport = {
@@ -120,6 +122,17 @@ export function report(bench: BenchReport): string {
       const sourceNote = Number.isFinite(siphon.sourceCpuPerMillion) ? `Siphon ${formatFixed(reconciled.cpuPerMillion, 2)} vs ${formatFixed(siphon.cpuPerMillion, 2)}, source ${formatFixed(reconciled.sourceCpuPerMillion, 2)} vs ${formatFixed(siphon.sourceCpuPerMillion, 2)}` : 'no source CPU figure';
       out.push(`Siphon with reconciliation / plain copy: wall ${formatFixed(wallRatio, 3)}x (${formatFixed(reconciled.seconds, 2)} vs ${formatFixed(siphon.seconds, 2)} s); CPU (Siphon + source) ${formatFixed(cpuRatio, 3)}x per million rows (${sourceNote})`);
       verdicts.push(`${verdict(wallRatio <= targets.reconcile && cpuRatio <= targets.reconcile)} ${engine.label}: reconciliation costs ${formatFixed(wallRatio, 3)}x wall, ${formatFixed(cpuRatio, 3)}x CPU (Siphon + source); target <= ${targets.reconcile}x`);
+    }
+    const diffed = summaries.get('siphon-hashdiff');
+    if (siphon && diffed) {
+      // Issue 20: the diff's rows/s next to a plain copy, and its peak RSS flat between sizes.
+      out.push(`Siphon hashDiff (1% changed) / plain copy: ${ratio(diffed.rowsPerSecond / siphon.rowsPerSecond)} rows/s (${formatInteger(diffed.rowsPerSecond)} rows read/s vs ${formatInteger(siphon.rowsPerSecond)}); CPU per million rows ${formatFixed(diffed.cpuPerMillion, 2)} s vs ${formatFixed(siphon.cpuPerMillion, 2)} s; peak RSS ${formatFixed(diffed.rssMb, 0)} MB vs ${formatFixed(siphon.rssMb, 0)} MB`);
+      const bigDiff = engine.bigHashDiff;
+      if (bigDiff) {
+        const growth = bigDiff.maxRssMb / diffed.rssMb - 1;
+        out.push(`Siphon hashDiff peak RSS: ${formatFixed(diffed.rssMb, 0)} MB at ${formatInteger(rows)} rows, ${formatFixed(bigDiff.maxRssMb, 0)} MB at ${formatInteger(bench.bigRows)} rows (one run, ${formatFixed(bigDiff.seconds, 1)} s, ${formatInteger(bigDiff.rows / bigDiff.seconds)} rows read/s, ${formatInteger(bigDiff.changeRows ?? 0)} change rows)`);
+        verdicts.push(`${verdict(growth <= targets.rssGrowth)} ${engine.label}: hashDiff peak RSS ${formatFixed(bigDiff.maxRssMb, 0)} MB at ${formatInteger(bench.bigRows)} rows vs ${formatFixed(diffed.rssMb, 0)} MB at ${formatInteger(rows)} (${growth >= 0 ? '+' : ''}${percent(growth)}); target within ${percent(targets.rssGrowth)}`);
+      }
     }
     if (siphon && engine.big) {
       const big = engine.big;

@@ -27,19 +27,22 @@ import {
  * SIPHON_BENCH_REPEATS, SIPHON_BENCH_ENGINES=postgres,mariadb, SIPHON_BENCH_OVERHEAD=0 (skip the
  * runtime part), SIPHON_BENCH_PYTHON=0 (skip the Python peers and their venv),
  * SIPHON_BENCH_ONLY=transforms (only the plain copy and the copy with five transforms, side by
- * side: no peers, no big table, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile
- * (the same with the plain copy and the copy with per-chunk reconciliation).
+ * side: no peers, no big table, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=hashdiff (only
+ * the plain copy and the hashDiff copy with 1% changed, side by side, and both at the big size for
+ * peak RSS: no peers, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile (the plain
+ * copy and the copy with per-chunk reconciliation, side by side: no peers, no big table, no chunk
+ * balance, no runtime part).
  */
 const rows = Number(process.env.SIPHON_BENCH_ROWS ?? 1_000_000);
 const bigRows = Number(process.env.SIPHON_BENCH_BIG_ROWS ?? 5_000_000);
 const repeats = Number(process.env.SIPHON_BENCH_REPEATS ?? 3);
 const wantedEngines = (process.env.SIPHON_BENCH_ENGINES ?? 'postgres,mariadb').split(',') as EngineName[];
-const overheadEnabled = process.env.SIPHON_BENCH_OVERHEAD !== '0' && process.env.SIPHON_BENCH_ONLY === undefined;
-/** Only these methods side by side (no big table, no chunk balance, no runtime part): SIPHON_BENCH_ONLY=transforms or =reconcile. */
-const onlyMethods: readonly MethodId[] | undefined = process.env.SIPHON_BENCH_ONLY === 'transforms' ? ['siphon', 'siphon-transforms']
-  : process.env.SIPHON_BENCH_ONLY === 'reconcile' ? ['siphon', 'siphon-reconcile'] : undefined;
-const onlyTransforms = onlyMethods !== undefined;
-const pythonEnabled = process.env.SIPHON_BENCH_PYTHON !== '0' && !onlyTransforms;
+const onlyReconcile = process.env.SIPHON_BENCH_ONLY === 'reconcile';
+/** Transforms and reconcile runs are the same shape: two methods side by side and nothing else. */
+const onlyTransforms = process.env.SIPHON_BENCH_ONLY === 'transforms' || onlyReconcile;
+const onlyHashDiff = process.env.SIPHON_BENCH_ONLY === 'hashdiff';
+const overheadEnabled = process.env.SIPHON_BENCH_OVERHEAD !== '0' && !onlyTransforms && !onlyHashDiff;
+const pythonEnabled = process.env.SIPHON_BENCH_PYTHON !== '0' && !onlyTransforms && !onlyHashDiff;
 /** The warm-up each child runs before its measured run: a tenth of the chunk, at most 100k rows. */
 const warmRows = Math.min(100_000, Math.ceil(rows / 10));
 const skewedRows = rows;
@@ -88,15 +91,14 @@ async function main(): Promise<void> {
     // Engines generate their tables at the same time: each server works mostly on its own.
     progress(onlyTransforms
       ? `Generating tables: mixed_small (${formatInteger(rows)} rows)`
+      : onlyHashDiff ? `Generating tables: mixed_small (${formatInteger(rows)} rows), mixed_big (${formatInteger(bigRows)})`
       : `Generating tables: mixed_small (${formatInteger(rows)} rows), mixed_big (${formatInteger(bigRows)}), skewed (${formatInteger(skewedRows)}), tiny (${overheadChunks * overheadRowsPerChunk})`);
     const tableBytes = new Map<EngineName, number>();
     await Promise.all(databases.map(async (db) => {
       const { seconds } = await timed(async () => {
         await createMixedTable(db, 'mixed_small', rows);
-        if (!onlyTransforms) {
-          await createSkewedTable(db, 'skewed', skewedRows);
-          await createMixedTable(db, 'mixed_big', bigRows);
-        }
+        if (!onlyTransforms && !onlyHashDiff) await createSkewedTable(db, 'skewed', skewedRows);
+        if (!onlyTransforms) await createMixedTable(db, 'mixed_big', bigRows);
         if (db.engine === 'postgres' && overheadEnabled) await createMixedTable(db, 'tiny', overheadChunks * overheadRowsPerChunk);
         tableBytes.set(db.engine, await db.tableBytes('mixed_small'));
       });
@@ -104,7 +106,9 @@ async function main(): Promise<void> {
     }));
     const python = await venv;
     if ('skipped' in python) notes.push(`Python peers (ConnectorX, dlt) not run: ${python.skipped}.`);
-    const measured = methodIds.filter((id) => (!methods[id].python || 'python' in python) && (!onlyMethods || onlyMethods.includes(id)));
+    const measured = methodIds.filter((id) => (!methods[id].python || 'python' in python)
+      && (!onlyTransforms || id === 'siphon' || id === (onlyReconcile ? 'siphon-reconcile' : 'siphon-transforms'))
+      && (!onlyHashDiff || id === 'siphon' || id === 'siphon-hashdiff'));
 
     const inputFor = (db: SourceDatabase, method: MethodId, table: string, count: number): MeasureRunInput => ({
       method, engine: db.engine, url: db.url, table, columns: mixedColumns, key: 'id', range: inclusive(count), warmRange: inclusive(warmRows),
@@ -146,8 +150,16 @@ async function main(): Promise<void> {
       progress(`    ${db.label}: ${formatInteger(bigRows)} rows in ${output.seconds.toFixed(1)}s, peak RSS ${output.maxRssMb.toFixed(0)} MB`);
       engineResults.find((result) => result.engine === db.engine)!.big = output;
     }));
-
+    // The same for the hashDiff copy (1% changed): its state is merged chunk-wide in key order,
+    // so its peak RSS must not grow with the rows either.
     for (const db of onlyTransforms ? [] : databases) {
+      const output = await measureRun(inputFor(db, 'siphon-hashdiff', 'mixed_big', bigRows));
+      if (output.rows !== bigRows) throw new Error(`${db.label} mixed_big hashDiff read ${output.rows} rows, expected ${bigRows}`);
+      progress(`    ${db.label}: hashDiff of ${formatInteger(bigRows)} rows in ${output.seconds.toFixed(1)}s (${formatInteger(output.changeRows ?? 0)} change rows), peak RSS ${output.maxRssMb.toFixed(0)} MB`);
+      engineResults.find((result) => result.engine === db.engine)!.bigHashDiff = output;
+    }
+
+    for (const db of onlyTransforms || onlyHashDiff ? [] : databases) {
       progress(`  ${db.label}: planning ${balanceChunks} chunks of the skewed table, counting rows per chunk`);
       balance.push({ engine: db.label, plans: await chunkBalance(db, 'skewed', 'id', balanceChunks) });
     }

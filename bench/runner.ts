@@ -27,6 +27,10 @@ export type RunResult = {
   external?: { cpuSeconds: number; maxRssMb: number };
   /** CPU seconds of md5 over the same number of bytes as the output (Siphon's hash phase). */
   hashCpuSeconds?: number;
+  /** CPU seconds run() spent preparing its input, not part of the measured work (hashDiff's old state): left out of the run's CPU. */
+  excludedCpuSeconds?: number;
+  /** Change rows a hashDiff run wrote. */
+  changeRows?: number;
   cleanup?: () => Promise<void>;
 };
 

@@ -96,6 +96,16 @@ param cleanupGraceMinutes int = 15
 @maxValue(1000)
 param chunksPerOrchestration int = 100
 
+@description('Seconds a slot of a source session semaphore (source.maxSessions) is leased for; renewed by its holder while working, taken over once it runs out (SIPHON_SESSION_LEASE_SECONDS).')
+@minValue(1)
+@maxValue(3600)
+param sessionLeaseSeconds int = 60
+
+@description('Seconds prepare, plan, validate and quality checks wait for a source session slot before giving up (SIPHON_SESSION_WAIT_SECONDS).')
+@minValue(0)
+@maxValue(3600)
+param sessionWaitSeconds int = 300
+
 @description('Blob container query jobs write their results to (SIPHON_QUERY_CONTAINER).')
 param queryContainerName string = 'siphon-queries'
 
@@ -211,6 +221,7 @@ var siphonTables = [
   '${tablePrefix}RunIndex'
   '${tablePrefix}RunEvents'
   '${tablePrefix}Notifications'
+  '${tablePrefix}SourceSlots'
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +276,14 @@ var appSettings = concat([
   {
     name: 'SIPHON_CHUNKS_PER_ORCHESTRATION'
     value: string(chunksPerOrchestration)
+  }
+  {
+    name: 'SIPHON_SESSION_LEASE_SECONDS'
+    value: string(sessionLeaseSeconds)
+  }
+  {
+    name: 'SIPHON_SESSION_WAIT_SECONDS'
+    value: string(sessionWaitSeconds)
   }
   {
     name: 'SIPHON_QUERY_CONTAINER'

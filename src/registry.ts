@@ -35,7 +35,8 @@ import { failRun } from './orchestration/failRun.js';
 import { cleanupRun } from './orchestration/cleanupRun.js';
 import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
 import { backfillRunIndex } from './jobs/backfillRunIndex.js';
-import { copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
+import { acquireSlotInputSchema, copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
+import { acquireSourceSlotActivity } from './orchestration/acquireSourceSlotActivity.js';
 import { runEventLog } from './observability/runEvents.js';
 import { flushTelemetry } from './observability/telemetry.js';
 import { cancelQuery, getQuery, getQueryResult, submitQuery } from './api/queryHandlers.js';
@@ -260,4 +261,5 @@ export const functionRegistry: FunctionDefinition[] = [
   activity(Activities.finalizeRun, async (input, context) => finalizeRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
   activity(Activities.failRun, async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context))),
   activity(Activities.cleanupRun, async (input) => cleanupRun(await getServices(), runRefSchema.parse(input))),
+  activity(Activities.acquireSourceSlot, async (input) => acquireSourceSlotActivity(await getServices(), acquireSlotInputSchema.parse(input))),
 ];

@@ -1,3 +1,4 @@
+import { ChangeStateStore } from './store/changeStateStore.js';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { ChunkStore } from './store/chunkStore.js';
@@ -16,6 +17,7 @@ import type { SourceConnector } from './sources/sourceConnector.js';
 import type { PipelineSpec } from './spec/pipelineSpec.js';
 import { createTableIfNotExists } from './store/tableErrors.js';
 import { NotificationStore } from './store/notificationStore.js';
+import { SourceSlotStore } from './store/sourceSlotStore.js';
 
 /** Everything a handler reaches outside itself, built once per process from the app settings. */
 export type Services = {
@@ -30,7 +32,11 @@ export type Services = {
   watermarks: WatermarkStore;
   /** Each pipeline's output schema of its last successful run, and the earlier ones (entities beside the watermark). */
   schemas: SchemaStore;
+  /** Each change-capture pipeline's current change state (capture/), an entity beside the watermark. */
+  changeStates: ChangeStateStore;
   leases: LeaseStore;
+  /** Each source's session semaphore (source.maxSessions), shared by every process of the app. */
+  sourceSlots: SourceSlotStore;
   runEvents: RunEventStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
@@ -51,6 +57,7 @@ export const tableNames = (settings: Settings) => ({
   runIndex: `${settings.SIPHON_TABLE_PREFIX}RunIndex`,
   runEvents: `${settings.SIPHON_TABLE_PREFIX}RunEvents`,
   notifications: `${settings.SIPHON_TABLE_PREFIX}Notifications`,
+  sourceSlots: `${settings.SIPHON_TABLE_PREFIX}SourceSlots`,
 });
 
 let services: Promise<Services> | undefined;
@@ -81,6 +88,7 @@ async function createServices(settings: Settings): Promise<Services> {
     runIndex: createTableClient(host, names.runIndex),
     runEvents: createTableClient(host, names.runEvents),
     notifications: createTableClient(host, names.notifications),
+    sourceSlots: createTableClient(host, names.sourceSlots),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -104,7 +112,9 @@ async function createServices(settings: Settings): Promise<Services> {
     chunks: new ChunkStore(tables.chunks),
     watermarks: new WatermarkStore(tables.watermarks),
     schemas: new SchemaStore(tables.watermarks),
+    changeStates: new ChangeStateStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
+    sourceSlots: new SourceSlotStore(tables.sourceSlots),
     runEvents: new RunEventStore(tables.runEvents),
     jobQueue,
     poisonQueue,

@@ -38,6 +38,19 @@ export const settingsSchema = z.object({
    * prepare and carried in the prepared run, so a run keeps its slicing across a change.
    */
   SIPHON_CHUNKS_PER_ORCHESTRATION: z.coerce.number().int().min(10).max(1_000).default(100),
+  /**
+   * The lease on a slot of a source's session semaphore (source.maxSessions,
+   * sources/sourceSessions.ts): its holder renews it every third of this while its session is
+   * open, and a holder that died frees its slot when it runs out. Longer survives longer stalls
+   * of a worker; shorter gives a crashed holder's slot back sooner.
+   */
+  SIPHON_SESSION_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /**
+   * The longest a session outside the copy of chunks (prepare, plan and validate, quality checks)
+   * waits for a slot of its source before giving up (HTTP answers 503 with Retry-After). Chunks
+   * wait in their orchestration for as long as the run's timeout allows.
+   */
+  SIPHON_SESSION_WAIT_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
   /** The blob container query jobs (POST /api/queries) write their results to. */
   SIPHON_QUERY_CONTAINER: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){2,62}$/, 'a blob container name: 3-63 lowercase letters, digits, single hyphens').default('siphon-queries'),
   /** How long a query job's result files and records are kept after it ended; then the query sweep deletes them. */

@@ -1,3 +1,4 @@
+import { openSourceSession, SourceBusyError } from '../sources/sourceSessions.js';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { getServices, type Services } from '../services.js';
 import { errorMessage } from '../errors/errorTypes.js';
@@ -38,8 +39,10 @@ export async function planView(services: Services, spec: PipelineSpec) {
   }
   let source;
   try {
-    source = await services.openSource(spec.source);
+    source = await openSourceSession(services, spec.source, { purpose: 'plan', waitSeconds: Math.min(services.settings.SIPHON_SESSION_WAIT_SECONDS, httpSlotWaitSeconds) });
   } catch (err) {
+    // All of the source's sessions in use is no refusal of the spec: the handler answers 503.
+    if (err instanceof SourceBusyError) throw err;
     return refused([{ path: 'source', reason: scrubSecrets(`cannot connect: ${errorMessage(err)}`) }]);
   }
   try {
@@ -47,6 +50,7 @@ export async function planView(services: Services, spec: PipelineSpec) {
     const { description, incremental, plan, refusals } = await inspectRead(services, source, spec, {}, history);
     const ranges = plan?.ranges ?? [];
     const keyed = ranges.filter((range) => range.kind !== 'nullKey').length;
+    const split = plan?.split;
     // Against the stored schema of the last successful run, recording nothing; a frozen drift is
     // a warning, not a refusal: the spec is sound, the source changed under it.
     const drift = description ? await previewDrift(services, spec, description.columns) : undefined;
@@ -70,8 +74,17 @@ export async function planView(services: Services, spec: PipelineSpec) {
       }),
       chunks: plan && {
         method: plan.method,
-        column: spec.chunking?.column ?? null,
+        column: split?.key?.column ?? spec.chunking?.column ?? null,
         keyKind: plan.keyKind ?? null,
+        // What the table is split by and why: the spec's column, the catalog's key, ctid pages, or nothing (one chunk).
+        splitKey: split
+          ? { source: split.choice.source, columns: split.choice.columns, index: split.choice.index ?? null, reason: split.choice.reason, nextColumn: split.key?.next?.column ?? null }
+          : null,
+        // How many chunks were asked for before the time budget (timeBudget.plannedChunks is the count planned).
+        sizing: split?.sizing
+          ? { from: split.sizing.from, chunks: split.sizing.chunks, explain: split.sizing.explain, ...(split.sizing.from === 'size' ? { bytesToRead: split.sizing.bytes, targetChunkMB: split.sizing.targetChunkMB } : {}) }
+          : null,
+        table: split?.table ? { rows: split.table.rows, bytes: split.table.bytes, pages: split.table.pages ?? null } : null,
         rowsEstimate: plan.rowsEstimate,
         estimatedRowsPerChunk: keyed ? Math.ceil(plan.rowsEstimate / keyed) : 0,
         timeBudget: plan.budget
@@ -82,11 +95,12 @@ export async function planView(services: Services, spec: PipelineSpec) {
               throughputFrom: plan.budget.throughputFrom,
               throughputRunId: plan.budget.throughputRunId ?? null,
               expectedChunkMinutes: Math.round((plan.budget.expectedChunkSeconds / 60) * 10) / 10,
-              specChunks: spec.chunking?.chunks ?? null,
+              // The count asked for before the budget: the spec's, 8 for a named column, or from the table's size.
+              specChunks: split?.sizing?.chunks ?? spec.chunking?.chunks ?? null,
               plannedChunks: plan.budget.chunks,
             }
           : null,
-        ranges: ranges.map((range, index) => ({ index, ...typedRange(range, plan.keyKind) })),
+        ranges: ranges.map((range, index) => ({ index, ...typedRange(range, plan.keyKind, split?.key?.next?.kind) })),
       },
       window: incremental?.window
         ? { ...incremental.window, afterText: incremental.window.after === undefined ? null : cursorText(incremental.window.kind, incremental.window.after), upToText: cursorText(incremental.window.kind, incremental.window.upTo) }
@@ -98,7 +112,11 @@ export async function planView(services: Services, spec: PipelineSpec) {
 }
 
 /** A chunk's range with its bounds as the key's own text (a timestamp as ISO text, not microseconds). */
-function typedRange(range: ChunkRange, kind: KeyKind | undefined) {
+function typedRange(range: ChunkRange, kind: KeyKind | undefined, nextKind: KeyKind | undefined) {
+  if (range.kind === 'tuple' && kind && nextKind) {
+    const text = (bound: string[]) => bound.map((digits, index) => cursorText(index === 0 ? kind : nextKind, digits)).join(', ');
+    return { ...range, lowerText: text(range.lower), upperText: text(range.upper) };
+  }
   if (range.kind !== 'range' || !kind) return range;
   return { ...range, lowerText: cursorText(kind, range.lower), upperText: cursorText(kind, range.upper) };
 }
@@ -113,7 +131,7 @@ export async function planPipeline(request: HttpRequest): Promise<HttpResponseIn
   const services = await getServices();
   const stored = await services.pipelines.get(id.value);
   if (!stored) return problem(404, `Pipeline ${id.value} does not exist`);
-  return json(200, await planView(services, stored.spec));
+  return planAnswer(() => planView(services, stored.spec));
 }
 
 /**
@@ -129,5 +147,21 @@ export async function validatePipeline(request: HttpRequest): Promise<HttpRespon
   const services = await getServices();
   const invalid = await dependencyProblem(services, body.value);
   if (invalid) return invalid;
-  return json(200, await planView(services, body.value));
+  return planAnswer(() => planView(services, body.value));
+}
+
+/**
+ * How long a plan or validate request waits for a session on its source before it answers 503:
+ * short, as an HTTP caller (and any proxy before it) would not wait longer.
+ */
+const httpSlotWaitSeconds = 10;
+
+/** 200 with the plan, or 503 with Retry-After when the source has no session free (source.maxSessions) within the wait. */
+async function planAnswer(plan: () => ReturnType<typeof planView>): Promise<HttpResponseInit> {
+  try {
+    return json(200, await plan());
+  } catch (err) {
+    if (!(err instanceof SourceBusyError)) throw err;
+    return problem(503, 'The source is busy', err.message, undefined, { 'retry-after': String(err.retryAfterSeconds) });
+  }
 }

@@ -37,6 +37,8 @@ function runProgress(chunks: ChunkRecord[]) {
   return {
     chunksPlanned: chunks.length,
     chunksDone: chunks.filter((chunk) => chunk.status === ChunkStatus.done).length,
+    /** Waiting for a session on the source (source.maxSessions all in use). */
+    chunksWaiting: chunks.filter((chunk) => chunk.status === ChunkStatus.waiting).length,
     rowsCopied: chunks.reduce((sum, chunk) => sum + chunk.rows, 0),
     bytesWritten: chunks.reduce((sum, chunk) => sum + chunk.bytes, 0),
   };

@@ -8,7 +8,7 @@ export function runSummaryLines(run: RunDetail): string[] {
   const rows = run.rows ?? run.progress?.rowsCopied ?? 0;
   if (run.status === 'succeeded' || rows > 0) {
     lines.push(`  rows         ${formatCount(rows)}`);
-    lines.push(`  files        ${formatCount(run.files ?? 0)} in ${formatCount(run.progress?.chunksDone ?? 0)} of ${formatCount(run.progress?.chunksPlanned ?? 0)} chunks`);
+    lines.push(`  files        ${formatCount(run.files ?? 0)} in ${formatCount(run.progress?.chunksDone ?? 0)} of ${formatCount(run.progress?.chunksPlanned ?? 0)} chunks${run.progress?.chunksWaiting ? ` (${formatCount(run.progress.chunksWaiting)} waiting for source)` : ''}`);
     lines.push(`  bytes        ${formatBytes(run.bytes ?? run.progress?.bytesWritten ?? 0)}`);
   }
   if (seconds !== undefined && seconds > 0) lines.push(`  throughput   ${formatCount(Math.round(rows / seconds))} rows/s (${seconds.toFixed(1)}s from start to end)`);

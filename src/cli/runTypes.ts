@@ -33,7 +33,7 @@ export type RunDetail = {
   errorChunk?: number;
   statusReason?: string;
   url?: string;
-  progress?: { chunksPlanned: number; chunksDone: number; rowsCopied: number; bytesWritten: number };
+  progress?: { chunksPlanned: number; chunksDone: number; chunksWaiting?: number; rowsCopied: number; bytesWritten: number };
   chunks?: ChunkView[];
   /** What the pipeline's quality checks found (absent without checks, or before finalize). */
   quality?: RunQuality;

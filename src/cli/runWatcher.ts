@@ -105,6 +105,8 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `  chunk ${chunk} retried${event.attempt !== undefined ? ` (attempt ${event.attempt})` : ''}${error}`;
     case 'chunkFailed':
       return `  chunk ${chunk} failed${error}`;
+    case 'waitingForSource':
+      return `  chunk ${chunk} waiting for source${event.maxSessions !== undefined ? ` (all ${String(event.maxSessions)} sessions of source.maxSessions in use)` : ''}`;
     case 'planWarning':
       return `  plan warning: ${String(event.message ?? '')}`;
     case 'drift':

@@ -33,6 +33,8 @@ export type ChunkBudgetInput = {
   rowsEstimate: number;
   throughput: Throughput;
   budgetSeconds?: number;
+  /** Why a run is one chunk and what to do, in place of the advice to add chunking (a table with no usable split key). */
+  oneChunkAdvice?: string | undefined;
 };
 
 export type ChunkBudget = {
@@ -71,7 +73,9 @@ export function sizeChunks(input: ChunkBudgetInput): ChunkBudget {
     const limit = `the budget is ${minutes(budgetSeconds)} minutes, half of the ${functionTimeoutMinutes}-minute function timeout, after which the chunk is stopped and copied again from its start`;
     warnings.push(
       input.specChunks === undefined
-        ? `The run is one chunk (no chunking) expected to take ${expected}; ${limit}. Add chunking (chunking.column, an indexed integer, date or timestamp column) so the copy is split.`
+        ? input.oneChunkAdvice
+          ? `The run is one chunk (${input.oneChunkAdvice}) expected to take ${expected}; ${limit}.`
+          : `The run is one chunk (no chunking) expected to take ${expected}; ${limit}. Add chunking (chunking.column, an indexed integer, date or timestamp column) so the copy is split.`
         : `Even ${maxPlannedChunks.toLocaleString('en-US')} chunks leave ${expected}; ${limit}. Copy less per run: make the pipeline incremental, or split the table over several pipelines by a filter on the query.`,
     );
   }

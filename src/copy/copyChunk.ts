@@ -2,7 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { NonRetryableError } from '../errors/errorTypes.js';
 import type { Column, ChunkRange, FileEntry } from '../spec/columns.js';
 import type { OutputSpec } from '../spec/pipelineSpec.js';
-import type { KeyKind, ReadChunkRequest, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
+import type { ChunkKey, KeyKind, ReadChunkRequest, ReadTarget, SourceConnector } from '../sources/sourceConnector.js';
 import { contentType, fileExtension, openFormatWriter, openRowBuffer, type FormatWriter, type RowBuffer } from '../formats/formatWriter.js';
 import { StagedBlobWriter } from '../sink/stagedBlobWriter.js';
 import type { RunPaths } from '../sink/blobPaths.js';
@@ -19,6 +19,7 @@ import { QuarantineWriter } from '../validation/quarantineWriter.js';
 import type { RuleCount } from '../validation/ruleCounts.js';
 import type { TransformStep } from '../spec/transformsSpec.js';
 import { compileTransforms } from '../transforms/compileTransforms.js';
+import type { ChunkChanges } from '../capture/chunkChanges.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -32,7 +33,7 @@ export type CopyChunkRequest = {
    * (formats/writtenTypes.ts); those columns themselves when absent.
    */
   writtenColumns?: Column[] | undefined;
-  key?: { column: string; kind: KeyKind } | undefined;
+  key?: ChunkKey | undefined;
   /** An incremental run's cursor range, applied on top of the chunk's key range. */
   window?: ReadChunkRequest['window'];
   orderBy: string[];
@@ -54,6 +55,8 @@ export type CopyChunkRequest = {
   onRead?: ((rows: unknown[][]) => void) | undefined;
   /** See ReadChunkRequest.onSnapshot. */
   onSnapshot?: ReadChunkRequest['onSnapshot'];
+  /** A change-capture run: the rows written are the change rows these make of the rows read (capture/chunkChanges.ts). */
+  changes?: ChunkChanges | undefined;
 };
 
 /**
@@ -113,7 +116,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const direct = (output.format === 'parquet' || output.format === 'delta') && !(output.partitionBy ?? []).length;
   const transforms = compileTransforms(request.columns, request.transforms, { reuseRow: direct });
   if (transforms.refusals.length) throw new NonRetryableError(`Chunk ${request.chunk}: ${transforms.refusals.map((refusal) => refusal.reason).join('; ')}`);
-  const transformed = transforms.columns;
+  const transformed = request.changes?.columns ?? transforms.columns;
   const written = request.writtenColumns ?? transformed;
   const convert = rowConverter(transformed, written);
   const router = partitionRouter(written, output.partitionBy ?? []);
@@ -247,7 +250,22 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const transform = transforms.apply;
   const filters = request.transforms?.some((step) => step.step === 'filter') ?? false;
   let filtered = 0;
+  let changeRows = 0;
   let truncated = false;
+  const writeRows = async (batch: unknown[][]) => {
+    if (convert) for (const row of batch) convert(row);
+    if (router.partitioned) {
+      for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
+    } else {
+      const state = await stateFor('');
+      const group = state.group;
+      for (let r = 0; r < batch.length; r++) {
+        group.add(batch[r]!);
+        buffered++;
+        if (group.rows >= groupLimit(state)) await writeGroup(state);
+      }
+    }
+  };
   // Iterated by hand to time each wait on the source; closed like for-await would on an early exit.
   const iterator = batches[Symbol.asyncIterator]();
   let exhausted = false;
@@ -298,18 +316,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
           }
         }
       }
-      if (convert) for (const row of batch) convert(row);
-      if (router.partitioned) {
-        for (const row of batch) await add(await stateFor(router.folderOf(row)), router.fileRow(row));
-      } else {
-        const state = await stateFor('');
-        const group = state.group;
-        for (let r = 0; r < batch.length; r++) {
-          group.add(batch[r]!);
-          buffered++;
-          if (group.rows >= groupLimit(state)) await writeGroup(state);
-        }
+      if (request.changes) {
+        batch = await request.changes.rows(batch);
+        changeRows += batch.length;
       }
+      await writeRows(batch);
       rows += read.length;
       onProgress(rows);
       if (truncated) break;
@@ -317,6 +328,11 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   } finally {
     // A failure to close must not hide the error that ended the read.
     if (!exhausted) await iterator.return?.().catch(() => undefined);
+  }
+  if (request.changes) {
+    const tail = await request.changes.end();
+    changeRows += tail.length;
+    await writeRows(tail);
   }
   for (const state of states.values()) {
     await writeGroup(state);
@@ -326,5 +342,5 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const uploadMs = Math.min(uploadWaitMs, writingMs);
   const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
   const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files, rejectedByRule: quarantine.ruleCounts() } : {};
-  return { rows: rows - (quarantine?.rows ?? 0) - filtered, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected, ...(filters ? { rowsFiltered: filtered } : {}) };
+  return { rows: request.changes ? changeRows : rows - (quarantine?.rows ?? 0) - filtered, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected, ...(filters ? { rowsFiltered: filtered } : {}) };
 }

@@ -17,8 +17,13 @@ export const orchestrationVersions = {
   v1: 1,
   /** v1, and the failed, cancelled and timed-out endings call cleanupRun. */
   cleanupAtEnding: 2,
+  /**
+   * v2, and each chunk first takes a slot of its source's session semaphore (source.maxSessions):
+   * the acquireSourceSlot activity, with a durable timer between tries, before its copyChunk.
+   */
+  sourceSlots: 3,
 } as const;
-export const currentOrchestrationVersion = orchestrationVersions.cleanupAtEnding;
+export const currentOrchestrationVersion = orchestrationVersions.sourceSlots;
 export const copyRunInputSchema = runRefSchema.extend({
   version: z.number().int().min(1).max(currentOrchestrationVersion).default(orchestrationVersions.v1),
 }).strict();
@@ -36,7 +41,16 @@ export const preparedRunSchema = z.object({
 });
 export type PreparedRun = z.infer<typeof preparedRunSchema>;
 
-export const copyChunkInputSchema = runRefSchema.extend({ chunk: z.number().int().nonnegative(), attempt: z.number().int().min(1).default(1) }).strict();
+export const copyChunkInputSchema = runRefSchema.extend({
+  chunk: z.number().int().nonnegative(),
+  attempt: z.number().int().min(1).default(1),
+  /**
+   * Version 3 on, the slot of the source's session semaphore for this attempt: the one the
+   * orchestrator took (a number), or `try` (take one at the start, or answer `waiting` at once).
+   * Absent: no slot (instances started before version 3).
+   */
+  sourceSlot: z.union([z.literal('try'), z.number().int().nonnegative()]).optional(),
+}).strict();
 export type CopyChunkInput = z.input<typeof copyChunkInputSchema>;
 
 export const chunkStatsSchema = z.object({
@@ -58,8 +72,25 @@ export const chunkOutcomeSchema = z.discriminatedUnion('outcome', [
   chunkStatsSchema.extend({ outcome: z.literal('done') }),
   z.object({ outcome: z.literal('failed'), chunk: z.number().int(), error: z.string() }),
   z.object({ outcome: z.literal('stopped'), chunk: z.number().int(), status: z.string() }),
+  /** Asked to `try` for a slot and none was free: nothing copied; wait, then ask (acquireSourceSlot). */
+  z.object({ outcome: z.literal('waiting'), chunk: z.number().int(), ahead: z.number().int().nonnegative(), retryAfterSeconds: z.number().positive() }),
 ]);
 export type ChunkOutcome = z.infer<typeof chunkOutcomeSchema>;
+
+/** Asks for a slot of the source's session semaphore for one attempt of a chunk (acquireSourceSlotActivity). */
+export const acquireSlotInputSchema = runRefSchema.extend({ chunk: z.number().int().nonnegative(), attempt: z.number().int().min(1) }).strict();
+export type AcquireSlotInput = z.infer<typeof acquireSlotInputSchema>;
+
+/**
+ * The answer: a slot (none when the chunk reads no source: a re-ingest), or wait `retryAfterSeconds`
+ * and ask again, or stop (the run ended meanwhile).
+ */
+export const slotOutcomeSchema = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('acquired'), slot: z.number().int().nonnegative().optional() }),
+  z.object({ outcome: z.literal('waiting'), ahead: z.number().int().nonnegative(), retryAfterSeconds: z.number().positive() }),
+  z.object({ outcome: z.literal('stopped'), status: z.string() }),
+]);
+export type SlotOutcome = z.infer<typeof slotOutcomeSchema>;
 
 /** Ends a run that did not succeed: failed (the default), or timed_out. */
 export const failRunInputSchema = runRefSchema.extend({ error: z.string(), chunk: z.number().int().optional(), status: z.enum(['failed', 'timed_out']).default('failed') }).strict();

@@ -15,10 +15,22 @@ import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/r
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
+import type { ChunkKey } from '../sources/sourceConnector.js';
 import { openReingestSource } from './prepareReingestRun.js';
 import { canChecksum } from '../sources/sourceConnector.js';
 import { mismatchText, reconcileChunk, type ChunkReconciler } from '../quality/reconcileChunk.js';
 import { nullFilledColumns } from '../copy/nullFilledColumns.js';
+import { chunkSlotHolder, recordWaiting } from './acquireSourceSlotActivity.js';
+import { openWithSlot, slotTimings, sourceSlotKey, tryAcquireSourceSlot, type SlotClaim } from '../sources/sourceSessions.js';
+import type { SourceConnector } from '../sources/sourceConnector.js';
+
+/** The orchestrator's slot of the source went to another holder (this one stalled past its lease): stop, and try again with a new slot. */
+class SlotLostError extends Error {
+  constructor() {
+    super('the session slot taken for this chunk (source.maxSessions) was lost: its lease expired and another session took it; the chunk is tried again');
+  }
+}
+import { openChunkChanges } from '../capture/chunkChanges.js';
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -56,10 +68,18 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
   const stop = new AbortController();
   const attempt = input.attempt ?? 1;
   let run: StoredRun | undefined;
+  // The slot of the source's session semaphore this attempt holds (taken by the orchestrator, or
+  // here): freed here on every way out but one (the source's close frees it once opened).
+  let claim: SlotClaim | undefined;
+  let slotHandedOver = false;
   try {
     run = await services.runs.get(input.pipelineId, input.runId);
     if (!run?.spec || !run.columns || !run.orderBy) throw new NonRetryableError('the run has not been prepared');
     const timeline = chunkTimeline(services, run, input.chunk, attempt);
+    const holder = chunkSlotHolder({ runId: input.runId, chunk: input.chunk, attempt });
+    // A re-ingest reads quarantined rows from blobs: it holds no session on the source.
+    const slotted = input.sourceSlot !== undefined && !run.reingestOf;
+    if (slotted && typeof input.sourceSlot === 'number') claim = { key: sourceSlotKey(run.spec.source).key, slot: input.sourceSlot, holder };
     if (terminalRunStatuses.has(run.status)) {
       await timeline(RunEventType.chunkStopped, { status: run.status });
       return { outcome: 'stopped', chunk: input.chunk, status: run.status };
@@ -70,6 +90,19 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       return { outcome: 'done', chunk: input.chunk, rows: chunk.rows, bytes: chunk.bytes, files: chunk.files.length, durationInMs: 0 };
     }
     const { spec } = run;
+    if (claim) {
+      // Still ours? The activity may start long after the orchestrator took it (a busy worker).
+      const { leaseInMs } = slotTimings(services);
+      const renewed = await services.sourceSlots.renew(claim.key, claim.slot, claim.holder, { now: services.now(), leaseInMs });
+      if (!renewed) throw new SlotLostError();
+      claim.etag = renewed.etag;
+    } else if (slotted) {
+      // One try, never a wait: refused, the chunk waits in its orchestration (copyChunkRange),
+      // whose queue takes a place in the source's queue for the run's waiting chunks.
+      const answer = await tryAcquireSourceSlot(services, spec.source, holder, false);
+      if (!answer.acquired) return { outcome: 'waiting', chunk: input.chunk, ...(await recordWaiting(services, run, spec.source, input.chunk, attempt, answer.ahead)) };
+      claim = { key: answer.key, slot: answer.slot, holder, etag: answer.etag };
+    }
     const started = services.now();
     const { etag: readEtag, ...planned } = chunk;
     // Running, with this attempt recorded, before any row is read: a chunk being copied says so.
@@ -117,19 +150,32 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     };
 
     // A re-ingest run reads its chunk's quarantine file instead of the source.
-    const source = run.reingestOf ? await openReingestSource(services, run, input.chunk) : await services.openSource(spec.source);
+    let source: SourceConnector;
+    if (run.reingestOf) source = await openReingestSource(services, run, input.chunk);
+    else if (claim) {
+      slotHandedOver = true;
+      source = await openWithSlot(services, spec.source, claim, () => stop.abort(new SlotLostError()));
+    } else source = await services.openSource(spec.source);
     let reconciler: ChunkReconciler | undefined;
     try {
       const target = readTargetOf(spec);
       // The transforms' columns (the columns read without transforms), in the encodings written.
       const transformed = columnsWritten(run)!;
       const written = writtenColumns(transformed, spec.output);
-      const key = spec.chunking && run.keyKind ? { column: spec.chunking.column, kind: run.keyKind } : undefined;
+      const key = chunkKeyOf(run);
       // Reconciliation: on by default for a table read in key order (a split key or a primary
-      // key); not for a re-ingest (its rows come from a quarantine file) nor a capped read.
+      // key); not for a re-ingest (its rows come from a quarantine file) nor a capped read. With
+      // source.maxSessions the chunk holds one slot, so no second session is opened for the
+      // source's side: it runs in the read's session after the read (no shared snapshot).
       if (spec.reconcile !== false && target.kind === 'table' && run.orderBy.length > 0 && !run.reingestOf && spec.maxRows === undefined && canChecksum(source)) {
-        reconciler = reconcileChunk(source, () => services.openSource(spec.source), { target, columns: nullFilledColumns(run.columns).readColumns, key, range: chunk.range, window: run.window }, nullFilledColumns(run.columns).readColumns);
+        const readColumns = nullFilledColumns(run.columns).readColumns;
+        reconciler = reconcileChunk(source, claim ? undefined : () => services.openSource(spec.source), { target, columns: readColumns, key, range: chunk.range, window: run.window }, readColumns);
       }
+      const paths = runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) });
+      const changes = run.capture ? await openChunkChanges({
+        blobs: services.dataBlobs, container, spec, capture: run.capture, columns: run.columns, runFolder: paths.folder,
+        chunk: input.chunk, range: chunk.range, window: run.window, where: context,
+      }) : undefined;
       const result = await copyChunk(source, container, {
         chunk: input.chunk,
         range: chunk.range,
@@ -140,7 +186,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         key,
         window: run.window,
         orderBy: run.orderBy,
-        paths: runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) }),
+        paths,
         maxRows: spec.maxRows,
         signal: stop.signal,
         validation: spec.validation,
@@ -148,6 +194,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         runId: input.runId,
         onRead: reconciler?.onRead,
         onSnapshot: reconciler?.onSnapshot,
+        changes,
       }, onProgress);
       const reconciliation = await reconciler?.finish();
       // A mismatch is tried again (the retry copies the chunk anew). Checked in the read's own
@@ -208,7 +255,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       if (run) await recordAttemptEnd(services, run, input.chunk, attempt, { status: ChunkStatus.stopped, event: RunEventType.chunkStopped, fields: { status: ended.status } }).catch(() => undefined);
       return { outcome: 'stopped', chunk: input.chunk, status: ended.status };
     }
-    const error = withContext(err, context);
+    const error = withContext(stop.signal.reason instanceof SlotLostError ? stop.signal.reason : err, context);
     const message = capMessage(scrubSecrets(errorMessage(error)), maxChunkErrorChars);
     // The orchestrator tries a thrown error again until the run's retry policy runs out (see
     // copyChunkRange); a NonRetryableError comes back as an outcome and ends the chunk at once.
@@ -220,6 +267,8 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
     }
     if (error instanceof NonRetryableError) return { outcome: 'failed', chunk: input.chunk, error: message };
     throw error;
+  } finally {
+    if (claim && !slotHandedOver) await services.sourceSlots.release(claim.key, claim.slot, claim.holder, claim.etag).catch(() => undefined);
   }
 }
 
@@ -256,3 +305,10 @@ async function recordAttemptEnd(services: Services, run: StoredRun, chunk: numbe
  * are capped by the registry's activity wrapper at maxErrorChars.)
  */
 const maxChunkErrorChars = 2_000;
+
+/** The key the run's chunks were planned on: recorded by prepare, or, for a run planned before that was recorded, the spec's column. */
+function chunkKeyOf(run: StoredRun): ChunkKey | undefined {
+  if (run.split) return run.split.key;
+  const column = run.spec?.chunking?.column;
+  return column !== undefined && run.keyKind ? { column, kind: run.keyKind } : undefined;
+}

@@ -9,7 +9,8 @@ import { copyChunkRange, rangeEndingSchema, type ChunkRangeInput, type RangeEndi
  * timer (its timeout) and the cancel event; a chunk that fails for good, or a deadline that
  * passes, ends the run failed or timed_out with the error and the chunk that caused it. From
  * version 2 on, a run that ends failed, cancelled or timed out then has its files deleted
- * (cleanupRun).
+ * (cleanupRun). From version 3 on, each chunk waits for a slot of its source's session semaphore
+ * (source.maxSessions) before it copies, here in the orchestration (see copyChunkRange).
  *
  * Versions. A deploy replays instances started by the previous code, and a replay that yields
  * other actions than its history recorded fails the instance. So the input says which shape
@@ -30,6 +31,8 @@ export function* copyRunOrchestrator(context: OrchestrationContext): Generator<T
   // Activities take the run alone, in every version (their inputs are part of the history too).
   const ref: RunRef = { pipelineId: input.pipelineId, runId: input.runId };
   const cleansUp = input.version >= orchestrationVersions.cleanupAtEnding;
+  // Recorded inputs of sub-orchestrations stay as they were: the key only from version 3 on.
+  const sourceSlots = input.version >= orchestrationVersions.sourceSlots ? { sourceSlots: true } : {};
   let deadline: TimerTask | undefined;
   try {
     const plan = preparedRunSchema.parse(yield context.df.callActivity(Activities.prepareRun, ref));
@@ -45,7 +48,7 @@ export function* copyRunOrchestrator(context: OrchestrationContext): Generator<T
     const { chunksPerOrchestration } = plan;
     let ending: RangeEnding = { kind: 'done' };
     for (let first = 0; first < plan.chunkCount && ending.kind === 'done'; first += chunksPerOrchestration) {
-      const slice: ChunkRangeInput = { ref, first, end: Math.min(plan.chunkCount, first + chunksPerOrchestration), maxParallel: plan.maxParallel, retry: plan.retry };
+      const slice: ChunkRangeInput = { ref, first, end: Math.min(plan.chunkCount, first + chunksPerOrchestration), maxParallel: plan.maxParallel, retry: plan.retry, ...sourceSlots };
       if (plan.chunkCount <= chunksPerOrchestration) {
         ending = yield* copyChunkRange(context, slice, racing);
         break;

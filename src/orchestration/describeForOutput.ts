@@ -8,6 +8,7 @@ import { compileUniqueKeys } from '../validation/uniqueKeys.js';
 import { deriveOutputColumns } from '../transforms/planTransforms.js';
 import { qualityColumnRefusals } from '../quality/qualityColumnRefusals.js';
 import { readTargetLabel, readTargetOf } from '../sources/readTarget.js';
+import { capturesChanges, changeTypeColumn, changeVersionColumn, withChangeColumns } from '../capture/changeColumns.js';
 import type { ColumnRefusal, DescribeOptions, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 
 /** `columns`: the columns read (what drift compares); `outputColumns`: what the transforms make of them, which is written. */
@@ -47,7 +48,12 @@ export async function describeForOutput(source: SourceConnector, spec: PipelineS
 export function outputOf(columnsRead: Column[], spec: PipelineSpec, label: string): { columns: Column[]; refusals: ColumnRefusal[] } {
   const derived = spec.transforms ? deriveOutputColumns(columnsRead, spec.transforms) : { columns: columnsRead, refusals: [] };
   const refusals = derived.refusals.map((refusal) => ({ ...refusal, reason: `${label}: ${refusal.reason}` }));
-  return { columns: derived.columns, refusals: [...refusals, ...unwritableColumns(derived.columns, spec.output.format, label)] };
+  if (!capturesChanges(spec)) return { columns: derived.columns, refusals: [...refusals, ...unwritableColumns(derived.columns, spec.output.format, label)] };
+  // Change rows: the row's columns and then _change_type and _change_version (capture/changeColumns.ts).
+  const taken = derived.columns.filter((column) => column.name === changeTypeColumn || column.name === changeVersionColumn)
+    .map((column) => ({ column: column.name, path: 'changeCapture', reason: `${label}: column "${column.name}" has the name of a change column` }));
+  const columns = withChangeColumns(derived.columns, spec);
+  return { columns, refusals: [...refusals, ...taken, ...unwritableColumns(columns, spec.output.format, label)] };
 }
 
 /** Output types a column can be read as text and made into: anything has a text but bytes. */

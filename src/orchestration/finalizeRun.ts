@@ -25,10 +25,11 @@ import type { ValidationSpec } from '../spec/validationSpec.js';
 import { addRuleCounts } from '../validation/ruleCounts.js';
 import { notifyRunEnded } from '../notify/notifyRunEnded.js';
 import { checkRunQuality } from '../quality/checkRunQuality.js';
+import { checkStateUnmoved, manifestChanges, writeStateIndex } from '../capture/commitChangeState.js';
 
 /**
  * Runs the pipeline's quality checks (quality/checkRunQuality.ts), then writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
- * manifest with the committed version, `_SUCCESS`), advances the watermark, stores the run's
+ * manifest with the committed version, `_SUCCESS`), makes a hashDiff run's change state current (capture/), advances the watermark, stores the run's
  * schema as the pipeline's current one (orchestration/schemaDrift.ts), closes the run
  * record, and releases the pipeline's run lease. Every step overwrites the same names with the same content
  * (or is a no-op the second time), so finalize can run again after a crash.
@@ -76,6 +77,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       const exceeded = rejectedBeyondLimits(spec.validation, quarantine.rows, totals.rows + quarantine.rows + (rowsFiltered ?? 0));
       if (exceeded) throw new NonRetryableError(exceeded);
     }
+    // Before the manifest: changes diffed against a state no longer current are not published.
+    if (run.capture?.mode === 'hashDiff') await checkStateUnmoved(services, ref.pipelineId, ref.runId, run.capture);
     // Before the manifest too: a `fail` check that did not pass fails the run with no manifest. A
     // re-ingest run writes rows the source run was already checked for, and reads no source to
     // measure: the checks are the source runs' alone.
@@ -92,6 +95,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       source: { engine: spec.source.engine, ...(target.kind === 'table' ? { table: tableName(target) } : { query: target.sql }) },
       ...(spec.output.partitionBy ? { partitionBy: spec.output.partitionBy } : {}),
       ...(run.window ? { window: manifestWindow(run.window) } : {}),
+      ...(run.capture ? { changes: manifestChanges(run.capture) } : {}),
       ...(spec.output.format === 'parquet' ? { readers: spec.output.readers, encodings: parquetEncodingChanges(columns, spec.output.readers) } : {}),
       columns,
       schemaVersion,
@@ -118,6 +122,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     };
     const container = services.dataBlobs.getContainerClient(spec.output.container);
     await container.createIfNotExists();
+    // The run's change state, indexed before the manifest; current only once the pointer moves below.
+    const changeState = run.capture?.mode === 'hashDiff' ? await writeStateIndex(container, ref.runId, run.capture, paths.folder, chunks) : undefined;
     // A Delta run: manifest, commit, manifest with the version, _SUCCESS (commitDeltaRun); its
     // schema is the table's, in the log.
     const delta = spec.output.format === 'delta' ? await commitDeltaRun(services, { ...run, spec }, tableName(target), paths, manifest, chunks.map((chunk) => chunk.index)) : undefined;
@@ -135,10 +141,14 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       // Files in the folder that the manifest does not list (an attempt superseded by a retry that
       // wrote fewer files or other partitions) go now, after the manifest: readers trust only it,
       // and a folder that holds exactly its files cannot mislead anyone who lists it instead.
-      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path), ...(quarantine?.files ?? []).map((file) => file.path), ...(run.reingestUpload ? [run.reingestUpload] : [])]) });
+      await deleteUnlistedFiles(container, { folder: paths.folder, runId: ref.runId, keep: new Set([paths.manifest, paths.successMarker, paths.schemaFile, ...files.map((file) => file.path), ...(quarantine?.files ?? []).map((file) => file.path), ...(run.reingestUpload ? [run.reingestUpload] : []), ...(changeState?.files ?? [])]) });
     } else {
       // A Delta run's data files are the log's to keep; its quarantine folder holds what the manifest lists.
       await deleteUnlistedFiles(container, { folder: paths.quarantineFolder, runId: ref.runId, keep: new Set((quarantine?.files ?? []).map((file) => file.path)) });
+    }
+    // The change state the next run compares with: after the manifest (and a Delta commit), before the watermark.
+    if (changeState) {
+      await services.changeStates.advance(ref.pipelineId, { runId: ref.runId, version: run.capture!.version, container: spec.output.container, index: changeState.index, updatedAt: services.now().toISOString() });
     }
     // Only now, with the manifest written, may the next run start above this one's range. A
     // backfill re-reads history and leaves the watermark where it is.

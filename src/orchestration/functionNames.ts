@@ -7,6 +7,7 @@ export const Activities = {
   finalizeRun: 'finalizeRun',
   failRun: 'failRun',
   cleanupRun: 'cleanupRun',
+  acquireSourceSlot: 'acquireSourceSlot',
 } as const;
 
 /** The external event the cancel API raises, so a run stops waiting at once. */

@@ -21,6 +21,8 @@ import { defaultSchemaContract } from '../spec/schemaContract.js';
 import { applySchemaContract, fitDrift, frozenMessage, typeName, type SchemaColumn, type SchemaDrift } from './schemaDrift.js';
 import { capMessage } from '../errors/capMessage.js';
 import { holdReingestClaim, prepareReingestRun } from './prepareReingestRun.js';
+import { openSourceSession } from '../sources/sourceSessions.js';
+import { planCapture } from '../capture/planCapture.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -53,7 +55,7 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
     if (skip) return skipRun(services, run, spec, skip);
 
     const target = readTargetOf(spec);
-    const source = await services.openSource(spec.source);
+    const source = await openSourceSession(services, spec.source, { purpose: `prepare:${ref.runId}` });
     try {
       const history = await readRunHistory(services, ref.pipelineId, pipeline.generation);
       const { description, incremental, plan, deltaReadVersion } = await planRead(services, source, spec, run.options ?? {}, undefined, history);
@@ -63,16 +65,21 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
       // is not there for a step to use): a step that no longer fits fails the run here, naming it.
       const output = outputOf(columns, spec, readTargetLabel(target));
       if (output.refusals.length) throw new NonRetryableError(capMessage(output.refusals.map((refusal) => refusal.reason).join('; '), 4_000));
+      const startedAt = services.now();
+      // Before the plan is saved too: the key and the state it compares with decide whether the run can go ahead.
+      const capture = await planCapture(services, spec, columns, description.primaryKey, run.options ?? {}, startedAt, readTargetLabel(target));
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
       const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion: schemaVersionOf(output.columns) });
       const prepared = await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
         ...current,
         status: RunStatus.running,
-        startedAt: services.now().toISOString(),
+        startedAt: startedAt.toISOString(),
         spec,
         columns,
-        ...(spec.transforms ? { outputColumns: output.columns } : {}),
+        ...(spec.transforms || capture ? { outputColumns: output.columns } : {}),
+        ...(capture ? { capture } : {}),
         keyKind: plan.keyKind,
+        split: plan.split && { source: plan.split.choice.source, reason: capMessage(plan.split.choice.reason, 2_000), key: plan.split.key },
         orderBy: plan.orderBy,
         planMethod: plan.method,
         window: incremental?.window,
@@ -128,6 +135,9 @@ export function recordPrepared(services: Services, run: StoredRun): Promise<bool
       chunkCount: run.chunksPlanned,
       method: run.planMethod,
       rowsEstimate: run.rowsEstimate,
+      splitKeySource: run.split?.source,
+      splitKey: run.split?.key ? [run.split.key.column, run.split.key.next?.column].filter(Boolean).join(', ') : undefined,
+      splitKeyReason: run.split?.reason,
       windowColumn: window?.column,
       windowMode: window?.mode,
       windowAfter: window?.after === undefined ? undefined : cursorText(window.kind, window.after),

@@ -7,6 +7,7 @@ import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import type { QualityCheck } from '../spec/qualitySpec.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { readTargetOf } from '../sources/readTarget.js';
+import { openSourceSession } from '../sources/sourceSessions.js';
 
 import type { RunRecord } from '../store/runStore.js';
 import { duplicateExamples, type Measurement } from './judgeCheck.js';
@@ -41,7 +42,7 @@ export async function measureQuality(services: Services, run: RunRecord & { spec
   };
 
   let source: SourceConnector | undefined;
-  const openSource = async () => (source ??= await services.openSource(run.spec.source));
+  const openSource = async () => (source ??= await openSourceSession(services, run.spec.source, { purpose: `quality:${run.runId}` }));
   try {
     const nullChecked = [...new Set(checks.flatMap((check) => (check.kind === 'notNullRate' ? [check.column] : [])))];
     const nonNull = new Map<string, number>();

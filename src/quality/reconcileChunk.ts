@@ -7,8 +7,12 @@ import { ChunkChecksummer, checksumDigest, checksumTerms, differingColumns, type
 export type ChunkReconciler = {
   /** Give every batch read, as read (CopyChunkRequest.onRead). */
   onRead: (rows: unknown[][]) => void;
-  /** Give the read's exported snapshot (CopyChunkRequest.onSnapshot): the source's side starts at once, in a second session; settles once it imported the snapshot. */
-  onSnapshot: (snapshot: string) => Promise<void>;
+  /**
+   * Give the read's exported snapshot (CopyChunkRequest.onSnapshot): the source's side starts at
+   * once, in a second session; settles once it imported the snapshot. Absent when no second
+   * session may be opened: the source's side then runs in the read's session after the read.
+   */
+  onSnapshot: ((snapshot: string) => Promise<void>) | undefined;
   /** After the read: the source's side (in the read's session when there was no snapshot), compared. */
   finish: () => Promise<Reconciliation>;
   /** Ends the second session, if one was opened. */
@@ -21,21 +25,21 @@ export type ChunkReconciler = {
  * second session while the read goes on, in the same snapshot; elsewhere in the read's session
  * right after the read, over the same range, and a row changed meanwhile shows as a mismatch.
  */
-export function reconcileChunk(source: SourceConnector & ChecksumSource, openCheckSource: () => Promise<SourceConnector>, request: Omit<ChunkChecksumRequest, 'terms' | 'snapshot'>, columns: Column[]): ChunkReconciler {
+export function reconcileChunk(source: SourceConnector & ChecksumSource, openCheckSource: (() => Promise<SourceConnector>) | undefined, request: Omit<ChunkChecksumRequest, 'terms' | 'snapshot'>, columns: Column[]): ChunkReconciler {
   const terms = checksumTerms(columns, source.checksumDialect);
   const checksummer = new ChunkChecksummer(terms, source.checksumDialect);
   let opened: SourceConnector | undefined;
   let concurrent: Promise<ChunkChecksum> | undefined;
   return {
     onRead: (rows) => checksummer.add(rows),
-    onSnapshot: (snapshot) => new Promise<void>((imported, failed) => {
+    onSnapshot: openCheckSource && ((snapshot) => new Promise<void>((imported, failed) => {
       concurrent = (async () => {
         opened = await openCheckSource();
         return (opened as SourceConnector & ChecksumSource).chunkChecksum({ ...request, terms, snapshot, onImported: imported });
       })();
       // Awaited in finish; a failure also releases the read's transaction.
       concurrent.catch(failed);
-    }),
+    })),
     finish: async () => {
       const snapshot = concurrent !== undefined;
       const sourceSide = await (concurrent ?? source.chunkChecksum({ ...request, terms }));

@@ -31,6 +31,19 @@ export const manifestSchema = z.object({
     lookback: z.string().optional(),
   }).optional(),
   /**
+   * A change-capture run (capture/): its rows are change rows (`_change_type`, `_change_version`).
+   * `version` is this run's `_change_version`; `afterVersion` and `afterRun` name the state it was
+   * compared with (absent: a snapshot, every row an insert). Versions are microseconds since the
+   * epoch of each run's start, ascending from run to run.
+   */
+  changes: z.object({
+    mode: z.enum(['hashDiff', 'softDelete']),
+    keys: z.array(z.string()),
+    version: z.string(),
+    afterVersion: z.string().optional(),
+    afterRun: z.string().optional(),
+  }).optional(),
+  /**
    * A Delta run: the table (container/path), the mode, the version the run was planned against
    * (-1: no table yet), and the version it committed. Written once before the commit without
    * `version` and again after it with; absent `version` after the commit means there was nothing

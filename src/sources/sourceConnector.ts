@@ -31,6 +31,23 @@ export type KeyBounds = {
 export type KeyDistribution = { method: 'statistics' | 'sample'; points: KeyPoint[] };
 export type KeyPoint = { key: string; weight: number };
 
+/** An index of a table as the catalog lists it (the primary key is one), its key columns in order. */
+export type CatalogIndex = { name: string; primaryKey: boolean; clustered: boolean; unique: boolean; columns: string[] };
+
+/**
+ * What the catalog says of a table's keys and size, without reading its rows: indexes usable to
+ * split it (full, not partial or expression indexes), rows and bytes of its data (the heap or
+ * clustered index with its out-of-row storage, not secondary indexes; estimates), for
+ * PostgreSQL the heap's pages now (ctid ranges), and for SQL Server how the table is partitioned.
+ */
+export type TableCatalog = { indexes: CatalogIndex[]; rows: number; bytes: number; pages?: number; partitioning?: TablePartitioning | undefined };
+
+/** A SQL Server table partitioned by `column` under partition function `function`: `count` partitions, the largest holding `largestRows`. */
+export type TablePartitioning = { function: string; column: string; count: number; largestRows: number };
+
+/** Only the rows whose `column` equals `equals` (integer digits, as in KeyBounds): the second column of a composite key under one value of its first. */
+export type KeyPrefix = { column: string; kind: KeyKind; equals: string };
+
 /** A column that cannot be copied as asked: absent, or of a type with no exact output type. */
 export type ColumnRefusal = { column: string; reason: string; /** The spec field it concerns, when not `columns`. */ path?: string };
 /** `collectRefusals`: return every refusal beside the columns that map instead of failing (plans, validation). */
@@ -47,7 +64,10 @@ export type TableDescription = { columns: Column[]; primaryKey: string[]; refusa
 export interface SourceConnector {
   /** Columns with their output types; fails naming table, column and type of every one with no exact mapping (or lists them: DescribeOptions). */
   describe(target: ReadTarget, columns?: string[], options?: DescribeOptions): Promise<TableDescription>;
-  keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds>;
+  /** Smallest and largest key; with `within`, of the rows under one value of a composite key's first column. */
+  keyBounds(target: ReadTarget, keyColumn: string, within?: KeyPrefix): Promise<KeyBounds>;
+  /** The table's indexes and size from the catalog (identifiers bound as parameters), for choosing a split key (copy/chooseSplitKey.ts). */
+  tableCatalog(table: TableRef): Promise<TableCatalog>;
   /** Statistics first (histograms), a sample of about `samplePoints` keys when there are none. */
   keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution>;
   readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]>;
@@ -64,11 +84,16 @@ export type NonNullCounts = { rows: number; nonNull: number[] };
 /** `keys`: how many distinct key values occur more than once; `examples`: the first of them, values as text (NULL as null). */
 export type DuplicateKeys = { keys: number; examples: Array<{ key: Array<string | null>; rows: number }> };
 
+export type ChunkKey = { column: string; kind: KeyKind; next?: { column: string; kind: KeyKind } | undefined };
+
 export type ReadChunkRequest = {
   target: ReadTarget;
   columns: Column[];
-  /** The split key; absent only for the single `all` chunk of an unchunked pipeline. */
-  key?: { column: string; kind: KeyKind } | undefined;
+  /**
+   * The split key; absent for the single `all` chunk of an unchunked pipeline and for PostgreSQL
+   * `pages` chunks (ctid ranges). `next`: the second column of a composite key, for `tuple` chunks.
+   */
+  key?: ChunkKey | undefined;
   orderBy: string[];
   range: ChunkRange;
   /** An incremental run's cursor range, applied to every chunk on top of its key range. */

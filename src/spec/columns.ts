@@ -59,6 +59,16 @@ export function readType(column: Column): OutputType {
 export const chunkRangeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('range'), lower: z.string(), upper: z.string(), upperInclusive: z.boolean() }),
   z.object({ kind: z.literal('nullKey') }),
+  /**
+   * A range of a composite key (first, second) in its order: each bound is [first] (every value
+   * of the second) or [first, second]; lower inclusive, upper exclusive unless upperInclusive.
+   * Used when the first column has too few values to give the chunks (a tenant id).
+   */
+  z.object({ kind: z.literal('tuple'), lower: z.array(z.string()).min(1).max(2), upper: z.array(z.string()).min(1).max(2), upperInclusive: z.boolean() }),
+  /** PostgreSQL heap pages [from, to) by ctid, `to` absent on the last chunk so pages added since the plan are read too. */
+  z.object({ kind: z.literal('pages'), from: z.number().int().nonnegative(), to: z.number().int().positive().optional() }),
+  /** One partition of a partitioned SQL Server table: `$PARTITION.function(column) = number` (a NULL column is in partition 1). */
+  z.object({ kind: z.literal('partition'), function: z.string().min(1), column: z.string().min(1), number: z.number().int().positive() }),
   z.object({ kind: z.literal('all') }),
 ]);
 

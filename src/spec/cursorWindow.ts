@@ -8,6 +8,13 @@ import { z } from 'zod';
 export const keyKinds = ['integer', 'timestamp', 'timestamptz', 'date', 'rowversion'] as const;
 export const keyKindSchema = z.enum(keyKinds);
 
+/** A split key as a chunk's copy reads it: its column and kind, and a composite key's second column (`tuple` chunks). */
+export const chunkKeySchema = z.object({
+  column: z.string(),
+  kind: keyKindSchema,
+  next: z.object({ column: z.string(), kind: keyKindSchema }).optional(),
+});
+
 /** The largest rowversion, 0xFFFFFFFFFFFFFFFF. */
 export const maxRowversion = 2n ** 64n - 1n;
 

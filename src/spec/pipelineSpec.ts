@@ -7,6 +7,7 @@ import { validationSchema } from './validationSpec.js';
 import { transformNameProblems, transformsSchema } from './transformsSpec.js';
 import { alertsSchema, checkNotificationFields, lateAfterSchema, notificationsSchema } from './notificationSpec.js';
 import { qualityNeedsCursor, qualitySchema } from './qualitySpec.js';
+import { changeCaptureSchema, checkChangeCaptureFields, softDeleteSchema } from './changeCaptureSpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -25,6 +26,12 @@ const appSettingName = z
 const sessionLimits = {
   statementTimeoutSeconds: z.number().int().min(1).max(7 * 24 * 3_600).optional(),
   lockTimeoutSeconds: z.number().int().min(1).max(3_600).optional(),
+  /**
+   * The most sessions Siphon holds on this source's server and database at once, over every run,
+   * pipeline and kind of session (sources/sourceSessions.ts); 8 when absent. Pipelines whose
+   * settings reach the same server and database share the count.
+   */
+  maxSessions: z.number().int().min(1).max(256).optional(),
 };
 
 const postgresSource = z
@@ -63,10 +70,23 @@ export type Engine = (typeof engines)[number];
 /** Without a schema, the engine's default: `public`, the connection's database, or `dbo`. */
 export const tableSchema = z.object({ schema: identifier.optional(), name: identifier }).strict();
 
+/** `chunking.targetChunkMB` when the spec gives neither `chunks` nor `targetChunkMB` and no column (orchestration/planSplit.ts). */
+export const defaultTargetChunkMB = 256;
+/** `chunking.chunks` when a spec names its column but gives neither `chunks` nor `targetChunkMB`: the count specs always had. */
+export const defaultNamedKeyChunks = 8;
+
+/**
+ * How a table is split. `column` names the split key; without it the key is chosen from the
+ * catalog (primary key, clustered or unique index; PostgreSQL's ctid pages when there is none)
+ * and `chunks`, when absent, comes from the table's size: its source bytes (the table's storage
+ * as the catalog reports it, without secondary indexes) over `targetChunkMB`.
+ */
 export const chunkingSchema = z
   .object({
-    column: identifier,
-    chunks: z.number().int().min(1).max(10_000).default(8),
+    column: identifier.optional(),
+    chunks: z.number().int().min(1).max(10_000).optional(),
+    /** Megabytes of source data per chunk when `chunks` is absent (default 256; with a named column the default is 8 chunks instead). */
+    targetChunkMB: z.number().positive().max(1_000_000).optional(),
     maxParallel: z.number().int().min(1).max(64).default(4),
     /** `statistics`: boundaries from the engine's histograms (or a sample) so chunks hold equal rows; `equalWidth`: equal key ranges. */
     strategy: z.enum(['statistics', 'equalWidth']).default('statistics'),
@@ -302,6 +322,10 @@ export const pipelineSpecSchema = z
     output: outputSchema,
     schedule: scheduleSchema.optional(),
     incremental: incrementalSchema.optional(),
+    /** Change rows instead of plain rows: `{mode: "hashDiff"}` diffs each run against the last (spec/changeCaptureSpec.ts, capture/). */
+    changeCapture: changeCaptureSchema.optional(),
+    /** An incremental pipeline's soft-delete column: rows read with it set are written as `delete` change rows. */
+    softDelete: softDeleteSchema.optional(),
     retry: retrySchema.default(retrySchema.parse({})),
     /** A run still going after this long ends `timed_out` and its chunks stop. */
     timeoutMinutes: z.number().min(0.05).max(7 * 24 * 60).default(24 * 60),
@@ -327,6 +351,7 @@ export const pipelineSpecSchema = z
       for (const problem of transformNameProblems(spec.transforms, spec.columns)) ctx.addIssue({ code: 'custom', path: ['transforms', ...problem.path], message: problem.message });
     }
     checkNotificationFields(spec, ctx);
+    checkChangeCaptureFields(spec, ctx);
     qualityNeedsCursor(spec.quality, spec.incremental, ctx);
     spec.owners?.forEach((owner, index) => {
       if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });
@@ -339,6 +364,13 @@ export const pipelineSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['columns'], message: 'a query pipeline selects its columns in the query' });
     }
     // One chunk, one reader: a cap per chunk of a chunked read would not be a cap on the result.
+    // A query has no catalog to choose a key from.
+    if (spec.chunking && spec.chunking.column === undefined && spec.query !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['chunking', 'column'], message: 'a query pipeline must name its split column (the key is chosen from the catalog only for tables)' });
+    }
+    if (spec.chunking?.targetChunkMB !== undefined && spec.query !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['chunking', 'targetChunkMB'], message: 'a query has no catalog size to divide: give chunking.chunks' });
+    }
     if (spec.maxRows !== undefined && (spec.query === undefined || spec.chunking !== undefined || spec.incremental !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only a query read as one chunk (no chunking, not incremental) can be capped' });
     }

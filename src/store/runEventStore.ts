@@ -14,6 +14,8 @@ export const RunEventType = {
   prepared: 'prepared',
   /** The plan expects a chunk to take longer than its time budget (copy/chunkBudget.ts): `message` says by how much and what to change. */
   planWarning: 'planWarning',
+  /** A chunk waits for a session on its source (all of source.maxSessions are in use): `ahead` waiters before it, `maxSessions`. Once per chunk attempt. */
+  waitingForSource: 'waitingForSource',
   chunkStarted: 'chunkStarted',
   chunkRetried: 'chunkRetried',
   chunkDone: 'chunkDone',

@@ -5,12 +5,14 @@ import { columnSchema } from '../spec/columns.js';
 import { schemaDriftSchema } from '../orchestration/schemaDrift.js';
 import { RunStatus } from '../spec/runStatus.js';
 import { runOptionsSchema, runReasonSchema } from '../spec/jobMessage.js';
-import { cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
+import { chunkKeySchema, cursorWindowSchema, keyKindSchema } from '../spec/cursorWindow.js';
+import { splitKeySources } from '../copy/chooseSplitKey.js';
 import { runQualitySchema } from '../spec/qualitySpec.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import type { RunIndexStore } from './runIndexStore.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
+import { captureSchema } from '../capture/runCapture.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
@@ -65,6 +67,12 @@ export const runRecordSchema = z.object({
   /** What the pipeline's quality checks found, recorded by finalize before the manifest (quality/checkRunQuality.ts); absent without checks. */
   quality: runQualitySchema.optional(),
   keyKind: keyKindSchema.optional(),
+  /**
+   * The split key the chunks were planned on and where it came from (orchestration/planRead.ts):
+   * what each chunk's copy reads its range by. `key` is absent for ctid pages and one chunk. A run
+   * planned before this field names its key in its spec's chunking.column (and keyKind).
+   */
+  split: z.object({ source: z.enum(splitKeySources), reason: z.string(), key: chunkKeySchema.optional() }).optional(),
   orderBy: z.array(z.string()).optional(),
   /** How the chunk boundaries were found: from statistics, a sample, equal widths, or one chunk for everything. */
   planMethod: z.enum(['single', 'equalWidth', 'statistics', 'sample']).optional(),
@@ -80,6 +88,11 @@ export const runRecordSchema = z.object({
   deltaVersion: z.number().int().nonnegative().optional(),
   /** The cursor range an incremental run reads, fixed at prepare. */
   window: cursorWindowSchema.optional(),
+  /**
+   * A change-capture run (capture/): its keys, its `_change_version`, and for hashDiff the state
+   * it compares with (none: the first run, or a full refresh, which is a snapshot). Fixed at prepare.
+   */
+  capture: captureSchema.optional(),
   /** Why a run was skipped (an upstream pipeline, another run in progress) or cancelled. */
   statusReason: z.string().optional(),
   /**
@@ -122,8 +135,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'options' | 'window' | 'previousAttempts' | 'rejectedByRule' | 'quality';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'options', 'window', 'previousAttempts', 'rejectedByRule', 'quality'];
+type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'split' | 'options' | 'window' | 'capture' | 'previousAttempts' | 'rejectedByRule' | 'quality';
+const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'split', 'options', 'window', 'capture', 'previousAttempts', 'rejectedByRule', 'quality'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's

@@ -45,7 +45,9 @@ afterAll(async () => {
 it('copies 400 chunks through 20 sub-orchestrations with bounded histories', { timeout: 600_000 }, async () => {
   const created = await env.api.post('/api/pipelines', {
     id: 'many-chunks',
-    source: { engine: 'postgres', connectionSetting: testSourceSetting },
+    // As many sessions as chunks in flight: this measures the fan-out, not the source's cap
+    // (sourceSessions.test.ts does that).
+    source: { engine: 'postgres', connectionSetting: testSourceSetting, maxSessions: 16 },
     table: { name: 'readings' },
     chunking: { column: 'id', chunks: chunkCount, maxParallel: 16, strategy: 'equalWidth' },
     output: { container: 'fanout', format: 'csv' },

@@ -11,7 +11,7 @@ import { LocalDurableEngine, type ActivityHandler } from '../../src/local/durabl
 import { copyRunOrchestrator } from '../../src/orchestration/copyRunOrchestrator.js';
 import { copyChunksOrchestrator } from '../../src/orchestration/copyChunksOrchestrator.js';
 import { Activities, Orchestrations, cancelEventName } from '../../src/orchestration/functionNames.js';
-import { currentOrchestrationVersion } from '../../src/orchestration/activityContracts.js';
+import { orchestrationVersions } from '../../src/orchestration/activityContracts.js';
 
 /**
  * A deploy replays instances that the previous code started. These histories were recorded from
@@ -122,6 +122,18 @@ describe('replaying histories recorded by version 1', () => {
     const [succeeded] = loadFixture('succeeded');
     expect((await newActions(succeeded!, revive(succeeded!.history), { ...(succeeded!.input as object), version: 2 })).result.outcome).toBe('completed');
   });
+
+  // And under version 3 each chunk's copy takes a slot of its source's session semaphore.
+  it('copies with a source session slot when the same history carries version 3', async () => {
+    const [succeeded] = loadFixture('succeeded');
+    const afterPrepare = episodes(revive(succeeded!.history))[1]!;
+    const input = { ...(succeeded!.input as object), version: orchestrationVersions.sourceSlots };
+    const copies = async (version: number) => (await newActions(succeeded!, afterPrepare.replayedOver, { ...input, version })).actions.filter((action) => action.kind === 'activity');
+    const v2 = await copies(orchestrationVersions.cleanupAtEnding);
+    const v3 = await copies(orchestrationVersions.sourceSlots);
+    expect(v2.map((action) => [action.name, (action.input as { sourceSlot?: unknown }).sourceSlot])).toEqual([[Activities.copyChunk, undefined], [Activities.copyChunk, undefined]]);
+    expect(v3.map((action) => [action.name, (action.input as { sourceSlot?: unknown }).sourceSlot])).toEqual([[Activities.copyChunk, 'try'], [Activities.copyChunk, 'try']]);
+  });
 });
 
 describe('a version 1 instance resumed by the current code', () => {
@@ -194,7 +206,7 @@ describe('a version 1 instance resumed by the current code', () => {
     const cancelledCut = cancelledEpisodes.at(-2)!.replayedOver.length + cancelledEpisodes.at(-2)!.scheduled.length;
     await seed(succeeded!, succeededCut);
     await seed(cancelled!, cancelledCut);
-    await seed(cancelled!, cancelledCut, 'v2-cancelled', { ...(cancelled!.input as object), version: currentOrchestrationVersion });
+    await seed(cancelled!, cancelledCut, 'v2-cancelled', { ...(cancelled!.input as object), version: orchestrationVersions.cleanupAtEnding });
 
     engine = new LocalDurableEngine({ store, orchestrations: handlers, activities, maxConcurrentActivities: 4, log: quiet });
     expect(await engine.resumeAll()).toBe(3);

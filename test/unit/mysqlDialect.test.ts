@@ -21,7 +21,7 @@ const table: SqlSource = { kind: 'table', schema: 'shop', name: 'orders' };
 const query: SqlSource = { kind: 'query', sql: 'SELECT id, total FROM shop.orders WHERE status = \'paid?\'' };
 const int32: OutputType = { kind: 'int32' };
 const cols = (...names: string[]) => names.map((name) => ({ name, type: int32 }));
-const identity = (digits: string) => digits;
+const identity = (_kind: string, digits: string) => digits;
 
 describe('quoteIdentifier', () => {
   it.each([
@@ -73,26 +73,26 @@ describe('selectList', () => {
 
 describe('chunkQuery', () => {
   it('binds a half-open range as two placeholders', () => {
-    const q = chunkQuery(table, cols('id', 'total'), 'id', ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false }, identity);
+    const q = chunkQuery(table, cols('id', 'total'), { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false }, identity);
     expect(q).toEqual({ sql: 'SELECT `id`, `total` FROM `shop`.`orders` WHERE `id` >= ? AND `id` < ? ORDER BY `id`', values: ['918273', '918999'] });
   });
 
   it('uses <= for the last (inclusive) range', () => {
-    const q = chunkQuery(table, cols('id'), 'id', ['id'], { kind: 'range', lower: '1', upper: '9', upperInclusive: true }, identity);
+    const q = chunkQuery(table, cols('id'), { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '1', upper: '9', upperInclusive: true }, identity);
     expect(q).toEqual({ sql: 'SELECT `id` FROM `shop`.`orders` WHERE `id` >= ? AND `id` <= ? ORDER BY `id`', values: ['1', '9'] });
   });
 
   it('passes bounds through keyParameter, lower then upper, and binds what it returns', () => {
-    const keyParameter = vi.fn((digits: string) => BigInt(digits) * 2n);
-    const q = chunkQuery(table, cols('k'), 'k', ['k'], { kind: 'range', lower: '-5', upper: '7', upperInclusive: false }, keyParameter);
+    const keyParameter = vi.fn((_kind: string, digits: string) => BigInt(digits) * 2n);
+    const q = chunkQuery(table, cols('k'), { column: 'k', kind: 'integer' }, ['k'], { kind: 'range', lower: '-5', upper: '7', upperInclusive: false }, keyParameter);
     expect(q.values).toEqual([-10n, 14n]);
-    expect(keyParameter.mock.calls).toEqual([['-5'], ['7']]);
+    expect(keyParameter.mock.calls).toEqual([['integer', '-5'], ['integer', '7']]);
   });
 
   it('never inlines bound values, even hostile ones', () => {
     const lower = '1; DROP TABLE shop.orders; --';
     const upper = "2' OR '1'='1";
-    const q = chunkQuery(table, cols('id'), 'id', ['id'], { kind: 'range', lower, upper, upperInclusive: false }, identity);
+    const q = chunkQuery(table, cols('id'), { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower, upper, upperInclusive: false }, identity);
     expect(q.sql).not.toContain('DROP');
     expect(q.sql).not.toContain("'");
     expect(q.values).toEqual([lower, upper]);
@@ -100,7 +100,7 @@ describe('chunkQuery', () => {
 
   it('selects NULL keys with IS NULL and no parameters', () => {
     const keyParameter = vi.fn(identity);
-    const q = chunkQuery(table, cols('id', 'k'), 'k', ['id'], { kind: 'nullKey' }, keyParameter);
+    const q = chunkQuery(table, cols('id', 'k'), { column: 'k', kind: 'integer' }, ['id'], { kind: 'nullKey' }, keyParameter);
     expect(q).toEqual({ sql: 'SELECT `id`, `k` FROM `shop`.`orders` WHERE `k` IS NULL ORDER BY `id`', values: [] });
     expect(keyParameter).not.toHaveBeenCalled();
   });
@@ -117,14 +117,14 @@ describe('chunkQuery', () => {
 
   it('reads a query target through the derived table, for every range kind', () => {
     const from = "FROM (\nSELECT id, total FROM shop.orders WHERE status = 'paid?'\n) AS `siphon_query`";
-    expect(chunkQuery(query, cols('id', 'total'), 'id', ['id'], { kind: 'range', lower: '1', upper: '5', upperInclusive: false }, identity))
+    expect(chunkQuery(query, cols('id', 'total'), { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '1', upper: '5', upperInclusive: false }, identity))
       .toEqual({ sql: `SELECT \`id\`, \`total\` ${from} WHERE \`id\` >= ? AND \`id\` < ? ORDER BY \`id\``, values: ['1', '5'] });
-    expect(chunkQuery(query, cols('id'), 'id', [], { kind: 'nullKey' }, identity).sql).toBe(`SELECT \`id\` ${from} WHERE \`id\` IS NULL`);
+    expect(chunkQuery(query, cols('id'), { column: 'id', kind: 'integer' }, [], { kind: 'nullKey' }, identity).sql).toBe(`SELECT \`id\` ${from} WHERE \`id\` IS NULL`);
     expect(chunkQuery(query, cols('id'), undefined, [], { kind: 'all' }, identity).sql).toBe(`SELECT \`id\` ${from}`);
   });
 
   it('quotes every identifier, including a multi-column ORDER BY', () => {
-    const q = chunkQuery({ kind: 'table', schema: 's`x', name: 'T' }, cols('a`b', 'C'), 'K`', ['K`', 'a`b'], { kind: 'range', lower: '0', upper: '1', upperInclusive: false }, identity);
+    const q = chunkQuery({ kind: 'table', schema: 's`x', name: 'T' }, cols('a`b', 'C'), { column: 'K`', kind: 'integer' }, ['K`', 'a`b'], { kind: 'range', lower: '0', upper: '1', upperInclusive: false }, identity);
     expect(q.sql).toBe('SELECT `a``b`, `C` FROM `s``x`.`T` WHERE `K``` >= ? AND `K``` < ? ORDER BY `K```, `a``b`');
   });
 });

@@ -25,7 +25,8 @@ describe('pipelineSpecInputSchema', () => {
       id: 'orders',
       source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_X' },
       table: { name: 'orders' },
-      chunking: { column: 'id', chunks: 8, maxParallel: 4, strategy: 'statistics' },
+      // No chunks: the planner asks for 8 on a named column (copy/chunkSizing.ts), as the default used to be written here.
+      chunking: { column: 'id', maxParallel: 4, strategy: 'statistics' },
       output: {
         container: 'exports', format: 'parquet', compression: 'snappy', maxRowsPerFile: 5_000_000, rowGroupRows: 100_000,
         pathTemplate: '{pipeline}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}', readers: ['spark', 'synapse', 'fabric', 'duckdb'],

@@ -32,10 +32,10 @@ describe('quoteTable', () => {
 });
 
 describe('chunkQuery', () => {
-  const identity = (digits: string) => digits;
+  const identity = (_kind: string, digits: string) => digits;
 
   it('binds a half-open range as $1 and $2', () => {
-    const q = chunk(table, ['id', 'total'], 'id', ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false }, identity);
+    const q = chunk(table, ['id', 'total'], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false }, identity);
     expect(q).toEqual({
       text: 'SELECT "id", "total" FROM "sales"."orders" WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"',
       values: ['918273', '918999'],
@@ -43,7 +43,7 @@ describe('chunkQuery', () => {
   });
 
   it('uses <= for the last (inclusive) range', () => {
-    const q = chunk(table, ['id'], 'id', ['id'], { kind: 'range', lower: '1', upper: '9', upperInclusive: true }, identity);
+    const q = chunk(table, ['id'], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '1', upper: '9', upperInclusive: true }, identity);
     expect(q.text).toBe('SELECT "id" FROM "sales"."orders" WHERE "id" >= $1 AND "id" <= $2 ORDER BY "id"');
     expect(q.values).toEqual(['1', '9']);
   });
@@ -51,35 +51,35 @@ describe('chunkQuery', () => {
   it('never inlines bound values, even hostile ones', () => {
     const lower = "1; DROP TABLE sales.orders; --";
     const upper = "2' OR '1'='1";
-    const q = chunk(table, ['id'], 'id', ['id'], { kind: 'range', lower, upper, upperInclusive: false }, identity);
+    const q = chunk(table, ['id'], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower, upper, upperInclusive: false }, identity);
     expect(q.text).not.toContain('DROP');
     expect(q.text).not.toContain("'");
     expect(q.values).toEqual([lower, upper]);
   });
 
   it('passes bounds through keyParameter, lower then upper', () => {
-    const keyParameter = vi.fn((digits: string) => `p(${digits})`);
-    const q = chunk(table, ['ts'], 'ts', ['ts'], { kind: 'range', lower: '-5', upper: '7', upperInclusive: false }, keyParameter);
+    const keyParameter = vi.fn((_kind: string, digits: string) => `p(${digits})`);
+    const q = chunk(table, ['ts'], { column: 'ts', kind: 'timestamp' }, ['ts'], { kind: 'range', lower: '-5', upper: '7', upperInclusive: false }, keyParameter);
     expect(q.values).toEqual(['p(-5)', 'p(7)']);
-    expect(keyParameter.mock.calls).toEqual([['-5'], ['7']]);
+    expect(keyParameter.mock.calls).toEqual([['timestamp', '-5'], ['timestamp', '7']]);
     expect(q.text).not.toContain('p(');
   });
 
   it('selects NULL keys with IS NULL and no parameters', () => {
     const keyParameter = vi.fn(identity);
-    const q = chunk(table, ['id', 'k'], 'k', ['id'], { kind: 'nullKey' }, keyParameter);
+    const q = chunk(table, ['id', 'k'], { column: 'k', kind: 'integer' }, ['id'], { kind: 'nullKey' }, keyParameter);
     expect(q).toEqual({ text: 'SELECT "id", "k" FROM "sales"."orders" WHERE "k" IS NULL ORDER BY "id"', values: [] });
     expect(keyParameter).not.toHaveBeenCalled();
   });
 
   it('quotes every identifier, including multi-column ORDER BY', () => {
-    const q = chunk({ schema: 's"x', name: 'T' }, ['a"b', 'C'], 'K"', ['K"', 'a"b'], { kind: 'range', lower: '0', upper: '1', upperInclusive: false }, identity);
+    const q = chunk({ schema: 's"x', name: 'T' }, ['a"b', 'C'], { column: 'K"', kind: 'integer' }, ['K"', 'a"b'], { kind: 'range', lower: '0', upper: '1', upperInclusive: false }, identity);
     expect(q.text).toBe('SELECT "a""b", "C" FROM "s""x"."T" WHERE "K""" >= $1 AND "K""" < $2 ORDER BY "K""", "a""b"');
   });
 });
 
 describe('chunkQuery on other targets', () => {
-  const identity = (digits: string) => digits;
+  const identity = (_kind: string, digits: string) => digits;
   const query = { kind: 'query', sql: 'SELECT id, total FROM sales.orders WHERE total > 0' } as const;
 
   it('reads a whole table in one chunk without a WHERE, ordered by the primary key', () => {
@@ -91,7 +91,7 @@ describe('chunkQuery on other targets', () => {
   });
 
   it('ranges over a query as a derived table', () => {
-    const q = chunkQuery(query, ['"id"', '"total"'], 'id', ['id'], { kind: 'range', lower: '1', upper: '5', upperInclusive: false }, identity);
+    const q = chunkQuery(query, ['"id"', '"total"'], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '1', upper: '5', upperInclusive: false }, identity);
     expect(q.text).toBe('SELECT "id", "total" FROM (\nSELECT id, total FROM sales.orders WHERE total > 0\n) AS siphon_query WHERE "id" >= $1 AND "id" < $2 ORDER BY "id"');
     expect(q.values).toEqual(['1', '5']);
   });
@@ -127,7 +127,7 @@ describe('COPY: key values as literals', () => {
   });
 
   it('inlines the literals of a range and a window, binding nothing', () => {
-    const q = chunkQuery({ kind: 'table', table }, ['"id"'], 'id', ['id'], { kind: 'range', lower: '5', upper: '9', upperInclusive: false }, (digits) => keyLiteral('integer', digits),
+    const q = chunkQuery({ kind: 'table', table }, ['"id"'], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '5', upper: '9', upperInclusive: false }, (kind, digits) => keyLiteral(kind, digits),
       { column: 'at', after: keyLiteral('timestamptz', '0'), upTo: keyLiteral('timestamptz', '1000000') }, 'inline');
     expect(q).toEqual({
       text: `SELECT "id" FROM "sales"."orders" WHERE "id" >= 5 AND "id" < 9 AND "at" > '1970-01-01T00:00:00.000000Z'::timestamptz AND "at" <= '1970-01-01T00:00:01.000000Z'::timestamptz ORDER BY "id"`,

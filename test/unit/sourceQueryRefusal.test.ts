@@ -53,5 +53,8 @@ describe('the spec check of query', () => {
     const limited = { ...spec('postgres', 'SELECT 1 AS id'), source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_DB', statementTimeoutSeconds: 600, lockTimeoutSeconds: 5 } };
     expect(issues(limited)).toEqual([]);
     expect(issues({ ...limited, source: { ...limited.source, lockTimeoutSeconds: 0 } }).map((issue) => issue.path)).toEqual(['source.lockTimeoutSeconds']);
+    // source.maxSessions: at least one session, whole, and a sane upper bound.
+    expect(issues({ ...limited, source: { ...limited.source, maxSessions: 2 } })).toEqual([]);
+    for (const maxSessions of [0, 1.5, 257, '4']) expect(issues({ ...limited, source: { ...limited.source, maxSessions } }).map((issue) => issue.path), String(maxSessions)).toEqual(['source.maxSessions']);
   });
 });

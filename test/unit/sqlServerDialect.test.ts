@@ -260,6 +260,15 @@ describe('keyParameter', () => {
 });
 
 describe('chunkQuery', () => {
+  it('reads a composite key range with each column bound, and a partition by the partition function', () => {
+    const tuple = chunkQuery(orders, [id], { column: 'tenant', kind: 'integer', next: { column: 'id', kind: 'integer' } }, ['tenant', 'id'], { kind: 'tuple', lower: ['1', '500'], upper: ['2'], upperInclusive: false });
+    expect(tuple.text).toBe('SELECT [id]\n  FROM [sales].[orders]\n WHERE [tenant] >= @k0 AND ([tenant] > @k1 OR [id] >= @k2) AND [tenant] < @k3\n ORDER BY [tenant], [id]');
+    expect(tuple.params.map((param) => param.value)).toEqual([1n, 1n, 500n, 2n]);
+    const partition = chunkQuery(orders, [id], undefined, [], { kind: 'partition', function: 'pf]Year', column: 'order date', number: 3 });
+    expect(partition.text).toBe('SELECT [id]\n  FROM [sales].[orders]\n WHERE $PARTITION.[pf]]Year]([order date]) = @partition');
+    expect(partition.params).toEqual([{ name: 'partition', type: 'int', value: 3 }]);
+  });
+
   it('reads a half-open range with @lower and @upper bound as bigint', () => {
     const q = chunkQuery(orders, [id, total], { column: 'id', kind: 'integer' }, ['id'], { kind: 'range', lower: '918273', upper: '918999', upperInclusive: false });
     expect(q.text).toBe(

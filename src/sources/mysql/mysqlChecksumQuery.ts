@@ -32,7 +32,7 @@ function termSum(term: ColumnTerm, v: string, column: Column): string | undefine
 export function chunkChecksumQuery(source: SqlSource, request: ChunkChecksumRequest): SqlWithValues {
   const { key, window } = request;
   const windowValues = window && { column: window.column, after: window.after === undefined ? undefined : keyParameter(window.kind, window.after), upTo: keyParameter(window.kind, window.upTo) };
-  const inner = chunkQuery(source, request.columns, key?.column, [], request.range, (digits) => keyParameter(key!.kind, digits), windowValues);
+  const inner = chunkQuery(source, request.columns, key, [], request.range, keyParameter, windowValues);
   const aggregates = request.terms.flatMap((term, index) => {
     const v = `siphon_rows.${quoteIdentifier(term.name)}`;
     return [`COUNT(${v})`, termSum(term, v, request.columns[index]!) ?? 'NULL'];

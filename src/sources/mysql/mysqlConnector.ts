@@ -5,7 +5,7 @@ import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import { readType, type Column } from '../../spec/columns.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import type { KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
 import { keyExampleText } from '../keyExampleText.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './mysqlQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
@@ -23,6 +23,8 @@ import {
   primaryKeyQuery,
   probeQuery,
   rowEstimateQuery,
+  tableIndexesQuery,
+  tableSizeQuery,
   sampleQuery,
   serverQuery,
   sampleSeed,
@@ -129,11 +131,34 @@ export class MysqlConnector implements SourceConnector, ChecksumSource {
     return { columns: described.columns.map((entry) => entry.column), primaryKey, refusals: described.refusals };
   }
 
-  async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {
+  async tableCatalog(table: TableRef): Promise<TableCatalog> {
+    const resolved = this.resolve({ kind: 'table', table });
+    const { source } = resolved;
+    if (source.kind !== 'table') throw new Error('tableCatalog reads tables');
+    const found = new Map<string, { unique: boolean; columns: Array<string | null> }>();
+    for (const row of (await this.query(tableIndexesQuery, [source.schema, source.name], resolved.label)).rows) {
+      const name = String(row[0]);
+      const entry = found.get(name) ?? { unique: Number(row[1]) === 0, columns: [] };
+      entry.columns.push(row[2] === null ? null : String(row[2]));
+      found.set(name, entry);
+    }
+    const [size] = (await this.query(tableSizeQuery, [source.schema, source.name], resolved.label)).rows;
+    if (!size) throw new NonRetryableError(`${resolved.label} was not found in the source`);
+    const indexes = [...found].flatMap(([name, entry]) => (entry.columns.some((column) => column === null)
+      ? []
+      : [{ name, primaryKey: name === 'PRIMARY', clustered: name === 'PRIMARY', unique: entry.unique, columns: entry.columns as string[] }]));
+    const count = (value: unknown) => {
+      const number = Number(value ?? 0);
+      return Number.isFinite(number) && number > 0 ? number : 0;
+    };
+    return { indexes, rows: count(size[0]), bytes: count(size[1]) };
+  }
+
+  async keyBounds(target: ReadTarget, keyColumn: string, within?: KeyPrefix): Promise<KeyBounds> {
     const resolved = this.resolve(target);
     const { column, kind } = await this.describeKey(resolved, keyColumn);
     const decode = decoderFor(column.type, `${resolved.label}, chunk key "${keyColumn}"`);
-    const [row] = (await this.query(keyBoundsQuery(resolved.source, keyColumn), [], resolved.label)).rows;
+    const [row] = (await this.query(keyBoundsQuery(resolved.source, keyColumn, within?.column), within ? [keyParameter(within.kind, within.equals)] : [], resolved.label)).rows;
     const min = decode(row?.[0]);
     const max = decode(row?.[1]);
     const table = resolved.source.kind === 'table' ? resolved.source : undefined;
@@ -162,7 +187,7 @@ export class MysqlConnector implements SourceConnector, ChecksumSource {
     const key = request.key;
     if (request.range.kind !== 'all' && !key) throw new NonRetryableError(`${resolved.label}: a ${request.range.kind} chunk needs a split key`);
     const window = request.window && { column: request.window.column, after: request.window.after === undefined ? undefined : keyParameter(request.window.kind, request.window.after), upTo: keyParameter(request.window.kind, request.window.upTo) };
-    const query = chunkQuery(resolved.source, request.columns, key?.column, request.orderBy, request.range, (digits) => keyParameter(key!.kind, digits), window);
+    const query = chunkQuery(resolved.source, request.columns, key, request.orderBy, request.range, keyParameter, window);
     const decoders = request.columns.map((column) => decoderFor(readType(column), `${resolved.label}, column "${column.name}" (${column.sourceType})`));
     for await (const rows of this.stream(query, Math.max(1, request.batchRows), resolved.label, request.signal)) {
       for (let r = 0; r < rows.length; r++) {

@@ -1,6 +1,8 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { ChunkRange, Column } from '../../spec/columns.js';
 import type { SessionLimits } from '../sessionLimits.js';
+import type { ChunkKey, KeyKind } from '../sourceConnector.js';
+import { tupleRangeConditions } from '../tupleRangeConditions.js';
 
 /** A fixed seed: unchanged data gives the same sample, so the same plan and files on every run. */
 export const sampleSeed = 20_261_121;
@@ -53,21 +55,30 @@ export function selectList(columns: SelectColumn[]): string {
 export function chunkQuery(
   source: SqlSource,
   columns: SelectColumn[],
-  keyColumn: string | undefined,
+  key: ChunkKey | undefined,
   orderBy: string[],
   range: ChunkRange,
-  keyParameter: (digits: string) => string | bigint,
+  keyParameter: (kind: KeyKind, digits: string) => string | bigint,
   window?: { column: string; after?: string | bigint | undefined; upTo: string | bigint },
 ): SqlWithValues {
   const values: Array<string | bigint> = [];
   const conditions: string[] = [];
+  if (range.kind === 'pages' || range.kind === 'partition') throw new NonRetryableError(`MySQL/MariaDB tables are not split by ${range.kind} (PostgreSQL ctid pages, SQL Server partitions)`);
   if (range.kind !== 'all') {
-    if (keyColumn === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key column`);
-    const key = quoteIdentifier(keyColumn);
-    if (range.kind === 'nullKey') conditions.push(`${key} IS NULL`);
-    else {
-      conditions.push(`${key} >= ?`, `${key} ${range.upperInclusive ? '<=' : '<'} ?`);
-      values.push(keyParameter(range.lower), keyParameter(range.upper));
+    if (key === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key column`);
+    const column = quoteIdentifier(key.column);
+    if (range.kind === 'nullKey') conditions.push(`${column} IS NULL`);
+    else if (range.kind === 'tuple') {
+      const parts = [key, key.next];
+      if (!key.next) throw new NonRetryableError('A tuple chunk needs a composite split key');
+      conditions.push(...tupleRangeConditions(range, (index, operator, digits) => {
+        values.push(keyParameter(parts[index]!.kind, digits));
+        return `${quoteIdentifier(parts[index]!.column)} ${operator} ?`;
+      }));
+    } else {
+      const keyColumnText = column;
+      conditions.push(`${keyColumnText} >= ?`, `${keyColumnText} ${range.upperInclusive ? '<=' : '<'} ?`);
+      values.push(keyParameter(key.kind, range.lower), keyParameter(key.kind, range.upper));
     }
   }
   // An incremental run's cursor range applies to every chunk on top of its key range.
@@ -85,10 +96,21 @@ export function chunkQuery(
   return { sql: `SELECT ${selectList(columns)} FROM ${fromClause(source)}${where}${order}`, values };
 }
 
-export function keyBoundsQuery(source: SqlSource, keyColumn: string): string {
+/** `within`: only rows whose prefix column equals the one bound value (a composite key's second column under one value of its first). */
+export function keyBoundsQuery(source: SqlSource, keyColumn: string, within?: string): string {
   const key = quoteIdentifier(keyColumn);
-  return `SELECT MIN(${key}), MAX(${key}) FROM ${fromClause(source)}`;
+  const where = within === undefined ? '' : ` WHERE ${quoteIdentifier(within)} = ?`;
+  return `SELECT MIN(${key}), MAX(${key}) FROM ${fromClause(source)}${where}`;
 }
+
+/** Every index's key columns in order; a functional index (MySQL 8) has a NULL column name and is left out by the connector. InnoDB clusters on PRIMARY. */
+export const tableIndexesQuery = `
+SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS
+ WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
+
+/** Rows (an estimate for InnoDB) and DATA_LENGTH: the clustered index, which holds the rows, without secondary indexes. */
+export const tableSizeQuery = `
+SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`;
 
 export function countQuery(source: SqlSource): string {
   return `SELECT COUNT(*) FROM ${fromClause(source)}`;

@@ -46,7 +46,7 @@ function textOf(v: string, sourceType: string, asText: boolean): string {
 export function chunkChecksumQuery(request: ChunkChecksumRequest): SqlWithParams {
   const { key, window } = request;
   const windowValues = window && { column: window.column, after: window.after === undefined ? undefined : keyValueText(window.kind, window.after), upTo: keyValueText(window.kind, window.upTo) };
-  const inner = chunkQuery(request.target, request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name))), key?.column, [], request.range, (digits) => keyValueText(key!.kind, digits), windowValues);
+  const inner = chunkQuery(request.target, request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name))), key, [], request.range, keyValueText, windowValues);
   const aggregates = request.terms.flatMap((term, index) => {
     const v = `siphon_rows.${quoteIdentifier(term.name)}`;
     const column = request.columns[index]!;

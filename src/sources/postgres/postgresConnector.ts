@@ -2,7 +2,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { to as copyTo } from 'pg-copy-streams';
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
+import type { KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
 import { chunkChecksumQuery } from './postgresChecksumQuery.js';
 import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import type { Column } from '../../spec/columns.js';
@@ -11,7 +11,7 @@ import { mapColumnTypes } from '../mapColumnTypes.js';
 import { readTargetLabel } from '../readTarget.js';
 import {
   chunkQuery, columnStatisticsQuery, copyStatement, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keyLiteral, keySampleQuery,
-  keyValueText, primaryKeyQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
+  keyValueText, primaryKeyQuery, tableIndexesQuery, tableSizeQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
   type SqlWithParams, type ValuePlacement,
 } from './postgresDialect.js';
 import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
@@ -169,13 +169,27 @@ export class PostgresConnector implements SourceConnector, ChecksumSource {
     return { columns, primaryKey, refusals };
   }
 
-  async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {
+  async tableCatalog(table: TableRef): Promise<TableCatalog> {
+    const params = [table.schema ?? null, table.name];
+    const indexes = await this.run<{ name: string; primary_key: boolean; is_unique: boolean; clustered: boolean; columns: string[] }>(tableIndexesQuery, params);
+    const size = (await this.run<{ rows: number; pages: number; bytes: number }>(tableSizeQuery, params)).rows[0];
+    if (!size) throw new NonRetryableError(`${readTargetLabel({ kind: 'table', table })} was not found in the source`);
+    // Never analyzed: reltuples is -1, and 0 here says the rows are not known (bytes still are).
+    return {
+      indexes: indexes.rows.map((row) => ({ name: row.name, primaryKey: row.primary_key, clustered: row.clustered, unique: row.is_unique, columns: row.columns })),
+      rows: Math.max(0, size.rows),
+      bytes: size.bytes,
+      pages: size.pages,
+    };
+  }
+
+  async keyBounds(target: ReadTarget, keyColumn: string, within?: KeyPrefix): Promise<KeyBounds> {
     const label = readTargetLabel(target);
     const key = (await this.rawColumns(target)).find((column) => column.name === keyColumn);
     if (!key) throw new NonRetryableError(`${label} has no chunk key column "${keyColumn}"`);
     const typeName = (await this.run<{ type_name: string }>(typeInfoQuery, [[key.typeOid], [key.typmod]])).rows[0]!.type_name;
     const kind = keyKindOf(typeName, `${label}, chunk key "${keyColumn}"`);
-    const bounds = await this.run<{ min: string | null; max: string | null }>(keyBoundsQuery(target, keyColumn));
+    const bounds = await this.run<{ min: string | null; max: string | null }>(keyBoundsQuery(target, keyColumn, within?.column), within ? [keyValueText(within.kind, within.equals)] : []);
     const min = bounds.rows[0]?.min;
     const max = bounds.rows[0]?.max;
     return {
@@ -433,7 +447,7 @@ function chunkSelect(request: ReadChunkRequest, value: (kind: KeyKind, digits: s
   const { key, window } = request;
   const selectList = request.columns.map((column) => selectExpression(column, quoteIdentifier(column.name)));
   const windowValues = window && { column: window.column, after: window.after === undefined ? undefined : value(window.kind, window.after), upTo: value(window.kind, window.upTo) };
-  return chunkQuery(request.target, selectList, key?.column, request.orderBy, request.range, (digits) => value(key!.kind, digits), windowValues, placement);
+  return chunkQuery(request.target, selectList, key, request.orderBy, request.range, value, windowValues, placement);
 }
 
 function keyDigits(kind: KeyKind, text: string): string {

@@ -2,7 +2,8 @@ import { NonRetryableError } from '../../errors/errorTypes.js';
 import { civilFromDays, isoFromMicros } from '../../formats/canonicalValues.js';
 import type { ChunkRange } from '../../spec/columns.js';
 import type { SessionLimits } from '../sessionLimits.js';
-import type { KeyKind, ReadTarget, TableRef } from '../sourceConnector.js';
+import type { ChunkKey, KeyKind, ReadTarget, TableRef } from '../sourceConnector.js';
+import { tupleRangeConditions } from '../tupleRangeConditions.js';
 
 /** The one place PostgreSQL identifiers are quoted: double quotes, embedded quotes doubled. */
 export function quoteIdentifier(name: string): string {
@@ -64,15 +65,24 @@ export type ValuePlacement = 'bound' | 'inline';
  * literals keyLiteral generated from integer digits (never text from a spec or a user).
  * `selectList` holds one expression per column (see selectExpression).
  */
-export function chunkQuery(target: ReadTarget, selectList: string[], keyColumn: string | undefined, orderBy: string[], range: ChunkRange, keyValue: (digits: string) => string, window?: WindowParameters<string>, placement: ValuePlacement = 'bound'): SqlWithParams {
+export function chunkQuery(target: ReadTarget, selectList: string[], key: ChunkKey | undefined, orderBy: string[], range: ChunkRange, keyValue: (kind: KeyKind, digits: string) => string, window?: WindowParameters<string>, placement: ValuePlacement = 'bound'): SqlWithParams {
   const values: string[] = [];
   const place = placement === 'bound' ? (value: string) => `$${values.push(value)}` : (literal: string) => literal;
   const conditions: string[] = [];
-  if (range.kind !== 'all') {
-    if (keyColumn === undefined) throw new Error(`A ${range.kind} chunk needs a split key`);
-    const key = quoteIdentifier(keyColumn);
-    if (range.kind === 'nullKey') conditions.push(`${key} IS NULL`);
-    else conditions.push(`${key} >= ${place(keyValue(range.lower))}`, `${key} ${range.upperInclusive ? '<=' : '<'} ${place(keyValue(range.upper))}`);
+  if (range.kind === 'partition') throw new Error('PostgreSQL tables are not split by SQL Server partitions');
+  if (range.kind === 'pages') {
+    // Page numbers Siphon computed; PostgreSQL 14+ reads only these pages (a TID Range Scan).
+    conditions.push(`ctid >= ${place(tidText(range.from, placement))}`);
+    if (range.to !== undefined) conditions.push(`ctid < ${place(tidText(range.to, placement))}`);
+  } else if (range.kind !== 'all') {
+    if (key === undefined) throw new Error(`A ${range.kind} chunk needs a split key`);
+    const column = quoteIdentifier(key.column);
+    if (range.kind === 'nullKey') conditions.push(`${column} IS NULL`);
+    else if (range.kind === 'tuple') {
+      if (!key.next) throw new Error('A tuple chunk needs a composite split key');
+      const parts = [key, key.next];
+      conditions.push(...tupleRangeConditions(range, (index, operator, digits) => `${quoteIdentifier(parts[index]!.column)} ${operator} ${place(keyValue(parts[index]!.kind, digits))}`));
+    } else conditions.push(`${column} >= ${place(keyValue(key.kind, range.lower))}`, `${column} ${range.upperInclusive ? '<=' : '<'} ${place(keyValue(key.kind, range.upper))}`);
   }
   if (window) {
     const cursor = quoteIdentifier(window.column);
@@ -82,6 +92,12 @@ export function chunkQuery(target: ReadTarget, selectList: string[], keyColumn: 
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const order = orderBy.length ? ` ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
   return { text: `SELECT ${selectList.join(', ')} FROM ${fromClause(target)}${where}${order}`, values };
+}
+
+/** The first tuple of a heap page, as a bound parameter's text or a tid literal (COPY). */
+function tidText(page: number, placement: ValuePlacement): string {
+  if (!Number.isSafeInteger(page) || page < 0) throw new Error(`A page number must be a whole number, not ${page}`);
+  return placement === 'bound' ? `(${page},0)` : `'(${page},0)'::tid`;
 }
 
 /**
@@ -137,10 +153,38 @@ export function copyStatement(select: string): string {
   return `COPY (${select}) TO STDOUT (FORMAT binary)`;
 }
 
-export function keyBoundsQuery(target: ReadTarget, keyColumn: string): string {
+/** `within`: only rows whose prefix column equals $1 (the second column of a composite key under one value of its first). */
+export function keyBoundsQuery(target: ReadTarget, keyColumn: string, within?: string): string {
   const key = quoteIdentifier(keyColumn);
-  return `SELECT min(${key})::text AS min, max(${key})::text AS max FROM ${fromClause(target)}`;
+  const where = within === undefined ? '' : ` WHERE ${quoteIdentifier(within)} = $1`;
+  return `SELECT min(${key})::text AS min, max(${key})::text AS max FROM ${fromClause(target)}${where}`;
 }
+
+/**
+ * Indexes that can split a table: full (no predicate), on plain columns (no expression), valid;
+ * the primary key marked, and the index the table is CLUSTERed on.
+ */
+export const tableIndexesQuery = `
+SELECT ic.relname AS name, i.indisprimary AS primary_key, i.indisunique AS is_unique, i.indisclustered AS clustered,
+       array_agg(a.attname::text ORDER BY k.ord) AS columns
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+ WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2
+   AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid AND k.ord <= i.indnkeyatts
+ GROUP BY ic.relname, i.indisprimary, i.indisunique, i.indisclustered
+ ORDER BY ic.relname`;
+
+/** Rows (the planner's estimate, -1 before the first ANALYZE), the heap's pages now, and its bytes with TOAST (pg_table_size: no indexes). */
+export const tableSizeQuery = `
+SELECT c.reltuples::float8 AS rows,
+       (pg_relation_size(c.oid) / current_setting('block_size')::int)::float8 AS pages,
+       pg_table_size(c.oid)::float8 AS bytes
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2`;
 
 /**
  * Non-NULL keys of a sample. SYSTEM samples whole pages, so it reads only the pages it keeps,

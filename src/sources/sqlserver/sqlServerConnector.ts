@@ -5,13 +5,13 @@ import { scrubSecrets } from '../../errors/scrubSecrets.js';
 import type { SourceSpec } from '../../spec/pipelineSpec.js';
 import { readTargetLabel } from '../readTarget.js';
 import { defaultSessionLimits, sessionLimitsOf, type SessionLimits } from '../sessionLimits.js';
-import type { KeyBounds, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import type { CatalogIndex, KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
 import type { Column } from '../../spec/columns.js';
 import { keyExampleText } from '../keyExampleText.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './sqlServerQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import {
-  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery,
+  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery, tablePartitioningQuery,
   statisticsHistogramQuery, tableSampleQuery, type SqlParam, type SqlQuery,
 } from './sqlServerDialect.js';
 import { baseTypeName, decoderFor, formatSqlServerType, keyDigits, keyKindOf, outputTypeOf, type Decoder, type SqlServerTypeInfo } from './sqlServerTypes.js';
@@ -285,12 +285,27 @@ export class SqlServerConnector implements SourceConnector {
    * closed at this maximum never skips a row of an open transaction: it lands in the next run.
    * Should every row lie above it, the minimum is lowered to it, keeping min <= max.
    */
-  async keyBounds(target: ReadTarget, keyColumn: string): Promise<KeyBounds> {
+  async tableCatalog(table: TableRef): Promise<TableCatalog> {
+    const found = new Map<string, CatalogIndex>();
+    for (const row of await this.rows<{ index_name: string; primary_key: boolean; is_unique: boolean; clustered: number; column_name: string }>(tableIndexesQuery(table))) {
+      const index = found.get(row.index_name) ?? { name: row.index_name, primaryKey: Boolean(row.primary_key), clustered: Number(row.clustered) === 1, unique: Boolean(row.is_unique), columns: [] };
+      index.columns.push(row.column_name);
+      found.set(row.index_name, index);
+    }
+    const pages = (await this.rows<{ used_pages: number }>(tablePagesQuery(table)))[0];
+    if (!pages) throw new NonRetryableError(`${readTargetLabel({ kind: 'table', table })} was not found in the source`);
+    const { rows } = await this.tableEstimate({ kind: 'table', table });
+    const [partitioned] = await this.rows<{ function_name: string; column_name: string; partition_count: number; largest_rows: number }>(tablePartitioningQuery(table));
+    const partitioning = partitioned && { function: partitioned.function_name, column: partitioned.column_name, count: Number(partitioned.partition_count), largestRows: Math.max(0, Number(partitioned.largest_rows)) };
+    return { indexes: [...found.values()], rows, bytes: Math.max(0, Number(pages.used_pages)) * 8192, partitioning };
+  }
+
+  async keyBounds(target: ReadTarget, keyColumn: string, within?: KeyPrefix): Promise<KeyBounds> {
     const label = readTargetLabel(target);
     const key = findColumn(await this.rawColumns(target), keyColumn, label);
     const where = `${label}, chunk key "${key.name}" (${key.sourceType})`;
     const kind = keyKindOf(key.info.typeName, where);
-    const bounds = (await this.rows<{ min_key: string | null; max_key: string | null; active_key?: string | null; row_count?: number }>(keyBoundsQuery(target, key.name, kind)))[0];
+    const bounds = (await this.rows<{ min_key: string | null; max_key: string | null; active_key?: string | null; row_count?: number }>(keyBoundsQuery(target, key.name, kind, within)))[0];
     const rowsEstimate = target.kind === 'table' ? (await this.tableEstimate(target)).rows : Number(bounds?.row_count ?? 0);
     let min = bounds?.min_key == null ? undefined : keyDigits(kind, bounds.min_key, 'floor', where);
     let max = bounds?.max_key == null ? undefined : keyDigits(kind, bounds.max_key, 'ceil', where);
@@ -543,4 +558,18 @@ function findColumnOrUndefined<T extends { name: string }>(columns: T[], name: s
   if (exact) return exact;
   const folded = columns.filter((column) => column.name.toLowerCase() === name.toLowerCase());
   return folded.length === 1 ? folded[0] : undefined;
+}
+
+/**
+ * The server and database a connection string reaches, read without connecting (for the source's
+ * identity: sources/sourceIdentity.ts). Never the user or the password.
+ */
+export function sqlServerEndpoint(connectionString: string): { server: string; port: number | undefined; instanceName: string | undefined; database: string | undefined } {
+  let parsed: ParsedConnectionString;
+  try {
+    parsed = mssql.ConnectionPool.parseConnectionString(connectionString);
+  } catch (err) {
+    throw new NonRetryableError(`The SQL Server connection string could not be read: ${scrubSecrets(ensureErrorType(err).message)}`);
+  }
+  return { server: parsed.server?.trim() ?? '', port: parsed.port, instanceName: parsed.options.instanceName, database: parsed.database };
 }

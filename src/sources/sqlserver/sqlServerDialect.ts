@@ -1,6 +1,7 @@
 import { NonRetryableError } from '../../errors/errorTypes.js';
 import type { ChunkRange, Column } from '../../spec/columns.js';
-import type { KeyKind, ReadChunkRequest, ReadTarget, TableRef } from '../sourceConnector.js';
+import type { ChunkKey, KeyKind, KeyPrefix, ReadChunkRequest, ReadTarget, TableRef } from '../sourceConnector.js';
+import { tupleRangeConditions } from '../tupleRangeConditions.js';
 import { maxRowversion } from '../../spec/cursorWindow.js';
 import { wireFormOf } from './sqlServerTypes.js';
 
@@ -167,15 +168,79 @@ export function keyText(kind: KeyKind, expression: string): string {
  * later with a value below MAX(key), so only keys below it are settled; the connector caps the
  * maximum there (see SqlServerConnector.keyBounds).
  */
-export function keyBoundsQuery(target: ReadTarget, keyColumn: string, kind: KeyKind): SqlQuery {
+export function keyBoundsQuery(target: ReadTarget, keyColumn: string, kind: KeyKind, within?: KeyPrefix): SqlQuery {
   const key = quoteIdentifier(keyColumn);
   const count = target.kind === 'query' ? `,\n       CAST(COUNT_BIG(*) AS float) AS row_count` : '';
   const active = kind === 'rowversion' ? `,\n       ${keyText(kind, 'MIN_ACTIVE_ROWVERSION()')} AS active_key` : '';
+  const params: SqlParam[] = [];
+  // A composite key's second column under one value of its first.
+  const where = within ? `\n WHERE ${quoteIdentifier(within.column)} = @prefix` : '';
+  if (within) params.push(keyParameter('prefix', within.kind, within.equals));
   return {
     text: `SELECT ${keyText(kind, `MIN(${key})`)} AS min_key,
        ${keyText(kind, `MAX(${key})`)} AS max_key${active}${count}
-  FROM ${fromClause(target)}`,
-    params: [],
+  FROM ${fromClause(target)}${where}`,
+    params,
+  };
+}
+
+/**
+ * Indexes that can split a table, key columns in order (not included columns): clustered
+ * (type 1), primary key and unique marked; filtered and disabled indexes left out. A heap's
+ * %%physloc%% is no key: it is no column, and rows move when updated.
+ */
+export function tableIndexesQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT i.name AS index_name, i.is_primary_key AS primary_key, i.is_unique AS is_unique,
+       CASE WHEN i.type = 1 THEN 1 ELSE 0 END AS clustered, c.name AS column_name
+  FROM sys.indexes i
+  JOIN sys.objects o ON o.object_id = i.object_id
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+  JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+ WHERE ${objectFilter} AND i.type IN (1, 2) AND i.has_filter = 0 AND i.is_disabled = 0 AND ic.key_ordinal > 0
+ ORDER BY i.name, ic.key_ordinal`,
+    params: tableParams(table),
+  };
+}
+
+/**
+ * How the heap or clustered index is partitioned, when it is: the partition function, the
+ * partitioning column, how many partitions, and the rows of the largest. No row: not partitioned.
+ */
+export function tablePartitioningQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT pf.name AS function_name, c.name AS column_name,
+       CAST(COUNT(p.partition_number) AS int) AS partition_count, CAST(MAX(p.rows) AS float) AS largest_rows
+  FROM sys.indexes i
+  JOIN sys.objects o ON o.object_id = i.object_id
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  JOIN sys.partition_schemes ps ON ps.data_space_id = i.data_space_id
+  JOIN sys.partition_functions pf ON pf.function_id = ps.function_id
+  JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.partition_ordinal = 1
+  JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+  JOIN sys.partitions p ON p.object_id = i.object_id AND p.index_id = i.index_id
+ WHERE ${objectFilter} AND i.index_id IN (0, 1)
+ GROUP BY pf.name, c.name`,
+    params: tableParams(table),
+  };
+}
+
+/**
+ * Pages of the heap or clustered index (index 0 or 1) with its row-overflow and LOB pages, from
+ * sys.partitions and sys.allocation_units, which need only the right to see the table
+ * (sys.dm_db_partition_stats needs VIEW DATABASE STATE). Pages are 8 KiB.
+ */
+export function tablePagesQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT CAST(ISNULL(SUM(a.used_pages), 0) AS float) AS used_pages
+  FROM sys.objects o
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+  LEFT JOIN sys.partitions p ON p.object_id = o.object_id AND p.index_id IN (0, 1)
+  LEFT JOIN sys.allocation_units a ON a.container_id = p.partition_id
+ WHERE ${objectFilter}
+ GROUP BY o.type`,
+    params: tableParams(table),
   };
 }
 
@@ -356,11 +421,24 @@ function bound(column: string, op: Comparison, paramName: string, kind: KeyKind,
 export function chunkQuery(
   target: ReadTarget,
   columns: Column[],
-  key: { column: string; kind: KeyKind } | undefined,
+  key: ChunkKey | undefined,
   orderBy: string[],
   range: ChunkRange,
   window?: ReadChunkRequest['window'],
 ): SqlQuery {
+  if (range.kind === 'pages') throw new NonRetryableError('SQL Server tables are not split by pages (pages chunks are PostgreSQL ctid ranges)');
+  if (range.kind === 'partition') {
+    // The partition function's own assignment of rows: every row, NULL included, is in exactly one partition.
+    const params: SqlParam[] = [{ name: 'partition', type: 'int', value: range.number }];
+    const conditions = [`$PARTITION.${quoteIdentifier(range.function)}(${quoteIdentifier(range.column)}) = @partition`];
+    if (window) {
+      const cursor = quoteIdentifier(window.column);
+      if (window.after !== undefined) conditions.push(bound(cursor, '>', 'after', window.kind, window.after, params));
+      conditions.push(bound(cursor, '<=', 'upTo', window.kind, window.upTo, params));
+    }
+    const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
+    return { text: `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}\n WHERE ${conditions.join(' AND ')}${order}`, params };
+  }
   if (columns.length === 0) throw new NonRetryableError('A chunk needs at least one column');
   const select = `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}`;
   const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
@@ -370,7 +448,12 @@ export function chunkQuery(
     if (key === undefined) throw new NonRetryableError(`A ${range.kind} chunk needs a split key`);
     const quotedKey = quoteIdentifier(key.column);
     if (range.kind === 'nullKey') conditions.push(`${quotedKey} IS NULL`);
-    else {
+    else if (range.kind === 'tuple') {
+      if (!key.next) throw new NonRetryableError('A tuple chunk needs a composite split key');
+      const parts = [key, key.next];
+      let bounds = 0;
+      conditions.push(...tupleRangeConditions(range, (index, operator, digits) => bound(quoteIdentifier(parts[index]!.column), operator, `k${bounds++}`, parts[index]!.kind, digits, params)));
+    } else {
       conditions.push(
         bound(quotedKey, '>=', 'lower', key.kind, range.lower, params),
         bound(quotedKey, range.upperInclusive ? '<=' : '<', 'upper', key.kind, range.upper, params),

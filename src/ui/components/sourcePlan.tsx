@@ -21,6 +21,10 @@ export type SourcePlan = {
     keyKind: string | null;
     rowsEstimate: number;
     estimatedRowsPerChunk: number;
+    /** What the table is split by and why; absent in answers of servers before it existed. */
+    splitKey?: null | { source: string; columns: string[]; index: string | null; reason: string; nextColumn: string | null };
+    /** How the chunk count was found before the time budget; absent in answers of servers before it existed. */
+    sizing?: null | { from: string; chunks: number; explain: string };
     ranges: PlanRange[];
   };
   window: null | (CursorWindow & { afterText: string | null; upToText: string });
@@ -36,9 +40,16 @@ export function outputTypeText(type: OutputType): string {
   }
 }
 
+const splitSourceText: Record<string, string> = {
+  spec: 'named in the spec', primaryKey: 'primary key', clusteredIndex: 'clustered index', uniqueIndex: 'unique index', ctid: 'heap pages', partitions: 'partitions', none: 'none: one chunk',
+};
+
 function rangeText(range: PlanRange): string {
   if (range.kind === 'all') return 'everything (one chunk)';
   if (range.kind === 'nullKey') return 'rows whose key is NULL';
+  if (range.kind === 'partition') return `partition ${range.number} of ${range.column}`;
+  if (range.kind === 'pages') return range.to === undefined ? `heap pages from ${range.from} to the end` : `heap pages ${range.from} to ${range.to} (excl.)`;
+  if (range.kind === 'tuple') return `(${range.lowerText ?? range.lower.join(', ')}) ≤ key ${range.upperInclusive ? '≤' : '<'} (${range.upperText ?? range.upper.join(', ')})`;
   return `${range.lowerText ?? range.lower} ≤ key ${range.upperInclusive ? '≤' : '<'} ${range.upperText ?? range.upper}`;
 }
 
@@ -97,6 +108,12 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
             {plan.chunks.column ? <> on <code>{plan.chunks.column}</code> ({plan.chunks.keyKind})</> : null}
             {plan.chunks.rowsEstimate ? <>, about {formatCount(plan.chunks.rowsEstimate)} rows ({formatCount(plan.chunks.estimatedRowsPerChunk)} a chunk)</> : null}
           </p>
+          {plan.chunks.splitKey ? (
+            <p class="plan-split-key">
+              Split key ({splitSourceText[plan.chunks.splitKey.source] ?? plan.chunks.splitKey.source}){plan.chunks.splitKey.columns.length ? <>: <code>{plan.chunks.splitKey.columns.join(', ')}</code></> : null}. {plan.chunks.splitKey.reason}.
+              {plan.chunks.sizing ? <> Chunk count: {plan.chunks.sizing.explain}.</> : null}
+            </p>
+          ) : null}
           <div class="table-wrap">
             <table class="plan-chunks">
               <thead><tr><th scope="col" class="num">Chunk</th><th scope="col">Range</th></tr></thead>

@@ -15,6 +15,7 @@ export const pipelineLabels: Record<string, string> = {
   query: 'Query',
   'chunking.column': 'Split column',
   'chunking.chunks': 'Chunks',
+  'chunking.targetChunkMB': 'Target chunk size (MB)',
   'chunking.maxParallel': 'Chunks at once',
   'chunking.strategy': 'Strategy',
   'output.container': 'Container',
@@ -68,7 +69,7 @@ export function pipelineFieldPaths(draft: Draft): string[] {
   paths.push(...sourceFieldPaths(draft));
   if (readsQuery(draft)) paths.push('query');
   else paths.push('table.schema', 'table.name', 'columns');
-  if (isRecord(draft.chunking)) paths.push('chunking.column', 'chunking.chunks', 'chunking.maxParallel', 'chunking.strategy');
+  if (isRecord(draft.chunking)) paths.push('chunking.column', 'chunking.chunks', 'chunking.targetChunkMB', 'chunking.maxParallel', 'chunking.strategy');
   paths.push('output.container', 'output.format', 'output.compression', 'output.maxRowsPerFile', 'output.rowGroupRows', 'output.pathTemplate', 'output.partitionBy');
   if (isRecord(draft.schedule)) paths.push('schedule.cron', 'schedule.timeZone');
   if (isRecord(draft.incremental)) paths.push('incremental.column', 'incremental.lookbackSeconds', 'incremental.lookbackValues');

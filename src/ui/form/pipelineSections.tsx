@@ -73,8 +73,9 @@ export function PipelineSections({ editing, owners, switches }: { editing: boole
       </fieldset>
 
       <OptionalSection name="chunking" legend="Chunking" label="Split the read into chunks copied in parallel" hint="Without chunking the table or query is one streamed chunk." switches={switches}>
-        <TextField path="chunking.column" spellcheck={false} hint="An integer, date or timestamp column." />
-        <NumberField path="chunking.chunks" placeholder="8" hint="1 to 10,000. Default 8." />
+        <TextField path="chunking.column" spellcheck={false} hint="An integer, date or timestamp column. Empty: chosen from the table's primary key or indexes." />
+        <NumberField path="chunking.chunks" placeholder="from the size" hint="1 to 10,000. Empty: 8 on a named column, else the table's size over the target chunk size." />
+        <NumberField path="chunking.targetChunkMB" placeholder="256" hint="Megabytes of source data per chunk when Chunks is empty. Default 256." />
         <NumberField path="chunking.maxParallel" placeholder="4" hint="1 to 64. Default 4." />
         <SelectField
           path="chunking.strategy"

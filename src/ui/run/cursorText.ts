@@ -42,6 +42,9 @@ export function rangeText(range: ChunkRange | undefined, kind: KeyKind | undefin
   if (!range) return '';
   if (range.kind === 'all') return 'all rows';
   if (range.kind === 'nullKey') return 'key is NULL';
+  if (range.kind === 'partition') return `partition ${range.number}`;
+  if (range.kind === 'pages') return `pages ${range.from} – ${range.to ?? 'end'}`;
+  if (range.kind === 'tuple') return `(${range.lower.map((digits, index) => (index === 0 ? cursorText(kind, digits) : digits)).join(', ')}) – (${range.upper.map((digits, index) => (index === 0 ? cursorText(kind, digits) : digits)).join(', ')})${range.upperInclusive ? ' (incl.)' : ''}`;
   return `${cursorText(kind, range.lower)} – ${cursorText(kind, range.upper)}${range.upperInclusive ? ' (incl.)' : ''}`;
 }
 

@@ -90,6 +90,7 @@ function describe(event: RunEvent): string {
     case 'planWarning': return `Plan warning: ${text(f.message) ?? ''}`;
     // The changes in words; the diff itself is the run page's drift panel.
     case 'drift': return `Schema drift${f.outcome ? ` (${text(f.outcome)})` : ''}${f.message ? `: ${text(f.message)}` : ''}`;
+    case 'waitingForSource': return `attempt ${text(f.attempt)} waiting for source: all ${text(f.maxSessions) ?? ''} sessions (source.maxSessions) are in use`;
     case 'chunkStarted': return `attempt ${text(f.attempt)} started`;
     case 'chunkRetried': return `attempt ${text(f.attempt)} failed and will be tried again: ${text(f.error) ?? ''}`;
     case 'chunkDone': {

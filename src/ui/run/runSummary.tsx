@@ -13,7 +13,7 @@ function volume(run: RunDetail, chunks: ChunkDetail[]) {
 
 /** Chunks done of planned, and rows copied against the plan's estimate when there is one. */
 export function RunProgressBars({ run, chunks }: { run: RunDetail; chunks: ChunkDetail[] }) {
-  const { chunksPlanned, chunksDone } = run.progress;
+  const { chunksPlanned, chunksDone, chunksWaiting } = run.progress;
   const { rows } = volume(run, chunks);
   const estimate = run.rowsEstimate;
   return (
@@ -21,7 +21,7 @@ export function RunProgressBars({ run, chunks }: { run: RunDetail; chunks: Chunk
       <div class="progress-line">
         <label for="run-chunks-progress">Chunks</label>
         <progress id="run-chunks-progress" max={Math.max(1, chunksPlanned)} {...(chunksPlanned ? { value: chunksDone } : {})} aria-valuetext={`${chunksDone} of ${chunksPlanned} chunks done`} />
-        <span class="num" id="run-chunks-text">{chunksPlanned ? `${formatCount(chunksDone)} of ${formatCount(chunksPlanned)} done` : 'not planned yet'}</span>
+        <span class="num" id="run-chunks-text">{chunksPlanned ? `${formatCount(chunksDone)} of ${formatCount(chunksPlanned)} done${chunksWaiting ? `, ${formatCount(chunksWaiting)} waiting for source` : ''}` : 'not planned yet'}</span>
       </div>
       {estimate ? (
         <div class="progress-line">

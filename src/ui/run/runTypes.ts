@@ -39,7 +39,7 @@ export type ChunkDetail = {
 
 export type PreviousAttempt = { attempt: number; status: string; error?: string; errorChunk?: number; endedAt?: string };
 
-export type RunProgress = { chunksPlanned: number; chunksDone: number; rowsCopied: number; bytesWritten: number };
+export type RunProgress = { chunksPlanned: number; chunksDone: number; chunksWaiting?: number; rowsCopied: number; bytesWritten: number };
 
 /** GET /api/pipelines/{id}/runs/{runId}: the run as lists show it, and its detail. */
 export type RunDetail = RunSummary & {

@@ -8,6 +8,7 @@ import type { Overview, PipelineHealth, PipelineRecord, RunSummary, RunsPage } f
 import { BackfillForm } from '../components/backfillForm.js';
 import { DeleteDialog, type DeleteChoice } from '../components/deleteDialog.js';
 import { engineLabels } from '../components/engineLabels.js';
+import { defaultNamedKeyChunks, defaultTargetChunkMB } from '../../spec/pipelineSpec.js';
 import { FreshnessBadge } from '../components/freshness.js';
 import { PlanPanel } from '../components/planPanel.js';
 import { ProblemNotice } from '../components/problemNotice.js';
@@ -209,7 +210,7 @@ function Facts({ record, health }: { record: PipelineRecord; health: PipelineHea
         </dd>
       </div>
       <div><dt>Loads</dt><dd>{record.incremental ? <>incremental on <code>{record.incremental.column}</code></> : 'everything, every run'}</dd></div>
-      {record.chunking ? <div><dt>Chunks</dt><dd>{record.chunking.chunks} on <code>{record.chunking.column}</code>, {record.chunking.maxParallel} at a time</dd></div> : null}
+      {record.chunking ? <div><dt>Chunks</dt><dd>{chunkingText(record.chunking)}, {record.chunking.maxParallel} at a time</dd></div> : null}
       {record.dependsOn?.length ? <div><dt>Depends on</dt><dd>{record.dependsOn.map((upstream, i) => <>{i ? ', ' : ''}<a href={href('pipelines', upstream)}>{upstream}</a></>)}</dd></div> : null}
       {health?.lastSuccessAt ? <div><dt>Last success</dt><dd><RelativeTime iso={health.lastSuccessAt} /></dd></div> : null}
     </dl>
@@ -217,3 +218,9 @@ function Facts({ record, health }: { record: PipelineRecord; health: PipelineHea
 }
 
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** What the spec asks of chunking: a count or a size, on a named column or on the key the catalog gives. */
+function chunkingText(chunking: { column?: string | undefined; chunks?: number | undefined; targetChunkMB?: number | undefined }) {
+  const count = chunking.chunks !== undefined ? `${chunking.chunks}` : chunking.column !== undefined && chunking.targetChunkMB === undefined ? `${defaultNamedKeyChunks}` : `chunks of ${chunking.targetChunkMB ?? defaultTargetChunkMB} MB`;
+  return <>{count} on {chunking.column !== undefined ? <code>{chunking.column}</code> : 'the key the catalog gives'}</>;
+}

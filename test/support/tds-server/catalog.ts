@@ -186,12 +186,19 @@ CREATE OR REPLACE VIEW siphon_tds.index_list AS
    WHERE ${userSchemas};
 
 CREATE OR REPLACE VIEW siphon_sys.indexes AS
-  SELECT object_id, index_id, name, (CASE WHEN is_primary_key THEN 1 ELSE 2 END)::int2 AS type, is_primary_key, is_unique
+  SELECT object_id, index_id, name, (CASE WHEN is_primary_key THEN 1 ELSE 2 END)::int2 AS type, is_primary_key, is_unique,
+         false AS has_filter, false AS is_disabled, 1::int4 AS data_space_id
     FROM siphon_tds.index_list;
+
+-- No table of the double is partitioned: every index is on the PRIMARY filegroup (data space 1), no scheme or function exists.
+CREATE OR REPLACE VIEW siphon_sys.partition_schemes AS
+  SELECT NULL::int4 AS data_space_id, NULL::int4 AS function_id, NULL::text AS name WHERE false;
+CREATE OR REPLACE VIEW siphon_sys.partition_functions AS
+  SELECT NULL::int4 AS function_id, NULL::text AS name WHERE false;
 
 CREATE OR REPLACE VIEW siphon_sys.index_columns AS
   SELECT x.object_id, x.index_id, k.ord::int4 AS index_column_id, k.attnum::int4 AS column_id, k.ord::int2 AS key_ordinal,
-         false AS is_descending_key, false AS is_included_column
+         false AS is_descending_key, false AS is_included_column, 0::int2 AS partition_ordinal
     FROM siphon_tds.index_list x CROSS JOIN LATERAL unnest(x.keys) WITH ORDINALITY AS k(attnum, ord)
    WHERE k.attnum > 0;
 
@@ -200,6 +207,13 @@ CREATE OR REPLACE VIEW siphon_sys.partitions AS
   SELECT (c.oid::int8 * 65536 + 1) AS partition_id, c.oid::int8::int4 AS object_id,
          (CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) THEN 1 ELSE 0 END)::int4 AS index_id,
          1::int4 AS partition_number, siphon_tds.exact_rows(c.oid) AS rows
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p') AND ${userSchemas};
+
+-- One in-row allocation unit per partition: the table's pages with TOAST (pg_table_size).
+CREATE OR REPLACE VIEW siphon_sys.allocation_units AS
+  SELECT (c.oid::int8 * 65536 + 1) AS allocation_unit_id, 1::int2 AS type, (c.oid::int8 * 65536 + 1) AS container_id,
+         (pg_table_size(c.oid) / 8192)::int8 AS total_pages, (pg_table_size(c.oid) / 8192)::int8 AS used_pages
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p') AND ${userSchemas};
 

@@ -139,6 +139,11 @@ export class TdsTestServer extends EventEmitter {
     return ready;
   }
 
+  /** The client connections open now (a session each, as SQL Server counts them in sys.dm_exec_sessions). */
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
   /** @internal */
   allocateSpid(): number {
     return this.nextSpid++;

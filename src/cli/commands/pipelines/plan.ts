@@ -6,7 +6,7 @@ import { printCheckReport } from './checkReport.js';
 /** `siphon pipelines plan <id>`: what the next run would read, without copying anything. */
 export function pipelinesPlanCommand(io: CliIo): Command {
   const command = new Command('plan')
-    .description('Show what a run would read: columns and types, refusals, chunk plan, incremental window')
+    .description('Show what a run would read: columns and types, refusals, split key and chunk plan, incremental window')
     .argument('<id>', 'pipeline id')
     .action(async (id: string, _options: object, cmd: Command) => runPipelinesPlan(contextOf(io, cmd), id));
   return withExamples(command, ['siphon pipelines plan sales-orders', 'siphon pipelines plan sales-orders -o json']);
