@@ -12,7 +12,9 @@ import { measureRunInput, type MeasureRunOutput } from './measureRunProtocol.js'
 async function main(): Promise<void> {
   const input = measureRunInput.parse(JSON.parse(process.argv[2] ?? ''));
   const runner = await openMethod(input.method, input);
-  const probe = input.engine === 'postgres' ? await (await import('./postgresBackendCpu.js')).openPostgresBackendCpu(input.url) : undefined;
+  const probe = input.engine === 'postgres'
+    ? await (await import('./postgresBackendCpu.js')).openPostgresBackendCpu(input.url)
+    : (await import('./mariadbServerCpu.js')).openMariadbServerCpu(input.url);
   let peakHeapUsed = 0;
   let peakExternal = 0;
   const sample = () => {

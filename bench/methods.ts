@@ -1,6 +1,6 @@
 import type { EngineName } from './sourceTables.js';
 
-export const methodIds = ['wire', 'siphon', 'siphon-transforms', 'siphon-hashdiff', 'siphon-read', 'siphon-encode', 'csv-file', 'csv-fifo', 'connectorx', 'dlt'] as const;
+export const methodIds = ['wire', 'siphon', 'siphon-transforms', 'siphon-reconcile', 'siphon-hashdiff', 'siphon-read', 'siphon-encode', 'csv-file', 'csv-fifo', 'connectorx', 'dlt'] as const;
 export type MethodId = (typeof methodIds)[number];
 
 /**
@@ -25,6 +25,7 @@ export const methods: Record<MethodId, MethodInfo> = {
   },
   siphon: { role: 'siphon', label: () => 'Siphon copyChunk, default output (Parquet snappy) -> blob' },
   'siphon-transforms': { role: 'variant', label: () => '  Siphon copyChunk with 5 transforms (rename, drop, compute, filter keeping all, mapValues)' },
+  'siphon-reconcile': { role: 'variant', label: () => '  Siphon copyChunk with per-chunk reconciliation (checksum of the values read vs the source\'s own)' },
   'siphon-hashdiff': { role: 'variant', label: () => '  Siphon hashDiff copyChunk, 1% changed (hash, merge with the old state, ~1% change rows + new state)' },
   'siphon-read': { role: 'phase', label: () => '  phase run: Siphon connector readChunk, rows dropped' },
   'siphon-encode': { role: 'phase', label: () => '  phase run: Siphon copyChunk, upload dropped' },

@@ -14,6 +14,7 @@ export async function openMethod(id: MethodId, context: MethodContext): Promise<
     case 'wire': return (await import('./wireRead.js')).openWireRead(context);
     case 'siphon': return (await import('./siphonCopy.js')).openSiphonCopy(context, 'copy');
     case 'siphon-transforms': return (await import('./siphonCopy.js')).openSiphonCopy(context, 'transforms');
+    case 'siphon-reconcile': return (await import('./siphonCopy.js')).openSiphonCopy(context, 'reconcile');
     case 'siphon-hashdiff': return (await import('./siphonHashDiff.js')).openSiphonHashDiff(context);
     case 'siphon-read': return (await import('./siphonCopy.js')).openSiphonCopy(context, 'read');
     case 'siphon-encode': return (await import('./siphonCopy.js')).openSiphonCopy(context, 'encode');

@@ -29,13 +29,17 @@ import {
  * SIPHON_BENCH_ONLY=transforms (only the plain copy and the copy with five transforms, side by
  * side: no peers, no big table, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=hashdiff (only
  * the plain copy and the hashDiff copy with 1% changed, side by side, and both at the big size for
- * peak RSS: no peers, no chunk balance, no runtime part).
+ * peak RSS: no peers, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile (the plain
+ * copy and the copy with per-chunk reconciliation, side by side: no peers, no big table, no chunk
+ * balance, no runtime part).
  */
 const rows = Number(process.env.SIPHON_BENCH_ROWS ?? 1_000_000);
 const bigRows = Number(process.env.SIPHON_BENCH_BIG_ROWS ?? 5_000_000);
 const repeats = Number(process.env.SIPHON_BENCH_REPEATS ?? 3);
 const wantedEngines = (process.env.SIPHON_BENCH_ENGINES ?? 'postgres,mariadb').split(',') as EngineName[];
-const onlyTransforms = process.env.SIPHON_BENCH_ONLY === 'transforms';
+const onlyReconcile = process.env.SIPHON_BENCH_ONLY === 'reconcile';
+/** Transforms and reconcile runs are the same shape: two methods side by side and nothing else. */
+const onlyTransforms = process.env.SIPHON_BENCH_ONLY === 'transforms' || onlyReconcile;
 const onlyHashDiff = process.env.SIPHON_BENCH_ONLY === 'hashdiff';
 const overheadEnabled = process.env.SIPHON_BENCH_OVERHEAD !== '0' && !onlyTransforms && !onlyHashDiff;
 const pythonEnabled = process.env.SIPHON_BENCH_PYTHON !== '0' && !onlyTransforms && !onlyHashDiff;
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
     const python = await venv;
     if ('skipped' in python) notes.push(`Python peers (ConnectorX, dlt) not run: ${python.skipped}.`);
     const measured = methodIds.filter((id) => (!methods[id].python || 'python' in python)
-      && (!onlyTransforms || id === 'siphon' || id === 'siphon-transforms')
+      && (!onlyTransforms || id === 'siphon' || id === (onlyReconcile ? 'siphon-reconcile' : 'siphon-transforms'))
       && (!onlyHashDiff || id === 'siphon' || id === 'siphon-hashdiff'));
 
     const inputFor = (db: SourceDatabase, method: MethodId, table: string, count: number): MeasureRunInput => ({

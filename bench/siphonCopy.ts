@@ -7,7 +7,8 @@ import { outputSchema, type OutputSpec } from '../src/spec/pipelineSpec.js';
 import type { Column } from '../src/spec/columns.js';
 import { PostgresConnector } from '../src/sources/postgres/postgresConnector.js';
 import { MysqlConnector } from '../src/sources/mysql/mysqlConnector.js';
-import type { ReadTarget, SourceConnector } from '../src/sources/sourceConnector.js';
+import { canChecksum, type ReadTarget, type SourceConnector } from '../src/sources/sourceConnector.js';
+import { reconcileChunk, type ChunkReconciler } from '../src/quality/reconcileChunk.js';
 import { benchContainer, type MethodContext, type Runner } from './runner.js';
 import type { EngineName, KeyRange } from './sourceTables.js';
 import { transformsSchema, type TransformStep } from '../src/spec/transformsSpec.js';
@@ -29,8 +30,11 @@ export async function connectSource(engine: EngineName, url: string): Promise<So
  *           the output had: the hash phase;
  *   read    only the connector's readChunk, rows discarded (the read and the decoding of values);
  *   transforms  the whole copy with benchTransforms applied to every row.
+ *   reconcile   the whole copy with the chunk reconciled as copyChunkActivity does it (the
+ *               source's checksum in a second session, kept open across runs so the backend CPU
+ *               probe sees the same sessions before and after; the activity opens one per chunk).
  */
-export type SiphonMode = 'copy' | 'encode' | 'read' | 'transforms';
+export type SiphonMode = 'copy' | 'encode' | 'read' | 'transforms' | 'reconcile';
 
 /**
  * Five steps on the mixed table, one of each kind that costs per row: a rename and a drop
@@ -55,10 +59,16 @@ export async function openSiphonCopyInto(context: Pick<MethodContext, 'engine' |
   const target: ReadTarget = { kind: 'table', table: { name: context.table } };
   const { columns } = await source.describe(target);
   const destination = mode === 'encode' ? discardingContainer() : container;
+  const checkSource = mode === 'reconcile' ? await connectSource(context.engine, context.url) : undefined;
   return {
     run: async (range) => {
       if (mode === 'read') return { rows: await drainChunk(source, target, columns, context.key, range) };
-      const result = await copyOneChunk(source, destination, context.table, columns, context.key, range, mode === 'transforms' ? benchTransforms : undefined);
+      const reconciler = checkSource && canChecksum(source)
+        ? reconcileChunk(source, async () => Object.assign(Object.create(checkSource) as SourceConnector, { close: async () => undefined }), { target, columns, key: { column: context.key, kind: 'integer' }, range: { kind: 'range', ...range } }, columns)
+        : undefined;
+      const result = await copyOneChunk(source, destination, context.table, columns, context.key, range, mode === 'transforms' ? benchTransforms : undefined, reconciler);
+      const reconciliation = await reconciler?.finish();
+      if (reconciliation && reconciliation.status !== 'match') throw new Error(`The bench chunk did not reconcile: ${JSON.stringify(reconciliation)}`);
       return {
         rows: result.rows,
         bytes: result.bytes,
@@ -66,11 +76,13 @@ export async function openSiphonCopyInto(context: Pick<MethodContext, 'engine' |
         cleanup: mode !== 'encode' ? async () => void (await Promise.all(result.files.map((file) => container.getBlockBlobClient(file.path).deleteIfExists()))) : undefined,
       };
     },
-    close: () => source.close(),
+    close: async () => {
+      await Promise.all([source.close(), checkSource?.close()]);
+    },
   };
 }
 
-function copyOneChunk(source: SourceConnector, container: ContainerClient, table: string, columns: Column[], key: string, range: KeyRange, transforms?: TransformStep[]): Promise<CopyChunkResult> {
+function copyOneChunk(source: SourceConnector, container: ContainerClient, table: string, columns: Column[], key: string, range: KeyRange, transforms?: TransformStep[], reconciler?: ChunkReconciler): Promise<CopyChunkResult> {
   return copyChunk(source, container, {
     chunk: 0,
     range: { kind: 'range', ...range },
@@ -81,6 +93,8 @@ function copyOneChunk(source: SourceConnector, container: ContainerClient, table
     orderBy: [key],
     paths: runPaths({ pipelineId: 'bench', runId: newRunId(new Date()), table }),
     transforms,
+    onRead: reconciler?.onRead,
+    onSnapshot: reconciler?.onSnapshot,
   }, () => undefined);
 }
 

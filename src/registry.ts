@@ -250,7 +250,7 @@ export const functionRegistry: FunctionDefinition[] = [
     queueSetting: 'SIPHON_NOTIFICATION_QUEUE',
     suffix: '',
     handler: async (message, context) => {
-      const outcome = await deliverNotification(await getServices(), message, { warn: (line) => context.warn(line) });
+      const outcome = await deliverNotification(await getServices(), message, { warn: (line) => context.warn(line) }, process.env, runEventLog(context));
       context.log(`Notification message ${String(context.triggerMetadata?.id ?? '')}: ${outcome}`);
     },
   },

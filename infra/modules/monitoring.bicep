@@ -64,6 +64,7 @@ AppEvents
     TargetType = tostring(Properties.targetType),
     Notification = tostring(Properties.notification),
     Changes = tostring(Properties.changes),
+    Reconciliation = tostring(Properties.reconciliation),
     Chunk = toint(Measurements.chunk),
     Rows = tolong(Measurements.rows),
     Bytes = tolong(Measurements.bytes),

@@ -106,9 +106,9 @@ export async function listRuns(request: HttpRequest): Promise<HttpResponseInit> 
 /** How many chunks the run's own answer includes; the rest page through `chunksUrl`. */
 export const chunksInRunDetail = 100;
 
-/** A chunk as the API shows it: its range of the split key (digits, as the run's keyKind reads them), its state, each attempt with its error, volume, and where its time went. */
-function chunkDetail({ index, range, status, rows, bytes, files, startedAt, endedAt, attempts, timings }: ChunkRecord) {
-  return { index, range, status, attempts: attempts ?? [], rows, bytes, files: files.length, startedAt, endedAt, timings };
+/** A chunk as the API shows it: its range of the split key (digits, as the run's keyKind reads them), its state, each attempt with its error, volume, where its time went, and its reconciliation with the source. */
+function chunkDetail({ index, range, status, rows, bytes, files, startedAt, endedAt, attempts, timings, reconciliation }: ChunkRecord) {
+  return { index, range, status, attempts: attempts ?? [], rows, bytes, files: files.length, startedAt, endedAt, timings, ...(reconciliation ? { reconciliation } : {}) };
 }
 
 /**

@@ -48,6 +48,7 @@ export type ChunkView = {
   bytes?: number;
   files?: number | unknown[];
   attempts?: Array<{ attempt: number; startedAt?: string; endedAt?: string; error?: string }>;
+  reconciliation?: { status: string; snapshot?: boolean; columns?: string[] };
 };
 
 /** The `_quarantine/` files a run's manifest lists, in the output's container. */

@@ -48,6 +48,13 @@ export type CopyChunkRequest = {
   transforms?: TransformStep[] | undefined;
   /** The run, named in each quarantined row. */
   runId?: string | undefined;
+  /**
+   * Called with each batch as the source gave it (the columns read, before NULL-filled columns,
+   * overrides, validation and transforms touch it): reconciliation's checksum of the values read.
+   */
+  onRead?: ((rows: unknown[][]) => void) | undefined;
+  /** See ReadChunkRequest.onSnapshot. */
+  onSnapshot?: ReadChunkRequest['onSnapshot'];
   /** A change-capture run: the rows written are the change rows these make of the rows read (capture/chunkChanges.ts). */
   changes?: ChunkChanges | undefined;
 };
@@ -213,6 +220,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     range: request.range,
     batchRows: request.maxRows === undefined ? readBatchRows : Math.min(readBatchRows, request.maxRows + 1),
     signal: request.signal,
+    onSnapshot: request.onSnapshot,
   });
   const maxRows = request.maxRows ?? Infinity;
   const converters = overrideConverters(request.columns);
@@ -275,6 +283,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       const whole = next.value;
       const read = rows + whole.length > maxRows ? whole.slice(0, maxRows - rows) : whole;
       truncated = read.length < whole.length;
+      request.onRead?.(read);
       filled.fill?.(read);
       applyOverrides(read, converters, rowLabel);
       let batch = read;

@@ -1,3 +1,4 @@
+import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import type { Services } from '../services.js';
 import { appendRunEvent, pipelineEventPartition, RunEventType } from '../store/runEventStore.js';
 import { DeliveryState } from '../store/notificationStore.js';
@@ -32,7 +33,7 @@ export class DeliveryBusyError extends Error {
  * A target's failure never throws: the message is done once its outcome is recorded. Only
  * storage errors throw, and the queue retries those as usual.
  */
-export async function deliverNotification(services: Services, raw: unknown, log: DeliveryLog, env: NodeJS.ProcessEnv = process.env): Promise<DeliveryOutcome> {
+export async function deliverNotification(services: Services, raw: unknown, log: DeliveryLog, env: NodeJS.ProcessEnv = process.env, events: RunEventLog = discardRunEvents): Promise<DeliveryOutcome> {
   const parsed = notificationMessageSchema.safeParse(raw);
   if (!parsed.success) {
     // Not retried: the same bytes would fail the same way.
@@ -56,10 +57,13 @@ export async function deliverNotification(services: Services, raw: unknown, log:
   const posted = built.ok ? await postToTarget(built.request, settings.SIPHON_NOTIFICATION_TIMEOUT_MS) : { ok: false as const, error: built.problem };
   const at = services.now();
   const runId = message.notification.runId;
+  // The telemetry event of a delivery settled for good (sent, or given up on).
+  const told = { pipelineId: message.pipelineId, runId, target, targetType: message.target.target, notification: message.event, attempt: message.attempt + 1 };
 
   if (posted.ok) {
     await services.notifications.settleDelivery(key, claim.etag, { state: DeliveryState.sent, attempt: message.attempt, at });
     await services.notifications.recordTargetOutcome({ targetId: target, kind: message.target.target, at, pipelineId: message.pipelineId, runId });
+    events(RunEvent.notificationSent, told);
     return 'sent';
   }
 
@@ -84,6 +88,7 @@ export async function deliverNotification(services: Services, raw: unknown, log:
     fields: { target, event: message.event, attempts: next, error: posted.error },
   });
   log.warn(`Notification ${message.event} of ${message.subject} to ${target} failed after ${next} tries: ${posted.error}`);
+  events(RunEvent.notificationFailed, { ...told, error: posted.error });
   return 'failed';
 }
 

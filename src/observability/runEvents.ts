@@ -67,6 +67,8 @@ export const runEventFields = {
   notification: 'dimension',
   // Schema drift: the contract's outcome and the changes as text.
   changes: 'dimension',
+  /** A chunk's reconciliation with the source: `match` or `mismatch` (absent when it is off). */
+  reconciliation: 'dimension',
   chunk: 'measurement',
   rows: 'measurement',
   bytes: 'measurement',

@@ -17,6 +17,9 @@ import { withAttempt, type ChunkRecord } from '../store/chunkStore.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import type { ChunkKey } from '../sources/sourceConnector.js';
 import { openReingestSource } from './prepareReingestRun.js';
+import { canChecksum } from '../sources/sourceConnector.js';
+import { mismatchText, reconcileChunk, type ChunkReconciler } from '../quality/reconcileChunk.js';
+import { nullFilledColumns } from '../copy/nullFilledColumns.js';
 import { chunkSlotHolder, recordWaiting } from './acquireSourceSlotActivity.js';
 import { openWithSlot, slotTimings, sourceSlotKey, tryAcquireSourceSlot, type SlotClaim } from '../sources/sourceSessions.js';
 import type { SourceConnector } from '../sources/sourceConnector.js';
@@ -153,11 +156,21 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       slotHandedOver = true;
       source = await openWithSlot(services, spec.source, claim, () => stop.abort(new SlotLostError()));
     } else source = await services.openSource(spec.source);
+    let reconciler: ChunkReconciler | undefined;
     try {
       const target = readTargetOf(spec);
       // The transforms' columns (the columns read without transforms), in the encodings written.
       const transformed = columnsWritten(run)!;
       const written = writtenColumns(transformed, spec.output);
+      const key = chunkKeyOf(run);
+      // Reconciliation: on by default for a table read in key order (a split key or a primary
+      // key); not for a re-ingest (its rows come from a quarantine file) nor a capped read. With
+      // source.maxSessions the chunk holds one slot, so no second session is opened for the
+      // source's side: it runs in the read's session after the read (no shared snapshot).
+      if (spec.reconcile !== false && target.kind === 'table' && run.orderBy.length > 0 && !run.reingestOf && spec.maxRows === undefined && canChecksum(source)) {
+        const readColumns = nullFilledColumns(run.columns).readColumns;
+        reconciler = reconcileChunk(source, claim ? undefined : () => services.openSource(spec.source), { target, columns: readColumns, key, range: chunk.range, window: run.window }, readColumns);
+      }
       const paths = runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) });
       const changes = run.capture ? await openChunkChanges({
         blobs: services.dataBlobs, container, spec, capture: run.capture, columns: run.columns, runFolder: paths.folder,
@@ -170,7 +183,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         output: spec.output,
         columns: run.columns,
         writtenColumns: written,
-        key: chunkKeyOf(run),
+        key,
         window: run.window,
         orderBy: run.orderBy,
         paths,
@@ -179,8 +192,15 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         validation: spec.validation,
         transforms: spec.transforms,
         runId: input.runId,
+        onRead: reconciler?.onRead,
+        onSnapshot: reconciler?.onSnapshot,
         changes,
       }, onProgress);
+      const reconciliation = await reconciler?.finish();
+      // A mismatch is tried again (the retry copies the chunk anew). Checked in the read's own
+      // snapshot it stays an error; checked after the read, a range that keeps changing would
+      // fail every attempt, so the last one records the mismatch as a warning and goes on.
+      if (reconciliation?.status === 'mismatch' && (reconciliation.snapshot || attempt < spec.retry.maxAttempts)) throw new Error(mismatchText(reconciliation));
       await progressWrite;
       if (result.truncated) await services.queries.markTruncated(input.pipelineId);
       const ended = services.now();
@@ -208,6 +228,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         endedAt: ended.toISOString(),
         attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
         timings: { queueMs, ...result.timings },
+        ...(reconciliation ? { reconciliation } : {}),
       };
       // Another attempt wrote the record meanwhile: its files have the same names and bytes as
       // ours, so whichever finishes records the result.
@@ -218,12 +239,13 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         (async () => {
           if (!etag || !(await services.chunks.replaceIfUnchanged(done, etag))) await services.chunks.save(done);
         })(),
-        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }), ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }) }),
+        timeline(RunEventType.chunkDone, { rows: stats.rows, bytes: stats.bytes, files: stats.files, durationInMs: stats.durationInMs, ...done.timings, ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected }), ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }), ...(reconciliation ? { reconciliation: reconciliation.status } : {}) }),
       ]);
-      events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done });
+      events(RunEvent.chunkCompleted, { pipelineId: input.pipelineId, runId: input.runId, ...stats, status: ChunkStatus.done, ...(reconciliation ? { reconciliation: reconciliation.status } : {}) });
       return { outcome: 'done', ...stats };
     } finally {
       clearInterval(statusCheck);
+      await reconciler?.close().catch(() => undefined);
       await source.close();
     }
   } catch (err) {

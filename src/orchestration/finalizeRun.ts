@@ -82,7 +82,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     // Before the manifest too: a `fail` check that did not pass fails the run with no manifest. A
     // re-ingest run writes rows the source run was already checked for, and reads no source to
     // measure: the checks are the source runs' alone.
-    const qualityFailure = run.reingestOf ? undefined : await checkRunQuality(services, { ...run, spec, columns: run.columns }, { rows: totals.rows, startedAt: new Date(run.startedAt ?? run.requestedAt) });
+    const qualityFailure = run.reingestOf ? undefined : await checkRunQuality(services, { ...run, spec, columns: run.columns }, { rows: totals.rows, startedAt: new Date(run.startedAt ?? run.requestedAt) }, events);
     if (qualityFailure) throw new NonRetryableError(qualityFailure);
     const manifest: Manifest = {
       manifestVersion: 1,

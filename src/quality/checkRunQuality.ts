@@ -6,6 +6,7 @@ import type { QualityCheckResult, RunQuality } from '../spec/qualitySpec.js';
 import type { RunRecord } from '../store/runStore.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
 import { judgeCheck } from './judgeCheck.js';
+import { RunEvent, discardRunEvents, type RunEventLog } from '../observability/runEvents.js';
 import { measureQuality, type RunFacts } from './measureQuality.js';
 
 /**
@@ -16,7 +17,7 @@ import { measureQuality, type RunFacts } from './measureQuality.js';
  * clears them) are used as they are, not measured again, so a finalize that runs twice cannot
  * reach a second verdict on data that moved meanwhile; the event is written once per attempt.
  */
-export async function checkRunQuality(services: Services, run: RunRecord & { spec: PipelineSpec; columns: Column[] }, facts: Omit<RunFacts, 'now'>): Promise<string | undefined> {
+export async function checkRunQuality(services: Services, run: RunRecord & { spec: PipelineSpec; columns: Column[] }, facts: Omit<RunFacts, 'now'>, events: RunEventLog = discardRunEvents): Promise<string | undefined> {
   if (!run.spec.quality) return undefined;
   let quality = run.quality;
   if (!quality) {
@@ -24,6 +25,15 @@ export async function checkRunQuality(services: Services, run: RunRecord & { spe
     const measured: RunQuality = { checks: run.spec.quality.checks.map((check, index) => judgeCheck(check, measurements[index]!)) };
     const stored = await services.runs.update(run.pipelineId, run.runId, (current) => (current.quality ? undefined : { ...current, quality: measured }));
     quality = stored.quality ?? measured;
+    // One telemetry event per check, when it is measured (a repeated finalize reuses the results and says nothing again).
+    quality.checks.forEach((result, index) => {
+      const check = run.spec.quality!.checks[index] as { column?: string; columns?: string[] } | undefined;
+      const column = check?.column ?? check?.columns?.join(',');
+      events(RunEvent.qualityChecked, {
+        pipelineId: run.pipelineId, runId: run.runId, check: result.name, severity: result.severity, outcome: result.outcome,
+        ...(column === undefined ? {} : { column }), ...(result.measured === null ? {} : { measured: result.measured }),
+      });
+    });
   }
   const count = (outcome: QualityCheckResult['outcome']) => quality.checks.filter((check) => check.outcome === outcome).length;
   const notPassed = quality.checks.filter((check) => check.outcome !== 'pass');

@@ -1,5 +1,6 @@
 import type { Column, ChunkRange } from '../spec/columns.js';
 import type { CursorWindow, keyKinds } from '../spec/cursorWindow.js';
+import type { ChecksumDialect, ChunkChecksum, ColumnTerm } from '../quality/checksumTypes.js';
 
 /** A table; without a schema, the engine's default (PostgreSQL `public`, MySQL the connection's database, SQL Server `dbo`). */
 export type TableRef = { schema?: string | undefined; name: string };
@@ -104,4 +105,37 @@ export type ReadChunkRequest = {
    * ATTENTION), not only stops reading, and the read fails.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * Asks the read to run in a snapshot it exports, and is called with the snapshot's id before
+   * the first row, so a second session can compute the chunk's checksum in the same snapshot
+   * while the read goes on (PostgreSQL). The read's transaction stays open until the promise it
+   * returns settles (the snapshot was imported, or that failed): an exported snapshot can only be
+   * imported while its transaction lasts. Connectors that cannot share a snapshot never call it.
+   */
+  onSnapshot?: ((snapshot: string) => Promise<void>) | undefined;
 };
+
+/**
+ * Reconciliation (quality/chunkChecksum.ts): a chunk's rows as a read of it would see them, and
+ * per column the values not NULL and the sum of their terms, computed by the source in one
+ * aggregate. `snapshot`: a snapshot a read exported (ReadChunkRequest.onSnapshot), to compute in.
+ */
+export type ChunkChecksumRequest = Pick<ReadChunkRequest, 'target' | 'columns' | 'key' | 'range' | 'window'> & {
+  terms: ColumnTerm[];
+  snapshot?: string | undefined;
+  /** Called once the snapshot is imported (the read may then end its transaction). */
+  onImported?: (() => void) | undefined;
+};
+
+/** Implemented by the connectors that reconcile; `checksumDialect` names how they hash (chunkChecksum.ts). */
+export interface ChecksumSource {
+  readonly checksumDialect: ChecksumDialect;
+  /** False when this connection cannot run the checksum's SQL (a PostgreSQL-protocol source read in `cursor` mode: CockroachDB, Redshift). */
+  readonly canReconcile: boolean;
+  chunkChecksum(request: ChunkChecksumRequest): Promise<ChunkChecksum>;
+}
+
+export function canChecksum(source: SourceConnector): source is SourceConnector & ChecksumSource {
+  const candidate = source as Partial<ChecksumSource>;
+  return typeof candidate.chunkChecksum === 'function' && candidate.canReconcile === true;
+}

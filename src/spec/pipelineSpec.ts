@@ -311,6 +311,12 @@ export const pipelineSpecSchema = z
     transforms: transformsSchema.optional(),
     /** Checks each run must pass after its copy and before its manifest (spec/qualitySpec.ts, quality/). */
     quality: qualitySchema.optional(),
+    /**
+     * Per-chunk reconciliation (quality/reconcileChunk.ts): after each chunk the source's rows and
+     * checksum of the chunk's range are compared with what was read. On (absent) for tables with
+     * a key; `false` turns it off.
+     */
+    reconcile: z.boolean().optional(),
     /** Without chunking, the whole table or query is one streamed chunk, split into files by maxRowsPerFile. */
     chunking: chunkingSchema.optional(),
     output: outputSchema,

@@ -7,6 +7,7 @@ import { NonRetryableError } from '../errors/errorTypes.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import { capMessage } from '../errors/capMessage.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
+import { reconciliationSchema } from '../quality/reconciliationRecord.js';
 
 /** One try of a chunk's copy within the run's current attempt: 1, 2, ... as the orchestrator numbers them. */
 export const chunkAttemptSchema = z.object({
@@ -50,6 +51,8 @@ export const chunkRecordSchema = z.object({
   /** The latest maxChunkAttempts tries, oldest first. */
   attempts: z.array(chunkAttemptSchema).optional(),
   timings: chunkTimingsSchema.optional(),
+  /** The chunk's reconciliation with the source (quality/reconcileChunk.ts); absent when it is off. */
+  reconciliation: reconciliationSchema.optional(),
 });
 
 export type ChunkRecord = z.infer<typeof chunkRecordSchema>;
@@ -198,6 +201,7 @@ function toEntity(chunk: ChunkRecord) {
     ...(chunk.timings ? { timings: JSON.stringify(chunk.timings) } : {}),
     ...(chunk.quarantine ? { quarantine: JSON.stringify(chunk.quarantine) } : {}),
     ...(chunk.rejectedByRule ? { rejectedByRule: JSON.stringify(chunk.rejectedByRule) } : {}),
+    ...(chunk.reconciliation ? { reconciliation: JSON.stringify(chunk.reconciliation) } : {}),
     ...fileProperties,
   });
 }
@@ -214,5 +218,6 @@ function fromEntity(raw: Record<string, unknown>): ChunkRecord {
     timings: typeof entity.timings === 'string' ? JSON.parse(entity.timings) : undefined,
     quarantine: typeof entity.quarantine === 'string' ? JSON.parse(entity.quarantine) : undefined,
     rejectedByRule: typeof entity.rejectedByRule === 'string' ? JSON.parse(entity.rejectedByRule) : undefined,
+    reconciliation: typeof entity.reconciliation === 'string' ? JSON.parse(entity.reconciliation) : undefined,
   });
 }

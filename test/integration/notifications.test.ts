@@ -1,3 +1,4 @@
+import { parseRunEvent, RunEvent } from '../../src/observability/runEvents.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -245,6 +246,14 @@ describe('notifications', () => {
     expect(targets.find((target) => target.targetId === 'teams:SIPHON_NOTIFY_DEAD')?.lastError).toContain('ECONNREFUSED');
     // The down Slack answered 500 on each of its three tries.
     expect(received.filter((request) => request.path.startsWith('/slack-down/')).map((request) => request.status)).toEqual([500, 500, 500]);
+    // Telemetry: a SiphonNotificationFailed event per target given up on, and SiphonNotificationSent for the delivered ones (the notify-ok run's).
+    const telemetry = logLines.map(parseRunEvent).filter((event) => event !== undefined);
+    const failedTelemetry = telemetry.filter((event) => event!.event === RunEvent.notificationFailed && event!.runId === run.runId);
+    expect(failedTelemetry.map((event) => event!.target).sort()).toEqual(downTargets);
+    expect(failedTelemetry.find((event) => event!.targetType === 'slack')).toMatchObject({ pipelineId: 'notify-down', notification: 'success', attempt: 3, error: expect.stringMatching(/^HTTP 500/) });
+    const sentTelemetry = telemetry.filter((event) => event!.event === RunEvent.notificationSent && event!.runId === okRun.runId);
+    expect(sentTelemetry.map((event) => event!.targetType).sort()).toEqual(['discord', 'slack', 'teams', 'telegram', 'webhook']);
+    expect(sentTelemetry.every((event) => event!.pipelineId === 'notify-ok' && event!.notification === 'success' && typeof event!.target === 'string')).toBe(true);
   });
 
   it('the scheduler tick\'s history watch raises a late fire time and a fired alert rule once each, through the same targets', async () => {

@@ -1,3 +1,4 @@
+import { parseRunEvent, RunEvent } from '../../src/observability/runEvents.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '../support/testEnvironment.js';
@@ -27,13 +28,16 @@ const orders = (id: string, checks: unknown[], extra: Record<string, unknown> = 
 type Result = { name: string; kind: string; severity: string; outcome: string; measured: number | null; bound: string; message: string };
 const byName = (results: Result[]) => Object.fromEntries(results.map((result) => [result.name, result]));
 
+/** The runtime's log, for the telemetry events (`SiphonEvent <name> {json}` lines). */
+const logLines: string[] = [];
+
 beforeAll(async () => {
   env = await startTestEnvironment('quality', async (db) => {
     await db.query(`CREATE TABLE orders (id int PRIMARY KEY, email text, ref int, at timestamptz(6) NOT NULL)`);
     // The newest `at` is an hour (and a second) before now; ref 7 is on ids 7 and 150.
     await db.query(`INSERT INTO orders SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'u' || g || '@example.com' END,
       CASE WHEN g = 150 THEN 7 ELSE g END, now() - interval '1 hour' - g * interval '1 second' FROM generate_series(1, 200) g`);
-  });
+  }, { log: (level, ...args) => logLines.push(args.map(String).join(' ')) });
 }, 120_000);
 
 afterAll(async () => {
@@ -107,6 +111,15 @@ describe('quality checks', () => {
     expect(results.volume).toMatchObject({ outcome: 'pass', measured: 200 });
     expect(results.volume!.message).toContain('not enough history: 0 successful runs of the at least 3 needed');
 
+    // One SiphonQualityChecked telemetry event per check, with its dimensions and measured value.
+    const checked = logLines.map(parseRunEvent).filter((event) => event?.event === RunEvent.qualityChecked && event.runId === run.runId);
+    expect(checked.map((event) => [event!.pipelineId, event!.check, event!.column, event!.severity, event!.outcome, event!.measured])).toEqual([
+      ['qa-warn', 'rowCount', undefined, 'warn', 'warn', 200],
+      ['qa-warn', 'notNullRate(email)', 'email', 'warn', 'warn', 0.9],
+      ['qa-warn', 'unique(ref)', 'ref', 'warn', 'warn', 1],
+      ['qa-warn', 'freshness', undefined, 'warn', 'warn', results.freshness!.measured],
+      ['qa-warn', 'volume', undefined, 'warn', 'pass', 200],
+    ]);
     const quality = (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}/quality`)).body!;
     expect(quality).toEqual({ pipelineId: 'qa-warn', runId: run.runId, status: 'succeeded', quality: fetched.quality });
     const events = (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}/events`)).body!.events as Array<Record<string, unknown>>;

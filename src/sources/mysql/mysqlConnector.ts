@@ -1,3 +1,6 @@
+import { chunkChecksumQuery } from './mysqlChecksumQuery.js';
+import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
+import type { ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
@@ -94,7 +97,10 @@ type Described = { column: Column; info: MysqlTypeInfo };
 type Resolved = { source: SqlSource; label: string };
 type QueryResult = { rows: unknown[][]; fields: FieldPacket[] };
 
-export class MysqlConnector implements SourceConnector {
+export class MysqlConnector implements SourceConnector, ChecksumSource {
+  readonly checksumDialect = 'mysql' as const;
+  readonly canReconcile = true;
+
   private session: Promise<Connection> | undefined;
   private streaming = 0;
 
@@ -209,6 +215,21 @@ export class MysqlConnector implements SourceConnector {
     const counted = duplicateKeyCountQuery(rows, request.keys);
     const [row] = (await this.query(counted.sql, counted.values, resolved.label)).rows;
     return { keys: Number(row![0]), examples };
+  }
+
+  /**
+   * The chunk's checksum in one aggregate over the same range, in this session after the read:
+   * MySQL cannot share a snapshot between sessions, so a row changed since the read shows.
+   */
+  async chunkChecksum(request: ChunkChecksumRequest): Promise<ChunkChecksum> {
+    const resolved = this.resolve(request.target);
+    const query = chunkChecksumQuery(resolved.source, request);
+    const [row] = (await this.query(query.sql, query.values, resolved.label)).rows;
+    const value = (index: number) => (row![index] === null ? null : String(row![index]));
+    return {
+      rows: Number(row![0]),
+      columns: request.terms.map((term, index) => ({ nonNull: Number(row![1 + 2 * index]), sum: sourceSumDigits(term, value(2 + 2 * index)) })),
+    };
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,9 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { to as copyTo } from 'pg-copy-streams';
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import type { KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import type { KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
+import { chunkChecksumQuery } from './postgresChecksumQuery.js';
+import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import type { Column } from '../../spec/columns.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './postgresQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
@@ -87,7 +89,16 @@ export type PostgresReadMode = 'copy' | 'cursor';
 /** A chunk's COPY statement and a decoder per column, in select-list order. */
 type CopyPlan = { statement: string; decoders: FieldDecoder[] };
 
-export class PostgresConnector implements SourceConnector {
+export class PostgresConnector implements SourceConnector, ChecksumSource {
+  readonly checksumDialect = 'postgres' as const;
+  /**
+   * Only in `copy` mode: the sources `cursor` mode is for (CockroachDB, Redshift, proxies) lack
+   * pg_export_snapshot and hashtextextended, so reconciliation leaves them alone.
+   */
+  get canReconcile(): boolean {
+    return this.readMode === 'copy';
+  }
+
   /** Set once the connection is lost. */
   private lostError: Error | undefined;
   /** Reads waiting on the server, failed at once if the connection is lost. */
@@ -213,9 +224,22 @@ export class PostgresConnector implements SourceConnector {
     request.signal?.addEventListener('abort', cancel, { once: true });
     if (request.signal?.aborted) cancel();
     try {
+      // A snapshot to share: the read runs in a repeatable-read transaction that exports it, and
+      // a second session computes the chunk's checksum in it meanwhile (reconciliation).
+      let imported: Promise<void> | undefined;
+      if (request.onSnapshot) {
+        await this.run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const exported = await this.run<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
+        imported = request.onSnapshot(exported.rows[0]!.snapshot);
+        imported.catch(() => undefined);
+      }
       const plan = this.readMode === 'copy' ? await this.copyPlan(request) : undefined;
       if (plan) yield* this.readByCopy(request, plan);
       else yield* this.readByCursor(request);
+      if (imported) {
+        await imported.catch(() => undefined);
+        await this.run('COMMIT');
+      }
     } finally {
       request.signal?.removeEventListener('abort', cancel);
     }
@@ -342,6 +366,30 @@ export class PostgresConnector implements SourceConnector {
     const counted = duplicateKeyCountQuery(request, request.keys);
     const [row] = (await this.unlessLost(this.run(counted.text, counted.values, 'array'))).rows as unknown as number[][];
     return { keys: Number(row![0]), examples };
+  }
+
+  /**
+   * The chunk's checksum in one aggregate, in the snapshot the read exported when there is one
+   * (an id of hex digits and dashes, checked before it is written into the statement, which
+   * takes no parameter). Parallel workers are turned off so its CPU stays in this one backend.
+   */
+  async chunkChecksum(request: ChunkChecksumRequest): Promise<ChunkChecksum> {
+    const query = chunkChecksumQuery(request);
+    const inSnapshot = request.snapshot !== undefined;
+    if (inSnapshot && !/^[0-9A-Fa-f-]+$/.test(request.snapshot!)) throw new Error(`Not a snapshot id: ${JSON.stringify(request.snapshot)}`);
+    await this.run(inSnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY');
+    try {
+      if (inSnapshot) await this.run(`SET TRANSACTION SNAPSHOT '${request.snapshot}'`);
+      request.onImported?.();
+      await this.run('SET LOCAL max_parallel_workers_per_gather = 0');
+      const [row] = (await this.unlessLost(this.run(query.text, query.values, 'array'))).rows as unknown as Array<Array<string | null>>;
+      return {
+        rows: Number(row![0]),
+        columns: request.terms.map((term, index) => ({ nonNull: Number(row![1 + 2 * index]), sum: sourceSumDigits(term, row![2 + 2 * index] ?? null) })),
+      };
+    } finally {
+      await this.run('COMMIT').catch(() => undefined);
+    }
   }
 
   /** Cancels what the session is running now, with the protocol's CancelRequest (see postgresCancelRequest). */

@@ -29,7 +29,7 @@ export function ChunkTable({ chunks, keyKind, errorChunk, active, focusRequest }
           <thead>
             <tr>
               <th class="num">Chunk</th><th>Range</th><th>Status</th><th class="num">Attempts</th><th class="num">Rows</th><th class="num">Bytes</th><th class="num">Files</th>
-              <th>Started</th><th class="num">Took</th><th class="num">Queue</th><th class="num">Read</th><th class="num">Encode</th><th class="num">Upload</th><th>Last error</th>
+              <th>Started</th><th class="num">Took</th><th class="num">Queue</th><th class="num">Read</th><th class="num">Encode</th><th class="num">Upload</th><th>Reconciled</th><th>Last error</th>
             </tr>
           </thead>
           <tbody>
@@ -48,6 +48,7 @@ export function ChunkTable({ chunks, keyKind, errorChunk, active, focusRequest }
                 <td class="num">{formatDuration(chunk.timings?.readMs)}</td>
                 <td class="num">{formatDuration(chunk.timings?.encodeMs)}</td>
                 <td class="num">{formatDuration(chunk.timings?.uploadMs)}</td>
+                <td title={chunk.reconciliation?.columns?.length ? `values differ in ${chunk.reconciliation.columns.join(', ')}` : undefined}>{reconciledText(chunk.reconciliation)}</td>
                 <td class="error-text">{[...chunk.attempts].reverse().find((attempt) => attempt.error)?.error ?? ''}</td>
               </tr>
             ))}
@@ -57,4 +58,10 @@ export function ChunkTable({ chunks, keyKind, errorChunk, active, focusRequest }
       {shown.length < chunks.length ? <button type="button" class="more" onClick={() => setAll(true)}>Show all {formatCount(chunks.length)} chunks</button> : null}
     </>
   );
+}
+
+/** A chunk's reconciliation as the table shows it: ✓ match, or ! mismatch (a warning: checked without a snapshot). */
+function reconciledText(reconciliation: ChunkDetail['reconciliation']): string {
+  if (!reconciliation) return '';
+  return reconciliation.status === 'match' ? '✓ match' : `! mismatch${reconciliation.columns?.length ? ` (${reconciliation.columns.join(', ')})` : ''}`;
 }

@@ -31,6 +31,8 @@ export type ChunkDetail = {
   startedAt?: string;
   endedAt?: string;
   timings?: ChunkTimings;
+  /** The chunk's reconciliation with the source (README "Reconciliation"); absent when it is off. */
+  reconciliation?: { status: 'match' | 'mismatch'; snapshot: boolean; columns?: string[] };
   /** Set by the view (not the API) when the lane was rebuilt from the run's events: see timelineChunks.ts. */
   fromTimeline?: boolean;
 };

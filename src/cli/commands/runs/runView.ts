@@ -54,5 +54,6 @@ export const chunkColumns: Array<Column<ChunkView>> = [
   ['ROWS', (chunk) => chunk.rows],
   ['BYTES', (chunk) => chunk.bytes],
   ['FILES', (chunk) => (Array.isArray(chunk.files) ? chunk.files.length : chunk.files)],
+  ['RECONCILED', (chunk) => chunk.reconciliation?.status],
   ['LAST ERROR', (chunk) => [...(chunk.attempts ?? [])].reverse().find((attempt) => attempt.error)?.error?.slice(0, 80)],
 ];

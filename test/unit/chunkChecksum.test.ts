@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ChunkChecksummer, checksumTerms, sourceSumDigits, unscaledDigits, type ChecksumDialect } from '../../src/quality/chunkChecksum.js';
+import type { Column, OutputType } from '../../src/spec/columns.js';
+
+/**
+ * The JS side of reconciliation's checksum (README "Reconciliation"), type by type. Expected
+ * terms come from the engines themselves where a hash is involved (values PostgreSQL's
+ * hashtextextended and float8send, MariaDB's CRC32 gave for the same inputs, pasted here) or
+ * from Node's own encoders, never from the module under test.
+ */
+const column = (name: string, type: OutputType, sourceType = 'x'): Column => ({ name, sourceType, nullable: true, type });
+
+function checksumOf(type: OutputType, values: unknown[], dialect: ChecksumDialect = 'postgres') {
+  const terms = checksumTerms([column('c', type)], dialect);
+  const checksummer = new ChunkChecksummer(terms, dialect);
+  checksummer.add(values.map((value) => [value]));
+  return checksummer.result();
+}
+
+describe('chunk checksum terms', () => {
+  it('sums integers exactly at their extremes, and counts NULLs out', () => {
+    expect(checksumOf({ kind: 'int32' }, [2147483647, -2147483648, null, 5])).toEqual({ rows: 4, columns: [{ nonNull: 3, sum: '4' }] });
+    expect(checksumOf({ kind: 'int64' }, [9223372036854775807n, 9223372036854775807n, null])).toEqual({ rows: 3, columns: [{ nonNull: 2, sum: '18446744073709551614' }] });
+    expect(checksumOf({ kind: 'uint64' }, [18446744073709551615n, 1n])).toEqual({ rows: 2, columns: [{ nonNull: 2, sum: '18446744073709551616' }] });
+    // 2^20 values of 2^31 - 1: far past a double's exact range if the lanes did not fold.
+    const many = Array.from({ length: 1 << 12 }, () => 2147483647);
+    const checksummer = new ChunkChecksummer(checksumTerms([column('c', { kind: 'int32' })], 'postgres'), 'postgres');
+    for (let i = 0; i < 256; i++) checksummer.add(many.map((value) => [value]));
+    expect(checksummer.result().columns[0]!.sum).toBe(String(2147483647n * (1n << 20n)));
+  });
+
+  it('sums decimals as unscaled integers, short and long, signs and zeros', () => {
+    const type: OutputType = { kind: 'decimal', precision: 38, scale: 4 };
+    expect(checksumOf(type, ['-12.3000', '0.0001', '99999999999999999999999999999999.9999', '-0.0000', null]).columns[0])
+      .toEqual({ nonNull: 4, sum: String(-123000n + 1n + 999999999999999999999999999999999999n) });
+    expect(unscaledDigits('-12.3', 2)).toBe('-1230');
+    expect(unscaledDigits('0.00', 2)).toBe('0');
+    expect(unscaledDigits('-0.00', 2)).toBe('0');
+    // The source's sum text with more (zero) digits than the scale, as PostgreSQL may print it.
+    expect(sourceSumDigits({ name: 'c', term: 'decimal', scale: 2 }, '12.3400')).toBe('1234');
+    expect(sourceSumDigits({ name: 'c', term: 'micros', scale: 0 }, '1700000000000000.000000')).toBe('1700000000000000');
+    expect(sourceSumDigits({ name: 'c', term: 'integer', scale: 0 }, null)).toBe('0');
+  });
+
+  it('sums floats as their IEEE 754 bits, -0.0 and NaN apart from 0.0, as PostgreSQL float8send/float4send give them', () => {
+    // select ('x'||encode(float8send(v),'hex'))::bit(64)::bigint: -0 -> -9223372036854775808, NaN -> 9221120237041090560, 1.5 -> 4609434218613702656
+    expect(checksumOf({ kind: 'float64' }, [-0]).columns[0]!.sum).toBe('-9223372036854775808');
+    expect(checksumOf({ kind: 'float64' }, [Number.NaN]).columns[0]!.sum).toBe('9221120237041090560');
+    expect(checksumOf({ kind: 'float64' }, [1.5, 0]).columns[0]!.sum).toBe('4609434218613702656');
+    expect(checksumOf({ kind: 'float32' }, [-0]).columns[0]!.sum).toBe('-2147483648');
+    expect(checksumOf({ kind: 'float64' }, [Number.MAX_VALUE, -Infinity]).columns[0]!.sum).toBe(String(0x7fefffffffffffffn + BigInt.asIntN(64, 0xfff0000000000000n)));
+    // MySQL gives no float bits: values are counted only.
+    expect(checksumOf({ kind: 'float64' }, [1.5, null], 'mysql').columns[0]).toEqual({ nonNull: 1, sum: '0' });
+  });
+
+  it('hashes strings, json and uuids as each engine does, Unicode beyond the BMP included', () => {
+    // PostgreSQL: select hashtextextended(v collate "C", 0)
+    expect(checksumOf({ kind: 'string' }, ['hello world']).columns[0]!.sum).toBe('6947366892317592103');
+    expect(checksumOf({ kind: 'json' }, ['Zoë 𝔘 🚀']).columns[0]!.sum).toBe('5261205854029187490');
+    expect(checksumOf({ kind: 'string' }, ['', null]).columns[0]).toEqual({ nonNull: 1, sum: '-6939563903564495251' });
+    expect(checksumOf({ kind: 'string' }, ['hello world', 'Zoë 𝔘 🚀']).columns[0]!.sum).toBe(String(6947366892317592103n + 5261205854029187490n));
+    // MariaDB: select crc32('hello world'), crc32(convert('Zoë 𝔘 🚀' using utf8mb4)) with a utf8mb4 client
+    expect(checksumOf({ kind: 'string' }, ['hello world', 'Zoë 𝔘 🚀'], 'mysql').columns[0]!.sum).toBe(String(222957957 + 2818625779));
+    // SQL Server: HASHBYTES('MD5', nvarchar) hashes UTF-16LE; the first 8 bytes with the top 4 bits cleared.
+    const md5 = createHash('md5').update(Buffer.from('🚀 x', 'utf16le')).digest();
+    expect(checksumOf({ kind: 'uuid' }, ['🚀 x'], 'sqlserver').columns[0]!.sum).toBe(String(md5.readBigUInt64BE(0) & 0x0fffffffffffffffn));
+  });
+
+  it('hashes binary with MD5 (PostgreSQL, SQL Server) or CRC32 (MySQL)', () => {
+    // PostgreSQL: ('x'||substr(md5('\x00ff'::bytea),1,16))::bit(64)::bigint & 1152921504606846975
+    expect(checksumOf({ kind: 'binary' }, [new Uint8Array([0, 255]), new Uint8Array(0)]).columns[0]!.sum)
+      .toBe(String(35242576082839552n + (createHash('md5').digest().readBigUInt64BE(0) & 0x0fffffffffffffffn)));
+    expect(checksumOf({ kind: 'binary' }, [new TextEncoder().encode('hello world')], 'mysql').columns[0]!.sum).toBe('222957957');
+  });
+
+  it('sums booleans, days, microseconds and offsets', () => {
+    expect(checksumOf({ kind: 'boolean' }, [true, false, true, null]).columns[0]).toEqual({ nonNull: 3, sum: '2' });
+    expect(checksumOf({ kind: 'date' }, [-719162, 2932896, 0]).columns[0]!.sum).toBe(String(-719162 + 2932896));
+    expect(checksumOf({ kind: 'time' }, [86399999999n, 1n], 'mysql').columns[0]!.sum).toBe('86400000000');
+    expect(checksumOf({ kind: 'timestamp', utc: true }, [-62135596800000000n, 253402300799999999n], 'mysql').columns[0]!.sum).toBe(String(-62135596800000000n + 253402300799999999n));
+  });
+
+  it('hashes PostgreSQL times and timestamps as time_hash_extended / timestamp_hash_extended do, at both ends of the calendar', () => {
+    // select time_hash_extended('23:59:59.999999'::time, 0), timestamp_hash_extended('2020-01-01 10:00:00.123456'::timestamp, 0),
+    //   timestamp_hash_extended('9999-12-31 23:59:59.999999', 0), timestamp_hash_extended('0001-01-01 00:00:00', 0)
+    expect(checksumOf({ kind: 'time' }, [86399999999n]).columns[0]!.sum).toBe('6530740619647147056');
+    expect(checksumOf({ kind: 'timestamp', utc: false }, [1577872800123456n]).columns[0]!.sum).toBe('-892507399957794445');
+    expect(checksumOf({ kind: 'timestamp', utc: true }, [253402300799999999n, -62135596800000000n]).columns[0]!.sum).toBe(String(-4620880348773890818n + -6687948877792058550n));
+    expect(checksumOf({ kind: 'timestampOffset' }, [{ micros: 10n, offsetMinutes: -840 }, { micros: 5n, offsetMinutes: 330 }], 'sqlserver').columns[0]!.sum).toBe(String(15 - 840 + 330));
+  });
+
+  it('checksums an overridden column as the source text it is read as', () => {
+    const overridden: Column = { ...column('c', { kind: 'decimal', precision: 10, scale: 2 }), override: { from: { kind: 'float64' } } };
+    expect(checksumTerms([overridden], 'postgres')).toEqual([{ name: 'c', term: 'text', scale: 0 }]);
+  });
+});
