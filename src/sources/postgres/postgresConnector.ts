@@ -385,9 +385,11 @@ export class PostgresConnector implements SourceConnector, ChecksumSource {
       request.onImported?.();
       await this.run('SET LOCAL max_parallel_workers_per_gather = 0');
       const [row] = (await this.unlessLost(this.run(query.text, query.values, 'array'))).rows as unknown as Array<Array<string | null>>;
+      const rows = Number(row![0]);
       return {
-        rows: Number(row![0]),
-        columns: request.terms.map((term, index) => ({ nonNull: Number(row![1 + 2 * index]), sum: sourceSumDigits(term, row![2 + 2 * index] ?? null) })),
+        rows,
+        // A NOT NULL column's count is not asked for: every row has a value.
+        columns: request.terms.map((term, index) => ({ nonNull: row![1 + 2 * index] == null ? rows : Number(row![1 + 2 * index]), sum: sourceSumDigits(term, row![2 + 2 * index] ?? null) })),
       };
     } finally {
       // In the read's transaction, the read commits it.
