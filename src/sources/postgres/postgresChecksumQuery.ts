@@ -17,7 +17,7 @@ function termSum(term: ColumnTerm, v: string, sourceType: string, asText: boolea
     case 'float32Bits': return `sum(('x' || encode(float4send(${v}), 'hex'))::bit(32)::int)::text`;
     case 'boolean': return `count(*) FILTER (WHERE ${v})::text`;
     case 'text': return `sum(hashtextextended(${textOf(v, sourceType, asText)} COLLATE "C", 0))::text`;
-    case 'binary': return `sum(('x' || substr(md5(${v}), 1, 16))::bit(64)::bigint & 1152921504606846975)::text`;
+    case 'binary': return `sum(('x' || substr(md5(${v}), 1, 16))::bit(64)::bigint)::text`;
     case 'days': return `sum(${v} - date '1970-01-01')::text`;
     case 'micros': return `(sum(extract(epoch from ${v})) * 1000000)::text`;
     case 'int8Hash': return /^time\b/.test(sourceType)
