@@ -59,10 +59,10 @@ export function faulted(services: Services, fault: Fault): Services {
 }
 
 /** Creates and prepares a run of a pipeline over `recon` in the given format; the chunks are left planned. */
-export async function preparedRun(services: Services, engine: 'postgres' | 'mysql', id: string, format: (typeof formats)[number], maxAttempts: number) {
+export async function preparedRun(services: Services, engine: 'postgres' | 'mysql' | 'sqlserver', id: string, format: (typeof formats)[number], maxAttempts: number, sourceFields: Record<string, unknown> = {}) {
   const spec = pipelineSpecSchema.parse({
     id,
-    source: { engine, connectionSetting: testSourceSetting },
+    source: { engine, connectionSetting: testSourceSetting, ...sourceFields },
     table: { name: 'recon' },
     chunking: { column: 'id', chunks: 3, strategy: 'equalWidth' },
     output: { container: 'recon', format },
