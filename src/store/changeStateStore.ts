@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * A pipeline's current change state (capture/): the run that wrote it, its `_change_version`,
@@ -22,13 +23,8 @@ export class ChangeStateStore {
   constructor(private readonly table: TableClient) {}
 
   async get(pipelineId: string): Promise<(ChangeStatePointer & { etag: string }) | undefined> {
-    try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(pipelineId, rowKey);
-      return { ...changeStatePointerSchema.parse(entity), etag: entity.etag };
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, pipelineId, rowKey);
+    return entity && { ...changeStatePointerSchema.parse(entity), etag: entity.etag };
   }
 
   async delete(pipelineId: string): Promise<void> {

@@ -8,6 +8,7 @@ import { migrateOnRead, stampVersion } from './recordVersions.js';
 import { capMessage } from '../errors/capMessage.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
 import { reconciliationSchema } from '../quality/reconciliationRecord.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /** One try of a chunk's copy within the run's current attempt: 1, 2, ... as the orchestrator numbers them. */
 export const chunkAttemptSchema = z.object({
@@ -100,13 +101,8 @@ export class ChunkStore {
   }
 
   async get(runId: string, index: number): Promise<StoredChunk | undefined> {
-    try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(runId, chunkRowKey(index));
-      return { ...fromEntity(entity), etag: entity.etag };
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, runId, chunkRowKey(index));
+    return entity && { ...fromEntity(entity), etag: entity.etag };
   }
 
   async list(runId: string): Promise<ChunkRecord[]> {

@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { hasStatus } from './tableErrors.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * A pipeline's run lease: one entity per pipeline (partition = pipeline id, row key `run`), a
@@ -28,13 +29,8 @@ export class LeaseStore {
   constructor(private readonly table: TableClient) {}
 
   async get(pipelineId: string): Promise<StoredLease | undefined> {
-    try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(pipelineId, rowKey);
-      return { ...leaseHolderSchema.parse(entity), pipelineId, etag: entity.etag };
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, pipelineId, rowKey);
+    return entity && { ...leaseHolderSchema.parse(entity), pipelineId, etag: entity.etag };
   }
 
   /** Creates the lease for `holder`; undefined when the pipeline has one already. */

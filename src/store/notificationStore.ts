@@ -1,6 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { hasStatus } from './tableErrors.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * Notification state in one table, three kinds of rows:
@@ -102,13 +103,8 @@ export class NotificationStore {
   /** The delivery's row as stored, for tests and diagnosis. */
   async getDelivery(key: DeliveryKey): Promise<{ state: DeliveryState; attempt: number; lastError?: string } | undefined> {
     const address = this.deliveryAddress(key);
-    try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(address.partitionKey, address.rowKey);
-      return { state: String(entity.state) as DeliveryState, attempt: Number(entity.attempt), ...(typeof entity.lastError === 'string' ? { lastError: entity.lastError } : {}) };
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, address.partitionKey, address.rowKey);
+    return entity && { state: String(entity.state) as DeliveryState, attempt: Number(entity.attempt), ...(typeof entity.lastError === 'string' ? { lastError: entity.lastError } : {}) };
   }
 
   /** Whether an occurrence (a late fire time, an alert's window) has fired already. */

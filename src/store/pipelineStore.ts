@@ -3,6 +3,7 @@ import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { migrateOnRead, stampVersion } from './recordVersions.js';
 import { newPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * Pipelines live in one partition: a point read gets one, a single-partition query lists them.
@@ -38,12 +39,8 @@ export class PipelineStore {
   }
 
   async get(id: string): Promise<StoredPipeline | undefined> {
-    try {
-      return toStored(await this.table.getEntity<PipelineEntity>(partitionKey, id));
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<PipelineEntity>(this.table, partitionKey, id);
+    return entity && toStored(entity);
   }
 
   async list(): Promise<StoredPipeline[]> {

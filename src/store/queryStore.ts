@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { hasStatus } from './tableErrors.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * Query jobs (POST /api/queries) live in the pipelines table under a partition of their own: the
@@ -32,12 +33,8 @@ export class QueryStore {
 
   async get(id: string): Promise<StoredQuery | undefined> {
     if (!id.startsWith(queryIdPrefix)) return undefined;
-    try {
-      return toStored(await this.table.getEntity<QueryEntity>(partitionKey, id));
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<QueryEntity>(this.table, partitionKey, id);
+    return entity && toStored(entity);
   }
 
   async list(): Promise<StoredQuery[]> {

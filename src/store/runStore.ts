@@ -13,6 +13,7 @@ import { migrateOnRead, stampVersion } from './recordVersions.js';
 import type { RunIndexStore } from './runIndexStore.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
 import { captureSchema } from '../capture/runCapture.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
@@ -196,12 +197,8 @@ export class RunStore {
 
   /** The run without its spec snapshot and plan (spec, columns, orderBy absent): what lists show. */
   async getSummary(pipelineId: string, runId: string): Promise<StoredRun | undefined> {
-    try {
-      return fromEntity(await this.table.getEntity<Record<string, unknown>>(pipelineId, runRowKey(runId), { queryOptions: { select: summaryColumns } }));
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, pipelineId, runRowKey(runId), { queryOptions: { select: summaryColumns } });
+    return entity && fromEntity(entity);
   }
 
   /**
@@ -238,12 +235,8 @@ export class RunStore {
   }
 
   async get(pipelineId: string, runId: string): Promise<StoredRun | undefined> {
-    try {
-      return fromEntity(await this.table.getEntity<Record<string, unknown>>(pipelineId, runRowKey(runId)));
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, pipelineId, runRowKey(runId));
+    return entity && fromEntity(entity);
   }
 
   async listByPipeline(pipelineId: string, limit: number): Promise<StoredRun[]> {

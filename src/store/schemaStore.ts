@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { schemaColumnSchema } from '../orchestration/schemaDrift.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * A pipeline's output schema as of its last successful run, and every earlier one: entities
@@ -24,13 +25,8 @@ export class SchemaStore {
   constructor(private readonly table: TableClient) {}
 
   async current(pipelineId: string): Promise<(StoredSchema & { etag: string }) | undefined> {
-    try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(pipelineId, currentKey);
-      return { ...toSchema(entity), etag: entity.etag };
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, pipelineId, currentKey);
+    return entity && { ...toSchema(entity), etag: entity.etag };
   }
 
   /** Every schema stored, oldest first (the last is the current one). */

@@ -1,5 +1,6 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { hasStatus } from './tableErrors.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * A counting semaphore per source, in Table Storage, so that every process of the app (and the
@@ -139,12 +140,7 @@ export class SourceSlotStore {
   }
 
   private async getSlot(source: string, slot: number): Promise<Row | undefined> {
-    try {
-      return await this.table.getEntity<Record<string, unknown>>(source, slotRowKey(slot));
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    return getEntityIfAny<Record<string, unknown>>(this.table, source, slotRowKey(slot));
   }
 
   /** Takes a free slot: create when it never existed, replace under the ETag read when its lease expired. Undefined when someone else was first. */

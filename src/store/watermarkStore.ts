@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { keyKindSchema } from '../spec/cursorWindow.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
+import { getEntityIfAny } from './getEntityIfAny.js';
 
 /**
  * A pipeline's incremental watermark: the highest cursor value its output is known to hold, as
@@ -25,13 +26,8 @@ export class WatermarkStore {
   constructor(private readonly table: TableClient) {}
 
   async get(pipelineId: string): Promise<(Watermark & { etag: string }) | undefined> {
-    try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(pipelineId, rowKey);
-      return { ...watermarkSchema.parse(entity), etag: entity.etag };
-    } catch (err) {
-      if (hasStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const entity = await getEntityIfAny<Record<string, unknown>>(this.table, pipelineId, rowKey);
+    return entity && { ...watermarkSchema.parse(entity), etag: entity.etag };
   }
 
   /** Deletes the watermark (its pipeline is being deleted); a no-op when there is none. */
