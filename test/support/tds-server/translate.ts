@@ -589,7 +589,7 @@ class Translator {
         // An nvarchar's bytes are UTF-16LE; a varchar's would be its code page's, which the double does not keep.
         let bytes: string;
         if (value.type.name === 'nvarchar' || value.type.name === 'nchar') bytes = `siphon_tds.utf16le(${value.type.name === 'nchar' ? `rpad((${value.sql})::text, ${value.type.length})` : `(${value.sql})::text`})`;
-        else if (value.type.name === 'binary' || value.type.name === 'varbinary') bytes = value.sql;
+        else if (value.type.name === 'binary' || value.type.name === 'varbinary' || value.type.name === 'timestamp') bytes = value.sql;
         else return this.refuse('HASHBYTES', `HASHBYTES of ${formatSqlType(value.type)}`);
         return { sql: `decode(md5(${bytes}), 'hex')`, type: { name: 'varbinary', length: 8000 }, nullable: value.nullable };
       }
