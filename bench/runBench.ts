@@ -24,7 +24,8 @@ import {
  * alternating, median of the rounds: rows/s, MB/s, CPU s per million rows, peak RSS; Siphon's CPU
  * split into phases; Siphon's peak RSS at 1M vs 5M rows; chunk balance on a skewed key; the local
  * runtime's orchestration overhead per chunk. Knobs: SIPHON_BENCH_ROWS, SIPHON_BENCH_BIG_ROWS,
- * SIPHON_BENCH_REPEATS, SIPHON_BENCH_ENGINES=postgres,mariadb, SIPHON_BENCH_OVERHEAD=0 (skip the
+ * SIPHON_BENCH_REPEATS, SIPHON_BENCH_ENGINES=postgres,mariadb, SIPHON_BENCH_RECONCILE_SESSIONS=2 (PostgreSQL
+ * reconciled in a second session sharing the read's snapshot, not in the read's transaction), SIPHON_BENCH_OVERHEAD=0 (skip the
  * runtime part), SIPHON_BENCH_PYTHON=0 (skip the Python peers and their venv),
  * SIPHON_BENCH_ONLY=transforms (only the plain copy and the copy with five transforms, side by
  * side: no peers, no big table, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=hashdiff (only

@@ -30,9 +30,12 @@ export async function connectSource(engine: EngineName, url: string): Promise<So
  *           the output had: the hash phase;
  *   read    only the connector's readChunk, rows discarded (the read and the decoding of values);
  *   transforms  the whole copy with benchTransforms applied to every row.
- *   reconcile   the whole copy with the chunk reconciled as copyChunkActivity does it (the
- *               source's checksum in a second session, kept open across runs so the backend CPU
- *               probe sees the same sessions before and after; the activity opens one per chunk).
+ *   reconcile   the whole copy with the chunk reconciled as copyChunkActivity does it under
+ *               source.maxSessions: one session, the source's checksum in the read's session
+ *               after the read (PostgreSQL: in its repeatable-read transaction). With
+ *               SIPHON_BENCH_RECONCILE_SESSIONS=2, PostgreSQL's checksum runs in a second session
+ *               importing the read's snapshot (kept open across runs so the backend CPU probe
+ *               sees the same sessions before and after; the activity would open one per chunk).
  */
 export type SiphonMode = 'copy' | 'encode' | 'read' | 'transforms' | 'reconcile';
 
@@ -59,12 +62,13 @@ export async function openSiphonCopyInto(context: Pick<MethodContext, 'engine' |
   const target: ReadTarget = { kind: 'table', table: { name: context.table } };
   const { columns } = await source.describe(target);
   const destination = mode === 'encode' ? discardingContainer() : container;
-  const checkSource = mode === 'reconcile' ? await connectSource(context.engine, context.url) : undefined;
+  const checkSource = mode === 'reconcile' && process.env.SIPHON_BENCH_RECONCILE_SESSIONS === '2' ? await connectSource(context.engine, context.url) : undefined;
   return {
     run: async (range) => {
       if (mode === 'read') return { rows: await drainChunk(source, target, columns, context.key, range) };
-      const reconciler = checkSource && canChecksum(source)
-        ? reconcileChunk(source, async () => Object.assign(Object.create(checkSource) as SourceConnector, { close: async () => undefined }), { target, columns, key: { column: context.key, kind: 'integer' }, range: { kind: 'range', ...range } }, columns)
+      const openCheckSource = checkSource && (async () => Object.assign(Object.create(checkSource) as SourceConnector, { close: async () => undefined }));
+      const reconciler = mode === 'reconcile' && canChecksum(source)
+        ? reconcileChunk(source, openCheckSource, { target, columns, key: { column: context.key, kind: 'integer' }, range: { kind: 'range', ...range } }, columns)
         : undefined;
       const result = await copyOneChunk(source, destination, context.table, columns, context.key, range, mode === 'transforms' ? benchTransforms : undefined, reconciler);
       const reconciliation = await reconciler?.finish();
@@ -95,6 +99,7 @@ function copyOneChunk(source: SourceConnector, container: ContainerClient, table
     transforms,
     onRead: reconciler?.onRead,
     onSnapshot: reconciler?.onSnapshot,
+    inReadSnapshot: reconciler?.inReadSnapshot,
   }, () => undefined);
 }
 

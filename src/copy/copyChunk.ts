@@ -55,6 +55,8 @@ export type CopyChunkRequest = {
   onRead?: ((rows: unknown[][]) => void) | undefined;
   /** See ReadChunkRequest.onSnapshot. */
   onSnapshot?: ReadChunkRequest['onSnapshot'];
+  /** See ReadChunkRequest.inReadSnapshot. */
+  inReadSnapshot?: ReadChunkRequest['inReadSnapshot'];
   /** A change-capture run: the rows written are the change rows these make of the rows read (capture/chunkChanges.ts). */
   changes?: ChunkChanges | undefined;
 };
@@ -221,6 +223,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     batchRows: request.maxRows === undefined ? readBatchRows : Math.min(readBatchRows, request.maxRows + 1),
     signal: request.signal,
     onSnapshot: request.onSnapshot,
+    inReadSnapshot: request.inReadSnapshot,
   });
   const maxRows = request.maxRows ?? Infinity;
   const converters = overrideConverters(request.columns);

@@ -166,7 +166,8 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       // Reconciliation: on by default for a table read in key order (a split key or a primary
       // key); not for a re-ingest (its rows come from a quarantine file) nor a capped read. With
       // source.maxSessions the chunk holds one slot, so no second session is opened for the
-      // source's side: it runs in the read's session after the read (no shared snapshot).
+      // source's side: it runs in the read's session after the read, on PostgreSQL still inside
+      // the read's repeatable-read transaction (its snapshot).
       if (spec.reconcile !== false && target.kind === 'table' && run.orderBy.length > 0 && !run.reingestOf && spec.maxRows === undefined && canChecksum(source)) {
         const readColumns = nullFilledColumns(run.columns).readColumns;
         reconciler = reconcileChunk(source, claim ? undefined : () => services.openSource(spec.source), { target, columns: readColumns, key, range: chunk.range, window: run.window }, readColumns);
@@ -194,6 +195,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         runId: input.runId,
         onRead: reconciler?.onRead,
         onSnapshot: reconciler?.onSnapshot,
+        inReadSnapshot: reconciler?.inReadSnapshot,
         changes,
       }, onProgress);
       const reconciliation = await reconciler?.finish();

@@ -32,6 +32,7 @@ export async function checkRunQuality(services: Services, run: RunRecord & { spe
       events(RunEvent.qualityChecked, {
         pipelineId: run.pipelineId, runId: run.runId, check: result.name, severity: result.severity, outcome: result.outcome,
         ...(column === undefined ? {} : { column }), ...(result.measured === null ? {} : { measured: result.measured }),
+        ...(result.lowerBound === undefined ? {} : { lowerBound: result.lowerBound }), ...(result.upperBound === undefined ? {} : { upperBound: result.upperBound }),
       });
     });
   }

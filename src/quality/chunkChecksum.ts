@@ -22,8 +22,8 @@ export type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnSum, ColumnTer
  * | decimal(p,s)           | the unscaled integer (value x 10^s)                                |
  * | float64, float32       | the IEEE 754 bits as a signed integer (PostgreSQL, SQL Server); none on MySQL (count only) |
  * | boolean                | 1 for true, 0 for false                                            |
- * | string, json, uuid     | PostgreSQL: hashtextextended(UTF-8 text, 0), signed 64-bit; MySQL: CRC32 of the UTF-8 bytes; SQL Server: the first 60 bits of MD5 of the UTF-16LE bytes |
- * | binary                 | PostgreSQL, SQL Server: the first 60 bits of MD5 of the bytes; MySQL: CRC32 of the bytes |
+ * | string, json, uuid     | PostgreSQL: hashtextextended(UTF-8 text, 0), signed 64-bit; MySQL: CRC32 of the UTF-8 bytes; SQL Server: the first 8 bytes of MD5 of the UTF-16LE bytes, a signed 64-bit big-endian integer |
+ * | binary                 | PostgreSQL, SQL Server: the first 8 bytes of MD5 of the bytes, signed 64-bit big-endian; MySQL: CRC32 of the bytes |
  * | date                   | days since 1970-01-01                                              |
  * | time                   | microseconds since midnight; PostgreSQL: time_hash_extended(v, 0), signed 64-bit |
  * | timestamp              | microseconds since 1970-01-01 (the canonical value); PostgreSQL: timestamp_hash_extended(v, 0) (its int64 microseconds since 2000-01-01, hashed) |
@@ -125,10 +125,10 @@ export function unscaledDigits(text: string, scale: number): string {
   return negative && !/^0+$/.test(digits) ? `-${digits}` : digits;
 }
 
-function md5Of60(bytes: Uint8Array | string, encoding?: 'utf16le'): [number, number] {
+/** The first 8 bytes of MD5, big-endian, as a signed 64-bit integer's halves: SQL Server's CAST(SUBSTRING(HASHBYTES('MD5', v), 1, 8) AS BIGINT). */
+function md5First64(bytes: Uint8Array | string, encoding?: 'utf16le'): [number, number] {
   const digest = typeof bytes === 'string' ? createHash('md5').update(bytes, encoding ?? 'utf8').digest() : createHash('md5').update(bytes).digest();
-  // The first 8 bytes big-endian with the top 4 bits cleared: 60 bits, never negative.
-  return [digest.readUInt32BE(0) & 0x0fffffff, digest.readUInt32BE(4)];
+  return [digest.readInt32BE(0), digest.readUInt32BE(4)];
 }
 
 type Adder = (value: unknown, sum: ExactSum) => void;
@@ -183,7 +183,7 @@ function adderOf(term: ColumnTerm, dialect: ChecksumDialect): Adder | undefined 
         };
         case 'mysql': return (value, sum) => sum.addSmall(crc32(value as string));
         case 'sqlserver': return (value, sum) => {
-          const [high, low] = md5Of60(value as string, 'utf16le');
+          const [high, low] = md5First64(value as string, 'utf16le');
           sum.add64(high, low);
         };
       }
@@ -191,7 +191,7 @@ function adderOf(term: ColumnTerm, dialect: ChecksumDialect): Adder | undefined 
     case 'binary':
       if (dialect === 'mysql') return (value, sum) => sum.addSmall(crc32(value as Uint8Array));
       return (value, sum) => {
-        const [high, low] = md5Of60(value as Uint8Array);
+        const [high, low] = md5First64(value as Uint8Array);
         sum.add64(high, low);
       };
     case 'days': return (value, sum) => sum.addSmall(value as number);

@@ -13,6 +13,11 @@ export type ChunkReconciler = {
    * session may be opened: the source's side then runs in the read's session after the read.
    */
   onSnapshot: ((snapshot: string) => Promise<void>) | undefined;
+  /**
+   * Given when no second session may be opened (ReadChunkRequest.inReadSnapshot): the source's
+   * side runs in the read's own repeatable-read transaction after the last row, in its snapshot.
+   */
+  inReadSnapshot: (() => Promise<void>) | undefined;
   /** After the read: the source's side (in the read's session when there was no snapshot), compared. */
   finish: () => Promise<Reconciliation>;
   /** Ends the second session, if one was opened. */
@@ -21,15 +26,17 @@ export type ChunkReconciler = {
 
 /**
  * Reconciles one chunk: Siphon's checksum of the values read (quality/chunkChecksum.ts) against
- * the source's own. Where the engine shares a snapshot (PostgreSQL), the source computes in a
- * second session while the read goes on, in the same snapshot; elsewhere in the read's session
- * right after the read, over the same range, and a row changed meanwhile shows as a mismatch.
+ * the source's own. On PostgreSQL the source computes in the read's snapshot: in a second session
+ * that imports it while the read goes on (`openCheckSource`), or, with no second session to
+ * open, in the read's own transaction after its last row. Elsewhere in the read's session right
+ * after the read, over the same range, and a row changed meanwhile shows as a mismatch.
  */
 export function reconcileChunk(source: SourceConnector & ChecksumSource, openCheckSource: (() => Promise<SourceConnector>) | undefined, request: Omit<ChunkChecksumRequest, 'terms' | 'snapshot'>, columns: Column[]): ChunkReconciler {
   const terms = checksumTerms(columns, source.checksumDialect);
   const checksummer = new ChunkChecksummer(terms, source.checksumDialect);
   let opened: SourceConnector | undefined;
   let concurrent: Promise<ChunkChecksum> | undefined;
+  let inRead: ChunkChecksum | undefined;
   return {
     onRead: (rows) => checksummer.add(rows),
     onSnapshot: openCheckSource && ((snapshot) => new Promise<void>((imported, failed) => {
@@ -40,9 +47,12 @@ export function reconcileChunk(source: SourceConnector & ChecksumSource, openChe
       // Awaited in finish; a failure also releases the read's transaction.
       concurrent.catch(failed);
     })),
+    inReadSnapshot: openCheckSource ? undefined : async () => {
+      inRead = await source.chunkChecksum({ ...request, terms, inReadTransaction: true });
+    },
     finish: async () => {
-      const snapshot = concurrent !== undefined;
-      const sourceSide = await (concurrent ?? source.chunkChecksum({ ...request, terms }));
+      const snapshot = concurrent !== undefined || inRead !== undefined;
+      const sourceSide = inRead ?? await (concurrent ?? source.chunkChecksum({ ...request, terms }));
       const readSide = checksummer.result();
       const columnsDiffering = differingColumns(terms, sourceSide, readSide);
       const status = sourceSide.rows === readSide.rows && columnsDiffering.length === 0 ? 'match' : 'mismatch';

@@ -113,6 +113,13 @@ export type ReadChunkRequest = {
    * imported while its transaction lasts. Connectors that cannot share a snapshot never call it.
    */
   onSnapshot?: ((snapshot: string) => Promise<void>) | undefined;
+  /**
+   * Asks the read to run in a repeatable-read transaction and to call this after the last row,
+   * still inside it, before it ends: the chunk's checksum then sees the read's own snapshot
+   * without a second session (PostgreSQL under source.maxSessions, where a chunk holds one
+   * session). Connectors without such a transaction never call it.
+   */
+  inReadSnapshot?: (() => Promise<void>) | undefined;
 };
 
 /**
@@ -125,6 +132,8 @@ export type ChunkChecksumRequest = Pick<ReadChunkRequest, 'target' | 'columns' |
   snapshot?: string | undefined;
   /** Called once the snapshot is imported (the read may then end its transaction). */
   onImported?: (() => void) | undefined;
+  /** Run in the read's own transaction, still open (ReadChunkRequest.inReadSnapshot): no BEGIN or COMMIT of its own. */
+  inReadTransaction?: boolean | undefined;
 };
 
 /** Implemented by the connectors that reconcile; `checksumDialect` names how they hash (chunkChecksum.ts). */

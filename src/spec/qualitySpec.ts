@@ -141,6 +141,9 @@ export const qualityCheckResultSchema = z.object({
   outcome: z.enum(qualityOutcomes),
   measured: z.number().nullable(),
   bound: z.string(),
+  /** The bound as numbers, where it has them (in `measured`'s unit): telemetry's lowerBound and upperBound. */
+  lowerBound: z.number().optional(),
+  upperBound: z.number().optional(),
   message: z.string(),
 });
 export type QualityCheckResult = z.infer<typeof qualityCheckResultSchema>;

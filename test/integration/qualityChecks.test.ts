@@ -113,12 +113,12 @@ describe('quality checks', () => {
 
     // One SiphonQualityChecked telemetry event per check, with its dimensions and measured value.
     const checked = logLines.map(parseRunEvent).filter((event) => event?.event === RunEvent.qualityChecked && event.runId === run.runId);
-    expect(checked.map((event) => [event!.pipelineId, event!.check, event!.column, event!.severity, event!.outcome, event!.measured])).toEqual([
-      ['qa-warn', 'rowCount', undefined, 'warn', 'warn', 200],
-      ['qa-warn', 'notNullRate(email)', 'email', 'warn', 'warn', 0.9],
-      ['qa-warn', 'unique(ref)', 'ref', 'warn', 'warn', 1],
-      ['qa-warn', 'freshness', undefined, 'warn', 'warn', results.freshness!.measured],
-      ['qa-warn', 'volume', undefined, 'warn', 'pass', 200],
+    expect(checked.map((event) => [event!.pipelineId, event!.check, event!.column, event!.severity, event!.outcome, event!.measured, event!.lowerBound, event!.upperBound])).toEqual([
+      ['qa-warn', 'rowCount', undefined, 'warn', 'warn', 200, undefined, 10],
+      ['qa-warn', 'notNullRate(email)', 'email', 'warn', 'warn', 0.9, 0.95, undefined],
+      ['qa-warn', 'unique(ref)', 'ref', 'warn', 'warn', 1, undefined, 0],
+      ['qa-warn', 'freshness', undefined, 'warn', 'warn', results.freshness!.measured, undefined, 60],
+      ['qa-warn', 'volume', undefined, 'warn', 'pass', 200, undefined, undefined],
     ]);
     const quality = (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}/quality`)).body!;
     expect(quality).toEqual({ pipelineId: 'qa-warn', runId: run.runId, status: 'succeeded', quality: fetched.quality });

@@ -17,8 +17,9 @@ let services: Services;
 
 beforeAll(async () => {
   [azurite, database] = await Promise.all([startAzurite(), createTestMysqlDatabase('reconcile')]);
-  await database.query(`CREATE TABLE recon (id bigint PRIMARY KEY, amount decimal(12,2), note text, at datetime(6))`);
-  const values = Array.from({ length: reconRows }, (_, i) => i + 1).map((g) => `(${g}, ${g} * 1.25, CONCAT('note ', ${g}, ' 🚀'), TIMESTAMPADD(MICROSECOND, ${g} * 1500000, '2024-01-01'))`);
+  // `place`: latin1, so the checksum converts it to utf8mb4 per row (utf8mb4 columns are hashed as stored), and NOT NULL (no count of its own).
+  await database.query(`CREATE TABLE recon (id bigint PRIMARY KEY, amount decimal(12,2), note text CHARACTER SET utf8mb4, at datetime(6), place varchar(20) CHARACTER SET latin1 NOT NULL)`);
+  const values = Array.from({ length: reconRows }, (_, i) => i + 1).map((g) => `(${g}, ${g} * 1.25, CONCAT('note ', ${g}, ' 🚀'), TIMESTAMPADD(MICROSECOND, ${g} * 1500000, '2024-01-01'), CONCAT('café ', ${g}))`);
   await database.query(`INSERT INTO recon VALUES ${values.join(', ')}`);
   services = await reconcileServices(azurite.connectionString, database.url);
 });

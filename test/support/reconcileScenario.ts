@@ -59,10 +59,10 @@ export function faulted(services: Services, fault: Fault): Services {
 }
 
 /** Creates and prepares a run of a pipeline over `recon` in the given format; the chunks are left planned. */
-export async function preparedRun(services: Services, engine: 'postgres' | 'mysql', id: string, format: (typeof formats)[number], maxAttempts: number) {
+export async function preparedRun(services: Services, engine: 'postgres' | 'mysql' | 'sqlserver', id: string, format: (typeof formats)[number], maxAttempts: number, sourceFields: Record<string, unknown> = {}) {
   const spec = pipelineSpecSchema.parse({
     id,
-    source: { engine, connectionSetting: testSourceSetting },
+    source: { engine, connectionSetting: testSourceSetting, ...sourceFields },
     table: { name: 'recon' },
     chunking: { column: 'id', chunks: 3, strategy: 'equalWidth' },
     output: { container: 'recon', format },
@@ -73,7 +73,8 @@ export async function preparedRun(services: Services, engine: 'postgres' | 'mysq
   await enqueueRun(services, { runId, pipelineId: id, reason: 'manual', options: {}, attempt: 0 }, created!.generation);
   const plan = await prepareRun(services, { pipelineId: id, runId });
   expect(plan.chunkCount).toBeGreaterThanOrEqual(3);
-  return { runId, copy: (chunk: number, attempt: number, with_: Services) => copyChunkActivity(with_, { pipelineId: id, runId, chunk, attempt }) };
+  // `slotted`: the chunk takes a slot of the source's sessions (source.maxSessions) as the orchestrator's chunks do, so it holds one session.
+  return { runId, copy: (chunk: number, attempt: number, with_: Services, slotted = false) => copyChunkActivity(with_, { pipelineId: id, runId, chunk, attempt, ...(slotted ? { sourceSlot: 'try' as const } : {}) }) };
 }
 
 /** The chunk record as a fresh Table Storage client reads it. */

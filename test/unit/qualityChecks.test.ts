@@ -30,7 +30,7 @@ describe('volume and duration statistics', () => {
   it('judges volume by the newest lastRuns runs only', () => {
     const volume = check({ kind: 'volume', severity: 'fail', percent: 20, lastRuns: 2, minRuns: 2 });
     // Newest first: 100 and 100 count, the old 10,000 does not.
-    expect(judgeCheck(volume, { kind: 'volume', rows: 115, history: [100, 100, 10_000] })).toMatchObject({ outcome: 'pass', measured: 115, bound: '80..120 rows (±20% of 100, the mean of the last 2 successful runs)' });
+    expect(judgeCheck(volume, { kind: 'volume', rows: 115, history: [100, 100, 10_000] })).toMatchObject({ outcome: 'pass', measured: 115, bound: '80..120 rows (±20% of 100, the mean of the last 2 successful runs)', lowerBound: 80, upperBound: 120 });
     expect(judgeCheck(volume, { kind: 'volume', rows: 121, history: [100, 100, 10_000] }).outcome).toBe('fail');
     expect(judgeCheck(volume, { kind: 'volume', rows: 5, history: [100] })).toMatchObject({ outcome: 'pass', measured: 5, message: 'not enough history: 1 successful run of the at least 2 needed' });
   });
@@ -68,7 +68,9 @@ describe('judging the other kinds', () => {
   });
 
   it('bounds rowCount by min, max or both', () => {
-    expect(judgeCheck(check({ kind: 'rowCount', severity: 'fail', min: 1 }), { kind: 'rowCount', rows: 0 })).toMatchObject({ outcome: 'fail', bound: 'at least 1 rows' });
+    const atLeastOne = judgeCheck(check({ kind: 'rowCount', severity: 'fail', min: 1 }), { kind: 'rowCount', rows: 0 });
+    expect(atLeastOne).toMatchObject({ outcome: 'fail', bound: 'at least 1 rows', lowerBound: 1 });
+    expect(atLeastOne.upperBound).toBeUndefined();
     expect(judgeCheck(check({ kind: 'rowCount', severity: 'fail', min: 1, max: 5 }), { kind: 'rowCount', rows: 5 }).outcome).toBe('pass');
   });
 });

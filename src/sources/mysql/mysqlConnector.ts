@@ -1,4 +1,4 @@
-import { chunkChecksumQuery } from './mysqlChecksumQuery.js';
+import { chunkChecksumQuery, columnCharsetsQuery } from './mysqlChecksumQuery.js';
 import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import type { ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
 import mysql from 'mysql2';
@@ -223,12 +223,18 @@ export class MysqlConnector implements SourceConnector, ChecksumSource {
    */
   async chunkChecksum(request: ChunkChecksumRequest): Promise<ChunkChecksum> {
     const resolved = this.resolve(request.target);
-    const query = chunkChecksumQuery(resolved.source, request);
+    const { source } = resolved;
+    const charsets = source.kind === 'table'
+      ? new Map((await this.query(columnCharsetsQuery, [source.schema, source.name], resolved.label)).rows.map((row) => [String(row[0]), row[1] == null ? null : String(row[1])] as const))
+      : undefined;
+    const query = chunkChecksumQuery(source, request, charsets);
     const [row] = (await this.query(query.sql, query.values, resolved.label)).rows;
     const value = (index: number) => (row![index] === null ? null : String(row![index]));
+    const rows = Number(row![0]);
     return {
-      rows: Number(row![0]),
-      columns: request.terms.map((term, index) => ({ nonNull: Number(row![1 + 2 * index]), sum: sourceSumDigits(term, value(2 + 2 * index)) })),
+      rows,
+      // A NOT NULL column's count is not asked for: every row has a value.
+      columns: request.terms.map((term, index) => ({ nonNull: row![1 + 2 * index] === null ? rows : Number(row![1 + 2 * index]), sum: sourceSumDigits(term, value(2 + 2 * index)) })),
     };
   }
 

@@ -17,7 +17,7 @@ function termSum(term: ColumnTerm, v: string, sourceType: string, asText: boolea
     case 'float32Bits': return `sum(('x' || encode(float4send(${v}), 'hex'))::bit(32)::int)::text`;
     case 'boolean': return `count(*) FILTER (WHERE ${v})::text`;
     case 'text': return `sum(hashtextextended(${textOf(v, sourceType, asText)} COLLATE "C", 0))::text`;
-    case 'binary': return `sum(('x' || substr(md5(${v}), 1, 16))::bit(64)::bigint & 1152921504606846975)::text`;
+    case 'binary': return `sum(('x' || substr(md5(${v}), 1, 16))::bit(64)::bigint)::text`;
     case 'days': return `sum(${v} - date '1970-01-01')::text`;
     case 'micros': return `(sum(extract(epoch from ${v})) * 1000000)::text`;
     case 'int8Hash': return /^time\b/.test(sourceType)
@@ -42,7 +42,7 @@ function textOf(v: string, sourceType: string, asText: boolean): string {
   return `CASE WHEN ${v} IS NULL THEN NULL ELSE format('%s', ${v}) END`;
 }
 
-/** `n`, then per column `c<i>` (values not NULL) and `s<i>` (the sum of their terms, text). */
+/** `n`, then per column `c<i>` (values not NULL; NULL for a NOT NULL column) and `s<i>` (the sum of their terms, text). */
 export function chunkChecksumQuery(request: ChunkChecksumRequest): SqlWithParams {
   const { key, window } = request;
   const windowValues = window && { column: window.column, after: window.after === undefined ? undefined : keyValueText(window.kind, window.after), upTo: keyValueText(window.kind, window.upTo) };
@@ -52,7 +52,8 @@ export function chunkChecksumQuery(request: ChunkChecksumRequest): SqlWithParams
     const column = request.columns[index]!;
     // Overridden columns and arrays (as JSON) are text in the read's select already.
     const asText = column.override !== undefined || (column.type.kind === 'json' && column.sourceType.endsWith('[]'));
-    return [`count(${v}) AS c${index}`, `${termSum(term, v, column.sourceType, asText) ?? 'NULL::text'} AS s${index}`];
+    // A NOT NULL column's values are the rows: no count per row.
+    return [`${column.nullable ? `count(${v})` : 'NULL::bigint'} AS c${index}`, `${termSum(term, v, column.sourceType, asText) ?? 'NULL::text'} AS s${index}`];
   });
   return { text: `SELECT count(*) AS n, ${aggregates.join(', ')} FROM (${inner.text}) AS siphon_rows`, values: inner.values };
 }

@@ -224,11 +224,13 @@ export class PostgresConnector implements SourceConnector, ChecksumSource {
     request.signal?.addEventListener('abort', cancel, { once: true });
     if (request.signal?.aborted) cancel();
     try {
-      // A snapshot to share: the read runs in a repeatable-read transaction that exports it, and
-      // a second session computes the chunk's checksum in it meanwhile (reconciliation).
+      // Reconciliation: the read runs in a repeatable-read transaction, whose snapshot either a
+      // second session imports to compute the chunk's checksum meanwhile (onSnapshot), or the
+      // checksum runs in after the last row, before the transaction ends (inReadSnapshot).
+      const inTransaction = request.onSnapshot !== undefined || request.inReadSnapshot !== undefined;
       let imported: Promise<void> | undefined;
+      if (inTransaction) await this.run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       if (request.onSnapshot) {
-        await this.run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const exported = await this.run<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
         imported = request.onSnapshot(exported.rows[0]!.snapshot);
         imported.catch(() => undefined);
@@ -236,10 +238,9 @@ export class PostgresConnector implements SourceConnector, ChecksumSource {
       const plan = this.readMode === 'copy' ? await this.copyPlan(request) : undefined;
       if (plan) yield* this.readByCopy(request, plan);
       else yield* this.readByCursor(request);
-      if (imported) {
-        await imported.catch(() => undefined);
-        await this.run('COMMIT');
-      }
+      await imported?.catch(() => undefined);
+      await request.inReadSnapshot?.();
+      if (inTransaction) await this.run('COMMIT');
     } finally {
       request.signal?.removeEventListener('abort', cancel);
     }
@@ -377,18 +378,22 @@ export class PostgresConnector implements SourceConnector, ChecksumSource {
     const query = chunkChecksumQuery(request);
     const inSnapshot = request.snapshot !== undefined;
     if (inSnapshot && !/^[0-9A-Fa-f-]+$/.test(request.snapshot!)) throw new Error(`Not a snapshot id: ${JSON.stringify(request.snapshot)}`);
-    await this.run(inSnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY');
+    const own = !request.inReadTransaction;
+    if (own) await this.run(inSnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY');
     try {
       if (inSnapshot) await this.run(`SET TRANSACTION SNAPSHOT '${request.snapshot}'`);
       request.onImported?.();
       await this.run('SET LOCAL max_parallel_workers_per_gather = 0');
       const [row] = (await this.unlessLost(this.run(query.text, query.values, 'array'))).rows as unknown as Array<Array<string | null>>;
+      const rows = Number(row![0]);
       return {
-        rows: Number(row![0]),
-        columns: request.terms.map((term, index) => ({ nonNull: Number(row![1 + 2 * index]), sum: sourceSumDigits(term, row![2 + 2 * index] ?? null) })),
+        rows,
+        // A NOT NULL column's count is not asked for: every row has a value.
+        columns: request.terms.map((term, index) => ({ nonNull: row![1 + 2 * index] == null ? rows : Number(row![1 + 2 * index]), sum: sourceSumDigits(term, row![2 + 2 * index] ?? null) })),
       };
     } finally {
-      await this.run('COMMIT').catch(() => undefined);
+      // In the read's transaction, the read commits it.
+      if (own) await this.run('COMMIT').catch(() => undefined);
     }
   }
 

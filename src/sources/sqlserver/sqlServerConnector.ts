@@ -5,10 +5,12 @@ import { scrubSecrets } from '../../errors/scrubSecrets.js';
 import type { SourceSpec } from '../../spec/pipelineSpec.js';
 import { readTargetLabel } from '../readTarget.js';
 import { defaultSessionLimits, sessionLimitsOf, type SessionLimits } from '../sessionLimits.js';
-import type { CatalogIndex, KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import type { CatalogIndex, KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
 import type { Column } from '../../spec/columns.js';
 import { keyExampleText } from '../keyExampleText.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './sqlServerQualityQueries.js';
+import { chunkChecksumQuery } from './sqlServerChecksumQuery.js';
+import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import {
   chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery, tablePartitioningQuery,
@@ -236,7 +238,9 @@ export function lockTimeoutStatement(limits: SessionLimits): string {
   return `SET LOCK_TIMEOUT ${Math.round(limits.lockTimeoutSeconds * 1000)};\n`;
 }
 
-export class SqlServerConnector implements SourceConnector {
+export class SqlServerConnector implements SourceConnector, ChecksumSource {
+  readonly checksumDialect = 'sqlserver' as const;
+  readonly canReconcile = true;
   private readonly sessionPrefix: string;
 
   private constructor(private readonly pool: MssqlPool, private readonly label: string, limits: SessionLimits) {
@@ -432,6 +436,24 @@ export class SqlServerConnector implements SourceConnector {
   async countNonNull(request: RunRowsRequest & { columns: Column[] }): Promise<NonNullCounts> {
     const [row] = await this.rows<Record<string, unknown>>(nonNullCountsQuery(request, request.columns));
     return { rows: Number(row?.n ?? 0), nonNull: request.columns.map((_, index) => Number(row?.[`n${index}`] ?? 0)) };
+  }
+
+  /**
+   * The chunk's checksum in one aggregate (sqlServerChecksumQuery.ts), after the read and over
+   * the same range: SQL Server shares no snapshot between statements of a read-committed read, so
+   * a row changed in between shows as a mismatch (retried, then a warning; README).
+   */
+  async chunkChecksum(request: ChunkChecksumRequest): Promise<ChunkChecksum> {
+    const [row] = await this.rows<Record<string, string | number | null>>(chunkChecksumQuery(request));
+    const rows = Number(row?.n ?? 0);
+    return {
+      rows,
+      // A NOT NULL column's count is not asked for: every row has a value.
+      columns: request.terms.map((term, index) => ({
+        nonNull: row?.[`c${index}`] == null ? rows : Number(row[`c${index}`]),
+        sum: sourceSumDigits(term, row?.[`s${index}`] == null ? null : String(row[`s${index}`])),
+      })),
+    };
   }
 
   async duplicateKeys(request: RunRowsRequest & { keys: Column[]; limit: number }): Promise<DuplicateKeys> {

@@ -425,6 +425,8 @@ export function chunkQuery(
   orderBy: string[],
   range: ChunkRange,
   window?: ReadChunkRequest['window'],
+  /** How each column is selected: as the read decodes it, unless an aggregate over it wants it as stored. */
+  select: (column: Column) => string = selectExpression,
 ): SqlQuery {
   if (range.kind === 'pages') throw new NonRetryableError('SQL Server tables are not split by pages (pages chunks are PostgreSQL ctid ranges)');
   if (range.kind === 'partition') {
@@ -437,10 +439,10 @@ export function chunkQuery(
       conditions.push(bound(cursor, '<=', 'upTo', window.kind, window.upTo, params));
     }
     const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
-    return { text: `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}\n WHERE ${conditions.join(' AND ')}${order}`, params };
+    return { text: `SELECT ${columns.map(select).join(', ')}\n  FROM ${fromClause(target)}\n WHERE ${conditions.join(' AND ')}${order}`, params };
   }
   if (columns.length === 0) throw new NonRetryableError('A chunk needs at least one column');
-  const select = `SELECT ${columns.map(selectExpression).join(', ')}\n  FROM ${fromClause(target)}`;
+  const selected = `SELECT ${columns.map(select).join(', ')}\n  FROM ${fromClause(target)}`;
   const order = orderBy.length ? `\n ORDER BY ${orderBy.map(quoteIdentifier).join(', ')}` : '';
   const params: SqlParam[] = [];
   const conditions: string[] = [];
@@ -466,5 +468,5 @@ export function chunkQuery(
     conditions.push(bound(cursor, '<=', 'upTo', window.kind, window.upTo, params));
   }
   const where = conditions.length ? `\n WHERE ${conditions.join(' AND ')}` : '';
-  return { text: `${select}${where}${order}`, params };
+  return { text: `${selected}${where}${order}`, params };
 }

@@ -118,6 +118,16 @@ $$;
 CREATE OR REPLACE AGGREGATE siphon_tds.dto_min(text) (sfunc = siphon_tds.dto_least, stype = text);
 CREATE OR REPLACE AGGREGATE siphon_tds.dto_max(text) (sfunc = siphon_tds.dto_greatest, stype = text);
 
+-- An nvarchar's bytes as SQL Server holds them (UTF-16LE, surrogate pairs beyond the BMP): what HASHBYTES hashes.
+CREATE OR REPLACE FUNCTION siphon_tds.utf16le_unit(u int) RETURNS bytea IMMUTABLE STRICT LANGUAGE sql AS $$
+  SELECT set_byte(set_byte(decode('0000', 'hex'), 0, u & 255), 1, u >> 8)
+$$;
+CREATE OR REPLACE FUNCTION siphon_tds.utf16le(v text) RETURNS bytea IMMUTABLE STRICT LANGUAGE sql AS $$
+  SELECT coalesce(string_agg(CASE WHEN c < 65536 THEN siphon_tds.utf16le_unit(c)
+           ELSE siphon_tds.utf16le_unit(55296 + ((c - 65536) >> 10)) || siphon_tds.utf16le_unit(56320 + ((c - 65536) & 1023)) END, ''::bytea ORDER BY i), ''::bytea)
+    FROM (SELECT ascii(ch) AS c, i FROM regexp_split_to_table(v, '') WITH ORDINALITY AS t(ch, i) WHERE ch <> '') AS chars
+$$;
+
 -- datetime (1/300 s ticks, kept as the milliseconds SQL Server prints) -> datetime2(7), exactly.
 CREATE OR REPLACE FUNCTION siphon_tds.datetime_dt2(ts timestamp) RETURNS text IMMUTABLE STRICT LANGUAGE sql AS $$
   SELECT to_char(date_trunc('second', ts), 'YYYY-MM-DD HH24:MI:SS') || '.' ||

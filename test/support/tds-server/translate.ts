@@ -580,6 +580,50 @@ class Translator {
         const [value] = args();
         return { sql: `siphon_sys.type_name(${this.convert(value!, { name: 'int' })})`, type: { name: 'nvarchar', length: 128 }, nullable: true };
       }
+      // Reconciliation's checksum (src/sources/sqlserver/sqlServerChecksumQuery.ts): the forms it writes, no more.
+      case 'hashbytes': {
+        arity(2);
+        const algorithm = e.args[0]!;
+        if (algorithm.k !== 'str' || algorithm.value.toUpperCase() !== 'MD5') return this.refuse('HASHBYTES', 'HASHBYTES other than MD5');
+        const value = this.expr(e.args[1]!, scope);
+        // An nvarchar's bytes are UTF-16LE; a varchar's would be its code page's, which the double does not keep.
+        let bytes: string;
+        if (value.type.name === 'nvarchar' || value.type.name === 'nchar') bytes = `siphon_tds.utf16le(${value.type.name === 'nchar' ? `rpad((${value.sql})::text, ${value.type.length})` : `(${value.sql})::text`})`;
+        else if (value.type.name === 'binary' || value.type.name === 'varbinary' || value.type.name === 'timestamp') bytes = value.sql;
+        else return this.refuse('HASHBYTES', `HASHBYTES of ${formatSqlType(value.type)}`);
+        return { sql: `decode(md5(${bytes}), 'hex')`, type: { name: 'varbinary', length: 8000 }, nullable: value.nullable };
+      }
+      case 'substring': {
+        arity(3);
+        const [value, start, length] = args();
+        if (value!.type.name !== 'binary' && value!.type.name !== 'varbinary') return this.refuse('SUBSTRING', `SUBSTRING of ${formatSqlType(value!.type)}`);
+        if (start!.literal === undefined && e.args[1]!.k !== 'num') return this.refuse('SUBSTRING', 'SUBSTRING from a non-literal position');
+        const size = e.args[2]!.k === 'num' ? Number(e.args[2]!.text) : 8000;
+        return { sql: `substring(${value!.sql} from ${this.convert(start!, { name: 'int' })} for ${this.convert(length!, { name: 'int' })})`, type: { name: 'varbinary', length: size }, nullable: value!.nullable };
+      }
+      case 'datediff': case 'datediff_big': {
+        arity(3);
+        const part = e.args[0]!;
+        const unit = part.k === 'col' && part.parts.length === 1 ? part.parts[0]!.toLowerCase() : '';
+        const [start, end] = e.args.slice(1).map((arg) => this.expr(arg, scope));
+        const nullable = start!.nullable || end!.nullable;
+        if (unit === 'day' && start!.type.name === 'date' && end!.type.name === 'date') {
+          return { sql: `((${end!.sql}) - (${start!.sql}))::${name === 'datediff' ? 'int4' : 'int8'}`, type: { name: name === 'datediff' ? 'int' : 'bigint' }, nullable };
+        }
+        if (unit === 'microsecond' && name === 'datediff_big' && start!.type.name === end!.type.name) {
+          return { sql: `(${microsOf(end!)} - ${microsOf(start!)})`, type: { name: 'bigint' }, nullable };
+        }
+        return this.refuse(name.toUpperCase(), `${name.toUpperCase()}(${unit}) of ${formatSqlType(start!.type)} and ${formatSqlType(end!.type)}`);
+      }
+      case 'datepart': {
+        arity(2);
+        const part = e.args[0]!;
+        const value = this.expr(e.args[1]!, scope);
+        if (part.k !== 'col' || part.parts.length !== 1 || part.parts[0]!.toLowerCase() !== 'tzoffset' || value.type.name !== 'datetimeoffset') return this.refuse('DATEPART', 'DATEPART other than TZOFFSET of a datetimeoffset');
+        // 'yyyy-mm-dd hh:mi:ss.fffffff +hh:mm': the offset's sign at 29.
+        const x = value.sql;
+        return { sql: `((CASE WHEN substr(${x}, 29, 1) = '-' THEN -1 ELSE 1 END) * (substr(${x}, 30, 2)::int4 * 60 + substr(${x}, 33, 2)::int4))`, type: { name: 'int' }, nullable: value.nullable };
+      }
       case 'newid':
         arity(0);
         return { sql: 'gen_random_uuid()', type: { name: 'uniqueidentifier' }, nullable: false };
@@ -638,6 +682,11 @@ class Translator {
         if (isNumericType(from)) return `trunc(${x})::${pg}`;
         if (isStringType(from)) return `btrim((${x})::text)::${pg}`;
         if (f === 'timestamp' && pg === 'int8') return `('x' || encode(${x}, 'hex'))::bit(64)::int8`;
+        // A binary as an integer: its last bytes, big-endian, shorter ones padded with zeros in front.
+        if ((f === 'binary' || f === 'varbinary') && (pg === 'int8' || pg === 'int4')) {
+          const digits = pg === 'int8' ? 16 : 8;
+          return `('x' || lpad(right(encode(${x}, 'hex'), ${digits}), ${digits}, '0'))::bit(${digits * 4})::${pg}`;
+        }
         return refuse();
       }
       case 'bit':
@@ -685,6 +734,8 @@ class Translator {
       case 'datetime2':
         if (f === 'datetime2' && to.scale! >= from.scale!) return x;
         if (f === 'date') return `(to_char(${x}, 'YYYY-MM-DD') || ' 00:00:00.0000000')`;
+        // datetime2(3) rounds the 1/300 s ticks to the milliseconds the double keeps.
+        if (f === 'datetime' && to.scale === 3) return `(to_char(${x}, 'YYYY-MM-DD HH24:MI:SS.MS') || '0000')`;
         if (f === 'datetime') return `siphon_tds.datetime_dt2(${x})`;
         if (f === 'smalldatetime') return `(to_char(${x}, 'YYYY-MM-DD HH24:MI:SS') || '.0000000')`;
         if (f === 'datetimeoffset' && to.scale! >= from.scale!) return `substr(${x}, 1, 27)`;
@@ -708,6 +759,9 @@ class Translator {
         return refuse();
       case 'binary': case 'varbinary':
         if (f === 'binary' || f === 'varbinary') return typeof to.length === 'number' ? `substring(${x} from 1 for ${to.length})` : x;
+        // A float's IEEE 754 bytes, big-endian, as SQL Server gives them.
+        if (f === 'float' && to.length === 8) return `float8send(${x})`;
+        if (f === 'real' && to.length === 4) return `float4send(${x})`;
         if (f === 'timestamp') return typeof to.length === 'number' && to.length < 8 ? `substring(${x} from 1 for ${to.length})` : x;
         return refuse();
       case 'timestamp':
@@ -717,6 +771,21 @@ class Translator {
       default:
         return refuse();
     }
+  }
+}
+
+/**
+ * A 100 ns type's value as whole microseconds (its 100 ns digit truncated: DATEDIFF_BIG counts
+ * microsecond boundaries) since 1970-01-01, or since midnight for a time; from the canonical text
+ * the double keeps them in (`yyyy-mm-dd hh:mi:ss.fffffff[ +hh:mm]`, `hh:mi:ss.fffffff`).
+ */
+function microsOf(value: TE): string {
+  const x = value.sql;
+  switch (value.type.name) {
+    case 'datetime2': return `(extract(epoch FROM substr(${x}, 1, 26)::timestamp) * 1000000)::int8`;
+    case 'datetimeoffset': return `(extract(epoch FROM substr(siphon_tds.dto_utc(${x}), 1, 26)::timestamp) * 1000000)::int8`;
+    case 'time': return `(extract(epoch FROM substr(${x}, 1, 15)::time) * 1000000)::int8`;
+    default: throw new SqlServerError(9810, `The datepart microsecond is not supported by date function datediff_big for data type ${formatSqlType(value.type)}.`, 16);
   }
 }
 
