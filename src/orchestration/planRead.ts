@@ -133,7 +133,11 @@ async function planRun(source: SourceConnector, target: ReadTarget, spec: Pipeli
   const window = incremental?.window;
   // A hashDiff run splits on its first key (captureKeys), never pages, partitions or a composite
   // cut: each chunk's change state is a range of that key.
-  const { choice, catalog } = await chooseTableSplit(source, target, spec.source.engine, spec.changeCapture ? { ...chunking, column: primaryKey[0] } : chunking);
+  const chosen = await chooseTableSplit(source, target, spec.source.engine, spec.changeCapture ? { ...chunking, column: primaryKey[0] } : chunking);
+  const { catalog } = chosen;
+  const choice = spec.changeCapture && chunking.column === undefined
+    ? { ...chosen.choice, source: spec.changeCapture.keys ? 'spec' as const : 'primaryKey' as const, reason: `the first of the change-capture keys (${spec.changeCapture.keys ? 'changeCapture.keys' : 'the primary key'}): hashDiff keeps its state by ranges of it` }
+    : chosen.choice;
   const table = catalog && { rows: catalog.rows, bytes: catalog.bytes, pages: catalog.pages };
   const [lead, second] = choice.columns;
   if (lead === undefined) {

@@ -54,6 +54,9 @@ describe('hashDiff on SQL Server', () => {
       output: { container, format: 'jsonl' },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
+    // The plan says where the key came from: not from a chunking.column the spec does not have.
+    const plan = (await env.api.get('/api/pipelines/accounts-diff/plan')).body!;
+    expect(plan.chunks.splitKey).toMatchObject({ source: 'primaryKey', columns: ['id'], reason: expect.stringMatching(/change-capture keys \(the primary key\)/) });
     const snapshot = await runChanges();
     expect(snapshot).toHaveLength(50);
     expect(snapshot[0]).toBe('1:insert:owner 1:1.50');
