@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { getEntityIfAny } from './getEntityIfAny.js';
+import { deleteEntityIfAny } from './deleteEntityIfAny.js';
 
 /**
  * A pipeline's current change state (capture/): the run that wrote it, its `_change_version`,
@@ -28,11 +29,7 @@ export class ChangeStateStore {
   }
 
   async delete(pipelineId: string): Promise<void> {
-    try {
-      await this.table.deleteEntity(pipelineId, rowKey);
-    } catch (err) {
-      if (!hasStatus(err, 404)) throw err;
-    }
+    await deleteEntityIfAny(this.table, pipelineId, rowKey);
   }
 
   /**

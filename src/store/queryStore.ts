@@ -1,8 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
 import { pipelineSpecSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
-import { hasStatus } from './tableErrors.js';
 import { legacyPipelineGeneration } from '../jobs/pipelineGeneration.js';
 import { getEntityIfAny } from './getEntityIfAny.js';
+import { deleteEntityIfAny } from './deleteEntityIfAny.js';
 
 /**
  * Query jobs (POST /api/queries) live in the pipelines table under a partition of their own: the
@@ -52,11 +52,7 @@ export class QueryStore {
 
   /** Idempotent: a record already gone is fine. */
   async delete(id: string): Promise<void> {
-    try {
-      await this.table.deleteEntity(partitionKey, id);
-    } catch (err) {
-      if (!hasStatus(err, 404)) throw err;
-    }
+    await deleteEntityIfAny(this.table, partitionKey, id);
   }
 }
 

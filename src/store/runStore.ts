@@ -14,6 +14,7 @@ import type { RunIndexStore } from './runIndexStore.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
 import { captureSchema } from '../capture/runCapture.js';
 import { getEntityIfAny } from './getEntityIfAny.js';
+import { deleteEntityIfAny } from './deleteEntityIfAny.js';
 
 export const runRecordSchema = z.object({
   pipelineId: z.string(),
@@ -339,9 +340,7 @@ export class RunStore {
 
   /** Deletes the run record and its index entry (gone already is fine). */
   async delete(pipelineId: string, runId: string): Promise<void> {
-    await this.table.deleteEntity(pipelineId, runRowKey(runId)).catch((err: unknown) => {
-      if (!hasStatus(err, 404)) throw err;
-    });
+    await deleteEntityIfAny(this.table, pipelineId, runRowKey(runId));
     await this.index?.remove(pipelineId, runId);
   }
 }

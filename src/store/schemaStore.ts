@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { schemaColumnSchema } from '../orchestration/schemaDrift.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { getEntityIfAny } from './getEntityIfAny.js';
+import { deleteEntityIfAny } from './deleteEntityIfAny.js';
 
 /**
  * A pipeline's output schema as of its last successful run, and every earlier one: entities
@@ -66,11 +67,7 @@ export class SchemaStore {
   async deleteAll(pipelineId: string): Promise<void> {
     const filter = `PartitionKey eq '${pipelineId.replace(/'/g, "''")}' and RowKey ge '${currentKey}' and RowKey lt 'schema;'`;
     for await (const entity of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['RowKey'] } })) {
-      try {
-        await this.table.deleteEntity(pipelineId, String(entity.rowKey));
-      } catch (err) {
-        if (!hasStatus(err, 404)) throw err;
-      }
+      await deleteEntityIfAny(this.table, pipelineId, String(entity.rowKey));
     }
   }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { keyKindSchema } from '../spec/cursorWindow.js';
 import { ConcurrencyConflictError, hasStatus } from './tableErrors.js';
 import { getEntityIfAny } from './getEntityIfAny.js';
+import { deleteEntityIfAny } from './deleteEntityIfAny.js';
 
 /**
  * A pipeline's incremental watermark: the highest cursor value its output is known to hold, as
@@ -32,11 +33,7 @@ export class WatermarkStore {
 
   /** Deletes the watermark (its pipeline is being deleted); a no-op when there is none. */
   async delete(pipelineId: string): Promise<void> {
-    try {
-      await this.table.deleteEntity(pipelineId, rowKey);
-    } catch (err) {
-      if (!hasStatus(err, 404)) throw err;
-    }
+    await deleteEntityIfAny(this.table, pipelineId, rowKey);
   }
 
   /**

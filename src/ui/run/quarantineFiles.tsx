@@ -1,4 +1,5 @@
-import { formatBytes, formatCount } from '../format.js';
+import { formatCount } from '../format.js';
+import { FileTable } from './fileTable.js';
 import type { RunDetail, RunQuarantine } from './runTypes.js';
 
 /**
@@ -38,22 +39,7 @@ export function QuarantineFiles({ run, quarantine, filesUrl, ended, missing }: {
             Each line of a file is one row: its failed rules and messages, its key and every value in its exact text form.{' '}
             <a href={filesUrl} id="run-quarantine-json">The list as JSON</a>
           </p>
-          <div class="table-wrap">
-            <table id="run-quarantine-files">
-              <caption class="sr-only">Quarantine files the manifest lists</caption>
-              <thead><tr><th>Path</th><th class="num">Chunk</th><th class="num">Rows</th><th class="num">Bytes</th></tr></thead>
-              <tbody>
-                {quarantine.files.map((file) => (
-                  <tr key={file.path}>
-                    <td class="path"><code>{file.path}</code></td>
-                    <td class="num">{file.chunk}</td>
-                    <td class="num">{formatCount(file.rows)}</td>
-                    <td class="num">{formatBytes(file.bytes)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <FileTable id="run-quarantine-files" caption="Quarantine files the manifest lists" pathHeading="Path" files={quarantine.files} />
         </>
       ) : null}
     </div>

@@ -4,6 +4,7 @@ import { ProblemNotice } from '../components/problemNotice.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
 import { isLive, type ChunkDetail, type RunDetail, type RunFile, type RunFilePage } from './runTypes.js';
 import { QuarantineFiles } from './quarantineFiles.js';
+import { FileTable } from './fileTable.js';
 
 type Listing = { manifest?: RunFilePage['manifest']; quarantine?: RunFilePage['quarantine']; files: RunFile[]; token?: string; missing?: boolean; error?: ApiError; loading: boolean };
 
@@ -56,22 +57,7 @@ export function RunFiles({ run, chunks }: { run: RunDetail; chunks: ChunkDetail[
             <div><dt>Written for</dt><dd>{formatTime(manifest.createdAt)}</dd></div>
             {manifest.partitionBy ? <div><dt>Partitioned by</dt><dd>{manifest.partitionBy.join(', ')}</dd></div> : null}
           </dl>
-          <div class="table-wrap">
-            <table id="run-files">
-              <caption class="sr-only">Files the manifest lists, in container {manifest.container}</caption>
-              <thead><tr><th>Path in {manifest.container}</th><th class="num">Chunk</th><th class="num">Rows</th><th class="num">Bytes</th></tr></thead>
-              <tbody>
-                {listing.files.map((file) => (
-                  <tr key={file.path}>
-                    <td class="path"><code>{file.path}</code></td>
-                    <td class="num">{file.chunk}</td>
-                    <td class="num">{formatCount(file.rows)}</td>
-                    <td class="num">{formatBytes(file.bytes)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <FileTable id="run-files" caption={`Files the manifest lists, in container ${manifest.container}`} pathHeading={<>Path in {manifest.container}</>} files={listing.files} />
           {listing.token ? (
             <button type="button" class="more" disabled={listing.loading} onClick={() => void load(listing.token)}>
               Show more files ({formatCount(listing.files.length)} of {formatCount(manifest.files)} shown)
