@@ -9,6 +9,7 @@ import { startTestEnvironment, testSourceSetting, type TestEnvironment } from '.
 import { createTestMysqlDatabase, type TestMysqlDatabase } from '../support/testMariadb.js';
 import type { TestDatabase } from '../support/testPostgres.js';
 import { createTestSqlServer, type TestSqlServer } from '../support/tds-server/testSqlServer.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * source.maxSessions (issue 21, item 4) on real servers: three runs at once of pipelines that
@@ -216,7 +217,12 @@ describe('source.maxSessions', () => {
       expect(run.status, run.error).toBe('succeeded');
       expect(run.rows).toBe(rows);
       expect(mostWaiting).toBeGreaterThan(0);
-      const events = (await env.api.get(`/api/pipelines/${id}/runs/${run.runId}/events`)).body!.events as Array<{ type: string; at: string }>;
+      // finalize appends `finished` just after it records the status the loop above saw.
+      const events = await waitFor(
+        async () => (await env.api.get(`/api/pipelines/${id}/runs/${run.runId}/events`)).body!.events as Array<{ type: string; at: string }>,
+        (list) => list.some((event) => event.type === 'finished'),
+        'the run\'s finished event',
+      );
       expect(events.filter((event) => event.type === 'waitingForSource').length).toBeGreaterThan(0);
       // Six chunks waited for two slots; each slot that came free went to the next at once.
       // Waiting out the poll instead would take at least 3 x 10 s.
