@@ -6,6 +6,7 @@ import { readBackRows, runPipeline } from '../support/readBack.js';
 import { getServices } from '../../src/services.js';
 import { runCli } from '../../src/cli/program.js';
 import { finalizeRun } from '../../src/orchestration/finalizeRun.js';
+import { waitFor } from '../support/waitFor.js';
 
 /**
  * Quality checks (issue 19, point 1) on real PostgreSQL data: 200 orders, a tenth of them without
@@ -122,7 +123,12 @@ describe('quality checks', () => {
     ]);
     const quality = (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}/quality`)).body!;
     expect(quality).toEqual({ pipelineId: 'qa-warn', runId: run.runId, status: 'succeeded', quality: fetched.quality });
-    const events = (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}/events`)).body!.events as Array<Record<string, unknown>>;
+    // finalize appends `finished` just after it records the status the run was seen with.
+    const events = await waitFor(
+      async () => (await env.api.get(`/api/pipelines/qa-warn/runs/${run.runId}/events`)).body!.events as Array<Record<string, unknown>>,
+      (list) => list.some((entry) => entry.type === 'finished'),
+      'the run\'s finished event',
+    );
     const event = events.find((entry) => entry.type === 'quality')!;
     expect(event).toMatchObject({ passed: 1, warned: 4, failed: 0 });
     expect(JSON.parse(String(event.checks))).toEqual(fetched.quality.checks);
