@@ -222,6 +222,7 @@ var siphonTables = [
   '${tablePrefix}RunEvents'
   '${tablePrefix}Notifications'
   '${tablePrefix}SourceSlots'
+  '${tablePrefix}RunTables'
 ]
 
 // ---------------------------------------------------------------------------------------------

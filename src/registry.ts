@@ -29,13 +29,16 @@ import { copyRunOrchestrator } from './orchestration/copyRunOrchestrator.js';
 import { copyChunksOrchestrator } from './orchestration/copyChunksOrchestrator.js';
 import { Activities, Orchestrations } from './orchestration/functionNames.js';
 import { prepareRun } from './orchestration/prepareRun.js';
+import { prepareTableRun } from './tables/prepareTableRun.js';
+import { stopTables } from './tables/stopTables.js';
+import { finishTablesRun } from './tables/finishTablesRun.js';
 import { copyChunkActivity } from './orchestration/copyChunkActivity.js';
 import { finalizeRun } from './orchestration/finalizeRun.js';
 import { failRun } from './orchestration/failRun.js';
 import { cleanupRun } from './orchestration/cleanupRun.js';
 import { sweepEndedRuns } from './jobs/sweepEndedRuns.js';
 import { backfillRunIndex } from './jobs/backfillRunIndex.js';
-import { acquireSlotInputSchema, copyChunkInputSchema, failRunInputSchema, runRefSchema } from './orchestration/activityContracts.js';
+import { acquireSlotInputSchema, copyChunkInputSchema, failRunInputSchema, runRefSchema, stopTablesInputSchema, tableRunInputSchema } from './orchestration/activityContracts.js';
 import { acquireSourceSlotActivity } from './orchestration/acquireSourceSlotActivity.js';
 import { runEventLog } from './observability/runEvents.js';
 import { flushTelemetry } from './observability/telemetry.js';
@@ -262,4 +265,7 @@ export const functionRegistry: FunctionDefinition[] = [
   activity(Activities.failRun, async (input, context) => failRun(await getServices(), failRunInputSchema.parse(input), runEventLog(context))),
   activity(Activities.cleanupRun, async (input) => cleanupRun(await getServices(), runRefSchema.parse(input))),
   activity(Activities.acquireSourceSlot, async (input) => acquireSourceSlotActivity(await getServices(), acquireSlotInputSchema.parse(input))),
+  activity(Activities.prepareTableRun, async (input, context) => prepareTableRun(await getServices(), tableRunInputSchema.parse(input), runEventLog(context))),
+  activity(Activities.stopTables, async (input) => stopTables(await getServices(), stopTablesInputSchema.parse(input))),
+  activity(Activities.finishTablesRun, async (input, context) => finishTablesRun(await getServices(), runRefSchema.parse(input), runEventLog(context))),
 ];

@@ -18,6 +18,7 @@ import type { PipelineSpec } from './spec/pipelineSpec.js';
 import { createTableIfNotExists } from './store/tableErrors.js';
 import { NotificationStore } from './store/notificationStore.js';
 import { SourceSlotStore } from './store/sourceSlotStore.js';
+import { RunTableStore } from './store/runTableStore.js';
 
 /** Everything a handler reaches outside itself, built once per process from the app settings. */
 export type Services = {
@@ -38,6 +39,8 @@ export type Services = {
   /** Each source's session semaphore (source.maxSessions), shared by every process of the app. */
   sourceSlots: SourceSlotStore;
   runEvents: RunEventStore;
+  /** The tables of many-table runs, and the tables each such pipeline has seen (tables/). */
+  runTables: RunTableStore;
   jobQueue: QueueClient;
   poisonQueue: QueueClient;
   /** Notifications waiting to be posted (notify/deliverNotification.ts), and their delivery state. */
@@ -58,6 +61,7 @@ export const tableNames = (settings: Settings) => ({
   runEvents: `${settings.SIPHON_TABLE_PREFIX}RunEvents`,
   notifications: `${settings.SIPHON_TABLE_PREFIX}Notifications`,
   sourceSlots: `${settings.SIPHON_TABLE_PREFIX}SourceSlots`,
+  runTables: `${settings.SIPHON_TABLE_PREFIX}RunTables`,
 });
 
 let services: Promise<Services> | undefined;
@@ -89,6 +93,7 @@ async function createServices(settings: Settings): Promise<Services> {
     runEvents: createTableClient(host, names.runEvents),
     notifications: createTableClient(host, names.notifications),
     sourceSlots: createTableClient(host, names.sourceSlots),
+    runTables: createTableClient(host, names.runTables),
   };
   const queues = createQueueServiceClient(host);
   const jobQueue = queues.getQueueClient(settings.SIPHON_JOB_QUEUE);
@@ -116,6 +121,7 @@ async function createServices(settings: Settings): Promise<Services> {
     leases: new LeaseStore(tables.leases),
     sourceSlots: new SourceSlotStore(tables.sourceSlots),
     runEvents: new RunEventStore(tables.runEvents),
+    runTables: new RunTableStore(tables.runTables),
     jobQueue,
     poisonQueue,
     notificationQueue,

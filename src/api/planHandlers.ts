@@ -18,6 +18,9 @@ import type { KeyKind } from '../sources/sourceConnector.js';
 import { json, parseJsonBody, parseParam, problem } from './httpResponses.js';
 import { dependencyProblem } from './pipelineHandlers.js';
 import { parseQuery } from './queryParameters.js';
+import { resolveTables } from '../tables/resolveTables.js';
+import { tableSpecOf } from '../tables/tableSpec.js';
+import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
 
 /**
  * What a run of the spec would read, worked out from the source as it is now without copying
@@ -30,6 +33,52 @@ import { parseQuery } from './queryParameters.js';
  * contract would do to each change (orchestration/previewDrift.ts), or null.
  */
 export async function planView(services: Services, spec: PipelineSpec) {
+  if (spec.tables) return planTablesView(services, spec);
+  return planTableView(services, spec);
+}
+
+/** The tables a run of a many-table pipeline would copy: the first maxPlannedTables planned each as a pipeline of one table, the rest named. */
+const maxPlannedTables = 50;
+
+async function planTablesView(services: Services, spec: PipelineSpec) {
+  const refused = (refusals: PlanRefusal[]) => ({ pipeline: spec.id, target: 'Tables', valid: false, refusals, warnings: [] as string[], tables: [] });
+  try {
+    readConnectionSetting(spec.source.connectionSetting);
+  } catch (err) {
+    return refused([{ path: 'source.connectionSetting', reason: errorMessage(err) }]);
+  }
+  let catalog;
+  try {
+    const source = await openSourceSession(services, spec.source, { purpose: 'plan', waitSeconds: Math.min(services.settings.SIPHON_SESSION_WAIT_SECONDS, httpSlotWaitSeconds) });
+    try {
+      catalog = await source.listTables();
+    } finally {
+      await source.close().catch(() => undefined);
+    }
+  } catch (err) {
+    if (err instanceof SourceBusyError) throw err;
+    return refused([{ path: 'source', reason: scrubSecrets(`cannot list the source's tables: ${errorMessage(err)}`) }]);
+  }
+  const resolved = resolveTables(catalog, spec.tables!, spec.exclude);
+  if (resolved.length === 0) return refused([{ path: 'tables', reason: `matched no table of the source's ${catalog.tables.length}` }]);
+  // One table at a time: each plan holds a source session, and a plan must not crowd the source's runs.
+  const planned = await mapWithConcurrency(resolved, 1, async (table) => ({ table, plan: resolved.indexOf(table) < maxPlannedTables ? await planTableView(services, tableSpecOf(spec, table)) : undefined }));
+  const tables = planned.map(({ table, plan }) => ({ table: `${table.schema}.${table.name}`, entry: table.entry, ...(plan ? { valid: plan.valid, refusals: plan.refusals, warnings: plan.warnings, chunks: plan.chunks, window: plan.window, columns: plan.columns.length } : { planned: false }) }));
+  const refusals = tables.flatMap((table) => ('refusals' in table ? (table.refusals ?? []).map((refusal) => ({ ...refusal, path: `tables[${table.table}].${refusal.path}` })) : []));
+  return {
+    pipeline: spec.id,
+    target: 'Tables',
+    valid: refusals.length === 0,
+    refusals,
+    warnings: [
+      ...tables.flatMap((table) => ('warnings' in table ? (table.warnings ?? []).map((warning) => `${table.table}: ${warning}`) : [])),
+      ...(resolved.length > maxPlannedTables ? [`${resolved.length} tables match; the first ${maxPlannedTables} are planned here, the others are named only`] : []),
+    ],
+    tables,
+  };
+}
+
+async function planTableView(services: Services, spec: PipelineSpec) {
   const target = readTargetLabel(readTargetOf(spec));
   const refused = (refusals: PlanRefusal[]) => ({ pipeline: spec.id, target, valid: false, refusals, warnings: [] as string[], columns: [], chunks: null, window: null, drift: null });
   try {

@@ -42,6 +42,7 @@ export async function reingestRun(request: HttpRequest, _context: InvocationCont
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run: source } = loaded.value;
+  if (source.partOf) return problem(409, `Run ${source.runId} copies table ${source.partOf.table} of a many-table run; re-ingesting one table's quarantine is not supported yet`, 'fix the rows at the source and retry or trigger the pipeline');
   const pipeline = await services.pipelines.get(source.pipelineId);
   if (!pipeline) return problem(404, `Pipeline ${source.pipelineId} does not exist`);
   const denied = ownersProblem(caller, source.pipelineId, pipeline.spec.owners);

@@ -37,6 +37,7 @@ export async function listRunFiles(request: HttpRequest): Promise<HttpResponseIn
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
+  if (run.spec?.tables) return problem(404, `Run ${run.runId} of pipeline ${run.pipelineId} copies many tables: each table's run has its own files`, `GET the run: each of its tableRuns has a url, and that run's /files lists its table's files; the run's own manifest (${run.manifestPath ?? 'written when every table succeeded'}) lists the tables' manifests`);
   const location = manifestLocation(run);
   const manifest = location && (await readManifest(services.dataBlobs.getContainerClient(location.container), location.blobName));
   if (!location || !manifest) return problem(404, `Run ${run.runId} of pipeline ${run.pipelineId} has no manifest`, `the run is ${run.status}; a run's manifest is written when every chunk is copied, and only then are its files final`);

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { encodeJobMessage } from '../jobs/jobQueueMessage.js';
 import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
-import { pipelineIdSchema } from '../spec/pipelineSpec.js';
+import { pipelineIdSchema, runPipelineIdSchema } from '../spec/pipelineSpec.js';
+import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
 import { runIdSchema, runOptionsInputSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
 import { formatZodError } from '../spec/formatZodError.js';
 import { capMessage } from '../errors/capMessage.js';
@@ -122,10 +123,43 @@ export async function getRun(request: HttpRequest): Promise<HttpResponseInit> {
   const chunks = await services.chunks.list(run.runId);
   return json(200, {
     ...runSummary(run),
+    ...(run.tables ? { tableRuns: await tableRunsOf(services, run) } : {}),
     progress: runProgress(chunks),
     chunks: chunks.slice(0, chunksInRunDetail).map(chunkDetail),
     chunksUrl: `${runUrl(run.pipelineId, run.runId)}/chunks`,
     eventsUrl: `${runUrl(run.pipelineId, run.runId)}/events`,
+  });
+}
+
+/** A table's run is cancelled and retried with the run it is part of. */
+function partOfProblem(run: StoredRun, verb: 'cancelled' | 'retried'): HttpResponseInit {
+  const { partOf } = run;
+  return problem(409, `Run ${run.runId} copies table ${partOf!.table} of run ${partOf!.runId} of pipeline ${partOf!.pipelineId}; that run is ${verb}, not its tables`, `${verb === 'retried' ? 'Retry' : 'Cancel'} ${runUrl(partOf!.pipelineId, partOf!.runId)}`);
+}
+
+/** Each table's run of a many-table run, in the run's order, as summaries with their own URLs (chunks, events, files). */
+async function tableRunsOf(services: Services, run: StoredRun) {
+  const tables = await services.runTables.list(run.runId);
+  return mapWithConcurrency(tables, 8, async (table) => {
+    const tableRun = await services.runs.getSummary(table.pipelineId, table.runId);
+    return {
+      table: `${table.schema}.${table.name}`,
+      pipelineId: table.pipelineId,
+      runId: table.runId,
+      status: tableRun?.status ?? 'missing',
+      attempt: tableRun?.attempt ?? 0,
+      rows: tableRun?.rows ?? 0,
+      bytes: tableRun?.bytes ?? 0,
+      files: tableRun?.files ?? 0,
+      chunksPlanned: tableRun?.chunksPlanned ?? 0,
+      ...(tableRun?.startedAt ? { startedAt: tableRun.startedAt } : {}),
+      ...(tableRun?.endedAt ? { endedAt: tableRun.endedAt } : {}),
+      ...(tableRun?.window ? { window: tableRun.window } : {}),
+      ...(tableRun?.error ? { error: tableRun.error } : {}),
+      ...(tableRun?.statusReason ? { statusReason: tableRun.statusReason } : {}),
+      ...(tableRun?.manifestPath ? { manifestPath: tableRun.manifestPath } : {}),
+      url: runUrl(table.pipelineId, table.runId),
+    };
   });
 }
 
@@ -178,7 +212,8 @@ const retryableStatuses: ReadonlySet<string> = new Set([RunStatus.failed, RunSta
 
 /** The run a route names ({id}, {runId}), with the services; a 400 for a malformed id, a 404 for an unknown run. */
 export async function loadRun(request: HttpRequest): Promise<Parsed<{ services: Services; run: StoredRun }>> {
-  const id = parseParam(request, 'id', pipelineIdSchema);
+  // A table's run of a many-table run is read under its table pipeline's id (tables/), as the run's `tables` link it.
+  const id = parseParam(request, 'id', runPipelineIdSchema);
   if (!id.ok) return id;
   const runId = parseParam(request, 'runId', runIdSchema);
   if (!runId.ok) return runId;
@@ -198,6 +233,7 @@ export async function cancelRun(request: HttpRequest, _context: InvocationContex
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
+  if (run.partOf) return partOfProblem(run, 'cancelled');
   const denied = ownersProblem(caller, run.pipelineId, await ownersOfRun(services, run));
   if (denied) return denied;
   const { outcome, run: updated } = await cancelRunRecord(services, run.pipelineId, run.runId, orchestrations);
@@ -218,6 +254,7 @@ export async function retryRun(request: HttpRequest, _context: InvocationContext
   const loaded = await loadRun(request);
   if (!loaded.ok) return loaded.response;
   const { services, run } = loaded.value;
+  if (run.partOf) return partOfProblem(run, 'retried');
   const denied = ownersProblem(caller, run.pipelineId, await ownersOfRun(services, run));
   if (denied) return denied;
   if (!retryableStatuses.has(run.status)) return problem(409, `Run ${run.runId} is ${run.status}; only failed, timed-out or cancelled runs can be retried`);

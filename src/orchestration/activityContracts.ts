@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { pipelineIdSchema, retrySchema } from '../spec/pipelineSpec.js';
+import { retrySchema, runPipelineIdSchema } from '../spec/pipelineSpec.js';
 import { runIdSchema } from '../spec/jobMessage.js';
 
 /** Inputs and results of activities: small by design (ids and counts, never rows or file lists). */
-export const runRefSchema = z.object({ pipelineId: pipelineIdSchema, runId: runIdSchema }).strict();
+export const runRefSchema = z.object({ pipelineId: runPipelineIdSchema, runId: runIdSchema }).strict();
 export type RunRef = z.infer<typeof runRefSchema>;
 
 /**
@@ -22,10 +22,18 @@ export const orchestrationVersions = {
    * the acquireSourceSlot activity, with a durable timer between tries, before its copyChunk.
    */
   sourceSlots: 3,
+  /**
+   * v3, and a run of a many-table pipeline (prepare answers `tables`) runs each table as a
+   * sub-orchestration of this same orchestrator (input `table`), then finishTablesRun; a table's
+   * orchestration prepares through prepareTableRun and answers how its run ended.
+   */
+  tables: 4,
 } as const;
-export const currentOrchestrationVersion = orchestrationVersions.sourceSlots;
+export const currentOrchestrationVersion = orchestrationVersions.tables;
 export const copyRunInputSchema = runRefSchema.extend({
   version: z.number().int().min(1).max(currentOrchestrationVersion).default(orchestrationVersions.v1),
+  /** A table's orchestration (version 4 on): the place of its table in the run named by the ref, the pipeline's run. */
+  table: z.number().int().nonnegative().optional(),
 }).strict();
 export type CopyRunInput = z.input<typeof copyRunInputSchema>;
 
@@ -38,8 +46,26 @@ export const preparedRunSchema = z.object({
   timeoutMinutes: z.number().positive(),
   /** Absent in histories recorded before it was a setting: they were sliced by 100. */
   chunksPerOrchestration: z.number().int().positive().default(100),
+  /**
+   * A run of a many-table pipeline: how many tables it copies (each a run of its own, in a
+   * sub-orchestration), how many run at once and with how many chunks each (so that together
+   * they hold the pipeline's maxParallel), and whether a failed table stops the others.
+   */
+  tables: z.object({ count: z.number().int().positive(), parallel: z.number().int().positive(), chunkParallel: z.number().int().positive(), failFast: z.boolean() }).optional(),
 });
 export type PreparedRun = z.infer<typeof preparedRunSchema>;
+
+/** Prepares one table's run of a many-table run (prepareTableRun): the pipeline's run and the table's place in it. */
+export const tableRunInputSchema = runRefSchema.extend({ table: z.number().int().nonnegative() }).strict();
+export type TableRunInput = z.infer<typeof tableRunInputSchema>;
+
+/** The table's run as prepared, and which run that is; `skipped` also when it already ended (succeeded before a retry, or stopped). */
+export const preparedTableRunSchema = preparedRunSchema.extend({ ref: runRefSchema, status: z.string().optional() });
+export type PreparedTableRun = z.infer<typeof preparedTableRunSchema>;
+
+/** Ends the tables of a run that are still going (stopTables): cancelled (failFast, a cancel) or timed out. */
+export const stopTablesInputSchema = runRefSchema.extend({ status: z.enum(['cancelled', 'timed_out']), reason: z.string() }).strict();
+export type StopTablesInput = z.infer<typeof stopTablesInputSchema>;
 
 export const copyChunkInputSchema = runRefSchema.extend({
   chunk: z.number().int().nonnegative(),

@@ -63,8 +63,9 @@ export async function cleanupRun(services: Services, ref: RunRef, options: Clean
 
     let deleted = 0;
     let chunksReset = 0;
-    // A run that failed before prepare recorded its spec never wrote a file.
-    if (run.spec) {
+    // A run that failed before prepare recorded its spec never wrote a file; a many-table run
+    // writes none of its own (each table's run cleans up its own files when it ends).
+    if (run.spec && !run.spec.tables) {
       const paths = runPathsFor(run.spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(readTargetOf(run.spec)), schemaVersion: columnsWritten(run) && schemaVersionOf(columnsWritten(run)!) });
       const container = services.dataBlobs.getContainerClient(run.spec.output.container);
       // A re-ingest run's uploaded rows stay: a retry of the run reads them again.

@@ -1,7 +1,8 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { Activities, Orchestrations, cancelEventName } from './functionNames.js';
-import { copyRunInputSchema, orchestrationVersions, preparedRunSchema, type FailRunInput, type RunRef } from './activityContracts.js';
+import { copyRunInputSchema, orchestrationVersions, preparedRunSchema, preparedTableRunSchema, type CopyRunInput, type FailRunInput, type PreparedRun, type RunRef, type StopTablesInput, type TableRunInput } from './activityContracts.js';
+import { RunStatus } from '../spec/runStatus.js';
 import { copyChunkRange, rangeEndingSchema, type ChunkRangeInput, type RangeEnding } from './copyChunkRange.js';
 
 /**
@@ -10,7 +11,9 @@ import { copyChunkRange, rangeEndingSchema, type ChunkRangeInput, type RangeEndi
  * passes, ends the run failed or timed_out with the error and the chunk that caused it. From
  * version 2 on, a run that ends failed, cancelled or timed out then has its files deleted
  * (cleanupRun). From version 3 on, each chunk waits for a slot of its source's session semaphore
- * (source.maxSessions) before it copies, here in the orchestration (see copyChunkRange).
+ * (source.maxSessions) before it copies, here in the orchestration (see copyChunkRange). From
+ * version 4 on, a run of a many-table pipeline runs each table's run as a sub-orchestration of
+ * this orchestrator (see copyTables), and every instance answers how its run ended.
  *
  * Versions. A deploy replays instances started by the previous code, and a replay that yields
  * other actions than its history recorded fails the instance. So the input says which shape
@@ -26,17 +29,34 @@ import { copyChunkRange, rangeEndingSchema, type ChunkRangeInput, type RangeEndi
  *
  * Replayed code: no clock, no randomness, no environment, no I/O outside context.df.
  */
-export function* copyRunOrchestrator(context: OrchestrationContext): Generator<Task, void, unknown> {
+export function* copyRunOrchestrator(context: OrchestrationContext): Generator<Task, string, unknown> {
   const input = copyRunInputSchema.parse(context.df.getInput());
   // Activities take the run alone, in every version (their inputs are part of the history too).
-  const ref: RunRef = { pipelineId: input.pipelineId, runId: input.runId };
+  // A table's orchestration learns its run from prepareTableRun; until then the ref is the pipeline's run.
+  let ref: RunRef = { pipelineId: input.pipelineId, runId: input.runId };
+  const tableRun = input.table !== undefined;
   const cleansUp = input.version >= orchestrationVersions.cleanupAtEnding;
   // Recorded inputs of sub-orchestrations stay as they were: the key only from version 3 on.
   const sourceSlots = input.version >= orchestrationVersions.sourceSlots ? { sourceSlots: true } : {};
   let deadline: TimerTask | undefined;
+  let prepared = false;
   try {
-    const plan = preparedRunSchema.parse(yield context.df.callActivity(Activities.prepareRun, ref));
-    if (plan.skipped) return;
+    let plan: PreparedRun;
+    if (tableRun) {
+      const table: TableRunInput = { ...ref, table: input.table! };
+      const answer = preparedTableRunSchema.parse(yield context.df.callActivity(Activities.prepareTableRun, table));
+      ref = answer.ref;
+      if (answer.skipped) return answer.status ?? RunStatus.skipped;
+      plan = answer;
+    } else {
+      plan = preparedRunSchema.parse(yield context.df.callActivity(Activities.prepareRun, ref));
+      if (plan.skipped) return RunStatus.skipped;
+    }
+    prepared = true;
+    if (plan.tables) {
+      if (input.version < orchestrationVersions.tables) throw new Error('the pipeline now copies many tables (tables), which this run, started by an earlier version of Siphon, cannot; trigger a new run');
+      return yield* copyTables(context, input.version, ref, plan, plan.tables);
+    }
     deadline = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + plan.timeoutMinutes * 60_000));
     const cancel = context.df.waitForExternalEvent(cancelEventName);
     const racing: Task[] = [deadline, cancel];
@@ -66,28 +86,79 @@ export function* copyRunOrchestrator(context: OrchestrationContext): Generator<T
       const timedOut: FailRunInput = { ...ref, status: 'timed_out', error: `the run passed its timeout of ${plan.timeoutMinutes} minutes` };
       yield context.df.callActivity(Activities.failRun, timedOut);
       if (cleansUp) yield* cleanUp(context, ref);
-      return;
+      return RunStatus.timedOut;
     }
     deadline.cancel();
     deadline = undefined;
     // Cancelled, or ended by someone else meanwhile: the run record already says so.
     if (ending.kind === 'interrupted' || ending.kind === 'stopped') {
       if (cleansUp) yield* cleanUp(context, ref);
-      return;
+      return RunStatus.cancelled;
     }
     if (ending.kind === 'failed') {
       const failure: FailRunInput = { ...ref, error: ending.error, chunk: ending.chunk };
       yield context.df.callActivity(Activities.failRun, failure);
       if (cleansUp) yield* cleanUp(context, ref);
-      return;
+      return RunStatus.failed;
     }
     yield context.df.callActivity(Activities.finalizeRun, ref);
+    return RunStatus.succeeded;
   } catch (err) {
     if (deadline && !deadline.isCompleted) deadline.cancel();
+    // A table's orchestration whose prepareTableRun failed has no run of its own to fail: the
+    // pipeline's run counts the table as not succeeded when it finishes.
+    if (tableRun && !prepared) return RunStatus.failed;
     const failure: FailRunInput = { ...ref, error: err instanceof Error ? err.message : String(err) };
     yield context.df.callActivity(Activities.failRun, failure);
     if (cleansUp) yield* cleanUp(context, ref);
+    return RunStatus.failed;
   }
+}
+
+/**
+ * A run of a many-table pipeline (version 4 on): each table's run in a sub-orchestration of its
+ * own (so each history stays that of one table), `parallel` at a time, each copying up to
+ * `chunkParallel` chunks, so the tables together stay within the pipeline's maxParallel. A table
+ * that does not succeed stops the others only with failFast; a deadline or a cancel stops them
+ * all (their chunks see their runs ended and stop). finishTablesRun then ends the run: succeeded
+ * with its run manifest when every table did, else failed naming the tables that did not.
+ */
+function* copyTables(context: OrchestrationContext, version: number, ref: RunRef, plan: PreparedRun, tables: NonNullable<PreparedRun['tables']>): Generator<Task, string, unknown> {
+  const deadline = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + plan.timeoutMinutes * 60_000));
+  const cancel = context.df.waitForExternalEvent(cancelEventName);
+  const running = new Map<Task, number>();
+  let next = 0;
+  let stopping = false;
+  while ((next < tables.count && !stopping) || running.size > 0) {
+    while (!stopping && next < tables.count && running.size < tables.parallel) {
+      const table: CopyRunInput = { ...ref, version, table: next };
+      running.set(context.df.callSubOrchestrator(Orchestrations.copyRun, table, `${context.df.instanceId}:table-${next}`), next++);
+    }
+    const finished = (yield context.df.Task.any([...running.keys(), deadline, cancel])) as Task;
+    if (finished === deadline) {
+      const reason = `the run passed its timeout of ${plan.timeoutMinutes} minutes`;
+      const stop: StopTablesInput = { ...ref, status: 'timed_out', reason };
+      yield context.df.callActivity(Activities.stopTables, stop);
+      const timedOut: FailRunInput = { ...ref, status: 'timed_out', error: reason };
+      yield context.df.callActivity(Activities.failRun, timedOut);
+      return RunStatus.timedOut;
+    }
+    if (finished === cancel) {
+      const stop: StopTablesInput = { ...ref, status: 'cancelled', reason: 'the run was cancelled' };
+      yield context.df.callActivity(Activities.stopTables, stop);
+      return RunStatus.cancelled;
+    }
+    const index = running.get(finished)!;
+    running.delete(finished);
+    const status = finished.isFaulted ? RunStatus.failed : String(finished.result);
+    if (status !== RunStatus.succeeded && tables.failFast && !stopping) {
+      stopping = true;
+      const stop: StopTablesInput = { ...ref, status: 'cancelled', reason: `failFast: table ${index + 1} of the run ended ${status}` };
+      yield context.df.callActivity(Activities.stopTables, stop);
+    }
+  }
+  deadline.cancel();
+  return String(yield context.df.callActivity(Activities.finishTablesRun, ref));
 }
 
 /** A few quick tries; deleting blobs fails mostly for throttling, which passes. */

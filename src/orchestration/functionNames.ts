@@ -8,6 +8,9 @@ export const Activities = {
   failRun: 'failRun',
   cleanupRun: 'cleanupRun',
   acquireSourceSlot: 'acquireSourceSlot',
+  prepareTableRun: 'prepareTableRun',
+  stopTables: 'stopTables',
+  finishTablesRun: 'finishTablesRun',
 } as const;
 
 /** The external event the cancel API raises, so a run stops waiting at once. */

@@ -23,6 +23,7 @@ import { capMessage } from '../errors/capMessage.js';
 import { holdReingestClaim, prepareReingestRun } from './prepareReingestRun.js';
 import { openSourceSession } from '../sources/sourceSessions.js';
 import { planCapture } from '../capture/planCapture.js';
+import { prepareTablesRun } from '../tables/prepareTablesRun.js';
 
 /**
  * Snapshots the pipeline spec into the run, checks that the run may go ahead (upstream pipelines
@@ -38,14 +39,17 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
     if (!run) throw new NonRetryableError('the run record does not exist');
     if (terminalRunStatuses.has(run.status)) throw new NonRetryableError(`the run is already ${run.status}`);
     await appendRunEvent(services, run.runId, { type: RunEventType.started, key: `${run.attempt}:started`, at: services.now(), fields: { runAttempt: run.attempt } });
+    // A run of a many-table pipeline prepared before: its tables as recorded (a retry queues the unfinished again).
+    if (run.spec && run.tables) return await resumeTablesRun(services, run, run.spec);
     if (run.spec && run.columns) {
       // A retried re-ingest goes on only while it holds (or can take back) its quarantine's claim.
       if (run.reingestOf) await holdReingestClaim(services, run);
       return resumePlanned(services, run, run.spec);
     }
 
-    // A query job's synthetic pipeline runs through the same path as a pipeline of its own.
-    const pipeline = (await services.pipelines.get(ref.pipelineId)) ?? (await services.queries.get(ref.pipelineId));
+    // A query job's synthetic pipeline runs through the same path as a pipeline of its own, and so
+    // does a table's run of a many-table pipeline, with the spec its pipeline's run gave it.
+    const pipeline = (await services.pipelines.get(ref.pipelineId)) ?? (await services.queries.get(ref.pipelineId)) ?? tablePipelineOf(run);
     if (!pipeline) throw new NonRetryableError('the pipeline does not exist');
     if (runGeneration(run) !== pipeline.generation) throw new NonRetryableError(`the run belongs to an earlier pipeline of this id that was deleted (generation ${runGeneration(run)}, now ${pipeline.generation})`);
     const { spec } = pipeline;
@@ -53,6 +57,7 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
     if (run.reingestOf) return await prepareReingestRun(services, run, spec);
     const skip = await reasonToSkip(services, spec, run);
     if (skip) return skipRun(services, run, spec, skip);
+    if (spec.tables) return await prepareTablesRun(services, run, spec);
 
     const target = readTargetOf(spec);
     const source = await openSourceSession(services, spec.source, { purpose: `prepare:${ref.runId}` });
@@ -100,6 +105,18 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
   } catch (err) {
     throw withContext(err, context);
   }
+}
+
+/** A table's run: its spec is the one its pipeline's run recorded for it (tables/tableSpec.ts), under the table's pipeline id. */
+function tablePipelineOf(run: StoredRun): { spec: PipelineSpec; generation: string } | undefined {
+  return run.partOf && run.spec ? { spec: run.spec, generation: runGeneration(run) } : undefined;
+}
+
+/** A many-table run prepared before: it goes on only while it holds (or can take back) the pipeline's lease. */
+async function resumeTablesRun(services: Services, run: StoredRun, spec: PipelineSpec): Promise<PreparedRun> {
+  const lease = await acquireRunLease(services, run.pipelineId, run);
+  if (!lease.acquired) return skipRun(services, run, spec, leaseHeldReason(run.pipelineId, lease.holder));
+  return prepareTablesRun(services, run, spec);
 }
 
 /** A run planned before (a repeated prepare, or a retry of the run): back to running, same plan. */

@@ -1,6 +1,7 @@
 import { runIdTime } from '../jobs/runId.js';
 import { defaultDeltaTablePath, defaultPathTemplate, type OutputSpec } from '../spec/pipelineSpec.js';
 import { deltaTableLayout, type DeltaTableLayout } from './delta/deltaPaths.js';
+import { owningPipelineId } from '../spec/tablesSpec.js';
 
 /**
  * Where a run's files go. Every name is a pure function of (pipeline, run id, chunk, file
@@ -29,7 +30,8 @@ export type RunPathInput = { pipelineId: string; runId: string; table: string; s
 export function runPaths({ pipelineId, runId, table, schemaVersion, template = defaultPathTemplate }: RunPathInput): RunPaths {
   const time = runIdTime(runId);
   const values: Record<string, string> = {
-    pipeline: pipelineId,
+    // A table's run of a many-table pipeline writes under the pipeline's name (spec/tablesSpec.ts).
+    pipeline: owningPipelineId(pipelineId),
     table: table.replace(/[/\\]/g, '_'),
     runId,
     ...(schemaVersion === undefined ? {} : { schemaVersion }),
@@ -78,7 +80,7 @@ function pad(value: number, width: number): string {
  */
 export function runPathsFor(output: OutputSpec, input: Omit<RunPathInput, 'template'>): RunPaths {
   if (output.format !== 'delta') return runPaths({ ...input, template: output.pathTemplate });
-  const layout = deltaTableLayout(output.tablePath ?? defaultDeltaTablePath, input.pipelineId, input.table);
+  const layout = deltaTableLayout(output.tablePath ?? defaultDeltaTablePath, owningPipelineId(input.pipelineId), input.table);
   // Its `_schema.json` is never written: a Delta table's schema is in its log.
   return {
     ...runFolderPaths(layout.runFolder(input.runId)),
@@ -88,5 +90,5 @@ export function runPathsFor(output: OutputSpec, input: Omit<RunPathInput, 'templ
 
 /** The Delta table a pipeline with this output writes (format "delta" only). */
 export function deltaLayoutFor(output: OutputSpec, pipelineId: string, table: string): DeltaTableLayout {
-  return deltaTableLayout(output.tablePath ?? defaultDeltaTablePath, pipelineId, table);
+  return deltaTableLayout(output.tablePath ?? defaultDeltaTablePath, owningPipelineId(pipelineId), table);
 }

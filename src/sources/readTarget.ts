@@ -1,10 +1,14 @@
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import type { ReadTarget } from './sourceConnector.js';
 
-/** What a pipeline reads; the spec guarantees exactly one of table and query. */
-export function readTargetOf(spec: Pick<PipelineSpec, 'table' | 'query'>): ReadTarget {
+/**
+ * What a pipeline reads; the spec guarantees exactly one of table, tables and query. A pipeline
+ * of many tables reads each through its tables' runs (tables/), never as one target.
+ */
+export function readTargetOf(spec: Pick<PipelineSpec, 'table' | 'query' | 'tables'>): ReadTarget {
   if (spec.table) return { kind: 'table', table: spec.table };
-  return { kind: 'query', sql: spec.query! };
+  if (spec.query === undefined) throw new Error('a pipeline of many tables reads each table in a run of its own (tables/); it has no single read target');
+  return { kind: 'query', sql: spec.query };
 }
 
 /** How errors and manifests name what was read: `Table shop.orders`, or `Query`. */

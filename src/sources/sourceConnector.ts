@@ -42,6 +42,9 @@ export type CatalogIndex = { name: string; primaryKey: boolean; clustered: boole
  */
 export type TableCatalog = { indexes: CatalogIndex[]; rows: number; bytes: number; pages?: number; partitioning?: TablePartitioning | undefined };
 
+/** `defaultSchema`: what a table name without a schema means on this connection (public, the database, dbo). */
+export type TableList = { defaultSchema: string; tables: Array<{ schema: string; name: string }> };
+
 /** A SQL Server table partitioned by `column` under partition function `function`: `count` partitions, the largest holding `largestRows`. */
 export type TablePartitioning = { function: string; column: string; count: number; largestRows: number };
 
@@ -68,6 +71,8 @@ export interface SourceConnector {
   keyBounds(target: ReadTarget, keyColumn: string, within?: KeyPrefix): Promise<KeyBounds>;
   /** The table's indexes and size from the catalog (identifiers bound as parameters), for choosing a split key (copy/chooseSplitKey.ts). */
   tableCatalog(table: TableRef): Promise<TableCatalog>;
+  /** The user's tables as the catalog lists them (never views or system tables), and the schema an unqualified name means. */
+  listTables(): Promise<TableList>;
   /** Statistics first (histograms), a sample of about `samplePoints` keys when there are none. */
   keyDistribution(target: ReadTarget, keyColumn: string, kind: KeyKind, samplePoints: number): Promise<KeyDistribution>;
   readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]>;

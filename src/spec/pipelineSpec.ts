@@ -8,12 +8,16 @@ import { transformNameProblems, transformsSchema } from './transformsSpec.js';
 import { alertsSchema, checkNotificationFields, lateAfterSchema, notificationsSchema } from './notificationSpec.js';
 import { qualityNeedsCursor, qualitySchema } from './qualitySpec.js';
 import { changeCaptureSchema, checkChangeCaptureFields, softDeleteSchema } from './changeCaptureSpec.js';
+import { entryPattern, excludeSchema, isExactName, tableOverrideFields, tablePipelineIdPattern, tablesSchemaWith } from './tablesSpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
 export const pipelineIdSchema = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, 'lowercase letters, digits and hyphens, 1-48 characters, not starting or ending with a hyphen');
+
+/** A run's pipeline: a pipeline, or the table pipeline of a table's run in a many-table run (spec/tablesSpec.ts). */
+export const runPipelineIdSchema = z.union([pipelineIdSchema, z.string().regex(tablePipelineIdPattern)], { error: 'a pipeline id (lowercase letters, digits and hyphens, 1-48 characters), or a table pipeline id like orders~0123456789ab' });
 
 const appSettingName = z
   .string()
@@ -292,13 +296,31 @@ export const retrySchema = z
   })
   .strict();
 
-export const pipelineSpecSchema = z
+/** A pipeline's id, or (in a table's run of a many-table pipeline, never through the API) its table pipeline's id. */
+const specIdSchema = z.string().superRefine((id, ctx) => {
+  if (tablePipelineIdPattern.test(id)) return;
+  const checked = pipelineIdSchema.safeParse(id);
+  if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+});
+
+const pipelineSpecShape = z
   .object({
-    id: pipelineIdSchema,
+    id: specIdSchema,
     description: z.string().max(1_000).optional(),
     source: sourceSchema,
-    /** What to read: a table, or (instead) a SELECT of the user's own. */
+    /** What to read: a table, many tables (`tables`), or (instead) a SELECT of the user's own. */
     table: tableSchema.optional(),
+    /**
+     * Many tables in one pipeline (tables/, README "Many tables"): names and patterns (`sales.*`,
+     * `dbo.fact_%`) resolved from the catalog at each run's prepare, each entry optionally with
+     * its own values of table-level settings. Each table is copied as a run of its own under the
+     * pipeline's run, with its own watermark, schema and manifest.
+     */
+    tables: tablesSchemaWith(chunkingSchema, incrementalSchema).optional(),
+    /** Patterns of tables `tables` matched that are not copied. */
+    exclude: excludeSchema.optional(),
+    /** A table that fails stops the other tables of the run (default false: they go on, and the run ends failed listing them). */
+    failFast: z.boolean().optional(),
     query: z.string().min(1).max(30_000).optional(),
     columns: z.array(identifier).min(1).max(1_000).optional(),
     /** Output types chosen per column instead of the type map's (spec/columnTypes.ts): `{"amount": "decimal(18,2)", "tm": "string"}`. */
@@ -345,7 +367,9 @@ export const pipelineSpecSchema = z
     /** Rules over the run history (failure rate, volume drop, duration anomaly), sent as event `alert`. */
     alerts: alertsSchema.optional(),
   })
-  .strict()
+  .strict();
+
+export const pipelineSpecSchema = pipelineSpecShape
   .superRefine((spec, ctx) => {
     if (spec.transforms) {
       for (const problem of transformNameProblems(spec.transforms, spec.columns)) ctx.addIssue({ code: 'custom', path: ['transforms', ...problem.path], message: problem.message });
@@ -357,8 +381,14 @@ export const pipelineSpecSchema = z
       if (spec.owners!.findIndex((other) => other.toLowerCase() === owner.toLowerCase()) < index) ctx.addIssue({ code: 'custom', path: ['owners', index], message: `${owner} is listed twice` });
     });
     if (spec.dependsOn?.includes(spec.id)) ctx.addIssue({ code: 'custom', path: ['dependsOn'], message: `a pipeline cannot depend on itself (${spec.id} -> ${spec.id})` });
-    if ((spec.table === undefined) === (spec.query === undefined)) {
-      ctx.addIssue({ code: 'custom', path: spec.table ? ['query'] : ['table'], message: 'give exactly one of table and query' });
+    const targets = [spec.table, spec.tables, spec.query].filter((target) => target !== undefined).length;
+    if (targets !== 1) {
+      ctx.addIssue({ code: 'custom', path: spec.query !== undefined && targets > 1 ? ['query'] : spec.tables ? ['tables'] : ['table'], message: 'give exactly one of table, tables and query' });
+    }
+    if (spec.tables) checkTables(spec, ctx);
+    else {
+      if (spec.exclude) ctx.addIssue({ code: 'custom', path: ['exclude'], message: 'exclude filters what tables matches; give tables' });
+      if (spec.failFast !== undefined) ctx.addIssue({ code: 'custom', path: ['failFast'], message: 'failFast is for a pipeline of many tables (tables)' });
     }
     if (spec.query !== undefined && spec.columns !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['columns'], message: 'a query pipeline selects its columns in the query' });
@@ -375,6 +405,42 @@ export const pipelineSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['maxRows'], message: 'only a query read as one chunk (no chunking, not incremental) can be capped' });
     }
   });
+
+/**
+ * The rules of a many-table pipeline: each table lands in a folder of its own ({table} in the
+ * path), and each entry's overrides make a table spec that passes every rule a one-table spec
+ * must (checked here on a stand-in table, so a bad override is refused at the API, at its field).
+ */
+function checkTables(spec: z.infer<typeof pipelineSpecShape>, ctx: z.RefinementCtx): void {
+  const tables = spec.tables!;
+  const many = tables.length > 1 || !isExactName(entryPattern(tables[0]!));
+  if (many) {
+    if (spec.output.format === 'delta' && !(spec.output.tablePath ?? defaultDeltaTablePath).includes('{table}')) {
+      ctx.addIssue({ code: 'custom', path: ['output', 'tablePath'], message: 'each table of a many-table pipeline is a Delta table of its own: tablePath must hold {table} (e.g. "{pipeline}/{table}")' });
+    }
+    if (spec.output.format !== 'delta' && !spec.output.pathTemplate.includes('{table}')) {
+      ctx.addIssue({ code: 'custom', path: ['output', 'pathTemplate'], message: `each table of a many-table pipeline writes a folder of its own: the path template must hold {table} (e.g. "${tablesPathTemplateExample}")` });
+    }
+  }
+  const { tables: _tables, exclude: _exclude, failFast: _failFast, ...shared } = spec;
+  tables.forEach((entry, index) => {
+    const overrides = typeof entry === 'string' ? {} : Object.fromEntries(tableOverrideFields.filter((field) => entry[field] !== undefined).map((field) => [field, entry[field]]));
+    const tableSpec = { ...shared, ...overrides, table: { name: 'table' } };
+    const checked = pipelineSpecSchema.safeParse(tableSpec);
+    if (checked.success) return;
+    for (const issue of checked.error.issues) {
+      const field = issue.path[0];
+      // An override's problem at its place in the entry; a problem of the pipeline's own fields is reported once, by the pipeline's own parse.
+      if (typeof field === 'string' && field in overrides) ctx.addIssue({ code: 'custom', path: ['tables', index, ...issue.path], message: issue.message });
+      else if (typeof field === 'string' && (field === 'changeCapture' || field === 'softDelete' || field === 'chunking' || field === 'transforms' || field === 'validation' || field === 'quality')) {
+        ctx.addIssue({ code: 'custom', path: ['tables', index, ...issue.path], message: `with this table's settings: ${issue.message}` });
+      }
+    }
+  });
+}
+
+/** A path template for a many-table pipeline, as error messages and the README suggest it. */
+export const tablesPathTemplateExample = '{pipeline}/{table}/{yyyy}/{MM}/{dd}/run={runId}/part-{chunk}-{file}';
 
 /** A pipeline has no place to say its copy was cut short; query jobs report it (truncated). */
 export function refuseMaxRows(spec: z.infer<typeof pipelineSpecSchema>, ctx: z.RefinementCtx): void {
@@ -393,7 +459,12 @@ export const secretFreeInput = z.unknown().superRefine((value, ctx) => {
  * (pipelineSpecInput.ts) except those that need the server (app setting names, the SQL parser);
  * those come back from the API as field errors.
  */
-export const pipelineSpecDraftSchema = secretFreeInput.pipe(pipelineSpecSchema.superRefine(refuseMaxRows));
+export const pipelineSpecDraftSchema = secretFreeInput.pipe(pipelineSpecSchema.superRefine(refuseMaxRows).superRefine(refuseTablePipelineId));
+
+/** A table pipeline's id is Siphon's to make (tables/tableSpec.ts), never a pipeline's. */
+export function refuseTablePipelineId(spec: z.infer<typeof pipelineSpecSchema>, ctx: z.RefinementCtx): void {
+  if (tablePipelineIdPattern.test(spec.id)) ctx.addIssue({ code: 'custom', path: ['id'], message: 'lowercase letters, digits and hyphens, 1-48 characters, not starting or ending with a hyphen' });
+}
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
 export type OutputSpec = PipelineSpec['output'];

@@ -95,6 +95,14 @@ export const runRecordSchema = z.object({
    * it compares with (none: the first run, or a full refresh, which is a snapshot). Fixed at prepare.
    */
   capture: captureSchema.optional(),
+  /**
+   * A table's run in a run of a many-table pipeline (tables/): the pipeline's run it is part of,
+   * the table's place in it, and the attempt of that run it last ran for. Such runs live under the table's pipeline id and are listed
+   * through the run they are part of, not in the index of runs across pipelines.
+   */
+  partOf: z.object({ pipelineId: z.string(), runId: z.string(), index: z.number().int().nonnegative(), table: z.string(), attempt: z.number().int().nonnegative() }).optional(),
+  /** A run of a many-table pipeline: how many tables it copies, and (once it ended) how many of them succeeded and failed. */
+  tables: z.object({ count: z.number().int().nonnegative(), succeeded: z.number().int().nonnegative().optional(), failed: z.number().int().nonnegative().optional() }).optional(),
   /** Why a run was skipped (an upstream pipeline, another run in progress) or cancelled. */
   statusReason: z.string().optional(),
   /**
@@ -137,8 +145,8 @@ export function runRowKey(runId: string): string {
 /** Table Storage's largest transaction: 100 entities of one partition. */
 const maxBatch = 100;
 
-type JsonColumns = 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'split' | 'options' | 'window' | 'capture' | 'previousAttempts' | 'rejectedByRule' | 'quality';
-const jsonColumns: JsonColumns[] = ['spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'split', 'options', 'window', 'capture', 'previousAttempts', 'rejectedByRule', 'quality'];
+type JsonColumns = 'partOf' | 'tables' | 'spec' | 'columns' | 'outputColumns' | 'drift' | 'orderBy' | 'split' | 'options' | 'window' | 'capture' | 'previousAttempts' | 'rejectedByRule' | 'quality';
+const jsonColumns: JsonColumns[] = ['partOf', 'tables', 'spec', 'columns', 'outputColumns', 'drift', 'orderBy', 'split', 'options', 'window', 'capture', 'previousAttempts', 'rejectedByRule', 'quality'];
 
 /**
  * The columns a run's summary is read from: everything but the spec snapshot and the plan's
@@ -183,7 +191,7 @@ export class RunStore {
 
   /** Creates the run; false when it exists already (a scheduler tick that fired twice). */
   async create(run: RunRecord): Promise<boolean> {
-    await this.index?.write(run);
+    if (!run.partOf) await this.index?.write(run);
     try {
       await this.table.createEntity(toEntity(run));
       return true;
@@ -191,7 +199,7 @@ export class RunStore {
       if (!hasStatus(err, 409)) throw err;
       // The entry just written hints at a record that was not created: write the stored one's.
       const existing = await this.get(run.pipelineId, run.runId);
-      if (existing) await this.index?.write(existing).catch(() => undefined);
+      if (existing && !existing.partOf) await this.index?.write(existing).catch(() => undefined);
       return false;
     }
   }
@@ -313,7 +321,7 @@ export class RunStore {
         if (attempt >= 20) throw new ConcurrencyConflictError(`Run ${runId} of pipeline ${pipelineId}: gave up after ${attempt} conflicting updates`);
         continue;
       }
-      await this.index?.write(next).catch(() => undefined);
+      if (!next.partOf) await this.index?.write(next).catch(() => undefined);
       return { ...next, etag: response.etag ?? '' };
     }
   }

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { ContainerClient } from '@azure/storage-blob';
 import { NonRetryableError } from '../errors/errorTypes.js';
-import type { DuplicateKeys, KeyBounds, TableCatalog, KeyDistribution, NonNullCounts, ReadChunkRequest, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
+import type { DuplicateKeys, KeyBounds, TableCatalog, TableList, KeyDistribution, NonNullCounts, ReadChunkRequest, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 import { lineProblemText, rowReader } from './quarantineLines.js';
 
 /** A blob of quarantined (or corrected) rows: gzip JSON Lines when its name ends `.gz`. */
@@ -28,6 +28,10 @@ export class QuarantineSource implements SourceConnector {
 
   tableCatalog(): Promise<TableCatalog> {
     return Promise.reject(new NonRetryableError('a quarantine has no catalog: a re-ingest run reads one file per chunk'));
+  }
+
+  listTables(): Promise<TableList> {
+    return Promise.reject(new NonRetryableError('a quarantine has no catalog: a re-ingest run reads one table'));
   }
 
   keyDistribution(): Promise<KeyDistribution> {

@@ -5,7 +5,7 @@ import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2';
 import { NonRetryableError, errorMessage } from '../../errors/errorTypes.js';
 import { readType, type Column } from '../../spec/columns.js';
-import type { KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
+import type { KeyBounds, KeyPrefix, TableCatalog, TableList, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, ColumnRefusal, RunRowsRequest, NonNullCounts, DuplicateKeys } from '../sourceConnector.js';
 import { keyExampleText } from '../keyExampleText.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './mysqlQualityQueries.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
@@ -23,6 +23,7 @@ import {
   primaryKeyQuery,
   probeQuery,
   rowEstimateQuery,
+  listTablesQuery,
   tableIndexesQuery,
   tableSizeQuery,
   sampleQuery,
@@ -129,6 +130,12 @@ export class MysqlConnector implements SourceConnector, ChecksumSource {
       ? (await this.query(primaryKeyQuery, [resolved.source.schema, resolved.source.name], resolved.label)).rows.map((row) => String(row[0]))
       : [];
     return { columns: described.columns.map((entry) => entry.column), primaryKey, refusals: described.refusals };
+  }
+
+  async listTables(): Promise<TableList> {
+    if (!this.database) throw new NonRetryableError('the connection string names no database: a pattern of tables is matched in the connection\'s database');
+    const { rows } = await this.query(listTablesQuery, [], `Database ${this.database}`);
+    return { defaultSchema: this.database, tables: rows.map((row) => ({ schema: String(row[0]), name: String(row[1]) })) };
   }
 
   async tableCatalog(table: TableRef): Promise<TableCatalog> {

@@ -104,6 +104,11 @@ export function keyBoundsQuery(source: SqlSource, keyColumn: string, within?: st
 }
 
 /** Every index's key columns in order; a functional index (MySQL 8) has a NULL column name and is left out by the connector. InnoDB clusters on PRIMARY. */
+/** The base tables of the connection's database (its schema), the only schema an unqualified name means. */
+export const listTablesQuery = `
+SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
+ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`;
+
 export const tableIndexesQuery = `
 SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS
  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`;

@@ -2,7 +2,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { to as copyTo } from 'pg-copy-streams';
 import { NonRetryableError } from '../../errors/errorTypes.js';
-import type { KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
+import type { KeyBounds, KeyPrefix, TableCatalog, TableList, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
 import { chunkChecksumQuery } from './postgresChecksumQuery.js';
 import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import type { Column } from '../../spec/columns.js';
@@ -11,7 +11,7 @@ import { mapColumnTypes } from '../mapColumnTypes.js';
 import { readTargetLabel } from '../readTarget.js';
 import {
   chunkQuery, columnStatisticsQuery, copyStatement, countQuery, describeColumnsQuery, fromClause, keyBoundsQuery, keyLiteral, keySampleQuery,
-  keyValueText, primaryKeyQuery, tableIndexesQuery, tableSizeQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
+  keyValueText, listTablesQuery, primaryKeyQuery, tableIndexesQuery, tableSizeQuery, quoteIdentifier, rowEstimateQuery, seedRandomQuery, sessionSettings, typeInfoQuery,
   type SqlWithParams, type ValuePlacement,
 } from './postgresDialect.js';
 import { defaultSessionLimits, type SessionLimits } from '../sessionLimits.js';
@@ -167,6 +167,12 @@ export class PostgresConnector implements SourceConnector, ChecksumSource {
       ? (await this.run<{ name: string }>(primaryKeyQuery, [target.table.schema ?? null, target.table.name])).rows.map((row) => row.name)
       : [];
     return { columns, primaryKey, refusals };
+  }
+
+  async listTables(): Promise<TableList> {
+    const rows = (await this.run<{ schema: string; name: string }>(listTablesQuery, [])).rows;
+    const current = (await this.run<{ schema: string | null }>('SELECT current_schema() AS schema', [])).rows[0]?.schema;
+    return { defaultSchema: current ?? 'public', tables: rows.map((row) => ({ schema: row.schema, name: row.name })) };
   }
 
   async tableCatalog(table: TableRef): Promise<TableCatalog> {

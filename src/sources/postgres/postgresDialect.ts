@@ -160,6 +160,15 @@ export function keyBoundsQuery(target: ReadTarget, keyColumn: string, within?: s
   return `SELECT min(${key})::text AS min, max(${key})::text AS max FROM ${fromClause(target)}${where}`;
 }
 
+/** The user's tables: plain and partitioned parents; not partitions, views or the catalog's. */
+export const listTablesQuery = `
+SELECT n.nspname AS schema, c.relname AS name
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+ ORDER BY 1, 2`;
+
 /**
  * Indexes that can split a table: full (no predicate), on plain columns (no expression), valid;
  * the primary key marked, and the index the table is CLUSTERed on.

@@ -5,7 +5,7 @@ import { scrubSecrets } from '../../errors/scrubSecrets.js';
 import type { SourceSpec } from '../../spec/pipelineSpec.js';
 import { readTargetLabel } from '../readTarget.js';
 import { defaultSessionLimits, sessionLimitsOf, type SessionLimits } from '../sessionLimits.js';
-import type { CatalogIndex, KeyBounds, KeyPrefix, TableCatalog, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
+import type { CatalogIndex, KeyBounds, KeyPrefix, TableCatalog, TableList, TableRef, KeyDistribution, KeyKind, KeyPoint, ReadChunkRequest, ReadTarget, SourceConnector, TableDescription, DescribeOptions, RunRowsRequest, NonNullCounts, DuplicateKeys, ChecksumSource, ChunkChecksumRequest } from '../sourceConnector.js';
 import type { Column } from '../../spec/columns.js';
 import { keyExampleText } from '../keyExampleText.js';
 import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from './sqlServerQualityQueries.js';
@@ -13,7 +13,7 @@ import { chunkChecksumQuery } from './sqlServerChecksumQuery.js';
 import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
 import {
-  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery, tablePartitioningQuery,
+  chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, listTablesQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery, tablePartitioningQuery,
   statisticsHistogramQuery, tableSampleQuery, type SqlParam, type SqlQuery,
 } from './sqlServerDialect.js';
 import { baseTypeName, decoderFor, formatSqlServerType, keyDigits, keyKindOf, outputTypeOf, type Decoder, type SqlServerTypeInfo } from './sqlServerTypes.js';
@@ -289,6 +289,12 @@ export class SqlServerConnector implements SourceConnector, ChecksumSource {
    * closed at this maximum never skips a row of an open transaction: it lands in the next run.
    * Should every row lie above it, the minimum is lowered to it, keeping min <= max.
    */
+  async listTables(): Promise<TableList> {
+    const rows = await this.rows<{ schema_name: string; table_name: string; default_schema: string | null }>(listTablesQuery);
+    const defaultSchema = rows[0]?.default_schema ?? (await this.rows<{ default_schema: string | null }>({ text: 'SELECT SCHEMA_NAME() AS default_schema', params: [] }))[0]?.default_schema ?? 'dbo';
+    return { defaultSchema, tables: rows.map((row) => ({ schema: row.schema_name, name: row.table_name })) };
+  }
+
   async tableCatalog(table: TableRef): Promise<TableCatalog> {
     const found = new Map<string, CatalogIndex>();
     for (const row of await this.rows<{ index_name: string; primary_key: boolean; is_unique: boolean; clustered: number; column_name: string }>(tableIndexesQuery(table))) {

@@ -184,6 +184,16 @@ export function keyBoundsQuery(target: ReadTarget, keyColumn: string, kind: KeyK
   };
 }
 
+/** The user tables (not the system's), and the schema an unqualified name means (the user's default, dbo for most). */
+export const listTablesQuery: SqlQuery = {
+  text: `SELECT s.name AS schema_name, o.name AS table_name, SCHEMA_NAME() AS default_schema
+  FROM sys.objects o
+  JOIN sys.schemas s ON s.schema_id = o.schema_id
+ WHERE o.type = 'U'
+ ORDER BY s.name, o.name`,
+  params: [],
+};
+
 /**
  * Indexes that can split a table, key columns in order (not included columns): clustered
  * (type 1), primary key and unique marked; filtered and disabled indexes left out. A heap's
