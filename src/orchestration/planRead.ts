@@ -63,7 +63,9 @@ async function withNullFilledColumns(services: Services, spec: PipelineSpec, col
   if (spec.schemaContract?.removed !== 'nullFill') return written;
   const stored = await services.schemas.current(spec.id);
   // The filled columns join the columns read, and the transforms make the written ones from them.
-  return stored ? outputOf(applySchemaContract(stored.columns, columnsRead, spec.schemaContract).columns, spec, label).columns : written;
+  if (!stored) return written;
+  const filled = outputOf(applySchemaContract(stored.columns, columnsRead, spec.schemaContract).columns, spec, label).columns;
+  return mergesChanges(spec) ? withoutChangeColumns(filled) : filled;
 }
 
 /** One reason a run of the spec could not copy as asked, at the spec field it concerns. */

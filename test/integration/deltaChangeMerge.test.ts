@@ -47,6 +47,8 @@ beforeAll(async () => {
   env = await startTestEnvironment('deltachanges', async (db) => {
     await db.query(`CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2) NOT NULL)`);
     await db.query(`INSERT INTO items SELECT i, 'item ' || i, i / 4.0 FROM generate_series(1, 120) i`);
+    await db.query(`CREATE TABLE members (id bigint PRIMARY KEY, version bigint NOT NULL, name text NOT NULL, deleted_at timestamptz)`);
+    await db.query(`INSERT INTO members SELECT i, i, 'member ' || i, CASE WHEN i = 3 THEN timestamptz '2024-01-01' END FROM generate_series(1, 20) i`);
   });
   lake = BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient(container);
 }, 120_000);
@@ -177,6 +179,54 @@ describe.each(engines)('hashDiff into a Delta merge on $label', (source) => {
     const manifest = await readManifest(env.azurite.connectionString, (await services.runs.get(pipelineId, runId))!.manifestPath!);
     expect(manifest.changes).toMatchObject({ inserted: 0, updated: 1, deleted: 2 });
     expect(manifest.delta).toMatchObject({ version: 2, committed: true });
+  });
+});
+
+describe('soft deletes into a Delta merge', () => {
+  it('removes the rows soft-deleted at the source and upserts the others, keyed by the primary key', async () => {
+    const created = await env.api.post('/api/pipelines', {
+      id: 'members-soft',
+      source: { engine: 'postgres', connectionSetting: testSourceSetting },
+      table: { name: 'members' },
+      incremental: { column: 'version' },
+      softDelete: { column: 'deleted_at' },
+      output: { container, format: 'delta', mode: 'merge' },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const live = async () => (await env.database.query<{ id: string; name: string }>(`SELECT id::text AS id, name FROM members WHERE deleted_at IS NULL ORDER BY members.id`));
+    const table = async () => {
+      const read = await readTable('members-soft');
+      expect(read.error).toBeUndefined();
+      expect((read.rows as Array<Record<string, unknown>>).every((row) => row.deleted_at === null)).toBe(true);
+      return (read.rows as Array<{ id: string; name: string }>).map((row) => ({ id: row.id, name: row.name })).sort((a, b) => Number(a.id) - Number(b.id));
+    };
+    const first = await runOnce('members-soft');
+    expect(first.manifest.changes).toMatchObject({ mode: 'softDelete', keys: ['id'], inserted: 19, updated: 0, deleted: 1 });
+    expect(await table()).toEqual(await live());
+
+    await env.database.query(`UPDATE members SET version = 21, name = 'renamed' WHERE id = 5`);
+    await env.database.query(`UPDATE members SET version = 22, deleted_at = now() WHERE id = 6`);
+    await env.database.query(`INSERT INTO members VALUES (21, 23, 'member 21', NULL)`);
+    const second = await runOnce('members-soft');
+    expect(second.manifest.changes).toMatchObject({ inserted: 0, updated: 2, deleted: 1 });
+    const rows = await table();
+    expect(rows).toEqual(await live());
+    expect(rows.find((row) => row.id === '6')).toBeUndefined();
+  });
+
+  it('refuses, at prepare, merge keys other than the primary key a hashDiff captures by', async () => {
+    const created = await env.api.post('/api/pipelines', {
+      id: 'items-other-keys',
+      source: { engine: 'postgres', connectionSetting: testSourceSetting },
+      table: { name: 'items' },
+      changeCapture: { mode: 'hashDiff' },
+      output: { container, format: 'delta', mode: 'merge', keys: ['name'] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const triggered = await env.api.post('/api/pipelines/items-other-keys/runs');
+    const run = await env.api.waitForRun(triggered.headers.get('location')!);
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('output.keys (name) differ from the keys the changes are captured by (id, the primary key)');
   });
 });
 
