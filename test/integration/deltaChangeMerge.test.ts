@@ -215,13 +215,18 @@ describe('soft deletes into a Delta merge', () => {
   });
 
   it('refuses, at prepare, merge keys other than the primary key a hashDiff captures by', async () => {
-    const created = await env.api.post('/api/pipelines', {
+    const spec = {
       id: 'items-other-keys',
       source: { engine: 'postgres', connectionSetting: testSourceSetting },
       table: { name: 'items' },
       changeCapture: { mode: 'hashDiff' },
       output: { container, format: 'delta', mode: 'merge', keys: ['name'] },
-    });
+    };
+    // Validate names the field before any run (the spec alone cannot tell: the keys are the table's primary key).
+    const validated = await env.api.post('/api/pipelines/validate', spec);
+    expect(validated.status, JSON.stringify(validated.body)).toBe(200);
+    expect(validated.body).toMatchObject({ valid: false, refusals: [{ path: 'output.keys', reason: expect.stringContaining('differ from the keys the changes are captured by') }] });
+    const created = await env.api.post('/api/pipelines', spec);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const triggered = await env.api.post('/api/pipelines/items-other-keys/runs');
     const run = await env.api.waitForRun(triggered.headers.get('location')!);
