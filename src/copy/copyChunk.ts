@@ -20,6 +20,8 @@ import type { RuleCount } from '../validation/ruleCounts.js';
 import type { TransformStep } from '../spec/transformsSpec.js';
 import { compileTransforms } from '../transforms/compileTransforms.js';
 import type { ChunkChanges } from '../capture/chunkChanges.js';
+import { changeTypeColumn } from '../capture/changeColumns.js';
+import { countChangeTypes, noChanges, type ChangeCounts } from '../capture/changeCounts.js';
 
 export type CopyChunkRequest = {
   chunk: number;
@@ -79,7 +81,7 @@ export type CopiedFile = FileEntry & { statistics?: LeafStatistics[] | undefined
  * Rows read = rows + rowsRejected + rowsFiltered. `truncated`: the read stopped at maxRows while
  * the source had more rows.
  */
-export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[]; rejectedByRule?: RuleCount[]; rowsFiltered?: number };
+export type CopyChunkResult = { rows: number; bytes: number; files: CopiedFile[]; timings: CopyTimings; truncated?: boolean; rowsRejected?: number; quarantine?: FileEntry[]; rejectedByRule?: RuleCount[]; rowsFiltered?: number; changes?: ChangeCounts };
 
 /** Rows asked of the database at a time; a row group is built from several such batches. */
 const readBatchRows = 10_000;
@@ -254,6 +256,10 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const filters = request.transforms?.some((step) => step.step === 'filter') ?? false;
   let filtered = 0;
   let changeRows = 0;
+  // The change rows written, by type: recorded on the chunk, summed into the manifest.
+  const changeCounts = noChanges();
+  const changeTypeAt = request.changes ? request.changes.columns.findIndex((column) => column.name === changeTypeColumn) : -1;
+  const countChanges = (batch: unknown[][]) => countChangeTypes(changeCounts, batch, changeTypeAt, `Chunk ${request.chunk}`);
   let truncated = false;
   const writeRows = async (batch: unknown[][]) => {
     if (convert) for (const row of batch) convert(row);
@@ -322,6 +328,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
       if (request.changes) {
         batch = await request.changes.rows(batch);
         changeRows += batch.length;
+        countChanges(batch);
       }
       await writeRows(batch);
       rows += read.length;
@@ -335,6 +342,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   if (request.changes) {
     const tail = await request.changes.end();
     changeRows += tail.length;
+    countChanges(tail);
     await writeRows(tail);
   }
   for (const state of states.values()) {
@@ -345,5 +353,5 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
   const uploadMs = Math.min(uploadWaitMs, writingMs);
   const timings = { readMs: Math.round(readMs), encodeMs: Math.round(writingMs - uploadMs), uploadMs: Math.round(uploadMs) };
   const rejected = quarantine ? { rowsRejected: quarantine.rows, quarantine: quarantine.files, rejectedByRule: quarantine.ruleCounts() } : {};
-  return { rows: request.changes ? changeRows : rows - (quarantine?.rows ?? 0) - filtered, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected, ...(filters ? { rowsFiltered: filtered } : {}) };
+  return { rows: request.changes ? changeRows : rows - (quarantine?.rows ?? 0) - filtered, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files, timings, ...(truncated ? { truncated } : {}), ...rejected, ...(filters ? { rowsFiltered: filtered } : {}), ...(request.changes ? { changes: changeCounts } : {}) };
 }

@@ -13,6 +13,7 @@ import type { Manifest } from '../sink/manifest.js';
 import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
+import { changesToCommit, mergesChanges, tableColumnsOf } from './changeMerge.js';
 
 const parallelReads = 16;
 
@@ -29,6 +30,10 @@ const parallelReads = 16;
  *    (step 2 finds the commit);
  * 4. the run's files that no version names (left by a superseded attempt or merge plan) deleted.
  *
+ * A merge of change rows (changeMerge.ts) folds the run's change files into data files of the
+ * table's columns just before step 2, unless the table holds the run's commit already; the change
+ * files stay in the run's `_changes/` folder, listed by the manifest.
+ *
  * The watermark moves after this returns (finalizeRun), so an incremental window is never
  * given up before its rows are in the table.
  */
@@ -42,19 +47,27 @@ export async function commitDeltaRun(services: Services, run: StoredRun & { spec
   await uploadJson(container, paths.manifest, described);
 
   const staged = (await mapWithConcurrency(chunkIndexes, parallelReads, (chunk) => readChunkFiles(container, layout.chunkFiles(run.runId, chunk), chunk))).flat();
+  const written = writtenColumns(columnsWritten(run) ?? [], spec.output);
+  // A merge of change rows commits the rows folded from the run's change files, not the files.
+  const changes = mergesChanges(spec) && run.capture ? await changesToCommit(container, {
+    layout, runId: run.runId, readVersion, capture: run.capture, spec, staged, changeColumns: written,
+    tableColumns: tableColumnsOf(written, run.columns ?? []), now: () => services.now(), where,
+  }) : undefined;
+  const files = changes ? changes.files : staged;
   const result = await commitToTable(container, {
     layout,
     mode: spec.output.mode ?? 'append',
-    keys: spec.output.keys,
+    keys: changes ? changes.keys : spec.output.keys,
     partitionBy: spec.output.partitionBy ?? [],
     retentionHours: spec.output.retentionHours ?? 168,
     provenance: { pipelineId: run.pipelineId, runId: run.runId, attempt: run.attempt },
     readVersion,
-    writtenColumns: writtenColumns(columnsWritten(run) ?? [], spec.output),
-    files: staged,
+    writtenColumns: changes ? tableColumnsOf(written, run.columns ?? []) : written,
+    files,
+    deletes: changes?.deletes,
     now: () => services.now(),
     where,
-    beforeCommit: () => confirmFilesExist(container, staged, where),
+    beforeCommit: () => confirmFilesExist(container, files, where),
   });
 
   await uploadJson(container, paths.manifest, { ...described, delta: { ...described.delta!, ...(result.version === undefined ? {} : { version: result.version }), committed: true } });

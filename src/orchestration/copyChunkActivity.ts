@@ -172,7 +172,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         const readColumns = nullFilledColumns(run.columns).readColumns;
         reconciler = reconcileChunk(source, claim ? undefined : () => services.openSource(spec.source), { target, columns: readColumns, key, range: chunk.range, window: run.window }, readColumns);
       }
-      const paths = runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed) });
+      const paths = runPathsFor(spec.output, { pipelineId: input.pipelineId, runId: input.runId, table: tableName(target), schemaVersion: schemaVersionOf(transformed), changeRows: run.capture !== undefined });
       const changes = run.capture ? await openChunkChanges({
         blobs: services.dataBlobs, container, spec, capture: run.capture, columns: run.columns, runFolder: paths.folder,
         chunk: input.chunk, range: chunk.range, window: run.window, where: context,
@@ -227,6 +227,7 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
         files: result.files.map(({ statistics: _statistics, ...file }) => file),
         ...(result.rowsRejected === undefined ? {} : { rowsRejected: result.rowsRejected, quarantine: result.quarantine ?? [], rejectedByRule: result.rejectedByRule ?? [] }),
         ...(result.rowsFiltered === undefined ? {} : { rowsFiltered: result.rowsFiltered }),
+        ...(result.changes ? { changes: result.changes } : {}),
         endedAt: ended.toISOString(),
         attempts: withAttempt(record.attempts, attempt, (current) => ({ attempt, startedAt: current?.startedAt ?? started.toISOString(), endedAt: ended.toISOString() })),
         timings: { queueMs, ...result.timings },

@@ -26,6 +26,7 @@ import { addRuleCounts } from '../validation/ruleCounts.js';
 import { notifyRunEnded } from '../notify/notifyRunEnded.js';
 import { checkRunQuality } from '../quality/checkRunQuality.js';
 import { checkStateUnmoved, manifestChanges, writeStateIndex } from '../capture/commitChangeState.js';
+import { sumChangeCounts } from '../capture/changeCounts.js';
 
 /**
  * Runs the pipeline's quality checks (quality/checkRunQuality.ts), then writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
@@ -95,7 +96,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
       source: { engine: spec.source.engine, ...(target.kind === 'table' ? { table: tableName(target) } : { query: target.sql }) },
       ...(spec.output.partitionBy ? { partitionBy: spec.output.partitionBy } : {}),
       ...(run.window ? { window: manifestWindow(run.window) } : {}),
-      ...(run.capture ? { changes: manifestChanges(run.capture) } : {}),
+      // With the change rows of each type, as the chunks counted them while writing.
+      ...(run.capture ? { changes: { ...manifestChanges(run.capture), ...sumChangeCounts(chunks) } } : {}),
       ...(spec.output.format === 'parquet' ? { readers: spec.output.readers, encodings: parquetEncodingChanges(columns, spec.output.readers) } : {}),
       columns,
       schemaVersion,

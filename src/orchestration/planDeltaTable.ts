@@ -8,6 +8,7 @@ import { readDeltaTable } from '../sink/delta/deltaLog.js';
 import { deltaFields, parseSchemaString, refusedDeltaNames, schemaEvolution } from '../sink/delta/deltaSchema.js';
 import { mergeKeyProblems } from '../sink/delta/mergeIntoTable.js';
 import { checkWritable } from '../sink/delta/writableTable.js';
+import { changeMergeKeyRefusal, deltaMergeKeys } from './changeMerge.js';
 
 /**
  * The checks a Delta pipeline's columns pass before anything is copied, each a refusal at its
@@ -20,9 +21,12 @@ export function checkDeltaColumns(spec: PipelineSpec, columns: Column[], where: 
   if (names.length) throw new NonRetryableError(`${where}: ${names.map((entry) => `"${entry.column}"`).join(', ')}: ${names[0]!.reason}`);
 }
 
-export function checkMergeKeys(spec: PipelineSpec, columns: Column[], where: string): void {
+/** `primaryKey`: the table's, the keys a merge of change rows takes by default (orchestration/changeMerge.ts). */
+export function checkMergeKeys(spec: PipelineSpec, columns: Column[], primaryKey: string[], where: string): void {
   if (spec.output.mode !== 'merge') return;
-  const problems = mergeKeyProblems(writtenColumns(columns, spec.output), spec.output.keys ?? []);
+  const refusal = changeMergeKeyRefusal(spec, primaryKey);
+  if (refusal) throw new NonRetryableError(`${where}: ${refusal}`);
+  const problems = mergeKeyProblems(writtenColumns(columns, spec.output), deltaMergeKeys(spec, primaryKey));
   if (problems.length) throw new NonRetryableError(`${where}: ${problems.map((problem) => problem.reason).join('; ')}`);
 }
 

@@ -12,6 +12,7 @@ import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import type { ChunkKey, DescribeOptions, KeyBounds, KeyDistribution, KeyKind, TableCatalog, ReadTarget, SourceConnector, TableDescription } from '../sources/sourceConnector.js';
 import { readTargetLabel, readTargetOf, tableName } from '../sources/readTarget.js';
 import { checkDeltaColumns, checkDeltaTable, checkMergeKeys } from './planDeltaTable.js';
+import { mergesChanges, withoutChangeColumns } from './changeMerge.js';
 import { planWindow } from './planWindow.js';
 import { sizeChunks, type ChunkBudget } from '../copy/chunkBudget.js';
 import { noRunHistory, type RunHistory } from './runHistory.js';
@@ -38,12 +39,13 @@ export async function planRead(services: Services, source: SourceConnector, spec
   const target = readTargetOf(spec);
   const description = await describeForOutput(source, spec, describeOptions);
   // Partition columns and Delta keys name columns written: after the transforms.
-  const written = description.outputColumns;
+  // A merge of change rows writes the table without the change columns (changeMerge.ts).
+  const written = mergesChanges(spec) ? withoutChangeColumns(description.outputColumns) : description.outputColumns;
   checkPartitionColumns(written, spec.output.partitionBy ?? [], readTargetLabel(target));
   let deltaReadVersion: number | undefined;
   if (spec.output.format === 'delta') {
     checkDeltaColumns(spec, written, readTargetLabel(target));
-    checkMergeKeys(spec, written, readTargetLabel(target));
+    checkMergeKeys(spec, written, description.primaryKey, readTargetLabel(target));
     deltaReadVersion = await checkDeltaTable(services, spec, tableName(target), await withNullFilledColumns(services, spec, description.columns, written, readTargetLabel(target)), readTargetLabel(target));
   }
   const incremental = spec.incremental ? await planWindow(services, source, target, { ...spec, incremental: spec.incremental }, options, readTargetLabel(target)) : undefined;
@@ -61,7 +63,9 @@ async function withNullFilledColumns(services: Services, spec: PipelineSpec, col
   if (spec.schemaContract?.removed !== 'nullFill') return written;
   const stored = await services.schemas.current(spec.id);
   // The filled columns join the columns read, and the transforms make the written ones from them.
-  return stored ? outputOf(applySchemaContract(stored.columns, columnsRead, spec.schemaContract).columns, spec, label).columns : written;
+  if (!stored) return written;
+  const filled = outputOf(applySchemaContract(stored.columns, columnsRead, spec.schemaContract).columns, spec, label).columns;
+  return mergesChanges(spec) ? withoutChangeColumns(filled) : filled;
 }
 
 /** One reason a run of the spec could not copy as asked, at the spec field it concerns. */
@@ -87,11 +91,11 @@ export async function inspectRead(services: Services, source: SourceConnector, s
   const description = await step(target.kind === 'table' ? 'table' : 'query', () => describeForOutput(source, spec, { collectRefusals: true }));
   if (!description) return { refusals };
   for (const refusal of description.refusals) refusals.push({ path: refusal.path ?? 'columns', column: refusal.column, reason: refusal.reason });
-  const written = description.outputColumns;
+  const written = mergesChanges(spec) ? withoutChangeColumns(description.outputColumns) : description.outputColumns;
   await step('output.partitionBy', async () => checkPartitionColumns(written, spec.output.partitionBy ?? [], readTargetLabel(target)));
   if (spec.output.format === 'delta') {
     await step(spec.transforms ? 'transforms' : 'columns', async () => checkDeltaColumns(spec, written, readTargetLabel(target)));
-    await step('output.keys', async () => checkMergeKeys(spec, written, readTargetLabel(target)));
+    await step('output.keys', async () => checkMergeKeys(spec, written, description.primaryKey, readTargetLabel(target)));
     await step('output.tablePath', () => checkDeltaTable(services, spec, tableName(target), written, readTargetLabel(target)));
   }
   const incremental = spec.incremental ? await step('incremental.column', () => planWindow(services, source, target, { ...spec, incremental: spec.incremental! }, options, readTargetLabel(target))) : undefined;

@@ -25,7 +25,15 @@ export type RunPaths = {
 };
 
 /** `schemaVersion`: the run's output schema's version (sink/schemaVersion.ts), for a template that holds {schemaVersion}. */
-export type RunPathInput = { pipelineId: string; runId: string; table: string; schemaVersion?: string | undefined; template?: string | undefined };
+export type RunPathInput = {
+  pipelineId: string;
+  runId: string;
+  table: string;
+  schemaVersion?: string | undefined;
+  template?: string | undefined;
+  /** The run writes change rows (a change-capture pipeline): a Delta merge's go to the run's `_changes/` folder. */
+  changeRows?: boolean | undefined;
+};
 
 export function runPaths({ pipelineId, runId, table, schemaVersion, template = defaultPathTemplate }: RunPathInput): RunPaths {
   const time = runIdTime(runId);
@@ -84,7 +92,9 @@ export function runPathsFor(output: OutputSpec, input: Omit<RunPathInput, 'templ
   // Its `_schema.json` is never written: a Delta table's schema is in its log.
   return {
     ...runFolderPaths(layout.runFolder(input.runId)),
-    file: (chunk, file, partitionFolder) => layout.dataFile(input.runId, chunk, file, partitionFolder),
+    file: input.changeRows && output.mode === 'merge'
+      ? (chunk, file) => layout.changeFile(input.runId, chunk, file)
+      : (chunk, file, partitionFolder) => layout.dataFile(input.runId, chunk, file, partitionFolder),
   };
 }
 

@@ -34,7 +34,9 @@ export const manifestSchema = z.object({
    * A change-capture run (capture/): its rows are change rows (`_change_type`, `_change_version`).
    * `version` is this run's `_change_version`; `afterVersion` and `afterRun` name the state it was
    * compared with (absent: a snapshot, every row an insert). Versions are microseconds since the
-   * epoch of each run's start, ascending from run to run.
+   * epoch of each run's start, ascending from run to run. A Delta merge's change files are in
+   * the run's `_changes/` folder beside the table (listed in `files`); the table holds their
+   * fold.
    */
   changes: z.object({
     mode: z.enum(['hashDiff', 'softDelete']),
@@ -42,6 +44,10 @@ export const manifestSchema = z.object({
     version: z.string(),
     afterVersion: z.string().optional(),
     afterRun: z.string().optional(),
+    /** The change rows of each type the run wrote (counted by its chunks); absent in manifests written before they were counted. */
+    inserted: z.number().int().nonnegative().optional(),
+    updated: z.number().int().nonnegative().optional(),
+    deleted: z.number().int().nonnegative().optional(),
   }).optional(),
   /**
    * A Delta run: the table (container/path), the mode, the version the run was planned against

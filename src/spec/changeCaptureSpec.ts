@@ -38,7 +38,7 @@ type CaptureFields = {
   validation?: unknown;
   changeCapture?: ChangeCaptureSpec | undefined;
   softDelete?: SoftDeleteSpec | undefined;
-  output: { format: string; mode?: string | undefined };
+  output: { format: string; mode?: string | undefined; keys?: string[] | undefined; partitionBy?: string[] | undefined };
 };
 
 /** The combinations change capture does not support, each at the field it concerns. */
@@ -56,10 +56,20 @@ export function checkChangeCaptureFields(spec: CaptureFields, ctx: z.RefinementC
       ctx.addIssue({ code: 'custom', path: ['chunking', 'column'], message: `a change-capture pipeline splits on one of its keys (${keys.join(', ')}), so a row never moves between chunks` });
     }
   }
-  // A Delta merge upserts the run's rows as they are: a delete row would land in the table as a
-  // row of NULLs. Until the merge applies change rows, change rows go to files or a Delta append.
-  if ((spec.changeCapture || spec.softDelete) && spec.output.format === 'delta' && spec.output.mode === 'merge') {
-    ctx.addIssue({ code: 'custom', path: ['output', 'mode'], message: 'a Delta merge does not apply change rows yet; write them with mode "append" (or to files) and fold them (README "Change capture")' });
+  const output = spec.output;
+  if (output.format === 'delta' && output.mode === 'merge') {
+    if (!spec.changeCapture && !spec.softDelete) {
+      if (!output.keys) ctx.addIssue({ code: 'custom', path: ['output', 'keys'], message: 'merge needs keys: the columns that identify a row' });
+    } else {
+      // A merge of change rows applies them by the keys they were captured by (capture keys by
+      // default): another key would match a delete row (which holds only its key) to nothing.
+      const captureKeys = spec.changeCapture?.keys;
+      if (output.keys && captureKeys && !sameNames(output.keys, captureKeys)) {
+        ctx.addIssue({ code: 'custom', path: ['output', 'keys'], message: `the merge applies change rows by their keys; output.keys (${output.keys.join(', ')}) differ from changeCapture.keys (${captureKeys.join(', ')}): give one of them, or the same columns` });
+      }
+      // The change rows are folded into files of the table's own; those are not partitioned yet.
+      if (output.partitionBy) ctx.addIssue({ code: 'custom', path: ['output', 'partitionBy'], message: 'a Delta merge of change rows does not take partitionBy yet' });
+    }
   }
   if (spec.softDelete) {
     if (spec.incremental === undefined) ctx.addIssue({ code: 'custom', path: ['softDelete'], message: 'soft deletes are read by an incremental pipeline (give incremental)' });
@@ -68,4 +78,9 @@ export function checkChangeCaptureFields(spec: CaptureFields, ctx: z.RefinementC
     // A re-ingest run of quarantined rows writes plain rows, not change rows.
     if (spec.validation !== undefined) ctx.addIssue({ code: 'custom', path: ['softDelete'], message: 'soft deletes do not take validation yet' });
   }
+}
+
+/** The same columns, in any order. */
+function sameNames(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((name) => b.includes(name));
 }

@@ -233,7 +233,8 @@ export const outputSchema = z
       ctx.addIssue({ code: 'custom', path: ['pathTemplate'], message: 'a Delta table lays out its own files; give tablePath instead' });
     }
     const mode = output.mode ?? 'append';
-    if (mode === 'merge' && !output.keys) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'merge needs keys: the columns that identify a row' });
+    // A merge without keys: refused by the spec's own refinement, where change capture (whose
+    // keys a merge of change rows takes) is in sight (spec/changeCaptureSpec.ts).
     if (mode !== 'merge' && output.keys) ctx.addIssue({ code: 'custom', path: ['keys'], message: `keys are for mode "merge"; ${mode} does not match rows` });
     if (output.keys && new Set(output.keys).size !== output.keys.length) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'a column is named twice' });
     const keyPartitions = (output.keys ?? []).filter((key) => output.partitionBy?.includes(key));

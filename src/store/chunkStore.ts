@@ -9,6 +9,7 @@ import { capMessage } from '../errors/capMessage.js';
 import { ruleCountSchema } from '../validation/ruleCounts.js';
 import { reconciliationSchema } from '../quality/reconciliationRecord.js';
 import { getEntityIfAny } from './getEntityIfAny.js';
+import { changeCountsSchema } from '../capture/changeCounts.js';
 
 /** One try of a chunk's copy within the run's current attempt: 1, 2, ... as the orchestrator numbers them. */
 export const chunkAttemptSchema = z.object({
@@ -54,6 +55,8 @@ export const chunkRecordSchema = z.object({
   timings: chunkTimingsSchema.optional(),
   /** The chunk's reconciliation with the source (quality/reconcileChunk.ts); absent when it is off. */
   reconciliation: reconciliationSchema.optional(),
+  /** A change-capture run: the change rows the chunk wrote, by type (capture/changeCounts.ts). */
+  changes: changeCountsSchema.optional(),
 });
 
 export type ChunkRecord = z.infer<typeof chunkRecordSchema>;
@@ -198,6 +201,7 @@ function toEntity(chunk: ChunkRecord) {
     ...(chunk.quarantine ? { quarantine: JSON.stringify(chunk.quarantine) } : {}),
     ...(chunk.rejectedByRule ? { rejectedByRule: JSON.stringify(chunk.rejectedByRule) } : {}),
     ...(chunk.reconciliation ? { reconciliation: JSON.stringify(chunk.reconciliation) } : {}),
+    ...(chunk.changes ? { changes: JSON.stringify(chunk.changes) } : {}),
     ...fileProperties,
   });
 }
@@ -215,5 +219,6 @@ function fromEntity(raw: Record<string, unknown>): ChunkRecord {
     quarantine: typeof entity.quarantine === 'string' ? JSON.parse(entity.quarantine) : undefined,
     rejectedByRule: typeof entity.rejectedByRule === 'string' ? JSON.parse(entity.rejectedByRule) : undefined,
     reconciliation: typeof entity.reconciliation === 'string' ? JSON.parse(entity.reconciliation) : undefined,
+    changes: typeof entity.changes === 'string' ? JSON.parse(entity.changes) : undefined,
   });
 }

@@ -128,7 +128,8 @@ describe.each(engines)('hashDiff on $label', (source) => {
     expect(first.changes).toHaveLength(300);
     expect(first.changes.every((change) => change.type === 'insert')).toBe(true);
     expect(first.changes[0]).toEqual({ id: '1', type: 'insert', name: 'item 1', price: '0.25' });
-    expect(first.manifest.changes).toMatchObject({ mode: 'hashDiff', keys: ['id'] });
+    // Counted by the chunks as they wrote the rows.
+    expect(first.manifest.changes).toMatchObject({ mode: 'hashDiff', keys: ['id'], inserted: 300, updated: 0, deleted: 0 });
     expect(first.manifest.changes!.afterVersion).toBeUndefined();
     expect(first.manifest.columns.map((column) => column.name)).toEqual(['id', 'name', 'price', 'seen', '_change_type', '_change_version']);
 
@@ -150,12 +151,13 @@ describe.each(engines)('hashDiff on $label', (source) => {
     expect(second.changes.find((change) => change.id === '50')).toEqual({ id: '50', type: 'update', name: null, price: '12.50' });
     expect(second.changes.find((change) => change.id === '51')).toEqual({ id: '51', type: 'update', name: '', price: '12.75' });
     expect(BigInt(second.manifest.changes!.version)).toBeGreaterThan(BigInt(first.manifest.changes!.version));
-    expect(second.manifest.changes).toMatchObject({ afterVersion: first.manifest.changes!.version, afterRun: first.manifest.runId });
+    expect(second.manifest.changes).toMatchObject({ afterVersion: first.manifest.changes!.version, afterRun: first.manifest.runId, inserted: 3, updated: 6, deleted: 5 });
 
     // 3. Nothing changed: no change rows.
     const third = await runOnce(pipelineId);
     manifests.push(third.manifest);
     expect(third.changes).toEqual([]);
+    expect(third.manifest.changes).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
 
     // 4. The manifest write fails after the change files and the state are written: the run fails,
     //    the pointer stays, and its retry writes the same changes, once.
@@ -179,6 +181,7 @@ describe.each(engines)('hashDiff on $label', (source) => {
     manifests.push(fourth.manifest);
     expect(fourth.changes.map((change) => `${change.id}:${change.type}`)).toEqual(['0:insert', '3:delete', '4:update', '301:update', '400:delete']);
     expect(fourth.manifest.changes!.afterRun).toBe(third.manifest.runId);
+    expect(fourth.manifest.changes).toMatchObject({ inserted: 1, updated: 2, deleted: 2 });
 
     // 5. A failed run retried after a later run succeeded: its changes were computed against a
     //    state no longer current, so it fails again, saying why, and writes no manifest.
@@ -228,13 +231,14 @@ describe('soft deletes', () => {
     const first = await read();
     expect(first.changes).toHaveLength(20);
     expect(first.changes.filter((change) => !change.includes(':insert:'))).toEqual(['3:delete:member 3']);
-    expect(first.manifest.changes).toMatchObject({ mode: 'softDelete', keys: ['id'] });
+    expect(first.manifest.changes).toMatchObject({ mode: 'softDelete', keys: ['id'], inserted: 19, updated: 0, deleted: 1 });
     expect(first.manifest.window).toMatchObject({ column: 'version', upTo: '20' });
 
     await pg.query(`UPDATE members SET version = 21, name = 'renamed' WHERE id = 5`);
     await pg.query(`UPDATE members SET version = 22, deleted_at = now() WHERE id = 6`);
     const second = await read();
     expect(second.changes).toEqual(['5:update:renamed', '6:delete:member 6']);
+    expect(second.manifest.changes).toMatchObject({ inserted: 0, updated: 1, deleted: 1 });
     expect(BigInt(second.manifest.changes!.version)).toBeGreaterThan(BigInt(first.manifest.changes!.version));
   }, 60_000);
 });
@@ -251,5 +255,9 @@ describe('hashDiff refusals', () => {
     const softWithout = await api.post('/api/pipelines', { ...base, softDelete: { column: 'seen' } });
     expect(softWithout.status).toBe(400);
     expect(JSON.stringify(softWithout.body)).toContain('softDelete');
+    // A Delta merge applies change rows by the keys they are captured by.
+    const otherKeys = await api.post('/api/pipelines', { ...base, changeCapture: { mode: 'hashDiff', keys: ['id'] }, output: { container, format: 'delta', mode: 'merge', keys: ['name'] } });
+    expect(otherKeys.status).toBe(400);
+    expect(JSON.stringify(otherKeys.body)).toContain('output.keys');
   });
 });

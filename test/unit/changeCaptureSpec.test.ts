@@ -20,6 +20,10 @@ describe('changeCapture and softDelete in a spec', () => {
       { ...base, changeCapture: { mode: 'hashDiff' }, chunking: { column: 'id' } },
       { ...base, changeCapture: { mode: 'hashDiff', keys: ['region', 'id'] }, chunking: { column: 'id' } },
       { ...base, incremental: { column: 'updated_at' }, softDelete: { column: 'deleted_at' } },
+      // A Delta merge applies change rows, by the capture's keys unless output.keys name the same columns.
+      { ...base, changeCapture: { mode: 'hashDiff' }, output: { container: 'lake', format: 'delta', mode: 'merge' } },
+      { ...base, changeCapture: { mode: 'hashDiff', keys: ['region', 'id'] }, output: { container: 'lake', format: 'delta', mode: 'merge', keys: ['id', 'region'] } },
+      { ...base, incremental: { column: 'updated_at' }, softDelete: { column: 'deleted_at' }, output: { container: 'lake', format: 'delta', mode: 'merge', keys: ['id'] } },
     ]) {
       const parsed = pipelineSpecSchema.parse(spec);
       expect(pipelineSpecSchema.parse(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
@@ -32,7 +36,12 @@ describe('changeCapture and softDelete in a spec', () => {
     expect(problems({ ...base, changeCapture: { mode: 'hashDiff', keys: ['id'] }, chunking: { column: 'region' } })[0]).toMatch(/^chunking.column: a change-capture pipeline splits on one of its keys/);
     expect(problems({ ...base, changeCapture: { mode: 'hashDiff' }, incremental: { column: 'updated_at' } })[0]).toMatch(/^changeCapture: hashDiff reads the whole table/);
     expect(problems({ ...base, table: undefined, query: 'SELECT 1 AS id', changeCapture: { mode: 'hashDiff' } })[0]).toMatch(/^changeCapture: hashDiff reads a table/);
-    expect(problems({ ...base, changeCapture: { mode: 'hashDiff' }, output: { container: 'lake', format: 'delta', mode: 'merge', keys: ['id'] } })[0]).toMatch(/^output.mode: a Delta merge does not apply change rows/);
+    // A Delta merge of change rows: by the capture's keys, and not partitioned (yet).
+    expect(problems({ ...base, changeCapture: { mode: 'hashDiff', keys: ['id'] }, output: { container: 'lake', format: 'delta', mode: 'merge', keys: ['code'] } })).toEqual([
+      'output.keys: the merge applies change rows by their keys; output.keys (code) differ from changeCapture.keys (id): give one of them, or the same columns',
+    ]);
+    expect(problems({ ...base, changeCapture: { mode: 'hashDiff' }, output: { container: 'lake', format: 'delta', mode: 'merge', partitionBy: ['region'] } })).toEqual(['output.partitionBy: a Delta merge of change rows does not take partitionBy yet']);
+    expect(problems({ ...base, output: { container: 'lake', format: 'delta', mode: 'merge' } })).toEqual(['output.keys: merge needs keys: the columns that identify a row']);
     expect(problems({ ...base, softDelete: { column: 'deleted_at' } })[0]).toMatch(/^softDelete: soft deletes are read by an incremental pipeline/);
   });
 });

@@ -78,7 +78,8 @@ export async function stageChunkFiles(container: ContainerClient, layout: DeltaT
       path: file.path,
       rows: file.rows,
       bytes: file.bytes,
-      partitionValues: partitionValuesOf(file.path.slice(prefix.length), input.partitionBy),
+      // Unpartitioned files need no folders: a merge's change files are not under the table.
+      partitionValues: input.partitionBy.length ? partitionValuesOf(file.path.slice(prefix.length), input.partitionBy) : {},
       stats: deltaFileStats(file.rows, input.fileColumns, file.statistics),
       modificationTime: input.modificationTime,
     };

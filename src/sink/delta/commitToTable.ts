@@ -22,6 +22,8 @@ export type RunCommitRequest = {
   /** Every column of the table as the run writes it, partition columns included. */
   writtenColumns: Column[];
   files: StagedFile[];
+  /** A merge of change rows: keys to remove without a row to add (mergeIntoTable's `deletes`). */
+  deletes?: unknown[][] | undefined;
   now: () => Date;
   /** Names the pipeline and run in errors. */
   where: string;
@@ -117,7 +119,7 @@ export async function buildCommit(container: ContainerClient, snapshot: DeltaSna
   if (mode === 'overwrite') {
     removes = [...snapshot.files.values()];
   } else if (mode === 'merge') {
-    const plan = await planMerge(container, snapshot, { layout, keys: request.keys ?? [], partitionBy: request.partitionBy, writtenColumns: request.writtenColumns, files: request.files, runId: request.provenance.runId, now: request.now, where });
+    const plan = await planMerge(container, snapshot, { layout, keys: request.keys ?? [], partitionBy: request.partitionBy, writtenColumns: request.writtenColumns, files: request.files, deletes: request.deletes, runId: request.provenance.runId, now: request.now, where });
     removes = plan.removes;
     rewritten = plan.rewrites.length;
     examined = plan.examined;

@@ -7,7 +7,13 @@ import { NonRetryableError } from '../../errors/errorTypes.js';
  * <table>/_delta_log/<20-digit version>.json                         the commits (PROTOCOL.md "Delta Log Entries")
  * <table>/[<col>=<value>/...]part-<runId>-c<chunk>-<file>.snappy.parquet   data files ("Data Files")
  * <parent>/_siphon_runs/<table name>/run=<runId>/_manifest.json, _SUCCESS, chunks/c<chunk>.json
+ * <parent>/_siphon_runs/<table name>/run=<runId>/_changes/part-c<chunk>-<file>.snappy.parquet   a merge's change rows
  * ```
+ *
+ * A change-capture pipeline that merges writes its change rows (`_change_type`,
+ * `_change_version`) to the run's `_changes/` folder, beside the table: the audit trail of what
+ * the run applied. The merge folds them into data files of the table's columns, at the names the
+ * copy would have given them (sink/delta/applyChanges.ts).
  *
  * A data file's name is a pure function of (run, chunk, file), so a retried chunk overwrites its
  * own files and never adds; no two runs share a name ("Data files MUST be uniquely named"). The
@@ -26,10 +32,20 @@ export type DeltaTableLayout = {
   /** Where a chunk's copy records its files with their Delta statistics, for the commit. */
   chunkFiles(runId: string, chunk: number): string;
   dataFile(runId: string, chunk: number, file: number, partitionFolder: string): string;
+  /** A merge's change file of (run, chunk, file), in the run's `_changes/` folder. */
+  changeFile(runId: string, chunk: number, file: number): string;
 };
 
 export const deltaLogFolder = '_delta_log';
 export const siphonRunsFolder = '_siphon_runs';
+export const changesFolder = '_changes';
+
+/** The (chunk, file) of a change file's name (layout.changeFile), for the data file its rows fold into. */
+export function changeFileNumbers(path: string): { chunk: number; file: number } {
+  const match = /\/part-c(\d{5,})-(\d{4,})\.snappy\.parquet$/.exec(path);
+  if (!match) throw new Error(`${path} is not a change file's name`);
+  return { chunk: Number(match[1]), file: Number(match[2]) };
+}
 
 export function deltaTableLayout(tablePath: string, pipelineId: string, table: string): DeltaTableLayout {
   const tableFolder = tablePath.replace(/\{([^{}]*)\}/g, (_, token: string) => {
@@ -48,6 +64,7 @@ export function deltaTableLayout(tablePath: string, pipelineId: string, table: s
     runFolder,
     chunkFiles: (runId, chunk) => `${runFolder(runId)}/chunks/c${pad(chunk, 5)}.json`,
     dataFile: (runId, chunk, file, partitionFolder) => `${tableFolder}/${partitionFolder ? `${partitionFolder}/` : ''}${dataFilePrefix(runId)}c${pad(chunk, 5)}-${pad(file, 4)}.snappy.parquet`,
+    changeFile: (runId, chunk, file) => `${runFolder(runId)}/${changesFolder}/part-c${pad(chunk, 5)}-${pad(file, 4)}.snappy.parquet`,
   };
 }
 

@@ -24,6 +24,8 @@ export type MergeRequest = {
   writtenColumns: Column[];
   /** The run's new files: its rows, each the current version of the row with its key. */
   files: StagedFile[];
+  /** Keys to remove from the table and not bring back (a merge of change rows: the deletes), as canonical values in key order. */
+  deletes?: unknown[][] | undefined;
   runId: string;
   now: () => Date;
   where: string;
@@ -55,6 +57,7 @@ const parallelReads = 8;
  * The commit removes each rewritten file and adds its rewrite (unless no row is left) and the
  * run's files. A row whose key holds a NULL matches nothing (as in SQL) and is inserted. The
  * run's rows must have distinct keys; two rows of one key would make the table ambiguous.
+ * `deletes` (a merge of change rows) are keys removed like the run's and not added back.
  */
 export async function planMerge(container: ContainerClient, snapshot: DeltaSnapshot, request: MergeRequest): Promise<MergePlan> {
   const fileColumns = request.writtenColumns.filter((column) => !request.partitionBy.includes(column.name));
@@ -105,7 +108,7 @@ async function readRunKeys(container: ContainerClient, request: MergeRequest, ke
     const metadata = await parquetMetadataAsync(buffer);
     return parquetCanonicalRows(buffer, keyColumns, 0, Number(metadata.num_rows), metadata);
   });
-  for (const rows of perFile) {
+  for (const rows of [...perFile, request.deletes ?? []]) {
     for (const row of rows) {
       if (row.some((value) => value === null)) continue;
       const text = keyText(keyColumns, row);
@@ -121,6 +124,10 @@ async function readRunKeys(container: ContainerClient, request: MergeRequest, ke
 }
 
 /** A key's identity: its comparable values, strings with their length so no two keys share a text. */
+export function mergeKeyText(keyColumns: Column[], row: unknown[]): string {
+  return keyText(keyColumns, row);
+}
+
 function keyText(keyColumns: Column[], row: unknown[]): string {
   return row.map((value, index) => {
     const key = comparable(keyColumns[index]!.type, value);
