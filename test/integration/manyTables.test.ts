@@ -114,6 +114,17 @@ describe('a pipeline of many tables', () => {
     expect(drift?.fields?.message ?? drift?.message).toContain('tables added: sales.returns');
   }, 120_000);
 
+  it('starts every table over when the pipeline is deleted and created again (no table keeps its old watermark)', async () => {
+    const current = await env.api.get('/api/pipelines/shop');
+    const deleted = await env.api.delete('/api/pipelines/shop', { 'if-match': current.headers.get('etag')! });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect((await env.api.post('/api/pipelines', spec('shop'))).status).toBe(201);
+    const run = await trigger('shop');
+    expect(run.status, run.error).toBe('succeeded');
+    const audit = (run.tableRuns as Array<Record<string, any>>).find((table) => table.table === 'ops.audit')!;
+    expect(await rowsReadBack(audit.manifestPath)).toBe(230);
+  }, 120_000);
+
   it('fails the run when a table fails, keeps the others, and a retry copies only that table', async () => {
     const created = await env.api.post('/api/pipelines', spec('shop-late', { tables: ['sales.orders', 'sales.customers', 'ops.late'], exclude: undefined }));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -137,6 +148,18 @@ describe('a pipeline of many tables', () => {
     }
     expect(after.get('ops.late')!.attempt).toBe(1);
     expect(await rowsReadBack(after.get('ops.late')!.manifestPath)).toBe(25);
+  }, 120_000);
+
+  it('with failFast, stops the tables not yet copied at the first failure', async () => {
+    const created = await env.api.post('/api/pipelines', spec('shop-fast', { tables: ['ops.missing', 'sales.orders'], exclude: undefined, failFast: true, chunking: { maxParallel: 1 } }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const run = await trigger('shop-fast');
+    expect(run.status).toBe('failed');
+    const byTable = new Map((run.tableRuns as Array<Record<string, any>>).map((table) => [table.table, table]));
+    expect(byTable.get('ops.missing')!.status).toBe('failed');
+    // One table at a time (maxParallel 1), in name order: sales.orders was never started.
+    expect(byTable.get('sales.orders')).toMatchObject({ status: 'cancelled', rows: 0, statusReason: 'failFast: table 1 of the run ended failed' });
+    expect(run.error).toContain('sales.orders cancelled');
   }, 120_000);
 
   it('refuses a table run being retried or cancelled on its own, and specs that would mix tables in one folder', async () => {
