@@ -3,6 +3,8 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
 import { startTestEnvironment, type TestEnvironment } from '../support/testEnvironment.js';
 import { waitFor } from '../support/waitFor.js';
+import { getServices } from '../../src/services.js';
+import { sweepEndedRuns } from '../../src/jobs/sweepEndedRuns.js';
 
 /**
  * A pipeline of many tables on PostgreSQL, end to end through the API and the local runtime:
@@ -160,6 +162,12 @@ describe('a pipeline of many tables', () => {
     // One table at a time (maxParallel 1), in name order: sales.orders was never started.
     expect(byTable.get('sales.orders')).toMatchObject({ status: 'cancelled', rows: 0, statusReason: 'failFast: table 1 of the run ended failed' });
     expect(run.error).toContain('sales.orders cancelled');
+
+    // The cleanup sweep reaches the tables' runs too (they live under their table pipelines).
+    const services = await getServices();
+    const swept = await sweepEndedRuns({ ...services, now: () => new Date(Date.now() + 86_400_000) });
+    expect(swept.errors).toEqual([]);
+    expect(swept.cleaned.map((entry) => entry.runId)).toEqual(expect.arrayContaining([byTable.get('ops.missing')!.runId, byTable.get('sales.orders')!.runId]));
   }, 120_000);
 
   it('refuses a table run being retried or cancelled on its own, and specs that would mix tables in one folder', async () => {

@@ -32,7 +32,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-it('copies 200 tables (50 empty, 10 without a key) with every table complete, and keeps the run\'s history bounded', async () => {
+it('copies 200 tables (50 empty, 10 without a key) with every table complete, within one maxParallel, and keeps the run\'s history bounded', async () => {
   const created = await env.api.post('/api/pipelines', {
     id: 'warehouse',
     source: { engine: 'postgres', connectionSetting: 'SIPHON_SOURCE_TEST' },
@@ -59,6 +59,19 @@ it('copies 200 tables (50 empty, 10 without a key) with every table complete, an
     tables.map((table) => `SELECT '${table.name}' AS name, count(*) AS n FROM bulk.${table.name}`).join(' UNION ALL '),
   );
   expect(counted).toEqual(source.map((row) => ({ table: `bulk.${row.name}`, rows: Number(row.n) })).sort((a, b) => (a.table < b.table ? -1 : 1)));
+
+  // maxParallel holds for the run as a whole: never more than 8 chunks copying at once over all tables.
+  const windows = (await mapWithConcurrency(tableRuns, 8, async (tableRun) => ((await env.api.get(`${String(tableRun.url)}/chunks?limit=100`)).body!.chunks as Array<{ startedAt?: string; endedAt?: string }>)))
+    .flat()
+    .filter((chunk) => chunk.startedAt && chunk.endedAt)
+    .map((chunk) => [Date.parse(chunk.startedAt!), Date.parse(chunk.endedAt!)] as const);
+  const edges = windows.flatMap(([start, end]) => [[start, 1], [end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let copying = 0;
+  let most = 0;
+  for (const [, step] of edges) most = Math.max(most, (copying += step));
+  expect(windows.length).toBeGreaterThanOrEqual(150);
+  expect(most).toBeLessThanOrEqual(8);
+  expect(most).toBeGreaterThan(1);
 
   // The timeline: prepared (the catalog resolved, 200 runs recorded) within seconds of the start.
   const events = (await env.api.get(`/api/pipelines/warehouse/runs/${String(run.runId)}/events?limit=100`)).body!.events as Array<{ type: string; at: string }>;
