@@ -49,6 +49,7 @@ export async function deletePipeline(services: Services, id: string, etag: strin
     // the lease holder here lapses after its grace period.
     await services.watermarks.delete(id);
     await services.changeStates.delete(id);
+    await services.changeVersions.delete(id);
     await services.schemas.deleteAll(id);
     const purged = options.purgeHistory ? await purgeRunHistory(services, id) : undefined;
     return { outcome: 'deleted', pipeline, purged };

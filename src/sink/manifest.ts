@@ -34,14 +34,18 @@ export const manifestSchema = z.object({
    * A change-capture run (capture/): its rows are change rows (`_change_type`, `_change_version`).
    * `version` is this run's `_change_version`; `afterVersion` and `afterRun` name the state it was
    * compared with (absent: a snapshot, every row an insert). Versions are microseconds since the
-   * epoch of each run's start, ascending from run to run.
+   * epoch of each run's start, ascending from run to run. changeTracking and cdc: the window
+   * read from the engine's change table, `afterVersion` (exclusive) up to `version` (inclusive,
+   * a Change Tracking version or an LSN as 0x hex), or a snapshot with `snapshotReason`.
    */
   changes: z.object({
-    mode: z.enum(['hashDiff', 'softDelete']),
+    mode: z.enum(['hashDiff', 'softDelete', 'changeTracking', 'cdc']),
     keys: z.array(z.string()),
     version: z.string(),
     afterVersion: z.string().optional(),
     afterRun: z.string().optional(),
+    snapshotReason: z.string().optional(),
+    captureInstance: z.string().optional(),
   }).optional(),
   /**
    * A Delta run: the table (container/path), the mode, the version the run was planned against

@@ -12,6 +12,7 @@ import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from '
 import { chunkChecksumQuery } from './sqlServerChecksumQuery.js';
 import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
+import { changeTrackingReadQuery, changeTrackingStateQuery, minValidVersionQuery } from './sqlServerChangeQueries.js';
 import {
   chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery, tablePartitioningQuery,
   statisticsHistogramQuery, tableSampleQuery, type SqlParam, type SqlQuery,
@@ -340,10 +341,32 @@ export class SqlServerConnector implements SourceConnector, ChecksumSource {
     return { method: 'sample', points: sampledPoints(sample, kind, where) };
   }
 
+  /**
+   * What a changeTracking run fixes at prepare (capture/changeTracking.ts): whether the database
+   * allows SNAPSHOT isolation, its current Change Tracking version, and the table's minimum valid
+   * version (undefined: Change Tracking is off for the table or the database).
+   */
+  async changeTrackingState(table: TableRef): Promise<{ snapshotAllowed: boolean; currentVersion: string | undefined; minValidVersion: string | undefined }> {
+    const [row] = await this.rows<{ snapshot_allowed: number; current_version: string | number | null; min_valid_version: string | number | null }>(changeTrackingStateQuery(table));
+    return {
+      snapshotAllowed: Number(row?.snapshot_allowed ?? 0) === 1,
+      currentVersion: row?.current_version == null ? undefined : String(row.current_version),
+      minValidVersion: row?.min_valid_version == null ? undefined : String(row.min_valid_version),
+    };
+  }
+
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
     const label = readTargetLabel(request.target);
+    const { changeRead } = request;
+    if (changeRead && request.target.kind !== 'table') throw new NonRetryableError(`${label}: ${changeRead.mode} reads a table's changes, not a query's`);
+    if (changeRead && changeRead.mode !== 'changeTracking') throw new NonRetryableError(`${label}: ${changeRead.mode} is not read by this connector yet`);
     const decoders = request.columns.map((column) => decoderFor(column, `${label}, column "${column.name}" (${column.sourceType})`));
-    const query = chunkQuery(request.target, request.columns, request.key, request.orderBy, request.range, request.window);
+    // A change row's two more values: the operation as SQL Server names it, and its version.
+    if (changeRead) decoders.push((value) => value, (value) => (value == null ? value : BigInt(value as string | number)));
+    const table = request.target.kind === 'table' ? request.target.table : undefined;
+    const query = changeRead && table
+      ? changeTrackingReadQuery(table, request.columns, changeRead.keys, changeRead.after, changeRead.upTo)
+      : chunkQuery(request.target, request.columns, request.key, request.orderBy, request.range, request.window);
     const batchRows = Math.max(1, request.batchRows);
     const sqlRequest = this.request(query.params);
     sqlRequest.stream = true;
@@ -418,7 +441,10 @@ export class SqlServerConnector implements SourceConnector, ChecksumSource {
           yield next;
           continue;
         }
-        if (finished) return;
+        if (finished) {
+          if (changeRead && table) await this.checkChangesStillValid(table, changeRead.after, label);
+          return;
+        }
         sqlRequest.resume();
         await new Promise<void>((resolve) => { wake = resolve; });
       }
@@ -430,6 +456,22 @@ export class SqlServerConnector implements SourceConnector, ChecksumSource {
         sqlRequest.cancel();
         await Promise.race([done, new Promise<void>((resolve) => setTimeout(resolve, cancelWaitMs).unref())]);
       }
+    }
+  }
+
+  /**
+   * After a Change Tracking read: the table's minimum valid version must still be at or below
+   * the version the read started after. It only rises (cleanup removes changes below it), so
+   * while it is, the read saw every change after `after`; above it, cleanup may have removed
+   * changes the read should have had, and the chunk fails rather than leave a silent gap (the
+   * next run's prepare sees the same and takes a snapshot).
+   */
+  private async checkChangesStillValid(table: TableRef, after: string, label: string): Promise<void> {
+    const [row] = await this.rows<{ min_valid_version: string | number | null }>(minValidVersionQuery(table));
+    const minValid = row?.min_valid_version == null ? undefined : String(row.min_valid_version);
+    if (minValid === undefined) throw new NonRetryableError(`${label}: Change Tracking was turned off for the table while the run read its changes`);
+    if (BigInt(minValid) > BigInt(after)) {
+      throw new NonRetryableError(`${label}: Change Tracking's minimum valid version rose to ${minValid} while the run read its changes after version ${after} (retention cleanup), so changes may be missing; no manifest is written, and the next run takes a snapshot`);
     }
   }
 

@@ -1,3 +1,4 @@
+import { changeTrackingSetupSql } from './changeTracking.js';
 import { createHash } from 'node:crypto';
 import { canonicalLiteral, parseSqlType, storageType, type SqlType } from './sqlTypes.js';
 
@@ -293,6 +294,7 @@ BEGIN
      GROUP BY v, k ORDER BY k$q$, canonical, sortkey, sortkey)
     USING obj, stat, bucket, coalesce(ps.bounds, '{}'::text[]), total, coalesce(ps.mcv, '{}'::text[]), coalesce(ps.freqs, '{}'::float4[]);
 END $$;
+${changeTrackingSetupSql}
 `;
 
 /** Bumped whenever the setup changes, so a database set up by an older version is set up again. */

@@ -19,6 +19,8 @@ import type { ResultColumn } from './tokens.js';
 export type CatalogReader = {
   /** Columns of a table or view, or undefined when there is none by that name (case-insensitive). */
   table(schema: string, name: string): Promise<TableInfo | undefined>;
+  /** The primary key columns a table is change-tracked by; undefined when Change Tracking is off for it. */
+  trackedKeys?(table: TableInfo): Promise<string[] | undefined>;
   /** Checks that a translated query compiles, without running it; a SqlServerError if not. */
   check(sql: string, params: unknown[]): Promise<void>;
   database: string;
@@ -33,8 +35,9 @@ export type TableInfo = { schema: string; name: string; columns: Array<{ name: s
 
 export type Translation =
   | { k: 'select'; sql: string; params: unknown[]; columns: ResultColumn[]; text: string }
-  | { k: 'set'; text: string; pgSql?: string }
-  | { k: 'utility'; sql: string; text: string };
+  | { k: 'set'; text: string; pgSql?: string; isolation?: string }
+  | { k: 'utility'; sql: string; text: string }
+  | { k: 'transaction'; action: 'begin' | 'commit' | 'rollback'; text: string };
 
 /** A typed PostgreSQL expression: its SQL, its SQL Server type, whether it can be NULL. */
 type TE = { sql: string; type: SqlType; nullable: boolean; literal?: string | undefined; name?: string | undefined };
@@ -61,6 +64,7 @@ const sysViews: Record<string, Array<[string, string]>> = {
   partitions: [['partition_id', 'bigint'], ['object_id', 'int'], ['index_id', 'int'], ['partition_number', 'int'], ['rows', 'bigint']],
   stats: [['object_id', 'int'], ['stats_id', 'int'], ['name', 'sysname'], ['auto_created', 'bit']],
   stats_columns: [['object_id', 'int'], ['stats_id', 'int'], ['stats_column_id', 'int'], ['column_id', 'int']],
+  databases: [['database_id', 'int'], ['name', 'sysname'], ['snapshot_isolation_state', 'tinyint'], ['is_read_committed_snapshot_on', 'bit'], ['is_cdc_enabled', 'bit']],
 };
 
 const sysFunctions: Record<string, { args: string[]; columns: Array<[string, string]> }> = {
@@ -109,7 +113,11 @@ class Translator {
       case 'set':
         // SQL Server's LOCK_TIMEOUT (ms, -1 waits forever) is PostgreSQL's lock_timeout (ms, 0 waits forever).
         if (statement.lockTimeoutMs !== undefined) return { k: 'set', text: statement.text, pgSql: `SET lock_timeout = ${Math.max(0, statement.lockTimeoutMs)}` };
+        // The session's isolation level, which the next BEGIN TRANSACTION takes (tdsTestServer.ts).
+        if (statement.isolation !== undefined) return { k: 'set', text: statement.text, isolation: statement.isolation };
         return { k: 'set', text: statement.text };
+      case 'transaction':
+        return { k: 'transaction', action: statement.action, text: statement.text };
       case 'updateStatistics': {
         const table = await this.resolveTable(statement.parts);
         return { k: 'utility', sql: `ANALYZE ${quote(table.schema)}.${quote(table.name)}`, text: statement.text };
@@ -243,6 +251,34 @@ class Translator {
         const args = source.args.map((arg, i) => this.convert(this.expr(arg, scope), parseSqlType(fn.args[i]!)));
         add([source.alias ?? name], fn.columns.map(([column, type]) => ({ name: column, sql: `$$.${quote(column)}`, type: parseSqlType(type), nullable: true })));
         return `siphon_sys.${name}(${args.join(', ')}) AS ${alias}`;
+      }
+      case 'changetable': {
+        // Change Tracking's changes after a version, from the change table the double keeps (changeTracking.ts).
+        const table = await this.resolveTable(source.parts);
+        const keys = await this.catalog.trackedKeys?.(table);
+        if (!keys) throw new SqlServerError(4997, `Cannot obtain change information for table '${table.schema}.${table.name}' because change tracking is not enabled on the table.`);
+        const last = this.convert(this.expr(source.last, scope), { name: 'bigint' });
+        const keyColumns = keys.map((key) => {
+          const column = table.columns.find((c) => c.name === key);
+          if (!column) throw new SqlServerError(207, `Invalid column name '${key}'.`);
+          return column;
+        });
+        const system: Array<[string, string, boolean, string]> = [
+          ['SYS_CHANGE_VERSION', 'bigint', false, 'c.sys_change_version'],
+          ['SYS_CHANGE_CREATION_VERSION', 'bigint', true, 'c.sys_change_creation_version'],
+          ['SYS_CHANGE_OPERATION', 'nchar(1)', false, 'c.sys_change_operation'],
+          ['SYS_CHANGE_COLUMNS', 'varbinary(4100)', true, 'NULL::bytea'],
+          ['SYS_CHANGE_CONTEXT', 'varbinary(128)', true, 'NULL::bytea'],
+        ];
+        const list = [
+          ...system.map(([name, , , sql]) => `${sql} AS ${quote(name)}`),
+          ...keyColumns.map((column) => `(c.key ->> ${literal(column.name)})::${column.pgType} AS ${quote(column.name)}`),
+        ];
+        add([source.alias ?? 'changetable'], [
+          ...system.map(([name, type, nullable]) => ({ name, sql: `$$.${quote(name)}`, type: parseSqlType(type), nullable })),
+          ...keyColumns.map((column) => ({ name: column.name, sql: normalizeColumn(`$$.${quote(column.name)}`, column.pgType, column.type), type: column.type, nullable: false })),
+        ]);
+        return `(SELECT ${list.join(', ')} FROM siphon_tds.ct_changes_since(${literal(`${quote(table.schema)}.${quote(table.name)}`)}::regclass, ${last}) AS c) AS ${alias}`;
       }
       case 'table': {
         const parts = source.parts;
@@ -624,6 +660,24 @@ class Translator {
         const x = value.sql;
         return { sql: `((CASE WHEN substr(${x}, 29, 1) = '-' THEN -1 ELSE 1 END) * (substr(${x}, 30, 2)::int4 * 60 + substr(${x}, 33, 2)::int4))`, type: { name: 'int' }, nullable: value.nullable };
       }
+      // Change Tracking, emulated over the double's change table (changeTracking.ts).
+      case 'change_tracking_current_version':
+        arity(0);
+        return { sql: 'siphon_tds.ct_current_version()', type: { name: 'bigint' }, nullable: true };
+      case 'change_tracking_min_valid_version': {
+        arity(1);
+        const [object] = args();
+        return { sql: `siphon_tds.ct_min_valid_version(${this.convert(object!, { name: 'int' })})`, type: { name: 'bigint' }, nullable: true };
+      }
+      case 'object_id': {
+        arity(1);
+        const [objectName] = args();
+        if (!isStringType(objectName!.type)) return this.refuse('OBJECT_ID', `OBJECT_ID of ${formatSqlType(objectName!.type)}`);
+        return { sql: `siphon_tds.object_id((${objectName!.sql})::text)`, type: { name: 'int' }, nullable: true };
+      }
+      case 'db_name':
+        arity(0);
+        return { sql: 'current_database()::text', type: { name: 'nvarchar', length: 128 }, nullable: false };
       case 'newid':
         arity(0);
         return { sql: 'gen_random_uuid()', type: { name: 'uniqueidentifier' }, nullable: false };
