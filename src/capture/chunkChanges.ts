@@ -11,6 +11,7 @@ import { keyCodec } from './stateKeys.js';
 import { StateMerge } from './stateMerge.js';
 import type { ChangeTableRead } from '../sources/sourceConnector.js';
 import { changeTrackingChanges } from './changeTrackingChanges.js';
+import { cdcChanges } from './cdcChanges.js';
 
 /**
  * What the copy of a chunk asks of change capture: the columns written (the row's, then the
@@ -44,6 +45,7 @@ export async function openChunkChanges(input: ChunkChangesInput): Promise<ChunkC
   const { capture, columns } = input;
   const changeColumns = withChangeColumns(columns, input.spec);
   if (capture.mode === 'changeTracking') return { columns: changeColumns, ...changeTrackingChanges(capture, columns.length, input.where) };
+  if (capture.mode === 'cdc') return { columns: changeColumns, ...cdcChanges(capture, columns.length, input.where) };
   const version = BigInt(capture.version);
   if (capture.mode === 'softDelete') {
     const deleted = columns.findIndex((column) => column.name === input.spec.softDelete!.column);

@@ -9,6 +9,7 @@ import type { RunCapture } from './runCapture.js';
 import type { SourceConnector } from '../sources/sourceConnector.js';
 import { readTargetOf } from '../sources/readTarget.js';
 import { planChangeTracking } from './planChangeTracking.js';
+import { planCdc } from './planCdc.js';
 
 /**
  * The key columns of a hashDiff pipeline, checked against the columns read: `changeCapture.keys`
@@ -56,7 +57,8 @@ export async function planCapture(services: Services, spec: PipelineSpec, column
   const keys = captureKeys(spec, columns, primaryKey, label);
   const target = readTargetOf(spec);
   if (spec.changeCapture.mode === 'changeTracking' && target.kind === 'table') return planChangeTracking(services, source, spec, target.table, keys, options, label);
-  if (spec.changeCapture.mode !== 'hashDiff') throw new NonRetryableError(`${label}: changeCapture mode ${spec.changeCapture.mode} is not supported yet`);
+  if (spec.changeCapture.mode === 'cdc' && target.kind === 'table') return planCdc(services, source, spec, target.table, keys, options, label);
+  if (spec.changeCapture.mode !== 'hashDiff') throw new NonRetryableError(`${label}: changeCapture mode ${spec.changeCapture.mode} reads a table`);
   const current = await services.changeStates.get(spec.id);
   const pointer = options.fullRefresh ? undefined : current;
   const atPrepare = current ? { currentAtPrepare: current.runId } : {};

@@ -24,8 +24,9 @@ export const captureSchema = z.object({
    */
   after: z.string().optional(),
   snapshotReason: z.string().optional(),
-  /** cdc: the capture instance read, and whether updates' before-images are written. */
+  /** cdc: the capture instance read, the columns it captured, and whether updates' before-images are written. */
   captureInstance: z.string().optional(),
+  captured: z.array(z.string()).optional(),
   rowFilter: z.enum(['all', 'all update old']).optional(),
 });
 export type RunCapture = z.infer<typeof captureSchema>;

@@ -136,7 +136,7 @@ export type ReadChunkRequest = {
  */
 export type ChangeTableRead =
   | { mode: 'changeTracking'; keys: string[]; after: string; upTo: string }
-  | { mode: 'cdc'; keys: string[]; captureInstance: string; from: string; upTo: string; rowFilter: 'all' | 'all update old' };
+  | { mode: 'cdc'; keys: string[]; captureInstance: string; captured: string[]; from: string; upTo: string; rowFilter: 'all' | 'all update old' };
 
 /**
  * Reconciliation (quality/chunkChecksum.ts): a chunk's rows as a read of it would see them, and

@@ -70,3 +70,65 @@ SET TRANSACTION ISOLATION LEVEL READ COMMITTED;`,
     params: [{ name: 'after', type: 'bigint', value: BigInt(after) }, { name: 'upTo', type: 'bigint', value: BigInt(upTo) }],
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// CDC (capture/planCdc.ts). LSNs travel as binary(10) parameters and come back as 0x hex text
+// (CONVERT style 1: 0x and 20 upper-case hex digits), which orders as the LSNs do.
+
+const lsnText = (expression: string) => `CONVERT(varchar(22), ${expression}, 1)`;
+
+export function lsnParam(name: string, hex: string): SqlParam {
+  return { name, type: 'binary', length: 10, value: Buffer.from(hex.slice(2), 'hex') };
+}
+
+/** The table's capture instances, oldest first, with each one's start and minimum LSN. */
+export function cdcInstancesQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT ct.capture_instance, ${lsnText('ct.start_lsn')} AS start_lsn, ${lsnText('sys.fn_cdc_get_min_lsn(ct.capture_instance)')} AS min_lsn
+  FROM cdc.change_tables AS ct
+ WHERE ct.source_object_id = OBJECT_ID(@object)
+ ORDER BY ct.create_date, ct.capture_instance`,
+    params: [objectParam(table)],
+  };
+}
+
+/** The columns each capture instance of the table captured (a newer instance may have others). */
+export function cdcCapturedColumnsQuery(table: TableRef): SqlQuery {
+  return {
+    text: `SELECT ct.capture_instance, cc.column_name
+  FROM cdc.captured_columns AS cc
+  JOIN cdc.change_tables AS ct ON ct.object_id = cc.object_id
+ WHERE ct.source_object_id = OBJECT_ID(@object)
+ ORDER BY ct.capture_instance, cc.column_ordinal`,
+    params: [objectParam(table)],
+  };
+}
+
+/** The highest LSN CDC has captured: the run's upper bound. */
+export function cdcMaxLsnQuery(): SqlQuery {
+  return { text: `SELECT ${lsnText('sys.fn_cdc_get_max_lsn()')} AS max_lsn`, params: [] };
+}
+
+export function cdcMinLsnQuery(instance: string): SqlQuery {
+  return { text: `SELECT ${lsnText('sys.fn_cdc_get_min_lsn(@instance)')} AS min_lsn`, params: [{ name: 'instance', type: 'nvarchar', length: 128, value: instance }] };
+}
+
+/**
+ * One run's CDC changes: cdc.fn_cdc_get_all_changes_<instance> from the LSN after the stored one
+ * (sys.fn_cdc_increment_lsn: the function's lower bound is inclusive) up to the run's maximum
+ * LSN, in commit order (__$start_lsn, __$seqval, then before-image before after-image). Columns
+ * the instance did not capture (added to the table after it was created) come as NULL. The
+ * version is the start LSN and the seqval as one hex text, orderable as text.
+ */
+export function cdcReadQuery(instance: string, columns: Column[], captured: string[], from: string, upTo: string, rowFilter: 'all' | 'all update old'): SqlQuery {
+  const has = new Set(captured.map((name) => name.toLowerCase()));
+  const list = columns.map((column) => (has.has(column.name.toLowerCase()) ? selectFrom('siphon_cdc', column) : `CAST(NULL AS nvarchar(1)) AS ${quoteIdentifier(column.name)}`));
+  const lsn = (column: string) => `siphon_cdc.${quoteIdentifier(column)}`;
+  return {
+    text: `SELECT ${list.join(', ')}, CAST(${lsn('__$operation')} AS int) AS ${changeOperationAlias},
+       ${lsnText(lsn('__$start_lsn'))} + CONVERT(varchar(20), ${lsn('__$seqval')}, 2) AS ${changeVersionAlias}
+  FROM cdc.${quoteIdentifier(`fn_cdc_get_all_changes_${instance}`)}(sys.fn_cdc_increment_lsn(@from), @upTo, N'${rowFilter}') AS siphon_cdc
+ ORDER BY ${lsn('__$start_lsn')}, ${lsn('__$seqval')}, ${lsn('__$operation')}`,
+    params: [lsnParam('from', from), lsnParam('upTo', upTo)],
+  };
+}

@@ -447,6 +447,13 @@ class TdsConnection {
         };
         return table;
       },
+      cdcInstance: async (name) => {
+        const found = (await client.query(
+          `SELECT i.capture_instance, n.nspname, c.relname, array_to_json(i.captured_columns)::text AS captured
+             FROM siphon_tds.cdc_instances i JOIN pg_class c ON c.oid = i.source_oid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE lower(i.capture_instance) = lower($1)`, [name])).rows[0] as { capture_instance: string; nspname: string; relname: string; captured: string } | undefined;
+        return found && { instance: found.capture_instance, schema: found.nspname, name: found.relname, columns: JSON.parse(found.captured) as string[] };
+      },
       trackedKeys: async (table) => {
         const found = (await client.query(
           `SELECT t.key_columns FROM siphon_tds.ct_tables t WHERE t.table_oid = to_regclass($1)`, [`"${table.schema.replace(/"/g, '""')}"."${table.name.replace(/"/g, '""')}"`])).rows[0] as { key_columns: string } | undefined;
@@ -648,6 +655,8 @@ export function sqlServerErrorOf(err: unknown): SqlServerError {
     case '42703': return new SqlServerError(207, `Invalid column name: ${message}`);
     // What SET LOCK_TIMEOUT's expiry looks like on SQL Server (lock_timeout on PostgreSQL).
     case '55P03': return new SqlServerError(1222, 'Lock request time out period exceeded.');
+    // cdc.fn_cdc_get_all_changes_* given an LSN range outside the instance's (cdc.ts): SQL Server's famous 313.
+    case 'SX313': return new SqlServerError(313, message);
     default: return new SqlServerError(50000, `The PostgreSQL engine behind the Siphon TDS test server failed (${e.code ?? 'no code'}): ${message}`);
   }
 }

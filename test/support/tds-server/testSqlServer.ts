@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../testPostgres.js';
-import { createSqlServerTable, insertSqlServerRows, type SqlServerTable } from './catalog.js';
+import { addSqlServerColumn, createSqlServerTable, insertSqlServerRows, type SqlServerColumn, type SqlServerTable } from './catalog.js';
 import { TdsTestServer } from './tdsTestServer.js';
 
 /**
@@ -46,6 +46,16 @@ export type TestSqlServer = {
    * current version. The test double only (a real server cleans up on its own schedule).
    */
   cleanUpChangeTracking(table: string): Promise<bigint>;
+  /**
+   * CDC on for the database (if it is not) and a capture instance `instance` for `table`, of its
+   * columns as they are now: on the test double its emulation (cdc.ts), on a real SQL Server
+   * sys.sp_cdc_enable_db and sys.sp_cdc_enable_table (which need SQL Server Agent running).
+   */
+  enableCdc(table: string, instance: string): Promise<void>;
+  /** CDC's retention cleanup for `instance`, now: its minimum LSN passes every change so far. The test double only. */
+  cleanUpCdc(instance: string): Promise<void>;
+  /** ALTER TABLE ... ADD a NULL column. */
+  addColumn(table: string, column: SqlServerColumn): Promise<void>;
   drop(): Promise<void>;
   /** The database name in errors: `SQL Server host,port/database`. */
   label: string;
@@ -111,6 +121,15 @@ async function testDouble(label: string): Promise<TestSqlServer> {
       const [row] = await db.query<{ cut: string }>(`SELECT siphon_tds.ct_cleanup($1::regclass)::text AS cut`, [`dbo."${table}"`]);
       return BigInt(row!.cut);
     },
+    enableCdc: async (table, instance) => {
+      await db.query(`SELECT siphon_tds.cdc_enable($1::regclass, $2)`, [`dbo."${table}"`, instance]);
+    },
+    cleanUpCdc: async (instance) => {
+      await db.query(`SELECT siphon_tds.cdc_cleanup($1)`, [instance]);
+    },
+    addColumn: async (table, column) => {
+      await addSqlServerColumn(query, 'dbo', table, column);
+    },
     drop: async () => {
       server.holdRowversion(undefined);
       await server.close();
@@ -175,6 +194,16 @@ async function realSqlServer(label: string, connectionString: string): Promise<T
     },
     cleanUpChangeTracking: async () => {
       throw new Error('Change Tracking cleanup on demand is the test double\'s hook; a real SQL Server cleans up on its own schedule');
+    },
+    enableCdc: async (table, instance) => {
+      await run(`IF (SELECT is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID()) = 0 EXEC sys.sp_cdc_enable_db`);
+      await run(`EXEC sys.sp_cdc_enable_table @source_schema = N'${schema}', @source_name = N'${table}', @role_name = NULL, @capture_instance = N'${instance}'`);
+    },
+    cleanUpCdc: async () => {
+      throw new Error('CDC cleanup on demand is the test double\'s hook; a real SQL Server cleans up on its own schedule');
+    },
+    addColumn: async (table, column) => {
+      await run(`ALTER TABLE [${schema}].[${table}] ADD [${column.name}] ${column.type} NULL`);
     },
     openTransaction: async () => {
       const holder = 'siphon_open_transaction';

@@ -716,6 +716,17 @@ class Parser {
     }
     if (this.isIdentifierStart()) {
       const parts = this.multipart();
+      // sys.fn_cdc_*(...): a system function named with its schema.
+      if (this.isOp('(') && parts.length === 2 && parts[0]!.toLowerCase() === 'sys' && parts[1]!.toLowerCase().startsWith('fn_cdc_')) {
+        this.i++;
+        const call: Expr = { k: 'call', name: `sys.${parts[1]!.toLowerCase()}`, args: [], star: false, distinct: false };
+        if (!this.isOp(')')) {
+          do call.args.push(this.expr());
+          while (this.acceptOp(','));
+        }
+        this.expectOp(')');
+        return call;
+      }
       if (this.isOp('(')) this.fail(`The function ${parts.join('.')}`);
       return { k: 'col', parts };
     }
