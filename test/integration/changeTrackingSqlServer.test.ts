@@ -170,6 +170,21 @@ describe('changeTracking on SQL Server', () => {
     expect(fifth.changes).toEqual(['10:update:after the crash:10.50']);
     expect(fifth.manifest.changes!.afterVersion).toBe(retried.manifest.changes!.version);
 
+    // 4b. A failed run retried after a later run succeeded: its window overlaps the later run's,
+    //     so finalize refuses it, saying why, and writes no manifest.
+    await change((t) => `UPDATE ${t} SET owner = 'stale' WHERE id = 11`);
+    blobProxy.rule = (request) => (request.method === 'PUT' && request.path.includes(`/${container}/`) && request.path.endsWith('/_manifest.json') ? { action: 'status', status: 403, code: 'AuthorizationFailure' } : undefined);
+    const stale = await api.post(`/api/pipelines/${pipelineId}/runs`);
+    const staleRun = await api.waitForRun(stale.headers.get('location')!);
+    blobProxy.rule = undefined;
+    expect(staleRun.status).toBe('failed');
+    const later = await runOnce();
+    expect(later.changes).toEqual(['11:update:stale:11.50']);
+    await retryUntilAccepted(staleRun.runId as string);
+    const refused = await api.waitForRun(stale.headers.get('location')!);
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toContain(`the change-table position moved to run ${later.manifest.runId}`);
+
     if (!sql.server) return; // The steps below use the double's hooks.
 
     // 5. A writer commits after prepare fixed the high version, before the read's snapshot: its
@@ -209,7 +224,7 @@ describe('changeTracking on SQL Server', () => {
     // 7. Retention cleans up while a chunk reads (after prepare checked): the chunk's own check of
     //    the minimum valid version fails the run, with no manifest and the version unmoved; the
     //    next run takes a snapshot.
-    await change((t) => `UPDATE ${t} SET owner = 'lost?' WHERE id = 11`);
+    await change((t) => `UPDATE ${t} SET owner = 'lost?' WHERE id = 13`);
     await change((t) => `UPDATE ${t} SET owner = 'cleaned' WHERE id = 12`);
     sql.server.beforeStatement(/CHANGETABLE/i, async () => {
       await sql.cleanUpChangeTracking(table);
