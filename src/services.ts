@@ -1,4 +1,5 @@
 import { ChangeStateStore } from './store/changeStateStore.js';
+import { ChangeVersionStore } from './store/changeVersionStore.js';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { ChunkStore } from './store/chunkStore.js';
@@ -35,6 +36,8 @@ export type Services = {
   schemas: SchemaStore;
   /** Each change-capture pipeline's current change state (capture/), an entity beside the watermark. */
   changeStates: ChangeStateStore;
+  /** Each changeTracking or cdc pipeline's position in its engine's change table (capture/), beside the watermark. */
+  changeVersions: ChangeVersionStore;
   leases: LeaseStore;
   /** Each source's session semaphore (source.maxSessions), shared by every process of the app. */
   sourceSlots: SourceSlotStore;
@@ -118,6 +121,7 @@ async function createServices(settings: Settings): Promise<Services> {
     watermarks: new WatermarkStore(tables.watermarks),
     schemas: new SchemaStore(tables.watermarks),
     changeStates: new ChangeStateStore(tables.watermarks),
+    changeVersions: new ChangeVersionStore(tables.watermarks),
     leases: new LeaseStore(tables.leases),
     sourceSlots: new SourceSlotStore(tables.sourceSlots),
     runEvents: new RunEventStore(tables.runEvents),

@@ -76,6 +76,8 @@ export async function createPipeline(request: HttpRequest, _context: InvocationC
   // A new pipeline has no watermark: one left by a predecessor of this id whose delete stopped
   // half-way (deletePipeline) must not make the first run incremental from the old position.
   await services.watermarks.delete(created.spec.id);
+  // Nor a change-table position (changeTracking, cdc): its first run is a snapshot.
+  await services.changeVersions.delete(created.spec.id);
   // Nor a schema: the first run records the schema, it does not drift from a predecessor's.
   await services.schemas.deleteAll(created.spec.id);
   return json(201, pipelineBody(created), { etag: created.etag, location: `/api/pipelines/${created.spec.id}` });

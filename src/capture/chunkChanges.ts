@@ -9,6 +9,9 @@ import type { RunCapture } from './runCapture.js';
 import { readState, readStateIndex, stateFilePath, stateRangeOf, StateFileWriter } from './stateFiles.js';
 import { keyCodec } from './stateKeys.js';
 import { StateMerge } from './stateMerge.js';
+import type { ChangeTableRead } from '../sources/sourceConnector.js';
+import { changeTrackingChanges } from './changeTrackingChanges.js';
+import { cdcChanges } from './cdcChanges.js';
 
 /**
  * What the copy of a chunk asks of change capture: the columns written (the row's, then the
@@ -17,6 +20,8 @@ import { StateMerge } from './stateMerge.js';
  */
 export type ChunkChanges = {
   columns: Column[];
+  /** An incremental changeTracking or cdc run: the engine's change table to read instead of the table's rows. */
+  read?: ChangeTableRead | undefined;
   rows(batch: unknown[][]): Promise<unknown[][]>;
   end(): Promise<unknown[][]>;
 };
@@ -38,8 +43,10 @@ export type ChunkChangesInput = {
 
 export async function openChunkChanges(input: ChunkChangesInput): Promise<ChunkChanges> {
   const { capture, columns } = input;
-  const version = BigInt(capture.version);
   const changeColumns = withChangeColumns(columns, input.spec);
+  if (capture.mode === 'changeTracking') return { columns: changeColumns, ...changeTrackingChanges(capture, columns.length, input.where) };
+  if (capture.mode === 'cdc') return { columns: changeColumns, ...cdcChanges(capture, columns.length, input.where) };
+  const version = BigInt(capture.version);
   if (capture.mode === 'softDelete') {
     const deleted = columns.findIndex((column) => column.name === input.spec.softDelete!.column);
     // A watermark cannot tell an insert from an update: a first run (or a full refresh) holds

@@ -26,6 +26,10 @@ export function manifestChanges(capture: RunCapture): NonNullable<Manifest['chan
     keys: capture.keys,
     version: capture.version,
     ...(capture.previous ? { afterVersion: capture.previous.version, afterRun: capture.previous.runId } : {}),
+    // changeTracking and cdc: the change table's window (or the snapshot's reason).
+    ...(capture.after !== undefined ? { afterVersion: capture.after, ...(capture.currentAtPrepare ? { afterRun: capture.currentAtPrepare } : {}) } : {}),
+    ...(capture.snapshotReason && capture.mode !== 'hashDiff' ? { snapshotReason: capture.snapshotReason } : {}),
+    ...(capture.captureInstance ? { captureInstance: capture.captureInstance } : {}),
   };
 }
 

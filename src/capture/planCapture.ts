@@ -6,6 +6,10 @@ import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { keyColumnRefusal } from './stateKeys.js';
 import { readStateIndex } from './stateFiles.js';
 import type { RunCapture } from './runCapture.js';
+import type { SourceConnector } from '../sources/sourceConnector.js';
+import { readTargetOf } from '../sources/readTarget.js';
+import { planChangeTracking } from './planChangeTracking.js';
+import { planCdc } from './planCdc.js';
 
 /**
  * The key columns of a hashDiff pipeline, checked against the columns read: `changeCapture.keys`
@@ -14,6 +18,14 @@ import type { RunCapture } from './runCapture.js';
  * first; the first is the split key.
  */
 export function captureKeys(spec: PipelineSpec, columns: Column[], primaryKey: string[], label: string): string[] {
+  const mode = spec.changeCapture?.mode;
+  if (mode === 'changeTracking' || mode === 'cdc') {
+    // The engine's change table names rows by the primary key; it is never merged in key order, so any key type does.
+    if (!primaryKey.length) throw new NonRetryableError(`${label} has no primary key; ${mode} names each changed row by it (and Change Tracking needs one)`);
+    const missing = primaryKey.filter((name) => !columns.some((column) => column.name === name));
+    if (missing.length) throw new NonRetryableError(`${label}, changeCapture: the primary key column${missing.length > 1 ? 's' : ''} ${missing.map((name) => `"${name}"`).join(', ')} must be read`);
+    return primaryKey;
+  }
   const keys = spec.changeCapture?.keys ?? primaryKey;
   if (!keys.length) throw new NonRetryableError(`${label} has no primary key; hashDiff needs changeCapture.keys, the columns that identify a row`);
   const problems = keys.flatMap((name) => {
@@ -34,7 +46,7 @@ export function captureKeys(spec: PipelineSpec, columns: Column[], primaryKey: s
  * epoch of its start, and above the state it compares with, whatever the clocks did), and the
  * pipeline's current state, unless this is a full refresh (a snapshot: every row an insert).
  */
-export async function planCapture(services: Services, spec: PipelineSpec, columns: Column[], primaryKey: string[], options: RunOptions, startedAt: Date, label: string): Promise<RunCapture | undefined> {
+export async function planCapture(services: Services, spec: PipelineSpec, columns: Column[], primaryKey: string[], options: RunOptions, startedAt: Date, label: string, source: SourceConnector): Promise<RunCapture | undefined> {
   const micros = BigInt(startedAt.getTime()) * 1000n;
   if (spec.softDelete) {
     const column = columns.find((candidate) => candidate.name === spec.softDelete!.column);
@@ -43,6 +55,10 @@ export async function planCapture(services: Services, spec: PipelineSpec, column
   }
   if (!spec.changeCapture) return undefined;
   const keys = captureKeys(spec, columns, primaryKey, label);
+  const target = readTargetOf(spec);
+  if (spec.changeCapture.mode === 'changeTracking' && target.kind === 'table') return planChangeTracking(services, source, spec, target.table, keys, options, label);
+  if (spec.changeCapture.mode === 'cdc' && target.kind === 'table') return planCdc(services, source, spec, target.table, keys, options, label);
+  if (spec.changeCapture.mode !== 'hashDiff') throw new NonRetryableError(`${label}: changeCapture mode ${spec.changeCapture.mode} reads a table`);
   const current = await services.changeStates.get(spec.id);
   const pointer = options.fullRefresh ? undefined : current;
   const atPrepare = current ? { currentAtPrepare: current.runId } : {};

@@ -226,6 +226,7 @@ export async function copyChunk(source: SourceConnector, container: ContainerCli
     signal: request.signal,
     onSnapshot: request.onSnapshot,
     inReadSnapshot: request.inReadSnapshot,
+    changeRead: request.changes?.read,
   });
   const maxRows = request.maxRows ?? Infinity;
   const converters = overrideConverters(request.columns);

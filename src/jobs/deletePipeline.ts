@@ -49,6 +49,7 @@ export async function deletePipeline(services: Services, id: string, etag: strin
     // the lease holder here lapses after its grace period.
     await services.watermarks.delete(id);
     await services.changeStates.delete(id);
+    await services.changeVersions.delete(id);
     await services.schemas.deleteAll(id);
     // A many-table pipeline's tables keep their state under table pipeline ids (tables/tableSpec.ts),
     // which a pipeline created again under this id would otherwise pick up.

@@ -31,6 +31,7 @@ class SlotLostError extends Error {
   }
 }
 import { openChunkChanges } from '../capture/chunkChanges.js';
+import { readsChangeTable } from '../capture/runCapture.js';
 
 const progressIntervalInMs = 1_000;
 /** How often a copy looks at its run's status, so a cancelled or timed-out run's chunks stop. */
@@ -168,7 +169,8 @@ export async function copyChunkActivity(services: Services, input: CopyChunkInpu
       // source.maxSessions the chunk holds one slot, so no second session is opened for the
       // source's side: it runs in the read's session after the read, on PostgreSQL still inside
       // the read's repeatable-read transaction (its snapshot).
-      if (spec.reconcile !== false && target.kind === 'table' && run.orderBy.length > 0 && !run.reingestOf && spec.maxRows === undefined && canChecksum(source)) {
+      // Nor a read of the engine's change table (changeTracking, cdc): its rows are not the table's range.
+      if (spec.reconcile !== false && target.kind === 'table' && run.orderBy.length > 0 && !run.reingestOf && !readsChangeTable(run.capture) && spec.maxRows === undefined && canChecksum(source)) {
         const readColumns = nullFilledColumns(run.columns).readColumns;
         reconciler = reconcileChunk(source, claim ? undefined : () => services.openSource(spec.source), { target, columns: readColumns, key, range: chunk.range, window: run.window }, readColumns);
       }

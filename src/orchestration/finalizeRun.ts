@@ -27,6 +27,7 @@ import { notifyRunEnded } from '../notify/notifyRunEnded.js';
 import { checkRunQuality } from '../quality/checkRunQuality.js';
 import { checkStateUnmoved, manifestChanges, writeStateIndex } from '../capture/commitChangeState.js';
 import { sumChangeCounts } from '../capture/changeCounts.js';
+import { advanceChangeVersion, checkChangeVersionUnmoved, keepsChangeVersion } from '../capture/commitChangeVersion.js';
 
 /**
  * Runs the pipeline's quality checks (quality/checkRunQuality.ts), then writes the manifest, then `_SUCCESS` (a Delta run: the manifest, the table's commit, the
@@ -80,6 +81,7 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     }
     // Before the manifest: changes diffed against a state no longer current are not published.
     if (run.capture?.mode === 'hashDiff') await checkStateUnmoved(services, ref.pipelineId, ref.runId, run.capture);
+    if (keepsChangeVersion(run.capture)) await checkChangeVersionUnmoved(services, ref.pipelineId, ref.runId, run.capture);
     // Before the manifest too: a `fail` check that did not pass fails the run with no manifest. A
     // re-ingest run writes rows the source run was already checked for, and reads no source to
     // measure: the checks are the source runs' alone.
@@ -152,6 +154,8 @@ export async function finalizeRun(services: Services, ref: RunRef, events: RunEv
     if (changeState) {
       await services.changeStates.advance(ref.pipelineId, { runId: ref.runId, version: run.capture!.version, container: spec.output.container, index: changeState.index, updatedAt: services.now().toISOString() });
     }
+    // changeTracking, cdc: the position the next run reads from, likewise after the manifest.
+    if (keepsChangeVersion(run.capture)) await advanceChangeVersion(services, ref.pipelineId, ref.runId, run.capture);
     // Only now, with the manifest written, may the next run start above this one's range. A
     // backfill re-reads history and leaves the watermark where it is.
     if (run.window && run.window.mode !== 'backfill') {

@@ -72,7 +72,7 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
       if (output.refusals.length) throw new NonRetryableError(capMessage(output.refusals.map((refusal) => refusal.reason).join('; '), 4_000));
       const startedAt = services.now();
       // Before the plan is saved too: the key and the state it compares with decide whether the run can go ahead.
-      const capture = await planCapture(services, spec, columns, description.primaryKey, run.options ?? {}, startedAt, readTargetLabel(target));
+      const capture = await planCapture(services, spec, columns, description.primaryKey, run.options ?? {}, startedAt, readTargetLabel(target), source);
       await services.chunks.savePlan(plan.ranges.map((range, index) => ({ runId: ref.runId, index, range, status: ChunkStatus.planned, rows: 0, bytes: 0, files: [] })));
       const paths = runPathsFor(spec.output, { pipelineId: ref.pipelineId, runId: ref.runId, table: tableName(target), schemaVersion: schemaVersionOf(output.columns) });
       const prepared = await services.runs.update(ref.pipelineId, ref.runId, (current) => ({
@@ -83,6 +83,8 @@ export async function prepareRun(services: Services, ref: RunRef, events: RunEve
         columns,
         ...(spec.transforms || capture ? { outputColumns: output.columns } : {}),
         ...(capture ? { capture } : {}),
+        // A changeTracking or cdc run that takes a snapshot instead of reading changes says why.
+        ...(capture?.snapshotReason && capture.mode !== 'hashDiff' ? { statusReason: capture.snapshotReason } : {}),
         keyKind: plan.keyKind,
         split: plan.split && { source: plan.split.choice.source, reason: capMessage(plan.split.choice.reason, 2_000), key: plan.split.key },
         orderBy: plan.orderBy,

@@ -34,16 +34,20 @@ export const manifestSchema = z.object({
    * A change-capture run (capture/): its rows are change rows (`_change_type`, `_change_version`).
    * `version` is this run's `_change_version`; `afterVersion` and `afterRun` name the state it was
    * compared with (absent: a snapshot, every row an insert). Versions are microseconds since the
-   * epoch of each run's start, ascending from run to run. A Delta merge's change files are in
-   * the run's `_changes/` folder beside the table (listed in `files`); the table holds their
-   * fold.
+   * epoch of each run's start, ascending from run to run. changeTracking and cdc: the window
+   * read from the engine's change table, `afterVersion` (exclusive) up to `version` (inclusive,
+   * a Change Tracking version or an LSN as 0x hex), or a snapshot with `snapshotReason`. A Delta
+   * merge's change files are in the run's `_changes/` folder beside the table (listed in
+   * `files`); the table holds their fold.
    */
   changes: z.object({
-    mode: z.enum(['hashDiff', 'softDelete']),
+    mode: z.enum(['hashDiff', 'softDelete', 'changeTracking', 'cdc']),
     keys: z.array(z.string()),
     version: z.string(),
     afterVersion: z.string().optional(),
     afterRun: z.string().optional(),
+    snapshotReason: z.string().optional(),
+    captureInstance: z.string().optional(),
     /** The change rows of each type the run wrote (counted by its chunks); absent in manifests written before they were counted. */
     inserted: z.number().int().nonnegative().optional(),
     updated: z.number().int().nonnegative().optional(),

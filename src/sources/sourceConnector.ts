@@ -125,7 +125,23 @@ export type ReadChunkRequest = {
    * session). Connectors without such a transaction never call it.
    */
   inReadSnapshot?: (() => Promise<void>) | undefined;
+  /**
+   * An incremental changeTracking or cdc run (capture/): the engine's change table is read
+   * instead of the table's rows, each row followed by two more values, the change's operation as
+   * the engine names it and its version (a bigint, or an LSN as 0x hex text). Only the SQL Server
+   * connector reads one (spec validation keeps these modes to it); the others refuse it.
+   */
+  changeRead?: ChangeTableRead | undefined;
 };
+
+/**
+ * changeTracking: `CHANGETABLE(CHANGES table, after)` joined to the table by `keys` (its primary
+ * key), versions `after < v <= upTo`. cdc: `cdc.fn_cdc_get_all_changes_<captureInstance>` from
+ * `from` (inclusive) to `upTo` (inclusive), both LSNs as 0x hex.
+ */
+export type ChangeTableRead =
+  | { mode: 'changeTracking'; keys: string[]; after: string; upTo: string }
+  | { mode: 'cdc'; keys: string[]; captureInstance: string; captured: string[]; from: string; upTo: string; rowFilter: 'all' | 'all update old' };
 
 /**
  * Reconciliation (quality/chunkChecksum.ts): a chunk's rows as a read of it would see them, and

@@ -39,7 +39,7 @@ export type ApplyChangesRequest = {
 export type AppliedChanges = { files: StagedFile[]; deletes: unknown[][] };
 
 /** One key's latest change so far: which file and row holds it, and whether it is a delete. */
-type Latest = { version: bigint; file: number; row: number; deleted: boolean; key: unknown[] };
+type Latest = { version: bigint | string; file: number; row: number; deleted: boolean; key: unknown[] };
 
 /** Files read at once. */
 const parallelReads = 8;
@@ -89,7 +89,10 @@ export async function applyChanges(container: ContainerClient, request: ApplyCha
         }
         const type = row[keyColumns.length];
         const version = row[keyColumns.length + 1];
-        if (typeof version !== 'bigint') throw new NonRetryableError(`${where}: a change row of ${file.path} has no _change_version`);
+        // A number (hashDiff's run time, a Change Tracking version) or fixed-width 0x hex (a CDC LSN and seqval): each orders as written.
+        if (typeof version !== 'bigint' && typeof version !== 'string') throw new NonRetryableError(`${where}: a change row of ${file.path} has no _change_version`);
+        // CDC's image before an update (rowFilter "all update old") is history, not state: the update's own row follows it.
+        if (type === 'update_before') return;
         if (type !== 'insert' && type !== 'update' && type !== 'delete') throw new NonRetryableError(`${where}: a change row of ${file.path} has _change_type ${JSON.stringify(type)}`);
         const text = mergeKeyText(keyColumns, key);
         const before = latest.get(text);

@@ -190,6 +190,7 @@ export class MysqlConnector implements SourceConnector, ChecksumSource {
   }
 
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
+    if (request.changeRead) throw new NonRetryableError(`${request.changeRead.mode} reads SQL Server's change tables; this source is not SQL Server`);
     const resolved = this.resolve(request.target);
     const key = request.key;
     if (request.range.kind !== 'all' && !key) throw new NonRetryableError(`${resolved.label}: a ${request.range.kind} chunk needs a split key`);

@@ -223,6 +223,7 @@ export class PostgresConnector implements SourceConnector, ChecksumSource {
   }
 
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
+    if (request.changeRead) throw new NonRetryableError(`${request.changeRead.mode} reads SQL Server's change tables; this source is not SQL Server`);
     // The run ended: cancel the statement on the server, which fails the read in flight (57014).
     const cancel = () => {
       this.cancelStatement().catch(() => undefined);

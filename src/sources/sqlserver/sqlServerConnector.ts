@@ -12,6 +12,7 @@ import { duplicateKeyCountQuery, duplicateKeysQuery, nonNullCountsQuery } from '
 import { chunkChecksumQuery } from './sqlServerChecksumQuery.js';
 import { sourceSumDigits, type ChunkChecksum } from '../../quality/chunkChecksum.js';
 import { mapColumnTypes } from '../mapColumnTypes.js';
+import { cdcCapturedColumnsQuery, cdcInstancesQuery, cdcMaxLsnQuery, cdcMinLsnQuery, cdcReadQuery, changeTrackingReadQuery, changeTrackingStateQuery, minValidVersionQuery } from './sqlServerChangeQueries.js';
 import {
   chunkQuery, describeQueryQuery, describeTableQuery, keyBoundsQuery, listTablesQuery, primaryKeyQuery, randomSampleQuery, rowEstimateQuery, tableIndexesQuery, tablePagesQuery, tablePartitioningQuery,
   statisticsHistogramQuery, tableSampleQuery, type SqlParam, type SqlQuery,
@@ -346,10 +347,39 @@ export class SqlServerConnector implements SourceConnector, ChecksumSource {
     return { method: 'sample', points: sampledPoints(sample, kind, where) };
   }
 
+  /**
+   * What a changeTracking run fixes at prepare (capture/changeTracking.ts): whether the database
+   * allows SNAPSHOT isolation, its current Change Tracking version, and the table's minimum valid
+   * version (undefined: Change Tracking is off for the table or the database).
+   */
+  async changeTrackingState(table: TableRef): Promise<{ snapshotAllowed: boolean; currentVersion: string | undefined; minValidVersion: string | undefined }> {
+    const [row] = await this.rows<{ snapshot_allowed: number; current_version: string | number | null; min_valid_version: string | number | null }>(changeTrackingStateQuery(table));
+    return {
+      snapshotAllowed: Number(row?.snapshot_allowed ?? 0) === 1,
+      currentVersion: row?.current_version == null ? undefined : String(row.current_version),
+      minValidVersion: row?.min_valid_version == null ? undefined : String(row.min_valid_version),
+    };
+  }
+
   async *readChunk(request: ReadChunkRequest): AsyncIterable<unknown[][]> {
     const label = readTargetLabel(request.target);
+    const { changeRead } = request;
+    if (changeRead && request.target.kind !== 'table') throw new NonRetryableError(`${label}: ${changeRead.mode} reads a table's changes, not a query's`);
     const decoders = request.columns.map((column) => decoderFor(column, `${label}, column "${column.name}" (${column.sourceType})`));
-    const query = chunkQuery(request.target, request.columns, request.key, request.orderBy, request.range, request.window);
+    // A change row's two more values: the operation as SQL Server names it, and its version
+    // (Change Tracking's a bigint, CDC's an LSN and seqval as hex text).
+    if (changeRead?.mode === 'changeTracking') decoders.push((value) => value, (value) => (value == null ? value : BigInt(value as string | number)));
+    if (changeRead?.mode === 'cdc') {
+      decoders.push((value) => (value == null ? value : Number(value)), (value) => value);
+      // Nothing after the stored LSN: the function would refuse an empty range (error 313).
+      if (BigInt(changeRead.from) >= BigInt(changeRead.upTo)) return;
+    }
+    const table = request.target.kind === 'table' ? request.target.table : undefined;
+    const query = changeRead?.mode === 'changeTracking' && table
+      ? changeTrackingReadQuery(table, request.columns, changeRead.keys, changeRead.after, changeRead.upTo)
+      : changeRead?.mode === 'cdc'
+        ? cdcReadQuery(changeRead.captureInstance, request.columns, changeRead.captured, changeRead.from, changeRead.upTo, changeRead.rowFilter)
+        : chunkQuery(request.target, request.columns, request.key, request.orderBy, request.range, request.window);
     const batchRows = Math.max(1, request.batchRows);
     const sqlRequest = this.request(query.params);
     sqlRequest.stream = true;
@@ -424,7 +454,11 @@ export class SqlServerConnector implements SourceConnector, ChecksumSource {
           yield next;
           continue;
         }
-        if (finished) return;
+        if (finished) {
+          if (changeRead?.mode === 'changeTracking' && table) await this.checkChangesStillValid(table, changeRead.after, label);
+          if (changeRead?.mode === 'cdc') await this.checkCdcStillValid(changeRead.captureInstance, changeRead.from, label);
+          return;
+        }
         sqlRequest.resume();
         await new Promise<void>((resolve) => { wake = resolve; });
       }
@@ -437,6 +471,53 @@ export class SqlServerConnector implements SourceConnector, ChecksumSource {
         await Promise.race([done, new Promise<void>((resolve) => setTimeout(resolve, cancelWaitMs).unref())]);
       }
     }
+  }
+
+  /**
+   * After a Change Tracking read: the table's minimum valid version must still be at or below
+   * the version the read started after. It only rises (cleanup removes changes below it), so
+   * while it is, the read saw every change after `after`; above it, cleanup may have removed
+   * changes the read should have had, and the chunk fails rather than leave a silent gap (the
+   * next run's prepare sees the same and takes a snapshot).
+   */
+  private async checkChangesStillValid(table: TableRef, after: string, label: string): Promise<void> {
+    const [row] = await this.rows<{ min_valid_version: string | number | null }>(minValidVersionQuery(table));
+    const minValid = row?.min_valid_version == null ? undefined : String(row.min_valid_version);
+    if (minValid === undefined) throw new NonRetryableError(`${label}: Change Tracking was turned off for the table while the run read its changes`);
+    if (BigInt(minValid) > BigInt(after)) {
+      throw new NonRetryableError(`${label}: Change Tracking's minimum valid version rose to ${minValid} while the run read its changes after version ${after} (retention cleanup), so changes may be missing; no manifest is written, and the next run takes a snapshot`);
+    }
+  }
+
+  /**
+   * After a CDC read: the instance's minimum LSN must still be at or below the first LSN read
+   * (the one after `from`); cleanup above it may have removed changes while the function read.
+   */
+  private async checkCdcStillValid(instance: string, from: string, label: string): Promise<void> {
+    const [row] = await this.rows<{ min_lsn: string | null }>(cdcMinLsnQuery(instance));
+    const first = BigInt(from) + 1n;
+    if (row?.min_lsn == null || BigInt(row.min_lsn) > first) {
+      throw new NonRetryableError(`${label}: CDC capture instance ${instance}'s minimum LSN rose to ${row?.min_lsn ?? '(none)'} while the run read its changes after ${from} (retention cleanup), so changes may be missing; no manifest is written, and the next run takes a snapshot`);
+    }
+  }
+
+  /**
+   * What a cdc run fixes at prepare (capture/planCdc.ts): the table's capture instances, oldest
+   * first, with their start and minimum LSNs and captured columns, and the maximum LSN now.
+   */
+  async cdcState(table: TableRef): Promise<{ instances: Array<{ name: string; startLsn: string; minLsn: string; columns: string[] }>; maxLsn: string | undefined }> {
+    const instances = await this.rows<{ capture_instance: string; start_lsn: string; min_lsn: string }>(cdcInstancesQuery(table));
+    const columns = instances.length ? await this.rows<{ capture_instance: string; column_name: string }>(cdcCapturedColumnsQuery(table)) : [];
+    const [max] = await this.rows<{ max_lsn: string | null }>(cdcMaxLsnQuery());
+    return {
+      instances: instances.map((row) => ({
+        name: row.capture_instance,
+        startLsn: row.start_lsn,
+        minLsn: row.min_lsn,
+        columns: columns.filter((column) => column.capture_instance === row.capture_instance).map((column) => column.column_name),
+      })),
+      maxLsn: max?.max_lsn ?? undefined,
+    };
   }
 
   async countNonNull(request: RunRowsRequest & { columns: Column[] }): Promise<NonNullCounts> {

@@ -49,7 +49,7 @@ export type SqlParam =
   | { name: string; type: 'date'; value: Date }
   | { name: string; type: 'datetime2'; scale: 7; value: PreciseDate }
   | { name: string; type: 'datetimeoffset'; scale: 7; value: PreciseDate }
-  | { name: string; type: 'binary'; length: 8; value: Buffer };
+  | { name: string; type: 'binary'; length: 8 | 10; value: Buffer };
 
 export type PreciseDate = Date & { nanosecondDelta: number };
 

@@ -1,3 +1,5 @@
+import { changeTrackingSetupSql } from './changeTracking.js';
+import { cdcSetupSql } from './cdc.js';
 import { createHash } from 'node:crypto';
 import { canonicalLiteral, parseSqlType, storageType, type SqlType } from './sqlTypes.js';
 
@@ -293,6 +295,8 @@ BEGIN
      GROUP BY v, k ORDER BY k$q$, canonical, sortkey, sortkey)
     USING obj, stat, bucket, coalesce(ps.bounds, '{}'::text[]), total, coalesce(ps.mcv, '{}'::text[]), coalesce(ps.freqs, '{}'::float4[]);
 END $$;
+${changeTrackingSetupSql}
+${cdcSetupSql}
 `;
 
 /** Bumped whenever the setup changes, so a database set up by an older version is set up again. */
@@ -373,6 +377,12 @@ export async function createSqlServerTable(query: Query, table: SqlServerTable):
 }
 
 /** Rows given as T-SQL literal text (Buffers for binary), stored in their canonical forms. */
+/** ALTER TABLE ... ADD a column (NULL), typed as createSqlServerTable types one. */
+export async function addSqlServerColumn(query: Query, schema: string, table: string, column: SqlServerColumn): Promise<void> {
+  await query(`ALTER TABLE ${quote(schema)}.${quote(table)} ADD COLUMN ${quote(column.name)} ${storageColumnType(parseSqlType(column.type))}`);
+  await query(`INSERT INTO siphon_tds.columns VALUES ($1, $2, $3, $4) ON CONFLICT (schema_name, table_name, column_name) DO UPDATE SET mssql_type = EXCLUDED.mssql_type`, [schema, table, column.name, column.type]);
+}
+
 export async function insertSqlServerRows(query: Query, table: SqlServerTable, rows: Array<Array<string | Buffer | null>>): Promise<void> {
   const schema = table.schema ?? 'dbo';
   const types = table.columns.map((column) => parseSqlType(column.type));

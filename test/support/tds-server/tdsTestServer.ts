@@ -66,6 +66,7 @@ export class TdsTestServer extends EventEmitter {
   private readonly connections = new Set<TdsConnection>();
   private readonly catalogs = new Map<string, Promise<void>>();
   private dropHook: { rows: number; match?: RegExp | undefined } | undefined;
+  private statementHook: { match: RegExp; action: () => Promise<void> } | undefined;
   private held: bigint | undefined;
   private nextSpid = 51;
 
@@ -104,6 +105,22 @@ export class TdsTestServer extends EventEmitter {
    */
   dropConnectionAfterRows(rows: number, match?: RegExp): void {
     this.dropHook = { rows, match };
+  }
+
+  /**
+   * Before the next statement whose T-SQL matches `match` runs, `action` runs and is awaited (a
+   * write committed by another session, say, at an exact point of a read). One-shot.
+   */
+  beforeStatement(match: RegExp, action: () => Promise<void>): void {
+    this.statementHook = { match, action };
+  }
+
+  /** @internal */
+  takeStatementHook(text: string): (() => Promise<void>) | undefined {
+    const hook = this.statementHook;
+    if (!hook || !hook.match.test(text)) return undefined;
+    this.statementHook = undefined;
+    return hook.action;
   }
 
   /**
@@ -177,6 +194,9 @@ class TdsConnection {
   private database = '';
   private current: ActiveRequest | undefined;
   private readonly sink = new ByteSink();
+  /** SET TRANSACTION ISOLATION LEVEL's, for the next BEGIN TRANSACTION; and whether one is open. */
+  private isolation = 'read committed';
+  private inTransaction = false;
 
   constructor(private readonly server: TdsTestServer, private readonly socket: Socket) {
     this.spid = server.allocateSpid();
@@ -427,6 +447,19 @@ class TdsConnection {
         };
         return table;
       },
+      cdcInstance: async (name) => {
+        const found = (await client.query(
+          `SELECT i.capture_instance, n.nspname, c.relname, array_to_json(i.captured_columns)::text AS captured
+             FROM siphon_tds.cdc_instances i JOIN pg_class c ON c.oid = i.source_oid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE lower(i.capture_instance) = lower($1)`, [name])).rows[0] as { capture_instance: string; nspname: string; relname: string; captured: string } | undefined;
+        return found && { instance: found.capture_instance, schema: found.nspname, name: found.relname, columns: JSON.parse(found.captured) as string[] };
+      },
+      trackedKeys: async (table) => {
+        const found = (await client.query(
+          `SELECT t.key_columns FROM siphon_tds.ct_tables t WHERE t.table_oid = to_regclass($1)`, [`"${table.schema.replace(/"/g, '""')}"."${table.name.replace(/"/g, '""')}"`])).rows[0] as { key_columns: string } | undefined;
+        // Text as PostgreSQL prints an array: {a,b} (rawText parses no types).
+        return found ? found.key_columns.replace(/^\{|\}$/g, '').split(',').map((name) => name.replace(/^"|"$/g, '')) : undefined;
+      },
       check: async (sql, params) => {
         try {
           await client.query(`SELECT * FROM (${sql}) AS siphon_check LIMIT 0`, params);
@@ -459,12 +492,27 @@ class TdsConnection {
         if (request.attention || this.socket.destroyed) break;
         const more = i < translations.length - 1 || kind === 'rpc' ? DoneStatus.more : 0;
         this.server.stats.statements++;
-        this.server.emit('statement', { text: translation.text, sql: translation.k === 'set' ? undefined : translation.sql });
+        this.server.emit('statement', { text: translation.text, sql: translation.k === 'set' || translation.k === 'transaction' ? undefined : translation.sql });
         if (translation.k === 'set') {
           if (translation.pgSql) await this.pg!.query(translation.pgSql);
+          if (translation.isolation) this.isolation = translation.isolation;
           writer.write(done(more, Command.setOption, 0));
           continue;
         }
+        if (translation.k === 'transaction') {
+          try {
+            await this.transaction(translation.action);
+            writer.write(done(more, translation.action === 'begin' ? Command.beginTransaction : Command.commitTransaction, 0));
+          } catch (err) {
+            this.writeError(writer, err);
+            writer.write(done(DoneStatus.error | more, Command.none, 0));
+            failed = true;
+            break;
+          }
+          continue;
+        }
+        const hook = this.server.takeStatementHook(translation.text);
+        if (hook) await hook();
         if (translation.k === 'utility') {
           try {
             await this.pg!.query(translation.sql);
@@ -484,6 +532,8 @@ class TdsConnection {
           break;
         }
       }
+      // A batch that failed (or was cancelled) inside a transaction rolls it back, as SET XACT_ABORT ON does.
+      if ((failed || request.attention) && this.inTransaction) await this.transaction('rollback').catch(() => undefined);
       if (kind === 'rpc') {
         writer.write(returnStatusToken(failed ? -6 : 0));
         writer.write(doneToken('doneProc', failed ? DoneStatus.error : DoneStatus.final, Command.execute, 0));
@@ -493,6 +543,34 @@ class TdsConnection {
     } finally {
       this.current = undefined;
     }
+  }
+
+  /**
+   * BEGIN, COMMIT and ROLLBACK TRANSACTION. Under SNAPSHOT isolation a BEGIN fails unless the
+   * database allows it (ALLOW_SNAPSHOT_ISOLATION, changeTracking.ts), else runs as PostgreSQL's
+   * REPEATABLE READ: one snapshot for the transaction, taken at its first statement.
+   */
+  private async transaction(action: 'begin' | 'commit' | 'rollback'): Promise<void> {
+    const client = this.pg!;
+    if (action !== 'begin') {
+      if (!this.inTransaction) {
+        if (action === 'commit') throw new SqlServerError(3902, 'The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.');
+        throw new SqlServerError(3903, 'The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.');
+      }
+      this.inTransaction = false;
+      await client.query(action === 'commit' ? 'COMMIT' : 'ROLLBACK');
+      return;
+    }
+    if (this.inTransaction) throw new SqlServerError(50000, 'The Siphon TDS test server does not nest transactions.');
+    if (this.isolation === 'snapshot') {
+      const allowed = (await client.query(`SELECT allow_snapshot_isolation::text AS allowed FROM siphon_tds.database_options`)).rows[0] as { allowed: string } | undefined;
+      if (allowed?.allowed !== 'true') {
+        throw new SqlServerError(3952, `Snapshot isolation transaction failed accessing database '${this.database}' because snapshot isolation is not allowed in this database. Use ALTER DATABASE to allow snapshot isolation.`);
+      }
+    }
+    const level = this.isolation === 'snapshot' || this.isolation === 'repeatable read' ? 'REPEATABLE READ' : this.isolation === 'serializable' ? 'SERIALIZABLE' : 'READ COMMITTED';
+    await client.query(`BEGIN ISOLATION LEVEL ${level}`);
+    this.inTransaction = true;
   }
 
   private writeError(writer: MessageWriter, err: unknown): void {
@@ -577,6 +655,8 @@ export function sqlServerErrorOf(err: unknown): SqlServerError {
     case '42703': return new SqlServerError(207, `Invalid column name: ${message}`);
     // What SET LOCK_TIMEOUT's expiry looks like on SQL Server (lock_timeout on PostgreSQL).
     case '55P03': return new SqlServerError(1222, 'Lock request time out period exceeded.');
+    // cdc.fn_cdc_get_all_changes_* given an LSN range outside the instance's (cdc.ts): SQL Server's famous 313.
+    case 'SX313': return new SqlServerError(313, message);
     default: return new SqlServerError(50000, `The PostgreSQL engine behind the Siphon TDS test server failed (${e.code ?? 'no code'}): ${message}`);
   }
 }

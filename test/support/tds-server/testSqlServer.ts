@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../testPostgres.js';
-import { createSqlServerTable, insertSqlServerRows, type SqlServerTable } from './catalog.js';
+import { addSqlServerColumn, createSqlServerTable, insertSqlServerRows, type SqlServerColumn, type SqlServerTable } from './catalog.js';
 import { TdsTestServer } from './tdsTestServer.js';
 
 /**
@@ -33,6 +33,29 @@ export type TestSqlServer = {
    * below `rowversion` until then, while other sessions go on committing rows above it.
    */
   openTransaction(): Promise<{ rowversion: bigint; end(): Promise<void> }>;
+  /**
+   * Change Tracking on for the database (if it is not) and for `table` (which has a primary
+   * key): on the test double its emulation (changeTracking.ts), on a real SQL Server
+   * ALTER DATABASE ... SET CHANGE_TRACKING = ON and ALTER TABLE ... ENABLE CHANGE_TRACKING.
+   */
+  enableChangeTracking(table: string): Promise<void>;
+  /** ALTER DATABASE CURRENT SET ALLOW_SNAPSHOT_ISOLATION ON or OFF (off in a new database). */
+  allowSnapshotIsolation(allowed: boolean): Promise<void>;
+  /**
+   * Change Tracking's retention cleanup for `table`, now: its minimum valid version becomes the
+   * current version. The test double only (a real server cleans up on its own schedule).
+   */
+  cleanUpChangeTracking(table: string): Promise<bigint>;
+  /**
+   * CDC on for the database (if it is not) and a capture instance `instance` for `table`, of its
+   * columns as they are now: on the test double its emulation (cdc.ts), on a real SQL Server
+   * sys.sp_cdc_enable_db and sys.sp_cdc_enable_table (which need SQL Server Agent running).
+   */
+  enableCdc(table: string, instance: string): Promise<void>;
+  /** CDC's retention cleanup for `instance`, now: its minimum LSN passes every change so far. The test double only. */
+  cleanUpCdc(instance: string): Promise<void>;
+  /** ALTER TABLE ... ADD a NULL column. */
+  addColumn(table: string, column: SqlServerColumn): Promise<void>;
   drop(): Promise<void>;
   /** The database name in errors: `SQL Server host,port/database`. */
   label: string;
@@ -88,6 +111,25 @@ async function testDouble(label: string): Promise<TestSqlServer> {
       server.holdRowversion(rowversion);
       return { rowversion, end: async () => server.holdRowversion(undefined) };
     },
+    enableChangeTracking: async (table) => {
+      await db.query(`SELECT siphon_tds.enable_change_tracking($1::regclass)`, [`dbo."${table}"`]);
+    },
+    allowSnapshotIsolation: async (allowed) => {
+      await db.query(`UPDATE siphon_tds.database_options SET allow_snapshot_isolation = $1`, [allowed]);
+    },
+    cleanUpChangeTracking: async (table) => {
+      const [row] = await db.query<{ cut: string }>(`SELECT siphon_tds.ct_cleanup($1::regclass)::text AS cut`, [`dbo."${table}"`]);
+      return BigInt(row!.cut);
+    },
+    enableCdc: async (table, instance) => {
+      await db.query(`SELECT siphon_tds.cdc_enable($1::regclass, $2)`, [`dbo."${table}"`, instance]);
+    },
+    cleanUpCdc: async (instance) => {
+      await db.query(`SELECT siphon_tds.cdc_cleanup($1)`, [instance]);
+    },
+    addColumn: async (table, column) => {
+      await addSqlServerColumn(query, 'dbo', table, column);
+    },
     drop: async () => {
       server.holdRowversion(undefined);
       await server.close();
@@ -141,6 +183,27 @@ async function realSqlServer(label: string, connectionString: string): Promise<T
     },
     execute: async (statement) => {
       await run(statement.tsql);
+    },
+    enableChangeTracking: async (table) => {
+      await run(`IF NOT EXISTS (SELECT 1 FROM sys.change_tracking_databases WHERE database_id = DB_ID())
+        ALTER DATABASE CURRENT SET CHANGE_TRACKING = ON (CHANGE_RETENTION = 2 DAYS, AUTO_CLEANUP = ON)`);
+      await run(`ALTER TABLE [${schema}].[${table}] ENABLE CHANGE_TRACKING`);
+    },
+    allowSnapshotIsolation: async (allowed) => {
+      await run(`ALTER DATABASE CURRENT SET ALLOW_SNAPSHOT_ISOLATION ${allowed ? 'ON' : 'OFF'}`);
+    },
+    cleanUpChangeTracking: async () => {
+      throw new Error('Change Tracking cleanup on demand is the test double\'s hook; a real SQL Server cleans up on its own schedule');
+    },
+    enableCdc: async (table, instance) => {
+      await run(`IF (SELECT is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID()) = 0 EXEC sys.sp_cdc_enable_db`);
+      await run(`EXEC sys.sp_cdc_enable_table @source_schema = N'${schema}', @source_name = N'${table}', @role_name = NULL, @capture_instance = N'${instance}'`);
+    },
+    cleanUpCdc: async () => {
+      throw new Error('CDC cleanup on demand is the test double\'s hook; a real SQL Server cleans up on its own schedule');
+    },
+    addColumn: async (table, column) => {
+      await run(`ALTER TABLE [${schema}].[${table}] ADD [${column.name}] ${column.type} NULL`);
     },
     openTransaction: async () => {
       const holder = 'siphon_open_transaction';

@@ -13,7 +13,7 @@ export const Token = {
 export const DoneStatus = { final: 0x0000, more: 0x0001, error: 0x0002, inXact: 0x0004, count: 0x0010, attention: 0x0020, serverError: 0x0100 } as const;
 
 /** The command a DONE token reports (curCmd). */
-export const Command = { none: 0x00, select: 0xc1, execute: 0xe0, setOption: 0xbe, updateStatistics: 0x00 } as const;
+export const Command = { none: 0x00, select: 0xc1, execute: 0xe0, setOption: 0xbe, updateStatistics: 0x00, beginTransaction: 0xd4, commitTransaction: 0xd5 } as const;
 
 const bVarChar = (text: string) => {
   const bytes = Buffer.from(text, 'utf16le');

@@ -19,6 +19,10 @@ import type { ResultColumn } from './tokens.js';
 export type CatalogReader = {
   /** Columns of a table or view, or undefined when there is none by that name (case-insensitive). */
   table(schema: string, name: string): Promise<TableInfo | undefined>;
+  /** A CDC capture instance: its source table and the columns it captured (cdc.ts); undefined when there is none. */
+  cdcInstance?(name: string): Promise<{ instance: string; schema: string; name: string; columns: string[] } | undefined>;
+  /** The primary key columns a table is change-tracked by; undefined when Change Tracking is off for it. */
+  trackedKeys?(table: TableInfo): Promise<string[] | undefined>;
   /** Checks that a translated query compiles, without running it; a SqlServerError if not. */
   check(sql: string, params: unknown[]): Promise<void>;
   database: string;
@@ -33,8 +37,9 @@ export type TableInfo = { schema: string; name: string; columns: Array<{ name: s
 
 export type Translation =
   | { k: 'select'; sql: string; params: unknown[]; columns: ResultColumn[]; text: string }
-  | { k: 'set'; text: string; pgSql?: string }
-  | { k: 'utility'; sql: string; text: string };
+  | { k: 'set'; text: string; pgSql?: string; isolation?: string }
+  | { k: 'utility'; sql: string; text: string }
+  | { k: 'transaction'; action: 'begin' | 'commit' | 'rollback'; text: string };
 
 /** A typed PostgreSQL expression: its SQL, its SQL Server type, whether it can be NULL. */
 type TE = { sql: string; type: SqlType; nullable: boolean; literal?: string | undefined; name?: string | undefined };
@@ -61,6 +66,13 @@ const sysViews: Record<string, Array<[string, string]>> = {
   partitions: [['partition_id', 'bigint'], ['object_id', 'int'], ['index_id', 'int'], ['partition_number', 'int'], ['rows', 'bigint']],
   stats: [['object_id', 'int'], ['stats_id', 'int'], ['name', 'sysname'], ['auto_created', 'bit']],
   stats_columns: [['object_id', 'int'], ['stats_id', 'int'], ['stats_column_id', 'int'], ['column_id', 'int']],
+  databases: [['database_id', 'int'], ['name', 'sysname'], ['snapshot_isolation_state', 'tinyint'], ['is_read_committed_snapshot_on', 'bit'], ['is_cdc_enabled', 'bit']],
+};
+
+/** The cdc schema's tables (cdc.ts), with their columns' SQL Server types. */
+const cdcViews: Record<string, Array<[string, string]>> = {
+  change_tables: [['object_id', 'int'], ['source_object_id', 'int'], ['capture_instance', 'sysname'], ['start_lsn', 'binary(10)'], ['create_date', 'datetime']],
+  captured_columns: [['object_id', 'int'], ['column_name', 'sysname'], ['column_ordinal', 'int']],
 };
 
 const sysFunctions: Record<string, { args: string[]; columns: Array<[string, string]> }> = {
@@ -109,7 +121,11 @@ class Translator {
       case 'set':
         // SQL Server's LOCK_TIMEOUT (ms, -1 waits forever) is PostgreSQL's lock_timeout (ms, 0 waits forever).
         if (statement.lockTimeoutMs !== undefined) return { k: 'set', text: statement.text, pgSql: `SET lock_timeout = ${Math.max(0, statement.lockTimeoutMs)}` };
+        // The session's isolation level, which the next BEGIN TRANSACTION takes (tdsTestServer.ts).
+        if (statement.isolation !== undefined) return { k: 'set', text: statement.text, isolation: statement.isolation };
         return { k: 'set', text: statement.text };
+      case 'transaction':
+        return { k: 'transaction', action: statement.action, text: statement.text };
       case 'updateStatistics': {
         const table = await this.resolveTable(statement.parts);
         return { k: 'utility', sql: `ANALYZE ${quote(table.schema)}.${quote(table.name)}`, text: statement.text };
@@ -233,6 +249,7 @@ class Translator {
         return `(\n${inner.sql}\n) AS ${alias}`;
       }
       case 'tvf': {
+        if (source.parts.length === 2 && source.parts[0]!.toLowerCase() === 'cdc') return this.cdcChanges(source, alias, add, scope);
         const [first, second, third] = source.parts.map((p) => p.toLowerCase());
         const name = third ?? second ?? first!;
         if (source.parts.length > 2 || (source.parts.length === 2 && first !== 'sys')) this.refuse(source.parts.join('.'), `The function ${source.parts.join('.')}`);
@@ -244,6 +261,34 @@ class Translator {
         add([source.alias ?? name], fn.columns.map(([column, type]) => ({ name: column, sql: `$$.${quote(column)}`, type: parseSqlType(type), nullable: true })));
         return `siphon_sys.${name}(${args.join(', ')}) AS ${alias}`;
       }
+      case 'changetable': {
+        // Change Tracking's changes after a version, from the change table the double keeps (changeTracking.ts).
+        const table = await this.resolveTable(source.parts);
+        const keys = await this.catalog.trackedKeys?.(table);
+        if (!keys) throw new SqlServerError(4997, `Cannot obtain change information for table '${table.schema}.${table.name}' because change tracking is not enabled on the table.`);
+        const last = this.convert(this.expr(source.last, scope), { name: 'bigint' });
+        const keyColumns = keys.map((key) => {
+          const column = table.columns.find((c) => c.name === key);
+          if (!column) throw new SqlServerError(207, `Invalid column name '${key}'.`);
+          return column;
+        });
+        const system: Array<[string, string, boolean, string]> = [
+          ['SYS_CHANGE_VERSION', 'bigint', false, 'c.sys_change_version'],
+          ['SYS_CHANGE_CREATION_VERSION', 'bigint', true, 'c.sys_change_creation_version'],
+          ['SYS_CHANGE_OPERATION', 'nchar(1)', false, 'c.sys_change_operation'],
+          ['SYS_CHANGE_COLUMNS', 'varbinary(4100)', true, 'NULL::bytea'],
+          ['SYS_CHANGE_CONTEXT', 'varbinary(128)', true, 'NULL::bytea'],
+        ];
+        const list = [
+          ...system.map(([name, , , sql]) => `${sql} AS ${quote(name)}`),
+          ...keyColumns.map((column) => `(c.key ->> ${literal(column.name)})::${column.pgType} AS ${quote(column.name)}`),
+        ];
+        add([source.alias ?? 'changetable'], [
+          ...system.map(([name, type, nullable]) => ({ name, sql: `$$.${quote(name)}`, type: parseSqlType(type), nullable })),
+          ...keyColumns.map((column) => ({ name: column.name, sql: normalizeColumn(`$$.${quote(column.name)}`, column.pgType, column.type), type: column.type, nullable: false })),
+        ]);
+        return `(SELECT ${list.join(', ')} FROM siphon_tds.ct_changes_since(${literal(`${quote(table.schema)}.${quote(table.name)}`)}::regclass, ${last}) AS c) AS ${alias}`;
+      }
       case 'table': {
         const parts = source.parts;
         const cte = parts.length === 1 ? this.findCte(parts[0]!) : undefined;
@@ -251,6 +296,12 @@ class Translator {
           if (source.sample) this.refuse('TABLESAMPLE', 'TABLESAMPLE of a CTE');
           add([source.alias ?? parts[0]!], cte.columns.map((c) => ({ ...c, sql: `$$.${c.sql}` })));
           return `${cte.pgName} AS ${alias}`;
+        }
+        if (parts.length === 2 && parts[0]!.toLowerCase() === 'cdc') {
+          const view = cdcViews[parts[1]!.toLowerCase()];
+          if (!view) throw new SqlServerError(208, `Invalid object name '${parts.join('.')}'.`);
+          add([source.alias ?? parts[1]!], view.map(([column, type]) => ({ name: column, sql: `$$.${quote(column)}`, type: parseSqlType(type), nullable: true })));
+          return `siphon_cdc.${quote(parts[1]!.toLowerCase())} AS ${alias}`;
         }
         if (parts.length === 2 && parts[0]!.toLowerCase() === 'sys') {
           const view = sysViews[parts[1]!.toLowerCase()];
@@ -265,6 +316,39 @@ class Translator {
         return `${quote(table.schema)}.${quote(table.name)} AS ${alias}${sample}`;
       }
     }
+  }
+
+  /**
+   * cdc.fn_cdc_get_all_changes_<instance>(@from, @to, @row_filter): the instance's changes
+   * (cdc.ts), with __$start_lsn, __$seqval, __$operation, __$update_mask and the captured
+   * columns in their source table's types.
+   */
+  private async cdcChanges(source: Extract<Source, { k: 'tvf' }>, alias: string, add: (names: string[], columns: ScopeColumn[]) => void, scope: ScopeSource[]): Promise<string> {
+    const fn = source.parts[1]!;
+    const prefix = 'fn_cdc_get_all_changes_';
+    const instance = fn.toLowerCase().startsWith(prefix) ? await this.catalog.cdcInstance?.(fn.slice(prefix.length)) : undefined;
+    if (!instance) throw new SqlServerError(208, `Invalid object name '${source.parts.join('.')}'.`);
+    if (source.args.length !== 3) throw new SqlServerError(313, `An insufficient number of arguments were supplied for the procedure or function ${source.parts.join('.')}.`);
+    const table = await this.resolveTable([instance.schema, instance.name]);
+    const [from, to, filter] = source.args.map((arg) => this.expr(arg, scope));
+    const columns = instance.columns.map((name) => {
+      const column = table.columns.find((c) => c.name === name);
+      if (!column) throw new SqlServerError(207, `Invalid column name '${name}'.`);
+      return column;
+    });
+    const system: Array<[string, string, string]> = [
+      ['__$start_lsn', 'binary(10)', 'c.start_lsn'], ['__$seqval', 'binary(10)', 'c.seqval'], ['__$operation', 'int', 'c.operation'], ['__$update_mask', 'varbinary(128)', 'c.update_mask'],
+    ];
+    const list = [
+      ...system.map(([name, , sql]) => `${sql} AS ${quote(name)}`),
+      ...columns.map((column) => `(c.row_image ->> ${literal(column.name)})::${column.pgType} AS ${quote(column.name)}`),
+    ];
+    add([source.alias ?? fn], [
+      ...system.map(([name, type]) => ({ name, sql: `$$.${quote(name)}`, type: parseSqlType(type), nullable: name === '__$update_mask' })),
+      ...columns.map((column) => ({ name: column.name, sql: normalizeColumn(`$$.${quote(column.name)}`, column.pgType, column.type), type: column.type, nullable: true })),
+    ]);
+    const lsn = (te: TE) => this.convert(te, { name: 'binary', length: 10 });
+    return `(SELECT ${list.join(', ')} FROM siphon_tds.cdc_all_changes(${literal(instance.instance)}, ${lsn(from!)}, ${lsn(to!)}, (${filter!.sql})::text) AS c) AS ${alias}`;
   }
 
   private findCte(name: string): { pgName: string; columns: ScopeColumn[] } | undefined {
@@ -628,6 +712,38 @@ class Translator {
       case 'schema_name':
         arity(0);
         return { sql: `'dbo'::text`, type: { name: 'nvarchar', length: 128 }, nullable: true };
+      // CDC's LSN functions, emulated (cdc.ts); LSNs are binary(10).
+      case 'sys.fn_cdc_get_max_lsn':
+        arity(0);
+        return { sql: 'siphon_tds.cdc_max_lsn()', type: { name: 'binary', length: 10 }, nullable: true };
+      case 'sys.fn_cdc_get_min_lsn': {
+        arity(1);
+        const [instance] = args();
+        return { sql: `siphon_tds.cdc_min_lsn((${instance!.sql})::text)`, type: { name: 'binary', length: 10 }, nullable: true };
+      }
+      case 'sys.fn_cdc_increment_lsn': {
+        arity(1);
+        const [lsn] = args();
+        return { sql: `siphon_tds.lsn_bytes(siphon_tds.lsn_value(${this.convert(lsn!, { name: 'binary', length: 10 })}) + 1)`, type: { name: 'binary', length: 10 }, nullable: lsn!.nullable };
+      }
+      // Change Tracking, emulated over the double's change table (changeTracking.ts).
+      case 'change_tracking_current_version':
+        arity(0);
+        return { sql: 'siphon_tds.ct_current_version()', type: { name: 'bigint' }, nullable: true };
+      case 'change_tracking_min_valid_version': {
+        arity(1);
+        const [object] = args();
+        return { sql: `siphon_tds.ct_min_valid_version(${this.convert(object!, { name: 'int' })})`, type: { name: 'bigint' }, nullable: true };
+      }
+      case 'object_id': {
+        arity(1);
+        const [objectName] = args();
+        if (!isStringType(objectName!.type)) return this.refuse('OBJECT_ID', `OBJECT_ID of ${formatSqlType(objectName!.type)}`);
+        return { sql: `siphon_tds.object_id((${objectName!.sql})::text)`, type: { name: 'int' }, nullable: true };
+      }
+      case 'db_name':
+        arity(0);
+        return { sql: 'current_database()::text', type: { name: 'nvarchar', length: 128 }, nullable: false };
       case 'newid':
         arity(0);
         return { sql: 'gen_random_uuid()', type: { name: 'uniqueidentifier' }, nullable: false };

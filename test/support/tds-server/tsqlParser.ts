@@ -147,7 +147,9 @@ export type SelectItem = { k: 'star'; qualifier?: string } | { k: 'expr'; e: Exp
 export type Source =
   | { k: 'table'; parts: string[]; alias?: string; sample?: { percent: string; seed?: string } }
   | { k: 'derived'; select: Select; alias: string }
-  | { k: 'tvf'; parts: string[]; args: Expr[]; alias?: string };
+  | { k: 'tvf'; parts: string[]; args: Expr[]; alias?: string }
+  /** CHANGETABLE(CHANGES table, last_sync_version): Change Tracking's changes after a version (emulated: changeTracking.ts). */
+  | { k: 'changetable'; parts: string[]; last: Expr; alias?: string };
 
 export type Join = { kind: 'inner' | 'left' | 'cross' | 'crossApply' | 'outerApply'; source: Source; on?: Expr };
 
@@ -167,8 +169,9 @@ export type Select = {
 
 export type Statement =
   | { k: 'select'; select: Select; text: string }
-  | { k: 'set'; option: string; text: string; lockTimeoutMs?: number }
-  | { k: 'updateStatistics'; parts: string[]; text: string };
+  | { k: 'set'; option: string; text: string; lockTimeoutMs?: number; isolation?: string }
+  | { k: 'updateStatistics'; parts: string[]; text: string }
+  | { k: 'transaction'; action: 'begin' | 'commit' | 'rollback'; text: string };
 
 // ---------------------------------------------------------------------------------------------
 // Parser
@@ -298,6 +301,16 @@ class Parser {
       return { k: 'select', select, text: this.statementText() };
     }
     if (this.isWord('set')) return this.setStatement();
+    // BEGIN TRAN[SACTION], COMMIT [TRAN[SACTION]], ROLLBACK [TRAN[SACTION]]: one transaction, no names or nesting.
+    if (this.isWord('begin') && (this.isWord('tran', 1) || this.isWord('transaction', 1))) {
+      this.i += 2;
+      return { k: 'transaction', action: 'begin', text: this.statementText() };
+    }
+    if (this.isWord('commit') || this.isWord('rollback')) {
+      const action = this.next().value as 'commit' | 'rollback';
+      if (!this.acceptWord('tran')) this.acceptWord('transaction');
+      return { k: 'transaction', action, text: this.statementText() };
+    }
     if (this.isWord('update') && this.isWord('statistics', 1)) {
       this.i += 2;
       const parts = this.multipart();
@@ -319,10 +332,18 @@ class Parser {
     if (option.value === 'transaction') {
       this.expectWord('isolation');
       this.expectWord('level');
+      let isolation: string;
       if (this.acceptWord('read')) {
-        if (!this.acceptWord('committed') && !this.acceptWord('uncommitted')) this.fail();
-      } else if (this.acceptWord('repeatable')) this.expectWord('read');
-      else if (!this.acceptWord('serializable') && !this.acceptWord('snapshot')) this.fail();
+        if (this.acceptWord('committed')) isolation = 'read committed';
+        else if (this.acceptWord('uncommitted')) isolation = 'read uncommitted';
+        else this.fail();
+      } else if (this.acceptWord('repeatable')) {
+        this.expectWord('read');
+        isolation = 'repeatable read';
+      } else if (this.acceptWord('serializable')) isolation = 'serializable';
+      else if (this.acceptWord('snapshot')) isolation = 'snapshot';
+      else this.fail();
+      return { k: 'set', option: option.value, text: this.statementText(), isolation };
     } else if (option.value === 'lock_timeout') {
       const negative = this.acceptOp('-');
       const value = this.next();
@@ -476,6 +497,16 @@ class Parser {
       const alias = this.alias();
       if (alias === undefined) this.fail('A derived table without an alias');
       return { k: 'derived', select, alias };
+    }
+    if (this.isWord('changetable') && this.isOp('(', 1)) {
+      this.i += 2;
+      if (!this.acceptWord('changes')) this.fail('CHANGETABLE other than CHANGES');
+      const parts = this.multipart();
+      this.expectOp(',');
+      const last = this.expr();
+      this.expectOp(')');
+      const alias = this.alias();
+      return alias === undefined ? { k: 'changetable', parts, last } : { k: 'changetable', parts, last, alias };
     }
     const parts = this.multipart();
     if (this.acceptOp('(')) {
@@ -685,6 +716,17 @@ class Parser {
     }
     if (this.isIdentifierStart()) {
       const parts = this.multipart();
+      // sys.fn_cdc_*(...): a system function named with its schema.
+      if (this.isOp('(') && parts.length === 2 && parts[0]!.toLowerCase() === 'sys' && parts[1]!.toLowerCase().startsWith('fn_cdc_')) {
+        this.i++;
+        const call: Expr = { k: 'call', name: `sys.${parts[1]!.toLowerCase()}`, args: [], star: false, distinct: false };
+        if (!this.isOp(')')) {
+          do call.args.push(this.expr());
+          while (this.acceptOp(','));
+        }
+        this.expectOp(')');
+        return call;
+      }
       if (this.isOp('(')) this.fail(`The function ${parts.join('.')}`);
       return { k: 'col', parts };
     }
