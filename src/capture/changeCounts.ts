@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ChangeType } from './changeColumns.js';
 
 /**
- * How many change rows of each type a chunk (or a run) wrote. Counted by the copy as it writes
+ * How many change rows of each type a chunk (or a run) wrote (a cdc before-image, `update_before`,
+ * is not a change of its own: its update is counted). Counted by the copy as it writes
  * the rows, whatever made them (hashDiff, soft deletes, or any mode that writes `_change_type`),
  * recorded on the chunk, and summed by finalize into the manifest: nobody re-reads a file to
  * learn them.
@@ -25,6 +26,8 @@ export function countChangeTypes(counts: ChangeCounts, rows: unknown[][], typeIn
     if (type === ChangeType.insert) counts.inserted++;
     else if (type === ChangeType.update) counts.updated++;
     else if (type === ChangeType.delete) counts.deleted++;
+    // A cdc update's before-image is part of that update, which is counted by its own row.
+    else if (type === ChangeType.updateBefore) continue;
     else throw new Error(`${where}: a change row has _change_type ${JSON.stringify(type)}, not insert, update or delete`);
   }
 }

@@ -1,3 +1,4 @@
+import { ChangeType } from '../../capture/changeColumns.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import { parquetMetadataAsync, type FileMetaData } from 'hyparquet';
 import { NonRetryableError } from '../../errors/errorTypes.js';
@@ -92,7 +93,7 @@ export async function applyChanges(container: ContainerClient, request: ApplyCha
         // A number (hashDiff's run time, a Change Tracking version) or fixed-width 0x hex (a CDC LSN and seqval): each orders as written.
         if (typeof version !== 'bigint' && typeof version !== 'string') throw new NonRetryableError(`${where}: a change row of ${file.path} has no _change_version`);
         // CDC's image before an update (rowFilter "all update old") is history, not state: the update's own row follows it.
-        if (type === 'update_before') return;
+        if (type === ChangeType.updateBefore) return;
         if (type !== 'insert' && type !== 'update' && type !== 'delete') throw new NonRetryableError(`${where}: a change row of ${file.path} has _change_type ${JSON.stringify(type)}`);
         const text = mergeKeyText(keyColumns, key);
         const before = latest.get(text);
