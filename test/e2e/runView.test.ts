@@ -356,6 +356,8 @@ describe('the run page', () => {
     // A many-table run has no chunks or files of its own: neither section is shown (its files endpoint answers 404).
     expect(await view.locator('#run-chunks-heading').count()).toBe(0);
     expect(await view.locator('#run-files-heading').count()).toBe(0);
+    await view.waitForSelector('#run-events li[data-type="finished"]');
+    expect(await view.textContent('#run-events li[data-type="prepared"]')).toContain('Listed 5 tables to copy');
     await browser.screenshot(view, 'run-tables');
 
     // A table's link leads to its own run, under the table's `<pipeline>~<hash>` id, which renders as a run of its own.

@@ -27,6 +27,8 @@ export function printCheckReport(ctx: CommandContext, subject: string, report: R
         const headings = [...new Set(value.flatMap((item) => Object.keys(item as object)))];
         const rows = value.map((item) => headings.map((heading) => cellText((item as Record<string, unknown>)[heading])));
         ctx.io.stdout.write(`${indent(renderTable(headings, rows))}\n`);
+      } else if (Array.isArray(value) && value.length === 0) {
+        ctx.io.stdout.write('  (none)\n');
       } else if (value && typeof value === 'object') {
         ctx.io.stdout.write(`${indent(renderTable(undefined, Object.entries(value).map(([field, cell]) => [field, cellText(cell)])))}\n`);
       } else {
