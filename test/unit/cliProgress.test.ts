@@ -147,6 +147,15 @@ describe('a many-table run', () => {
     expect(endedTables({ ...run, tableRuns: [table('sales.late', 'succeeded', { attempt: 1, rows: 25 })] }, seen)).toEqual(['  table sales.late succeeded: 25 rows']);
   });
 
+  it('fills the bar on a terminal by tables done of all, not by rows or chunks', () => {
+    const out = capture(true);
+    const view = new LiveProgressBar(out.stream);
+    // 300 of ~10,000 rows would be 3%, and no chunks are planned: one table of four is 25%.
+    view.update(snapshot({ rowsCopied: 300, rowsEstimate: 10_000, chunksPlanned: 0, elapsedSeconds: 4, tables: { done: 1, total: 4 } }));
+    view.stop();
+    expect(out.text()).toMatch(/running \[█{3}░{9}\] +25% ETA 12s \| 300\/10K rows 75\/s \| tables 1\/4 \| retries 0/);
+  });
+
   it('sums up the tables, naming each that did not succeed with the command that shows its run', () => {
     const lines = runSummaryLines({ ...run, status: 'failed', rows: 300, files: 1, tables: { count: 3, succeeded: 1, failed: 2 }, tableRuns: run.tableRuns!.slice(0, 2) });
     expect(lines).toContain('  tables       2 of 3 done: 1 succeeded, 2 failed');
