@@ -359,6 +359,12 @@ describe('the run page', () => {
     await view.waitForSelector('#run-events li[data-type="finished"]');
     expect(await view.textContent('#run-events li[data-type="prepared"]')).toContain('Listed 5 tables to copy');
     await browser.screenshot(view, 'run-tables');
+    // At a phone's width in dark mode the tables stay within the screen (the table scrolls in its box).
+    const phone = await browser.open(runPage('shop', runId), { width: 390, height: 844, colorScheme: 'dark' });
+    await phone.waitForSelector('#run-tables-timeline .tables-bar');
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await browser.screenshot(phone, 'run-tables-phone-dark');
+    await phone.close();
 
     // A table's link leads to its own run, under the table's `<pipeline>~<hash>` id, which renders as a run of its own.
     await view.click('#run-tables-table tr[data-table="shop.orders"] a');
