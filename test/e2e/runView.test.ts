@@ -405,6 +405,19 @@ describe('the run page', () => {
     await view.waitForSelector('#f-read-tables pre');
     expect(JSON.parse((await view.textContent('#f-read-tables pre'))!)).toEqual({ tables: ['shop.*'] });
     expect(await view.locator('#f-table-name').count()).toBe(0);
+    // Validate against source plans each table, and saving the spec unchanged keeps its patterns.
+    await view.getByRole('button', { name: 'Validate against source' }).click();
+    await view.waitForSelector('#plan-tables tbody tr');
+    expect(await view.$$eval('#plan-tables tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-table')))).toEqual(plan.tables.map((table: { table: string }) => table.table));
+    expect(await view.locator('.error-summary').count()).toBe(0);
+    const before = (await env.api.get('/api/pipelines/shop')).body!;
+    await view.locator('#f-description').fill('five shop tables');
+    await view.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => view.url()).toBe(`${env.runtime.url}/api/ui/pipelines/shop`);
+    const after = (await env.api.get('/api/pipelines/shop')).body!;
+    expect(after.description).toBe('five shop tables');
+    expect([after.tables, after.output, after.chunking]).toEqual([before.tables, before.output, before.chunking]);
+    expect(after.table).toBeUndefined();
     await view.close();
     expect(unexpectedErrors()).toEqual([]);
   });
