@@ -50,6 +50,16 @@ export async function deletePipeline(services: Services, id: string, etag: strin
     await services.watermarks.delete(id);
     await services.changeStates.delete(id);
     await services.schemas.deleteAll(id);
+    // A many-table pipeline's tables keep their state under table pipeline ids (tables/tableSpec.ts),
+    // which a pipeline created again under this id would otherwise pick up.
+    const tablePipelines = [...(await services.runTables.seen(id)).keys()];
+    for (const tablePipeline of tablePipelines) {
+      await services.watermarks.delete(tablePipeline);
+      await services.changeStates.delete(tablePipeline);
+      await services.schemas.deleteAll(tablePipeline);
+      if (options.purgeHistory) await purgeRunHistory(services, tablePipeline);
+    }
+    await services.runTables.forgetPipeline(id);
     const purged = options.purgeHistory ? await purgeRunHistory(services, id) : undefined;
     return { outcome: 'deleted', pipeline, purged };
   } finally {

@@ -16,25 +16,37 @@ export type SweepResult = {
  * A swept run records `sweptAt` and is left alone afterwards (unless a cleanup left it claimed);
  * a retry clears it.
  *
- * Cheap: per pipeline one single-partition query, filtered and projected by the service, and
+ * Cheap: per pipeline (and per table of a many-table pipeline) one single-partition query, filtered and projected by the service, and
  * blob listings only for runs not swept yet. One run's failure does not stop the others.
  */
 export async function sweepEndedRuns(services: Services): Promise<SweepResult> {
   const endedBefore = new Date(services.now().getTime() - services.settings.SIPHON_CLEANUP_GRACE_MINUTES * 60_000);
   const result: SweepResult = { cleaned: [], errors: [] };
+  const pipelineIds: string[] = [];
   for (const { spec } of await services.pipelines.list()) {
+    pipelineIds.push(spec.id);
+    // A many-table pipeline's tables' runs live under their table pipelines (tables/tableSpec.ts).
+    if (spec.tables) {
+      try {
+        pipelineIds.push(...(await services.runTables.seen(spec.id)).keys());
+      } catch (err) {
+        result.errors.push(`Pipeline ${spec.id}, cleanup sweep of its tables: ${errorMessage(err)}`);
+      }
+    }
+  }
+  for (const pipelineId of pipelineIds) {
     let ended;
     try {
-      ended = await services.runs.listEndedBefore(spec.id, cleanableStatuses, endedBefore);
+      ended = await services.runs.listEndedBefore(pipelineId, cleanableStatuses, endedBefore);
     } catch (err) {
-      result.errors.push(`Pipeline ${spec.id}, cleanup sweep: ${errorMessage(err)}`);
+      result.errors.push(`Pipeline ${pipelineId}, cleanup sweep: ${errorMessage(err)}`);
       continue;
     }
     // A claim left by a cleanup that failed after the sweep (a retry waits on it) is finished too.
     for (const run of ended.filter((candidate) => candidate.sweptAt === undefined || candidate.cleaningSince !== undefined)) {
       try {
-        const outcome = await cleanupRun(services, { pipelineId: spec.id, runId: run.runId }, { sweep: true, endedBefore });
-        if (outcome.cleaned) result.cleaned.push({ pipelineId: spec.id, runId: run.runId, deleted: outcome.deleted });
+        const outcome = await cleanupRun(services, { pipelineId, runId: run.runId }, { sweep: true, endedBefore });
+        if (outcome.cleaned) result.cleaned.push({ pipelineId, runId: run.runId, deleted: outcome.deleted });
       } catch (err) {
         // cleanupRun's error names the pipeline and run.
         result.errors.push(errorMessage(err));

@@ -34,6 +34,8 @@ export const copyRunInputSchema = runRefSchema.extend({
   version: z.number().int().min(1).max(currentOrchestrationVersion).default(orchestrationVersions.v1),
   /** A table's orchestration (version 4 on): the place of its table in the run named by the ref, the pipeline's run. */
   table: z.number().int().nonnegative().optional(),
+  /** A table's orchestration: the most chunks it copies at once, its share of the pipeline's maxParallel. */
+  chunkParallel: z.number().int().positive().optional(),
 }).strict();
 export type CopyRunInput = z.input<typeof copyRunInputSchema>;
 
@@ -59,8 +61,11 @@ export type PreparedRun = z.infer<typeof preparedRunSchema>;
 export const tableRunInputSchema = runRefSchema.extend({ table: z.number().int().nonnegative() }).strict();
 export type TableRunInput = z.infer<typeof tableRunInputSchema>;
 
-/** The table's run as prepared, and which run that is; `skipped` also when it already ended (succeeded before a retry, or stopped). */
-export const preparedTableRunSchema = preparedRunSchema.extend({ ref: runRefSchema, status: z.string().optional() });
+/**
+ * Which run the table's run is, and either its plan or how it already ended (it succeeded before
+ * this retry of the pipeline's run, was stopped, or its prepare failed or skipped it).
+ */
+export const preparedTableRunSchema = z.object({ ref: runRefSchema, ended: z.string().optional(), plan: preparedRunSchema.optional() });
 export type PreparedTableRun = z.infer<typeof preparedTableRunSchema>;
 
 /** Ends the tables of a run that are still going (stopTables): cancelled (failFast, a cancel) or timed out. */

@@ -46,8 +46,8 @@ export function* copyRunOrchestrator(context: OrchestrationContext): Generator<T
       const table: TableRunInput = { ...ref, table: input.table! };
       const answer = preparedTableRunSchema.parse(yield context.df.callActivity(Activities.prepareTableRun, table));
       ref = answer.ref;
-      if (answer.skipped) return answer.status ?? RunStatus.skipped;
-      plan = answer;
+      if (answer.ended !== undefined || !answer.plan) return answer.ended ?? RunStatus.skipped;
+      plan = { ...answer.plan, maxParallel: Math.min(answer.plan.maxParallel, input.chunkParallel ?? answer.plan.maxParallel) };
     } else {
       plan = preparedRunSchema.parse(yield context.df.callActivity(Activities.prepareRun, ref));
       if (plan.skipped) return RunStatus.skipped;
@@ -131,7 +131,7 @@ function* copyTables(context: OrchestrationContext, version: number, ref: RunRef
   let stopping = false;
   while ((next < tables.count && !stopping) || running.size > 0) {
     while (!stopping && next < tables.count && running.size < tables.parallel) {
-      const table: CopyRunInput = { ...ref, version, table: next };
+      const table: CopyRunInput = { ...ref, version, table: next, chunkParallel: tables.chunkParallel };
       running.set(context.df.callSubOrchestrator(Orchestrations.copyRun, table, `${context.df.instanceId}:table-${next}`), next++);
     }
     const finished = (yield context.df.Task.any([...running.keys(), deadline, cancel])) as Task;

@@ -13,7 +13,7 @@ import { sqlServerEndpoint } from './sqlserver/sqlServerConnector.js';
  */
 export function sourceIdentityOf(source: SourceSpec, env: NodeJS.ProcessEnv = process.env): string {
   const connectionString = readConnectionSetting(source.connectionSetting, env);
-  const identity = (host: string, port: number | string, database: string | undefined) => `${source.engine}://${host}:${port}/${database ?? ''}`.toLowerCase();
+  const identity = (host: string, port: number | string, database: string | undefined) => `${source.engine}://${loopbackAs(host)}:${port}/${database ?? ''}`.toLowerCase();
   switch (source.engine) {
     case 'postgres': {
       // pg's own reading of the string (URL or key=value, with PG* environment defaults), as it would connect.
@@ -35,6 +35,17 @@ export function sourceIdentityOf(source: SourceSpec, env: NodeJS.ProcessEnv = pr
       return identity(host, endpoint.instanceName ? `\\${endpoint.instanceName}` : endpoint.port ?? 1433, endpoint.database);
     }
   }
+}
+
+/**
+ * One name for this machine's loopback, which a connection string may spell `localhost`,
+ * `127.0.0.1` or `::1`: the same server counted once. Other names are taken as written, with no
+ * DNS lookup (a lookup at every session would add latency and a dependency on DNS to every
+ * copy): two names of one remote server still count apart.
+ */
+function loopbackAs(host: string): string {
+  const name = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || /^127(?:\.\d{1,3}){3}$/.test(name) ? '127.0.0.1' : host;
 }
 
 /** The identity as a Table Storage partition key: a hash, since host names and databases may hold characters keys refuse. */

@@ -8,7 +8,7 @@ import { transformNameProblems, transformsSchema } from './transformsSpec.js';
 import { alertsSchema, checkNotificationFields, lateAfterSchema, notificationsSchema } from './notificationSpec.js';
 import { qualityNeedsCursor, qualitySchema } from './qualitySpec.js';
 import { changeCaptureSchema, checkChangeCaptureFields, softDeleteSchema } from './changeCaptureSpec.js';
-import { entryPattern, excludeSchema, isExactName, tableOverrideFields, tablePipelineIdPattern, tablesSchemaWith } from './tablesSpec.js';
+import { entryPattern, excludeSchema, isExactName, tableOverrideFields, tablePatternSchema, tablePipelineIdPattern } from './tablesSpec.js';
 
 const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
@@ -304,24 +304,13 @@ const specIdSchema = z.string().superRefine((id, ctx) => {
   if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
 });
 
-const pipelineSpecShape = z
+const pipelineSpecBase = z
   .object({
     id: specIdSchema,
     description: z.string().max(1_000).optional(),
     source: sourceSchema,
     /** What to read: a table, many tables (`tables`), or (instead) a SELECT of the user's own. */
     table: tableSchema.optional(),
-    /**
-     * Many tables in one pipeline (tables/, README "Many tables"): names and patterns (`sales.*`,
-     * `dbo.fact_%`) resolved from the catalog at each run's prepare, each entry optionally with
-     * its own values of table-level settings. Each table is copied as a run of its own under the
-     * pipeline's run, with its own watermark, schema and manifest.
-     */
-    tables: tablesSchemaWith(chunkingSchema, incrementalSchema).optional(),
-    /** Patterns of tables `tables` matched that are not copied. */
-    exclude: excludeSchema.optional(),
-    /** A table that fails stops the other tables of the run (default false: they go on, and the run ends failed listing them). */
-    failFast: z.boolean().optional(),
     query: z.string().min(1).max(30_000).optional(),
     columns: z.array(identifier).min(1).max(1_000).optional(),
     /** Output types chosen per column instead of the type map's (spec/columnTypes.ts): `{"amount": "decimal(18,2)", "tm": "string"}`. */
@@ -367,6 +356,31 @@ const pipelineSpecShape = z
     lateAfter: lateAfterSchema.optional(),
     /** Rules over the run history (failure rate, volume drop, duration anomaly), sent as event `alert`. */
     alerts: alertsSchema.optional(),
+  })
+  .strict();
+
+/**
+ * An entry of `tables`: a name or pattern, or one with its own values of the table-level fields
+ * (tableOverrideFields), each checked as the pipeline's field of that name is.
+ */
+const tableEntrySchema = z.union([
+  tablePatternSchema,
+  pipelineSpecBase.pick(Object.fromEntries(tableOverrideFields.map((field) => [field, true])) as { [field in (typeof tableOverrideFields)[number]]: true }).extend({ name: tablePatternSchema }).strict(),
+]);
+
+const pipelineSpecShape = pipelineSpecBase
+  .extend({
+    /**
+     * Many tables in one pipeline (tables/, README "Many tables"): names and patterns (`sales.*`,
+     * `dbo.fact_%`) resolved from the catalog at each run's prepare, each entry optionally with
+     * its own values of table-level settings. Each table is copied as a run of its own under the
+     * pipeline's run, with its own watermark, schema and manifest.
+     */
+    tables: z.array(tableEntrySchema).min(1).max(1_000).optional(),
+    /** Patterns of tables `tables` matched that are not copied. */
+    exclude: excludeSchema.optional(),
+    /** A table that fails stops the other tables of the run (default false: they go on, and the run ends failed listing them). */
+    failFast: z.boolean().optional(),
   })
   .strict();
 

@@ -1,12 +1,4 @@
 import { z } from 'zod';
-import { columnTypesSchema } from './columnTypes.js';
-import { schemaContractSchema } from './schemaContract.js';
-import { validationSchema } from './validationSpec.js';
-import { transformsSchema } from './transformsSpec.js';
-import { qualitySchema } from './qualitySpec.js';
-import { changeCaptureSchema, softDeleteSchema } from './changeCaptureSpec.js';
-
-const identifier = z.string().min(1).max(128).regex(/^[^\u0000]+$/, 'must not contain NUL');
 
 /**
  * A table name or pattern: `schema.name`, or `name` in the connection's default schema (public,
@@ -25,27 +17,6 @@ export const tablePatternSchema = z
  * value: each field replaces the pipeline's field of the same name, whole (a table's `chunking`
  * is its chunking, not a merge of two).
  */
-function tableOverrides<C extends z.ZodTypeAny, I extends z.ZodTypeAny>(chunking: C, incremental: I) {
-  return {
-    columns: z.array(identifier).min(1).max(1_000).optional(),
-    columnTypes: columnTypesSchema.optional(),
-    schemaContract: schemaContractSchema.optional(),
-    validation: validationSchema.optional(),
-    transforms: transformsSchema.optional(),
-    quality: qualitySchema.optional(),
-    reconcile: z.boolean().optional(),
-    chunking: chunking.optional(),
-    incremental: incremental.optional(),
-    changeCapture: changeCaptureSchema.optional(),
-    softDelete: softDeleteSchema.optional(),
-  };
-}
-
-/** `tables`, given the pipeline's own chunking and incremental schemas (declared in pipelineSpec.ts, which imports this module). */
-export function tablesSchemaWith<C extends z.ZodTypeAny, I extends z.ZodTypeAny>(chunking: C, incremental: I) {
-  const entry = z.union([tablePatternSchema, z.object({ name: tablePatternSchema, ...tableOverrides(chunking, incremental) }).strict()]);
-  return z.array(entry).min(1).max(1_000);
-}
 export const tableOverrideFields = ['columns', 'columnTypes', 'schemaContract', 'validation', 'transforms', 'quality', 'reconcile', 'chunking', 'incremental', 'changeCapture', 'softDelete'] as const;
 export type TableEntry = string | ({ name: string } & { [field in (typeof tableOverrideFields)[number]]?: unknown });
 export const excludeSchema = z.array(tablePatternSchema).min(1).max(1_000);

@@ -23,14 +23,13 @@ export async function prepareTableRun(services: Services, input: TableRunInput, 
     const pipelineRun = await services.runs.getSummary(input.pipelineId, input.runId);
     const run = await services.runs.getSummary(ref.pipelineId, ref.runId);
     if (!pipelineRun || !run) throw new NonRetryableError('the run or its table\'s run does not exist');
-    const ended = (status: string): PreparedTableRun => ({ skipped: true, chunkCount: 0, maxParallel: 1, retry: { maxAttempts: 1, firstDelaySeconds: 1, backoffCoefficient: 1, maxDelaySeconds: 1 }, timeoutMinutes: 1, chunksPerOrchestration: 1, ref, status });
+    const ended = (status: string): PreparedTableRun => ({ ref, ended: status });
     if (terminalRunStatuses.has(run.status)) return ended(run.status);
     if (terminalRunStatuses.has(pipelineRun.status)) return ended(RunStatus.cancelled);
     try {
       const prepared = await prepareRun(services, ref, events);
-      if (prepared.skipped) return { ...prepared, ref, status: (await services.runs.getSummary(ref.pipelineId, ref.runId))?.status ?? RunStatus.skipped };
-      // The pipeline's run decides how many chunks each table copies at once (tables/prepareTablesRun.ts).
-      return { ...prepared, maxParallel: Math.min(prepared.maxParallel, await chunkParallelOf(services, input)), ref };
+      if (prepared.skipped) return ended((await services.runs.getSummary(ref.pipelineId, ref.runId))?.status ?? RunStatus.skipped);
+      return { ref, plan: prepared };
     } catch (err) {
       await failRun(services, { ...ref, error: err instanceof Error ? err.message : String(err) }, events);
       return ended(RunStatus.failed);
@@ -38,12 +37,4 @@ export async function prepareTableRun(services: Services, input: TableRunInput, 
   } catch (err) {
     throw withContext(err, context);
   }
-}
-
-/** A table's share of the pipeline's maxParallel: the pipeline's spec over the tables running at once. */
-async function chunkParallelOf(services: Services, input: TableRunInput): Promise<number> {
-  const pipelineRun = await services.runs.get(input.pipelineId, input.runId);
-  const maxParallel = pipelineRun?.spec?.chunking?.maxParallel ?? 4;
-  const count = pipelineRun?.tables?.count ?? 1;
-  return Math.max(1, Math.floor(maxParallel / Math.max(1, Math.min(maxParallel, count))));
 }

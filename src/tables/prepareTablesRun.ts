@@ -43,6 +43,9 @@ export async function prepareTablesRun(services: Services, run: StoredRun, spec:
   };
 }
 
+/** The most tables one run copies: each is a run record and a sub-orchestration, created at prepare. */
+export const maxTablesPerRun = 2_000;
+
 /** The first prepare: the tables from the catalog, recorded with a queued run each. */
 async function resolveRunTables(services: Services, run: StoredRun, spec: PipelineSpec): Promise<RunTable[]> {
   const where = `Pipeline ${run.pipelineId}, run ${run.runId}`;
@@ -54,6 +57,9 @@ async function resolveRunTables(services: Services, run: StoredRun, spec: Pipeli
     await source.close();
   }
   const resolved = resolveTables(catalog, spec.tables!, spec.exclude);
+  if (resolved.length > maxTablesPerRun) {
+    throw new NonRetryableError(`${where}: tables matched ${resolved.length} tables, more than the ${maxTablesPerRun} one run copies; narrow the patterns or add exclude patterns, or split the tables over pipelines`);
+  }
   if (resolved.length === 0) {
     throw new NonRetryableError(`${where}: tables (${spec.tables!.map((entry) => (typeof entry === 'string' ? entry : entry.name)).join(', ')}) matched no table${spec.exclude ? ` that exclude left in` : ''} of the source's ${catalog.tables.length}`);
   }

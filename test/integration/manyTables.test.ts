@@ -3,6 +3,8 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { queryManifestFiles, readManifest } from '../../src/local/manifestReader.js';
 import { startTestEnvironment, type TestEnvironment } from '../support/testEnvironment.js';
 import { waitFor } from '../support/waitFor.js';
+import { getServices } from '../../src/services.js';
+import { sweepEndedRuns } from '../../src/jobs/sweepEndedRuns.js';
 
 /**
  * A pipeline of many tables on PostgreSQL, end to end through the API and the local runtime:
@@ -114,6 +116,17 @@ describe('a pipeline of many tables', () => {
     expect(drift?.fields?.message ?? drift?.message).toContain('tables added: sales.returns');
   }, 120_000);
 
+  it('starts every table over when the pipeline is deleted and created again (no table keeps its old watermark)', async () => {
+    const current = await env.api.get('/api/pipelines/shop');
+    const deleted = await env.api.delete('/api/pipelines/shop', { 'if-match': current.headers.get('etag')! });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect((await env.api.post('/api/pipelines', spec('shop'))).status).toBe(201);
+    const run = await trigger('shop');
+    expect(run.status, run.error).toBe('succeeded');
+    const audit = (run.tableRuns as Array<Record<string, any>>).find((table) => table.table === 'ops.audit')!;
+    expect(await rowsReadBack(audit.manifestPath)).toBe(230);
+  }, 120_000);
+
   it('fails the run when a table fails, keeps the others, and a retry copies only that table', async () => {
     const created = await env.api.post('/api/pipelines', spec('shop-late', { tables: ['sales.orders', 'sales.customers', 'ops.late'], exclude: undefined }));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -137,6 +150,24 @@ describe('a pipeline of many tables', () => {
     }
     expect(after.get('ops.late')!.attempt).toBe(1);
     expect(await rowsReadBack(after.get('ops.late')!.manifestPath)).toBe(25);
+  }, 120_000);
+
+  it('with failFast, stops the tables not yet copied at the first failure', async () => {
+    const created = await env.api.post('/api/pipelines', spec('shop-fast', { tables: ['ops.missing', 'sales.orders'], exclude: undefined, failFast: true, chunking: { maxParallel: 1 } }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const run = await trigger('shop-fast');
+    expect(run.status).toBe('failed');
+    const byTable = new Map((run.tableRuns as Array<Record<string, any>>).map((table) => [table.table, table]));
+    expect(byTable.get('ops.missing')!.status).toBe('failed');
+    // One table at a time (maxParallel 1), in name order: sales.orders was never started.
+    expect(byTable.get('sales.orders')).toMatchObject({ status: 'cancelled', rows: 0, statusReason: 'failFast: table 1 of the run ended failed' });
+    expect(run.error).toContain('sales.orders cancelled');
+
+    // The cleanup sweep reaches the tables' runs too (they live under their table pipelines).
+    const services = await getServices();
+    const swept = await sweepEndedRuns({ ...services, now: () => new Date(Date.now() + 86_400_000) });
+    expect(swept.errors).toEqual([]);
+    expect(swept.cleaned.map((entry) => entry.runId)).toEqual(expect.arrayContaining([byTable.get('ops.missing')!.runId, byTable.get('sales.orders')!.runId]));
   }, 120_000);
 
   it('refuses a table run being retried or cancelled on its own, and specs that would mix tables in one folder', async () => {

@@ -114,5 +114,10 @@ describe('source session semaphore', () => {
     expect(identity('sqlserver', 'SIPHON_SOURCE_T')).toBe(identity('sqlserver', 'SIPHON_SOURCE_S'));
     for (const name of Object.keys(env).filter((key) => key !== 'SIPHON_SOURCE_SETTING_PREFIX')) expect(identity(name === 'SIPHON_SOURCE_M' ? 'mysql' : name >= 'SIPHON_SOURCE_S' ? 'sqlserver' : 'postgres', name)).not.toMatch(/secret|reader|:p@|Password/i);
     expect(sourceKeyOf('postgres://db.example.com:5432/sales')).toMatch(/^[0-9a-f]{40}$/);
+    // This machine's loopback under its three spellings is one server.
+    const loopback = { SIPHON_SOURCE_SETTING_PREFIX: 'SIPHON_SOURCE_', SIPHON_SOURCE_L1: 'postgres://u@localhost:5432/sales', SIPHON_SOURCE_L2: 'postgres://v@127.0.0.1:5432/sales', SIPHON_SOURCE_L3: 'mysql://u@[::1]:3306/sales', SIPHON_SOURCE_L4: 'mysql://u@127.0.0.1:3306/sales' };
+    const loop = (engine: 'postgres' | 'mysql', connectionSetting: string) => sourceIdentityOf({ engine, connectionSetting } as never, loopback);
+    expect(loop('postgres', 'SIPHON_SOURCE_L1')).toBe(loop('postgres', 'SIPHON_SOURCE_L2'));
+    expect(loop('mysql', 'SIPHON_SOURCE_L3')).toBe(loop('mysql', 'SIPHON_SOURCE_L4'));
   });
 });

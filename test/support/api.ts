@@ -13,6 +13,7 @@ export function apiClient(baseUrl: string) {
     get: (path: string) => call('GET', path),
     post: (path: string, body?: unknown) => call('POST', path, body),
     put: (path: string, body: unknown, headers?: Record<string, string>) => call('PUT', path, body, headers),
+    delete: (path: string, headers?: Record<string, string>) => call('DELETE', path, undefined, headers),
     /** Polls a run until it reaches a final status. */
     async waitForRun(runUrl: string, timeoutInMs = 90_000): Promise<Record<string, any>> {
       const started = Date.now();

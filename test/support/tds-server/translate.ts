@@ -624,6 +624,10 @@ class Translator {
         const x = value.sql;
         return { sql: `((CASE WHEN substr(${x}, 29, 1) = '-' THEN -1 ELSE 1 END) * (substr(${x}, 30, 2)::int4 * 60 + substr(${x}, 33, 2)::int4))`, type: { name: 'int' }, nullable: value.nullable };
       }
+      // The caller's default schema: the double's logins have no other than dbo, as most SQL Server users.
+      case 'schema_name':
+        arity(0);
+        return { sql: `'dbo'::text`, type: { name: 'nvarchar', length: 128 }, nullable: true };
       case 'newid':
         arity(0);
         return { sql: 'gen_random_uuid()', type: { name: 'uniqueidentifier' }, nullable: false };
