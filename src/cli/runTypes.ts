@@ -37,6 +37,31 @@ export type RunDetail = {
   chunks?: ChunkView[];
   /** What the pipeline's quality checks found (absent without checks, or before finalize). */
   quality?: RunQuality;
+  /** A run of a many-table pipeline: how many tables it copies, and (once it ended) how many succeeded and failed. */
+  tables?: { count: number; succeeded?: number; failed?: number };
+  /** A run of a many-table pipeline: each table's own run (GET .../runs/{runId} only). */
+  tableRuns?: TableRunView[];
+  /** A table's run within a many-table run: the run it is part of. */
+  partOf?: { pipelineId: string; runId: string; index: number; table: string; attempt: number };
+};
+
+/** One table of a many-table run, as `tableRuns` lists it: the table's own run, readable at `url`. */
+export type TableRunView = {
+  table: string;
+  pipelineId: string;
+  runId: string;
+  status: string;
+  attempt?: number;
+  rows?: number;
+  bytes?: number;
+  files?: number;
+  chunksPlanned?: number;
+  startedAt?: string;
+  endedAt?: string;
+  error?: string;
+  statusReason?: string;
+  manifestPath?: string;
+  url?: string;
 };
 
 export type QualityView = QualityCheckResult;

@@ -4,6 +4,8 @@ import type { SiphonClient } from './apiClient.js';
 import type { ProgressView } from './progress/progressView.js';
 import type { ProgressSnapshot } from './progress/progressSnapshot.js';
 import { runPath, type RunDetail, type RunEvent } from './runTypes.js';
+import { tableDuration, tableProblem, tablesTally } from './tableRuns.js';
+import { formatCount } from '../local/progressBar.js';
 
 export type WatchRunOptions = {
   intervalMs?: number;
@@ -23,6 +25,7 @@ export async function watchRun(client: SiphonClient, pipelineId: string, runId: 
   const timeline = new TimelineReader(client, pipelineId, runId);
   // Retries only grow: a poll whose chunk list lost an attempt (a retried run's reset) keeps the count seen.
   let retries = 0;
+  const tablesEnded = new Set<string>();
   try {
     for (;;) {
       const run = (await client.request<RunDetail>('GET', runPath(pipelineId, runId))).body;
@@ -30,6 +33,7 @@ export async function watchRun(client: SiphonClient, pipelineId: string, runId: 
         const line = describeEvent(event);
         if (line) view.note(line);
       }
+      for (const line of endedTables(run, tablesEnded)) view.note(line);
       const snapshot = snapshotOf(run, Math.max(retries, timeline.retries), now(), watchStartedAt);
       retries = snapshot.retries;
       view.update(snapshot);
@@ -46,15 +50,32 @@ export function snapshotOf(run: RunDetail, retriesSeen: number, nowMs: number, w
   const startedAt = run.startedAt ? Date.parse(run.startedAt) : watchStartedAt;
   const endedAt = run.endedAt ? Date.parse(run.endedAt) : nowMs;
   const chunkRetries = (run.chunks ?? []).reduce((sum, chunk) => sum + Math.max(0, (chunk.attempts?.length ?? 1) - 1), 0);
+  const tally = tablesTally(run);
+  // A many-table run's own record sums its tables at the end; meanwhile its tables' runs hold the rows.
+  const tableRows = (run.tableRuns ?? []).reduce((sum, table) => sum + (table.rows ?? 0), 0);
   return {
     status: run.status,
-    rowsCopied: run.progress?.rowsCopied ?? run.rows ?? 0,
+    rowsCopied: Math.max(run.progress?.rowsCopied ?? run.rows ?? 0, tableRows),
     rowsEstimate: run.rowsEstimate,
     chunksDone: run.progress?.chunksDone ?? 0,
     chunksPlanned: run.progress?.chunksPlanned ?? run.chunks?.length ?? 0,
     retries: Math.max(chunkRetries, retriesSeen),
     elapsedSeconds: Math.max(0, (endedAt - startedAt) / 1000),
+    ...(tally ? { tables: { done: tally.done, total: tally.total } } : {}),
   };
+}
+
+/** A line for each table of a many-table run whose run ended since the last poll (`seen` remembers them). */
+export function endedTables(run: RunDetail, seen: Set<string>): string[] {
+  const lines: string[] = [];
+  for (const table of run.tableRuns ?? []) {
+    const key = `${table.table}|${table.attempt ?? 0}`;
+    if (!terminalRunStatuses.has(table.status as RunStatus) || seen.has(key)) continue;
+    seen.add(key);
+    const problem = tableProblem(table, 100);
+    lines.push(`  table ${table.table} ${table.status}: ${formatCount(table.rows ?? 0)} rows${table.startedAt ? ` in ${tableDuration(table)}` : ''}${problem ? `: ${problem}` : ''}`);
+  }
+  return lines;
 }
 
 /**

@@ -32,6 +32,19 @@ beforeAll(async () => {
       // Codes repeat from id 31 (10 duplicates), qty is 0 at every 7th id (4 more rows, id 35 being both).
       await db.query(`CREATE TABLE checked (id int PRIMARY KEY, code text, amount int, qty int)`);
       await db.query(`INSERT INTO checked SELECT i, 'C' || (i % 30), i * 10, i % 7 FROM generate_series(1, 40) i`);
+      // A many-table pipeline's source: four small tables that copy, one that fails (infinity again).
+      await db.query('CREATE SCHEMA shop');
+      await db.query('CREATE TABLE shop.orders (id int PRIMARY KEY, amount numeric(12,2))');
+      await db.query('INSERT INTO shop.orders SELECT i, i * 1.25 FROM generate_series(1, 900) i');
+      await db.query('CREATE TABLE shop.customers (id int PRIMARY KEY, name text)');
+      await db.query("INSERT INTO shop.customers SELECT i, 'c' || i FROM generate_series(1, 120) i");
+      await db.query('CREATE TABLE shop.products (id int PRIMARY KEY, title text, price numeric(8,2))');
+      await db.query("INSERT INTO shop.products SELECT i, 'p' || i, i FROM generate_series(1, 45) i");
+      await db.query('CREATE TABLE shop.stores (id int PRIMARY KEY, city text)');
+      await db.query("INSERT INTO shop.stores SELECT i, 'city ' || i FROM generate_series(1, 8) i");
+      await db.query('CREATE TABLE shop.shipments (id int PRIMARY KEY, at timestamptz)');
+      await db.query("INSERT INTO shop.shipments SELECT i, CASE WHEN i = 30 THEN 'infinity'::timestamptz ELSE timestamptz '2024-01-01' + i * interval '1 hour' END FROM generate_series(1, 60) i");
+      await db.query('ANALYZE');
     }),
     launchBrowser(),
   ]);
@@ -41,6 +54,9 @@ beforeAll(async () => {
   expect((await env.api.post('/api/pipelines', { id: 'slow', source, output, query: 'SELECT id, note, slow_row(0.15) AS slept FROM items', chunking: { column: 'id', chunks: 6, maxParallel: 2, strategy: 'equalWidth' } })).status).toBe(201);
   expect((await env.api.post('/api/pipelines', { id: 'checked', source, output, table: { name: 'checked' }, validation: { rules: { qty: { min: 1 } }, unique: [['code']] }, schemaContract: { removed: 'nullFill' } })).status).toBe(201);
   expect((await env.api.post('/api/pipelines', { id: 'broken', source, output, table: { name: 'broken' }, chunking: { column: 'id', chunks: 4, maxParallel: 2, strategy: 'equalWidth' }, retry: { maxAttempts: 1 } })).status).toBe(201);
+  // Two tables at a time, so the tables' bars follow each other on the timeline.
+  const shop = { id: 'shop', source, tables: ['shop.*'], chunking: { maxParallel: 2 }, output: { container, pathTemplate: '{pipeline}/{table}/run={runId}/part-{chunk}-{file}' }, retry: { maxAttempts: 1 } };
+  expect((await env.api.post('/api/pipelines', shop)).status).toBe(201);
   // 'item 1' to 'item 9' pass, the 51 longer notes are quarantined.
   expect((await env.api.post('/api/pipelines', { id: 'quarantined', source, output, table: { name: 'items' }, validation: { rules: { note: { maxLength: 6 } } } })).status).toBe(201);
 });
@@ -306,6 +322,102 @@ describe('the run page', () => {
     await view.waitForSelector(`tr[data-run="${runId}"]`);
     expect(await view.getAttribute(`tr[data-run="${runId}"] td[data-rejected]`, 'data-rejected')).toBe('14');
     expect(await view.textContent(`tr[data-run="${runId}"] td[data-rejected]`)).toBe('14');
+    await view.close();
+    expect(unexpectedErrors()).toEqual([]);
+  });
+
+  it('shows a many-table run\'s tables on a timeline and in a table, each linking to its own run\'s page', async () => {
+    const runId = await trigger('shop');
+    const run = await env.api.waitForRun(`/api/pipelines/shop/runs/${runId}`, 60_000);
+    expect(run.status).toBe('failed');
+    const view = await browser.open(runPage('shop', runId));
+    await expect.poll(() => view.textContent('#run-status'), { timeout: 20_000 }).toBe('failed');
+    // The tables are the source's (a fresh query of its catalog), in the run's order.
+    const catalog = (await env.database.query<{ name: string }>("SELECT table_schema || '.' || table_name AS name FROM information_schema.tables WHERE table_schema = 'shop' ORDER BY 1")).map((row) => row.name);
+    await view.waitForSelector('#run-tables-table tbody tr');
+    const rows = await view.$$eval('#run-tables-table tbody tr', (trs) => trs.map((tr) => ({ table: tr.getAttribute('data-table'), status: tr.querySelector('.badge')!.textContent, rows: tr.querySelectorAll('td')[3]!.textContent, error: tr.querySelector('td.error-text')!.textContent })));
+    expect(rows.map((row) => row.table)).toEqual(catalog);
+    for (const row of rows) {
+      if (row.table === 'shop.shipments') {
+        expect(row.status).toBe('failed');
+        expect(row.error).toMatch(/^chunk 0: .*infinity/);
+        continue;
+      }
+      expect(row.status, row.table!).toBe('succeeded');
+      // The rows shown are the source's count, read with a query of our own.
+      const counted = await env.database.query<{ n: string }>(`SELECT count(*) AS n FROM ${row.table}`);
+      expect(row.rows, row.table!).toBe(counted[0]!.n);
+    }
+    expect(await view.textContent('#run-tables-text')).toBe('5 of 5 done');
+    expect(await view.$$eval('#run-tables-counts li', (items) => items.map((item) => item.textContent))).toEqual(['4 succeeded', '1 failed']);
+    // One lane per table on the timeline, its bar coloured by its status.
+    const lanes = await view.$$eval('#run-tables-timeline .tables-lane', (items) => items.map((item) => [item.getAttribute('data-table'), item.querySelector('.tables-bar')?.getAttribute('class')]));
+    expect(lanes).toEqual(catalog.map((table) => [table, `tables-bar ${table === 'shop.shipments' ? 'bar-failed' : 'bar-done'}`]));
+    // A many-table run has no chunks or files of its own: neither section is shown (its files endpoint answers 404).
+    expect(await view.locator('#run-chunks-heading').count()).toBe(0);
+    expect(await view.locator('#run-files-heading').count()).toBe(0);
+    await view.waitForSelector('#run-events li[data-type="finished"]');
+    expect(await view.textContent('#run-events li[data-type="prepared"]')).toContain('Listed 5 tables to copy');
+    await browser.screenshot(view, 'run-tables');
+    // At a phone's width in dark mode the tables stay within the screen (the table scrolls in its box).
+    const phone = await browser.open(runPage('shop', runId), { width: 390, height: 844, colorScheme: 'dark' });
+    await phone.waitForSelector('#run-tables-timeline .tables-bar');
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await browser.screenshot(phone, 'run-tables-phone-dark');
+    await phone.close();
+
+    // A table's link leads to its own run, under the table's `<pipeline>~<hash>` id, which renders as a run of its own.
+    await view.click('#run-tables-table tr[data-table="shop.orders"] a');
+    await view.waitForURL(/\/api\/ui\/pipelines\/shop~[0-9a-f]{12}\/runs\//);
+    await expect.poll(() => view.textContent('#run-status'), { timeout: 10_000 }).toBe('succeeded');
+    await expect.poll(() => view.textContent('#run-rows')).toBe('900');
+    expect(await view.textContent('#run-table-note')).toContain(`table shop.orders of run ${runId}`);
+    expect(await view.getAttribute('#run-part-of', 'href')).toBe(`/api/ui/pipelines/shop/runs/${runId}`);
+    await view.waitForSelector('.gantt-lanes .lane');
+    // Its files as the manifest lists them, and no cancel or retry of its own.
+    await view.waitForSelector('#run-files tbody tr');
+    expect(await view.locator('#run-retry').count()).toBe(0);
+    // The same page opened at its URL (a reload, a shared link).
+    const tableUrl = view.url();
+    const direct = await browser.open(tableUrl);
+    await expect.poll(() => direct.textContent('#run-rows'), { timeout: 10_000 }).toBe('900');
+    await direct.close();
+    // The failed table's page shows its error.
+    await view.goBack();
+    await view.click('#run-tables-table tr[data-table="shop.shipments"] a');
+    await expect.poll(() => view.textContent('#run-status'), { timeout: 10_000 }).toBe('failed');
+    expect(await view.textContent('#run-error')).toMatch(/infinity/);
+    await view.close();
+    expect(unexpectedErrors()).toEqual([]);
+  });
+
+  it('shows a many-table pipeline\'s patterns, its plan per table, and its spec in the form without breaking', async () => {
+    const view = await browser.open(`${env.runtime.url}/api/ui/pipelines/shop`);
+    await expect.poll(() => view.textContent('#pipeline-reads'), { timeout: 10_000 }).toBe('tables shop.*');
+    await view.getByRole('button', { name: 'Load the plan' }).click();
+    await view.waitForSelector('#plan-tables tbody tr');
+    const plan = (await env.api.get('/api/pipelines/shop/plan')).body!;
+    expect(await view.$$eval('#plan-tables tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-table')))).toEqual(plan.tables.map((table: { table: string }) => table.table));
+    const columns = await env.database.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 'products'");
+    expect(await view.textContent('#plan-tables tr[data-table="shop.products"] td:nth-child(4)')).toBe(columns[0]!.n);
+    // The form shows the patterns as they are (the JSON tab edits them), and no table fields.
+    await view.goto(`${env.runtime.url}/api/ui/pipelines/shop/edit`);
+    await view.waitForSelector('#f-read-tables pre');
+    expect(JSON.parse((await view.textContent('#f-read-tables pre'))!)).toEqual({ tables: ['shop.*'] });
+    expect(await view.locator('#f-table-name').count()).toBe(0);
+    // Validate against source plans each table, and saving the spec unchanged keeps its patterns.
+    await view.getByRole('button', { name: 'Validate against source' }).click();
+    await view.waitForSelector('#plan-tables tbody tr');
+    expect(await view.$$eval('#plan-tables tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-table')))).toEqual(plan.tables.map((table: { table: string }) => table.table));
+    expect(await view.locator('.error-summary').count()).toBe(0);
+    const before = (await env.api.get('/api/pipelines/shop')).body!;
+    await view.locator('#f-description').fill('five shop tables');
+    await view.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => view.url()).toBe(`${env.runtime.url}/api/ui/pipelines/shop`);
+    const after = (await env.api.get('/api/pipelines/shop')).body!;
+    expect(after.description).toBe('five shop tables');
+    expect([after.tables, after.output, after.chunking]).toEqual([before.tables, before.output, before.chunking]);
+    expect(after.table).toBeUndefined();
     await view.close();
     expect(unexpectedErrors()).toEqual([]);
   });

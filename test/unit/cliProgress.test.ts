@@ -3,6 +3,8 @@ import { PlainProgress } from '../../src/cli/progress/plainProgress.js';
 import { LiveProgressBar } from '../../src/cli/progress/liveProgressBar.js';
 import { etaSeconds, formatDuration, progressFacts, type ProgressSnapshot } from '../../src/cli/progress/progressSnapshot.js';
 import { runSummaryLines } from '../../src/cli/runSummary.js';
+import { endedTables, snapshotOf } from '../../src/cli/runWatcher.js';
+import type { RunDetail } from '../../src/cli/runTypes.js';
 
 /** A stream that keeps what is written; `isTTY` as the test says. */
 function capture(isTTY: boolean) {
@@ -110,5 +112,54 @@ describe('run summary', () => {
   it('names the error and its chunk for a failed run', () => {
     const lines = runSummaryLines({ pipelineId: 'p', runId: 'r', status: 'failed', error: 'Timestamp infinity cannot be represented', errorChunk: 3 });
     expect(lines).toEqual(['Run p/r failed', '  error        Timestamp infinity cannot be represented (chunk 3)']);
+  });
+});
+
+describe('a many-table run', () => {
+  const table = (name: string, status: string, extra: Record<string, unknown> = {}) => ({ table: name, pipelineId: 'shop~0123456789ab', runId: `r-${name}`, status, rows: 0, bytes: 0, files: 0, ...extra });
+  const run: RunDetail = {
+    pipelineId: 'shop',
+    runId: 'r',
+    status: 'running',
+    startedAt: '2026-12-08T00:00:00Z',
+    tables: { count: 3 },
+    // The run itself has no chunks: its tables' runs do.
+    progress: { chunksPlanned: 0, chunksDone: 0, rowsCopied: 0, bytesWritten: 0 },
+    tableRuns: [
+      table('sales.orders', 'succeeded', { rows: 300, startedAt: '2026-12-08T00:00:01Z', endedAt: '2026-12-08T00:00:05Z' }),
+      table('sales.late', 'failed', { attempt: 0, error: 'Pipeline shop~0123456789ab, run r-sales.late, chunk 0: relation "sales.late" does not exist' }),
+      table('sales.customers', 'running'),
+    ],
+  };
+
+  it('counts tables done of all, rows from the tables\' runs, and an ETA from the tables', () => {
+    const facts = snapshotOf(run, 0, Date.parse('2026-12-08T00:00:10Z'), 0);
+    expect(facts).toMatchObject({ tables: { done: 2, total: 3 }, rowsCopied: 300, elapsedSeconds: 10 });
+    expect(etaSeconds(facts)).toBe(5);
+    expect(progressFacts(facts)).toBe('300 rows, 30 rows/s, tables 2/3, retries 0, ETA 5s');
+  });
+
+  it('notes each table once when its run ends, its error without the context the line already gives', () => {
+    const seen = new Set<string>();
+    expect(endedTables(run, seen)).toEqual(['  table sales.orders succeeded: 300 rows in 4s', '  table sales.late failed: 0 rows: chunk 0: relation "sales.late" does not exist']);
+    expect(endedTables(run, seen)).toEqual([]);
+    // A retry's next attempt of the failed table is noted again when it ends.
+    expect(endedTables({ ...run, tableRuns: [table('sales.late', 'succeeded', { attempt: 1, rows: 25 })] }, seen)).toEqual(['  table sales.late succeeded: 25 rows']);
+  });
+
+  it('fills the bar on a terminal by tables done of all, not by rows or chunks', () => {
+    const out = capture(true);
+    const view = new LiveProgressBar(out.stream);
+    // 300 of ~10,000 rows would be 3%, and no chunks are planned: one table of four is 25%.
+    view.update(snapshot({ rowsCopied: 300, rowsEstimate: 10_000, chunksPlanned: 0, elapsedSeconds: 4, tables: { done: 1, total: 4 } }));
+    view.stop();
+    expect(out.text()).toMatch(/running \[█{3}░{9}\] +25% ETA 12s \| 300\/10K rows 75\/s \| tables 1\/4 \| retries 0/);
+  });
+
+  it('sums up the tables, naming each that did not succeed with the command that shows its run', () => {
+    const lines = runSummaryLines({ ...run, status: 'failed', rows: 300, files: 1, tables: { count: 3, succeeded: 1, failed: 2 }, tableRuns: run.tableRuns!.slice(0, 2) });
+    expect(lines).toContain('  tables       2 of 3 done: 1 succeeded, 2 failed');
+    expect(lines).toContain('  files        1 in 3 tables');
+    expect(lines.at(-1)).toBe('  failed       sales.late (siphon runs get shop~0123456789ab/r-sales.late): chunk 0: relation "sales.late" does not exist');
   });
 });

@@ -31,10 +31,12 @@ export class LiveProgressBar implements ProgressView {
   }
 
   update(snapshot: ProgressSnapshot): void {
-    const byRows = Boolean(snapshot.rowsEstimate);
-    const total = byRows ? Math.max(snapshot.rowsEstimate!, snapshot.rowsCopied) : Math.max(1, snapshot.chunksPlanned);
+    // A many-table run goes by its tables: its own record has no estimate or chunks while they run.
+    const { tables } = snapshot;
+    const byRows = !tables && Boolean(snapshot.rowsEstimate);
+    const total = tables ? Math.max(1, tables.total) : byRows ? Math.max(snapshot.rowsEstimate!, snapshot.rowsCopied) : Math.max(1, snapshot.chunksPlanned);
     this.bar.setTotal(total);
-    this.bar.update(byRows ? snapshot.rowsCopied : snapshot.chunksDone, { status: snapshot.status, facts: compactProgressFacts(snapshot) });
+    this.bar.update(tables ? tables.done : byRows ? snapshot.rowsCopied : snapshot.chunksDone, { status: snapshot.status, facts: compactProgressFacts(snapshot) });
   }
 
   note(line: string): void {

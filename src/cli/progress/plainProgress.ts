@@ -18,7 +18,7 @@ export class PlainProgress implements ProgressView {
   ) {}
 
   update(snapshot: ProgressSnapshot): void {
-    const key = `${snapshot.status}|${snapshot.chunksDone}|${snapshot.chunksPlanned}|${snapshot.retries}`;
+    const key = `${snapshot.status}|${snapshot.chunksDone}|${snapshot.chunksPlanned}|${snapshot.retries}|${snapshot.tables?.done ?? ''}|${snapshot.tables?.total ?? ''}`;
     if (key === this.lastKey && snapshot.elapsedSeconds - this.lastAt < this.heartbeatSeconds) return;
     this.lastKey = key;
     this.lastAt = snapshot.elapsedSeconds;

@@ -9,6 +9,8 @@ export type ProgressSnapshot = {
   chunksPlanned: number;
   retries: number;
   elapsedSeconds: number;
+  /** A many-table run: tables whose run ended, of all it copies (its chunks are its tables'). */
+  tables?: { done: number; total: number };
 };
 
 export function rowsPerSecond(snapshot: ProgressSnapshot): number {
@@ -22,6 +24,7 @@ export function rowsPerSecond(snapshot: ProgressSnapshot): number {
 export function etaSeconds(snapshot: ProgressSnapshot): number | undefined {
   const { rowsCopied, rowsEstimate, chunksDone, chunksPlanned, elapsedSeconds } = snapshot;
   if (elapsedSeconds <= 0) return undefined;
+  if (snapshot.tables) return snapshot.tables.done > 0 ? ((snapshot.tables.total - snapshot.tables.done) * elapsedSeconds) / snapshot.tables.done : undefined;
   if (rowsEstimate && rowsCopied > 0) return Math.max(0, ((rowsEstimate - rowsCopied) * elapsedSeconds) / rowsCopied);
   if (chunksPlanned > 0 && chunksDone > 0) return ((chunksPlanned - chunksDone) * elapsedSeconds) / chunksDone;
   return undefined;
@@ -41,7 +44,7 @@ export function progressFacts(snapshot: ProgressSnapshot): string {
   return [
     rows,
     `${formatCount(Math.round(rowsPerSecond(snapshot)))} rows/s`,
-    `chunks ${snapshot.chunksDone}/${snapshot.chunksPlanned}`,
+    snapshot.tables ? `tables ${snapshot.tables.done}/${snapshot.tables.total}` : `chunks ${snapshot.chunksDone}/${snapshot.chunksPlanned}`,
     `retries ${snapshot.retries}`,
     `ETA ${formatDuration(etaSeconds(snapshot))}`,
   ].join(', ');
@@ -55,5 +58,5 @@ const compactNumber = new Intl.NumberFormat('en-US', { notation: 'compact', maxi
  */
 export function compactProgressFacts(snapshot: ProgressSnapshot): string {
   const rows = snapshot.rowsEstimate ? `${compactNumber.format(snapshot.rowsCopied)}/${compactNumber.format(snapshot.rowsEstimate)}` : compactNumber.format(snapshot.rowsCopied);
-  return `ETA ${formatDuration(etaSeconds(snapshot))} | ${rows} rows ${compactNumber.format(Math.round(rowsPerSecond(snapshot)))}/s | chunks ${snapshot.chunksDone}/${snapshot.chunksPlanned} | retries ${snapshot.retries}`;
+  return `ETA ${formatDuration(etaSeconds(snapshot))} | ${rows} rows ${compactNumber.format(Math.round(rowsPerSecond(snapshot)))}/s | ${snapshot.tables ? `tables ${snapshot.tables.done}/${snapshot.tables.total}` : `chunks ${snapshot.chunksDone}/${snapshot.chunksPlanned}`} | retries ${snapshot.retries}`;
 }

@@ -30,7 +30,14 @@ export type SourcePlan = {
   window: null | (CursorWindow & { afterText: string | null; upToText: string });
   /** The drift the next run would see against the last successful run's schema; absent in answers of servers before it existed. */
   drift?: DriftView | null;
+  /** A many-table pipeline (target 'Tables'): each table the patterns match, planned as a pipeline of one table (the first 50), or named only. */
+  tables?: TablePlan[];
 };
+
+/** One table of a many-table plan; `entry` is the index of the `tables` entry that matched it. `columns` counts them. */
+export type TablePlan =
+  | { table: string; entry: number; valid: boolean; refusals?: Array<{ path: string; column?: string; reason: string }>; warnings?: string[]; chunks: SourcePlan['chunks']; window: SourcePlan['window']; columns: number; planned?: undefined }
+  | { table: string; entry: number; planned: false };
 
 export function outputTypeText(type: OutputType): string {
   switch (type.kind) {
@@ -74,7 +81,8 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
         </ul>
       ) : null}
       {plan.drift ? <DriftPanel drift={plan.drift} id="plan-drift" heading="Schema drift since the last successful run" planned /> : null}
-      {plan.columns.length ? (
+      {plan.tables ? <TablesPlanView tables={plan.tables} /> : null}
+      {plan.columns?.length ? (
         <>
           <h3>Columns</h3>
           <div class="table-wrap">
@@ -100,7 +108,7 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
           </div>
         </>
       ) : null}
-      {plan.chunks ? (
+      {plan.chunks?.ranges ? (
         <>
           <h3>Chunks</h3>
           <p>
@@ -133,5 +141,42 @@ export function SourcePlanView({ plan }: { plan: SourcePlan }) {
         </>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * A many-table plan: a line per table with what its run would read (its refusals are in the
+ * plan's own list, each path prefixed by its table); the tables past the plan's cap are named only.
+ */
+function TablesPlanView({ tables }: { tables: TablePlan[] }) {
+  return (
+    <>
+      <h3>Tables ({formatCount(tables.length)})</h3>
+      <div class="table-wrap">
+        <table class="plan-tables" id="plan-tables">
+          <thead>
+            <tr><th>Table</th><th>Entry</th><th>Plan</th><th class="num">Columns</th><th>Chunks</th><th>Window</th></tr>
+          </thead>
+          <tbody>
+            {tables.map((table) => (
+              <tr key={table.table} data-table={table.table}>
+                <td><code>{table.table}</code></td>
+                <td class="num">{table.entry}</td>
+                {table.planned === false ? (
+                  <td colSpan={4} class="muted">named only (not planned here)</td>
+                ) : (
+                  <>
+                    <td>{table.valid ? <span class="badge status-succeeded">accepted</span> : <span class="badge status-failed">refused</span>}{table.warnings?.length ? <span class="muted small"> {table.warnings.length} warning{table.warnings.length === 1 ? '' : 's'}</span> : null}</td>
+                    <td class="num">{formatCount(table.columns)}</td>
+                    <td>{table.chunks?.ranges ? <>{table.chunks.ranges.length} by {table.chunks.method}{table.chunks.column ? <> on <code>{table.chunks.column}</code></> : null}</> : '–'}</td>
+                    <td>{table.window ? <><code>{table.window.column}</code> {table.window.afterText === null ? 'from the start' : <>after {table.window.afterText}</>} up to {table.window.upToText}</> : '–'}</td>
+                  </>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }

@@ -53,6 +53,12 @@ export const pipelineStandsFor: Record<string, string> = {
 /** Whether the draft reads a table or its own query (exactly one; a query key decides). */
 export const readsQuery = (draft: Draft) => draft.query !== undefined;
 
+/**
+ * Whether the draft reads many tables (`tables` patterns, `exclude`, `failFast`): the form shows
+ * them as they are and the JSON tab edits them; the table and query fields are not shown.
+ */
+export const readsTables = (draft: Draft) => draft.tables !== undefined;
+
 /** The spec's fields the form has a field for; `maxRows` belongs to query jobs (the API refuses it in a pipeline). */
 const formFields = ['id', 'description', 'owners', 'source', 'table', 'query', 'columns', 'chunking', 'output', 'schedule', 'incremental', 'retry', 'timeoutMinutes', 'dependsOn', 'maxRows'];
 
@@ -68,7 +74,7 @@ export function pipelineFieldPaths(draft: Draft): string[] {
   if (ownersKind()) paths.push('owners');
   paths.push(...sourceFieldPaths(draft));
   if (readsQuery(draft)) paths.push('query');
-  else paths.push('table.schema', 'table.name', 'columns');
+  else if (!readsTables(draft)) paths.push('table.schema', 'table.name', 'columns');
   if (isRecord(draft.chunking)) paths.push('chunking.column', 'chunking.chunks', 'chunking.targetChunkMB', 'chunking.maxParallel', 'chunking.strategy');
   paths.push('output.container', 'output.format', 'output.compression', 'output.maxRowsPerFile', 'output.rowGroupRows', 'output.pathTemplate', 'output.partitionBy');
   if (isRecord(draft.schedule)) paths.push('schedule.cron', 'schedule.timeZone');

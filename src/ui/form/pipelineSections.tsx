@@ -3,7 +3,7 @@ import { compressionsByFormat, defaultPathTemplate, outputFormats, pathTokens, t
 import { isRecord } from './draft.js';
 import { ListField, NumberField, SelectField, TextField } from './fields.js';
 import { useForm } from './formContext.js';
-import { formatOf, readsQuery } from './pipelineFields.js';
+import { formatOf, readsQuery, readsTables } from './pipelineFields.js';
 import { SourceFields } from './sourceFields.js';
 import type { OwnersKind } from './specShape.js';
 
@@ -38,6 +38,7 @@ function OptionalSection({ name, legend, label, hint, switches, children }: { na
 export function PipelineSections({ editing, owners, switches }: { editing: boolean; owners: OwnersKind | undefined; switches: SectionSwitches }) {
   const form = useForm();
   const query = readsQuery(form.draft);
+  const manyTables = readsTables(form.draft);
   const format = formatOf(form.draft);
   const compressions: readonly string[] = compressionsByFormat[format as OutputFormat] ?? [];
   const defaultCompression = format === 'parquet' ? 'snappy' : 'none';
@@ -57,6 +58,16 @@ export function PipelineSections({ editing, owners, switches }: { editing: boole
 
       <fieldset>
         <legend>What to read</legend>
+        {manyTables ? (
+          <div id="f-read-tables">
+            <p>
+              Many tables: each table the patterns of <code>tables</code> match, less those <code>exclude</code> matches, copied as a run of its own.
+              This form shows them as they are; the JSON tab edits them (and their per-table overrides).
+            </p>
+            <pre class="readonly-json" aria-label="tables, exclude and failFast as JSON">{JSON.stringify({ tables: form.draft.tables, ...(form.draft.exclude !== undefined ? { exclude: form.draft.exclude } : {}), ...(form.draft.failFast !== undefined ? { failFast: form.draft.failFast } : {}) }, null, 2)}</pre>
+          </div>
+        ) : (
+        <>
         <div class="choice">
           <label class="inline"><input type="radio" name="read" id="f-read-table" checked={!query} onChange={() => switches.read('table')} /> a table</label>
           <label class="inline"><input type="radio" name="read" id="f-read-query" checked={query} onChange={() => switches.read('query')} /> a query of my own</label>
@@ -69,6 +80,8 @@ export function PipelineSections({ editing, owners, switches }: { editing: boole
             <TextField path="table.name" spellcheck={false} placeholder="orders" />
             <ListField path="columns" hint="One per line. Empty: every column." placeholder={'id\namount\nupdated_at'} wide />
           </div>
+        )}
+        </>
         )}
       </fieldset>
 

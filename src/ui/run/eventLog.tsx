@@ -82,6 +82,8 @@ function describe(event: RunEvent): string {
     case 'queued': return `Queued (${text(f.reason) ?? 'manual'})`;
     case 'started': return 'Started';
     case 'prepared': {
+      // A many-table run plans its tables, each of which plans its own chunks in its own run.
+      if (f.tableCount !== undefined) return `Listed ${formatCount(number(f.tableCount))} tables to copy, each as a run of its own`;
       const window = f.windowUpTo !== undefined ? `; ${text(f.windowMode) ?? 'incremental'} window ${text(f.windowAfter) ?? 'from the start'} < ${text(f.windowColumn) ?? 'cursor'} ≤ ${text(f.windowUpTo)}` : '';
       // 0 is what a plan without an estimate records (a query split by equal widths).
       const estimate = number(f.rowsEstimate) ? `, about ${formatCount(number(f.rowsEstimate))} rows` : '';

@@ -59,7 +59,7 @@ export function RunFacts({ run, chunks, now }: { run: RunDetail; chunks: ChunkDe
         <div><dt>Options</dt><dd>{optionsText(run)}</dd></div>
         {run.window ? <div><dt>Window</dt><dd>{windowText(run)}</dd></div> : null}
         <div><dt>Attempt</dt><dd id="run-attempt">{run.attempt}{run.attempt === 0 ? ' (first try)' : ` (retried ${run.attempt} ${run.attempt === 1 ? 'time' : 'times'})`}</dd></div>
-        <div><dt>Plan</dt><dd>{run.chunksPlanned ? `${formatCount(run.chunksPlanned)} chunks${run.planMethod ? ` by ${planMethodText[run.planMethod]}` : ''}` : '–'}</dd></div>
+        <div><dt>Plan</dt><dd>{run.tables ? `${formatCount(run.tables.count)} tables, each a run of its own` : run.chunksPlanned ? `${formatCount(run.chunksPlanned)} chunks${run.planMethod ? ` by ${planMethodText[run.planMethod]}` : ''}` : '–'}</dd></div>
         {run.outputFolder ? <div><dt>Output folder</dt><dd><code>{run.outputFolder}</code></dd></div> : null}
       </dl>
     </>

@@ -61,6 +61,35 @@ export type RunDetail = RunSummary & {
   chunks: ChunkDetail[];
   chunksUrl: string;
   eventsUrl: string;
+  /** A run of a many-table pipeline: how many tables it copies, and (once it ended) how many succeeded and failed. */
+  tables?: { count: number; succeeded?: number; failed?: number };
+  /** A run of a many-table pipeline: each table's own run (with its own page, chunks and files). */
+  tableRuns?: TableRun[];
+  /** A table's run of a many-table run: the run it is part of (which is cancelled and retried, not this one). */
+  partOf?: { pipelineId: string; runId: string; index: number; table: string; attempt: number };
+};
+
+/**
+ * One table of a many-table run (GET .../runs/{runId} `tableRuns`): a summary of the table's own
+ * run, which lives under the table's pipeline id (`<pipeline>~<hash>`) at `url`.
+ */
+export type TableRun = {
+  table: string;
+  pipelineId: string;
+  runId: string;
+  status: string;
+  attempt: number;
+  rows: number;
+  bytes: number;
+  files: number;
+  chunksPlanned: number;
+  startedAt?: string;
+  endedAt?: string;
+  window?: CursorWindow;
+  error?: string;
+  statusReason?: string;
+  manifestPath?: string;
+  url: string;
 };
 
 export type ChunkPage = { chunks: ChunkDetail[]; continuationToken?: string };

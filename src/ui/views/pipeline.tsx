@@ -196,10 +196,17 @@ export function PipelineView({ pipelineId }: { pipelineId: string }) {
 /** What the pipeline is, in one glance: engine, what it reads, where it writes, when it runs. */
 function Facts({ record, health }: { record: PipelineRecord; health: PipelineHealth | undefined }) {
   const reads = record.table ? `${record.table.schema ? `${record.table.schema}.` : ''}${record.table.name}` : undefined;
+  // A many-table pipeline reads the tables its patterns match, less its excludes (resolved at each run).
+  const tables = record.tables?.map((entry) => (typeof entry === 'string' ? entry : entry.name));
   return (
     <dl class="facts">
       <div><dt>Engine</dt><dd>{engineLabels[record.source.engine]}</dd></div>
-      <div><dt>Reads</dt><dd>{reads ? <code>{reads}</code> : <span title={record.query}>a query</span>}</dd></div>
+      <div>
+        <dt>Reads</dt>
+        <dd id="pipeline-reads">
+          {reads ? <code>{reads}</code> : tables ? <>tables <code>{tables.join(', ')}</code>{record.exclude?.length ? <> except <code>{record.exclude.join(', ')}</code></> : null}</> : <span title={record.query}>a query</span>}
+        </dd>
+      </div>
       <div><dt>Writes</dt><dd>{record.output.format} to <code>{record.output.container}</code></dd></div>
       <div>
         <dt>Schedule</dt>

@@ -19,13 +19,16 @@ import { useNow } from '../components/useNow.js';
 import { useRunChunks } from '../run/useRunChunks.js';
 import { useRunEvents } from '../run/useRunEvents.js';
 import { withTimelineHistory } from '../run/timelineChunks.js';
+import { RunTables } from '../run/runTables.js';
 
 /**
  * One run (Dagster's run page, ADF Monitor's copy details): status with cancel and retry, progress,
  * time and volume (rows rejected by validation among them), the error and its chunk, the schema
  * drift as a column diff, the chunk timeline (or a table), the event log, and the manifest's files
  * with the quarantine files. The run and its chunks are read every 1.5 s until the run ends; the log follows
- * the server's event stream (or polls).
+ * the server's event stream (or polls). A run of a many-table pipeline shows its tables instead of
+ * chunks (each table's run has its own page, under the table's `<pipeline>~<hash>` id, linked from
+ * it); a table's run names the run it is part of, which is the one cancelled and retried.
  */
 export function RunView({ pipelineId, runId }: { pipelineId: string; runId: string }) {
   useTitle(`Run ${runId}`);
@@ -55,11 +58,21 @@ export function RunView({ pipelineId, runId }: { pipelineId: string; runId: stri
   };
   const detailIndex = hover ?? active;
   const detailChunk = detailIndex === undefined ? undefined : chunks.find((chunk) => chunk.index === detailIndex);
+  const manyTables = Boolean(run?.tables || run?.tableRuns);
+  // A table's run lives under its table pipeline's id, which has no page: the breadcrumb leads to the pipeline and the run it is part of.
+  const owner = run?.partOf?.pipelineId ?? pipelineId.split('~')[0]!;
 
   return (
     <section class="run-view">
       <nav class="breadcrumb" aria-label="Breadcrumb">
-        <a href={href('pipelines')}>Pipelines</a> / <a href={href('pipelines', pipelineId)}>{pipelineId}</a> / <span aria-current="page">run</span>
+        <a href={href('pipelines')}>Pipelines</a> / <a href={href('pipelines', owner)}>{owner}</a> /{' '}
+        {run?.partOf ? (
+          <>
+            <a href={href('pipelines', run.partOf.pipelineId, 'runs', run.partOf.runId)} id="run-part-of">run {run.partOf.runId}</a> / <span aria-current="page">table {run.partOf.table}</span>
+          </>
+        ) : (
+          <span aria-current="page">run</span>
+        )}
       </nav>
       <div class="run-head">
         <h1>Run <span class="run-id">{runId}</span></h1>
@@ -69,12 +82,22 @@ export function RunView({ pipelineId, runId }: { pipelineId: string; runId: stri
       <ProblemNotice error={error} />
       {!run ? (loading ? <p class="loading">Loading the run…</p> : null) : (
         <>
-          <RunActions run={run} onChanged={reload} />
+          {run.partOf ? (
+            <div class="notice info table-run-note" id="run-table-note">
+              <p>
+                This run copies table <code>{run.partOf.table}</code> of run{' '}
+                <a href={href('pipelines', run.partOf.pipelineId, 'runs', run.partOf.runId)}>{run.partOf.runId}</a> of {run.partOf.pipelineId}: that run is the one cancelled or retried.
+              </p>
+            </div>
+          ) : (
+            <RunActions run={run} onChanged={reload} />
+          )}
           <RunProblem run={run} onChunk={showChunk} />
-          <RunProgressBars run={run} chunks={records} />
+          {manyTables ? null : <RunProgressBars run={run} chunks={records} />}
           <RunFacts run={run} chunks={records} now={now} />
           {run.drift ? <DriftPanel drift={run.drift} id="run-drift" heading="Schema drift" /> : null}
           <RunQuality run={run} />
+          {manyTables ? <RunTables run={run} now={now} /> : (
           <section class="run-chunks" aria-labelledby="run-chunks-heading">
             <div class="section-head">
               <h2 id="run-chunks-heading">Chunks</h2>
@@ -92,8 +115,10 @@ export function RunView({ pipelineId, runId }: { pipelineId: string; runId: stri
               </div>
             )}
           </section>
+          )}
           <EventLog events={events.events} feed={events.feed} error={events.error} onChunk={showChunk} />
-          <RunFiles run={run} chunks={records} />
+          {/* A many-table run's files are its tables' (GET .../files answers 404 for it): each table's run page lists them. */}
+          {manyTables ? null : <RunFiles run={run} chunks={records} />}
         </>
       )}
     </section>

@@ -7,6 +7,9 @@ export type PipelineView = {
   source?: { engine?: string; connectionSetting?: string };
   table?: { schema?: string; name?: string };
   query?: string;
+  /** A many-table pipeline: patterns (or entries with per-table overrides), less `exclude`. */
+  tables?: Array<string | { name: string }>;
+  exclude?: string[];
   output?: { container?: string; format?: string };
   schedule?: { cron?: string; timeZone?: string };
   incremental?: { column?: string };
@@ -16,7 +19,8 @@ export type PipelineView = {
   etag?: string;
 };
 
-const reads = (p: PipelineView) => (p.table ? [p.table.schema, p.table.name].filter(Boolean).join('.') : p.query ? 'query' : '');
+const tablesText = (p: PipelineView) => `tables ${(p.tables ?? []).map((entry) => (typeof entry === 'string' ? entry : entry.name)).join(', ')}${p.exclude?.length ? ` except ${p.exclude.join(', ')}` : ''}`;
+const reads = (p: PipelineView) => (p.table ? [p.table.schema, p.table.name].filter(Boolean).join('.') : p.tables ? tablesText(p) : p.query ? 'query' : '');
 const schedule = (p: PipelineView) => (p.schedule?.cron ? `${p.schedule.cron}${p.schedule.timeZone ? ` ${p.schedule.timeZone}` : ''}${p.schedulePaused ? ' (paused)' : ''}` : '');
 
 export const pipelineColumns: Array<Column<PipelineView>> = [

@@ -13,6 +13,8 @@ export function pipelinesPlanCommand(io: CliIo): Command {
 }
 
 export async function runPipelinesPlan(ctx: CommandContext, id: string): Promise<void> {
-  const report = await ctx.client.request('GET', `/pipelines/${encodeURIComponent(id)}/plan`);
-  printCheckReport(ctx, `plan ${id}`, report.body);
+  const report = await ctx.client.request<Record<string, unknown>>('GET', `/pipelines/${encodeURIComponent(id)}/plan`);
+  // A many-table plan names each table's entry of `tables` by its index: the spec says which pattern that is.
+  const spec = ctx.output === 'table' && report.body.target === 'Tables' ? (await ctx.client.request<{ tables?: unknown }>('GET', `/pipelines/${encodeURIComponent(id)}`)).body : undefined;
+  printCheckReport(ctx, `plan ${id}`, report.body, spec);
 }

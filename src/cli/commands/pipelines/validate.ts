@@ -15,5 +15,5 @@ export function pipelinesValidateCommand(io: CliIo): Command {
 export async function runPipelinesValidate(ctx: CommandContext, options: { file: string }): Promise<void> {
   const spec = await readJsonFile(ctx.io, options.file);
   const report = await ctx.client.request('POST', '/pipelines:validate', { body: spec });
-  printCheckReport(ctx, `validate ${options.file}`, report.body);
+  printCheckReport(ctx, `validate ${options.file}`, report.body, spec as { tables?: unknown });
 }

@@ -6,10 +6,11 @@ import { runPath, type QuarantineListing, type RunDetail } from '../../runTypes.
 import { driftText } from '../../driftTable.js';
 import { runArguments } from './runArguments.js';
 import { chunkColumns, qualityColumns, runFields } from './runView.js';
+import { tableRunColumns } from '../../tableRuns.js';
 
 /** `siphon runs get <pipeline>/<runId>`: the run, its schema drift, its quarantine files, its quality checks and its chunks. */
 export function runsGetCommand(io: CliIo): Command {
-  const command = runArguments(new Command('get').description('Show a run: status, timings, volume, rejected rows and their quarantine files, schema drift, error, quality checks, and its chunks')).action(
+  const command = runArguments(new Command('get').description('Show a run: status, timings, volume, rejected rows and their quarantine files, schema drift, error, quality checks, its chunks, and the tables of a many-table run')).action(
     async (run: string, runId: string | undefined, _options: object, cmd: Command) => runRunsGet(contextOf(io, cmd), run, runId),
   );
   return withExamples(command, ['siphon runs get sales-orders/20261121T163000Z-1a2b3c4d', 'siphon runs get sales-orders 20261121T163000Z-1a2b3c4d -o json']);
@@ -37,6 +38,11 @@ export async function runRunsGet(ctx: CommandContext, first: string, second: str
   if (run.quality?.checks.length) {
     ctx.io.stdout.write('\n');
     printList(ctx.io.stdout, 'table', run.quality.checks, qualityColumns);
+  }
+  if (run.tableRuns?.length) {
+    // A many-table run copies each table as a run of its own: `siphon runs get <RUN>` shows one.
+    ctx.io.stdout.write(`\nTables (${run.tableRuns.length}):\n`);
+    printList(ctx.io.stdout, 'table', run.tableRuns, tableRunColumns);
   }
   if (run.chunks?.length) {
     ctx.io.stdout.write('\n');

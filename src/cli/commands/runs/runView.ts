@@ -1,6 +1,7 @@
 import type { Column } from '../../output.js';
 import { formatDuration } from '../../progress/progressSnapshot.js';
 import type { ChunkView, QualityView, RunDetail } from '../../runTypes.js';
+import { tablesTally, tablesText } from '../../tableRuns.js';
 
 const duration = (run: RunDetail) => (run.startedAt ? formatDuration(((run.endedAt ? Date.parse(run.endedAt) : Date.now()) - Date.parse(run.startedAt)) / 1000) : '');
 
@@ -24,7 +25,10 @@ export const runFields: Array<Column<RunDetail>> = [
   ['started', (run) => run.startedAt],
   ['ended', (run) => run.endedAt],
   ['duration', duration],
-  ['chunks', (run) => (run.progress ? `${run.progress.chunksDone}/${run.progress.chunksPlanned} done` : '')],
+  ['part of', (run) => (run.partOf ? `${run.partOf.pipelineId}/${run.partOf.runId} (table ${run.partOf.table})` : undefined)],
+  ['tables', (run) => { const tally = tablesTally(run); return tally && tablesText(tally); }],
+  // A many-table run has no chunks of its own: each table's run has them.
+  ['chunks', (run) => (run.progress && !(run.tables && run.progress.chunksPlanned === 0) ? `${run.progress.chunksDone}/${run.progress.chunksPlanned} done` : '')],
   ['rows', (run) => run.rows],
   ['rejected', (run) => (run.rowsRejected === undefined ? undefined : `${run.rowsRejected.toLocaleString('en-US')} rows in _quarantine/`)],
   ['bytes', (run) => run.bytes],
