@@ -233,14 +233,20 @@ class TdsConnection {
    * acknowledgement (DONE with DONE_ATTN) follows as a message of its own; with nothing running
    * the acknowledgement goes at once.
    */
+  /** A PostgreSQL cancel on its way for a request the client cancelled (see attention). */
+  private cancelling: Promise<void> | undefined;
+
   private attention(): void {
     this.server.stats.attentions++;
     this.server.emit('attention', { spid: this.spid, running: this.current !== undefined });
     if (this.current) {
       this.current.attention = true;
       // A statement still waiting on PostgreSQL (a lock, say) is cancelled there, as SQL Server
-      // stops a running statement, so the acknowledgement does not wait for it to finish.
-      void this.cancelPostgresStatement();
+      // stops a running statement, so the acknowledgement does not wait for it to finish. The
+      // next request waits for this cancel to land: sent late, it would cancel that one instead.
+      this.cancelling = this.cancelPostgresStatement().finally(() => {
+        this.cancelling = undefined;
+      });
     } else this.sendAttentionAck();
   }
 
@@ -472,6 +478,7 @@ class TdsConnection {
 
   /** Runs a batch or an sp_executesql statement and writes its whole response message. */
   private async execute(kind: 'batch' | 'rpc', text: string, params: Map<string, ParamValue>, resetConnection: boolean): Promise<void> {
+    if (this.cancelling) await this.cancelling;
     const request: ActiveRequest = { attention: false };
     this.current = request;
     const writer = this.writer();
