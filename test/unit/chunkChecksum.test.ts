@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ChunkChecksummer, checksumTerms, sourceSumDigits, unscaledDigits, type ChecksumDialect } from '../../src/quality/chunkChecksum.js';
 import type { Column, OutputType } from '../../src/spec/columns.js';
+import { hashBytesExtended, hashed } from '../../src/quality/postgresTextHash.js';
 
 /**
  * The JS side of reconciliation's checksum (README "Reconciliation"), type by type. Expected
@@ -65,6 +67,41 @@ describe('chunk checksum terms', () => {
     // SQL Server: HASHBYTES('MD5', nvarchar) hashes UTF-16LE; the first 8 bytes as a signed bigint.
     const md5 = createHash('md5').update(Buffer.from('🚀 x', 'utf16le')).digest();
     expect(checksumOf({ kind: 'uuid' }, ['🚀 x'], 'sqlserver').columns[0]!.sum).toBe(String(md5.readBigInt64BE(0)));
+  });
+
+  it('hashes ASCII strings of every tail length straight from their units as the engines hash their bytes', () => {
+    // PostgreSQL: select hashtextextended(v collate "C", 0): lengths 1, 4, 10, 12 (one whole block), 25 and 36 (blocks and tails).
+    const postgres: Array<[string, bigint]> = [
+      ['x', -474845166489675639n], ['abcd', -1038429303365892052n], ['abcdefghij', -3183301415634409076n], ['abcdefghijkl', -7556637188122330412n],
+      ['The quick brown fox jumps', -6568008242738964476n], ['0123456789abcdef0123456789abcdef0123', -2917977427944661696n],
+    ];
+    for (const [text, hash] of postgres) expect(checksumOf({ kind: 'string' }, [text]).columns[0]!.sum, text).toBe(String(hash));
+    // MariaDB: select crc32(v) with a utf8mb4 client (the last one not ASCII: zlib's path).
+    const mysql: Array<[string, number]> = [['x', 2363233923], ['abc', 891568578], ['abcde', 2240272485], ['abcdefghijkl', 4135066404], ['The quick brown fox jumps', 3616334110], ['café au lait, déjà vu', 1709688591]];
+    for (const [text, crc] of mysql) expect(checksumOf({ kind: 'string' }, [text], 'mysql').columns[0]!.sum, text).toBe(String(crc));
+    // Every length up to 40, ASCII and with one character past it at each place, against zlib and against PostgreSQL's byte path.
+    const alphabet = 'Zz09 ~!aQ';
+    for (let length = 0; length <= 40; length++) {
+      const ascii = Array.from({ length }, (_, i) => alphabet[(i * 7 + length) % alphabet.length]).join('');
+      const variants = [ascii, ...Array.from({ length }, (_, i) => `${ascii.slice(0, i)}é${ascii.slice(i + 1)}`)];
+      for (const text of variants) {
+        expect(checksumOf({ kind: 'string' }, [text], 'mysql').columns[0]!.sum, text).toBe(String(crc32(text)));
+        hashBytesExtended(new TextEncoder().encode(text), Buffer.byteLength(text));
+        const expected = BigInt.asIntN(64, (BigInt(hashed.high) << 32n) | BigInt(hashed.low));
+        expect(checksumOf({ kind: 'string' }, [text]).columns[0]!.sum, text).toBe(String(expected));
+      }
+    }
+  });
+
+  it('sums canonical decimals through the number lane and anything else through the exact path, so a changed digit changes the sum', () => {
+    const type: OutputType = { kind: 'decimal', precision: 18, scale: 4 };
+    expect(checksumOf(type, ['308753464.5678', '-0.0001', '99999999999.9999']).columns[0]!.sum).toBe(String(3087534645678n - 1n + 999999999999999n));
+    expect(checksumOf({ kind: 'decimal', precision: 18, scale: 0 }, ['999999999999999', '-12']).columns[0]!.sum).toBe(String(999999999999999n - 12n));
+    // Not in the canonical form (a digit short after the point, no integer digit): the exact path, the same number.
+    expect(checksumOf(type, ['1.000', '-.5']).columns[0]!.sum).toBe(String(10000n - 5000n));
+    expect(checksumOf(type, ['308753464.5678']).columns[0]!.sum).not.toBe(checksumOf(type, ['308753464.5679']).columns[0]!.sum);
+    // Integers past 2^50 take the 64-bit halves, still exact.
+    expect(checksumOf({ kind: 'int64' }, [2n ** 50n, 2n ** 50n + 1n, -(2n ** 52n)]).columns[0]!.sum).toBe(String(2n ** 51n + 1n - 2n ** 52n));
   });
 
   it('hashes binary with MD5 (PostgreSQL, SQL Server) or CRC32 (MySQL)', () => {
