@@ -3,6 +3,7 @@ import { crc32 } from 'node:zlib';
 import { crc32Text } from './crc32Text.js';
 import { readType, type Column } from '../spec/columns.js';
 import type { TimestampWithOffset } from '../formats/canonicalValues.js';
+import { dateDigits, dateTimeParts, splitDateTime } from './calendarDigits.js';
 import { hashed, hashInt8Extended, hashInt8Halves, hashTextExtended } from './postgresTextHash.js';
 import type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnTerm } from './checksumTypes.js';
 
@@ -25,9 +26,9 @@ export type { ChecksumDialect, ChecksumTerm, ChunkChecksum, ColumnSum, ColumnTer
  * | boolean                | 1 for true, 0 for false                                            |
  * | string, json, uuid     | PostgreSQL: hashtextextended(UTF-8 text, 0), signed 64-bit; MySQL: CRC32 of the UTF-8 bytes; SQL Server: the first 8 bytes of MD5 of the UTF-16LE bytes, a signed 64-bit big-endian integer |
  * | binary                 | PostgreSQL, SQL Server: the first 8 bytes of MD5 of the bytes, signed 64-bit big-endian; MySQL: CRC32 of the bytes |
- * | date                   | days since 1970-01-01                                              |
+ * | date                   | days since 1970-01-01; MySQL: YYYYMMDD (its `v + 0`)                |
  * | time                   | microseconds since midnight; PostgreSQL: time_hash_extended(v, 0), signed 64-bit |
- * | timestamp              | microseconds since 1970-01-01 (the canonical value); PostgreSQL: timestamp_hash_extended(v, 0) (its int64 microseconds since 2000-01-01, hashed) |
+ * | timestamp              | microseconds since 1970-01-01 (the canonical value); PostgreSQL: timestamp_hash_extended(v, 0) (its int64 microseconds since 2000-01-01, hashed); MySQL DATETIME: YYYYMMDDhhmmss.ffffff x 10^6 (its `v + 0`) |
  * | timestampOffset        | microseconds of the UTC instant plus the offset in minutes         |
  */
 
@@ -44,9 +45,12 @@ export function checksumTerms(columns: Column[], dialect: ChecksumDialect): Colu
         case 'boolean': return 'boolean';
         case 'string': case 'json': case 'uuid': return 'text';
         case 'binary': return 'binary';
-        case 'date': return 'days';
+        // MySQL's numeric forms cost a third of TO_DAYS and TO_SECONDS + MICROSECOND (see mysqlChecksumQuery.ts).
+        case 'date': return dialect === 'mysql' ? 'dateDigits' : 'days';
         // PostgreSQL sums a hash of their int64 at integer speed rather than extract(epoch), a numeric per row.
-        case 'time': case 'timestamp': return dialect === 'postgres' ? 'int8Hash' : 'micros';
+        case 'time': return dialect === 'postgres' ? 'int8Hash' : 'micros';
+        // A MySQL TIMESTAMP is an instant (UNIX_TIMESTAMP gives its microseconds); a DATETIME is not.
+        case 'timestamp': return dialect === 'postgres' ? 'int8Hash' : dialect === 'mysql' && !type.utc ? 'dateTimeDigits' : 'micros';
         case 'timestampOffset': return 'offsetMicros';
       }
     })();
@@ -68,6 +72,8 @@ class ExactSum {
   small = 0;
   high = 0;
   low = 0;
+  /** Numbers weighted by 10^12 (a MySQL datetime's YYYYMMDD part). */
+  trillions = 0;
   big = 0n;
 
   addSmall(value: number): void {
@@ -106,6 +112,10 @@ class ExactSum {
       this.small = 0;
       this.high = 0;
       this.low = 0;
+    }
+    if (this.trillions !== 0) {
+      this.big += BigInt(this.trillions) * 1_000_000_000_000n;
+      this.trillions = 0;
     }
   }
 }
@@ -207,7 +217,14 @@ function adderOf(term: ColumnTerm, dialect: ChecksumDialect): Adder | undefined 
         sum.add64(high, low);
       };
     case 'days': return (value, sum) => sum.addSmall(value as number);
+    case 'dateDigits': return (value, sum) => sum.addSmall(dateDigits(value as number));
     case 'micros': return (value, sum) => sum.addBig(value as bigint);
+    case 'dateTimeDigits': return (value, sum) => {
+      // YYYYMMDD (below 10^8, 2^20 of them stay exact) in the 10^12 lane, hhmmss.ffffff x 10^6 (below 2.4 x 10^11) in the number lane.
+      splitDateTime(value as bigint);
+      sum.trillions += dateTimeParts.date;
+      sum.addSmall(dateTimeParts.time);
+    };
     case 'int8Hash': {
       const shift = term.scale;
       const shiftBig = BigInt(shift);

@@ -118,6 +118,28 @@ describe('chunk checksum terms', () => {
     expect(checksumOf({ kind: 'timestamp', utc: true }, [-62135596800000000n, 253402300799999999n], 'mysql').columns[0]!.sum).toBe(String(-62135596800000000n + 253402300799999999n));
   });
 
+  it('sums MySQL dates and datetimes as their numeric forms (v + 0), and TIMESTAMPs as microseconds', () => {
+    const days = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) / 86_400_000;
+    const micros = (y: number, m: number, d: number, h: number, mi: number, s: number, us: number) => BigInt(Date.UTC(y, m - 1, d, h, mi, s)) * 1000n + BigInt(us);
+    // MariaDB: select DATE'1000-01-01' + 0, ... (10000101, 99991231, 19700101, 20240229, 19691231); TO_DAYS('1000-01-01') - 719528 = -354285
+    expect(days(1000, 1, 1)).toBe(-354285);
+    const dates = [days(1000, 1, 1), days(9999, 12, 31), 0, days(2024, 2, 29), -1];
+    expect(checksumOf({ kind: 'date' }, [...dates, null], 'mysql').columns[0]).toEqual({ nonNull: 5, sum: String(10000101 + 99991231 + 19700101 + 20240229 + 19691231) });
+    // select CAST('9999-12-31 23:59:59.999999' AS DATETIME(6)) + 0, ...: times 10^6 each.
+    const dateTimes = [micros(1000, 1, 1, 0, 0, 0, 0), micros(9999, 12, 31, 23, 59, 59, 999999), micros(1969, 12, 31, 23, 59, 59, 500000), micros(2024, 2, 29, 12, 34, 56, 1)];
+    const digits = [10000101000000000000n, 99991231235959999999n, 19691231235959500000n, 20240229123456000001n];
+    expect(checksumOf({ kind: 'timestamp', utc: false }, [...dateTimes, null], 'mysql').columns[0]).toEqual({ nonNull: 4, sum: String(digits.reduce((a, b) => a + b)) });
+    // A changed microsecond, second or day changes the sum.
+    const base = checksumOf({ kind: 'timestamp', utc: false }, dateTimes, 'mysql').columns[0]!.sum;
+    for (const delta of [1n, 1_000_000n, 86_400_000_000n, -1n]) {
+      expect(checksumOf({ kind: 'timestamp', utc: false }, [dateTimes[0]! + delta, ...dateTimes.slice(1)], 'mysql').columns[0]!.sum).not.toBe(base);
+    }
+    expect(checksumOf({ kind: 'date' }, [dates[0]! + 1, ...dates.slice(1)], 'mysql').columns[0]!.sum).not.toBe(checksumOf({ kind: 'date' }, dates, 'mysql').columns[0]!.sum);
+    // A TIMESTAMP (utc) is summed as its microseconds since 1970 (the source's UNIX_TIMESTAMP x 10^6).
+    expect(checksumTerms([column('c', { kind: 'timestamp', utc: true }, 'timestamp(6)')], 'mysql')[0]!.term).toBe('micros');
+    expect(checksumTerms([column('c', { kind: 'timestamp', utc: false }, 'datetime(6)')], 'mysql')[0]!.term).toBe('dateTimeDigits');
+  });
+
   it('hashes PostgreSQL times and timestamps as time_hash_extended / timestamp_hash_extended do, at both ends of the calendar', () => {
     // select time_hash_extended('23:59:59.999999'::time, 0), timestamp_hash_extended('2020-01-01 10:00:00.123456'::timestamp, 0),
     //   timestamp_hash_extended('9999-12-31 23:59:59.999999', 0), timestamp_hash_extended('0001-01-01 00:00:00', 0)
