@@ -5,9 +5,25 @@
  * which the server computes at a third of TO_DAYS' or TO_SECONDS' cost.
  */
 
-/** YYYYMMDD of a day counted from 1970-01-01 (proleptic Gregorian; H. Hinnant's civil_from_days). */
+/**
+ * YYYYMMDD of a day counted from 1970-01-01 (proleptic Gregorian; H. Hinnant's civil_from_days).
+ * From year 0 on (every MySQL date) every quotient is of non-negative numbers, and `| 0`
+ * truncates them at a fraction of Math.floor's cost; earlier days take the floors.
+ */
 export function dateDigits(days: number): number {
   const z = days + 719_468;
+  if (z < 0) return dateDigitsFloored(z);
+  const era = (z / 146_097) | 0;
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = ((dayOfEra - ((dayOfEra / 1460) | 0) + ((dayOfEra / 36_524) | 0) - ((dayOfEra / 146_096) | 0)) / 365) | 0;
+  const dayOfYear = dayOfEra - (365 * yearOfEra + ((yearOfEra / 4) | 0) - ((yearOfEra / 100) | 0));
+  const shiftedMonth = ((5 * dayOfYear + 2) / 153) | 0;
+  const day = dayOfYear - (((153 * shiftedMonth + 2) / 5) | 0) + 1;
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0)) * 10_000 + month * 100 + day;
+}
+
+function dateDigitsFloored(z: number): number {
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
   const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);

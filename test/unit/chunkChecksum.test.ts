@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ChunkChecksummer, checksumTerms, sourceSumDigits, unscaledDigits, type ChecksumDialect } from '../../src/quality/chunkChecksum.js';
 import type { Column, OutputType } from '../../src/spec/columns.js';
 import { hashBytesExtended, hashed } from '../../src/quality/postgresTextHash.js';
+import { dateDigits } from '../../src/quality/calendarDigits.js';
 
 /**
  * The JS side of reconciliation's checksum (README "Reconciliation"), type by type. Expected
@@ -135,6 +136,11 @@ describe('chunk checksum terms', () => {
       expect(checksumOf({ kind: 'timestamp', utc: false }, [dateTimes[0]! + delta, ...dateTimes.slice(1)], 'mysql').columns[0]!.sum).not.toBe(base);
     }
     expect(checksumOf({ kind: 'date' }, [dates[0]! + 1, ...dates.slice(1)], 'mysql').columns[0]!.sum).not.toBe(checksumOf({ kind: 'date' }, dates, 'mysql').columns[0]!.sum);
+    // Every 97th day from year 1000 to 9999, against Node's own calendar.
+    for (let day = days(1000, 1, 1); day <= days(9999, 12, 31); day += 97) {
+      const date = new Date(day * 86_400_000);
+      expect(dateDigits(day), date.toISOString()).toBe(date.getUTCFullYear() * 10_000 + (date.getUTCMonth() + 1) * 100 + date.getUTCDate());
+    }
     // A TIMESTAMP (utc) is summed as its microseconds since 1970 (the source's UNIX_TIMESTAMP x 10^6).
     expect(checksumTerms([column('c', { kind: 'timestamp', utc: true }, 'timestamp(6)')], 'mysql')[0]!.term).toBe('micros');
     expect(checksumTerms([column('c', { kind: 'timestamp', utc: false }, 'datetime(6)')], 'mysql')[0]!.term).toBe('dateTimeDigits');
