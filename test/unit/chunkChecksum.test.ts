@@ -80,11 +80,11 @@ describe('chunk checksum terms', () => {
     // MariaDB: select crc32(v) with a utf8mb4 client (the last one not ASCII: zlib's path).
     const mysql: Array<[string, number]> = [['x', 2363233923], ['abc', 891568578], ['abcde', 2240272485], ['abcdefghijkl', 4135066404], ['The quick brown fox jumps', 3616334110], ['café au lait, déjà vu', 1709688591]];
     for (const [text, crc] of mysql) expect(checksumOf({ kind: 'string' }, [text], 'mysql').columns[0]!.sum, text).toBe(String(crc));
-    // Every length up to 40, ASCII and with one character past it at each place, against zlib and against PostgreSQL's byte path.
+    // Every length up to 40, ASCII and with one character past it at each place (and long strings past the byte buffer's first size), against zlib and PostgreSQL's byte path.
     const alphabet = 'Zz09 ~!aQ';
     for (let length = 0; length <= 40; length++) {
       const ascii = Array.from({ length }, (_, i) => alphabet[(i * 7 + length) % alphabet.length]).join('');
-      const variants = [ascii, ...Array.from({ length }, (_, i) => `${ascii.slice(0, i)}é${ascii.slice(i + 1)}`)];
+      const variants = [ascii, ...Array.from({ length }, (_, i) => `${ascii.slice(0, i)}é${ascii.slice(i + 1)}`), `${ascii}🚀`.repeat(length)];
       for (const text of variants) {
         expect(checksumOf({ kind: 'string' }, [text], 'mysql').columns[0]!.sum, text).toBe(String(crc32(text)));
         hashBytesExtended(new TextEncoder().encode(text), Buffer.byteLength(text));
