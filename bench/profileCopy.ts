@@ -11,7 +11,7 @@ import type { SiphonMode } from './siphonCopy.js';
 import { createMariadbDatabase, createMixedTable, createPostgresDatabase, mixedColumns, type EngineName } from './sourceTables.js';
 
 /**
- * `node dist/bench/profileCopy.js [postgres|mariadb] [copy|encode|read] [rows]`: one Siphon chunk
+ * `node dist/bench/profileCopy.js [postgres|mariadb] [copy|encode|read|reconcile] [rows]`: one Siphon chunk
  * copy (the bench's measureRun child, warm-up included) under `node --cpu-prof`, then the
  * functions with the most self time and the self time per package, from the .cpuprofile (kept in
  * the printed folder).
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     await createMixedTable(db, 'mixed', rows);
     const folder = mkdtempSync(join(tmpdir(), 'siphon-profile-'));
     await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(benchContainer).createIfNotExists();
-    const method: MethodId = mode === 'copy' ? 'siphon' : mode === 'encode' ? 'siphon-encode' : 'siphon-read';
+    const method: MethodId = mode === 'copy' ? 'siphon' : mode === 'encode' ? 'siphon-encode' : mode === 'reconcile' ? 'siphon-reconcile' : 'siphon-read';
     progress(`copying (${mode}) under --cpu-prof into ${folder}`);
     const output = await measureRun({
       method, engine, url: db.url, table: 'mixed', columns: mixedColumns, key: 'id',

@@ -2,7 +2,7 @@
 // modules the dashboard's build also reads (sources/sourceConnector.ts) can name them.
 
 /** What each value of a column adds to its sum (see chunkChecksum.ts for the table). */
-export type ChecksumTerm = 'integer' | 'decimal' | 'float64Bits' | 'float32Bits' | 'boolean' | 'text' | 'binary' | 'days' | 'micros' | 'int8Hash' | 'offsetMicros' | 'count';
+export type ChecksumTerm = 'integer' | 'decimal' | 'float64Bits' | 'float32Bits' | 'boolean' | 'text' | 'binary' | 'days' | 'dateDigits' | 'micros' | 'dateTimeDigits' | 'int8Hash' | 'offsetMicros' | 'count';
 
 /** How an engine hashes strings and binary, and whether it can give a float's bits. */
 export type ChecksumDialect = 'postgres' | 'mysql' | 'sqlserver';

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ChunkChecksummer, checksumTerms, sourceSumDigits, unscaledDigits, type ChecksumDialect } from '../../src/quality/chunkChecksum.js';
 import type { Column, OutputType } from '../../src/spec/columns.js';
+import { hashBytesExtended, hashed } from '../../src/quality/postgresTextHash.js';
+import { dateDigits } from '../../src/quality/calendarDigits.js';
 
 /**
  * The JS side of reconciliation's checksum (README "Reconciliation"), type by type. Expected
@@ -67,6 +70,41 @@ describe('chunk checksum terms', () => {
     expect(checksumOf({ kind: 'uuid' }, ['🚀 x'], 'sqlserver').columns[0]!.sum).toBe(String(md5.readBigInt64BE(0)));
   });
 
+  it('hashes ASCII strings of every tail length straight from their units as the engines hash their bytes', () => {
+    // PostgreSQL: select hashtextextended(v collate "C", 0): lengths 1, 4, 10, 12 (one whole block), 25 and 36 (blocks and tails).
+    const postgres: Array<[string, bigint]> = [
+      ['x', -474845166489675639n], ['abcd', -1038429303365892052n], ['abcdefghij', -3183301415634409076n], ['abcdefghijkl', -7556637188122330412n],
+      ['The quick brown fox jumps', -6568008242738964476n], ['0123456789abcdef0123456789abcdef0123', -2917977427944661696n],
+    ];
+    for (const [text, hash] of postgres) expect(checksumOf({ kind: 'string' }, [text]).columns[0]!.sum, text).toBe(String(hash));
+    // MariaDB: select crc32(v) with a utf8mb4 client (the last one not ASCII: zlib's path).
+    const mysql: Array<[string, number]> = [['x', 2363233923], ['abc', 891568578], ['abcde', 2240272485], ['abcdefghijkl', 4135066404], ['The quick brown fox jumps', 3616334110], ['café au lait, déjà vu', 1709688591]];
+    for (const [text, crc] of mysql) expect(checksumOf({ kind: 'string' }, [text], 'mysql').columns[0]!.sum, text).toBe(String(crc));
+    // Every length up to 40, ASCII and with one character past it at each place (and long strings past the byte buffer's first size), against zlib and PostgreSQL's byte path.
+    const alphabet = 'Zz09 ~!aQ';
+    for (let length = 0; length <= 40; length++) {
+      const ascii = Array.from({ length }, (_, i) => alphabet[(i * 7 + length) % alphabet.length]).join('');
+      const variants = [ascii, ...Array.from({ length }, (_, i) => `${ascii.slice(0, i)}é${ascii.slice(i + 1)}`), `${ascii}🚀`.repeat(length)];
+      for (const text of variants) {
+        expect(checksumOf({ kind: 'string' }, [text], 'mysql').columns[0]!.sum, text).toBe(String(crc32(text)));
+        hashBytesExtended(new TextEncoder().encode(text), Buffer.byteLength(text));
+        const expected = BigInt.asIntN(64, (BigInt(hashed.high) << 32n) | BigInt(hashed.low));
+        expect(checksumOf({ kind: 'string' }, [text]).columns[0]!.sum, text).toBe(String(expected));
+      }
+    }
+  });
+
+  it('sums canonical decimals through the number lane and anything else through the exact path, so a changed digit changes the sum', () => {
+    const type: OutputType = { kind: 'decimal', precision: 18, scale: 4 };
+    expect(checksumOf(type, ['308753464.5678', '-0.0001', '99999999999.9999']).columns[0]!.sum).toBe(String(3087534645678n - 1n + 999999999999999n));
+    expect(checksumOf({ kind: 'decimal', precision: 18, scale: 0 }, ['999999999999999', '-12']).columns[0]!.sum).toBe(String(999999999999999n - 12n));
+    // Not in the canonical form (a digit short after the point, no integer digit): the exact path, the same number.
+    expect(checksumOf(type, ['1.000', '-.5']).columns[0]!.sum).toBe(String(10000n - 5000n));
+    expect(checksumOf(type, ['308753464.5678']).columns[0]!.sum).not.toBe(checksumOf(type, ['308753464.5679']).columns[0]!.sum);
+    // Integers past 2^50 take the 64-bit halves, still exact.
+    expect(checksumOf({ kind: 'int64' }, [2n ** 50n, 2n ** 50n + 1n, -(2n ** 52n)]).columns[0]!.sum).toBe(String(2n ** 51n + 1n - 2n ** 52n));
+  });
+
   it('hashes binary with MD5 (PostgreSQL, SQL Server) or CRC32 (MySQL)', () => {
     // PostgreSQL: ('x'||substr(md5(v),1,16))::bit(64)::bigint for '\x00ff' and '' (as the server computed them)
     expect(checksumOf({ kind: 'binary' }, [new Uint8Array([0, 255]), new Uint8Array(0)]).columns[0]!.sum)
@@ -79,6 +117,33 @@ describe('chunk checksum terms', () => {
     expect(checksumOf({ kind: 'date' }, [-719162, 2932896, 0]).columns[0]!.sum).toBe(String(-719162 + 2932896));
     expect(checksumOf({ kind: 'time' }, [86399999999n, 1n], 'mysql').columns[0]!.sum).toBe('86400000000');
     expect(checksumOf({ kind: 'timestamp', utc: true }, [-62135596800000000n, 253402300799999999n], 'mysql').columns[0]!.sum).toBe(String(-62135596800000000n + 253402300799999999n));
+  });
+
+  it('sums MySQL dates and datetimes as their numeric forms (v + 0), and TIMESTAMPs as microseconds', () => {
+    const days = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) / 86_400_000;
+    const micros = (y: number, m: number, d: number, h: number, mi: number, s: number, us: number) => BigInt(Date.UTC(y, m - 1, d, h, mi, s)) * 1000n + BigInt(us);
+    // MariaDB: select DATE'1000-01-01' + 0, ... (10000101, 99991231, 19700101, 20240229, 19691231); TO_DAYS('1000-01-01') - 719528 = -354285
+    expect(days(1000, 1, 1)).toBe(-354285);
+    const dates = [days(1000, 1, 1), days(9999, 12, 31), 0, days(2024, 2, 29), -1];
+    expect(checksumOf({ kind: 'date' }, [...dates, null], 'mysql').columns[0]).toEqual({ nonNull: 5, sum: String(10000101 + 99991231 + 19700101 + 20240229 + 19691231) });
+    // select CAST('9999-12-31 23:59:59.999999' AS DATETIME(6)) + 0, ...: times 10^6 each.
+    const dateTimes = [micros(1000, 1, 1, 0, 0, 0, 0), micros(9999, 12, 31, 23, 59, 59, 999999), micros(1969, 12, 31, 23, 59, 59, 500000), micros(2024, 2, 29, 12, 34, 56, 1)];
+    const digits = [10000101000000000000n, 99991231235959999999n, 19691231235959500000n, 20240229123456000001n];
+    expect(checksumOf({ kind: 'timestamp', utc: false }, [...dateTimes, null], 'mysql').columns[0]).toEqual({ nonNull: 4, sum: String(digits.reduce((a, b) => a + b)) });
+    // A changed microsecond, second or day changes the sum.
+    const base = checksumOf({ kind: 'timestamp', utc: false }, dateTimes, 'mysql').columns[0]!.sum;
+    for (const delta of [1n, 1_000_000n, 86_400_000_000n, -1n]) {
+      expect(checksumOf({ kind: 'timestamp', utc: false }, [dateTimes[0]! + delta, ...dateTimes.slice(1)], 'mysql').columns[0]!.sum).not.toBe(base);
+    }
+    expect(checksumOf({ kind: 'date' }, [dates[0]! + 1, ...dates.slice(1)], 'mysql').columns[0]!.sum).not.toBe(checksumOf({ kind: 'date' }, dates, 'mysql').columns[0]!.sum);
+    // Every 97th day from year 1000 to 9999, against Node's own calendar.
+    for (let day = days(1000, 1, 1); day <= days(9999, 12, 31); day += 97) {
+      const date = new Date(day * 86_400_000);
+      expect(dateDigits(day), date.toISOString()).toBe(date.getUTCFullYear() * 10_000 + (date.getUTCMonth() + 1) * 100 + date.getUTCDate());
+    }
+    // A TIMESTAMP (utc) is summed as its microseconds since 1970 (the source's UNIX_TIMESTAMP x 10^6).
+    expect(checksumTerms([column('c', { kind: 'timestamp', utc: true }, 'timestamp(6)')], 'mysql')[0]!.term).toBe('micros');
+    expect(checksumTerms([column('c', { kind: 'timestamp', utc: false }, 'datetime(6)')], 'mysql')[0]!.term).toBe('dateTimeDigits');
   });
 
   it('hashes PostgreSQL times and timestamps as time_hash_extended / timestamp_hash_extended do, at both ends of the calendar', () => {

@@ -36,12 +36,19 @@ function termSum(term: ColumnTerm, v: string, column: Column, utf8: boolean): st
       return `SUM(CRC32(${column.type.kind === 'uuid' && !column.override ? `LOWER(${text})` : text}))`;
     }
     case 'binary': return `SUM(CRC32(${v}))`;
-    // Days and seconds since year 0, shifted to 1970 once per column rather than per row:
-    // TO_DAYS measured at half DATEDIFF's cost (MariaDB 10.11, a million rows).
+    // The numeric forms (`v + 0`: YYYYMMDD, YYYYMMDDhhmmss.ffffff) cost a third of TO_DAYS and of
+    // TO_SECONDS + MICROSECOND per row (MariaDB 10.11, a million rows: 60 vs 160 ms for dates, 130
+    // vs 240 ms for datetimes). A TIMESTAMP is an instant: UNIX_TIMESTAMP gives its seconds since
+    // 1970 with the fraction (exact DECIMAL), 80 ms; the read's microseconds are the same instant's
+    // (the session runs in UTC).
+    case 'dateDigits': return `SUM(${v} + 0)`;
+    case 'dateTimeDigits': return `SUM(${v} + 0) * 1000000`;
+    case 'micros':
+      if (column.type.kind === 'time') return `SUM((HOUR(${v}) * 3600 + MINUTE(${v}) * 60 + SECOND(${v})) * 1000000 + MICROSECOND(${v}))`;
+      if (/^timestamp\b/i.test(column.sourceType)) return `SUM(UNIX_TIMESTAMP(${v})) * 1000000`;
+      // Not a type MySQL reads as an instant (checksumTerms gives DATETIME dateTimeDigits): days and seconds since year 0.
+      return `SUM(TO_SECONDS(${v})) * 1000000 + SUM(MICROSECOND(${v})) - CAST(62167219200000000 AS DECIMAL(65, 0)) * COUNT(${v})`;
     case 'days': return `SUM(TO_DAYS(${v})) - 719528 * COUNT(${v})`;
-    case 'micros': return column.type.kind === 'time'
-      ? `SUM((HOUR(${v}) * 3600 + MINUTE(${v}) * 60 + SECOND(${v})) * 1000000 + MICROSECOND(${v}))`
-      : `SUM(TO_SECONDS(${v})) * 1000000 + SUM(MICROSECOND(${v})) - CAST(62167219200000000 AS DECIMAL(65, 0)) * COUNT(${v})`;
   }
 }
 

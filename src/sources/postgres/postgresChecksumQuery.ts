@@ -24,6 +24,8 @@ function termSum(term: ColumnTerm, v: string, sourceType: string, asText: boolea
       ? `sum(time_hash_extended(${v}, 0))::text`
       : `sum(timestamp_hash_extended(${v}::timestamp, 0))::text`;
     case 'offsetMicros': return undefined;
+    // MySQL's terms only.
+    case 'dateDigits': case 'dateTimeDigits': return undefined;
   }
 }
 

@@ -38,7 +38,8 @@ function termSum(term: ColumnTerm, v: string, column: Column): string | undefine
       if (base === 'datetime' || base === 'smalldatetime') return exactSum(`DATEDIFF_BIG(MICROSECOND, ${unixEpoch}, CAST(${v} AS DATETIME2(3)))`);
       return exactSum(`DATEDIFF_BIG(MICROSECOND, ${unixEpoch}, ${v})`);
     case 'offsetMicros': return `SUM(CAST(DATEDIFF_BIG(MICROSECOND, CAST('1970-01-01 00:00:00 +00:00' AS DATETIMEOFFSET(7)), ${v}) AS DECIMAL(38, 0)) + DATEPART(TZOFFSET, ${v}))`;
-    case 'int8Hash': return undefined;
+    // PostgreSQL's and MySQL's terms only.
+    case 'int8Hash': case 'dateDigits': case 'dateTimeDigits': return undefined;
   }
 }
 
