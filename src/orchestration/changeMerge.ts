@@ -45,6 +45,22 @@ export function changeMergeKeyRefusal(spec: PipelineSpec, primaryKey: string[]):
   return undefined;
 }
 
+/**
+ * Whether a run's change rows are a snapshot of the whole table (every row an insert) rather
+ * than changes since the last run: hashDiff with no state to compare with (the first run, a full
+ * refresh), changeTracking and cdc reading the table instead of the change table (the first run,
+ * a full refresh, retention, a restore, a gone capture instance). Merged, such a run would keep
+ * every row the table holds that the source no longer has (deleted while no run saw the delete,
+ * or never read at all), so its commit replaces the table's contents instead: the table becomes
+ * the snapshot, as an overwrite would make it. softDelete runs are never snapshots: they read by
+ * the incremental column, and a row's delete is a row of its own.
+ */
+export function snapshotReplacesTable(capture: RunCapture): boolean {
+  if (capture.mode === 'hashDiff') return capture.previous === undefined;
+  if (capture.mode === 'changeTracking' || capture.mode === 'cdc') return capture.after === undefined;
+  return false;
+}
+
 /** The table's columns: the change rows' without `_change_type` and `_change_version`. */
 export function withoutChangeColumns(columns: Column[]): Column[] {
   return columns.filter((column) => column.name !== changeTypeColumn && column.name !== changeVersionColumn);

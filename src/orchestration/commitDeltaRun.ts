@@ -13,7 +13,7 @@ import type { Manifest } from '../sink/manifest.js';
 import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
 import { columnsWritten, type StoredRun } from '../store/runStore.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
-import { changesToCommit, mergesChanges, tableColumnsOf } from './changeMerge.js';
+import { changesToCommit, mergesChanges, snapshotReplacesTable, tableColumnsOf } from './changeMerge.js';
 
 const parallelReads = 16;
 
@@ -32,7 +32,8 @@ const parallelReads = 16;
  *
  * A merge of change rows (changeMerge.ts) folds the run's change files into data files of the
  * table's columns just before step 2, unless the table holds the run's commit already; the change
- * files stay in the run's `_changes/` folder, listed by the manifest.
+ * files stay in the run's `_changes/` folder, listed by the manifest. A snapshot of change rows
+ * (the first run, a full refresh, a Change Tracking or CDC snapshot) is committed as an overwrite.
  *
  * The watermark moves after this returns (finalizeRun), so an incremental window is never
  * given up before its rows are in the table.
@@ -54,9 +55,11 @@ export async function commitDeltaRun(services: Services, run: StoredRun & { spec
     tableColumns: tableColumnsOf(written, run.columns ?? []), now: () => services.now(), where,
   }) : undefined;
   const files = changes ? changes.files : staged;
+  // A snapshot of change rows replaces the table rather than merging into it (snapshotReplacesTable).
+  const replaces = changes !== undefined && snapshotReplacesTable(run.capture!);
   const result = await commitToTable(container, {
     layout,
-    mode: spec.output.mode ?? 'append',
+    mode: replaces ? 'overwrite' : spec.output.mode ?? 'append',
     keys: changes ? changes.keys : spec.output.keys,
     partitionBy: spec.output.partitionBy ?? [],
     retentionHours: spec.output.retentionHours ?? 168,

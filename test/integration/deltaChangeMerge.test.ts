@@ -85,11 +85,11 @@ async function runOnce(pipelineId: string): Promise<{ runId: string; manifest: M
 }
 
 /** A run driven activity by activity, stopped before its finalize: a crash between the copy and the commit. */
-async function copyWithoutFinalize(services: Services, pipelineId: string): Promise<string> {
+async function copyWithoutFinalize(services: Services, pipelineId: string, options: { fullRefresh?: true } = {}): Promise<string> {
   const runId = newRunId(services.now());
   expect((await acquireRunLease(services, pipelineId, { runId, attempt: 0 })).acquired).toBe(true);
   const pipeline = await services.pipelines.get(pipelineId);
-  await services.runs.create({ pipelineId, pipelineGeneration: pipeline!.generation, runId, status: RunStatus.queued, reason: 'manual', options: {}, attempt: 0, requestedAt: services.now().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0 });
+  await services.runs.create({ pipelineId, pipelineGeneration: pipeline!.generation, runId, status: RunStatus.queued, reason: 'manual', options, attempt: 0, requestedAt: services.now().toISOString(), rows: 0, bytes: 0, files: 0, chunksPlanned: 0 });
   const plan = await prepareRun(services, { pipelineId, runId });
   for (let chunk = 0; chunk < plan.chunkCount; chunk++) expect((await copyChunkActivity(services, { pipelineId, runId, chunk })).outcome).toBe('done');
   return runId;
@@ -151,7 +151,8 @@ describe.each(engines)('hashDiff into a Delta merge on $label', (source) => {
     table = await tableRows(pipelineId);
     expect(table.version).toBe(1);
     expect(table.rows).toEqual(await source.rows());
-    expect(table.operations).toEqual(['MERGE', 'MERGE']);
+    // Newest first: the first run, a snapshot, replaced the (empty) table; the second merged.
+    expect(table.operations).toEqual(['MERGE', 'WRITE']);
 
     // 3. Nothing changed: no change rows, and nothing to commit.
     const third = await runOnce(pipelineId);
@@ -179,6 +180,18 @@ describe.each(engines)('hashDiff into a Delta merge on $label', (source) => {
     const manifest = await readManifest(env.azurite.connectionString, (await services.runs.get(pipelineId, runId))!.manifestPath!);
     expect(manifest.changes).toMatchObject({ inserted: 0, updated: 1, deleted: 2 });
     expect(manifest.delta).toMatchObject({ version: 2, committed: true });
+
+    // A full refresh (no state to compare with: every row an insert) replaces the table's
+    // contents: a merge of it would keep 5, deleted at the source since the last run.
+    await source.exec(`DELETE FROM items WHERE id = 5`);
+    const refresh = await copyWithoutFinalize(services, pipelineId, { fullRefresh: true });
+    await finalizeRun(services, { pipelineId, runId: refresh });
+    const refreshed = await readManifest(env.azurite.connectionString, (await services.runs.get(pipelineId, refresh))!.manifestPath!);
+    expect(refreshed.changes).toMatchObject({ inserted: (await source.rows()).length, updated: 0, deleted: 0 });
+    const replaced = await tableRows(pipelineId);
+    expect(replaced.version).toBe(3);
+    expect(replaced.operations[0]).toBe('WRITE');
+    expect(replaced.rows).toEqual(await source.rows());
   });
 });
 
