@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { getServices, type Services } from '../services.js';
 import { encodeJobMessage } from '../jobs/jobQueueMessage.js';
 import type { OrchestrationStarter } from '../jobs/orchestrationStarter.js';
-import { pipelineIdSchema, runPipelineIdSchema } from '../spec/pipelineSpec.js';
+import { pipelineIdSchema, runPipelineIdSchema, type PipelineSpec } from '../spec/pipelineSpec.js';
 import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
 import { runIdSchema, runOptionsInputSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
 import { formatZodError } from '../spec/formatZodError.js';
@@ -65,9 +65,11 @@ export async function triggerRun(request: HttpRequest, _context: InvocationConte
   const denied = ownersProblem(caller, id.value, pipeline.spec.owners);
   if (denied) return denied;
   const { options } = body.value;
-  if ((options.fullRefresh || options.backfill) && !pipeline.spec.incremental) {
-    const field = options.fullRefresh ? 'options.fullRefresh' : 'options.backfill';
-    return problem(400, 'The request body is invalid', `${field}: pipeline ${id.value} is not incremental`, [{ path: field, message: 'the pipeline is not incremental' }]);
+  if (options.fullRefresh && !keepsPosition(pipeline.spec)) {
+    return problem(400, 'The request body is invalid', `options.fullRefresh: pipeline ${id.value} keeps no position to start over from (neither incremental nor change capture)`, [{ path: 'options.fullRefresh', message: 'the pipeline is neither incremental nor change capture' }]);
+  }
+  if (options.backfill && !pipeline.spec.incremental) {
+    return problem(400, 'The request body is invalid', `options.backfill: pipeline ${id.value} is not incremental`, [{ path: 'options.backfill', message: 'the pipeline is not incremental' }]);
   }
   const runId = newRunId(services.now());
   const outcome = await enqueueRun(services, { runId, pipelineId: id.value, reason: 'manual', options: body.value.options, attempt: 0 }, pipeline.generation);
@@ -129,6 +131,16 @@ export async function getRun(request: HttpRequest): Promise<HttpResponseInit> {
     chunksUrl: `${runUrl(run.pipelineId, run.runId)}/chunks`,
     eventsUrl: `${runUrl(run.pipelineId, run.runId)}/events`,
   });
+}
+
+/**
+ * Whether a run can start over (options.fullRefresh): an incremental pipeline from its watermark,
+ * a change-capture one from its state or change-table position (a snapshot), a many-table one
+ * when any table is either.
+ */
+function keepsPosition(spec: PipelineSpec): boolean {
+  const keeps = (settings: { incremental?: unknown; changeCapture?: unknown }) => settings.incremental !== undefined || settings.changeCapture !== undefined;
+  return keeps(spec) || (spec.tables ?? []).some((entry) => typeof entry !== 'string' && keeps(entry));
 }
 
 /** A table's run is cancelled and retried with the run it is part of. */

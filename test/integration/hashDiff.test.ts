@@ -206,6 +206,16 @@ describe.each(engines)('hashDiff on $label', (source) => {
 
     // Folded, every run's changes are the table as it is.
     expect(await fold(manifests)).toEqual(await source.rows());
+
+    // 6. A full refresh through the API starts over: a snapshot, every row an insert, compared with no state.
+    const refreshed = await api.post(`/api/pipelines/${pipelineId}/runs`, { options: { fullRefresh: true } });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(202);
+    const snapshotRun = await api.waitForRun(refreshed.headers.get('location')!);
+    expect(snapshotRun.status, snapshotRun.error).toBe('succeeded');
+    const snapshot = await readRun(snapshotRun.manifestPath as string);
+    expect(snapshot.manifest.changes!.afterRun).toBeUndefined();
+    expect(new Set(snapshot.changes.map((change) => change.type))).toEqual(new Set(['insert']));
+    expect(await fold([snapshot.manifest])).toEqual(await source.rows());
   }, 120_000);
 });
 

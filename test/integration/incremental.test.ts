@@ -156,7 +156,7 @@ describe('incremental loads', () => {
     expect(plain.status).toBe(201);
     const refused = await env.api.post('/api/pipelines/not-incremental/runs', { options: { fullRefresh: true } });
     expect(refused.status).toBe(400);
-    expect(refused.body!.detail).toBe('options.fullRefresh: pipeline not-incremental is not incremental');
+    expect(refused.body!.detail).toBe('options.fullRefresh: pipeline not-incremental keeps no position to start over from (neither incremental nor change capture)');
     const both = await env.api.post('/api/pipelines/ledger-incremental/runs', { options: { fullRefresh: true, backfill: { from: '1', to: '2' } } });
     expect(both.status).toBe(400);
     expect(both.body!.errors[0].path).toBe('options.backfill');
