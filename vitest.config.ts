@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/support/slowFirstSequencer.js';
 
 export default defineConfig({
   test: {
@@ -10,6 +11,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // vi.stubEnv in one test must not leak into the next (unit files share a worker, below).
     unstubEnvs: true,
+    // The slowest files start first on a fresh clone, so none is left running alone at the end.
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       {
         extends: true,

@@ -170,6 +170,39 @@ describe('a pipeline of many tables', () => {
     expect(swept.cleaned.map((entry) => entry.runId)).toEqual(expect.arrayContaining([byTable.get('ops.missing')!.runId, byTable.get('sales.orders')!.runId]));
   }, 120_000);
 
+  it('cancels the tables still copying with the run, and their files go', async () => {
+    await env.database.query('CREATE SCHEMA slow');
+    await env.database.query('CREATE TABLE slow.a_small (id int PRIMARY KEY)');
+    await env.database.query('INSERT INTO slow.a_small SELECT generate_series(1, 10)');
+    await env.database.query("CREATE TABLE slow.b_large (id int PRIMARY KEY, pad text NOT NULL)");
+    await env.database.query("INSERT INTO slow.b_large SELECT g, repeat('x', 200) FROM generate_series(1, 400000) g");
+    await env.database.query('ANALYZE slow.b_large');
+    const created = await env.api.post('/api/pipelines', spec('slow', { tables: ['slow.*'], exclude: undefined, chunking: { maxParallel: 1, chunks: 40 } }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const triggered = await env.api.post('/api/pipelines/slow/runs');
+    const url = triggered.headers.get('location')!;
+    // Cancelled once the large table's run is copying (its 40 chunks one at a time take seconds).
+    const running = await waitFor(
+      async () => (await env.api.get(url)).body!,
+      (run) => (run.tableRuns as Array<Record<string, any>> | undefined)?.some((table) => table.table === 'slow.b_large' && table.status === 'running') ?? false,
+      'the large table copying',
+      60_000,
+      50,
+    );
+    const large = (running.tableRuns as Array<Record<string, any>>).find((table) => table.table === 'slow.b_large')!;
+    expect((await env.api.post(`${url}/cancel`)).status).toBe(200);
+    const ended = await env.api.waitForRun(url);
+    expect(ended.status).toBe('cancelled');
+    const tableRun = await waitFor(async () => (await env.api.get(String(large.url))).body!, (run) => run.status !== 'running' && run.cleanedAt !== undefined, 'the large table\'s run cleaned up');
+    expect(tableRun.status).toBe('cancelled');
+    expect(tableRun.manifestPath).toBeUndefined();
+    // Its folder holds nothing once its ending cleaned up: no file outlives a cancelled run.
+    const container = BlobServiceClient.fromConnectionString(env.azurite.connectionString).getContainerClient('lake');
+    const left: string[] = [];
+    for await (const blob of container.listBlobsFlat({ prefix: `slow/slow.b_large/run=${String(tableRun.runId)}/` })) left.push(blob.name);
+    expect(left).toEqual([]);
+  }, 120_000);
+
   it('refuses a table run being retried or cancelled on its own, and specs that would mix tables in one folder', async () => {
     const run = (await env.api.get('/api/pipelines/shop/runs?limit=1')).body!.runs[0] as Record<string, any>;
     const detail = (await env.api.get(String(run.url))).body!;
