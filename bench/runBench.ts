@@ -30,7 +30,8 @@ import {
  * SIPHON_BENCH_ONLY=transforms (only the plain copy and the copy with five transforms, side by
  * side: no peers, no big table, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=hashdiff (only
  * the plain copy and the hashDiff copy with 1% changed, side by side, and both at the big size for
- * peak RSS: no peers, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile (the plain
+ * peak RSS; every hashDiff run's output is read back afterwards and must be exactly the changes
+ * made, or the bench fails: no peers, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile (the plain
  * copy and the copy with per-chunk reconciliation, side by side: no peers, no big table, no chunk
  * balance, no runtime part).
  */
@@ -202,7 +203,7 @@ function requireVerified(db: SourceDatabase, output: MeasureRunOutput, count: nu
   if (verified.inserts !== want.inserts || verified.updates !== want.updates || verified.deletes !== want.deletes) {
     throw new Error(`${db.label} hashDiff of ${count} rows: verified ${JSON.stringify(verified)}, expected ${JSON.stringify(want)}`);
   }
-  progress(`    ${db.label}: hashDiff output verified at ${formatInteger(count)} rows: ${formatInteger(verified.inserts)} inserts, ${formatInteger(verified.updates)} updates, ${formatInteger(verified.deletes)} deletes exactly; new state = source state`);
+  progress(`    ${db.label}: hashDiff output verified at ${formatInteger(count)} rows: ${formatInteger(verified.inserts)} inserts, ${formatInteger(verified.updates)} updates, ${formatInteger(verified.deletes)} deletes exactly; new state = source state (read back in ${(output.verifySeconds ?? 0).toFixed(1)}s)`);
 }
 
 main().catch((err: unknown) => {

@@ -11,7 +11,7 @@ import { StateFileWriter, stateFilePath, stateIndexOf, stateIndexPath } from '..
 import { parseKeyText } from '../src/capture/stateKeys.js';
 import { benchContainer, type MethodContext, type Runner } from './runner.js';
 import { connectSource, defaultOutput } from './siphonCopy.js';
-import { verifyHashDiff, type ExpectedChanges } from './verifyHashDiff.js';
+import type { ExpectedChanges } from './verifyHashDiff.js';
 
 const hashDiffSpec = { changeCapture: { mode: 'hashDiff' as const } };
 
@@ -65,7 +65,8 @@ export async function openSiphonHashDiff(context: Pick<MethodContext, 'engine' |
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
         excludedCpuSeconds: (setup.user + setup.system) / 1e6,
         changeRows: measured.result.rows,
-        verify: () => verifyHashDiff({
+        // Imported only now: DuckDB's native library must not sit in the measured process's RSS.
+        verify: async () => (await import('./verifyHashDiff.js')).verifyHashDiff({
           container, scratchDir: context.scratchDir, key: context.key, columns: context.columns, expected: old.expected,
           changeFiles: measured.result.files.map((file) => file.path), snapshotFiles: snapshot.result.files.map((file) => file.path),
           snapshotState: stateFilePath(snapshot.folder, 0), newState: stateFilePath(measured.folder, 0),
