@@ -41,6 +41,10 @@ export const measureRunOutput = z.object({
   hashCpuSeconds: z.number().optional(),
   /** A hashDiff run: the change rows it wrote. */
   changeRows: z.number().optional(),
+  /** A hashDiff run whose output was read back after the measurement and held exactly the expected changes. */
+  verified: z.object({ inserts: z.number(), updates: z.number(), deletes: z.number() }).optional(),
+  /** Seconds the read-back took (not part of `seconds`). */
+  verifySeconds: z.number().optional(),
 });
 export type MeasureRunOutput = z.infer<typeof measureRunOutput>;
 

@@ -134,6 +134,19 @@ export function report(bench: BenchReport): string {
         verdicts.push(`${verdict(growth <= targets.rssGrowth)} ${engine.label}: hashDiff peak RSS ${formatFixed(bigDiff.maxRssMb, 0)} MB at ${formatInteger(bench.bigRows)} rows vs ${formatFixed(diffed.rssMb, 0)} MB at ${formatInteger(rows)} (${growth >= 0 ? '+' : ''}${percent(growth)}); target within ${percent(targets.rssGrowth)}`);
       }
     }
+    const diffRuns = engine.runs.get('siphon-hashdiff') ?? [];
+    const verified = [...diffRuns, ...(engine.bigHashDiff ? [engine.bigHashDiff] : [])].map((run) => run.verified);
+    if (verified.length) {
+      // Each run's child read its output back after the measurement (bench/verifyHashDiff.ts) and
+      // would have failed the bench on any difference; the counts are those of the first round.
+      const first = verified[0];
+      const big = engine.bigHashDiff?.verified;
+      const bigText = big ? `, ${formatInteger(big.inserts)} / ${formatInteger(big.updates)} / ${formatInteger(big.deletes)} at ${formatInteger(bench.bigRows)} rows` : '';
+      const sizes = [formatInteger(rows), ...(big ? [formatInteger(bench.bigRows)] : [])].join(' and ');
+      out.push(verified.every((v) => v !== undefined) && first
+        ? `hashDiff output verified: ${formatInteger(first.inserts)} inserts, ${formatInteger(first.updates)} updates, ${formatInteger(first.deletes)} deletes exactly at ${formatInteger(rows)} rows (each of ${diffRuns.length} runs)${bigText}; new state = source state (${sizes})`
+        : 'hashDiff output NOT verified for every run');
+    }
     if (siphon && engine.big) {
       const big = engine.big;
       const growth = big.maxRssMb / siphon.rssMb - 1;

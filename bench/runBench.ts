@@ -30,7 +30,8 @@ import {
  * SIPHON_BENCH_ONLY=transforms (only the plain copy and the copy with five transforms, side by
  * side: no peers, no big table, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=hashdiff (only
  * the plain copy and the hashDiff copy with 1% changed, side by side, and both at the big size for
- * peak RSS: no peers, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile (the plain
+ * peak RSS; every hashDiff run's output is read back afterwards and must be exactly the changes
+ * made, or the bench fails: no peers, no chunk balance, no runtime part), SIPHON_BENCH_ONLY=reconcile (the plain
  * copy and the copy with per-chunk reconciliation, side by side: no peers, no big table, no chunk
  * balance, no runtime part).
  */
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
             continue;
           }
           if (output.rows !== rows) throw new Error(`${db.label} ${method} moved ${output.rows} rows, expected ${rows}`);
+          if (method === 'siphon-hashdiff') requireVerified(db, output, rows);
           progress(`  ${db.label} round ${round}/${repeats}: ${method.padEnd(13)} ${output.seconds.toFixed(2).padStart(6)}s  CPU ${output.cpuSeconds.toFixed(2).padStart(5)}s  peak RSS ${output.maxRssMb.toFixed(0).padStart(4)} MB`);
           runs.get(method)!.push(output);
         }
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
     for (const db of onlyTransforms ? [] : databases) {
       const output = await measureRun(inputFor(db, 'siphon-hashdiff', 'mixed_big', bigRows));
       if (output.rows !== bigRows) throw new Error(`${db.label} mixed_big hashDiff read ${output.rows} rows, expected ${bigRows}`);
+      requireVerified(db, output, bigRows);
       progress(`    ${db.label}: hashDiff of ${formatInteger(bigRows)} rows in ${output.seconds.toFixed(1)}s (${formatInteger(output.changeRows ?? 0)} change rows), peak RSS ${output.maxRssMb.toFixed(0)} MB`);
       engineResults.find((result) => result.engine === db.engine)!.bigHashDiff = output;
     }
@@ -185,6 +188,22 @@ async function main(): Promise<void> {
   console.log(`\nTotal bench time ${formatFixed((Date.now() - startedAt) / 1000, 0)}s.`);
   // The local runtime's pollers and clients may hold the event loop open; everything is stopped.
   process.exit(0);
+}
+
+/**
+ * A hashDiff run's output must have been read back and found exact (its child throws otherwise);
+ * this also checks the counts against the perturbation's arithmetic: of every 300 keys one
+ * dropped (slot 0), one rehashed (slot 100), and one key added per slot-200 key.
+ */
+function requireVerified(db: SourceDatabase, output: MeasureRunOutput, count: number): void {
+  const verified = output.verified;
+  if (!verified) throw new Error(`${db.label} hashDiff of ${count} rows: its output was not verified`);
+  const slots = (slot: number) => (count > slot ? Math.floor((count - 1 - slot) / 300) + 1 : 0);
+  const want = { inserts: slots(0), updates: slots(100), deletes: slots(200) };
+  if (verified.inserts !== want.inserts || verified.updates !== want.updates || verified.deletes !== want.deletes) {
+    throw new Error(`${db.label} hashDiff of ${count} rows: verified ${JSON.stringify(verified)}, expected ${JSON.stringify(want)}`);
+  }
+  progress(`    ${db.label}: hashDiff output verified at ${formatInteger(count)} rows: ${formatInteger(verified.inserts)} inserts, ${formatInteger(verified.updates)} updates, ${formatInteger(verified.deletes)} deletes exactly; new state = source state (read back in ${(output.verifySeconds ?? 0).toFixed(1)}s)`);
 }
 
 main().catch((err: unknown) => {

@@ -1,3 +1,4 @@
+import type { VerifiedDiff } from './verifyHashDiff.js';
 import type { EngineName, KeyRange } from './sourceTables.js';
 
 /** The Azurite container every method uploads into (blobs are deleted after each run). */
@@ -31,6 +32,11 @@ export type RunResult = {
   excludedCpuSeconds?: number;
   /** Change rows a hashDiff run wrote. */
   changeRows?: number;
+  /**
+   * Reads the run's output back and throws unless it is exactly right; called after the time,
+   * CPU and peak RSS are taken (a hashDiff run: the change rows and the new state).
+   */
+  verify?: () => Promise<VerifiedDiff>;
   cleanup?: () => Promise<void>;
 };
 

@@ -11,6 +11,7 @@ import { StateFileWriter, stateFilePath, stateIndexOf, stateIndexPath } from '..
 import { parseKeyText } from '../src/capture/stateKeys.js';
 import { benchContainer, type MethodContext, type Runner } from './runner.js';
 import { connectSource, defaultOutput } from './siphonCopy.js';
+import type { ExpectedChanges } from './verifyHashDiff.js';
 
 const hashDiffSpec = { changeCapture: { mode: 'hashDiff' as const } };
 
@@ -21,9 +22,11 @@ const hashDiffSpec = { changeCapture: { mode: 'hashDiff' as const } };
  * dropped (an insert), every 300th hash changed (an update) and as many keys added past the
  * maximum (deletes). The timed part reads every row, hashes it, merges it with that state,
  * writes the ~1% change rows as Parquet and the new state. `rows` is the rows read; the setup's
- * CPU is reported apart and left out of the run's.
+ * CPU is reported apart and left out of the run's. `verify` (called by the measuring process
+ * after its time, CPU and peak RSS are taken) reads the output back and checks it is exactly
+ * those changes and that the new state equals the snapshot's.
  */
-export async function openSiphonHashDiff(context: Pick<MethodContext, 'engine' | 'url' | 'table' | 'key' | 'connectionString'>): Promise<Runner> {
+export async function openSiphonHashDiff(context: Pick<MethodContext, 'engine' | 'url' | 'table' | 'key' | 'columns' | 'connectionString' | 'scratchDir'>): Promise<Runner> {
   const container = BlobServiceClient.fromConnectionString(context.connectionString).getContainerClient(benchContainer);
   const blobs = BlobServiceClient.fromConnectionString(context.connectionString);
   const source = await connectSource(context.engine, context.url);
@@ -62,6 +65,13 @@ export async function openSiphonHashDiff(context: Pick<MethodContext, 'engine' |
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
         excludedCpuSeconds: (setup.user + setup.system) / 1e6,
         changeRows: measured.result.rows,
+        // Imported only now: DuckDB's native library must not sit in the measured process's RSS.
+        verify: async () => (await import('./verifyHashDiff.js')).verifyHashDiff({
+          container, scratchDir: context.scratchDir, key: context.key, columns: context.columns, expected: old.expected,
+          changeFiles: measured.result.files.map((file) => file.path), snapshotFiles: snapshot.result.files.map((file) => file.path),
+          snapshotState: stateFilePath(snapshot.folder, 0), newState: stateFilePath(measured.folder, 0),
+          where: `${context.engine} ${context.table} keys ${keys.lower}..${keys.upper}`,
+        }),
         cleanup: async () => {
           await Promise.all(written.splice(0).map((path) => container.getBlockBlobClient(path).deleteIfExists()));
         },
@@ -71,8 +81,11 @@ export async function openSiphonHashDiff(context: Pick<MethodContext, 'engine' |
   };
 }
 
-/** Rewrites a snapshot's state with 1% of it changed (see openSiphonHashDiff), and indexes it. */
-async function perturbedState(container: ContainerClient, folder: string, runId: string, key: string, range: ChunkRange): Promise<{ index: string; files: string[] }> {
+/**
+ * Rewrites a snapshot's state with 1% of it changed (see openSiphonHashDiff), and indexes it;
+ * returns the keys changed, which the diff must emit as inserts, updates and deletes.
+ */
+async function perturbedState(container: ContainerClient, folder: string, runId: string, key: string, range: ChunkRange): Promise<{ index: string; files: string[]; expected: ExpectedChanges }> {
   const oldFolder = `${folder}-old`;
   const writer = new StateFileWriter(container, stateFilePath(oldFolder, 0));
   const download = await container.getBlockBlobClient(stateFilePath(folder, 0)).download();
@@ -80,6 +93,7 @@ async function perturbedState(container: ContainerClient, folder: string, runId:
   let line = 0;
   let max = 0n;
   let extra = 0;
+  const expected: ExpectedChanges = { inserts: [], updates: [], deletes: [] };
   for await (const bytes of download.readableStreamBody!.pipe(createGunzip())) {
     const text = rest + (bytes as Buffer).toString('utf8');
     const lines = text.split('\n');
@@ -89,17 +103,24 @@ async function perturbedState(container: ContainerClient, folder: string, runId:
       const stateKey = parseKeyText(keyText);
       max = stateKey[0]!;
       const slot = line++ % 300;
-      if (slot === 0) continue;
+      if (slot === 0) {
+        expected.inserts.push(stateKey[0]!);
+        continue;
+      }
+      if (slot === 100) expected.updates.push(stateKey[0]!);
       writer.add(stateKey, slot === 100 ? '0000000000000000' : hash);
       if (slot === 200) extra++;
     }
     await writer.flush();
   }
-  for (let i = 1; i <= extra; i++) writer.add([max + BigInt(i)], 'ffffffffffffffff');
+  for (let i = 1; i <= extra; i++) {
+    writer.add([max + BigInt(i)], 'ffffffffffffffff');
+    expected.deletes.push(max + BigInt(i));
+  }
   await writer.commit();
   const index = stateIndexOf(runId, '1', [key], oldFolder, [{ index: 0, range }]);
   const indexPath = stateIndexPath(oldFolder);
   const body = JSON.stringify(index);
   await container.getBlockBlobClient(indexPath).upload(body, Buffer.byteLength(body));
-  return { index: indexPath, files: [indexPath, stateFilePath(oldFolder, 0)] };
+  return { index: indexPath, files: [indexPath, stateFilePath(oldFolder, 0)], expected };
 }
