@@ -363,10 +363,16 @@ const pipelineSpecBase = z
  * An entry of `tables`: a name or pattern, or one with its own values of the table-level fields
  * (tableOverrideFields), each checked as the pipeline's field of that name is.
  */
-const tableEntrySchema = z.union([
-  tablePatternSchema,
-  pipelineSpecBase.pick(Object.fromEntries(tableOverrideFields.map((field) => [field, true])) as { [field in (typeof tableOverrideFields)[number]]: true }).extend({ name: tablePatternSchema }).strict(),
-]);
+const tableEntryObjectSchema = pipelineSpecBase.pick(Object.fromEntries(tableOverrideFields.map((field) => [field, true])) as { [field in (typeof tableOverrideFields)[number]]: true }).extend({ name: tablePatternSchema }).strict();
+type TableEntryValue = string | z.output<typeof tableEntryObjectSchema>;
+// A string is a pattern, anything else an entry object: checked by the one schema it is meant for,
+// so a problem is reported at its own field (`tables.0.columns`), not as "Invalid input" of a union.
+const tableEntrySchema = z.unknown().transform((value, ctx): TableEntryValue => {
+  const checked = typeof value === 'string' ? tablePatternSchema.safeParse(value) : tableEntryObjectSchema.safeParse(value);
+  if (checked.success) return checked.data;
+  for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
 
 const pipelineSpecShape = pipelineSpecBase
   .extend({
@@ -428,6 +434,8 @@ export const pipelineSpecSchema = pipelineSpecShape
  */
 function checkTables(spec: z.infer<typeof pipelineSpecShape>, ctx: z.RefinementCtx): void {
   const tables = spec.tables!;
+  // An empty list is refused at `tables` already; the rules below need a first entry.
+  if (tables.length === 0) return;
   const many = tables.length > 1 || !isExactName(entryPattern(tables[0]!));
   if (many) {
     if (spec.output.format === 'delta' && !(spec.output.tablePath ?? defaultDeltaTablePath).includes('{table}')) {

@@ -51,6 +51,10 @@ describe('many-table specs', () => {
     expect(problems({ ...base, tables: [{ name: 'a.b', nope: 1 }] })).toContain('tables.0');
     expect(problems({ ...base, tables: [{ name: 'a.b', softDelete: { column: 'deleted_at' } }] })).toContain('tables.0.softDelete');
     expect(problems({ ...base, tables: ['.x'] })).toContain('tables.0');
+    // Hostile shapes: an empty list, null, a wrong-typed override: each a 400 at its field, never a throw.
+    expect(problems({ ...base, tables: [] })).toContain('tables:');
+    expect(problems({ ...base, tables: [null] })).toContain('tables.0');
+    expect(problems({ ...base, tables: [{ name: 'a.*', columns: 'id' }] })).toContain('tables.0.columns');
   });
 
   it('keeps table pipeline ids out of the API', () => {
