@@ -7,14 +7,14 @@ import { pipelineIdSchema, runPipelineIdSchema, type PipelineSpec } from '../spe
 import { mapWithConcurrency } from '../store/mapWithConcurrency.js';
 import { runIdSchema, runOptionsInputSchema, triggerRunBodySchema } from '../spec/jobMessage.js';
 import { formatZodError } from '../spec/formatZodError.js';
-import { capMessage } from '../errors/capMessage.js';
 import { enqueueRun, recordQueued } from '../jobs/enqueueRun.js';
+import { queuedAsNextAttempt } from '../jobs/nextRunAttempt.js';
 import { cancelRunRecord } from '../jobs/cancelRunRecord.js';
 import { newRunId } from '../jobs/runId.js';
 import { runGeneration } from '../jobs/pipelineGeneration.js';
 import { acquireRunLease, leaseHeldReason, releaseRunLease, type LeaseRefusal } from '../jobs/runLease.js';
 import { ChunkStatus, RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
-import { maxPreviousAttempts, runRowKey, type StoredRun } from '../store/runStore.js';
+import { runRowKey, type StoredRun } from '../store/runStore.js';
 import type { ChunkRecord } from '../store/chunkStore.js';
 import { json, parseJsonBody, parseParam, problem, type Parsed } from './httpResponses.js';
 import { commaSeparated, continuationTokenParameter, listLimit, parseQuery } from './queryParameters.js';
@@ -291,11 +291,7 @@ export async function retryRun(request: HttpRequest, _context: InvocationContext
       // never while a cleanup is deleting the files the retry would write again.
       retried = retryableStatuses.has(current.status) && current.attempt === run.attempt && current.cleaningSince === undefined;
       if (!retried) return undefined;
-      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, finalizingSince: _finalizingSince, rowsRejected: _rowsRejected, rejectedByRule: _rejectedByRule, rowsFiltered: _rowsFiltered, quality: _quality, ...rest } = current;
-      // Each error capped so ten of them stay well inside one 32K-character property.
-      const ended = { attempt: current.attempt, status: current.status, error: current.error === undefined ? undefined : capMessage(current.error, 1_000), errorChunk: current.errorChunk, endedAt: current.endedAt };
-      const previousAttempts = [...(current.previousAttempts ?? []), ended].slice(-maxPreviousAttempts);
-      return { ...rest, status: RunStatus.queued, attempt: run.attempt + 1, previousAttempts };
+      return queuedAsNextAttempt(current);
     })
     .catch(async (err: unknown) => {
       // Not queued: free the lease now rather than after its grace period.

@@ -3,7 +3,7 @@ import type { Services } from '../services.js';
 import type { PipelineSpec } from '../spec/pipelineSpec.js';
 import { RunStatus, terminalRunStatuses } from '../spec/runStatus.js';
 import type { StoredRun } from '../store/runStore.js';
-import { maxPreviousAttempts } from '../store/runStore.js';
+import { queuedAsNextAttempt } from '../jobs/nextRunAttempt.js';
 import type { PreparedRun } from '../orchestration/activityContracts.js';
 import { openSourceSession } from '../sources/sourceSessions.js';
 import { appendRunEvent, RunEventType } from '../store/runEventStore.js';
@@ -125,9 +125,7 @@ async function requeueUnfinishedTables(services: Services, run: StoredRun, table
     await services.runs.update(table.pipelineId, table.runId, (current) => {
       if (!current.partOf || current.partOf.attempt >= run.attempt) return undefined;
       if (!terminalRunStatuses.has(current.status) || current.status === RunStatus.succeeded) return { ...current, partOf: { ...current.partOf, attempt: run.attempt } };
-      const { error: _error, errorChunk: _errorChunk, endedAt: _endedAt, statusReason: _statusReason, cleanedAt: _cleanedAt, sweptAt: _sweptAt, finalizingSince: _finalizingSince, rowsRejected: _rowsRejected, rejectedByRule: _rejectedByRule, rowsFiltered: _rowsFiltered, quality: _quality, ...rest } = current;
-      const ended = { attempt: current.attempt, status: current.status, error: current.error === undefined ? undefined : capMessage(current.error, 1_000), errorChunk: current.errorChunk, endedAt: current.endedAt };
-      return { ...rest, status: RunStatus.queued, attempt: current.attempt + 1, previousAttempts: [...(current.previousAttempts ?? []), ended].slice(-maxPreviousAttempts), partOf: { ...current.partOf, attempt: run.attempt } };
+      return { ...queuedAsNextAttempt(current), partOf: { ...current.partOf, attempt: run.attempt } };
     });
   }
 }
